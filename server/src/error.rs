@@ -1,0 +1,80 @@
+//! HTTP errors: every failure becomes a JSON `ApiError` with a status code;
+//! the cause is logged, never shown to the client.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use shared::api::{ApiError, ApiErrorCode};
+
+use crate::store::StoreError;
+
+/// An error answered to an HTTP request.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct HttpError {
+    pub status: StatusCode,
+    pub code: ApiErrorCode,
+    pub message: String,
+}
+
+impl HttpError {
+    pub fn new(status: StatusCode, code: ApiErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn not_signed_in() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            ApiErrorCode::NotSignedIn,
+            "You are not signed in.",
+        )
+    }
+
+    pub fn forbidden_origin() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            ApiErrorCode::ForbiddenOrigin,
+            "This page's origin may not open a chat connection.",
+        )
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, ApiErrorCode::NotFound, "Not found.")
+    }
+}
+
+impl From<StoreError> for HttpError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NameTaken => Self::new(
+                StatusCode::CONFLICT,
+                ApiErrorCode::UsernameTaken,
+                "That username is taken. Please choose another.",
+            ),
+            other => {
+                tracing::error!(error = %other, "database error while answering a request");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    ApiErrorCode::Unavailable,
+                    "The chat's database is unavailable right now. Please try again shortly.",
+                )
+            }
+        }
+    }
+}
+
+impl ResponseError for HttpError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status).json(ApiError {
+            code: self.code,
+            message: self.message.clone(),
+        })
+    }
+}

@@ -1,0 +1,13 @@
+//! The chat server as a library: `main.rs` only parses settings and calls
+//! [`startup::Application`]; integration tests drive the same code on port 0.
+
+pub mod auth;
+pub mod connection;
+pub mod error;
+pub mod hub;
+pub mod random;
+pub mod routes;
+pub mod settings;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

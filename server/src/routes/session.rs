@@ -1,0 +1,73 @@
+//! `/api/session`: pick a username (creates the user and the session cookie),
+//! ask who you are, sign out.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use shared::api::{ApiErrorCode, CreateSessionRequest, SessionInfo};
+use shared::validate::Username;
+
+use super::AppState;
+use crate::auth::{
+    current_session, expired_session_cookie, hash_token, is_https, new_session_token,
+    session_cookie,
+};
+use crate::error::HttpError;
+
+/// `GET /api/session`: 200 with the user, or 401.
+pub async fn current(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, HttpError> {
+    match current_session(&request, &state.connections.store).await? {
+        Some(session) => Ok(HttpResponse::Ok().json(SessionInfo { user: session.user })),
+        None => Err(HttpError::not_signed_in()),
+    }
+}
+
+/// `POST /api/session` with `{"username": …}`: 201 and a cookie, 400 for an
+/// invalid name, 409 for a taken one.
+pub async fn create(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<CreateSessionRequest>,
+) -> Result<HttpResponse, HttpError> {
+    let username = Username::parse(&body.username).map_err(|error| {
+        HttpError::new(
+            StatusCode::BAD_REQUEST,
+            ApiErrorCode::InvalidUsername,
+            error.to_string(),
+        )
+    })?;
+    let token = new_session_token();
+    let session = state
+        .connections
+        .store
+        .create_user_with_session(&username, &hash_token(&token))
+        .await?;
+    tracing::info!(user = %session.user.name, "new user");
+    Ok(HttpResponse::Created()
+        .cookie(session_cookie(token, is_https(&request)))
+        .json(SessionInfo { user: session.user }))
+}
+
+/// `DELETE /api/session`: ends this session and closes its sockets.
+pub async fn sign_out(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, HttpError> {
+    if let Some(session) = current_session(&request, &state.connections.store).await? {
+        state
+            .connections
+            .store
+            .delete_session(&session.session_id)
+            .await?;
+        state
+            .connections
+            .hub
+            .close_session(session.session_id)
+            .await;
+    }
+    Ok(HttpResponse::NoContent()
+        .cookie(expired_session_cookie(is_https(&request)))
+        .finish())
+}

@@ -1,0 +1,197 @@
+//! Building and running the application: bind, start the hub and the message
+//! writer, serve HTTP, and shut down in order (stop accepting, close sockets,
+//! commit queued messages, close the database).
+
+use std::future::Future;
+use std::net::{SocketAddr, TcpListener};
+use std::time::Duration;
+
+use actix_web::dev::{Service, ServerHandle};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::Compress;
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use tokio::task::JoinHandle;
+
+use crate::auth::OriginPolicy;
+use crate::connection::ConnectionContext;
+use crate::hub::HubHandle;
+use crate::routes::{self, AppState};
+use crate::settings::Settings;
+use crate::store::Store;
+use crate::store::writer::MessageWriter;
+
+/// Messages waiting for the writer before connections have to wait.
+const WRITER_QUEUE: usize = 16_384;
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    local_addr: SocketAddr,
+    server: actix_web::dev::Server,
+    store: Store,
+    hub: HubHandle,
+    hub_task: JoinHandle<()>,
+    writer: MessageWriter,
+    writer_task: JoinHandle<()>,
+}
+
+impl Application {
+    /// Opens the database, starts the hub and writer, and binds the listener.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let index = settings.static_dir.join("index.html");
+        anyhow::ensure!(
+            index.is_file(),
+            "the web client is not built: {} is missing. Build it with `cargo xtask run` \
+             (or `trunk build --release` in client/), or point --static-dir at a built client.",
+            index.display()
+        );
+        let store = Store::open(&settings.database_url)
+            .await
+            .with_context(|| format!("opening the database {}", settings.database_url))?;
+        let (hub, hub_task) = HubHandle::start();
+        let (writer, writer_task) = MessageWriter::start(store.clone(), hub.clone(), WRITER_QUEUE);
+        let state = web::Data::new(AppState {
+            connections: ConnectionContext {
+                store: store.clone(),
+                hub: hub.clone(),
+                writer: writer.clone(),
+                outbound_queue: settings.outbound_queue,
+            },
+            origins: OriginPolicy::new(&settings.allowed_origins),
+            static_dir: settings.static_dir.clone(),
+        });
+
+        let listener = TcpListener::bind(&settings.addr)
+            .with_context(|| format!("binding {}", settings.addr))?;
+        let local_addr = listener.local_addr()?;
+        let static_dir = settings.static_dir.clone();
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(web::JsonConfig::default().limit(16 * 1024))
+                .wrap(Compress::default())
+                .wrap_fn(|request, service| {
+                    let path = request.path().to_owned();
+                    let response = service.call(request);
+                    async move {
+                        let mut response = response.await?;
+                        add_headers(&path, response.response_mut().headers_mut());
+                        Ok(response)
+                    }
+                })
+                .configure(|config| routes::configure(config, static_dir.clone()))
+        })
+        .on_connect(|connection, _extensions| {
+            // Nagle's algorithm plus delayed ACKs stall small broadcast frames by
+            // tens of milliseconds; chat frames should leave at once.
+            if let Some(tcp) = connection.downcast_ref::<actix_web::rt::net::TcpStream>() {
+                let _ = tcp.set_nodelay(true);
+            }
+        })
+        .disable_signals()
+        .shutdown_timeout(settings.shutdown_timeout);
+        if let Some(workers) = settings.workers {
+            server = server.workers(workers.max(1));
+        }
+        let server = server.listen(listener)?.run();
+        Ok(Self {
+            local_addr,
+            server,
+            store,
+            hub,
+            hub_task,
+            writer,
+            writer_task,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    pub fn port(&self) -> u16 {
+        self.local_addr.port()
+    }
+
+    /// Serves until `shutdown` completes (or the server fails), then shuts down in order.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+        let handle: ServerHandle = self.server.handle();
+        let mut server = tokio::spawn(self.server);
+        let result = tokio::select! {
+            result = &mut server => result.map_err(anyhow::Error::from).and_then(|r| r.map_err(Into::into)),
+            () = shutdown => {
+                tracing::info!("shutting down: closing connections");
+                handle.pause().await;
+                self.hub.shutdown().await;
+                handle.stop(true).await;
+                let _ = server.await;
+                Ok(())
+            }
+        };
+        tracing::info!("storing queued messages");
+        self.writer.stop();
+        if tokio::time::timeout(Duration::from_secs(30), self.writer_task)
+            .await
+            .is_err()
+        {
+            tracing::error!("the message writer did not finish in 30 s");
+        }
+        self.hub_task.abort();
+        self.store.close().await;
+        tracing::info!("stopped");
+        result
+    }
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .expect("installing a SIGTERM handler");
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}
+
+/// Security headers everywhere; caching rules for the web app's files.
+fn add_headers(path: &str, headers: &mut header::HeaderMap) {
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if path.starts_with("/api") || path == "/ws" || path == "/healthz" {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    } else if is_content_hashed(path) {
+        headers.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=31536000, immutable"),
+        );
+    } else if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    }
+}
+
+/// trunk names built files `name-<16 hex digits>.ext` (or `_bg.wasm`).
+fn is_content_hashed(path: &str) -> bool {
+    let file = path.rsplit('/').next().unwrap_or("");
+    let stem = file.split('.').next().unwrap_or("");
+    let stem = stem.strip_suffix("_bg").unwrap_or(stem);
+    match stem.rsplit_once('-') {
+        Some((_, hash)) => hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()),
+        None => false,
+    }
+}

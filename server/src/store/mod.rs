@@ -1,0 +1,374 @@
+//! All storage: the only module that contains SQL. Handlers, the hub and the
+//! socket code see a narrow interface of named operations on [`Store`], so a
+//! PostgreSQL backend can slot in here without touching them.
+//!
+//! SQLite runs in WAL mode with `synchronous=FULL`: a committed message is on
+//! disk before it is acknowledged. Message inserts go through
+//! [`writer::MessageWriter`], which batches them into one transaction per batch.
+
+pub mod writer;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use shared::protocol::ChannelInfo;
+use shared::validate::Username;
+use shared::{ChannelId, ChatMessage, ClientMsgId, Seq, UserId, UserInfo};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Row, Sqlite, Transaction};
+
+use crate::random::{new_id, now_millis};
+
+/// The channel every user is in from the start.
+pub const DEFAULT_CHANNEL: &str = "general";
+
+/// Why a storage operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the username is already taken")]
+    NameTaken,
+    #[error("unsupported database url {0:?}: expected sqlite://path or sqlite::memory:")]
+    UnsupportedUrl(String),
+    #[error("could not create the database folder {path}: {source}")]
+    CreateFolder {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+}
+
+/// A signed-in browser session and its user.
+#[derive(Debug, Clone)]
+pub struct SessionUser {
+    pub session_id: String,
+    pub user: UserInfo,
+}
+
+/// A message to store, already validated.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub channel: ChannelId,
+    pub author: UserInfo,
+    pub client_id: ClientMsgId,
+    pub text: String,
+}
+
+/// What storing one message amounted to.
+#[derive(Debug, Clone)]
+pub enum Stored {
+    /// Stored now, with a new sequence number.
+    New(ChatMessage),
+    /// The author had already sent this `client_id`; here is the stored original.
+    Duplicate(ChatMessage),
+}
+
+/// A page of messages, oldest first.
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    pub messages: Vec<ChatMessage>,
+    /// Whether older messages exist before the first one.
+    pub has_older: bool,
+}
+
+/// Handle to the database; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+impl Store {
+    /// Opens (creating if missing) the database, applies migrations, and makes
+    /// sure the default channel exists.
+    pub async fn open(database_url: &str) -> Result<Self, StoreError> {
+        if !database_url.starts_with("sqlite:") {
+            return Err(StoreError::UnsupportedUrl(database_url.to_owned()));
+        }
+        let options = SqliteConnectOptions::from_str(database_url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        if let Some(folder) = options.get_filename().parent()
+            && !folder.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(folder).map_err(|source| StoreError::CreateFolder {
+                path: folder.display().to_string(),
+                source,
+            })?;
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        let store = Self { pool };
+        store.ensure_default_channel().await?;
+        Ok(store)
+    }
+
+    /// Waits for open connections to finish and closes the pool.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn ensure_default_channel(&self) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO channels (id, name, topic, created_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(new_id())
+        .bind(DEFAULT_CHANNEL)
+        .bind("Everyone is here")
+        .bind(now_millis())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Creates a user with a first session and puts them in the default channel.
+    pub async fn create_user_with_session(
+        &self,
+        name: &Username,
+        token_hash: &str,
+    ) -> Result<SessionUser, StoreError> {
+        let now = now_millis();
+        let user = UserInfo {
+            id: UserId(new_id()),
+            name: name.as_str().to_owned(),
+        };
+        let session_id = new_id();
+        let mut tx = self.pool.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO users (id, name, name_key, created_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (name_key) DO NOTHING",
+        )
+        .bind(&user.id.0)
+        .bind(&user.name)
+        .bind(name.uniqueness_key())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() == 0 {
+            return Err(StoreError::NameTaken);
+        }
+        sqlx::query(
+            "INSERT INTO sessions (id, token_hash, user_id, created_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(&session_id)
+        .bind(token_hash)
+        .bind(&user.id.0)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO memberships (channel_id, user_id, joined_at)
+             SELECT id, ?, ? FROM channels WHERE name = ?",
+        )
+        .bind(&user.id.0)
+        .bind(now)
+        .bind(DEFAULT_CHANNEL)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(SessionUser { session_id, user })
+    }
+
+    /// The session a cookie token hash belongs to, if it is still valid.
+    pub async fn session_by_token_hash(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<SessionUser>, StoreError> {
+        let row = sqlx::query(
+            "SELECT s.id AS session_id, u.id AS user_id, u.name AS user_name
+             FROM sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.token_hash = ?",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|row| SessionUser {
+            session_id: row.get("session_id"),
+            user: UserInfo {
+                id: UserId(row.get("user_id")),
+                name: row.get("user_name"),
+            },
+        }))
+    }
+
+    /// Ends one session (sign out). Returns whether it existed.
+    pub async fn delete_session(&self, session_id: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM sessions WHERE id = ?")
+            .bind(session_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// The channels a user is a member of, by name.
+    pub async fn channels_of(&self, user: &UserId) -> Result<Vec<ChannelInfo>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT c.id, c.name, c.topic FROM channels c
+             JOIN memberships m ON m.channel_id = c.id
+             WHERE m.user_id = ? ORDER BY c.name",
+        )
+        .bind(&user.0)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| ChannelInfo {
+                id: ChannelId(row.get("id")),
+                name: row.get("name"),
+                topic: row.get("topic"),
+            })
+            .collect())
+    }
+
+    /// The newest `limit` messages of a channel.
+    pub async fn latest_messages(
+        &self,
+        channel: &ChannelId,
+        limit: u32,
+    ) -> Result<Page, StoreError> {
+        self.messages_before(channel, Seq::MAX, limit).await
+    }
+
+    /// Up to `limit` messages older than `before_seq`, oldest first.
+    pub async fn messages_before(
+        &self,
+        channel: &ChannelId,
+        before_seq: Seq,
+        limit: u32,
+    ) -> Result<Page, StoreError> {
+        let rows = sqlx::query(
+            "SELECT m.channel_id, m.seq, m.client_id, m.body, m.sent_at, u.id AS author_id, u.name AS author_name
+             FROM messages m JOIN users u ON u.id = m.author_id
+             WHERE m.channel_id = ? AND m.seq < ?
+             ORDER BY m.seq DESC LIMIT ?",
+        )
+        .bind(&channel.0)
+        .bind(before_seq)
+        .bind(i64::from(limit) + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        let has_older = rows.len() > limit as usize;
+        let mut messages: Vec<ChatMessage> = rows
+            .iter()
+            .take(limit as usize)
+            .map(message_from_row)
+            .collect();
+        messages.reverse();
+        Ok(Page {
+            messages,
+            has_older,
+        })
+    }
+
+    /// Up to `limit` messages newer than `after_seq`, oldest first.
+    pub async fn messages_after(
+        &self,
+        channel: &ChannelId,
+        after_seq: Seq,
+        limit: u32,
+    ) -> Result<Vec<ChatMessage>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT m.channel_id, m.seq, m.client_id, m.body, m.sent_at, u.id AS author_id, u.name AS author_name
+             FROM messages m JOIN users u ON u.id = m.author_id
+             WHERE m.channel_id = ? AND m.seq > ?
+             ORDER BY m.seq ASC LIMIT ?",
+        )
+        .bind(&channel.0)
+        .bind(after_seq)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(message_from_row).collect())
+    }
+
+    /// Stores a batch of messages in one transaction, in order. Either all of
+    /// them are committed or none is.
+    pub async fn insert_messages(&self, batch: &[NewMessage]) -> Result<Vec<Stored>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut results = Vec::with_capacity(batch.len());
+        for message in batch {
+            results.push(insert_one(&mut tx, message).await?);
+        }
+        tx.commit().await?;
+        Ok(results)
+    }
+}
+
+async fn insert_one(
+    tx: &mut Transaction<'static, Sqlite>,
+    message: &NewMessage,
+) -> Result<Stored, StoreError> {
+    let existing = sqlx::query(
+        "SELECT m.channel_id, m.seq, m.client_id, m.body, m.sent_at, u.id AS author_id, u.name AS author_name
+         FROM messages m JOIN users u ON u.id = m.author_id
+         WHERE m.author_id = ? AND m.client_id = ?",
+    )
+    .bind(&message.author.id.0)
+    .bind(message.client_id.as_str())
+    .fetch_optional(&mut **tx)
+    .await?;
+    if let Some(row) = existing {
+        return Ok(Stored::Duplicate(message_from_row(&row)));
+    }
+    let seq: Seq =
+        sqlx::query_scalar("UPDATE channels SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq")
+            .bind(&message.channel.0)
+            .fetch_one(&mut **tx)
+            .await?;
+    let sent_at = now_millis();
+    sqlx::query(
+        "INSERT INTO messages (channel_id, seq, author_id, client_id, body, sent_at)
+         VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&message.channel.0)
+    .bind(seq)
+    .bind(&message.author.id.0)
+    .bind(message.client_id.as_str())
+    .bind(&message.text)
+    .bind(sent_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(Stored::New(ChatMessage {
+        channel: message.channel.clone(),
+        seq,
+        client_id: message.client_id.clone(),
+        author: message.author.clone(),
+        text: message.text.clone(),
+        sent_at,
+    }))
+}
+
+fn message_from_row(row: &sqlx::sqlite::SqliteRow) -> ChatMessage {
+    let client_id: String = row.get("client_id");
+    ChatMessage {
+        channel: ChannelId(row.get("channel_id")),
+        seq: row.get("seq"),
+        // Only ids that passed `ClientMsgId::parse` are ever stored.
+        client_id: ClientMsgId::parse(&client_id).unwrap_or_else(|_| {
+            ClientMsgId::parse("invalid").expect("a literal valid id")
+        }),
+        author: UserInfo {
+            id: UserId(row.get("author_id")),
+            name: row.get("author_name"),
+        },
+        text: row.get("body"),
+        sent_at: row.get("sent_at"),
+    }
+}

@@ -1,0 +1,352 @@
+//! `TestApp`: the real server on 127.0.0.1:0 with a temporary database and a
+//! stand-in client folder, plus small HTTP and WebSocket clients.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use actix_web::cookie::Cookie;
+use actix_web::http::StatusCode;
+use actix_web::web::Bytes;
+use awc::ws::{self, CloseReason, Frame};
+use chat_server::settings::Settings;
+use chat_server::startup::Application;
+use futures_util::{SinkExt, StreamExt};
+use shared::api::SessionInfo;
+use shared::{ChannelId, ClientMsg, ClientMsgId, ServerMsg, UserInfo};
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// How long a test waits for a frame it expects.
+pub const RECV_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub settings: Settings,
+    _data: TempDir,
+    _static: TempDir,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Starts the app after `configure` adjusted the settings.
+    pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> Self {
+        chat_server::telemetry::init();
+        let data = TempDir::new().unwrap();
+        let static_dir = TempDir::new().unwrap();
+        std::fs::write(
+            static_dir.path().join("index.html"),
+            "<!doctype html><title>chat</title><p>test client</p>",
+        )
+        .unwrap();
+        let mut settings = Settings::defaults();
+        settings.addr = "127.0.0.1:0".into();
+        settings.database_url = format!("sqlite://{}/chat.db", data.path().display());
+        settings.static_dir = static_dir.path().to_owned();
+        settings.allowed_origins = vec![];
+        settings.workers = Some(2);
+        settings.shutdown_timeout = 3;
+        configure(&mut settings);
+        let mut app = Self {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            settings,
+            _data: data,
+            _static: static_dir,
+            shutdown: None,
+            task: None,
+        };
+        app.start().await;
+        app
+    }
+
+    async fn start(&mut self) {
+        let application = Application::build(self.settings.clone()).await.unwrap();
+        self.addr = application.local_addr();
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        self.shutdown = Some(shutdown);
+        self.task = Some(tokio::spawn(async move {
+            application
+                .run_until_stopped(async {
+                    let _ = stopped.await;
+                })
+                .await
+        }));
+    }
+
+    /// Stops the server the way SIGTERM does and waits until it has stopped.
+    pub async fn stop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(task) = self.task.take() {
+            tokio::time::timeout(Duration::from_secs(30), task)
+                .await
+                .expect("server stops in time")
+                .unwrap()
+                .unwrap();
+        }
+    }
+
+    /// Stops and starts again on the same database (on a new port).
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        self.start().await;
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub fn origin(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn http(&self) -> awc::Client {
+        awc::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .finish()
+    }
+
+    /// Picks a username; returns the user and the session token from the cookie.
+    pub async fn sign_up(&self, name: &str) -> (UserInfo, String) {
+        let mut response = self
+            .http()
+            .post(self.url("/api/session"))
+            .send_json(&serde_json::json!({ "username": name }))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED, "sign up {name}");
+        let token = response
+            .cookie("chat_session")
+            .expect("a session cookie")
+            .value()
+            .to_owned();
+        let info: SessionInfo = response.json().await.unwrap();
+        (info.user, token)
+    }
+
+    /// Opens a WebSocket as the holder of `token`, from the server's own origin.
+    pub async fn connect(&self, token: &str) -> WsClient {
+        self.try_connect(Some(&self.origin()), Some(token))
+            .await
+            .expect("websocket upgrade")
+    }
+
+    /// Signs up and connects; returns the client after its `welcome`.
+    pub async fn user(&self, name: &str) -> (WsClient, UserInfo, String) {
+        let (user, token) = self.sign_up(name).await;
+        let mut client = self.connect(&token).await;
+        client.welcome().await;
+        (client, user, token)
+    }
+
+    pub async fn try_connect(
+        &self,
+        origin: Option<&str>,
+        token: Option<&str>,
+    ) -> Result<WsClient, StatusCode> {
+        let mut request = self
+            .http()
+            .ws(format!("ws://{}/ws", self.addr))
+            .max_frame_size(16 * 1024 * 1024);
+        if let Some(origin) = origin {
+            request = request.origin(origin);
+        }
+        if let Some(token) = token {
+            request = request.cookie(Cookie::new("chat_session", token.to_owned()));
+        }
+        match request.connect().await {
+            Ok((_, framed)) => Ok(WsClient {
+                framed,
+                general: None,
+            }),
+            Err(awc::error::WsClientError::InvalidResponseStatus(status)) => Err(status),
+            Err(other) => panic!("websocket connect failed: {other}"),
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+type Framed = actix_codec::Framed<awc::BoxedSocket, ws::Codec>;
+
+/// A WebSocket client speaking the chat protocol.
+pub struct WsClient {
+    framed: Framed,
+    /// The id of `general`, learnt from `welcome`.
+    pub general: Option<ChannelId>,
+}
+
+/// What the server sent next, at the frame level.
+#[derive(Debug)]
+pub enum Received {
+    Msg(ServerMsg),
+    Closed(Option<CloseReason>),
+}
+
+impl WsClient {
+    pub fn general(&self) -> ChannelId {
+        self.general.clone().expect("welcome received")
+    }
+
+    pub async fn send(&mut self, message: &ClientMsg) {
+        let text = serde_json::to_string(message).unwrap();
+        self.send_text(&text).await;
+    }
+
+    pub async fn send_text(&mut self, text: &str) {
+        self.framed
+            .send(ws::Message::Text(text.to_owned().into()))
+            .await
+            .unwrap();
+    }
+
+    pub async fn send_binary(&mut self, bytes: Vec<u8>) {
+        self.framed
+            .send(ws::Message::Binary(Bytes::from(bytes)))
+            .await
+            .unwrap();
+    }
+
+    /// Posts `text` to `general` with a fresh client id; returns the id.
+    pub async fn say(&mut self, text: &str) -> ClientMsgId {
+        let client_id = new_client_id();
+        self.send(&ClientMsg::Send {
+            channel: self.general(),
+            client_id: client_id.clone(),
+            text: text.to_owned(),
+        })
+        .await;
+        client_id
+    }
+
+    /// Posts and waits for the ack; returns the sequence number.
+    pub async fn say_acked(&mut self, text: &str) -> i64 {
+        let id = self.say(text).await;
+        self.ack_for(&id).await
+    }
+
+    pub async fn ack_for(&mut self, id: &ClientMsgId) -> i64 {
+        loop {
+            match self.recv().await {
+                ServerMsg::Ack { client_id, seq, .. } if &client_id == id => return seq,
+                ServerMsg::Error {
+                    client_id: Some(client_id),
+                    code,
+                    ..
+                } if &client_id == id => panic!("message refused: {code:?}"),
+                _ => {}
+            }
+        }
+    }
+
+    /// The next frame or close, within `RECV_TIMEOUT`; ping/pong frames are skipped.
+    pub async fn next(&mut self) -> Received {
+        loop {
+            let frame = tokio::time::timeout(RECV_TIMEOUT, self.framed.next())
+                .await
+                .expect("a frame within the timeout");
+            match frame {
+                None => return Received::Closed(None),
+                Some(Err(error)) => panic!("websocket error: {error}"),
+                Some(Ok(Frame::Text(bytes))) => {
+                    let message: ServerMsg = serde_json::from_slice(&bytes)
+                        .unwrap_or_else(|e| panic!("server sent non-protocol frame ({e}): {bytes:?}"));
+                    return Received::Msg(message);
+                }
+                Some(Ok(Frame::Close(reason))) => return Received::Closed(reason),
+                Some(Ok(Frame::Ping(_) | Frame::Pong(_))) => {}
+                Some(Ok(other)) => panic!("unexpected frame {other:?}"),
+            }
+        }
+    }
+
+    pub async fn recv(&mut self) -> ServerMsg {
+        match self.next().await {
+            Received::Msg(message) => message,
+            Received::Closed(reason) => panic!("connection closed: {reason:?}"),
+        }
+    }
+
+    /// Skips frames until one matches.
+    pub async fn recv_until<T>(&mut self, mut pick: impl FnMut(ServerMsg) -> Option<T>) -> T {
+        loop {
+            if let Some(found) = pick(self.recv().await) {
+                return found;
+            }
+        }
+    }
+
+    pub async fn welcome(&mut self) -> (UserInfo, Vec<UserInfo>) {
+        match self.recv().await {
+            ServerMsg::Welcome {
+                user,
+                channels,
+                online,
+            } => {
+                let general = channels
+                    .iter()
+                    .find(|c| c.name == "general")
+                    .expect("general in welcome");
+                self.general = Some(general.id.clone());
+                (user, online)
+            }
+            other => panic!("expected welcome, got {other:?}"),
+        }
+    }
+
+    /// Waits until the server closes the connection; returns its close reason.
+    pub async fn closed(&mut self) -> Option<CloseReason> {
+        loop {
+            if let Received::Closed(reason) = self.next().await {
+                return reason;
+            }
+        }
+    }
+
+    /// Closes the connection from this side.
+    pub async fn close(mut self) {
+        let _ = self.framed.send(ws::Message::Close(None)).await;
+        // Wait for the server's close so the hub has seen us go.
+        let _ = tokio::time::timeout(RECV_TIMEOUT, async {
+            while let Some(frame) = self.framed.next().await {
+                if matches!(frame, Ok(Frame::Close(_)) | Err(_)) {
+                    break;
+                }
+            }
+        })
+        .await;
+    }
+
+    /// Asserts that no chat frame arrives within `wait`.
+    pub async fn expect_silence(&mut self, wait: Duration) {
+        if let Ok(frame) = tokio::time::timeout(wait, self.framed.next()).await {
+            match frame {
+                Some(Ok(Frame::Ping(_) | Frame::Pong(_))) => {}
+                other => panic!("expected no frame, got {other:?}"),
+            }
+        }
+    }
+}
+
+pub fn new_client_id() -> ClientMsgId {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    ClientMsgId::parse(&format!("t{nanos:x}-{n}")).unwrap()
+}

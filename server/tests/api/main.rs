@@ -1,0 +1,12 @@
+//! Black-box tests of the server over real sockets: each test starts the real
+//! application on a random loopback port with a fresh SQLite database.
+
+mod helpers;
+
+mod bad_input;
+mod chat;
+mod history;
+mod http;
+mod presence;
+mod security;
+mod slow_client;

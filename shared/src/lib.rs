@@ -1,0 +1,17 @@
+//! The wire protocol of the chat: every shape that crosses the network between
+//! the server and the browser client lives here and nowhere else.
+//!
+//! - [`protocol`]: WebSocket frames (`ClientMsg` from browser, `ServerMsg` from server).
+//! - [`api`]: JSON bodies of the small HTTP API (sessions, errors).
+//! - [`ids`]: opaque identifiers and the per-channel sequence number.
+//! - [`validate`]: domain types that validate on construction (`Username`, `MessageText`).
+//! - [`limits`]: the numbers both sides agree on.
+
+pub mod api;
+pub mod ids;
+pub mod limits;
+pub mod protocol;
+pub mod validate;
+
+pub use ids::{ChannelId, ClientMsgId, Seq, UserId};
+pub use protocol::{ChatMessage, ClientMsg, ErrorCode, ServerMsg, UserInfo};

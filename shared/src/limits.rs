@@ -1,0 +1,17 @@
+//! Limits both the server and the client enforce, so the client can refuse
+//! early what the server would refuse anyway.
+
+/// Longest message text, counted in Unicode scalar values after trimming.
+pub const MAX_TEXT_CHARS: usize = 4_000;
+/// Largest WebSocket frame (or reassembled message) the server accepts.
+pub const MAX_FRAME_BYTES: usize = 64 * 1024;
+/// Longest username, in characters, after trimming.
+pub const MAX_USERNAME_CHARS: usize = 32;
+/// How many messages a first open shows and a scroll-back page holds by default.
+pub const HISTORY_PAGE: u32 = 50;
+/// Upper bound on one scroll-back page a client may ask for.
+pub const MAX_HISTORY_PAGE: u32 = 200;
+/// Upper bound on messages in one catch-up reply; the client asks again if incomplete.
+pub const MAX_SYNC_BATCH: u32 = 500;
+/// Longest client-generated message id.
+pub const MAX_CLIENT_ID_CHARS: usize = 64;

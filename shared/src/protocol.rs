@@ -1,0 +1,176 @@
+//! WebSocket frames: JSON text frames, internally tagged by `"type"`.
+//!
+//! A connection goes: server sends `welcome`; client sends `sync` for each
+//! channel with the last sequence number it has; from then on the server pushes
+//! `message`, `user_joined` and `user_left`, answers each `send` with `ack`
+//! (or `error` carrying the same `client_id`), and each `history` with `history`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ChannelId, ClientMsgId, Seq, UserId};
+
+/// What a browser sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMsg {
+    /// Post a message. A resend with the same `client_id` is acknowledged
+    /// again and never stored or broadcast twice.
+    Send {
+        channel: ChannelId,
+        client_id: ClientMsgId,
+        text: String,
+    },
+    /// Catch up: everything after `after_seq`, or the latest page when `None`.
+    Sync {
+        channel: ChannelId,
+        after_seq: Option<Seq>,
+    },
+    /// Scroll-back: up to `limit` messages older than `before_seq`.
+    History {
+        channel: ChannelId,
+        before_seq: Seq,
+        #[serde(default)]
+        limit: Option<u32>,
+    },
+}
+
+/// The `type` tags `ClientMsg` understands, to tell an unknown type from a malformed frame.
+pub const CLIENT_MSG_TYPES: &[&str] = &["send", "sync", "history"];
+
+/// Why a text frame is not a `ClientMsg`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientMsgError {
+    /// Not JSON, not an object, or no string `type`.
+    Malformed(String),
+    /// A `type` this server does not know.
+    UnknownType(String),
+    /// A known `type` whose fields are missing or wrong.
+    InvalidFields(String),
+}
+
+impl ClientMsg {
+    /// Parses a text frame, telling malformed JSON, unknown types and bad fields apart.
+    pub fn parse(frame: &str) -> Result<Self, ClientMsgError> {
+        let value: serde_json::Value = serde_json::from_str(frame)
+            .map_err(|e| ClientMsgError::Malformed(format!("frame is not valid JSON: {e}")))?;
+        let kind = value
+            .as_object()
+            .and_then(|object| object.get("type"))
+            .and_then(|kind| kind.as_str())
+            .ok_or_else(|| {
+                ClientMsgError::Malformed(
+                    "frame must be a JSON object with a string \"type\"".into(),
+                )
+            })?;
+        if !CLIENT_MSG_TYPES.contains(&kind) {
+            return Err(ClientMsgError::UnknownType(kind.chars().take(64).collect()));
+        }
+        serde_json::from_value(value).map_err(|e| ClientMsgError::InvalidFields(e.to_string()))
+    }
+}
+
+/// What the server sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMsg {
+    /// First frame on every connection: who you are, your channels, who is online.
+    Welcome {
+        user: UserInfo,
+        channels: Vec<ChannelInfo>,
+        online: Vec<UserInfo>,
+    },
+    /// A new message in a channel you are in (not sent to the connection that posted it).
+    Message { message: ChatMessage },
+    /// Your message `client_id` is durably stored as `seq`.
+    Ack {
+        channel: ChannelId,
+        client_id: ClientMsgId,
+        seq: Seq,
+        sent_at: i64,
+    },
+    /// Answer to `sync`, oldest first. `complete: false` means ask again after the last one.
+    Synced {
+        channel: ChannelId,
+        messages: Vec<ChatMessage>,
+        has_older: bool,
+        complete: bool,
+    },
+    /// Answer to `history`, oldest first.
+    History {
+        channel: ChannelId,
+        messages: Vec<ChatMessage>,
+        has_older: bool,
+    },
+    /// A user came online (their first connection opened).
+    UserJoined { user: UserInfo },
+    /// A user went offline (their last connection closed).
+    UserLeft { user: UserInfo },
+    /// Something the client sent was refused; `client_id` names the message if it was a `send`.
+    Error {
+        code: ErrorCode,
+        message: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_id: Option<ClientMsgId>,
+    },
+}
+
+/// Stable machine-readable reasons in `ServerMsg::Error`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    MalformedFrame,
+    UnknownType,
+    InvalidFields,
+    BinaryNotSupported,
+    /// A frame over 64 KiB; the connection is closed with code 1009.
+    FrameTooLarge,
+    EmptyText,
+    TextTooLong,
+    NotAMember,
+    /// The database could not store or read; the client should retry later.
+    StoreUnavailable,
+    /// The server is overloaded; the client should retry later.
+    Busy,
+}
+
+impl ErrorCode {
+    /// Whether resending the same frame later may succeed.
+    pub fn is_retryable(self) -> bool {
+        matches!(self, Self::StoreUnavailable | Self::Busy)
+    }
+}
+
+/// A user as others see them.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct UserInfo {
+    pub id: UserId,
+    pub name: String,
+}
+
+/// A channel the user is in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelInfo {
+    pub id: ChannelId,
+    pub name: String,
+    pub topic: String,
+}
+
+/// A stored message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    pub channel: ChannelId,
+    pub seq: Seq,
+    pub client_id: ClientMsgId,
+    pub author: UserInfo,
+    pub text: String,
+    /// Server time, milliseconds since the Unix epoch.
+    pub sent_at: i64,
+}
+
+impl ServerMsg {
+    /// Serializes to the JSON text of a frame. Never fails: every field is plain data.
+    pub fn to_json(&self) -> String {
+        // Serializing these derive-only types (strings, integers, vectors) cannot fail.
+        serde_json::to_string(self).expect("ServerMsg serializes")
+    }
+}

@@ -1,0 +1,118 @@
+//! Domain types that can only be built from valid input. The server uses them
+//! to refuse bad input; the client uses the same rules to explain it early.
+
+use std::fmt;
+
+use crate::limits::{MAX_TEXT_CHARS, MAX_USERNAME_CHARS};
+
+/// A display name: trimmed, 1–32 characters of letters, digits, spaces, `_`, `-`, `.`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Username(String);
+
+/// Why a username was refused; `Display` is the sentence shown to the person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UsernameError {
+    Empty,
+    TooLong,
+    InvalidCharacter(char),
+}
+
+impl fmt::Display for UsernameError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Empty => f.write_str("Please choose a username."),
+            Self::TooLong => write!(
+                f,
+                "A username can be at most {MAX_USERNAME_CHARS} characters long."
+            ),
+            Self::InvalidCharacter(c) => write!(
+                f,
+                "A username may only contain letters, digits, spaces, '_', '-' and '.' (not {c:?})."
+            ),
+        }
+    }
+}
+
+impl std::error::Error for UsernameError {}
+
+impl Username {
+    pub fn parse(raw: &str) -> Result<Self, UsernameError> {
+        let name = raw.trim();
+        if name.is_empty() {
+            return Err(UsernameError::Empty);
+        }
+        if name.chars().count() > MAX_USERNAME_CHARS {
+            return Err(UsernameError::TooLong);
+        }
+        if let Some(bad) = name
+            .chars()
+            .find(|&c| !(c.is_alphanumeric() || matches!(c, ' ' | '_' | '-' | '.')))
+        {
+            return Err(UsernameError::InvalidCharacter(bad));
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The key under which names are unique: two names that differ only in
+    /// letter case are the same name.
+    pub fn uniqueness_key(&self) -> String {
+        self.0.to_lowercase()
+    }
+}
+
+impl fmt::Display for Username {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The text of a chat message: trimmed, not empty, at most 4,000 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageText(String);
+
+/// Why a message text was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MessageTextError {
+    Empty,
+    TooLong { chars: usize },
+}
+
+impl fmt::Display for MessageTextError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Empty => f.write_str("A message cannot be empty."),
+            Self::TooLong { chars } => write!(
+                f,
+                "A message can be at most {MAX_TEXT_CHARS} characters long (this one has {chars})."
+            ),
+        }
+    }
+}
+
+impl std::error::Error for MessageTextError {}
+
+impl MessageText {
+    pub fn parse(raw: &str) -> Result<Self, MessageTextError> {
+        let text = raw.trim();
+        if text.is_empty() {
+            return Err(MessageTextError::Empty);
+        }
+        let chars = text.chars().count();
+        if chars > MAX_TEXT_CHARS {
+            return Err(MessageTextError::TooLong { chars });
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
