@@ -141,6 +141,15 @@ struct Hub {
     shutting_down: bool,
 }
 
+/// Who ends a connection.
+#[derive(Clone, Copy)]
+enum Removal {
+    /// The connection itself is closing: let it flush its last frames.
+    Requested,
+    /// The hub gives up on it (stuck or gone): stop its socket at once.
+    Kicked,
+}
+
 /// Why a frame could not be queued for a connection.
 enum PushFailure {
     /// Queue full: the client is not keeping up.
@@ -154,7 +163,7 @@ impl Hub {
         while let Some(command) = commands.recv().await {
             match command {
                 Command::Connect(registration) => self.connect(registration),
-                Command::Disconnect(conn) => self.remove(conn),
+                Command::Disconnect(conn) => self.remove(conn, Removal::Requested),
                 Command::Deliver(deliveries) => {
                     for delivery in deliveries {
                         self.deliver(delivery);
@@ -226,13 +235,15 @@ impl Hub {
     }
 
     /// Drops a connection; announces `user_left` when it was the user's last.
-    fn remove(&mut self, conn: ConnId) {
-        let mut pending = vec![conn];
-        while let Some(conn) = pending.pop() {
+    fn remove(&mut self, conn: ConnId, removal: Removal) {
+        let mut pending = vec![(conn, removal)];
+        while let Some((conn, removal)) = pending.pop() {
             let Some(connection) = self.connections.remove(&conn) else {
                 continue;
             };
-            connection.kick.cancel();
+            if let Removal::Kicked = removal {
+                connection.kick.cancel();
+            }
             for channel in &connection.channels {
                 if let Some(room) = self.rooms.get_mut(channel) {
                     room.remove(&conn);
@@ -255,7 +266,11 @@ impl Hub {
                         user: connection.user,
                     });
                     let everyone: Vec<ConnId> = self.connections.keys().copied().collect();
-                    pending.extend(self.push_collecting_failures(everyone, &frame));
+                    pending.extend(
+                        self.push_collecting_failures(everyone, &frame)
+                            .into_iter()
+                            .map(|conn| (conn, Removal::Kicked)),
+                    );
                 }
             }
         }
@@ -332,7 +347,7 @@ impl Hub {
                     .try_send(Outgoing::Close(reason.clone()))
                     .is_err()
             {
-                self.remove(conn);
+                self.remove(conn, Removal::Kicked);
             }
         }
     }
@@ -347,7 +362,7 @@ impl Hub {
     fn push_all(&mut self, targets: Vec<ConnId>, frame: &ByteString) {
         let failed = self.push_collecting_failures(targets, frame);
         for conn in failed {
-            self.remove(conn);
+            self.remove(conn, Removal::Kicked);
         }
     }
 
