@@ -1,1 +1,12 @@
+//! The chat's browser app. `app` decides between the username prompt and the
+//! chat page; `state` is the pure reducer the chat page renders from;
+//! `hooks::use_chat_socket` is the only code that touches the WebSocket.
 
+pub mod api;
+pub mod app;
+pub mod browser;
+pub mod components;
+pub mod hooks;
+pub mod outbox;
+pub mod pages;
+pub mod state;

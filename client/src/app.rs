@@ -1,0 +1,67 @@
+//! The root: asks the server who is signed in, then shows the username prompt
+//! or the chat.
+
+use shared::UserInfo;
+use yew::prelude::*;
+
+use crate::api;
+use crate::pages::chat::ChatPage;
+use crate::pages::choose_name::ChooseName;
+
+#[derive(Clone, PartialEq)]
+enum Auth {
+    Checking,
+    /// The server could not be reached; retried on click.
+    Unreachable(String),
+    SignedOut,
+    SignedIn(UserInfo),
+}
+
+#[component]
+pub fn App() -> Html {
+    let auth = use_state(|| Auth::Checking);
+    let check = {
+        let auth = auth.clone();
+        Callback::from(move |()| {
+            let auth = auth.clone();
+            auth.set(Auth::Checking);
+            wasm_bindgen_futures::spawn_local(async move {
+                auth.set(match api::current_user().await {
+                    Ok(Some(user)) => Auth::SignedIn(user),
+                    Ok(None) => Auth::SignedOut,
+                    Err(message) => Auth::Unreachable(message),
+                });
+            });
+        })
+    };
+    {
+        let check = check.clone();
+        use_effect_with((), move |_| check.emit(()));
+    }
+    let on_signed_in = {
+        let auth = auth.clone();
+        Callback::from(move |user: UserInfo| auth.set(Auth::SignedIn(user)))
+    };
+    let on_signed_out = {
+        let auth = auth.clone();
+        Callback::from(move |()| auth.set(Auth::SignedOut))
+    };
+    match &*auth {
+        Auth::Checking => html! { <div class="gate"><p class="loading">{ "Loading…" }</p></div> },
+        Auth::Unreachable(message) => {
+            let retry = check.reform(|_: MouseEvent| ());
+            html! {
+                <div class="gate">
+                    <div class="card">
+                        <p class="form-error" role="alert">{ message }</p>
+                        <button onclick={retry}>{ "Try again" }</button>
+                    </div>
+                </div>
+            }
+        }
+        Auth::SignedOut => html! { <ChooseName on_signed_in={on_signed_in} /> },
+        Auth::SignedIn(user) => html! {
+            <ChatPage key={user.id.0.clone()} me={user.clone()} on_signed_out={on_signed_out} />
+        },
+    }
+}

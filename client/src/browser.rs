@@ -1,0 +1,70 @@
+//! Small wrappers over browser APIs: time, random ids, the page's address.
+
+use shared::ClientMsgId;
+use wasm_bindgen::JsValue;
+
+/// Milliseconds since the Unix epoch, from the browser's clock.
+pub fn now_millis() -> i64 {
+    js_sys::Date::now() as i64
+}
+
+/// A random UUID v4 for a message, from `crypto.getRandomValues` (which, unlike
+/// `randomUUID`, also works on plain-HTTP deployments).
+pub fn new_client_id() -> ClientMsgId {
+    let mut bytes = [0u8; 16];
+    let filled = web_sys::window()
+        .and_then(|w| w.crypto().ok())
+        .map(|crypto| crypto.get_random_values_with_u8_array(&mut bytes).is_ok())
+        .unwrap_or(false);
+    if !filled {
+        for byte in bytes.iter_mut() {
+            *byte = (js_sys::Math::random() * 256.0) as u8;
+        }
+    }
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let uuid = format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    );
+    // 36 characters of hex digits and '-' always parse.
+    ClientMsgId::parse(&uuid).expect("a UUID is a valid client id")
+}
+
+/// `ws://host/ws` or `wss://host/ws` for the page's own host.
+pub fn websocket_url() -> String {
+    let location = web_sys::window().map(|w| w.location());
+    let protocol = location
+        .as_ref()
+        .and_then(|l| l.protocol().ok())
+        .unwrap_or_else(|| "http:".into());
+    let host = location
+        .as_ref()
+        .and_then(|l| l.host().ok())
+        .unwrap_or_else(|| "127.0.0.1:8080".into());
+    let scheme = if protocol == "https:" { "wss" } else { "ws" };
+    format!("{scheme}://{host}/ws")
+}
+
+/// `HH:MM` in the reader's time zone.
+pub fn short_time(millis: i64) -> String {
+    let date = js_sys::Date::new(&JsValue::from_f64(millis as f64));
+    format!("{:02}:{:02}", date.get_hours(), date.get_minutes())
+}
+
+/// The full local date and time, for a tooltip.
+pub fn full_time(millis: i64) -> String {
+    let date = js_sys::Date::new(&JsValue::from_f64(millis as f64));
+    String::from(date.to_locale_string("default", &JsValue::UNDEFINED))
+}
+
+/// ISO 8601, for `<time datetime>`.
+pub fn iso_time(millis: i64) -> String {
+    let date = js_sys::Date::new(&JsValue::from_f64(millis as f64));
+    String::from(date.to_iso_string())
+}

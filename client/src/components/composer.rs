@@ -1,0 +1,88 @@
+//! The message input: Enter sends, Shift+Enter adds a line, the field clears
+//! and keeps focus after sending, and empty input sends nothing.
+
+use shared::limits::MAX_TEXT_CHARS;
+use shared::validate::{MessageText, MessageTextError};
+use web_sys::HtmlTextAreaElement;
+use yew::prelude::*;
+
+/// Longest the field grows before it scrolls, in pixels.
+const MAX_INPUT_HEIGHT: i32 = 160;
+
+#[derive(Properties, PartialEq)]
+pub struct ComposerProps {
+    pub on_send: Callback<String>,
+    pub placeholder: String,
+}
+
+#[component]
+pub fn Composer(props: &ComposerProps) -> Html {
+    let input_ref = use_node_ref();
+    let draft = use_state(String::new);
+    let chars = draft.trim().chars().count();
+    let too_long = chars > MAX_TEXT_CHARS;
+
+    let submit = {
+        let draft = draft.clone();
+        let input_ref = input_ref.clone();
+        let on_send = props.on_send.clone();
+        move || {
+            match MessageText::parse(&draft) {
+                Ok(text) => {
+                    on_send.emit(text.into_string());
+                    draft.set(String::new());
+                }
+                Err(MessageTextError::Empty) => draft.set(String::new()),
+                Err(MessageTextError::TooLong { .. }) => {}
+            }
+            if let Some(input) = input_ref.cast::<HtmlTextAreaElement>() {
+                let _ = input.focus();
+                let _ = input.style().set_property("height", "auto");
+            }
+        }
+    };
+
+    let on_input = {
+        let draft = draft.clone();
+        Callback::from(move |event: InputEvent| {
+            let input: HtmlTextAreaElement = event.target_unchecked_into();
+            let style = input.style();
+            let _ = style.set_property("height", "auto");
+            let height = input.scroll_height().min(MAX_INPUT_HEIGHT);
+            let _ = style.set_property("height", &format!("{height}px"));
+            draft.set(input.value());
+        })
+    };
+    let on_keydown = {
+        let submit = submit.clone();
+        Callback::from(move |event: KeyboardEvent| {
+            if event.key() == "Enter" && !event.shift_key() && !event.is_composing() {
+                event.prevent_default();
+                submit();
+            }
+        })
+    };
+    let on_submit = Callback::from(move |event: SubmitEvent| {
+        event.prevent_default();
+        submit();
+    });
+
+    html! {
+        <form class="composer" onsubmit={on_submit}>
+            <textarea ref={input_ref} data-testid="message-input" rows="1" autofocus=true
+                placeholder={props.placeholder.clone()} aria-label="Message"
+                value={(*draft).clone()} oninput={on_input} onkeydown={on_keydown} />
+            <button type="submit" data-testid="send-button" class="send"
+                    disabled={too_long} aria-label="Send">
+                { "Send" }
+            </button>
+            if too_long {
+                <div class="composer-hint error" role="alert">
+                    { format!("{chars} / {MAX_TEXT_CHARS} characters: too long to send") }
+                </div>
+            } else if chars > MAX_TEXT_CHARS - 200 {
+                <div class="composer-hint">{ format!("{chars} / {MAX_TEXT_CHARS}") }</div>
+            }
+        </form>
+    }
+}

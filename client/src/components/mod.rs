@@ -1,0 +1,9 @@
+//! Presentational components: each renders props and reports user intent
+//! through `on…` callbacks; none touches the socket.
+
+pub mod composer;
+pub mod connection_status;
+pub mod header;
+pub mod message_list;
+pub mod message_row;
+pub mod online_users;

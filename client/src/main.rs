@@ -1,0 +1,3 @@
+fn main() {
+    yew::Renderer::<client::app::App>::new().render();
+}

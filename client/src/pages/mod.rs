@@ -1,0 +1,4 @@
+//! Whole screens.
+
+pub mod chat;
+pub mod choose_name;
