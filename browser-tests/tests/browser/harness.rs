@@ -1,0 +1,343 @@
+//! The browser-test harness: the real server (library) on a loopback port with
+//! a temporary SQLite database and the built client, one ChromeDriver, and
+//! helpers to drive headless Chromium sessions by `data-testid`.
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use chat_server::settings::Settings;
+use chat_server::startup::Application;
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use tempfile::TempDir;
+use tokio::process::{Child, Command};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// How long a test waits for something it expects to see.
+pub const WAIT: Duration = Duration::from_secs(15);
+
+/// `client/dist` of this workspace.
+fn dist_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../client/dist")
+}
+
+/// The chat server, restartable on the same address.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    settings: Settings,
+    _data: TempDir,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        let dist = dist_dir();
+        assert!(
+            dist.join("index.html").is_file(),
+            "{} is missing: build the client first (`cargo xtask test` does)",
+            dist.display()
+        );
+        let data = TempDir::new().unwrap();
+        let mut settings = Settings::defaults();
+        settings.addr = "127.0.0.1:0".into();
+        settings.database_url = format!("sqlite://{}/chat.db", data.path().display());
+        settings.static_dir = dist;
+        settings.allowed_origins = vec![];
+        settings.workers = Some(2);
+        settings.shutdown_timeout = 3;
+        let mut server = Self {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            settings,
+            _data: data,
+            shutdown: None,
+            task: None,
+        };
+        server.run().await;
+        // Later restarts reuse this port so browsers can reconnect to it.
+        server.settings.addr = server.addr.to_string();
+        server
+    }
+
+    async fn run(&mut self) {
+        let app = Application::build(self.settings.clone()).await.unwrap();
+        self.addr = app.local_addr();
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        self.shutdown = Some(shutdown);
+        self.task = Some(tokio::spawn(async move {
+            app.run_until_stopped(async {
+                let _ = stopped.await;
+            })
+            .await
+        }));
+    }
+
+    pub async fn stop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(task) = self.task.take() {
+            tokio::time::timeout(Duration::from_secs(30), task)
+                .await
+                .expect("server stops")
+                .unwrap()
+                .unwrap();
+        }
+    }
+
+    pub async fn start_again(&mut self) {
+        self.run().await;
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}/", self.addr)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+/// One ChromeDriver process on a free loopback port; killed on drop.
+pub struct Driver {
+    url: String,
+    process: Child,
+    profiles: Vec<TempDir>,
+}
+
+impl Driver {
+    pub async fn start() -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let process = Command::new(chromedriver_path())
+            .arg(format!("--port={port}"))
+            .arg("--allowed-ips=127.0.0.1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("chromedriver starts (install chromium-driver, or run `cargo xtask test`)");
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not start listening");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Self {
+            url,
+            process,
+            profiles: Vec::new(),
+        }
+    }
+
+    /// A new headless Chromium with a fresh profile (its own cookies and storage).
+    pub async fn browser(&mut self, width: u32, height: u32) -> Browser {
+        let profile = TempDir::new().unwrap();
+        let args = vec![
+            "--headless=new".to_string(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--disable-dev-shm-usage".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--disable-sync".into(),
+            "--no-first-run".into(),
+            "--disable-quic".into(),
+            "--disable-extensions".into(),
+            "--disable-default-apps".into(),
+            format!("--window-size={width},{height}"),
+            format!("--user-data-dir={}", profile.path().display()),
+        ];
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({ "args": args, "binary": chromium_path() }),
+        );
+        let client = ClientBuilder::new(HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&self.url)
+            .await
+            .expect("a chromium session");
+        self.profiles.push(profile);
+        Browser { client }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.process.start_kill();
+    }
+}
+
+fn chromedriver_path() -> String {
+    std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into())
+}
+
+fn chromium_path() -> String {
+    std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())
+}
+
+fn testid(id: &str) -> String {
+    format!("[data-testid=\"{id}\"]")
+}
+
+/// One browser window, driven through the app's `data-testid` hooks.
+pub struct Browser {
+    pub client: Client,
+}
+
+impl Browser {
+    pub async fn open(&self, url: &str) {
+        self.client.goto(url).await.unwrap();
+    }
+
+    pub async fn find(&self, id: &str) -> Element {
+        let selector = testid(id);
+        self.client
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css(&selector))
+            .await
+            .unwrap_or_else(|e| panic!("{id} did not appear: {e}"))
+    }
+
+    pub async fn all(&self, id: &str) -> Vec<Element> {
+        self.client
+            .find_all(Locator::Css(&testid(id)))
+            .await
+            .unwrap()
+    }
+
+    pub async fn exists(&self, id: &str) -> bool {
+        !self.all(id).await.is_empty()
+    }
+
+    /// Polls `check` until it is true or `WAIT` has passed.
+    pub async fn eventually<F, Fut>(&self, what: &str, mut check: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if check().await {
+                return;
+            }
+            if Instant::now() > deadline {
+                let _ = self.screenshot(&format!("failure-{}", what.replace(' ', "-"))).await;
+                panic!("timed out waiting until {what}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Picks a username on the first screen and waits for the chat to connect.
+    pub async fn sign_up(&self, name: &str) {
+        let input = self.find("username-input").await;
+        input.send_keys(name).await.unwrap();
+        self.find("username-submit").await.click().await.unwrap();
+        self.wait_connected().await;
+        let shown = self.find("current-user").await.text().await.unwrap();
+        assert_eq!(shown, name);
+    }
+
+    pub async fn wait_connected(&self) {
+        self.eventually("connected", || async {
+            self.connection_state().await.as_deref() == Some("connected")
+        })
+        .await;
+    }
+
+    pub async fn connection_state(&self) -> Option<String> {
+        let found = self.all("connection-status").await;
+        match found.first() {
+            Some(status) => status.attr("data-state").await.ok().flatten(),
+            None => None,
+        }
+    }
+
+    /// Types into the composer and presses Enter.
+    pub async fn send_with_enter(&self, text: &str) {
+        let input = self.find("message-input").await;
+        input.send_keys(&format!("{text}\u{E007}")).await.unwrap();
+    }
+
+    /// Types into the composer and clicks Send.
+    pub async fn send_with_button(&self, text: &str) {
+        let input = self.find("message-input").await;
+        input.send_keys(text).await.unwrap();
+        self.find("send-button").await.click().await.unwrap();
+    }
+
+    /// Every message as `Author: text`, in order.
+    pub async fn messages(&self) -> Vec<String> {
+        let script = r#"
+            return Array.from(document.querySelectorAll('[data-testid="message"]')).map(m =>
+                m.querySelector('[data-testid="message-author"]').textContent + ': ' +
+                m.querySelector('[data-testid="message-text"]').textContent);
+        "#;
+        let value = self.client.execute(script, vec![]).await.unwrap();
+        serde_json::from_value(value).unwrap()
+    }
+
+    pub async fn notices(&self) -> Vec<String> {
+        let mut texts = Vec::new();
+        for notice in self.all("notice").await {
+            texts.push(notice.text().await.unwrap_or_default());
+        }
+        texts
+    }
+
+    pub async fn wait_for_message(&self, line: &str) {
+        self.eventually(&format!("message {line:?} shows"), || async {
+            self.messages().await.iter().any(|m| m == line)
+        })
+        .await;
+    }
+
+    pub async fn wait_for_notice(&self, start: &str) {
+        self.eventually(&format!("notice {start:?} shows"), || async {
+            self.notices().await.iter().any(|n| n.starts_with(start))
+        })
+        .await;
+    }
+
+    pub async fn online_users(&self) -> Vec<String> {
+        let mut names = Vec::new();
+        for user in self.all("online-user").await {
+            if let Ok(Some(name)) = user.attr("data-user").await {
+                names.push(name);
+            }
+        }
+        names
+    }
+
+    /// Saves a PNG under `target/screenshots/` (for people to look at).
+    pub async fn screenshot(&self, name: &str) -> std::io::Result<PathBuf> {
+        let png = self
+            .client
+            .screenshot()
+            .await
+            .map_err(std::io::Error::other)?;
+        let folder = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
+        std::fs::create_dir_all(&folder)?;
+        let path = folder.join(format!("{name}.png"));
+        std::fs::write(&path, png)?;
+        Ok(path)
+    }
+
+    pub async fn close(self) {
+        let _ = self.client.close().await;
+    }
+}

@@ -1,0 +1,260 @@
+//! End-to-end tests in headless Chromium: the real server, the real client,
+//! real WebSockets. Each test starts its own server and database.
+
+mod harness;
+
+use harness::{Browser, Driver, TestServer};
+
+async fn signed_in(driver: &mut Driver, server: &TestServer, name: &str) -> Browser {
+    let browser = driver.browser(1280, 800).await;
+    browser.open(&server.url()).await;
+    browser.sign_up(name).await;
+    browser
+}
+
+#[actix_web::test]
+async fn two_people_see_each_other_join_and_chat_in_real_time() {
+    let server = TestServer::start().await;
+    let mut driver = Driver::start().await;
+    let alice = signed_in(&mut driver, &server, "Alice").await;
+    let bob = signed_in(&mut driver, &server, "Bob").await;
+
+    alice.wait_for_notice("Bob joined").await;
+    for browser in [&alice, &bob] {
+        browser
+            .eventually("both are listed online", || async {
+                let mut names = browser.online_users().await;
+                names.sort();
+                names == ["Alice", "Bob"]
+            })
+            .await;
+    }
+
+    alice.send_with_enter("Hello World!").await;
+    alice.wait_for_message("Alice: Hello World!").await;
+    bob.wait_for_message("Alice: Hello World!").await;
+
+    // The composer is cleared and keeps focus after sending.
+    let input = alice.find("message-input").await;
+    assert_eq!(input.prop("value").await.unwrap().as_deref(), Some(""));
+    let focused = alice.client.active_element().await.unwrap();
+    assert_eq!(focused.attr("data-testid").await.unwrap().as_deref(), Some("message-input"));
+
+    bob.send_with_button("Hi Alice, nice to see you").await;
+    alice.wait_for_message("Bob: Hi Alice, nice to see you").await;
+    bob.wait_for_message("Bob: Hi Alice, nice to see you").await;
+
+    // Every message is shown once, in order, and confirmed.
+    alice
+        .eventually("Alice's messages are confirmed", || async {
+            let mut confirmed = true;
+            for message in alice.all("message").await {
+                confirmed &= message.attr("data-pending").await.unwrap().as_deref() == Some("false");
+            }
+            confirmed
+        })
+        .await;
+    assert_eq!(
+        alice.messages().await,
+        ["Alice: Hello World!", "Bob: Hi Alice, nice to see you"]
+    );
+    assert_eq!(bob.messages().await, alice.messages().await);
+    let author = alice.all("message").await[0].attr("data-author").await.unwrap();
+    assert_eq!(author.as_deref(), Some("Alice"));
+    assert!(alice.exists("message-time").await);
+
+    // Shift+Enter makes a new line instead of sending.
+    alice
+        .find("message-input")
+        .await
+        .send_keys("line one\u{E008}\u{E007}\u{E000}line two\u{E007}")
+        .await
+        .unwrap();
+    bob.wait_for_message("Alice: line one\nline two").await;
+
+    // Empty input sends nothing.
+    alice.send_with_enter("   ").await;
+    alice.find("send-button").await.click().await.unwrap();
+
+    alice.screenshot("chat-desktop").await.unwrap();
+    bob.close().await;
+    alice.wait_for_notice("Bob left").await;
+    alice
+        .eventually("Bob is no longer online", || async {
+            alice.online_users().await == ["Alice"]
+        })
+        .await;
+    assert_eq!(alice.messages().await.len(), 3, "the blank message was not sent");
+    alice.close().await;
+}
+
+#[actix_web::test]
+async fn history_and_name_survive_a_reload() {
+    let server = TestServer::start().await;
+    let mut driver = Driver::start().await;
+    let alice = signed_in(&mut driver, &server, "Alice").await;
+    alice.send_with_enter("first").await;
+    alice.send_with_enter("second").await;
+    alice.wait_for_message("Alice: second").await;
+    alice
+        .eventually("both confirmed", || async {
+            let pending = alice.client.find_all(fantoccini::Locator::Css(
+                "[data-testid=\"message\"][data-pending=\"true\"]",
+            ));
+            pending.await.unwrap().is_empty()
+        })
+        .await;
+
+    alice.client.refresh().await.unwrap();
+    // No name prompt: the cookie remembers Alice.
+    alice.wait_connected().await;
+    assert!(!alice.exists("username-input").await);
+    assert_eq!(alice.find("current-user").await.text().await.unwrap(), "Alice");
+    alice
+        .eventually("history is back", || async {
+            alice.messages().await == ["Alice: first", "Alice: second"]
+        })
+        .await;
+    alice.close().await;
+}
+
+#[actix_web::test]
+async fn a_taken_or_invalid_name_is_refused_with_a_message() {
+    let server = TestServer::start().await;
+    let mut driver = Driver::start().await;
+    let alice = signed_in(&mut driver, &server, "Alice").await;
+
+    let other = driver.browser(1280, 800).await;
+    other.open(&server.url()).await;
+    other.find("username-input").await.send_keys("alice").await.unwrap();
+    other.find("username-submit").await.click().await.unwrap();
+    let error = other.find("username-error").await.text().await.unwrap();
+    assert!(error.to_lowercase().contains("taken"), "{error}");
+    assert!(!other.exists("message-input").await, "the chat stays locked");
+
+    let input = other.find("username-input").await;
+    input.clear().await.unwrap();
+    input.send_keys("<b>bad</b>").await.unwrap();
+    other.find("username-submit").await.click().await.unwrap();
+    other
+        .eventually("the invalid name is explained", || async {
+            match other.all("username-error").await.first() {
+                Some(e) => e.text().await.unwrap_or_default().contains("letters"),
+                None => false,
+            }
+        })
+        .await;
+    other.screenshot("name-taken").await.unwrap();
+
+    input.clear().await.unwrap();
+    input.send_keys("Carol").await.unwrap();
+    other.find("username-submit").await.click().await.unwrap();
+    other.wait_connected().await;
+    alice.wait_for_notice("Carol joined").await;
+    alice.close().await;
+    other.close().await;
+}
+
+#[actix_web::test]
+async fn markup_in_messages_is_shown_as_text() {
+    let server = TestServer::start().await;
+    let mut driver = Driver::start().await;
+    let alice = signed_in(&mut driver, &server, "Alice").await;
+    let bob = signed_in(&mut driver, &server, "Bob").await;
+    let payload = "<b>bold</b><img src=x onerror=\"window.__pwned=1\"><script>window.__pwned=1</script>";
+    alice.send_with_enter(payload).await;
+    bob.wait_for_message(&format!("Alice: {payload}")).await;
+    for browser in [&alice, &bob] {
+        let injected = browser
+            .client
+            .execute(
+                "return [document.querySelectorAll('[data-testid=\"message-text\"] b, \
+                 [data-testid=\"message-text\"] img, [data-testid=\"message-text\"] script').length, \
+                 window.__pwned === undefined];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(injected, serde_json::json!([0, true]));
+    }
+    alice.close().await;
+    bob.close().await;
+}
+
+#[actix_web::test]
+async fn messages_typed_offline_are_delivered_after_reconnecting() {
+    let mut server = TestServer::start().await;
+    let mut driver = Driver::start().await;
+    let alice = signed_in(&mut driver, &server, "Alice").await;
+    let bob = signed_in(&mut driver, &server, "Bob").await;
+    alice.send_with_enter("before the outage").await;
+    bob.wait_for_message("Alice: before the outage").await;
+
+    server.stop().await;
+    for browser in [&alice, &bob] {
+        browser
+            .eventually("the indicator shows reconnecting", || async {
+                browser.connection_state().await.as_deref() == Some("reconnecting")
+            })
+            .await;
+    }
+    alice.send_with_enter("typed while offline").await;
+    let pending = alice
+        .client
+        .find(fantoccini::Locator::Css(
+            "[data-testid=\"message\"][data-pending=\"true\"]",
+        ))
+        .await
+        .expect("the offline message shows as pending");
+    assert!(pending.text().await.unwrap().contains("typed while offline"));
+    alice.screenshot("offline-pending").await.unwrap();
+
+    server.start_again().await;
+    alice.wait_connected().await;
+    bob.wait_connected().await;
+    bob.wait_for_message("Alice: typed while offline").await;
+    alice
+        .eventually("the offline message is confirmed", || async {
+            alice
+                .client
+                .find_all(fantoccini::Locator::Css("[data-testid=\"message\"][data-pending=\"true\"]"))
+                .await
+                .unwrap()
+                .is_empty()
+        })
+        .await;
+    assert_eq!(
+        bob.messages().await,
+        ["Alice: before the outage", "Alice: typed while offline"],
+        "caught up without duplicates"
+    );
+    alice.close().await;
+    bob.close().await;
+}
+
+#[actix_web::test]
+async fn signing_out_returns_to_the_name_prompt_and_phone_width_works() {
+    let server = TestServer::start().await;
+    let mut driver = Driver::start().await;
+    let phone = driver.browser(375, 740).await;
+    phone.open(&server.url()).await;
+    phone.screenshot("name-prompt-phone").await.unwrap();
+    phone.sign_up("Dora").await;
+    phone.send_with_button("Hello from my phone").await;
+    phone.wait_for_message("Dora: Hello from my phone").await;
+    // Nothing overflows sideways at 375 px.
+    let overflow = phone
+        .client
+        .execute("return document.documentElement.scrollWidth <= window.innerWidth;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(overflow, serde_json::json!(true));
+    phone.screenshot("chat-phone").await.unwrap();
+
+    phone.find("sign-out").await.click().await.unwrap();
+    phone.find("username-input").await;
+    phone.client.refresh().await.unwrap();
+    phone.find("username-input").await;
+    assert!(!phone.exists("current-user").await);
+    phone.close().await;
+}
