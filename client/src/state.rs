@@ -16,7 +16,9 @@ pub enum Connection {
     Connecting,
     Connected,
     /// Waiting to reconnect; `attempt` counts failures in a row.
-    Reconnecting { attempt: u32 },
+    Reconnecting {
+        attempt: u32,
+    },
 }
 
 impl Connection {
@@ -35,7 +37,11 @@ impl Connection {
 pub enum Entry {
     Message(ChatMessage),
     /// A join/leave line, local to this browser (not stored).
-    Notice { id: u64, text: String, at: i64 },
+    Notice {
+        id: u64,
+        text: String,
+        at: i64,
+    },
 }
 
 /// A message typed here that the server has not acknowledged yet.
@@ -70,7 +76,9 @@ pub enum Action {
     /// The socket is opening (first time or again).
     Connecting,
     /// The socket closed; a reconnect is scheduled.
-    Disconnected { attempt: u32 },
+    Disconnected {
+        attempt: u32,
+    },
     Welcome {
         me: UserInfo,
         channels: Vec<ChannelInfo>,
@@ -92,8 +100,14 @@ pub enum Action {
         seq: Seq,
         sent_at: i64,
     },
-    UserJoined { user: UserInfo, at: i64 },
-    UserLeft { user: UserInfo, at: i64 },
+    UserJoined {
+        user: UserInfo,
+        at: i64,
+    },
+    UserLeft {
+        user: UserInfo,
+        at: i64,
+    },
     ServerError {
         code: ErrorCode,
         message: String,
@@ -212,8 +226,7 @@ impl ChatState {
             Action::UserJoined { user, at } => {
                 if !self.online.iter().any(|u| u.id == user.id) {
                     self.online.push(user.clone());
-                    self.online
-                        .sort_by_key(|u| u.name.to_lowercase());
+                    self.online.sort_by_key(|u| u.name.to_lowercase());
                 }
                 self.notice(format!("{} joined", user.name), at);
             }
@@ -240,7 +253,11 @@ impl ChatState {
             Action::Queue(pending) => self.pending.push(pending),
             Action::Restore(restored) => {
                 for pending in restored {
-                    if !self.pending.iter().any(|p| p.client_id == pending.client_id) {
+                    if !self
+                        .pending
+                        .iter()
+                        .any(|p| p.client_id == pending.client_id)
+                    {
                         self.pending.push(pending);
                     }
                 }
@@ -329,5 +346,216 @@ impl Reducible for ChatState {
         let mut next = Rc::unwrap_or_clone(self);
         next.apply(action);
         Rc::new(next)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use shared::{ChannelId, UserId};
+
+    use super::*;
+
+    fn user(name: &str) -> UserInfo {
+        UserInfo {
+            id: UserId(format!("id-{name}")),
+            name: name.into(),
+        }
+    }
+
+    fn general() -> ChannelInfo {
+        ChannelInfo {
+            id: ChannelId("general-id".into()),
+            name: "general".into(),
+            topic: String::new(),
+        }
+    }
+
+    fn message(seq: Seq, author: &str, text: &str) -> ChatMessage {
+        ChatMessage {
+            channel: general().id,
+            seq,
+            client_id: ClientMsgId::parse(&format!("c{seq}")).unwrap(),
+            author: user(author),
+            text: text.into(),
+            sent_at: 1_000 + seq,
+        }
+    }
+
+    fn welcomed() -> ChatState {
+        let mut state = ChatState::new(user("Alice"));
+        state.apply(Action::Welcome {
+            me: user("Alice"),
+            channels: vec![general()],
+            online: vec![user("Alice")],
+        });
+        state
+    }
+
+    fn seqs(state: &ChatState) -> Vec<Seq> {
+        state
+            .timeline
+            .iter()
+            .filter_map(|e| match e {
+                Entry::Message(m) => Some(m.seq),
+                Entry::Notice { .. } => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn welcome_connects_and_picks_general() {
+        let state = welcomed();
+        assert_eq!(state.connection, Connection::Connected);
+        assert_eq!(state.channel, Some(general()));
+        assert_eq!(state.connection.as_str(), "connected");
+    }
+
+    #[test]
+    fn messages_are_ordered_by_seq_and_never_doubled() {
+        let mut state = welcomed();
+        state.apply(Action::Message(message(2, "Bob", "two")));
+        state.apply(Action::Message(message(1, "Bob", "one")));
+        state.apply(Action::Message(message(2, "Bob", "two again")));
+        state.apply(Action::Synced {
+            messages: vec![message(1, "Bob", "one"), message(3, "Bob", "three")],
+            has_older: false,
+            fresh: false,
+        });
+        assert_eq!(seqs(&state), [1, 2, 3]);
+        assert_eq!(state.last_seq(), Some(3));
+        assert_eq!(state.first_seq(), Some(1));
+    }
+
+    #[test]
+    fn a_pending_message_becomes_confirmed_on_ack() {
+        let mut state = welcomed();
+        let id = ClientMsgId::parse("mine-1").unwrap();
+        state.apply(Action::Queue(Pending {
+            client_id: id.clone(),
+            text: "Hello World!".into(),
+            created_at: 5,
+            failed: None,
+        }));
+        assert_eq!(state.pending.len(), 1);
+        state.apply(Action::Ack {
+            client_id: id.clone(),
+            seq: 1,
+            sent_at: 9,
+        });
+        assert!(state.pending.is_empty());
+        match &state.timeline[..] {
+            [Entry::Message(m)] => {
+                assert_eq!(
+                    (m.seq, m.text.as_str(), m.author.name.as_str()),
+                    (1, "Hello World!", "Alice")
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        // A second ack (after a resend) changes nothing.
+        state.apply(Action::Ack {
+            client_id: id,
+            seq: 1,
+            sent_at: 9,
+        });
+        assert_eq!(seqs(&state), [1]);
+    }
+
+    #[test]
+    fn refused_messages_are_marked_and_retryable_ones_stay_pending() {
+        let mut state = welcomed();
+        for id in ["a", "b"] {
+            state.apply(Action::Queue(Pending {
+                client_id: ClientMsgId::parse(id).unwrap(),
+                text: "x".into(),
+                created_at: 0,
+                failed: None,
+            }));
+        }
+        state.apply(Action::ServerError {
+            code: ErrorCode::TextTooLong,
+            message: "too long".into(),
+            client_id: Some(ClientMsgId::parse("a").unwrap()),
+        });
+        state.apply(Action::ServerError {
+            code: ErrorCode::StoreUnavailable,
+            message: "later".into(),
+            client_id: Some(ClientMsgId::parse("b").unwrap()),
+        });
+        assert_eq!(state.pending[0].failed.as_deref(), Some("too long"));
+        assert_eq!(state.pending[1].failed, None);
+        assert_eq!(state.sendable().count(), 1);
+        state.apply(Action::Discard(ClientMsgId::parse("a").unwrap()));
+        assert_eq!(state.pending.len(), 1);
+    }
+
+    #[test]
+    fn joins_and_leaves_show_notices_and_update_who_is_online() {
+        let mut state = welcomed();
+        state.apply(Action::Message(message(1, "Alice", "hi")));
+        state.apply(Action::UserJoined {
+            user: user("Bob"),
+            at: 1,
+        });
+        state.apply(Action::Message(message(2, "Bob", "hello")));
+        assert_eq!(state.online, [user("Alice"), user("Bob")]);
+        state.apply(Action::UserLeft {
+            user: user("Bob"),
+            at: 2,
+        });
+        assert_eq!(state.online, [user("Alice")]);
+        let lines: Vec<String> = state
+            .timeline
+            .iter()
+            .map(|e| match e {
+                Entry::Message(m) => format!("{}: {}", m.author.name, m.text),
+                Entry::Notice { text, .. } => text.clone(),
+            })
+            .collect();
+        assert_eq!(lines, ["Alice: hi", "Bob joined", "Bob: hello", "Bob left"]);
+    }
+
+    #[test]
+    fn older_pages_are_prepended_and_the_window_is_bounded() {
+        let mut state = welcomed();
+        state.apply(Action::Synced {
+            messages: (51..=100).map(|s| message(s, "Bob", "m")).collect(),
+            has_older: true,
+            fresh: true,
+        });
+        assert!(state.has_older);
+        state.apply(Action::LoadingOlder);
+        state.apply(Action::History {
+            messages: (1..=50).map(|s| message(s, "Bob", "m")).collect(),
+            has_older: false,
+        });
+        assert!(!state.loading_older);
+        assert!(!state.has_older);
+        assert_eq!(seqs(&state), (1..=100).collect::<Vec<_>>());
+
+        for s in 101..=(MAX_TIMELINE as Seq + 200) {
+            state.apply(Action::Message(message(s, "Bob", "m")));
+        }
+        assert_eq!(state.timeline.len(), MAX_TIMELINE);
+        assert!(state.has_older, "dropped messages can be loaded again");
+        assert_eq!(state.last_seq(), Some(MAX_TIMELINE as Seq + 200));
+    }
+
+    #[test]
+    fn messages_for_other_channels_are_ignored() {
+        let mut state = welcomed();
+        let mut foreign = message(1, "Bob", "elsewhere");
+        foreign.channel = ChannelId("other".into());
+        state.apply(Action::Message(foreign));
+        assert!(state.timeline.is_empty());
+    }
+
+    #[test]
+    fn disconnect_shows_reconnecting() {
+        let mut state = welcomed();
+        state.apply(Action::Disconnected { attempt: 2 });
+        assert_eq!(state.connection, Connection::Reconnecting { attempt: 2 });
+        state.apply(Action::Connecting);
+        assert_eq!(state.connection.as_str(), "reconnecting");
     }
 }

@@ -92,7 +92,7 @@ impl OriginPolicy {
             return false;
         };
         let origin = origin.to_ascii_lowercase();
-        if self.extra.iter().any(|allowed| *allowed == origin) {
+        if self.extra.contains(&origin) {
             return true;
         }
         let Some(host) = request

@@ -181,7 +181,8 @@ impl Reader<'_> {
             };
             let message = match next {
                 Err(_elapsed) => {
-                    self.close(CloseCode::Away, "no heartbeat from client").await;
+                    self.close(CloseCode::Away, "no heartbeat from client")
+                        .await;
                     return;
                 }
                 Ok(None) => return,
@@ -216,11 +217,13 @@ impl Reader<'_> {
             || matches!(&error, ProtocolError::Io(e) if e.to_string().contains("maximum continuation size"));
         if too_large {
             let limit = format!("frames are limited to {} KiB", MAX_FRAME_BYTES / 1024);
-            self.error(ErrorCode::FrameTooLarge, limit.clone(), None).await;
+            self.error(ErrorCode::FrameTooLarge, limit.clone(), None)
+                .await;
             self.close(CloseCode::Size, &limit).await;
         } else {
             tracing::debug!(conn = self.conn, %error, "websocket protocol error");
-            self.close(CloseCode::Protocol, "websocket protocol error").await;
+            self.close(CloseCode::Protocol, "websocket protocol error")
+                .await;
         }
     }
 

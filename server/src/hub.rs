@@ -203,7 +203,10 @@ impl Hub {
             entry.1 == 1
         };
         for channel in &channels {
-            self.rooms.entry(channel.id.clone()).or_default().insert(conn);
+            self.rooms
+                .entry(channel.id.clone())
+                .or_default()
+                .insert(conn);
         }
         let welcome = ServerMsg::Welcome {
             user: user.clone(),
@@ -354,7 +357,7 @@ impl Hub {
 
     fn online_users(&self) -> Vec<UserInfo> {
         let mut users: Vec<UserInfo> = self.online.values().map(|(u, _)| u.clone()).collect();
-        users.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+        users.sort_by_key(|user| user.name.to_lowercase());
         users
     }
 

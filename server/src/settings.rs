@@ -22,7 +22,11 @@ pub struct Settings {
 
     /// Extra origins allowed to open the WebSocket besides the server's own
     /// (comma-separated), e.g. `http://127.0.0.1:8081` for `trunk serve`.
-    #[arg(long = "allowed-origin", env = "CHAT_ALLOWED_ORIGINS", value_delimiter = ',')]
+    #[arg(
+        long = "allowed-origin",
+        env = "CHAT_ALLOWED_ORIGINS",
+        value_delimiter = ','
+    )]
     pub allowed_origins: Vec<String>,
 
     /// HTTP worker threads (default: one per core).

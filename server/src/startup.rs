@@ -6,7 +6,7 @@ use std::future::Future;
 use std::net::{SocketAddr, TcpListener};
 use std::time::Duration;
 
-use actix_web::dev::{Service, ServerHandle};
+use actix_web::dev::{ServerHandle, Service};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Compress;
 use actix_web::{App, HttpServer, web};
@@ -58,7 +58,6 @@ impl Application {
                 outbound_queue: settings.outbound_queue,
             },
             origins: OriginPolicy::new(&settings.allowed_origins),
-            static_dir: settings.static_dir.clone(),
         });
 
         let listener = TcpListener::bind(&settings.addr)

@@ -3,10 +3,15 @@
 use shared::api::{ApiError, ApiErrorCode, CreateSessionRequest};
 use shared::protocol::{ChannelInfo, ClientMsgError};
 use shared::validate::{MessageText, MessageTextError, Username, UsernameError};
-use shared::{ChannelId, ChatMessage, ClientMsg, ClientMsgId, ErrorCode, ServerMsg, UserId, UserInfo};
+use shared::{
+    ChannelId, ChatMessage, ClientMsg, ClientMsgId, ErrorCode, ServerMsg, UserId, UserInfo,
+};
 
 fn alice() -> UserInfo {
-    UserInfo { id: UserId("u1".into()), name: "Alice".into() }
+    UserInfo {
+        id: UserId("u1".into()),
+        name: "Alice".into(),
+    }
 }
 
 fn sample_message() -> ChatMessage {
@@ -28,9 +33,19 @@ fn client_messages_round_trip_with_a_type_tag() {
             client_id: ClientMsgId::parse("abc-123").unwrap(),
             text: "hi <b>there</b>".into(),
         },
-        ClientMsg::Sync { channel: ChannelId("c1".into()), after_seq: None },
-        ClientMsg::Sync { channel: ChannelId("c1".into()), after_seq: Some(42) },
-        ClientMsg::History { channel: ChannelId("c1".into()), before_seq: 10, limit: Some(20) },
+        ClientMsg::Sync {
+            channel: ChannelId("c1".into()),
+            after_seq: None,
+        },
+        ClientMsg::Sync {
+            channel: ChannelId("c1".into()),
+            after_seq: Some(42),
+        },
+        ClientMsg::History {
+            channel: ChannelId("c1".into()),
+            before_seq: 10,
+            limit: Some(20),
+        },
     ];
     for msg in cases {
         let json = serde_json::to_string(&msg).unwrap();
@@ -43,7 +58,11 @@ fn client_messages_round_trip_with_a_type_tag() {
 fn send_has_the_documented_shape() {
     let json = r#"{"type":"send","channel":"c1","client_id":"x1","text":"Hello"}"#;
     match ClientMsg::parse(json).unwrap() {
-        ClientMsg::Send { channel, client_id, text } => {
+        ClientMsg::Send {
+            channel,
+            client_id,
+            text,
+        } => {
             assert_eq!(channel.0, "c1");
             assert_eq!(client_id.as_str(), "x1");
             assert_eq!(text, "Hello");
@@ -57,35 +76,65 @@ fn server_messages_round_trip() {
     let cases = vec![
         ServerMsg::Welcome {
             user: alice(),
-            channels: vec![ChannelInfo { id: ChannelId("c1".into()), name: "general".into(), topic: String::new() }],
+            channels: vec![ChannelInfo {
+                id: ChannelId("c1".into()),
+                name: "general".into(),
+                topic: String::new(),
+            }],
             online: vec![alice()],
         },
-        ServerMsg::Message { message: sample_message() },
+        ServerMsg::Message {
+            message: sample_message(),
+        },
         ServerMsg::Ack {
             channel: ChannelId("c1".into()),
             client_id: ClientMsgId::parse("x").unwrap(),
             seq: 3,
             sent_at: 5,
         },
-        ServerMsg::Synced { channel: ChannelId("c1".into()), messages: vec![sample_message()], has_older: true, complete: false },
-        ServerMsg::History { channel: ChannelId("c1".into()), messages: vec![], has_older: false },
+        ServerMsg::Synced {
+            channel: ChannelId("c1".into()),
+            messages: vec![sample_message()],
+            has_older: true,
+            complete: false,
+        },
+        ServerMsg::History {
+            channel: ChannelId("c1".into()),
+            messages: vec![],
+            has_older: false,
+        },
         ServerMsg::UserJoined { user: alice() },
         ServerMsg::UserLeft { user: alice() },
-        ServerMsg::Error { code: ErrorCode::TextTooLong, message: "too long".into(), client_id: None },
+        ServerMsg::Error {
+            code: ErrorCode::TextTooLong,
+            message: "too long".into(),
+            client_id: None,
+        },
     ];
     for msg in cases {
         let json = msg.to_json();
         let back: ServerMsg = serde_json::from_str(&json).unwrap();
         assert_eq!(back, msg, "{json}");
     }
-    let json = ServerMsg::Error { code: ErrorCode::NotAMember, message: "m".into(), client_id: None }.to_json();
-    assert_eq!(json, r#"{"type":"error","code":"not_a_member","message":"m"}"#);
+    let json = ServerMsg::Error {
+        code: ErrorCode::NotAMember,
+        message: "m".into(),
+        client_id: None,
+    }
+    .to_json();
+    assert_eq!(
+        json,
+        r#"{"type":"error","code":"not_a_member","message":"m"}"#
+    );
 }
 
 #[test]
 fn parse_tells_malformed_unknown_and_invalid_apart() {
     for bad in ["", "not json", "[1,2]", "{}", r#"{"type":7}"#, "\"send\""] {
-        assert!(matches!(ClientMsg::parse(bad), Err(ClientMsgError::Malformed(_))), "{bad:?}");
+        assert!(
+            matches!(ClientMsg::parse(bad), Err(ClientMsgError::Malformed(_))),
+            "{bad:?}"
+        );
     }
     assert_eq!(
         ClientMsg::parse(r#"{"type":"dance"}"#),
@@ -98,7 +147,10 @@ fn parse_tells_malformed_unknown_and_invalid_apart() {
         r#"{"type":"sync","channel":5}"#,
         r#"{"type":"history","channel":"c1"}"#,
     ] {
-        assert!(matches!(ClientMsg::parse(bad), Err(ClientMsgError::InvalidFields(_))), "{bad}");
+        assert!(
+            matches!(ClientMsg::parse(bad), Err(ClientMsgError::InvalidFields(_))),
+            "{bad}"
+        );
     }
 }
 
@@ -115,13 +167,22 @@ fn client_ids_accept_uuids_and_refuse_odd_input() {
 #[test]
 fn usernames_follow_the_rules() {
     assert_eq!(Username::parse("  Alice  ").unwrap().as_str(), "Alice");
-    assert_eq!(Username::parse("Zoë_O'Neil"), Err(UsernameError::InvalidCharacter('\'')));
+    assert_eq!(
+        Username::parse("Zoë_O'Neil"),
+        Err(UsernameError::InvalidCharacter('\''))
+    );
     assert!(Username::parse("Zoë van-der.Berg_2").is_ok());
     assert_eq!(Username::parse("   "), Err(UsernameError::Empty));
     assert_eq!(Username::parse(""), Err(UsernameError::Empty));
     assert!(Username::parse(&"x".repeat(32)).is_ok());
-    assert_eq!(Username::parse(&"x".repeat(33)), Err(UsernameError::TooLong));
-    assert_eq!(Username::parse("<script>"), Err(UsernameError::InvalidCharacter('<')));
+    assert_eq!(
+        Username::parse(&"x".repeat(33)),
+        Err(UsernameError::TooLong)
+    );
+    assert_eq!(
+        Username::parse("<script>"),
+        Err(UsernameError::InvalidCharacter('<'))
+    );
     assert_eq!(
         Username::parse("ALICE").unwrap().uniqueness_key(),
         Username::parse("alice").unwrap().uniqueness_key()
@@ -138,14 +199,20 @@ fn message_text_is_trimmed_and_bounded() {
         MessageText::parse(&"é".repeat(4001)),
         Err(MessageTextError::TooLong { chars: 4001 })
     );
-    assert_eq!(MessageText::parse("line 1\nline 2").unwrap().as_str(), "line 1\nline 2");
+    assert_eq!(
+        MessageText::parse("line 1\nline 2").unwrap().as_str(),
+        "line 1\nline 2"
+    );
 }
 
 #[test]
 fn api_bodies_round_trip() {
     let req: CreateSessionRequest = serde_json::from_str(r#"{"username":"Alice"}"#).unwrap();
     assert_eq!(req.username, "Alice");
-    let err = ApiError { code: ApiErrorCode::UsernameTaken, message: "taken".into() };
+    let err = ApiError {
+        code: ApiErrorCode::UsernameTaken,
+        message: "taken".into(),
+    };
     let json = serde_json::to_string(&err).unwrap();
     assert_eq!(json, r#"{"code":"username_taken","message":"taken"}"#);
 }

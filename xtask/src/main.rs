@@ -1,1 +1,238 @@
-fn main() {}
+//! Project automation, so a fresh machine needs nothing but the Rust toolchain:
+//!
+//! - `cargo xtask run [-- SERVER ARGS]`: install the pinned web tools if missing,
+//!   build the client in release mode, start the server on http://127.0.0.1:8080.
+//! - `cargo xtask test`: install what is missing (Chromium and ChromeDriver via
+//!   apt when root), build the client, then run formatting and lint checks, every
+//!   test of the workspace, the client's tests and the browser tests.
+//! - `cargo xtask build-client`: only build `client/dist`.
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+const WASM_BINDGEN_VERSION: &str = "0.2.130";
+const TRUNK_VERSION: &str = "0.22.1";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let started = Instant::now();
+    let result = match args.first().map(String::as_str) {
+        Some("run") => run(&args[1..]),
+        Some("test") => test(),
+        Some("build-client") => prepare_web_tools().and_then(|()| build_client()),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask run [-- server flags] | cargo xtask test | cargo xtask build-client"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => {
+            step(&format!("done in {:.0?}", started.elapsed()));
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("\nxtask failed: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(server_args: &[String]) -> Result<()> {
+    prepare_web_tools()?;
+    build_client()?;
+    std::fs::create_dir_all(root().join("data")).context("creating ./data")?;
+    step("building and starting the server (release) on http://127.0.0.1:8080, Ctrl-C stops it");
+    let server_args: Vec<&str> = server_args
+        .iter()
+        .map(String::as_str)
+        .skip_while(|a| *a == "--")
+        .collect();
+    let mut command = cargo();
+    command.args(["run", "--release", "--package", "server", "--"]);
+    command.args(server_args);
+    exec(&mut command)
+}
+
+fn test() -> Result<()> {
+    prepare_web_tools()?;
+    ensure_browser()?;
+    build_client()?;
+    step("checking formatting");
+    exec(cargo().args(["fmt", "--all", "--check"]))?;
+    step("linting the server side (clippy, warnings are errors)");
+    exec(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    step("linting the client for wasm32");
+    exec(cargo().args([
+        "clippy",
+        "--package",
+        "client",
+        "--target",
+        WASM_TARGET,
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    step("testing the protocol, the server and the tooling (cargo test)");
+    exec(cargo().args(["test", "--workspace"]))?;
+    step("testing the client's state logic");
+    exec(cargo().args(["test", "--package", "client", "--lib"]))?;
+    step("browser tests: real server, built client, headless Chromium");
+    exec(cargo().args([
+        "test",
+        "--package",
+        "browser-tests",
+        "--",
+        "--test-threads=1",
+    ]))?;
+    Ok(())
+}
+
+/// Installs the wasm target, the wasm-bindgen CLI and trunk at pinned versions if missing.
+fn prepare_web_tools() -> Result<()> {
+    step("checking the web build tools (first run installs them: about 10-15 minutes)");
+    let installed = capture(Command::new("rustup").args(["target", "list", "--installed"]))
+        .context("rustup is needed to add the wasm32 target")?;
+    if !installed.lines().any(|line| line.trim() == WASM_TARGET) {
+        step(&format!("adding the Rust target {WASM_TARGET}"));
+        exec(Command::new("rustup").args(["target", "add", WASM_TARGET]))?;
+    }
+    let bindgen = capture(Command::new("wasm-bindgen").arg("--version")).unwrap_or_default();
+    if !bindgen.contains(WASM_BINDGEN_VERSION) {
+        step(&format!(
+            "installing wasm-bindgen-cli {WASM_BINDGEN_VERSION} (a few minutes)"
+        ));
+        // Not --locked: a dependency pinned in its lock file has left the registry.
+        exec(cargo().args([
+            "install",
+            "wasm-bindgen-cli",
+            "--version",
+            WASM_BINDGEN_VERSION,
+        ]))?;
+    }
+    let trunk = capture(Command::new("trunk").arg("--version")).unwrap_or_default();
+    if !trunk.contains(TRUNK_VERSION) {
+        step(&format!(
+            "installing trunk {TRUNK_VERSION} (about 10 minutes on 2 cores)"
+        ));
+        // trunk 0.22 declares a newer rust-version than it needs.
+        exec(cargo().args([
+            "install",
+            "trunk",
+            "--version",
+            TRUNK_VERSION,
+            "--locked",
+            "--ignore-rust-version",
+        ]))?;
+    }
+    Ok(())
+}
+
+/// Chromium and ChromeDriver for the browser tests: apt when root, else a clear message.
+fn ensure_browser() -> Result<()> {
+    let chromium = capture(Command::new("chromium").arg("--version")).is_ok();
+    let driver = capture(Command::new("chromedriver").arg("--version")).is_ok();
+    if chromium && driver {
+        return Ok(());
+    }
+    let root = capture(Command::new("id").arg("-u"))
+        .map(|uid| uid.trim() == "0")
+        .unwrap_or(false);
+    if !root {
+        bail!(
+            "the browser tests need Chromium and ChromeDriver. Install them, e.g. on Debian/Ubuntu:\n    \
+             sudo apt-get install -y chromium chromium-driver\nthen run `cargo xtask test` again."
+        );
+    }
+    step("installing Chromium and ChromeDriver with apt-get (about a minute)");
+    exec(Command::new("apt-get").arg("update"))?;
+    exec(
+        Command::new("apt-get")
+            .args([
+                "install",
+                "-y",
+                "--no-install-recommends",
+                "chromium",
+                "chromium-driver",
+            ])
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )
+}
+
+fn build_client() -> Result<()> {
+    step("building the web client (trunk build --release) into client/dist");
+    exec(
+        Command::new("trunk")
+            .args(["build", "--release"])
+            .current_dir(root().join("client"))
+            .env("TRUNK_SKIP_VERSION_CHECK", "true"),
+    )
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_owned()
+}
+
+fn cargo() -> Command {
+    let mut command = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    command.current_dir(root());
+    command
+}
+
+/// Runs a command with `~/.cargo/bin` on PATH, streaming its output; fails on a non-zero exit.
+fn exec(command: &mut Command) -> Result<()> {
+    with_cargo_bin_on_path(command);
+    let shown = format!("{command:?}");
+    let status = command
+        .status()
+        .with_context(|| format!("could not start {shown}"))?;
+    if !status.success() {
+        bail!("{shown} failed ({status})");
+    }
+    Ok(())
+}
+
+/// Runs a command and returns its standard output, or an error if it cannot run or fails.
+fn capture(command: &mut Command) -> Result<String> {
+    with_cargo_bin_on_path(command);
+    let output = command.output()?;
+    if !output.status.success() {
+        bail!("exit status {}", output.status);
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+fn with_cargo_bin_on_path(command: &mut Command) {
+    let cargo_home = env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")));
+    if let Some(bin) = cargo_home.map(|home| home.join("bin")) {
+        let mut paths: Vec<PathBuf> = vec![bin];
+        if let Some(path) = env::var_os("PATH") {
+            paths.extend(env::split_paths(&path));
+        }
+        if let Ok(joined) = env::join_paths(paths) {
+            command.env("PATH", joined);
+        }
+    }
+}
+
+fn step(message: &str) {
+    println!("\n==> {message}");
+}

@@ -131,7 +131,10 @@ impl Driver {
         let url = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(20);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "chromedriver did not start listening");
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not start listening"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         Self {
@@ -143,6 +146,23 @@ impl Driver {
 
     /// A new headless Chromium with a fresh profile (its own cookies and storage).
     pub async fn browser(&mut self, width: u32, height: u32) -> Browser {
+        self.launch(width, height, None).await
+    }
+
+    /// A browser emulating a phone screen of `width` CSS pixels.
+    pub async fn phone(&mut self, width: u32, height: u32) -> Browser {
+        let emulation = serde_json::json!({
+            "deviceMetrics": { "width": width, "height": height, "pixelRatio": 2.0, "touch": true },
+        });
+        self.launch(width.max(500), height, Some(emulation)).await
+    }
+
+    async fn launch(
+        &mut self,
+        width: u32,
+        height: u32,
+        emulation: Option<serde_json::Value>,
+    ) -> Browser {
         let profile = TempDir::new().unwrap();
         let args = vec![
             "--headless=new".to_string(),
@@ -160,10 +180,11 @@ impl Driver {
             format!("--user-data-dir={}", profile.path().display()),
         ];
         let mut capabilities = serde_json::Map::new();
-        capabilities.insert(
-            "goog:chromeOptions".into(),
-            serde_json::json!({ "args": args, "binary": chromium_path() }),
-        );
+        let mut options = serde_json::json!({ "args": args, "binary": chromium_path() });
+        if let Some(emulation) = emulation {
+            options["mobileEmulation"] = emulation;
+        }
+        capabilities.insert("goog:chromeOptions".into(), options);
         let client = ClientBuilder::new(HttpConnector::new())
             .capabilities(capabilities)
             .connect(&self.url)
@@ -235,7 +256,9 @@ impl Browser {
                 return;
             }
             if Instant::now() > deadline {
-                let _ = self.screenshot(&format!("failure-{}", what.replace(' ', "-"))).await;
+                let _ = self
+                    .screenshot(&format!("failure-{}", what.replace(' ', "-")))
+                    .await;
                 panic!("timed out waiting until {what}");
             }
             tokio::time::sleep(Duration::from_millis(50)).await;

@@ -38,10 +38,15 @@ async fn two_people_see_each_other_join_and_chat_in_real_time() {
     let input = alice.find("message-input").await;
     assert_eq!(input.prop("value").await.unwrap().as_deref(), Some(""));
     let focused = alice.client.active_element().await.unwrap();
-    assert_eq!(focused.attr("data-testid").await.unwrap().as_deref(), Some("message-input"));
+    assert_eq!(
+        focused.attr("data-testid").await.unwrap().as_deref(),
+        Some("message-input")
+    );
 
     bob.send_with_button("Hi Alice, nice to see you").await;
-    alice.wait_for_message("Bob: Hi Alice, nice to see you").await;
+    alice
+        .wait_for_message("Bob: Hi Alice, nice to see you")
+        .await;
     bob.wait_for_message("Bob: Hi Alice, nice to see you").await;
 
     // Every message is shown once, in order, and confirmed.
@@ -49,7 +54,8 @@ async fn two_people_see_each_other_join_and_chat_in_real_time() {
         .eventually("Alice's messages are confirmed", || async {
             let mut confirmed = true;
             for message in alice.all("message").await {
-                confirmed &= message.attr("data-pending").await.unwrap().as_deref() == Some("false");
+                confirmed &=
+                    message.attr("data-pending").await.unwrap().as_deref() == Some("false");
             }
             confirmed
         })
@@ -59,7 +65,10 @@ async fn two_people_see_each_other_join_and_chat_in_real_time() {
         ["Alice: Hello World!", "Bob: Hi Alice, nice to see you"]
     );
     assert_eq!(bob.messages().await, alice.messages().await);
-    let author = alice.all("message").await[0].attr("data-author").await.unwrap();
+    let author = alice.all("message").await[0]
+        .attr("data-author")
+        .await
+        .unwrap();
     assert_eq!(author.as_deref(), Some("Alice"));
     assert!(alice.exists("message-time").await);
 
@@ -84,7 +93,11 @@ async fn two_people_see_each_other_join_and_chat_in_real_time() {
             alice.online_users().await == ["Alice"]
         })
         .await;
-    assert_eq!(alice.messages().await.len(), 3, "the blank message was not sent");
+    assert_eq!(
+        alice.messages().await.len(),
+        3,
+        "the blank message was not sent"
+    );
     alice.close().await;
 }
 
@@ -109,7 +122,10 @@ async fn history_and_name_survive_a_reload() {
     // No name prompt: the cookie remembers Alice.
     alice.wait_connected().await;
     assert!(!alice.exists("username-input").await);
-    assert_eq!(alice.find("current-user").await.text().await.unwrap(), "Alice");
+    assert_eq!(
+        alice.find("current-user").await.text().await.unwrap(),
+        "Alice"
+    );
     alice
         .eventually("history is back", || async {
             alice.messages().await == ["Alice: first", "Alice: second"]
@@ -126,11 +142,19 @@ async fn a_taken_or_invalid_name_is_refused_with_a_message() {
 
     let other = driver.browser(1280, 800).await;
     other.open(&server.url()).await;
-    other.find("username-input").await.send_keys("alice").await.unwrap();
+    other
+        .find("username-input")
+        .await
+        .send_keys("alice")
+        .await
+        .unwrap();
     other.find("username-submit").await.click().await.unwrap();
     let error = other.find("username-error").await.text().await.unwrap();
     assert!(error.to_lowercase().contains("taken"), "{error}");
-    assert!(!other.exists("message-input").await, "the chat stays locked");
+    assert!(
+        !other.exists("message-input").await,
+        "the chat stays locked"
+    );
 
     let input = other.find("username-input").await;
     input.clear().await.unwrap();
@@ -161,7 +185,8 @@ async fn markup_in_messages_is_shown_as_text() {
     let mut driver = Driver::start().await;
     let alice = signed_in(&mut driver, &server, "Alice").await;
     let bob = signed_in(&mut driver, &server, "Bob").await;
-    let payload = "<b>bold</b><img src=x onerror=\"window.__pwned=1\"><script>window.__pwned=1</script>";
+    let payload =
+        "<b>bold</b><img src=x onerror=\"window.__pwned=1\"><script>window.__pwned=1</script>";
     alice.send_with_enter(payload).await;
     bob.wait_for_message(&format!("Alice: {payload}")).await;
     for browser in [&alice, &bob] {
@@ -206,7 +231,13 @@ async fn messages_typed_offline_are_delivered_after_reconnecting() {
         ))
         .await
         .expect("the offline message shows as pending");
-    assert!(pending.text().await.unwrap().contains("typed while offline"));
+    assert!(
+        pending
+            .text()
+            .await
+            .unwrap()
+            .contains("typed while offline")
+    );
     alice.screenshot("offline-pending").await.unwrap();
 
     server.start_again().await;
@@ -217,7 +248,9 @@ async fn messages_typed_offline_are_delivered_after_reconnecting() {
         .eventually("the offline message is confirmed", || async {
             alice
                 .client
-                .find_all(fantoccini::Locator::Css("[data-testid=\"message\"][data-pending=\"true\"]"))
+                .find_all(fantoccini::Locator::Css(
+                    "[data-testid=\"message\"][data-pending=\"true\"]",
+                ))
                 .await
                 .unwrap()
                 .is_empty()
@@ -236,19 +269,22 @@ async fn messages_typed_offline_are_delivered_after_reconnecting() {
 async fn signing_out_returns_to_the_name_prompt_and_phone_width_works() {
     let server = TestServer::start().await;
     let mut driver = Driver::start().await;
-    let phone = driver.browser(375, 740).await;
+    let phone = driver.phone(375, 740).await;
     phone.open(&server.url()).await;
     phone.screenshot("name-prompt-phone").await.unwrap();
     phone.sign_up("Dora").await;
     phone.send_with_button("Hello from my phone").await;
     phone.wait_for_message("Dora: Hello from my phone").await;
-    // Nothing overflows sideways at 375 px.
-    let overflow = phone
+    // The page is 375 px wide and nothing overflows sideways.
+    let widths = phone
         .client
-        .execute("return document.documentElement.scrollWidth <= window.innerWidth;", vec![])
+        .execute(
+            "return [window.innerWidth, document.documentElement.scrollWidth <= window.innerWidth];",
+            vec![],
+        )
         .await
         .unwrap();
-    assert_eq!(overflow, serde_json::json!(true));
+    assert_eq!(widths, serde_json::json!([375, true]));
     phone.screenshot("chat-phone").await.unwrap();
 
     phone.find("sign-out").await.click().await.unwrap();

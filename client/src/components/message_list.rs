@@ -44,7 +44,9 @@ pub fn MessageList(props: &MessageListProps) -> Html {
         let on_load_older = props.on_load_older.clone();
         let can_load = state.has_older && !state.loading_older;
         Callback::from(move |_: Event| {
-            let Some(list) = list_ref.cast::<Element>() else { return };
+            let Some(list) = list_ref.cast::<Element>() else {
+                return;
+            };
             let from_bottom = list.scroll_height() - list.scroll_top() - list.client_height();
             *stick_to_bottom.borrow_mut() = from_bottom < STICK_THRESHOLD;
             if list.scroll_top() < LOAD_OLDER_THRESHOLD && can_load {
@@ -64,7 +66,8 @@ pub fn MessageList(props: &MessageListProps) -> Html {
                     // You just sent something: show it.
                     *stick_to_bottom.borrow_mut() = true;
                 }
-                let prepended = matches!((previous.first_seq, first_seq), (Some(old), Some(new)) if new < old);
+                let prepended =
+                    matches!((previous.first_seq, first_seq), (Some(old), Some(new)) if new < old);
                 if *stick_to_bottom.borrow() {
                     list.set_scroll_top(list.scroll_height());
                 } else if prepended {

@@ -67,9 +67,14 @@ impl PartialEq for ChatSocket {
 
 /// Opens the chat connection for the lifetime of the calling component.
 #[hook]
-pub fn use_chat_socket(state: UseReducerHandle<ChatState>, on_signed_out: Callback<()>) -> ChatSocket {
+pub fn use_chat_socket(
+    state: UseReducerHandle<ChatState>,
+    on_signed_out: Callback<()>,
+) -> ChatSocket {
     let dispatch = state.dispatcher();
-    let socket = use_memo((), move |_| ChatSocket::new(dispatch, on_signed_out)).as_ref().clone();
+    let socket = use_memo((), move |_| ChatSocket::new(dispatch, on_signed_out))
+        .as_ref()
+        .clone();
     socket.inner.borrow_mut().snapshot = Snapshot {
         last_seq: state.last_seq(),
         pending: state.sendable().cloned().collect(),
@@ -223,7 +228,8 @@ impl ChatSocket {
             (inner.attempt, inner.dispatch.clone())
         };
         dispatch.dispatch(Action::Disconnected { attempt });
-        let base = (500.0 * 2f64.powi(attempt.saturating_sub(1).min(10) as i32)).min(MAX_BACKOFF_MS);
+        let base =
+            (500.0 * 2f64.powi(attempt.saturating_sub(1).min(10) as i32)).min(MAX_BACKOFF_MS);
         let delay = base * (0.75 + js_sys::Math::random() * 0.5);
         let weak = Rc::downgrade(&self.inner);
         let timer = Timeout::new(delay as u32, move || {

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 
 use actix_web::web;
 
+
 use crate::auth::OriginPolicy;
 use crate::connection::ConnectionContext;
 
@@ -17,7 +18,6 @@ use crate::connection::ConnectionContext;
 pub struct AppState {
     pub connections: ConnectionContext,
     pub origins: OriginPolicy,
-    pub static_dir: PathBuf,
 }
 
 /// Registers every route on an actix `App`.

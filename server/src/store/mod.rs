@@ -327,11 +327,12 @@ async fn insert_one(
     if let Some(row) = existing {
         return Ok(Stored::Duplicate(message_from_row(&row)));
     }
-    let seq: Seq =
-        sqlx::query_scalar("UPDATE channels SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq")
-            .bind(&message.channel.0)
-            .fetch_one(&mut **tx)
-            .await?;
+    let seq: Seq = sqlx::query_scalar(
+        "UPDATE channels SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq",
+    )
+    .bind(&message.channel.0)
+    .fetch_one(&mut **tx)
+    .await?;
     let sent_at = now_millis();
     sqlx::query(
         "INSERT INTO messages (channel_id, seq, author_id, client_id, body, sent_at)
@@ -361,9 +362,8 @@ fn message_from_row(row: &sqlx::sqlite::SqliteRow) -> ChatMessage {
         channel: ChannelId(row.get("channel_id")),
         seq: row.get("seq"),
         // Only ids that passed `ClientMsgId::parse` are ever stored.
-        client_id: ClientMsgId::parse(&client_id).unwrap_or_else(|_| {
-            ClientMsgId::parse("invalid").expect("a literal valid id")
-        }),
+        client_id: ClientMsgId::parse(&client_id)
+            .unwrap_or_else(|_| ClientMsgId::parse("invalid").expect("a literal valid id")),
         author: UserInfo {
             id: UserId(row.get("author_id")),
             name: row.get("author_name"),

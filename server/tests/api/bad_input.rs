@@ -24,8 +24,14 @@ async fn malformed_unknown_and_invalid_frames_get_errors() {
         ("[]", ErrorCode::MalformedFrame),
         (r#"{"text":"no type"}"#, ErrorCode::MalformedFrame),
         (r#"{"type":"shout","text":"hi"}"#, ErrorCode::UnknownType),
-        (r#"{"type":"send","text":"no channel"}"#, ErrorCode::InvalidFields),
-        (r#"{"type":"send","channel":"x","client_id":"bad id!","text":"hi"}"#, ErrorCode::InvalidFields),
+        (
+            r#"{"type":"send","text":"no channel"}"#,
+            ErrorCode::InvalidFields,
+        ),
+        (
+            r#"{"type":"send","channel":"x","client_id":"bad id!","text":"hi"}"#,
+            ErrorCode::InvalidFields,
+        ),
     ];
     for (frame, expected) in cases {
         alice.send_text(frame).await;
@@ -34,7 +40,10 @@ async fn malformed_unknown_and_invalid_frames_get_errors() {
         assert!(!message.is_empty());
     }
     alice.send_binary(vec![1, 2, 3]).await;
-    assert_eq!(expect_error(&mut alice).await.0, ErrorCode::BinaryNotSupported);
+    assert_eq!(
+        expect_error(&mut alice).await.0,
+        ErrorCode::BinaryNotSupported
+    );
     // Still connected and working.
     assert_eq!(alice.say_acked("still here").await, 1);
 }

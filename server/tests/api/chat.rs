@@ -36,7 +36,10 @@ async fn two_clients_see_each_others_messages() {
         })
         .await;
     assert_eq!(received.author, bob_user);
-    assert_eq!(received.text, "Hi Alice <b>not bold</b>", "text is stored and sent verbatim");
+    assert_eq!(
+        received.text, "Hi Alice <b>not bold</b>",
+        "text is stored and sent verbatim"
+    );
 }
 
 #[actix_web::test]
@@ -91,7 +94,11 @@ async fn a_resend_with_the_same_id_is_acked_again_but_not_stored_twice() {
     assert_eq!(alice.ack_for(&id).await, first);
 
     let next = alice.say_acked("after").await;
-    assert_eq!(next, first + 1, "no sequence number was spent on the resends");
+    assert_eq!(
+        next,
+        first + 1,
+        "no sequence number was spent on the resends"
+    );
 
     let mut texts = Vec::new();
     while texts.len() < 2 {
@@ -139,5 +146,8 @@ async fn many_clients_sending_at_once_get_ordered_gapless_sequence_numbers() {
         }
     }
     let expected: Vec<i64> = (1..=(5 * per_client) as i64).collect();
-    assert_eq!(seqs, expected, "broadcasts arrive in sequence order, without gaps");
+    assert_eq!(
+        seqs, expected,
+        "broadcasts arrive in sequence order, without gaps"
+    );
 }

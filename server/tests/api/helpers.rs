@@ -261,8 +261,9 @@ impl WsClient {
                 None => return Received::Closed(None),
                 Some(Err(error)) => panic!("websocket error: {error}"),
                 Some(Ok(Frame::Text(bytes))) => {
-                    let message: ServerMsg = serde_json::from_slice(&bytes)
-                        .unwrap_or_else(|e| panic!("server sent non-protocol frame ({e}): {bytes:?}"));
+                    let message: ServerMsg = serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+                        panic!("server sent non-protocol frame ({e}): {bytes:?}")
+                    });
                     return Received::Msg(message);
                 }
                 Some(Ok(Frame::Close(reason))) => return Received::Closed(reason),

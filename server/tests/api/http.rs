@@ -22,13 +22,24 @@ async fn serves_the_client_and_falls_back_to_index_for_client_routes() {
         let mut response = app.http().get(app.url(path)).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::OK, "{path}");
         let body = response.body().await.unwrap();
-        assert!(String::from_utf8_lossy(&body).contains("test client"), "{path}");
+        assert!(
+            String::from_utf8_lossy(&body).contains("test client"),
+            "{path}"
+        );
         assert_eq!(
-            response.headers().get(header::X_CONTENT_TYPE_OPTIONS).unwrap(),
+            response
+                .headers()
+                .get(header::X_CONTENT_TYPE_OPTIONS)
+                .unwrap(),
             "nosniff"
         );
     }
-    let mut response = app.http().get(app.url("/api/nothing-here")).send().await.unwrap();
+    let mut response = app
+        .http()
+        .get(app.url("/api/nothing-here"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     let error: ApiError = response.json().await.unwrap();
     assert_eq!(error.code, ApiErrorCode::NotFound);
@@ -55,7 +66,10 @@ async fn picking_a_name_sets_a_secure_session_cookie() {
     assert!(set_cookie.contains("HttpOnly"), "{set_cookie}");
     assert!(set_cookie.contains("SameSite=Lax"), "{set_cookie}");
     assert!(set_cookie.contains("Max-Age="), "{set_cookie}");
-    let token = set_cookie["chat_session=".len()..].split(';').next().unwrap();
+    let token = set_cookie["chat_session=".len()..]
+        .split(';')
+        .next()
+        .unwrap();
     assert!(token.len() >= 64, "a long random token");
 
     let mut me = app
@@ -91,9 +105,21 @@ async fn invalid_and_taken_names_are_refused_with_a_message() {
     app.sign_up("Alice").await;
     let cases = [
         ("", StatusCode::BAD_REQUEST, ApiErrorCode::InvalidUsername),
-        ("   ", StatusCode::BAD_REQUEST, ApiErrorCode::InvalidUsername),
-        ("<script>", StatusCode::BAD_REQUEST, ApiErrorCode::InvalidUsername),
-        (&"x".repeat(33), StatusCode::BAD_REQUEST, ApiErrorCode::InvalidUsername),
+        (
+            "   ",
+            StatusCode::BAD_REQUEST,
+            ApiErrorCode::InvalidUsername,
+        ),
+        (
+            "<script>",
+            StatusCode::BAD_REQUEST,
+            ApiErrorCode::InvalidUsername,
+        ),
+        (
+            &"x".repeat(33),
+            StatusCode::BAD_REQUEST,
+            ApiErrorCode::InvalidUsername,
+        ),
         ("alice", StatusCode::CONFLICT, ApiErrorCode::UsernameTaken),
         (" ALICE ", StatusCode::CONFLICT, ApiErrorCode::UsernameTaken),
     ];
@@ -133,7 +159,12 @@ async fn sign_out_ends_the_session_and_closes_its_sockets() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
-    let set_cookie = response.headers().get(header::SET_COOKIE).unwrap().to_str().unwrap();
+    let set_cookie = response
+        .headers()
+        .get(header::SET_COOKIE)
+        .unwrap()
+        .to_str()
+        .unwrap();
     assert!(set_cookie.contains("Max-Age=0"), "{set_cookie}");
 
     let reason = socket.closed().await.expect("a close reason");
@@ -148,7 +179,9 @@ async fn sign_out_ends_the_session_and_closes_its_sockets() {
         .unwrap();
     assert_eq!(me.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(
-        app.try_connect(Some(&app.origin()), Some(&token)).await.err(),
+        app.try_connect(Some(&app.origin()), Some(&token))
+            .await
+            .err(),
         Some(StatusCode::UNAUTHORIZED)
     );
 }

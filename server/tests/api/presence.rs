@@ -16,7 +16,12 @@ async fn others_see_a_user_come_online_and_leave() {
     let (_, online) = bob_tab1.welcome().await;
     let names: Vec<&str> = online.iter().map(|u| u.name.as_str()).collect();
     assert_eq!(names, ["Alice", "Bob"]);
-    assert_eq!(alice.recv().await, ServerMsg::UserJoined { user: bob_user.clone() });
+    assert_eq!(
+        alice.recv().await,
+        ServerMsg::UserJoined {
+            user: bob_user.clone()
+        }
+    );
 
     // A second tab of Bob is still one Bob: no second notice.
     let mut bob_tab2 = app.connect(&bob_token).await;
@@ -39,7 +44,12 @@ async fn a_dropped_connection_counts_as_leaving() {
     let app = TestApp::spawn().await;
     let (mut alice, _, _) = app.user("Alice").await;
     let (bob, bob_user, _) = app.user("Bob").await;
-    assert_eq!(alice.recv().await, ServerMsg::UserJoined { user: bob_user.clone() });
+    assert_eq!(
+        alice.recv().await,
+        ServerMsg::UserJoined {
+            user: bob_user.clone()
+        }
+    );
     drop(bob); // no close frame: the TCP connection just goes away
     assert_eq!(alice.recv().await, ServerMsg::UserLeft { user: bob_user });
 }

@@ -8,9 +8,14 @@ use crate::helpers::TestApp;
 async fn upgrade_without_a_valid_session_is_refused() {
     let app = TestApp::spawn().await;
     let origin = app.origin();
-    assert_eq!(app.try_connect(Some(&origin), None).await.err(), Some(StatusCode::UNAUTHORIZED));
     assert_eq!(
-        app.try_connect(Some(&origin), Some("0123456789abcdef")).await.err(),
+        app.try_connect(Some(&origin), None).await.err(),
+        Some(StatusCode::UNAUTHORIZED)
+    );
+    assert_eq!(
+        app.try_connect(Some(&origin), Some("0123456789abcdef"))
+            .await
+            .err(),
         Some(StatusCode::UNAUTHORIZED)
     );
 }
@@ -31,8 +36,15 @@ async fn cross_origin_upgrade_is_refused() {
             "{origin}"
         );
     }
-    assert_eq!(app.try_connect(None, Some(&token)).await.err(), Some(StatusCode::FORBIDDEN));
-    assert!(app.try_connect(Some(&app.origin()), Some(&token)).await.is_ok());
+    assert_eq!(
+        app.try_connect(None, Some(&token)).await.err(),
+        Some(StatusCode::FORBIDDEN)
+    );
+    assert!(
+        app.try_connect(Some(&app.origin()), Some(&token))
+            .await
+            .is_ok()
+    );
 }
 
 #[actix_web::test]
@@ -48,7 +60,9 @@ async fn configured_extra_origins_are_allowed() {
         .expect("allowed origin");
     client.welcome().await;
     assert_eq!(
-        app.try_connect(Some("http://127.0.0.1:8082"), Some(&token)).await.err(),
+        app.try_connect(Some("http://127.0.0.1:8082"), Some(&token))
+            .await
+            .err(),
         Some(StatusCode::FORBIDDEN)
     );
 }

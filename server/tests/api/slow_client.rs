@@ -76,7 +76,10 @@ async fn a_stuck_client_is_dropped_and_does_not_stall_the_others() {
         let (saw_leave, ()) = tokio::join!(carol_reads, bob_reads);
         saw_stuck_leave |= saw_leave;
     }
-    assert!(saw_stuck_leave, "the stuck client was dropped after {rounds} rounds");
+    assert!(
+        saw_stuck_leave,
+        "the stuck client was dropped after {rounds} rounds"
+    );
     let sent_bytes = rounds * per_round * text.len();
 
     // The server has let go of the stuck connection: reading it now drains what
