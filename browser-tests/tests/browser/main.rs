@@ -294,3 +294,91 @@ async fn signing_out_returns_to_the_name_prompt_and_phone_width_works() {
     assert!(!phone.exists("current-user").await);
     phone.close().await;
 }
+
+#[actix_web::test]
+async fn newcomers_see_the_latest_page_and_scroll_back_for_older_messages() {
+    let server = TestServer::start().await;
+    let mut driver = Driver::start().await;
+    let alice = signed_in(&mut driver, &server, "Alice").await;
+    for n in 1..=60 {
+        alice.send_with_enter(&format!("m{n}")).await;
+    }
+    alice.wait_for_message("Alice: m60").await;
+    alice
+        .eventually("all 60 are confirmed", || async {
+            alice
+                .client
+                .find_all(fantoccini::Locator::Css(
+                    "[data-testid=\"message\"][data-pending=\"true\"]",
+                ))
+                .await
+                .unwrap()
+                .is_empty()
+        })
+        .await;
+
+    let bob = signed_in(&mut driver, &server, "Bob").await;
+    bob.eventually("the latest 50 show", || async {
+        bob.messages().await.len() == 50
+    })
+    .await;
+    assert_eq!(bob.messages().await[0], "Alice: m11");
+    let at_bottom = "const l = document.querySelector('[data-testid=\"message-list\"]'); \
+                     return l.scrollHeight - l.scrollTop - l.clientHeight < 60;";
+    assert_eq!(
+        bob.client.execute(at_bottom, vec![]).await.unwrap(),
+        serde_json::json!(true),
+        "the list starts at the newest message"
+    );
+
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    assert_eq!(
+        bob.messages().await.len(),
+        50,
+        "nothing older loads by itself"
+    );
+    assert!(bob.exists("load-older").await);
+    // Scrolling to the top loads the older page (the button does the same).
+    bob.client
+        .execute(
+            "const l = document.querySelector('[data-testid=\"message-list\"]'); \
+             l.scrollTop = 0; l.dispatchEvent(new Event('scroll'));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    bob.eventually("older messages load", || async {
+        bob.messages().await.len() == 60
+    })
+    .await;
+    let messages = bob.messages().await;
+    assert_eq!(messages[0], "Alice: m1");
+    assert_eq!(messages[59], "Alice: m60");
+    assert!(!bob.exists("load-older").await, "nothing older is left");
+
+    // Reading old messages at the top: a new message does not yank the view down.
+    bob.client
+        .execute(
+            "const l = document.querySelector('[data-testid=\"message-list\"]'); \
+             l.scrollTop = 0; l.dispatchEvent(new Event('scroll'));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    alice.send_with_enter("while Bob reads").await;
+    bob.wait_for_message("Alice: while Bob reads").await;
+    let scroll_top = bob
+        .client
+        .execute(
+            "return document.querySelector('[data-testid=\"message-list\"]').scrollTop;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        scroll_top.as_f64().unwrap() < 100.0,
+        "scrollTop {scroll_top}"
+    );
+    alice.close().await;
+    bob.close().await;
+}

@@ -10,7 +10,6 @@ use std::path::PathBuf;
 
 use actix_web::web;
 
-
 use crate::auth::OriginPolicy;
 use crate::connection::ConnectionContext;
 

@@ -5,6 +5,7 @@ mod helpers;
 
 mod bad_input;
 mod chat;
+mod database;
 mod history;
 mod http;
 mod presence;
