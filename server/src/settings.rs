@@ -38,6 +38,10 @@ pub struct Settings {
     #[arg(long, env = "CHAT_OUTBOUND_QUEUE", default_value_t = 1024)]
     pub outbound_queue: usize,
 
+    /// Most messages committed in one transaction (1 to 256); for benchmarks.
+    #[arg(long, env = "CHAT_WRITE_BATCH", default_value_t = 256, hide = true)]
+    pub write_batch: usize,
+
     /// Seconds to wait for open connections to finish on shutdown.
     #[arg(long, env = "CHAT_SHUTDOWN_TIMEOUT", default_value_t = 10)]
     pub shutdown_timeout: u64,

@@ -49,7 +49,12 @@ impl Application {
             .await
             .with_context(|| format!("opening the database {}", settings.database_url))?;
         let (hub, hub_task) = HubHandle::start();
-        let (writer, writer_task) = MessageWriter::start(store.clone(), hub.clone(), WRITER_QUEUE);
+        let (writer, writer_task) = MessageWriter::start(
+            store.clone(),
+            hub.clone(),
+            WRITER_QUEUE,
+            settings.write_batch,
+        );
         let state = web::Data::new(AppState {
             connections: ConnectionContext {
                 store: store.clone(),
@@ -60,6 +65,11 @@ impl Application {
             origins: OriginPolicy::new(&settings.allowed_origins),
         });
 
+        let index_html = std::fs::read_to_string(&index)
+            .with_context(|| format!("reading {}", index.display()))?;
+        let csp = HeaderValue::from_str(&routes::assets::content_security_policy(&index_html))
+            .context("building the Content-Security-Policy header")?;
+
         let listener = TcpListener::bind(&settings.addr)
             .with_context(|| format!("binding {}", settings.addr))?;
         let local_addr = listener.local_addr()?;
@@ -69,13 +79,19 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(web::JsonConfig::default().limit(16 * 1024))
                 .wrap(Compress::default())
-                .wrap_fn(|request, service| {
-                    let path = request.path().to_owned();
-                    let response = service.call(request);
-                    async move {
-                        let mut response = response.await?;
-                        add_headers(&path, response.response_mut().headers_mut());
-                        Ok(response)
+                .wrap_fn({
+                    let csp = csp.clone();
+                    move |request, service| {
+                        let path = request.path().to_owned();
+                        let response = service.call(request);
+                        let csp = csp.clone();
+                        async move {
+                            let mut response = response.await?;
+                            let headers = response.response_mut().headers_mut();
+                            headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+                            add_headers(&path, headers);
+                            Ok(response)
+                        }
                     }
                 })
                 .configure(|config| routes::configure(config, static_dir.clone()))
@@ -184,13 +200,32 @@ fn add_headers(path: &str, headers: &mut header::HeaderMap) {
     }
 }
 
-/// trunk names built files `name-<16 hex digits>.ext` (or `_bg.wasm`).
+/// trunk names built files `name-<hash>.ext` (or `name-<hash>_bg.wasm`), the
+/// hash being a 64-bit number in hex without leading zeros.
 fn is_content_hashed(path: &str) -> bool {
     let file = path.rsplit('/').next().unwrap_or("");
     let stem = file.split('.').next().unwrap_or("");
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
     match stem.rsplit_once('-') {
-        Some((_, hash)) => hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()),
+        Some((_, hash)) => {
+            (8..=16).contains(&hash.len()) && hash.bytes().all(|b| b.is_ascii_hexdigit())
+        }
         None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_content_hashed;
+
+    #[test]
+    fn recognises_trunk_output_names() {
+        assert!(is_content_hashed("/client-594ad605222913f4.js"));
+        assert!(is_content_hashed("/client-9c2c2fd56984d31_bg.wasm"));
+        assert!(is_content_hashed("/style-b82692f3547444b2.css"));
+        assert!(!is_content_hashed("/index.html"));
+        assert!(!is_content_hashed("/"));
+        assert!(!is_content_hashed("/c/general"));
+        assert!(!is_content_hashed("/my-file.js"));
     }
 }

@@ -6,6 +6,10 @@
 //!   apt when root), build the client, then run formatting and lint checks, every
 //!   test of the workspace, the client's tests and the browser tests.
 //! - `cargo xtask build-client`: only build `client/dist`.
+//! - `cargo xtask bench`: throughput, server CPU and latency of the chat server
+//!   against a minimal broadcast server, measured in the same run (see `bench/`).
+
+mod bench;
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -25,10 +29,9 @@ fn main() -> ExitCode {
         Some("run") => run(&args[1..]),
         Some("test") => test(),
         Some("build-client") => prepare_web_tools().and_then(|()| build_client()),
+        Some("bench") => bench::run(),
         _ => {
-            eprintln!(
-                "usage: cargo xtask run [-- server flags] | cargo xtask test | cargo xtask build-client"
-            );
+            eprintln!("usage: cargo xtask run [-- server flags] | test | build-client | bench");
             return ExitCode::from(2);
         }
     };
@@ -86,10 +89,8 @@ fn test() -> Result<()> {
         "-D",
         "warnings",
     ]))?;
-    step("testing the protocol, the server and the tooling (cargo test)");
-    exec(cargo().args(["test", "--workspace"]))?;
-    step("testing the client's state logic");
-    exec(cargo().args(["test", "--package", "client", "--lib"]))?;
+    step("testing the protocol, the server, the client's state logic and the tooling");
+    exec(cargo().args(["test", "--workspace", "--exclude", "browser-tests"]))?;
     step("browser tests: real server, built client, headless Chromium");
     exec(cargo().args([
         "test",
@@ -182,21 +183,21 @@ fn build_client() -> Result<()> {
     )
 }
 
-fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("xtask lives in the workspace")
         .to_owned()
 }
 
-fn cargo() -> Command {
+pub(crate) fn cargo() -> Command {
     let mut command = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     command.current_dir(root());
     command
 }
 
 /// Runs a command with `~/.cargo/bin` on PATH, streaming its output; fails on a non-zero exit.
-fn exec(command: &mut Command) -> Result<()> {
+pub(crate) fn exec(command: &mut Command) -> Result<()> {
     with_cargo_bin_on_path(command);
     let shown = format!("{command:?}");
     let status = command
@@ -209,7 +210,7 @@ fn exec(command: &mut Command) -> Result<()> {
 }
 
 /// Runs a command and returns its standard output, or an error if it cannot run or fails.
-fn capture(command: &mut Command) -> Result<String> {
+pub(crate) fn capture(command: &mut Command) -> Result<String> {
     with_cargo_bin_on_path(command);
     let output = command.output()?;
     if !output.status.success() {
@@ -233,6 +234,6 @@ fn with_cargo_bin_on_path(command: &mut Command) {
     }
 }
 
-fn step(message: &str) {
+pub(crate) fn step(message: &str) {
     println!("\n==> {message}");
 }

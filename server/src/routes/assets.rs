@@ -29,6 +29,38 @@ pub fn files(static_dir: PathBuf) -> Files {
         }))
 }
 
+/// The Content-Security-Policy for the web app: scripts only from this
+/// server, plus the inline loader trunk writes into `index.html` (allowed by
+/// its hash), WebAssembly compilation, and no framing, plugins or foreign
+/// connections.
+pub fn content_security_policy(index_html: &str) -> String {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+
+    let mut script_hashes = String::new();
+    let mut rest = index_html;
+    while let Some(start) = rest.find("<script") {
+        let tag = &rest[start..];
+        let Some(open_end) = tag.find('>') else { break };
+        let Some(close) = tag.find("</script>") else {
+            break;
+        };
+        let is_inline = !tag[..open_end].contains(" src=");
+        if is_inline && close > open_end {
+            let body = &tag[open_end + 1..close];
+            let digest = Sha256::digest(body.as_bytes());
+            let encoded = base64::engine::general_purpose::STANDARD.encode(digest);
+            script_hashes.push_str(&format!(" 'sha256-{encoded}'"));
+        }
+        rest = &tag[close + "</script>".len()..];
+    }
+    format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{script_hashes}; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
+         base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
 /// Unknown paths under `/api` are JSON 404s, not the web app.
 pub async fn api_not_found(_request: HttpRequest) -> Result<HttpResponse, HttpError> {
     Err(HttpError::not_found())
@@ -43,4 +75,28 @@ fn no_cache(mut response: HttpResponse) -> HttpResponse {
             .expect("a valid header value"),
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::content_security_policy;
+
+    #[test]
+    fn inline_loader_scripts_are_allowed_by_hash_and_nothing_else() {
+        let html = "<html><head><script type=\"module\">import init from '/a.js';\n</script>\
+                    <script src=\"/other.js\"></script></head></html>";
+        let csp = content_security_policy(html);
+        // sha256 of "import init from '/a.js';\n", base64.
+        assert!(
+            csp.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-"),
+            "{csp}"
+        );
+        assert_eq!(csp.matches("'sha256-").count(), 1, "{csp}");
+        assert!(!csp.contains("unsafe-inline"));
+        assert!(csp.contains("frame-ancestors 'none'"));
+        assert!(
+            content_security_policy("<p>no scripts</p>")
+                .contains("script-src 'self' 'wasm-unsafe-eval';")
+        );
+    }
 }

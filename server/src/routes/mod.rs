@@ -1,7 +1,7 @@
 //! HTTP routes, one file per resource. Handlers are thin: they check who is
 //! asking and call named operations on the store or the hub.
 
-mod assets;
+pub mod assets;
 mod health;
 mod session;
 mod ws;

@@ -40,11 +40,18 @@ pub struct MessageWriter {
 }
 
 impl MessageWriter {
-    /// Starts the writer task. `capacity` bounds the queue; senders wait when it is full.
-    pub fn start(store: Store, hub: HubHandle, capacity: usize) -> (Self, JoinHandle<()>) {
+    /// Starts the writer task. `capacity` bounds the queue; senders wait when
+    /// it is full. `max_batch` (1 to `MAX_BATCH`) caps messages per transaction.
+    pub fn start(
+        store: Store,
+        hub: HubHandle,
+        capacity: usize,
+        max_batch: usize,
+    ) -> (Self, JoinHandle<()>) {
         let (requests, receiver) = mpsc::channel(capacity);
         let stop = CancellationToken::new();
-        let task = tokio::spawn(run(store, hub, receiver, stop.clone()));
+        let max_batch = max_batch.clamp(1, MAX_BATCH);
+        let task = tokio::spawn(run(store, hub, receiver, stop.clone(), max_batch));
         (Self { requests, stop }, task)
     }
 
@@ -64,6 +71,7 @@ async fn run(
     hub: HubHandle,
     mut receiver: mpsc::Receiver<WriteRequest>,
     stop: CancellationToken,
+    max_batch: usize,
 ) {
     loop {
         let first = tokio::select! {
@@ -82,7 +90,7 @@ async fn run(
             }
         };
         let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
+        while batch.len() < max_batch {
             match receiver.try_recv() {
                 Ok(request) => batch.push(request),
                 Err(_) => break,

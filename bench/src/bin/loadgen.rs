@@ -1,0 +1,238 @@
+//! Load generator: N clients in one room, each sending M messages per round;
+//! every message is delivered to every other client. Reports deliveries per
+//! second, the server's CPU per delivery, and send→ack latency. Loopback only.
+//!
+//! `--target chat` speaks the chat protocol (sign up, cookie, acks);
+//! `--target baseline` sends raw frames to `baseline-server`.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use actix_web::cookie::Cookie;
+use awc::ws::{Frame, Message};
+use clap::{Parser, ValueEnum};
+use futures_util::{SinkExt, StreamExt};
+use shared::{ChannelId, ClientMsg, ClientMsgId, ServerMsg};
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Target {
+    Chat,
+    Baseline,
+}
+
+#[derive(Parser)]
+struct Args {
+    /// Server address; must be a loopback address.
+    #[arg(long)]
+    addr: std::net::SocketAddr,
+    #[arg(long, value_enum)]
+    target: Target,
+    #[arg(long, default_value_t = 32)]
+    clients: usize,
+    #[arg(long, default_value_t = 50)]
+    messages: usize,
+    #[arg(long, default_value_t = 5)]
+    rounds: usize,
+    /// The server's pid, to read its CPU time from /proc.
+    #[arg(long)]
+    server_pid: Option<u32>,
+}
+
+type Framed = actix_codec::Framed<awc::BoxedSocket, awc::ws::Codec>;
+
+struct Client {
+    framed: Framed,
+    channel: Option<ChannelId>,
+    index: usize,
+}
+
+#[actix_web::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    anyhow::ensure!(
+        args.addr.ip().is_loopback(),
+        "load tests target loopback only"
+    );
+    let http = awc::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .finish();
+    let mut clients = Vec::new();
+    for index in 0..args.clients {
+        clients.push(connect(&http, &args, index).await?);
+    }
+    // Everyone is connected; drain presence notices before measuring.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for client in clients.iter_mut() {
+        while let Ok(Some(_)) =
+            tokio::time::timeout(Duration::from_millis(5), client.framed.next()).await
+        {}
+    }
+
+    let latencies = Rc::new(RefCell::new(Vec::<Duration>::new()));
+    let cpu_before = args.server_pid.and_then(cpu_seconds);
+    let started = Instant::now();
+    let mut clients: Vec<Rc<RefCell<Client>>> = clients
+        .into_iter()
+        .map(|c| Rc::new(RefCell::new(c)))
+        .collect();
+    for round in 0..args.rounds {
+        let mut tasks = Vec::new();
+        for client in &clients {
+            let client = client.clone();
+            let latencies = latencies.clone();
+            let args_messages = args.messages;
+            let expected = expected_frames(&args);
+            let target = args.target;
+            tasks.push(actix_web::rt::spawn(async move {
+                run_round(client, round, args_messages, expected, target, latencies).await
+            }));
+        }
+        for task in tasks {
+            task.await??;
+        }
+    }
+    let elapsed = started.elapsed();
+    let cpu_after = args.server_pid.and_then(cpu_seconds);
+    clients.clear();
+
+    let deliveries = (args.clients * args.messages * args.rounds * (args.clients - 1)) as f64;
+    let mut latencies = latencies.borrow().clone();
+    latencies.sort();
+    let percentile = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+            .map(|d| d.as_secs_f64() * 1000.0)
+            .unwrap_or(0.0)
+    };
+    let server_cpu = match (cpu_before, cpu_after) {
+        (Some(before), Some(after)) => after - before,
+        _ => f64::NAN,
+    };
+    // One line of JSON for `cargo xtask bench` to collect.
+    println!(
+        "{}",
+        serde_json::json!({
+            "deliveries_per_sec": deliveries / elapsed.as_secs_f64(),
+            "deliveries_per_server_cpu_sec": deliveries / server_cpu,
+            "server_cpu_percent": 100.0 * server_cpu / elapsed.as_secs_f64(),
+            "latency_p50_ms": percentile(0.50),
+            "latency_p99_ms": percentile(0.99),
+            "elapsed_sec": elapsed.as_secs_f64(),
+        })
+    );
+    Ok(())
+}
+
+/// Frames each client receives per round: the others' messages, plus its own
+/// acks (chat) or its own echoes (baseline).
+fn expected_frames(args: &Args) -> usize {
+    args.clients * args.messages
+}
+
+async fn connect(http: &awc::Client, args: &Args, index: usize) -> anyhow::Result<Client> {
+    let url = format!("ws://{}/ws", args.addr);
+    let origin = format!("http://{}", args.addr);
+    let mut request = http.ws(url).origin(origin).max_frame_size(1 << 20);
+    if args.target == Target::Chat {
+        let response = http
+            .post(format!("http://{}/api/session", args.addr))
+            .send_json(
+                &serde_json::json!({ "username": format!("load{index}-{}", std::process::id()) }),
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("sign up: {e}"))?;
+        anyhow::ensure!(
+            response.status().as_u16() == 201,
+            "sign up: {}",
+            response.status()
+        );
+        let token = response
+            .cookie("chat_session")
+            .ok_or_else(|| anyhow::anyhow!("no session cookie"))?
+            .value()
+            .to_owned();
+        request = request.cookie(Cookie::new("chat_session", token));
+    }
+    let (_, mut framed) = request
+        .connect()
+        .await
+        .map_err(|e| anyhow::anyhow!("connect: {e}"))?;
+    let mut channel = None;
+    if args.target == Target::Chat {
+        while channel.is_none() {
+            if let Some(Ok(Frame::Text(bytes))) = framed.next().await
+                && let Ok(ServerMsg::Welcome { channels, .. }) = serde_json::from_slice(&bytes)
+            {
+                channel = channels.into_iter().next().map(|c| c.id);
+            }
+        }
+    }
+    Ok(Client {
+        framed,
+        channel,
+        index,
+    })
+}
+
+async fn run_round(
+    client: Rc<RefCell<Client>>,
+    round: usize,
+    messages: usize,
+    expected: usize,
+    target: Target,
+    latencies: Rc<RefCell<Vec<Duration>>>,
+) -> anyhow::Result<()> {
+    let mut client = client.borrow_mut();
+    let mut sent_at = Vec::with_capacity(messages);
+    for n in 0..messages {
+        let id = format!("c{}-r{round}-m{n}", client.index);
+        let text = match target {
+            Target::Chat => serde_json::to_string(&ClientMsg::Send {
+                channel: client.channel.clone().expect("welcome"),
+                client_id: ClientMsgId::parse(&id)?,
+                text: format!("message {n} of round {round}, a sentence of ordinary length"),
+            })?,
+            Target::Baseline => format!(
+                r#"{{"id":"{id}","text":"message {n} of round {round}, a sentence of ordinary length"}}"#
+            ),
+        };
+        sent_at.push((id, Instant::now()));
+        client.framed.send(Message::Text(text.into())).await?;
+    }
+    let own_prefix = format!("c{}-r{round}-", client.index);
+    let mut received = 0;
+    while received < expected {
+        let frame = tokio::time::timeout(Duration::from_secs(30), client.framed.next())
+            .await
+            .map_err(|_| anyhow::anyhow!("no frame for 30 s ({received}/{expected})"))?;
+        let Some(Ok(Frame::Text(bytes))) = frame else {
+            continue;
+        };
+        received += 1;
+        // Latency of our own messages: send -> ack (chat) or send -> echo (baseline).
+        let text = String::from_utf8_lossy(&bytes);
+        if let Some(start) = text.find(&own_prefix) {
+            let rest = &text[start..];
+            let end = rest.find('"').unwrap_or(rest.len());
+            let id = &rest[..end];
+            let is_own = match target {
+                Target::Chat => text.contains("\"type\":\"ack\""),
+                Target::Baseline => true,
+            };
+            if is_own && let Some((_, at)) = sent_at.iter().find(|(sent, _)| sent == id) {
+                latencies.borrow_mut().push(at.elapsed());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// User + system CPU seconds of a process, from /proc/PID/stat.
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after_name = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
