@@ -20,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 use crate::hub::{ConnId, HubHandle, Outgoing, Registration, next_conn_id};
 use crate::store::writer::{MAX_BATCH, MessageWriter, WriteRequest};
 use crate::store::{NewMessage, SessionUser, Store};
+use crate::throttle::TokenBucket;
 
 /// How often the server pings an idle client.
 const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(15);
@@ -36,6 +37,9 @@ pub struct ConnectionContext {
     pub writer: MessageWriter,
     /// Capacity of each connection's outgoing queue.
     pub outbound_queue: usize,
+    /// Pace of one connection's messages: burst, then per second.
+    pub message_burst: u32,
+    pub messages_per_second: u32,
 }
 
 /// Serves one upgraded socket until it closes.
@@ -84,6 +88,7 @@ pub async fn serve(
         member_of,
         queue,
         kick: kick.clone(),
+        pace: TokenBucket::new(context.message_burst, context.messages_per_second),
     };
     reader.run(stream).await;
 
@@ -166,6 +171,8 @@ struct Reader<'a> {
     member_of: HashSet<ChannelId>,
     queue: mpsc::Sender<Outgoing>,
     kick: CancellationToken,
+    /// Paces posts: a flood waits here (and stops being read) instead of being refused.
+    pace: TokenBucket,
 }
 
 impl Reader<'_> {
@@ -270,6 +277,10 @@ impl Reader<'_> {
                 return self.error(code, error.to_string(), Some(client_id)).await;
             }
         };
+        tokio::select! {
+            () = self.kick.cancelled() => return,
+            () = self.pace.take() => {}
+        }
         let request = WriteRequest {
             origin: self.conn,
             message: NewMessage {

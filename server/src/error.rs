@@ -1,6 +1,8 @@
 //! HTTP errors: every failure becomes a JSON `ApiError` with a status code;
 //! the cause is logged, never shown to the client.
 
+use std::time::Duration;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use shared::api::{ApiError, ApiErrorCode};
@@ -14,6 +16,8 @@ pub struct HttpError {
     pub status: StatusCode,
     pub code: ApiErrorCode,
     pub message: String,
+    /// Sent as `Retry-After` when set.
+    pub retry_after: Option<Duration>,
 }
 
 impl HttpError {
@@ -22,6 +26,7 @@ impl HttpError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
         }
     }
 
@@ -39,6 +44,19 @@ impl HttpError {
             ApiErrorCode::ForbiddenOrigin,
             "This page's origin may not open a chat connection.",
         )
+    }
+
+    pub fn rate_limited(retry_after: Duration) -> Self {
+        let mut error = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ApiErrorCode::RateLimited,
+            format!(
+                "Too many attempts from your address. Please try again in {} seconds.",
+                retry_after.as_secs().max(1)
+            ),
+        );
+        error.retry_after = Some(retry_after);
+        error
     }
 
     pub fn not_found() -> Self {
@@ -72,7 +90,14 @@ impl ResponseError for HttpError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status).json(ApiError {
+        let mut response = HttpResponse::build(self.status);
+        if let Some(retry_after) = self.retry_after {
+            response.insert_header((
+                actix_web::http::header::RETRY_AFTER,
+                retry_after.as_secs().max(1).to_string(),
+            ));
+        }
+        response.json(ApiError {
             code: self.code,
             message: self.message.clone(),
         })

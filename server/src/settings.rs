@@ -38,6 +38,19 @@ pub struct Settings {
     #[arg(long, env = "CHAT_OUTBOUND_QUEUE", default_value_t = 1024)]
     pub outbound_queue: usize,
 
+    /// Messages one connection may send at once before it is paced.
+    #[arg(long, env = "CHAT_MESSAGE_BURST", default_value_t = 30)]
+    pub message_burst: u32,
+
+    /// Sustained messages per second per connection; faster senders are slowed
+    /// down (their frames wait), never refused.
+    #[arg(long, env = "CHAT_MESSAGES_PER_SECOND", default_value_t = 10)]
+    pub messages_per_second: u32,
+
+    /// New usernames one IP address may create per minute.
+    #[arg(long, env = "CHAT_SIGNUPS_PER_MINUTE", default_value_t = 30)]
+    pub signups_per_minute: u32,
+
     /// Most messages committed in one transaction (1 to 256); for benchmarks.
     #[arg(long, env = "CHAT_WRITE_BATCH", default_value_t = 256, hide = true)]
     pub write_batch: usize,

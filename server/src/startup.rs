@@ -20,6 +20,7 @@ use crate::routes::{self, AppState};
 use crate::settings::Settings;
 use crate::store::Store;
 use crate::store::writer::MessageWriter;
+use crate::throttle::KeyedLimiter;
 
 /// Messages waiting for the writer before connections have to wait.
 const WRITER_QUEUE: usize = 16_384;
@@ -61,7 +62,10 @@ impl Application {
                 hub: hub.clone(),
                 writer: writer.clone(),
                 outbound_queue: settings.outbound_queue,
+                message_burst: settings.message_burst,
+                messages_per_second: settings.messages_per_second,
             },
+            signups: KeyedLimiter::new(settings.signups_per_minute, Duration::from_secs(60)),
             origins: OriginPolicy::new(&settings.allowed_origins),
         });
 

@@ -32,6 +32,7 @@ pub enum ApiErrorCode {
     NotSignedIn,
     ForbiddenOrigin,
     NotFound,
+    RateLimited,
     Unavailable,
     Internal,
 }

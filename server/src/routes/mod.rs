@@ -12,11 +12,14 @@ use actix_web::web;
 
 use crate::auth::OriginPolicy;
 use crate::connection::ConnectionContext;
+use crate::throttle::KeyedLimiter;
 
 /// Everything handlers share.
 pub struct AppState {
     pub connections: ConnectionContext,
     pub origins: OriginPolicy,
+    /// Username creations per IP address.
+    pub signups: KeyedLimiter,
 }
 
 /// Registers every route on an actix `App`.

@@ -1,6 +1,8 @@
 //! `/api/session`: pick a username (creates the user and the session cookie),
 //! ask who you are, sign out.
 
+use std::time::Instant;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use shared::api::{ApiErrorCode, CreateSessionRequest, SessionInfo};
@@ -31,6 +33,13 @@ pub async fn create(
     state: web::Data<AppState>,
     body: web::Json<CreateSessionRequest>,
 ) -> Result<HttpResponse, HttpError> {
+    let address = request
+        .peer_addr()
+        .map(|peer| peer.ip().to_string())
+        .unwrap_or_default();
+    if let Err(retry_after) = state.signups.check(&address, Instant::now()) {
+        return Err(HttpError::rate_limited(retry_after));
+    }
     let username = Username::parse(&body.username).map_err(|error| {
         HttpError::new(
             StatusCode::BAD_REQUEST,

@@ -51,6 +51,10 @@ impl TestApp {
         settings.allowed_origins = vec![];
         settings.workers = Some(2);
         settings.shutdown_timeout = 3;
+        // Tests that flood on purpose should not wait for the production pace;
+        // `limits.rs` tests the pacing itself.
+        settings.message_burst = 10_000;
+        settings.messages_per_second = 10_000;
         configure(&mut settings);
         let mut app = Self {
             addr: "127.0.0.1:0".parse().unwrap(),

@@ -8,6 +8,7 @@ mod chat;
 mod database;
 mod history;
 mod http;
+mod limits;
 mod presence;
 mod security;
 mod slow_client;
