@@ -68,6 +68,7 @@ enum Command {
     Disconnect(ConnId),
     Deliver(Vec<Delivery>),
     CloseSession(String),
+    CloseUser(UserId),
     Shutdown(oneshot::Sender<()>),
     Online(oneshot::Sender<Vec<UserInfo>>),
 }
@@ -104,6 +105,11 @@ impl HubHandle {
     /// Closes every socket of one session (after sign-out).
     pub async fn close_session(&self, session_id: String) {
         let _ = self.commands.send(Command::CloseSession(session_id)).await;
+    }
+
+    /// Closes every socket of one user (after "sign out everywhere").
+    pub async fn close_user(&self, user: UserId) {
+        let _ = self.commands.send(Command::CloseUser(user)).await;
     }
 
     /// Sends every connection a close frame and refuses new ones.
@@ -170,6 +176,7 @@ impl Hub {
                     }
                 }
                 Command::CloseSession(session_id) => self.close_session(&session_id),
+                Command::CloseUser(user) => self.close_user(&user),
                 Command::Shutdown(done) => {
                     self.shutdown();
                     let _ = done.send(());
@@ -323,17 +330,23 @@ impl Hub {
     }
 
     fn close_session(&mut self, session_id: &str) {
-        let reason = CloseReason {
-            code: CloseCode::Other(CLOSE_SIGNED_OUT),
-            description: Some("signed out".into()),
-        };
         let targets: Vec<ConnId> = self
             .connections
             .iter()
             .filter(|(_, c)| c.session_id == session_id)
             .map(|(id, _)| *id)
             .collect();
-        self.close_all(targets, reason);
+        self.close_all(targets, signed_out());
+    }
+
+    fn close_user(&mut self, user: &UserId) {
+        let targets: Vec<ConnId> = self
+            .connections
+            .iter()
+            .filter(|(_, c)| &c.user.id == user)
+            .map(|(id, _)| *id)
+            .collect();
+        self.close_all(targets, signed_out());
     }
 
     fn shutdown(&mut self) {
@@ -402,6 +415,13 @@ fn push(connection: &Connection, frame: &ByteString) -> Result<(), PushFailure> 
 
 fn frame(message: &ServerMsg) -> ByteString {
     ByteString::from(message.to_json())
+}
+
+fn signed_out() -> CloseReason {
+    CloseReason {
+        code: CloseCode::Other(CLOSE_SIGNED_OUT),
+        description: Some("signed out".into()),
+    }
 }
 
 fn going_away() -> CloseReason {

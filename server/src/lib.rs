@@ -5,6 +5,7 @@ pub mod auth;
 pub mod connection;
 pub mod error;
 pub mod hub;
+pub mod password;
 pub mod random;
 pub mod routes;
 pub mod settings;

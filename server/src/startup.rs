@@ -22,6 +22,11 @@ use crate::store::Store;
 use crate::store::writer::MessageWriter;
 use crate::throttle::KeyedLimiter;
 
+/// Wrong passwords allowed per name, and per address, in each window.
+const SIGN_IN_FAILURES_PER_NAME: u32 = 5;
+const SIGN_IN_FAILURES_PER_ADDRESS: u32 = 30;
+const SIGN_IN_FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
+
 /// Messages waiting for the writer before connections have to wait.
 const WRITER_QUEUE: usize = 16_384;
 
@@ -66,6 +71,14 @@ impl Application {
                 messages_per_second: settings.messages_per_second,
             },
             signups: KeyedLimiter::new(settings.signups_per_minute, Duration::from_secs(60)),
+            sign_in_failures_by_name: KeyedLimiter::new(
+                SIGN_IN_FAILURES_PER_NAME,
+                SIGN_IN_FAILURE_WINDOW,
+            ),
+            sign_in_failures_by_address: KeyedLimiter::new(
+                SIGN_IN_FAILURES_PER_ADDRESS,
+                SIGN_IN_FAILURE_WINDOW,
+            ),
             origins: OriginPolicy::new(&settings.allowed_origins),
         });
 

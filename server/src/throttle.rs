@@ -72,8 +72,29 @@ impl KeyedLimiter {
 
     /// Counts one event for `key`; `Err(retry_after)` once over the limit.
     pub fn check(&self, key: &str, now: Instant) -> Result<(), Duration> {
-        // A poisoned lock only means another thread panicked mid-update of a counter.
-        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        self.peek(key, now)?;
+        self.record(key, now);
+        Ok(())
+    }
+
+    /// `Err(retry_after)` if `key` is over the limit, without counting anything.
+    pub fn peek(&self, key: &str, now: Instant) -> Result<(), Duration> {
+        let counts = self.lock();
+        match counts.get(key) {
+            Some((start, count))
+                if *count >= self.limit && now.saturating_duration_since(*start) < self.window =>
+            {
+                Err(self
+                    .window
+                    .saturating_sub(now.saturating_duration_since(*start)))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Counts one event (e.g. a failed sign-in) for `key`.
+    pub fn record(&self, key: &str, now: Instant) {
+        let mut counts = self.lock();
         if counts.len() >= SWEEP_AT {
             let window = self.window;
             counts.retain(|_, (start, _)| now.saturating_duration_since(*start) < window);
@@ -82,13 +103,17 @@ impl KeyedLimiter {
         if now.saturating_duration_since(entry.0) >= self.window {
             *entry = (now, 0);
         }
-        if entry.1 >= self.limit {
-            return Err(self
-                .window
-                .saturating_sub(now.saturating_duration_since(entry.0)));
-        }
         entry.1 += 1;
-        Ok(())
+    }
+
+    /// Forgets `key` (e.g. after a successful sign-in).
+    pub fn forget(&self, key: &str) {
+        self.lock().remove(key);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, u32)>> {
+        // A poisoned lock only means another thread panicked mid-update of a counter.
+        self.counts.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -136,5 +161,18 @@ mod tests {
             limiter.check("a", start + Duration::from_secs(60)).is_ok(),
             "a new window"
         );
+    }
+
+    #[test]
+    fn failures_are_counted_only_when_recorded_and_forgotten_on_success() {
+        let start = Instant::now();
+        let limiter = KeyedLimiter::new(2, Duration::from_secs(900));
+        assert!(limiter.peek("alice", start).is_ok());
+        limiter.record("alice", start);
+        assert!(limiter.peek("alice", start).is_ok());
+        limiter.record("alice", start);
+        assert!(limiter.peek("alice", start).is_err());
+        limiter.forget("alice");
+        assert!(limiter.peek("alice", start).is_ok());
     }
 }

@@ -10,10 +10,26 @@ pub struct CreateSessionRequest {
     pub username: String,
 }
 
-/// `GET /api/session` and `POST /api/session` answer with who you are.
+/// `POST /api/sign-in`: sign in with a name that has a password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInRequest {
+    pub username: String,
+    pub password: String,
+}
+
+/// `PUT /api/password`: set or change the signed-in user's password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetPasswordRequest {
+    pub password: String,
+}
+
+/// `GET /api/session`, `POST /api/session` and `POST /api/sign-in` answer with who you are.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionInfo {
     pub user: UserInfo,
+    /// Whether the user can sign in elsewhere with a password.
+    #[serde(default)]
+    pub has_password: bool,
 }
 
 /// Every HTTP error body: a stable machine-readable code and a sentence for people.
@@ -32,6 +48,8 @@ pub enum ApiErrorCode {
     NotSignedIn,
     ForbiddenOrigin,
     NotFound,
+    InvalidPassword,
+    WrongCredentials,
     RateLimited,
     Unavailable,
     Internal,

@@ -7,6 +7,9 @@ pub const MAX_TEXT_CHARS: usize = 4_000;
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;
 /// Longest username, in characters, after trimming.
 pub const MAX_USERNAME_CHARS: usize = 32;
+/// Shortest and longest password, in characters.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+pub const MAX_PASSWORD_CHARS: usize = 256;
 /// How many messages a first open shows and a scroll-back page holds by default.
 pub const HISTORY_PAGE: u32 = 50;
 /// Upper bound on one scroll-back page a client may ask for.

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::limits::{MAX_TEXT_CHARS, MAX_USERNAME_CHARS};
+use crate::limits::{MAX_PASSWORD_CHARS, MAX_TEXT_CHARS, MAX_USERNAME_CHARS, MIN_PASSWORD_CHARS};
 
 /// A display name: trimmed, 1–32 characters of letters, digits, spaces, `_`, `-`, `.`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +67,57 @@ impl Username {
 impl fmt::Display for Username {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// A password: 8 to 256 characters, not only spaces. Kept as typed (not trimmed).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(String);
+
+/// Why a password was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PasswordError {
+    TooShort,
+    TooLong,
+}
+
+impl fmt::Display for PasswordError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TooShort => write!(
+                f,
+                "A password needs at least {MIN_PASSWORD_CHARS} characters."
+            ),
+            Self::TooLong => write!(
+                f,
+                "A password can be at most {MAX_PASSWORD_CHARS} characters long."
+            ),
+        }
+    }
+}
+
+impl std::error::Error for PasswordError {}
+
+impl Password {
+    pub fn parse(raw: &str) -> Result<Self, PasswordError> {
+        let chars = raw.chars().count();
+        if chars < MIN_PASSWORD_CHARS || raw.trim().is_empty() {
+            return Err(PasswordError::TooShort);
+        }
+        if chars > MAX_PASSWORD_CHARS {
+            return Err(PasswordError::TooLong);
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(…)")
     }
 }
 

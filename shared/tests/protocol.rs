@@ -222,3 +222,25 @@ fn retryable_codes() {
     assert!(ErrorCode::StoreUnavailable.is_retryable());
     assert!(!ErrorCode::TextTooLong.is_retryable());
 }
+
+#[test]
+fn passwords_need_eight_characters_and_are_kept_as_typed() {
+    use shared::validate::{Password, PasswordError};
+    assert_eq!(
+        Password::parse("short").unwrap_err(),
+        PasswordError::TooShort
+    );
+    assert_eq!(
+        Password::parse("        ").unwrap_err(),
+        PasswordError::TooShort
+    );
+    assert_eq!(
+        Password::parse(" correct horse ").unwrap().as_str(),
+        " correct horse "
+    );
+    assert_eq!(
+        Password::parse(&"p".repeat(257)).unwrap_err(),
+        PasswordError::TooLong
+    );
+    assert!(!format!("{:?}", Password::parse("secret-secret").unwrap()).contains("secret"));
+}

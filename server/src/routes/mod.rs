@@ -1,6 +1,7 @@
 //! HTTP routes, one file per resource. Handlers are thin: they check who is
 //! asking and call named operations on the store or the hub.
 
+mod account;
 pub mod assets;
 mod health;
 mod session;
@@ -20,6 +21,9 @@ pub struct AppState {
     pub origins: OriginPolicy,
     /// Username creations per IP address.
     pub signups: KeyedLimiter,
+    /// Failed password sign-ins per username and per IP address.
+    pub sign_in_failures_by_name: KeyedLimiter,
+    pub sign_in_failures_by_address: KeyedLimiter,
 }
 
 /// Registers every route on an actix `App`.
@@ -33,6 +37,12 @@ pub fn configure(config: &mut web::ServiceConfig, static_dir: PathBuf) {
                 .route(web::post().to(session::create))
                 .route(web::delete().to(session::sign_out)),
         )
+        .route(
+            "/api/sessions",
+            web::delete().to(account::sign_out_everywhere),
+        )
+        .route("/api/sign-in", web::post().to(account::sign_in))
+        .route("/api/password", web::put().to(account::set_password))
         .service(web::scope("/api").default_service(web::to(assets::api_not_found)))
         .service(assets::files(static_dir));
 }

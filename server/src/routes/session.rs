@@ -21,7 +21,10 @@ pub async fn current(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, HttpError> {
     match current_session(&request, &state.connections.store).await? {
-        Some(session) => Ok(HttpResponse::Ok().json(SessionInfo { user: session.user })),
+        Some(session) => Ok(HttpResponse::Ok().json(SessionInfo {
+            user: session.user,
+            has_password: session.has_password,
+        })),
         None => Err(HttpError::not_signed_in()),
     }
 }
@@ -33,11 +36,7 @@ pub async fn create(
     state: web::Data<AppState>,
     body: web::Json<CreateSessionRequest>,
 ) -> Result<HttpResponse, HttpError> {
-    let address = request
-        .peer_addr()
-        .map(|peer| peer.ip().to_string())
-        .unwrap_or_default();
-    if let Err(retry_after) = state.signups.check(&address, Instant::now()) {
+    if let Err(retry_after) = state.signups.check(&peer_address(&request), Instant::now()) {
         return Err(HttpError::rate_limited(retry_after));
     }
     let username = Username::parse(&body.username).map_err(|error| {
@@ -56,7 +55,18 @@ pub async fn create(
     tracing::info!(user = %session.user.name, "new user");
     Ok(HttpResponse::Created()
         .cookie(session_cookie(token, is_https(&request)))
-        .json(SessionInfo { user: session.user }))
+        .json(SessionInfo {
+            user: session.user,
+            has_password: false,
+        }))
+}
+
+/// The client's IP address, the key for per-address limits.
+pub fn peer_address(request: &HttpRequest) -> String {
+    request
+        .peer_addr()
+        .map(|peer| peer.ip().to_string())
+        .unwrap_or_default()
 }
 
 /// `DELETE /api/session`: ends this session and closes its sockets.

@@ -47,6 +47,8 @@ pub enum StoreError {
 pub struct SessionUser {
     pub session_id: String,
     pub user: UserInfo,
+    /// Whether the user has set a password.
+    pub has_password: bool,
 }
 
 /// A message to store, already validated.
@@ -183,7 +185,73 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(SessionUser { session_id, user })
+        Ok(SessionUser {
+            session_id,
+            user,
+            has_password: false,
+        })
+    }
+
+    /// A user by name (any letter case) and their password hash, if they set one.
+    pub async fn credentials(
+        &self,
+        name: &Username,
+    ) -> Result<Option<(UserInfo, Option<String>)>, StoreError> {
+        let row = sqlx::query("SELECT id, name, password_hash FROM users WHERE name_key = ?")
+            .bind(name.uniqueness_key())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|row| {
+            (
+                UserInfo {
+                    id: UserId(row.get("id")),
+                    name: row.get("name"),
+                },
+                row.get("password_hash"),
+            )
+        }))
+    }
+
+    /// Sets or replaces a user's password hash.
+    pub async fn set_password_hash(&self, user: &UserId, hash: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+            .bind(hash)
+            .bind(&user.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// A new session for an existing user (after signing in with a password).
+    pub async fn create_session(
+        &self,
+        user: &UserInfo,
+        token_hash: &str,
+    ) -> Result<SessionUser, StoreError> {
+        let session_id = new_id();
+        sqlx::query(
+            "INSERT INTO sessions (id, token_hash, user_id, created_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(&session_id)
+        .bind(token_hash)
+        .bind(&user.id.0)
+        .bind(now_millis())
+        .execute(&self.pool)
+        .await?;
+        Ok(SessionUser {
+            session_id,
+            user: user.clone(),
+            has_password: true,
+        })
+    }
+
+    /// Ends every session of a user (sign out everywhere).
+    pub async fn delete_user_sessions(&self, user: &UserId) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM sessions WHERE user_id = ?")
+            .bind(&user.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
     }
 
     /// The session a cookie token hash belongs to, if it is still valid.
@@ -192,7 +260,8 @@ impl Store {
         token_hash: &str,
     ) -> Result<Option<SessionUser>, StoreError> {
         let row = sqlx::query(
-            "SELECT s.id AS session_id, u.id AS user_id, u.name AS user_name
+            "SELECT s.id AS session_id, u.id AS user_id, u.name AS user_name,
+                    u.password_hash IS NOT NULL AS has_password
              FROM sessions s JOIN users u ON u.id = s.user_id
              WHERE s.token_hash = ?",
         )
@@ -205,6 +274,7 @@ impl Store {
                 id: UserId(row.get("user_id")),
                 name: row.get("user_name"),
             },
+            has_password: row.get("has_password"),
         }))
     }
 
