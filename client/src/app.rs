@@ -1,7 +1,7 @@
 //! The root: asks the server who is signed in, then shows the username prompt
 //! or the chat.
 
-use shared::UserInfo;
+use shared::api::SessionInfo;
 use yew::prelude::*;
 
 use crate::api;
@@ -14,7 +14,7 @@ enum Auth {
     /// The server could not be reached; retried on click.
     Unreachable(String),
     SignedOut,
-    SignedIn(UserInfo),
+    SignedIn(SessionInfo),
 }
 
 #[component]
@@ -26,8 +26,8 @@ pub fn App() -> Html {
             let auth = auth.clone();
             auth.set(Auth::Checking);
             wasm_bindgen_futures::spawn_local(async move {
-                auth.set(match api::current_user().await {
-                    Ok(Some(user)) => Auth::SignedIn(user),
+                auth.set(match api::current_session().await {
+                    Ok(Some(session)) => Auth::SignedIn(session),
                     Ok(None) => Auth::SignedOut,
                     Err(message) => Auth::Unreachable(message),
                 });
@@ -40,7 +40,7 @@ pub fn App() -> Html {
     }
     let on_signed_in = {
         let auth = auth.clone();
-        Callback::from(move |user: UserInfo| auth.set(Auth::SignedIn(user)))
+        Callback::from(move |session: SessionInfo| auth.set(Auth::SignedIn(session)))
     };
     let on_signed_out = {
         let auth = auth.clone();
@@ -60,8 +60,9 @@ pub fn App() -> Html {
             }
         }
         Auth::SignedOut => html! { <ChooseName on_signed_in={on_signed_in} /> },
-        Auth::SignedIn(user) => html! {
-            <ChatPage key={user.id.0.clone()} me={user.clone()} on_signed_out={on_signed_out} />
+        Auth::SignedIn(session) => html! {
+            <ChatPage key={session.user.id.0.clone()} me={session.user.clone()}
+                      has_password={session.has_password} on_signed_out={on_signed_out} />
         },
     }
 }

@@ -382,3 +382,62 @@ async fn newcomers_see_the_latest_page_and_scroll_back_for_older_messages() {
     alice.close().await;
     bob.close().await;
 }
+
+#[actix_web::test]
+async fn a_password_lets_the_same_person_sign_in_from_another_browser() {
+    let server = TestServer::start().await;
+    let mut driver = Driver::start().await;
+    let alice = signed_in(&mut driver, &server, "Alice").await;
+    alice.send_with_enter("from the first browser").await;
+    alice
+        .wait_for_message("Alice: from the first browser")
+        .await;
+
+    alice
+        .find("password-input")
+        .await
+        .send_keys("correct horse battery")
+        .await
+        .unwrap();
+    alice.find("set-password").await.click().await.unwrap();
+    alice.find("password-saved").await;
+    alice.screenshot("password-set").await.unwrap();
+
+    let second = driver.browser(1280, 800).await;
+    second.open(&server.url()).await;
+    second
+        .find("username-input")
+        .await
+        .send_keys("alice")
+        .await
+        .unwrap();
+    let password = second.find("password-input").await;
+    password.send_keys("wrong password").await.unwrap();
+    second.find("sign-in-submit").await.click().await.unwrap();
+    let error = second.find("sign-in-error").await.text().await.unwrap();
+    assert!(error.contains("Wrong username or password"), "{error}");
+    assert!(!second.exists("message-input").await);
+
+    password.clear().await.unwrap();
+    // Enter in the password field signs in too.
+    password
+        .send_keys("correct horse battery\u{E007}")
+        .await
+        .unwrap();
+    second.wait_connected().await;
+    assert_eq!(
+        second.find("current-user").await.text().await.unwrap(),
+        "Alice"
+    );
+    second
+        .wait_for_message("Alice: from the first browser")
+        .await;
+    // Two browsers, one person.
+    assert_eq!(alice.online_users().await, ["Alice"]);
+    second.send_with_enter("from the second browser").await;
+    alice
+        .wait_for_message("Alice: from the second browser")
+        .await;
+    alice.close().await;
+    second.close().await;
+}

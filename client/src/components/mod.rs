@@ -1,6 +1,7 @@
 //! Presentational components: each renders props and reports user intent
 //! through `on…` callbacks; none touches the socket.
 
+pub mod account_panel;
 pub mod composer;
 pub mod connection_status;
 pub mod header;

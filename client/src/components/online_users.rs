@@ -12,6 +12,9 @@ pub struct OnlineUsersProps {
     /// Shown as an overlay on narrow screens when true.
     pub open: bool,
     pub on_close: Callback<()>,
+    /// Shown under the list (the account panel).
+    #[prop_or_default]
+    pub children: Html,
 }
 
 #[component]
@@ -36,6 +39,7 @@ pub fn OnlineUsers(props: &OnlineUsersProps) -> Html {
                     </li>
                 }) }
             </ul>
+            { props.children.clone() }
         </aside>
     }
 }

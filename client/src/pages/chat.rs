@@ -5,6 +5,7 @@ use shared::{ClientMsgId, UserInfo};
 use yew::prelude::*;
 
 use crate::browser::{new_client_id, now_millis};
+use crate::components::account_panel::AccountPanel;
 use crate::components::composer::Composer;
 use crate::components::header::Header;
 use crate::components::message_list::MessageList;
@@ -16,6 +17,8 @@ use crate::state::{Action, ChatState, Pending};
 #[derive(Properties, PartialEq)]
 pub struct ChatPageProps {
     pub me: UserInfo,
+    /// Whether the user has set a password (changes the account panel's wording).
+    pub has_password: bool,
     /// The session ended (sign-out here or elsewhere).
     pub on_signed_out: Callback<()>,
 }
@@ -123,7 +126,10 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
                     <Composer on_send={on_send} placeholder={format!("Message #{room}")} />
                 </main>
                 <OnlineUsers users={state.online.clone()} me={state.me.clone()}
-                             open={*show_users} on_close={close_users} />
+                             open={*show_users} on_close={close_users}>
+                    <AccountPanel has_password={props.has_password}
+                                  on_signed_out={props.on_signed_out.clone()} />
+                </OnlineUsers>
             </div>
         </div>
     }

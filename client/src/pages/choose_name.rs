@@ -1,6 +1,7 @@
-//! The first screen: pick a username. Nothing else can be done until one is chosen.
+//! The first screen: pick a new username, or sign in with a name that has a
+//! password. Nothing else can be done until one of them succeeds.
 
-use shared::UserInfo;
+use shared::api::SessionInfo;
 use shared::validate::Username;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
@@ -9,56 +10,135 @@ use crate::api;
 
 #[derive(Properties, PartialEq)]
 pub struct ChooseNameProps {
-    pub on_signed_in: Callback<UserInfo>,
+    pub on_signed_in: Callback<SessionInfo>,
+}
+
+/// Which button is at work.
+#[derive(Clone, Copy, PartialEq)]
+enum Busy {
+    Idle,
+    Joining,
+    SigningIn,
 }
 
 #[component]
 pub fn ChooseName(props: &ChooseNameProps) -> Html {
     let name = use_state(String::new);
-    let error = use_state(|| None::<String>);
-    let busy = use_state(|| false);
+    let password = use_state(String::new);
+    let name_error = use_state(|| None::<String>);
+    let sign_in_error = use_state(|| None::<String>);
+    let busy = use_state(|| Busy::Idle);
 
-    let on_input = {
+    let on_name = {
         let name = name.clone();
-        let error = error.clone();
+        let name_error = name_error.clone();
         Callback::from(move |event: InputEvent| {
             let input: HtmlInputElement = event.target_unchecked_into();
             name.set(input.value());
-            error.set(None);
+            name_error.set(None);
         })
     };
-    let on_submit = {
+    let on_password = {
+        let password = password.clone();
+        let sign_in_error = sign_in_error.clone();
+        Callback::from(move |event: InputEvent| {
+            let input: HtmlInputElement = event.target_unchecked_into();
+            password.set(input.value());
+            sign_in_error.set(None);
+        })
+    };
+
+    let join = {
         let name = name.clone();
-        let error = error.clone();
+        let name_error = name_error.clone();
+        let sign_in_error = sign_in_error.clone();
         let busy = busy.clone();
         let on_signed_in = props.on_signed_in.clone();
-        Callback::from(move |event: SubmitEvent| {
-            event.prevent_default();
-            if *busy {
+        move || {
+            if *busy != Busy::Idle {
                 return;
             }
+            sign_in_error.set(None);
             let username = match Username::parse(&name) {
                 Ok(username) => username,
                 Err(problem) => {
-                    error.set(Some(problem.to_string()));
+                    name_error.set(Some(problem.to_string()));
                     return;
                 }
             };
-            busy.set(true);
-            let error = error.clone();
+            busy.set(Busy::Joining);
+            let name_error = name_error.clone();
             let busy = busy.clone();
             let on_signed_in = on_signed_in.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 match api::choose_username(username.as_str()).await {
-                    Ok(user) => on_signed_in.emit(user),
+                    Ok(user) => on_signed_in.emit(SessionInfo {
+                        user,
+                        has_password: false,
+                    }),
                     Err(message) => {
-                        error.set(Some(message));
-                        busy.set(false);
+                        name_error.set(Some(message));
+                        busy.set(Busy::Idle);
                     }
                 }
             });
+        }
+    };
+    let sign_in = {
+        let name = name.clone();
+        let password = password.clone();
+        let name_error = name_error.clone();
+        let sign_in_error = sign_in_error.clone();
+        let busy = busy.clone();
+        let on_signed_in = props.on_signed_in.clone();
+        move || {
+            if *busy != Busy::Idle {
+                return;
+            }
+            name_error.set(None);
+            if name.trim().is_empty() || password.is_empty() {
+                sign_in_error.set(Some("Enter your username and password to sign in.".into()));
+                return;
+            }
+            busy.set(Busy::SigningIn);
+            let (username, secret) = ((*name).clone(), (*password).clone());
+            let sign_in_error = sign_in_error.clone();
+            let busy = busy.clone();
+            let on_signed_in = on_signed_in.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                match api::sign_in(&username, &secret).await {
+                    Ok(info) => on_signed_in.emit(info),
+                    Err(message) => {
+                        sign_in_error.set(Some(message));
+                        busy.set(Busy::Idle);
+                    }
+                }
+            });
+        }
+    };
+
+    // Enter signs in when a password was typed, and picks the name otherwise.
+    let on_submit = {
+        let password = password.clone();
+        let join = join.clone();
+        let sign_in = sign_in.clone();
+        Callback::from(move |event: SubmitEvent| {
+            event.prevent_default();
+            if password.is_empty() {
+                join()
+            } else {
+                sign_in()
+            }
         })
     };
+    let on_join = Callback::from(move |event: MouseEvent| {
+        event.prevent_default();
+        join();
+    });
+    let on_sign_in = Callback::from(move |event: MouseEvent| {
+        event.prevent_default();
+        sign_in();
+    });
 
     html! {
         <div class="gate">
@@ -73,15 +153,30 @@ pub fn ChooseName(props: &ChooseNameProps) -> Html {
                 <p class="hint">{ "Pick a name others will see. You can use letters, digits, spaces, _ - and ." }</p>
                 <label for="username">{ "Username" }</label>
                 <input id="username" data-testid="username-input" type="text" autofocus=true
-                       autocomplete="nickname" maxlength="64" placeholder="e.g. Alice"
-                       value={(*name).clone()} oninput={on_input}
-                       aria-invalid={if error.is_some() { "true" } else { "false" }} />
-                if let Some(message) = &*error {
+                       autocomplete="username" maxlength="64" placeholder="e.g. Alice"
+                       value={(*name).clone()} oninput={on_name}
+                       aria-invalid={if name_error.is_some() { "true" } else { "false" }} />
+                if let Some(message) = &*name_error {
                     <p class="form-error" data-testid="username-error" role="alert">{ message }</p>
                 }
-                <button type="submit" data-testid="username-submit" disabled={*busy}>
-                    { if *busy { "Joining…" } else { "Join the chat" } }
+                <button type="button" class="primary" data-testid="username-submit" onclick={on_join}
+                        disabled={*busy != Busy::Idle}>
+                    { if *busy == Busy::Joining { "Joining…" } else { "Join the chat" } }
                 </button>
+                <div class="divider"><span>{ "or, if you set a password before" }</span></div>
+                <label for="password">{ "Password" }</label>
+                <input id="password" data-testid="password-input" type="password"
+                       autocomplete="current-password" placeholder="Your password"
+                       value={(*password).clone()} oninput={on_password}
+                       aria-invalid={if sign_in_error.is_some() { "true" } else { "false" }} />
+                if let Some(message) = &*sign_in_error {
+                    <p class="form-error" data-testid="sign-in-error" role="alert">{ message }</p>
+                }
+                <button type="button" class="secondary" data-testid="sign-in-submit" onclick={on_sign_in}
+                        disabled={*busy != Busy::Idle}>
+                    { if *busy == Busy::SigningIn { "Signing in…" } else { "Sign in" } }
+                </button>
+                <button type="submit" hidden=true aria-hidden="true" tabindex="-1"></button>
             </form>
         </div>
     }

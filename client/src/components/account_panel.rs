@@ -1,0 +1,111 @@
+//! "Your account": set or change the password (so you can sign in from
+//! another browser) and sign out everywhere.
+
+use shared::validate::Password;
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+use crate::api;
+
+#[derive(Properties, PartialEq)]
+pub struct AccountPanelProps {
+    pub has_password: bool,
+    pub on_signed_out: Callback<()>,
+}
+
+#[derive(Clone, PartialEq)]
+enum Feedback {
+    None,
+    Saving,
+    Saved,
+    Error(String),
+}
+
+#[component]
+pub fn AccountPanel(props: &AccountPanelProps) -> Html {
+    let password = use_state(String::new);
+    let feedback = use_state(|| Feedback::None);
+    let has_password = use_state(|| props.has_password);
+
+    let on_input = {
+        let password = password.clone();
+        let feedback = feedback.clone();
+        Callback::from(move |event: InputEvent| {
+            let input: HtmlInputElement = event.target_unchecked_into();
+            password.set(input.value());
+            feedback.set(Feedback::None);
+        })
+    };
+    let save = {
+        let password = password.clone();
+        let feedback = feedback.clone();
+        let has_password = has_password.clone();
+        move || {
+            if *feedback == Feedback::Saving {
+                return;
+            }
+            if let Err(problem) = Password::parse(&password) {
+                feedback.set(Feedback::Error(problem.to_string()));
+                return;
+            }
+            feedback.set(Feedback::Saving);
+            let secret = (*password).clone();
+            let password = password.clone();
+            let feedback = feedback.clone();
+            let has_password = has_password.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                match api::set_password(&secret).await {
+                    Ok(()) => {
+                        password.set(String::new());
+                        has_password.set(true);
+                        feedback.set(Feedback::Saved);
+                    }
+                    Err(message) => feedback.set(Feedback::Error(message)),
+                }
+            });
+        }
+    };
+    let on_submit = {
+        let save = save.clone();
+        Callback::from(move |event: SubmitEvent| {
+            event.prevent_default();
+            save();
+        })
+    };
+    let on_sign_out_everywhere = {
+        let on_signed_out = props.on_signed_out.clone();
+        Callback::from(move |_: MouseEvent| {
+            let on_signed_out = on_signed_out.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = api::sign_out_everywhere().await;
+                on_signed_out.emit(());
+            });
+        })
+    };
+
+    html! {
+        <section class="account" aria-label="Your account">
+            <h2>{ "Your account" }</h2>
+            <form onsubmit={on_submit}>
+                <label for="new-password">
+                    { if *has_password { "Change your password" } else { "Set a password to sign in from other browsers" } }
+                </label>
+                <input id="new-password" data-testid="password-input" type="password"
+                       autocomplete="new-password" placeholder="At least 8 characters"
+                       value={(*password).clone()} oninput={on_input} />
+                <button type="submit" data-testid="set-password" class="primary"
+                        disabled={*feedback == Feedback::Saving}>
+                    { if *has_password { "Change password" } else { "Set password" } }
+                </button>
+            </form>
+            { match &*feedback {
+                Feedback::Saved => html! { <p class="form-ok" role="status" data-testid="password-saved">{ "Password saved." }</p> },
+                Feedback::Error(message) => html! { <p class="form-error" role="alert" data-testid="password-error">{ message }</p> },
+                _ => html! {},
+            } }
+            <button class="link" data-testid="sign-out-everywhere" onclick={on_sign_out_everywhere}>
+                { "Sign out everywhere" }
+            </button>
+        </section>
+    }
+}
