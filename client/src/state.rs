@@ -366,7 +366,7 @@ mod tests {
         ChannelInfo {
             id: ChannelId("general-id".into()),
             name: "general".into(),
-            topic: String::new(),
+            ..ChannelInfo::default()
         }
     }
 

@@ -4,8 +4,9 @@
 //! ending (client gone, protocol error, heartbeat timeout, kicked by the hub)
 //! ends both, and the hub is told.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::time::Duration;
+use std::time::Instant;
 
 use actix_ws::{AggregatedMessage, CloseCode, CloseReason, MessageStream, ProtocolError, Session};
 use bytestring::ByteString;
@@ -17,6 +18,7 @@ use tokio::sync::mpsc;
 use tokio::time::{interval, timeout};
 use tokio_util::sync::CancellationToken;
 
+use crate::commands::{self, Caller};
 use crate::hub::{ConnId, HubHandle, Outgoing, Registration, next_conn_id};
 use crate::store::writer::{MAX_BATCH, MessageWriter, WriteRequest};
 use crate::store::{NewMessage, SessionUser, Store};
@@ -26,6 +28,8 @@ use crate::throttle::TokenBucket;
 const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(15);
 /// A client silent (not even a pong) for this long is disconnected.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(45);
+/// Typing notices from one connection in one channel are passed on at most this often.
+const TYPING_THROTTLE: Duration = Duration::from_secs(2);
 /// How long a closing connection may take to flush its last frames.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
@@ -54,7 +58,7 @@ pub async fn serve(
     let kick = CancellationToken::new();
     let writer_task = actix_web::rt::spawn(write_loop(session, queue_receiver, kick.clone()));
 
-    let channels = match context.store.channels_of(&session_user.user.id).await {
+    let channels = match context.store.channels_of(&session_user.user).await {
         Ok(channels) => channels,
         Err(error) => {
             tracing::error!(%error, "could not load channels for a new connection");
@@ -67,7 +71,6 @@ pub async fn serve(
             return;
         }
     };
-    let member_of: HashSet<ChannelId> = channels.iter().map(|c| c.id.clone()).collect();
     context
         .hub
         .connect(Registration {
@@ -85,7 +88,7 @@ pub async fn serve(
         conn,
         context: &context,
         session_user: &session_user,
-        member_of,
+        last_typing: HashMap::new(),
         queue,
         kick: kick.clone(),
         pace: TokenBucket::new(context.message_burst, context.messages_per_second),
@@ -167,8 +170,8 @@ struct Reader<'a> {
     conn: ConnId,
     context: &'a ConnectionContext,
     session_user: &'a SessionUser,
-    /// Channels this user may read and post in.
-    member_of: HashSet<ChannelId>,
+    /// When this connection last announced typing, per channel (to throttle).
+    last_typing: HashMap<ChannelId, Instant>,
     queue: mpsc::Sender<Outgoing>,
     kick: CancellationToken,
     /// Paces posts: a flood waits here (and stops being read) instead of being refused.
@@ -260,13 +263,101 @@ impl Reader<'_> {
                 before_seq,
                 limit,
             } => self.history(channel, before_seq, limit).await,
+            ClientMsg::Typing { channel } => {
+                let now = Instant::now();
+                let recent = self
+                    .last_typing
+                    .get(&channel)
+                    .is_some_and(|at| now.duration_since(*at) < TYPING_THROTTLE);
+                if !recent {
+                    self.last_typing.insert(channel.clone(), now);
+                    let reply = commands::typing(&self.caller(), &channel).await;
+                    self.answer(reply).await;
+                }
+            }
+            ClientMsg::SetAway { away } => self.context.hub.set_away(self.conn, away).await,
+            other => {
+                let caller = self.caller();
+                let reply = match &other {
+                    ClientMsg::CreateChannel {
+                        name,
+                        topic,
+                        private,
+                    } => commands::create_channel(&caller, name, topic, *private).await,
+                    ClientMsg::BrowseChannels { query } => {
+                        commands::browse_channels(&caller, query).await
+                    }
+                    ClientMsg::JoinChannel { channel } => {
+                        commands::join_channel(&caller, channel).await
+                    }
+                    ClientMsg::LeaveChannel { channel } => {
+                        commands::leave_channel(&caller, channel).await
+                    }
+                    ClientMsg::Invite { channel, user } => {
+                        commands::invite(&caller, channel, user).await
+                    }
+                    ClientMsg::RemoveMember { channel, user } => {
+                        commands::remove_member(&caller, channel, user).await
+                    }
+                    ClientMsg::SetTopic { channel, topic } => {
+                        commands::set_topic(&caller, channel, topic).await
+                    }
+                    ClientMsg::OpenDirect { users } => commands::open_direct(&caller, users).await,
+                    ClientMsg::Members { channel } => commands::members(&caller, channel).await,
+                    ClientMsg::MarkRead { channel, seq } => {
+                        commands::mark_read(&caller, channel, *seq).await
+                    }
+                    ClientMsg::ListUsers => commands::list_users(&caller).await,
+                    ClientMsg::Send { .. }
+                    | ClientMsg::Sync { .. }
+                    | ClientMsg::History { .. }
+                    | ClientMsg::Typing { .. }
+                    | ClientMsg::SetAway { .. } => Ok(None),
+                };
+                self.answer(reply).await;
+            }
         }
     }
 
-    async fn post(&mut self, channel: ChannelId, client_id: ClientMsgId, text: String) {
-        if !self.member_of.contains(&channel) {
-            return self.not_a_member(Some(client_id)).await;
+    fn caller(&self) -> Caller<'_> {
+        Caller {
+            context: self.context,
+            user: &self.session_user.user,
+            conn: self.conn,
         }
+    }
+
+    async fn answer(&mut self, reply: commands::Reply) {
+        match reply {
+            Ok(Some(message)) => self.send(&message).await,
+            Ok(None) => {}
+            Err(refusal) => self.error(refusal.code, refusal.message, None).await,
+        }
+    }
+
+    /// Whether the user is a member of `channel`; answers `not_a_member` (or
+    /// `store_unavailable`) itself when not.
+    async fn check_member(&mut self, channel: &ChannelId, client_id: Option<ClientMsgId>) -> bool {
+        match self
+            .context
+            .store
+            .is_member(&self.session_user.user.id, channel)
+            .await
+        {
+            Ok(true) => true,
+            Ok(false) => {
+                self.not_a_member(client_id).await;
+                false
+            }
+            Err(error) => {
+                self.reply_or_unavailable(Err(error)).await;
+                false
+            }
+        }
+    }
+
+    /// Membership is checked inside the writer's transaction, atomically with the insert.
+    async fn post(&mut self, channel: ChannelId, client_id: ClientMsgId, text: String) {
         let text = match MessageText::parse(&text) {
             Ok(text) => text,
             Err(error) => {
@@ -301,8 +392,8 @@ impl Reader<'_> {
     }
 
     async fn sync(&mut self, channel: ChannelId, after_seq: Option<Seq>) {
-        if !self.member_of.contains(&channel) {
-            return self.not_a_member(None).await;
+        if !self.check_member(&channel, None).await {
+            return;
         }
         let store = &self.context.store;
         let reply = match after_seq {
@@ -329,8 +420,8 @@ impl Reader<'_> {
     }
 
     async fn history(&mut self, channel: ChannelId, before_seq: Seq, limit: Option<u32>) {
-        if !self.member_of.contains(&channel) {
-            return self.not_a_member(None).await;
+        if !self.check_member(&channel, None).await {
+            return;
         }
         let limit = limit.unwrap_or(HISTORY_PAGE).clamp(1, MAX_HISTORY_PAGE);
         let reply = self

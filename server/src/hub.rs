@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use actix_ws::{CloseCode, CloseReason};
 use bytestring::ByteString;
-use shared::protocol::ChannelInfo;
+use shared::protocol::{ChannelInfo, PresenceStatus};
 use shared::{ChannelId, ErrorCode, ServerMsg, UserId, UserInfo};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -65,12 +65,37 @@ pub struct Delivery {
 
 enum Command {
     Connect(Registration),
+    Subscribe {
+        user: UserId,
+        channel: ChannelId,
+        announce: Option<ServerMsg>,
+    },
+    Unsubscribe {
+        user: UserId,
+        channel: ChannelId,
+        announce: ServerMsg,
+    },
+    ToRoom {
+        channel: ChannelId,
+        message: ServerMsg,
+        except_user: Option<UserId>,
+    },
+    ToUser {
+        user: UserId,
+        message: ServerMsg,
+        except_conn: Option<ConnId>,
+    },
+    SetAway {
+        conn: ConnId,
+        away: bool,
+    },
     Disconnect(ConnId),
     Deliver(Vec<Delivery>),
     CloseSession(String),
     CloseUser(UserId),
     Shutdown(oneshot::Sender<()>),
     Online(oneshot::Sender<Vec<UserInfo>>),
+    Presence(oneshot::Sender<HashMap<UserId, PresenceStatus>>),
 }
 
 /// Clonable handle to the hub task.
@@ -90,6 +115,65 @@ impl HubHandle {
     /// Adds a connection; the hub sends it `welcome` first.
     pub async fn connect(&self, registration: Registration) {
         let _ = self.commands.send(Command::Connect(registration)).await;
+    }
+
+    /// Puts every connection of `user` in `channel`'s room, then sends them `announce`.
+    pub async fn subscribe(&self, user: UserId, channel: ChannelId, announce: Option<ServerMsg>) {
+        let _ = self
+            .commands
+            .send(Command::Subscribe {
+                user,
+                channel,
+                announce,
+            })
+            .await;
+    }
+
+    /// Takes every connection of `user` out of `channel`'s room at once and
+    /// sends them `announce` (their `channel_left`).
+    pub async fn unsubscribe(&self, user: UserId, channel: ChannelId, announce: ServerMsg) {
+        let _ = self
+            .commands
+            .send(Command::Unsubscribe {
+                user,
+                channel,
+                announce,
+            })
+            .await;
+    }
+
+    /// Sends `message` to every connection in `channel`'s room (but `except_user`'s).
+    pub async fn to_room(
+        &self,
+        channel: ChannelId,
+        message: ServerMsg,
+        except_user: Option<UserId>,
+    ) {
+        let _ = self
+            .commands
+            .send(Command::ToRoom {
+                channel,
+                message,
+                except_user,
+            })
+            .await;
+    }
+
+    /// Sends `message` to every connection of `user` (but `except_conn`).
+    pub async fn to_user(&self, user: UserId, message: ServerMsg, except_conn: Option<ConnId>) {
+        let _ = self
+            .commands
+            .send(Command::ToUser {
+                user,
+                message,
+                except_conn,
+            })
+            .await;
+    }
+
+    /// Marks a connection idle (away) or active again.
+    pub async fn set_away(&self, conn: ConnId, away: bool) {
+        let _ = self.commands.send(Command::SetAway { conn, away }).await;
     }
 
     /// Removes a connection (a no-op if the hub already dropped it).
@@ -120,6 +204,15 @@ impl HubHandle {
         }
     }
 
+    /// Everyone online and whether they are away; absent users are offline.
+    pub async fn presence(&self) -> HashMap<UserId, PresenceStatus> {
+        let (reply, wait) = oneshot::channel();
+        if self.commands.send(Command::Presence(reply)).await.is_err() {
+            return HashMap::new();
+        }
+        wait.await.unwrap_or_default()
+    }
+
     /// Who is online now, sorted by name.
     pub async fn online(&self) -> Vec<UserInfo> {
         let (reply, wait) = oneshot::channel();
@@ -133,7 +226,8 @@ impl HubHandle {
 struct Connection {
     user: UserInfo,
     session_id: String,
-    channels: Vec<ChannelId>,
+    channels: HashSet<ChannelId>,
+    away: bool,
     queue: mpsc::Sender<Outgoing>,
     kick: CancellationToken,
 }
@@ -144,6 +238,8 @@ struct Hub {
     rooms: HashMap<ChannelId, HashSet<ConnId>>,
     /// Online users and how many connections each has open.
     online: HashMap<UserId, (UserInfo, usize)>,
+    /// Users whose every connection is away.
+    away: HashSet<UserId>,
     shutting_down: bool,
 }
 
@@ -169,6 +265,37 @@ impl Hub {
         while let Some(command) = commands.recv().await {
             match command {
                 Command::Connect(registration) => self.connect(registration),
+                Command::Subscribe {
+                    user,
+                    channel,
+                    announce,
+                } => self.subscribe(&user, channel, announce),
+                Command::Unsubscribe {
+                    user,
+                    channel,
+                    announce,
+                } => self.unsubscribe(&user, &channel, announce),
+                Command::ToRoom {
+                    channel,
+                    message,
+                    except_user,
+                } => {
+                    let targets = self.room_members(&channel, except_user.as_ref());
+                    self.push_all(targets, &frame(&message));
+                }
+                Command::ToUser {
+                    user,
+                    message,
+                    except_conn,
+                } => {
+                    let targets: Vec<ConnId> = self
+                        .connections_of(&user)
+                        .into_iter()
+                        .filter(|c| Some(*c) != except_conn)
+                        .collect();
+                    self.push_all(targets, &frame(&message));
+                }
+                Command::SetAway { conn, away } => self.set_away(conn, away),
                 Command::Disconnect(conn) => self.remove(conn, Removal::Requested),
                 Command::Deliver(deliveries) => {
                     for delivery in deliveries {
@@ -183,6 +310,21 @@ impl Hub {
                 }
                 Command::Online(reply) => {
                     let _ = reply.send(self.online_users());
+                }
+                Command::Presence(reply) => {
+                    let presence = self
+                        .online
+                        .keys()
+                        .map(|user| {
+                            let status = if self.away.contains(user) {
+                                PresenceStatus::Away
+                            } else {
+                                PresenceStatus::Online
+                            };
+                            (user.clone(), status)
+                        })
+                        .collect();
+                    let _ = reply.send(presence);
                 }
             }
         }
@@ -219,6 +361,7 @@ impl Hub {
             user: user.clone(),
             channels: channels.clone(),
             online: self.online_users(),
+            away: self.away.iter().cloned().collect(),
         };
         // The queue is new and empty: the welcome always fits.
         let _ = queue.try_send(Outgoing::Frame(welcome.to_json().into()));
@@ -228,6 +371,7 @@ impl Hub {
                 user: user.clone(),
                 session_id,
                 channels: channels.into_iter().map(|c| c.id).collect(),
+                away: false,
                 queue,
                 kick,
             },
@@ -271,6 +415,7 @@ impl Hub {
             };
             if last_connection {
                 self.online.remove(&connection.user.id);
+                self.away.remove(&connection.user.id);
                 if !self.shutting_down {
                     let frame = frame(&ServerMsg::UserLeft {
                         user: connection.user,
@@ -309,6 +454,14 @@ impl Hub {
                 self.push_all(recipients, &broadcast);
                 self.push_all(vec![delivery.origin], &ack);
             }
+            Ok(Stored::NotAMember(message)) => {
+                let error = frame(&ServerMsg::Error {
+                    code: ErrorCode::NotAMember,
+                    message: "you are not a member of that channel (or it does not exist)".into(),
+                    client_id: Some(message.client_id),
+                });
+                self.push_all(vec![delivery.origin], &error);
+            }
             Ok(Stored::Duplicate(message)) => {
                 let ack = frame(&ServerMsg::Ack {
                     channel: message.channel,
@@ -326,6 +479,83 @@ impl Hub {
                 });
                 self.push_all(vec![delivery.origin], &error);
             }
+        }
+    }
+
+    fn connections_of(&self, user: &UserId) -> Vec<ConnId> {
+        self.connections
+            .iter()
+            .filter(|(_, c)| &c.user.id == user)
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    fn room_members(&self, channel: &ChannelId, except_user: Option<&UserId>) -> Vec<ConnId> {
+        let Some(room) = self.rooms.get(channel) else {
+            return Vec::new();
+        };
+        room.iter()
+            .copied()
+            .filter(|conn| match (except_user, self.connections.get(conn)) {
+                (Some(user), Some(connection)) => &connection.user.id != user,
+                _ => true,
+            })
+            .collect()
+    }
+
+    fn subscribe(&mut self, user: &UserId, channel: ChannelId, announce: Option<ServerMsg>) {
+        let conns = self.connections_of(user);
+        for conn in &conns {
+            if let Some(connection) = self.connections.get_mut(conn) {
+                connection.channels.insert(channel.clone());
+            }
+            self.rooms.entry(channel.clone()).or_default().insert(*conn);
+        }
+        if let Some(message) = announce {
+            self.push_all(conns, &frame(&message));
+        }
+    }
+
+    fn unsubscribe(&mut self, user: &UserId, channel: &ChannelId, announce: ServerMsg) {
+        let conns = self.connections_of(user);
+        for conn in &conns {
+            if let Some(connection) = self.connections.get_mut(conn) {
+                connection.channels.remove(channel);
+            }
+            if let Some(room) = self.rooms.get_mut(channel) {
+                room.remove(conn);
+                if room.is_empty() {
+                    self.rooms.remove(channel);
+                }
+            }
+        }
+        self.push_all(conns, &frame(&announce));
+    }
+
+    fn set_away(&mut self, conn: ConnId, away: bool) {
+        let Some(connection) = self.connections.get_mut(&conn) else {
+            return;
+        };
+        connection.away = away;
+        let user = connection.user.clone();
+        let all_away = self
+            .connections
+            .values()
+            .filter(|c| c.user.id == user.id)
+            .all(|c| c.away);
+        let changed = if all_away {
+            self.away.insert(user.id.clone())
+        } else {
+            self.away.remove(&user.id)
+        };
+        if changed {
+            let status = if all_away {
+                PresenceStatus::Away
+            } else {
+                PresenceStatus::Online
+            };
+            let everyone: Vec<ConnId> = self.connections.keys().copied().collect();
+            self.push_all(everyone, &frame(&ServerMsg::Presence { user, status }));
         }
     }
 

@@ -2,6 +2,7 @@
 //! [`startup::Application`]; integration tests drive the same code on port 0.
 
 pub mod auth;
+pub mod commands;
 pub mod connection;
 pub mod error;
 pub mod hub;

@@ -7,6 +7,11 @@ pub const MAX_TEXT_CHARS: usize = 4_000;
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;
 /// Longest username, in characters, after trimming.
 pub const MAX_USERNAME_CHARS: usize = 32;
+/// Longest channel name and topic, in characters.
+pub const MAX_CHANNEL_NAME_CHARS: usize = 40;
+pub const MAX_TOPIC_CHARS: usize = 250;
+/// Most other people in one direct conversation.
+pub const MAX_DIRECT_OTHERS: usize = 7;
 /// Shortest and longest password, in characters.
 pub const MIN_PASSWORD_CHARS: usize = 8;
 pub const MAX_PASSWORD_CHARS: usize = 256;

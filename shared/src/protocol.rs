@@ -32,10 +32,62 @@ pub enum ClientMsg {
         #[serde(default)]
         limit: Option<u32>,
     },
+    /// Create a channel; the creator is its first member.
+    CreateChannel {
+        name: String,
+        #[serde(default)]
+        topic: String,
+        #[serde(default)]
+        private: bool,
+    },
+    /// Search public channels by name or topic (empty query: all).
+    BrowseChannels {
+        #[serde(default)]
+        query: String,
+    },
+    /// Join a public channel.
+    JoinChannel { channel: ChannelId },
+    /// Leave a channel (not a direct conversation).
+    LeaveChannel { channel: ChannelId },
+    /// Add a user to a channel you are in.
+    Invite { channel: ChannelId, user: UserId },
+    /// Remove a member (only the channel's creator may).
+    RemoveMember { channel: ChannelId, user: UserId },
+    /// Change a channel's topic (any member).
+    SetTopic { channel: ChannelId, topic: String },
+    /// Open (or find) the direct conversation with these users (1 to 7 others).
+    OpenDirect { users: Vec<UserId> },
+    /// Who is in a channel.
+    Members { channel: ChannelId },
+    /// Say you are typing in a channel (send at most every few seconds).
+    Typing { channel: ChannelId },
+    /// Everything up to `seq` has been read.
+    MarkRead { channel: ChannelId, seq: Seq },
+    /// Away after idling, or back.
+    SetAway { away: bool },
+    /// Everyone with an account (for the user list and starting conversations).
+    ListUsers,
 }
 
 /// The `type` tags `ClientMsg` understands, to tell an unknown type from a malformed frame.
-pub const CLIENT_MSG_TYPES: &[&str] = &["send", "sync", "history"];
+pub const CLIENT_MSG_TYPES: &[&str] = &[
+    "send",
+    "sync",
+    "history",
+    "create_channel",
+    "browse_channels",
+    "join_channel",
+    "leave_channel",
+    "invite",
+    "remove_member",
+    "set_topic",
+    "open_direct",
+    "members",
+    "typing",
+    "mark_read",
+    "set_away",
+    "list_users",
+];
 
 /// Why a text frame is not a `ClientMsg`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,6 +130,9 @@ pub enum ServerMsg {
         user: UserInfo,
         channels: Vec<ChannelInfo>,
         online: Vec<UserInfo>,
+        /// Online users who are idle.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        away: Vec<UserId>,
     },
     /// A new message in a channel you are in (not sent to the connection that posted it).
     Message { message: ChatMessage },
@@ -105,6 +160,41 @@ pub enum ServerMsg {
     UserJoined { user: UserInfo },
     /// A user went offline (their last connection closed).
     UserLeft { user: UserInfo },
+    /// You are now in this channel (created, joined, invited, or a new direct conversation).
+    ChannelJoined { channel: ChannelInfo },
+    /// You are no longer in this channel; its events stop.
+    ChannelLeft { channel: ChannelId, reason: String },
+    /// Answer to `browse_channels`.
+    ChannelDirectory {
+        query: String,
+        channels: Vec<ChannelSummary>,
+    },
+    /// Someone joined a channel you are in.
+    MemberJoined { channel: ChannelId, user: UserInfo },
+    /// Someone left (or was removed from) a channel you are in.
+    MemberLeft { channel: ChannelId, user: UserInfo },
+    /// A channel's topic changed.
+    TopicChanged {
+        channel: ChannelId,
+        topic: String,
+        by: UserInfo,
+    },
+    /// Answer to `members`.
+    Members {
+        channel: ChannelId,
+        members: Vec<UserInfo>,
+    },
+    /// Answer to `list_users`: everyone, with their presence.
+    Users { users: Vec<UserPresence> },
+    /// Someone is typing in a channel you are in.
+    Typing { channel: ChannelId, user: UserInfo },
+    /// A user's presence changed.
+    Presence {
+        user: UserInfo,
+        status: PresenceStatus,
+    },
+    /// You (in another tab) have read up to `seq`.
+    ReadUpTo { channel: ChannelId, seq: Seq },
     /// Something the client sent was refused; `client_id` names the message if it was a `send`.
     Error {
         code: ErrorCode,
@@ -127,6 +217,12 @@ pub enum ErrorCode {
     EmptyText,
     TextTooLong,
     NotAMember,
+    InvalidChannelName,
+    ChannelNameTaken,
+    InvalidTopic,
+    /// The request is understood but this user may not do it.
+    NotAllowed,
+    UnknownUser,
     /// The database could not store or read; the client should retry later.
     StoreUnavailable,
     /// The server is overloaded; the client should retry later.
@@ -147,12 +243,87 @@ pub struct UserInfo {
     pub name: String,
 }
 
-/// A channel the user is in.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A channel the user is in, with what they have read of it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChannelInfo {
+    pub id: ChannelId,
+    /// For a direct conversation: the other participants' names.
+    pub name: String,
+    pub topic: String,
+    #[serde(default)]
+    pub kind: ChannelKind,
+    /// For direct conversations: the other participants.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub direct_with: Vec<UserInfo>,
+    #[serde(default)]
+    pub created_by: Option<UserId>,
+    #[serde(default)]
+    pub member_count: u32,
+    /// The newest message's sequence number.
+    #[serde(default)]
+    pub last_seq: Seq,
+    /// The newest message this user has read.
+    #[serde(default)]
+    pub last_read_seq: Seq,
+    /// Unread messages that mention this user by `@name`.
+    #[serde(default)]
+    pub unread_mentions: u32,
+}
+
+/// Public, private (members only), or a direct conversation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelKind {
+    #[default]
+    Public,
+    Private,
+    Direct,
+}
+
+impl ChannelKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Public => "public",
+            Self::Private => "private",
+            Self::Direct => "direct",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Self {
+        match raw {
+            "private" => Self::Private,
+            "direct" => Self::Direct,
+            _ => Self::Public,
+        }
+    }
+}
+
+/// A public channel as listed when browsing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelSummary {
     pub id: ChannelId,
     pub name: String,
     pub topic: String,
+    pub member_count: u32,
+    /// Whether the asking user is a member.
+    pub joined: bool,
+}
+
+/// Online (a connection open and active), away (idle), or offline.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PresenceStatus {
+    Online,
+    Away,
+    #[default]
+    Offline,
+}
+
+/// A user and their presence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserPresence {
+    pub user: UserInfo,
+    pub status: PresenceStatus,
 }
 
 /// A stored message.

@@ -3,7 +3,10 @@
 
 use std::fmt;
 
-use crate::limits::{MAX_PASSWORD_CHARS, MAX_TEXT_CHARS, MAX_USERNAME_CHARS, MIN_PASSWORD_CHARS};
+use crate::limits::{
+    MAX_CHANNEL_NAME_CHARS, MAX_PASSWORD_CHARS, MAX_TEXT_CHARS, MAX_TOPIC_CHARS,
+    MAX_USERNAME_CHARS, MIN_PASSWORD_CHARS,
+};
 
 /// A display name: trimmed, 1–32 characters of letters, digits, spaces, `_`, `-`, `.`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,6 +121,92 @@ impl Password {
 impl fmt::Debug for Password {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Password(…)")
+    }
+}
+
+/// A channel name: 1–40 of lowercase letters, digits, `-`, `_` (input is trimmed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelName(String);
+
+/// Why a channel name was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChannelNameError {
+    Empty,
+    TooLong,
+    InvalidCharacter(char),
+}
+
+impl fmt::Display for ChannelNameError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Empty => f.write_str("Please give the channel a name."),
+            Self::TooLong => write!(
+                f,
+                "A channel name can be at most {MAX_CHANNEL_NAME_CHARS} characters long."
+            ),
+            Self::InvalidCharacter(c) => write!(
+                f,
+                "A channel name may only contain lowercase letters, digits, '-' and '_' (not {c:?})."
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ChannelNameError {}
+
+impl ChannelName {
+    pub fn parse(raw: &str) -> Result<Self, ChannelNameError> {
+        let name = raw.trim().trim_start_matches('#');
+        if name.is_empty() {
+            return Err(ChannelNameError::Empty);
+        }
+        if name.chars().count() > MAX_CHANNEL_NAME_CHARS {
+            return Err(ChannelNameError::TooLong);
+        }
+        if let Some(bad) = name
+            .chars()
+            .find(|&c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_'))
+        {
+            return Err(ChannelNameError::InvalidCharacter(bad));
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A channel topic: trimmed, one line, at most 250 characters (may be empty).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Topic(String);
+
+/// Why a topic was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicTooLong;
+
+impl fmt::Display for TopicTooLong {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "A topic can be at most {MAX_TOPIC_CHARS} characters long."
+        )
+    }
+}
+
+impl std::error::Error for TopicTooLong {}
+
+impl Topic {
+    pub fn parse(raw: &str) -> Result<Self, TopicTooLong> {
+        let topic: String = raw.trim().split_whitespace().collect::<Vec<_>>().join(" ");
+        if topic.chars().count() > MAX_TOPIC_CHARS {
+            return Err(TopicTooLong);
+        }
+        Ok(Self(topic))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 

@@ -79,9 +79,10 @@ fn server_messages_round_trip() {
             channels: vec![ChannelInfo {
                 id: ChannelId("c1".into()),
                 name: "general".into(),
-                topic: String::new(),
+                ..ChannelInfo::default()
             }],
             online: vec![alice()],
+            away: vec![],
         },
         ServerMsg::Message {
             message: sample_message(),

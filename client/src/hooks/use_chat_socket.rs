@@ -263,6 +263,7 @@ impl ChatSocket {
                 user,
                 channels,
                 online,
+                ..
             } => {
                 let channel = channels
                     .iter()
@@ -355,6 +356,9 @@ impl ChatSocket {
                     client_id,
                 });
             }
+            // Channel, direct-conversation, typing and presence frames: this
+            // client shows the one room `general` and does not use them yet.
+            _ => {}
         }
     }
 

@@ -11,8 +11,8 @@ pub mod writer;
 use std::str::FromStr;
 use std::time::Duration;
 
-use shared::protocol::ChannelInfo;
-use shared::validate::Username;
+use shared::protocol::{ChannelInfo, ChannelKind, ChannelSummary};
+use shared::validate::{ChannelName, Topic, Username};
 use shared::{ChannelId, ChatMessage, ClientMsgId, Seq, UserId, UserInfo};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -29,6 +29,8 @@ pub const DEFAULT_CHANNEL: &str = "general";
 pub enum StoreError {
     #[error("the username is already taken")]
     NameTaken,
+    #[error("the channel name is already taken")]
+    ChannelNameTaken,
     #[error("unsupported database url {0:?}: expected sqlite://path or sqlite::memory:")]
     UnsupportedUrl(String),
     #[error("could not create the database folder {path}: {source}")]
@@ -67,6 +69,8 @@ pub enum Stored {
     New(ChatMessage),
     /// The author had already sent this `client_id`; here is the stored original.
     Duplicate(ChatMessage),
+    /// The author is not a member of the channel (any more): nothing stored.
+    NotAMember(NewMessage),
 }
 
 /// A page of messages, oldest first.
@@ -287,24 +291,312 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
-    /// The channels a user is a member of, by name.
-    pub async fn channels_of(&self, user: &UserId) -> Result<Vec<ChannelInfo>, StoreError> {
+    /// The channels a user is a member of, with read state.
+    pub async fn channels_of(&self, user: &UserInfo) -> Result<Vec<ChannelInfo>, StoreError> {
+        self.channel_infos(user, None).await
+    }
+
+    /// One channel as `user` sees it, if they are a member.
+    pub async fn channel_for(
+        &self,
+        user: &UserInfo,
+        channel: &ChannelId,
+    ) -> Result<Option<ChannelInfo>, StoreError> {
+        Ok(self.channel_infos(user, Some(channel)).await?.pop())
+    }
+
+    async fn channel_infos(
+        &self,
+        user: &UserInfo,
+        only: Option<&ChannelId>,
+    ) -> Result<Vec<ChannelInfo>, StoreError> {
+        let mention = format!("@{}", user.name.to_lowercase());
         let rows = sqlx::query(
-            "SELECT c.id, c.name, c.topic FROM channels c
-             JOIN memberships m ON m.channel_id = c.id
-             WHERE m.user_id = ? ORDER BY c.name",
+            "SELECT c.id, c.name, c.topic, c.kind, c.created_by, c.last_seq, m.last_read_seq,
+                    (SELECT COUNT(*) FROM memberships mm WHERE mm.channel_id = c.id) AS member_count,
+                    (SELECT COUNT(*) FROM messages x
+                      WHERE x.channel_id = c.id AND x.seq > m.last_read_seq
+                        AND x.author_id != m.user_id AND instr(lower(x.body), ?) > 0) AS unread_mentions
+             FROM channels c JOIN memberships m ON m.channel_id = c.id
+             WHERE m.user_id = ? AND (? IS NULL OR c.id = ?)
+             ORDER BY c.kind, c.name",
+        )
+        .bind(&mention)
+        .bind(&user.id.0)
+        .bind(only.map(|c| c.0.as_str()))
+        .bind(only.map(|c| c.0.as_str()))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut channels = Vec::with_capacity(rows.len());
+        for row in rows {
+            let id = ChannelId(row.get("id"));
+            let kind = ChannelKind::parse(row.get::<String, _>("kind").as_str());
+            let mut info = ChannelInfo {
+                name: row.get("name"),
+                topic: row.get("topic"),
+                kind,
+                direct_with: Vec::new(),
+                created_by: row.get::<Option<String>, _>("created_by").map(UserId),
+                member_count: row.get::<i64, _>("member_count") as u32,
+                last_seq: row.get("last_seq"),
+                last_read_seq: row.get("last_read_seq"),
+                unread_mentions: row.get::<i64, _>("unread_mentions") as u32,
+                id,
+            };
+            if kind == ChannelKind::Direct {
+                info.direct_with = self
+                    .members(&info.id)
+                    .await?
+                    .into_iter()
+                    .filter(|member| member.id != user.id)
+                    .collect();
+                let names: Vec<&str> = info.direct_with.iter().map(|u| u.name.as_str()).collect();
+                info.name = if names.is_empty() {
+                    user.name.clone()
+                } else {
+                    names.join(", ")
+                };
+            }
+            channels.push(info);
+        }
+        Ok(channels)
+    }
+
+    /// Whether `user` is a member of `channel`.
+    pub async fn is_member(&self, user: &UserId, channel: &ChannelId) -> Result<bool, StoreError> {
+        let found = sqlx::query("SELECT 1 FROM memberships WHERE channel_id = ? AND user_id = ?")
+            .bind(&channel.0)
+            .bind(&user.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(found.is_some())
+    }
+
+    /// A channel's kind and creator, if it exists.
+    pub async fn channel_kind(
+        &self,
+        channel: &ChannelId,
+    ) -> Result<Option<(ChannelKind, Option<UserId>)>, StoreError> {
+        let row = sqlx::query("SELECT kind, created_by FROM channels WHERE id = ?")
+            .bind(&channel.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|row| {
+            (
+                ChannelKind::parse(row.get::<String, _>("kind").as_str()),
+                row.get::<Option<String>, _>("created_by").map(UserId),
+            )
+        }))
+    }
+
+    /// Creates a public or private channel with its creator as first member.
+    pub async fn create_channel(
+        &self,
+        creator: &UserId,
+        name: &ChannelName,
+        topic: &Topic,
+        kind: ChannelKind,
+    ) -> Result<ChannelId, StoreError> {
+        let id = ChannelId(new_id());
+        let now = now_millis();
+        let mut tx = self.pool.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO channels (id, name, topic, kind, created_by, created_at)
+             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(&id.0)
+        .bind(name.as_str())
+        .bind(topic.as_str())
+        .bind(kind.as_str())
+        .bind(&creator.0)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() == 0 {
+            return Err(StoreError::ChannelNameTaken);
+        }
+        sqlx::query("INSERT INTO memberships (channel_id, user_id, joined_at) VALUES (?, ?, ?)")
+            .bind(&id.0)
+            .bind(&creator.0)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Public channels whose name or topic contains `query`, with member counts.
+    pub async fn browse_channels(
+        &self,
+        user: &UserId,
+        query: &str,
+    ) -> Result<Vec<ChannelSummary>, StoreError> {
+        let pattern = format!("%{}%", query.trim().to_lowercase());
+        let rows = sqlx::query(
+            "SELECT c.id, c.name, c.topic,
+                    (SELECT COUNT(*) FROM memberships m WHERE m.channel_id = c.id) AS member_count,
+                    EXISTS (SELECT 1 FROM memberships m WHERE m.channel_id = c.id AND m.user_id = ?) AS joined
+             FROM channels c
+             WHERE c.kind = 'public' AND (lower(c.name) LIKE ? OR lower(c.topic) LIKE ?)
+             ORDER BY member_count DESC, c.name LIMIT 200",
         )
         .bind(&user.0)
+        .bind(&pattern)
+        .bind(&pattern)
         .fetch_all(&self.pool)
         .await?;
         Ok(rows
             .into_iter()
-            .map(|row| ChannelInfo {
+            .map(|row| ChannelSummary {
                 id: ChannelId(row.get("id")),
                 name: row.get("name"),
                 topic: row.get("topic"),
+                member_count: row.get::<i64, _>("member_count") as u32,
+                joined: row.get("joined"),
             })
             .collect())
+    }
+
+    /// Adds a member; `false` if they already were one.
+    pub async fn add_member(&self, channel: &ChannelId, user: &UserId) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO memberships (channel_id, user_id, joined_at) VALUES (?, ?, ?)
+             ON CONFLICT (channel_id, user_id) DO NOTHING",
+        )
+        .bind(&channel.0)
+        .bind(&user.0)
+        .bind(now_millis())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Removes a member; `false` if they were not one.
+    pub async fn remove_member(
+        &self,
+        channel: &ChannelId,
+        user: &UserId,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM memberships WHERE channel_id = ? AND user_id = ?")
+            .bind(&channel.0)
+            .bind(&user.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub async fn set_topic(&self, channel: &ChannelId, topic: &Topic) -> Result<(), StoreError> {
+        sqlx::query("UPDATE channels SET topic = ? WHERE id = ?")
+            .bind(topic.as_str())
+            .bind(&channel.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The members of a channel, by name.
+    pub async fn members(&self, channel: &ChannelId) -> Result<Vec<UserInfo>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT u.id, u.name FROM memberships m JOIN users u ON u.id = m.user_id
+             WHERE m.channel_id = ? ORDER BY u.name_key",
+        )
+        .bind(&channel.0)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| UserInfo {
+                id: UserId(row.get("id")),
+                name: row.get("name"),
+            })
+            .collect())
+    }
+
+    /// The direct conversation between exactly these users, created if new.
+    /// Returns its id and whether it was created now.
+    pub async fn open_direct(&self, users: &[UserId]) -> Result<(ChannelId, bool), StoreError> {
+        let mut ids: Vec<&str> = users.iter().map(|u| u.0.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        // The name is derived from the participants, so the same group always finds the same row.
+        let key = format!("dm:{}", ids.join(","));
+        let mut tx = self.pool.begin().await?;
+        if let Some(row) = sqlx::query("SELECT id FROM channels WHERE name = ?")
+            .bind(&key)
+            .fetch_optional(&mut *tx)
+            .await?
+        {
+            return Ok((ChannelId(row.get("id")), false));
+        }
+        let id = ChannelId(new_id());
+        let now = now_millis();
+        sqlx::query(
+            "INSERT INTO channels (id, name, topic, kind, created_at) VALUES (?, ?, '', 'direct', ?)",
+        )
+        .bind(&id.0)
+        .bind(&key)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        for user in &ids {
+            sqlx::query(
+                "INSERT INTO memberships (channel_id, user_id, joined_at) VALUES (?, ?, ?)",
+            )
+            .bind(&id.0)
+            .bind(user)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok((id, true))
+    }
+
+    /// Records that `user` has read `channel` up to `seq` (never backwards).
+    pub async fn mark_read(
+        &self,
+        user: &UserId,
+        channel: &ChannelId,
+        seq: Seq,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE memberships SET last_read_seq = MAX(last_read_seq,
+                 MIN(?, (SELECT last_seq FROM channels WHERE id = ?)))
+             WHERE channel_id = ? AND user_id = ?",
+        )
+        .bind(seq)
+        .bind(&channel.0)
+        .bind(&channel.0)
+        .bind(&user.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Every user, by name (the directory for the user list).
+    pub async fn users(&self) -> Result<Vec<UserInfo>, StoreError> {
+        let rows = sqlx::query("SELECT id, name FROM users ORDER BY name_key LIMIT 5000")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| UserInfo {
+                id: UserId(row.get("id")),
+                name: row.get("name"),
+            })
+            .collect())
+    }
+
+    /// A user by id.
+    pub async fn user(&self, id: &UserId) -> Result<Option<UserInfo>, StoreError> {
+        let row = sqlx::query("SELECT id, name FROM users WHERE id = ?")
+            .bind(&id.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|row| UserInfo {
+            id: UserId(row.get("id")),
+            name: row.get("name"),
+        }))
     }
 
     /// The newest `limit` messages of a channel.
@@ -396,6 +688,14 @@ async fn insert_one(
     .await?;
     if let Some(row) = existing {
         return Ok(Stored::Duplicate(message_from_row(&row)));
+    }
+    let member = sqlx::query("SELECT 1 FROM memberships WHERE channel_id = ? AND user_id = ?")
+        .bind(&message.channel.0)
+        .bind(&message.author.id.0)
+        .fetch_optional(&mut **tx)
+        .await?;
+    if member.is_none() {
+        return Ok(Stored::NotAMember(message.clone()));
     }
     let seq: Seq = sqlx::query_scalar(
         "UPDATE channels SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq",

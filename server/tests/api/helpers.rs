@@ -299,6 +299,7 @@ impl WsClient {
                 user,
                 channels,
                 online,
+                ..
             } => {
                 let general = channels
                     .iter()

@@ -1,0 +1,376 @@
+//! Channel, direct-conversation and presence requests from a connection. Each
+//! function checks, against the database, that the caller may do it (the
+//! server decides, every time), changes the store, then tells the hub who must
+//! hear about it. A refusal never carries data about the channel.
+
+use shared::limits::MAX_DIRECT_OTHERS;
+use shared::protocol::{ChannelKind, UserPresence};
+use shared::validate::{ChannelName, Topic};
+use shared::{ChannelId, ErrorCode, Seq, ServerMsg, UserId, UserInfo};
+
+use crate::connection::ConnectionContext;
+use crate::hub::ConnId;
+use crate::store::StoreError;
+
+/// Who is asking, and through which connection.
+pub struct Caller<'a> {
+    pub context: &'a ConnectionContext,
+    pub user: &'a UserInfo,
+    pub conn: ConnId,
+}
+
+/// A refusal, sent back as an `error` frame.
+#[derive(Debug)]
+pub struct Refusal {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+/// What to answer the caller directly (other frames travel through the hub).
+pub type Reply = Result<Option<ServerMsg>, Refusal>;
+
+fn refuse(code: ErrorCode, message: impl Into<String>) -> Refusal {
+    Refusal {
+        code,
+        message: message.into(),
+    }
+}
+
+fn not_a_member() -> Refusal {
+    refuse(
+        ErrorCode::NotAMember,
+        "you are not a member of that channel (or it does not exist)",
+    )
+}
+
+impl From<StoreError> for Refusal {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::ChannelNameTaken => refuse(
+                ErrorCode::ChannelNameTaken,
+                "That channel name is taken. Please choose another.",
+            ),
+            other => {
+                tracing::error!(error = %other, "database error in a channel request");
+                refuse(
+                    ErrorCode::StoreUnavailable,
+                    "The database is unavailable right now; try again.",
+                )
+            }
+        }
+    }
+}
+
+/// The channel's kind if the caller is a member; a refusal otherwise.
+async fn membership(caller: &Caller<'_>, channel: &ChannelId) -> Result<ChannelKind, Refusal> {
+    let store = &caller.context.store;
+    if !store.is_member(&caller.user.id, channel).await? {
+        return Err(not_a_member());
+    }
+    let (kind, _) = store
+        .channel_kind(channel)
+        .await?
+        .ok_or_else(not_a_member)?;
+    Ok(kind)
+}
+
+/// Puts `user` in the room and sends their tabs `channel_joined` as they see it.
+async fn announce_joined(
+    caller: &Caller<'_>,
+    user: &UserInfo,
+    channel: &ChannelId,
+) -> Result<(), Refusal> {
+    let info = caller.context.store.channel_for(user, channel).await?;
+    let announce = info.map(|channel| ServerMsg::ChannelJoined { channel });
+    caller
+        .context
+        .hub
+        .subscribe(user.id.clone(), channel.clone(), announce)
+        .await;
+    Ok(())
+}
+
+pub async fn create_channel(caller: &Caller<'_>, name: &str, topic: &str, private: bool) -> Reply {
+    let name = ChannelName::parse(name)
+        .map_err(|e| refuse(ErrorCode::InvalidChannelName, e.to_string()))?;
+    let topic = Topic::parse(topic).map_err(|e| refuse(ErrorCode::InvalidTopic, e.to_string()))?;
+    let kind = if private {
+        ChannelKind::Private
+    } else {
+        ChannelKind::Public
+    };
+    let channel = caller
+        .context
+        .store
+        .create_channel(&caller.user.id, &name, &topic, kind)
+        .await?;
+    tracing::info!(user = %caller.user.name, channel = %name.as_str(), ?kind, "channel created");
+    announce_joined(caller, caller.user, &channel).await?;
+    Ok(None)
+}
+
+pub async fn browse_channels(caller: &Caller<'_>, query: &str) -> Reply {
+    let query: String = query.trim().chars().take(100).collect();
+    let channels = caller
+        .context
+        .store
+        .browse_channels(&caller.user.id, &query)
+        .await?;
+    Ok(Some(ServerMsg::ChannelDirectory { query, channels }))
+}
+
+pub async fn join_channel(caller: &Caller<'_>, channel: &ChannelId) -> Reply {
+    let store = &caller.context.store;
+    match store.channel_kind(channel).await? {
+        Some((ChannelKind::Public, _)) => {}
+        // Private and direct conversations are joined by invitation only, and
+        // are indistinguishable from ones that do not exist.
+        _ => return Err(not_a_member()),
+    }
+    if store.add_member(channel, &caller.user.id).await? {
+        announce_joined(caller, caller.user, channel).await?;
+        caller
+            .context
+            .hub
+            .to_room(
+                channel.clone(),
+                ServerMsg::MemberJoined {
+                    channel: channel.clone(),
+                    user: caller.user.clone(),
+                },
+                Some(caller.user.id.clone()),
+            )
+            .await;
+        Ok(None)
+    } else {
+        let info = store.channel_for(caller.user, channel).await?;
+        Ok(info.map(|channel| ServerMsg::ChannelJoined { channel }))
+    }
+}
+
+pub async fn leave_channel(caller: &Caller<'_>, channel: &ChannelId) -> Reply {
+    if membership(caller, channel).await? == ChannelKind::Direct {
+        return Err(refuse(
+            ErrorCode::NotAllowed,
+            "A direct conversation cannot be left.",
+        ));
+    }
+    caller
+        .context
+        .store
+        .remove_member(channel, &caller.user.id)
+        .await?;
+    part(
+        caller,
+        &caller.user.clone(),
+        channel,
+        "you left the channel",
+    )
+    .await;
+    Ok(None)
+}
+
+/// Takes `user` out of the room at once and tells the remaining members.
+async fn part(caller: &Caller<'_>, user: &UserInfo, channel: &ChannelId, reason: &str) {
+    let hub = &caller.context.hub;
+    hub.unsubscribe(
+        user.id.clone(),
+        channel.clone(),
+        ServerMsg::ChannelLeft {
+            channel: channel.clone(),
+            reason: reason.to_owned(),
+        },
+    )
+    .await;
+    hub.to_room(
+        channel.clone(),
+        ServerMsg::MemberLeft {
+            channel: channel.clone(),
+            user: user.clone(),
+        },
+        None,
+    )
+    .await;
+}
+
+pub async fn invite(caller: &Caller<'_>, channel: &ChannelId, user: &UserId) -> Reply {
+    if membership(caller, channel).await? == ChannelKind::Direct {
+        return Err(refuse(
+            ErrorCode::NotAllowed,
+            "Start a new direct conversation to add people.",
+        ));
+    }
+    let store = &caller.context.store;
+    let invited = store
+        .user(user)
+        .await?
+        .ok_or_else(|| refuse(ErrorCode::UnknownUser, "There is no such user."))?;
+    if store.add_member(channel, &invited.id).await? {
+        tracing::info!(by = %caller.user.name, user = %invited.name, "member invited");
+        announce_joined(caller, &invited, channel).await?;
+        caller
+            .context
+            .hub
+            .to_room(
+                channel.clone(),
+                ServerMsg::MemberJoined {
+                    channel: channel.clone(),
+                    user: invited.clone(),
+                },
+                Some(invited.id.clone()),
+            )
+            .await;
+    }
+    Ok(None)
+}
+
+pub async fn remove_member(caller: &Caller<'_>, channel: &ChannelId, user: &UserId) -> Reply {
+    let kind = membership(caller, channel).await?;
+    let store = &caller.context.store;
+    let creator = store
+        .channel_kind(channel)
+        .await?
+        .and_then(|(_, creator)| creator);
+    if kind == ChannelKind::Direct || creator.as_ref() != Some(&caller.user.id) {
+        return Err(refuse(
+            ErrorCode::NotAllowed,
+            "Only the channel's creator can remove members.",
+        ));
+    }
+    if user == &caller.user.id {
+        return Err(refuse(ErrorCode::NotAllowed, "Leave the channel instead."));
+    }
+    let removed = store
+        .user(user)
+        .await?
+        .ok_or_else(|| refuse(ErrorCode::UnknownUser, "There is no such user."))?;
+    if store.remove_member(channel, &removed.id).await? {
+        tracing::info!(by = %caller.user.name, user = %removed.name, "member removed");
+        let reason = format!("removed by {}", caller.user.name);
+        part(caller, &removed, channel, &reason).await;
+    }
+    Ok(None)
+}
+
+pub async fn set_topic(caller: &Caller<'_>, channel: &ChannelId, topic: &str) -> Reply {
+    if membership(caller, channel).await? == ChannelKind::Direct {
+        return Err(refuse(
+            ErrorCode::NotAllowed,
+            "Direct conversations have no topic.",
+        ));
+    }
+    let topic = Topic::parse(topic).map_err(|e| refuse(ErrorCode::InvalidTopic, e.to_string()))?;
+    caller.context.store.set_topic(channel, &topic).await?;
+    caller
+        .context
+        .hub
+        .to_room(
+            channel.clone(),
+            ServerMsg::TopicChanged {
+                channel: channel.clone(),
+                topic: topic.as_str().to_owned(),
+                by: caller.user.clone(),
+            },
+            None,
+        )
+        .await;
+    Ok(None)
+}
+
+pub async fn open_direct(caller: &Caller<'_>, users: &[UserId]) -> Reply {
+    let mut others: Vec<&UserId> = users.iter().filter(|u| **u != caller.user.id).collect();
+    others.sort();
+    others.dedup();
+    if others.is_empty() || others.len() > MAX_DIRECT_OTHERS {
+        return Err(refuse(
+            ErrorCode::NotAllowed,
+            format!("A direct conversation has 1 to {MAX_DIRECT_OTHERS} other people."),
+        ));
+    }
+    let store = &caller.context.store;
+    let mut participants = vec![caller.user.clone()];
+    for id in others {
+        participants.push(
+            store
+                .user(id)
+                .await?
+                .ok_or_else(|| refuse(ErrorCode::UnknownUser, "There is no such user."))?,
+        );
+    }
+    let ids: Vec<UserId> = participants.iter().map(|u| u.id.clone()).collect();
+    let (channel, created) = store.open_direct(&ids).await?;
+    if created {
+        for participant in &participants {
+            announce_joined(caller, participant, &channel).await?;
+        }
+        Ok(None)
+    } else {
+        let info = store.channel_for(caller.user, &channel).await?;
+        Ok(info.map(|channel| ServerMsg::ChannelJoined { channel }))
+    }
+}
+
+pub async fn members(caller: &Caller<'_>, channel: &ChannelId) -> Reply {
+    membership(caller, channel).await?;
+    let members = caller.context.store.members(channel).await?;
+    Ok(Some(ServerMsg::Members {
+        channel: channel.clone(),
+        members,
+    }))
+}
+
+pub async fn mark_read(caller: &Caller<'_>, channel: &ChannelId, seq: Seq) -> Reply {
+    membership(caller, channel).await?;
+    caller
+        .context
+        .store
+        .mark_read(&caller.user.id, channel, seq)
+        .await?;
+    caller
+        .context
+        .hub
+        .to_user(
+            caller.user.id.clone(),
+            ServerMsg::ReadUpTo {
+                channel: channel.clone(),
+                seq,
+            },
+            Some(caller.conn),
+        )
+        .await;
+    Ok(None)
+}
+
+pub async fn list_users(caller: &Caller<'_>) -> Reply {
+    let presence = caller.context.hub.presence().await;
+    let users = caller
+        .context
+        .store
+        .users()
+        .await?
+        .into_iter()
+        .map(|user| UserPresence {
+            status: presence.get(&user.id).copied().unwrap_or_default(),
+            user,
+        })
+        .collect();
+    Ok(Some(ServerMsg::Users { users }))
+}
+
+/// Tells the others in a channel that the caller is typing.
+pub async fn typing(caller: &Caller<'_>, channel: &ChannelId) -> Reply {
+    membership(caller, channel).await?;
+    caller
+        .context
+        .hub
+        .to_room(
+            channel.clone(),
+            ServerMsg::Typing {
+                channel: channel.clone(),
+                user: caller.user.clone(),
+            },
+            Some(caller.user.id.clone()),
+        )
+        .await;
+    Ok(None)
+}
