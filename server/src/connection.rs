@@ -270,8 +270,10 @@ impl Reader<'_> {
                     .get(&channel)
                     .is_some_and(|at| now.duration_since(*at) < TYPING_THROTTLE);
                 if !recent {
-                    self.last_typing.insert(channel.clone(), now);
                     let reply = commands::typing(&self.caller(), &channel).await;
+                    if reply.is_ok() {
+                        self.last_typing.insert(channel, now);
+                    }
                     self.answer(reply).await;
                 }
             }
