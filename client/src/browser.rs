@@ -51,6 +51,59 @@ pub fn websocket_url() -> String {
     format!("{scheme}://{host}/ws")
 }
 
+/// The page's path, percent-decoded (`/c/rust`, `/dm/Zoë`).
+pub fn current_path() -> String {
+    let raw = web_sys::window()
+        .and_then(|w| w.location().pathname().ok())
+        .unwrap_or_default();
+    js_sys::decode_uri_component(&raw)
+        .map(String::from)
+        .unwrap_or(raw)
+}
+
+/// Puts `path` in the address bar as a new history entry (no reload).
+pub fn push_path(path: &str) {
+    if current_path() == path {
+        return;
+    }
+    let encoded: String = path
+        .split('/')
+        .map(|part| String::from(js_sys::encode_uri_component(part)))
+        .collect::<Vec<_>>()
+        .join("/");
+    if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+        let _ = history.push_state_with_url(&JsValue::NULL, "", Some(&encoded));
+    }
+}
+
+/// Whether the tab is in the background.
+pub fn page_hidden() -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .map(|d| d.hidden())
+        .unwrap_or(false)
+}
+
+/// Shows a desktop notification if the user allowed them.
+pub fn notify(title: &str, body: &str) {
+    use web_sys::{Notification, NotificationOptions, NotificationPermission};
+    if Notification::permission() != NotificationPermission::Granted {
+        return;
+    }
+    let options = NotificationOptions::new();
+    options.set_body(body);
+    let _ = Notification::new_with_options(title, &options);
+}
+
+/// Asks the browser for permission to show notifications.
+pub fn request_notifications() {
+    if let Ok(promise) = web_sys::Notification::request_permission() {
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+        });
+    }
+}
+
 /// `HH:MM` in the reader's time zone.
 pub fn short_time(millis: i64) -> String {
     let date = js_sys::Date::new(&JsValue::from_f64(millis as f64));

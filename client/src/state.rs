@@ -1,14 +1,16 @@
 //! Everything the chat page shows, and how server frames and user actions
-//! change it. A pure reducer: unit-tested without a browser.
+//! change it: the conversations (channels and direct messages) with their
+//! timelines, what is pending, who is online. A pure reducer, unit-tested
+//! without a browser.
 
+use std::collections::HashSet;
 use std::rc::Rc;
 
-use shared::protocol::ChannelInfo;
-use shared::{ChatMessage, ClientMsgId, ErrorCode, Seq, UserInfo};
+use shared::protocol::{ChannelInfo, ChannelKind, ChannelSummary, PresenceStatus, UserPresence};
+use shared::{ChannelId, ChatMessage, ClientMsgId, ErrorCode, Seq, UserId, UserInfo};
 use yew::Reducible;
 
-/// Most entries kept in memory; older ones are dropped (and reloaded by scrolling up).
-pub const MAX_TIMELINE: usize = 600;
+pub use crate::conversation::{Conversation, Entry, MAX_TIMELINE, TYPING_MS};
 
 /// The socket's state, shown by the connection indicator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,21 +34,12 @@ impl Connection {
     }
 }
 
-/// One line in the message list.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Entry {
-    Message(ChatMessage),
-    /// A join/leave line, local to this browser (not stored).
-    Notice {
-        id: u64,
-        text: String,
-        at: i64,
-    },
-}
-
 /// A message typed here that the server has not acknowledged yet.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Pending {
+    /// Where it goes (empty for messages saved by an older version: `general`).
+    #[serde(default)]
+    pub channel: ChannelId,
     pub client_id: ClientMsgId,
     pub text: String,
     pub created_at: i64,
@@ -55,27 +48,54 @@ pub struct Pending {
     pub failed: Option<String>,
 }
 
+/// Which conversation a URL names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    Channel(String),
+    Direct(String),
+}
+
+impl Route {
+    /// `/c/rust` or `/dm/Bob` (percent-decoded by the caller).
+    pub fn parse(path: &str) -> Option<Self> {
+        let path = path.trim_end_matches('/');
+        if let Some(name) = path.strip_prefix("/c/") {
+            return (!name.is_empty()).then(|| Self::Channel(name.to_owned()));
+        }
+        if let Some(name) = path.strip_prefix("/dm/") {
+            return (!name.is_empty()).then(|| Self::Direct(name.to_owned()));
+        }
+        None
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChatState {
     pub me: UserInfo,
     pub connection: Connection,
-    pub channel: Option<ChannelInfo>,
-    pub timeline: Vec<Entry>,
+    /// Channels first (by name), then direct conversations.
+    pub conversations: Vec<Conversation>,
+    pub current: Option<ChannelId>,
     pub pending: Vec<Pending>,
     pub online: Vec<UserInfo>,
-    /// Older messages exist on the server before the first one shown.
-    pub has_older: bool,
-    pub loading_older: bool,
+    pub away: HashSet<UserId>,
+    /// Everyone, for the user list (refreshed on demand).
+    pub users: Vec<UserPresence>,
+    /// Results of browsing public channels.
+    pub directory: Vec<ChannelSummary>,
     /// A problem to show above the composer.
     pub notice_error: Option<String>,
-    next_notice_id: u64,
+    /// A problem creating or joining a channel (shown in the dialog).
+    pub channel_error: Option<String>,
+    /// The conversation the URL asked for, until it can be opened.
+    pub wanted: Option<Route>,
+    /// The next `channel_joined` was asked for here: switch to it.
+    pub expect_open: bool,
 }
 
 #[derive(Debug, Clone)]
 pub enum Action {
-    /// The socket is opening (first time or again).
     Connecting,
-    /// The socket closed; a reconnect is scheduled.
     Disconnected {
         attempt: u32,
     },
@@ -83,19 +103,23 @@ pub enum Action {
         me: UserInfo,
         channels: Vec<ChannelInfo>,
         online: Vec<UserInfo>,
+        away: Vec<UserId>,
     },
     /// Catch-up or first page. `fresh` is true when it answered `after_seq: None`.
     Synced {
+        channel: ChannelId,
         messages: Vec<ChatMessage>,
         has_older: bool,
         fresh: bool,
     },
     History {
+        channel: ChannelId,
         messages: Vec<ChatMessage>,
         has_older: bool,
     },
     Message(ChatMessage),
     Ack {
+        channel: ChannelId,
         client_id: ClientMsgId,
         seq: Seq,
         sent_at: i64,
@@ -113,13 +137,61 @@ pub enum Action {
         message: String,
         client_id: Option<ClientMsgId>,
     },
-    /// The user sent a message; it shows at once as pending.
     Queue(Pending),
-    /// Pending messages restored from this browser's storage after a reload.
     Restore(Vec<Pending>),
     Discard(ClientMsgId),
-    LoadingOlder,
+    /// History was requested for a conversation.
+    Requested(ChannelId),
+    LoadingOlder(ChannelId),
     DismissError,
+    ChannelJoined(ChannelInfo),
+    ChannelLeft {
+        channel: ChannelId,
+        reason: String,
+    },
+    Directory(Vec<ChannelSummary>),
+    MemberJoined {
+        channel: ChannelId,
+        user: UserInfo,
+        at: i64,
+    },
+    MemberLeft {
+        channel: ChannelId,
+        user: UserInfo,
+        at: i64,
+    },
+    TopicChanged {
+        channel: ChannelId,
+        topic: String,
+        by: UserInfo,
+        at: i64,
+    },
+    Typing {
+        channel: ChannelId,
+        user: UserInfo,
+        until: i64,
+    },
+    /// Drops typing notices that ran out.
+    Tick {
+        now: i64,
+    },
+    Presence {
+        user: UserInfo,
+        status: PresenceStatus,
+    },
+    Users(Vec<UserPresence>),
+    /// Read up to `seq` (here or in another tab).
+    Read {
+        channel: ChannelId,
+        seq: Seq,
+    },
+    /// Show a conversation.
+    Switch(ChannelId),
+    /// The URL changed (back/forward or first load).
+    Navigate(Option<Route>),
+    /// A create/join/open request was sent: switch when it is answered.
+    ExpectOpen,
+    ChannelError(Option<String>),
 }
 
 impl ChatState {
@@ -127,36 +199,61 @@ impl ChatState {
         Self {
             me,
             connection: Connection::Connecting,
-            channel: None,
-            timeline: Vec::new(),
+            conversations: Vec::new(),
+            current: None,
             pending: Vec::new(),
             online: Vec::new(),
-            has_older: false,
-            loading_older: false,
+            away: HashSet::new(),
+            users: Vec::new(),
+            directory: Vec::new(),
             notice_error: None,
-            next_notice_id: 0,
+            channel_error: None,
+            wanted: None,
+            expect_open: false,
         }
     }
 
-    /// The highest sequence number held: where catch-up starts.
-    pub fn last_seq(&self) -> Option<Seq> {
-        self.timeline.iter().rev().find_map(|entry| match entry {
-            Entry::Message(m) => Some(m.seq),
-            Entry::Notice { .. } => None,
-        })
+    pub fn conversation(&self, channel: &ChannelId) -> Option<&Conversation> {
+        self.conversations.iter().find(|c| &c.info.id == channel)
     }
 
-    /// The lowest sequence number held: where scroll-back continues.
-    pub fn first_seq(&self) -> Option<Seq> {
-        self.timeline.iter().find_map(|entry| match entry {
-            Entry::Message(m) => Some(m.seq),
-            Entry::Notice { .. } => None,
-        })
+    fn conversation_mut(&mut self, channel: &ChannelId) -> Option<&mut Conversation> {
+        self.conversations
+            .iter_mut()
+            .find(|c| &c.info.id == channel)
+    }
+
+    /// The conversation on screen.
+    pub fn current_conversation(&self) -> Option<&Conversation> {
+        self.current.as_ref().and_then(|id| self.conversation(id))
+    }
+
+    /// The `general` channel (where join/leave notices go).
+    pub fn general(&self) -> Option<&Conversation> {
+        self.conversations
+            .iter()
+            .find(|c| c.info.kind == ChannelKind::Public && c.info.name == "general")
     }
 
     /// Pending messages still worth sending (not refused for good).
     pub fn sendable(&self) -> impl Iterator<Item = &Pending> {
         self.pending.iter().filter(|p| p.failed.is_none())
+    }
+
+    /// Pending messages of one conversation.
+    pub fn pending_in<'a>(&'a self, channel: &'a ChannelId) -> impl Iterator<Item = &'a Pending> {
+        self.pending.iter().filter(move |p| &p.channel == channel)
+    }
+
+    /// Presence of a user as far as this page knows.
+    pub fn presence_of(&self, user: &UserId) -> PresenceStatus {
+        if !self.online.iter().any(|u| &u.id == user) {
+            PresenceStatus::Offline
+        } else if self.away.contains(user) {
+            PresenceStatus::Away
+        } else {
+            PresenceStatus::Online
+        }
     }
 
     pub fn apply(&mut self, action: Action) {
@@ -168,58 +265,98 @@ impl ChatState {
             }
             Action::Disconnected { attempt } => {
                 self.connection = Connection::Reconnecting { attempt };
-                self.loading_older = false;
+                for conversation in &mut self.conversations {
+                    // Catch up again once reconnected.
+                    conversation.requested = false;
+                    conversation.loading_older = false;
+                    conversation.typing.clear();
+                }
             }
             Action::Welcome {
                 me,
                 channels,
                 online,
+                away,
             } => {
                 self.me = me;
                 self.connection = Connection::Connected;
-                self.channel = channels
-                    .iter()
-                    .find(|c| c.name == "general")
-                    .or(channels.first())
-                    .cloned();
                 self.online = online;
+                self.away = away.into_iter().collect();
+                let ids: HashSet<ChannelId> = channels.iter().map(|c| c.id.clone()).collect();
+                // Conversations we were removed from while away disappear.
+                self.conversations.retain(|c| ids.contains(&c.info.id));
+                for info in channels {
+                    self.upsert(info);
+                }
+                // Messages for general saved by an older version.
+                if let Some(general) = self.general().map(|c| c.info.id.clone()) {
+                    for pending in &mut self.pending {
+                        if pending.channel.0.is_empty() {
+                            pending.channel = general.clone();
+                        }
+                    }
+                }
+                self.settle_current();
             }
             Action::Synced {
+                channel,
                 messages,
                 has_older,
                 fresh,
             } => {
-                if fresh {
-                    self.has_older = has_older;
+                let my_ids: Vec<ClientMsgId> =
+                    messages.iter().map(|m| m.client_id.clone()).collect();
+                if let Some(conversation) = self.conversation_mut(&channel) {
+                    if fresh {
+                        conversation.has_older = has_older;
+                    }
+                    conversation.merge(messages);
                 }
-                self.merge(messages);
+                self.pending.retain(|p| !my_ids.contains(&p.client_id));
             }
             Action::History {
+                channel,
                 messages,
                 has_older,
             } => {
-                self.loading_older = false;
-                self.has_older = has_older;
-                self.merge(messages);
+                if let Some(conversation) = self.conversation_mut(&channel) {
+                    conversation.loading_older = false;
+                    conversation.has_older = has_older;
+                    conversation.merge(messages);
+                }
             }
-            Action::Message(message) => self.merge(vec![message]),
+            Action::Message(message) => {
+                self.pending.retain(|p| p.client_id != message.client_id);
+                let mention = format!("@{}", self.me.name.to_lowercase());
+                let mine = message.author.id == self.me.id;
+                let mentions_me = !mine && message.text.to_lowercase().contains(&mention);
+                if let Some(conversation) = self.conversation_mut(&message.channel) {
+                    let added = conversation.merge(vec![message]);
+                    if mentions_me && !added.is_empty() {
+                        conversation.info.unread_mentions += 1;
+                    }
+                }
+            }
             Action::Ack {
+                channel,
                 client_id,
                 seq,
                 sent_at,
             } => {
                 if let Some(index) = self.pending.iter().position(|p| p.client_id == client_id) {
                     let pending = self.pending.remove(index);
-                    if let Some(channel) = &self.channel {
-                        let message = ChatMessage {
-                            channel: channel.id.clone(),
+                    let me = self.me.clone();
+                    if let Some(conversation) = self.conversation_mut(&channel) {
+                        conversation.merge(vec![ChatMessage {
+                            channel,
                             seq,
                             client_id,
-                            author: self.me.clone(),
+                            author: me,
                             text: pending.text,
                             sent_at,
-                        };
-                        self.merge(vec![message]);
+                        }]);
+                        // Your own message is read by definition.
+                        conversation.info.last_read_seq = conversation.info.last_read_seq.max(seq);
                     }
                 }
             }
@@ -228,11 +365,13 @@ impl ChatState {
                     self.online.push(user.clone());
                     self.online.sort_by_key(|u| u.name.to_lowercase());
                 }
-                self.notice(format!("{} joined", user.name), at);
+                self.away.remove(&user.id);
+                self.general_notice(format!("{} joined", user.name), at);
             }
             Action::UserLeft { user, at } => {
                 self.online.retain(|u| u.id != user.id);
-                self.notice(format!("{} left", user.name), at);
+                self.away.remove(&user.id);
+                self.general_notice(format!("{} left", user.name), at);
             }
             Action::ServerError {
                 code,
@@ -246,8 +385,21 @@ impl ChatState {
                 }
                 Some(_) => {}
                 None => {
-                    self.loading_older = false;
-                    self.notice_error = Some(message);
+                    for conversation in &mut self.conversations {
+                        conversation.loading_older = false;
+                    }
+                    match code {
+                        ErrorCode::InvalidChannelName
+                        | ErrorCode::ChannelNameTaken
+                        | ErrorCode::InvalidTopic => {
+                            self.expect_open = false;
+                            self.channel_error = Some(message);
+                        }
+                        _ => {
+                            self.expect_open = false;
+                            self.notice_error = Some(message);
+                        }
+                    }
                 }
             },
             Action::Queue(pending) => self.pending.push(pending),
@@ -263,78 +415,170 @@ impl ChatState {
                 }
             }
             Action::Discard(client_id) => self.pending.retain(|p| p.client_id != client_id),
-            Action::LoadingOlder => self.loading_older = true,
+            Action::Requested(channel) => {
+                if let Some(conversation) = self.conversation_mut(&channel) {
+                    conversation.requested = true;
+                }
+            }
+            Action::LoadingOlder(channel) => {
+                if let Some(conversation) = self.conversation_mut(&channel) {
+                    conversation.loading_older = true;
+                }
+            }
             Action::DismissError => self.notice_error = None,
-        }
-    }
-
-    fn notice(&mut self, text: String, at: i64) {
-        self.next_notice_id += 1;
-        self.timeline.push(Entry::Notice {
-            id: self.next_notice_id,
-            text,
-            at,
-        });
-        self.trim_front();
-    }
-
-    /// Inserts messages by sequence number, ignoring ones already held and
-    /// ones for another channel.
-    fn merge(&mut self, messages: Vec<ChatMessage>) {
-        let Some(channel) = self.channel.as_ref().map(|c| c.id.clone()) else {
-            return;
-        };
-        let mut prepended = false;
-        for message in messages {
-            if message.channel != channel {
-                continue;
+            Action::ChannelJoined(info) => {
+                let id = info.id.clone();
+                self.upsert(info);
+                self.channel_error = None;
+                if self.expect_open {
+                    self.expect_open = false;
+                    self.current = Some(id);
+                }
+                self.settle_current();
             }
-            // A message that arrives from another tab of ours settles our pending copy too.
-            self.pending.retain(|p| p.client_id != message.client_id);
-            let position = self.insertion_point(message.seq);
-            match position {
-                Some(index) => {
-                    if index == 0 && !self.timeline.is_empty() {
-                        prepended = true;
+            Action::ChannelLeft { channel, reason } => {
+                if let Some(conversation) = self.conversation(&channel) {
+                    self.notice_error = Some(format!(
+                        "You are no longer in {}: {reason}.",
+                        conversation.title()
+                    ));
+                }
+                self.conversations.retain(|c| c.info.id != channel);
+                self.pending.retain(|p| p.channel != channel);
+                if self.current.as_ref() == Some(&channel) {
+                    self.current = None;
+                    self.settle_current();
+                }
+            }
+            Action::Directory(channels) => self.directory = channels,
+            Action::MemberJoined { channel, user, at } => {
+                if let Some(conversation) = self.conversation_mut(&channel) {
+                    conversation.info.member_count += 1;
+                    let text = format!("{} joined {}", user.name, conversation.title());
+                    conversation.notice(text, at);
+                }
+            }
+            Action::MemberLeft { channel, user, at } => {
+                if let Some(conversation) = self.conversation_mut(&channel) {
+                    conversation.info.member_count =
+                        conversation.info.member_count.saturating_sub(1);
+                    let text = format!("{} left {}", user.name, conversation.title());
+                    conversation.notice(text, at);
+                }
+            }
+            Action::TopicChanged {
+                channel,
+                topic,
+                by,
+                at,
+            } => {
+                if let Some(conversation) = self.conversation_mut(&channel) {
+                    conversation.info.topic = topic.clone();
+                    let text = if topic.is_empty() {
+                        format!("{} cleared the topic", by.name)
+                    } else {
+                        format!("{} changed the topic to \u{201c}{topic}\u{201d}", by.name)
+                    };
+                    conversation.notice(text, at);
+                }
+            }
+            Action::Typing {
+                channel,
+                user,
+                until,
+            } => {
+                if let Some(conversation) = self.conversation_mut(&channel) {
+                    conversation.typing.retain(|(u, _)| u.id != user.id);
+                    conversation.typing.push((user, until));
+                }
+            }
+            Action::Tick { now } => {
+                for conversation in &mut self.conversations {
+                    conversation.typing.retain(|(_, until)| *until > now);
+                }
+            }
+            Action::Presence { user, status } => match status {
+                PresenceStatus::Away => {
+                    self.away.insert(user.id);
+                }
+                PresenceStatus::Online => {
+                    self.away.remove(&user.id);
+                }
+                PresenceStatus::Offline => {
+                    self.online.retain(|u| u.id != user.id);
+                }
+            },
+            Action::Users(users) => self.users = users,
+            Action::Read { channel, seq } => {
+                if let Some(conversation) = self.conversation_mut(&channel) {
+                    conversation.info.last_read_seq = conversation.info.last_read_seq.max(seq);
+                    if conversation.info.last_read_seq >= conversation.info.last_seq {
+                        conversation.info.unread_mentions = 0;
                     }
-                    self.timeline.insert(index, Entry::Message(message));
                 }
-                None => continue,
             }
-        }
-        if !prepended {
-            self.trim_front();
+            Action::Switch(channel) => {
+                if self.conversation(&channel).is_some() {
+                    self.current = Some(channel);
+                    self.wanted = None;
+                }
+            }
+            Action::Navigate(route) => {
+                self.wanted = route;
+                self.current = None;
+                self.settle_current();
+            }
+            Action::ExpectOpen => self.expect_open = true,
+            Action::ChannelError(error) => self.channel_error = error,
         }
     }
 
-    /// Where a message with `seq` goes, or `None` if it is already there.
-    /// Searches from the end: new messages almost always go last.
-    fn insertion_point(&self, seq: Seq) -> Option<usize> {
-        match self.last_seq() {
-            // Newer than everything: goes last, after any notices.
-            Some(last) if seq > last => return Some(self.timeline.len()),
-            None => return Some(self.timeline.len()),
-            _ => {}
+    /// Adds or refreshes a conversation, keeping channels (by name) before
+    /// direct conversations.
+    fn upsert(&mut self, info: ChannelInfo) {
+        if let Some(existing) = self.conversation_mut(&info.id) {
+            let last_seq = existing.info.last_seq.max(info.last_seq);
+            existing.info = info;
+            existing.info.last_seq = last_seq;
+        } else {
+            self.conversations.push(Conversation::new(info));
         }
-        for (index, entry) in self.timeline.iter().enumerate().rev() {
-            if let Entry::Message(existing) = entry {
-                if existing.seq == seq {
-                    return None;
-                }
-                if existing.seq < seq {
-                    return Some(index + 1);
-                }
-            }
-        }
-        Some(0)
+        self.conversations.sort_by(|a, b| {
+            (a.is_direct(), a.info.name.to_lowercase())
+                .cmp(&(b.is_direct(), b.info.name.to_lowercase()))
+        });
     }
 
-    /// Keeps the newest `MAX_TIMELINE` entries; scrolling up reloads the rest.
-    fn trim_front(&mut self) {
-        if self.timeline.len() > MAX_TIMELINE {
-            let excess = self.timeline.len() - MAX_TIMELINE;
-            self.timeline.drain(..excess);
-            self.has_older = true;
+    /// Picks what to show: the current one if still there, else what the URL
+    /// asked for, else `general`, else the first.
+    fn settle_current(&mut self) {
+        if let Some(current) = &self.current
+            && self.conversation(current).is_some()
+        {
+            return;
+        }
+        let wanted = self.wanted.as_ref().and_then(|route| {
+            self.conversations.iter().find(|c| match route {
+                Route::Channel(name) => !c.is_direct() && &c.info.name == name,
+                Route::Direct(name) => c.is_direct() && c.info.name.eq_ignore_ascii_case(name),
+            })
+        });
+        if let Some(found) = wanted {
+            self.current = Some(found.info.id.clone());
+            self.wanted = None;
+            return;
+        }
+        self.current = self
+            .general()
+            .or(self.conversations.first())
+            .map(|c| c.info.id.clone());
+    }
+
+    fn general_notice(&mut self, text: String, at: i64) {
+        if let Some(id) = self.general().map(|c| c.info.id.clone())
+            && let Some(general) = self.conversation_mut(&id)
+        {
+            general.notice(text, at);
         }
     }
 }
@@ -346,216 +590,5 @@ impl Reducible for ChatState {
         let mut next = Rc::unwrap_or_clone(self);
         next.apply(action);
         Rc::new(next)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use shared::{ChannelId, UserId};
-
-    use super::*;
-
-    fn user(name: &str) -> UserInfo {
-        UserInfo {
-            id: UserId(format!("id-{name}")),
-            name: name.into(),
-        }
-    }
-
-    fn general() -> ChannelInfo {
-        ChannelInfo {
-            id: ChannelId("general-id".into()),
-            name: "general".into(),
-            ..ChannelInfo::default()
-        }
-    }
-
-    fn message(seq: Seq, author: &str, text: &str) -> ChatMessage {
-        ChatMessage {
-            channel: general().id,
-            seq,
-            client_id: ClientMsgId::parse(&format!("c{seq}")).unwrap(),
-            author: user(author),
-            text: text.into(),
-            sent_at: 1_000 + seq,
-        }
-    }
-
-    fn welcomed() -> ChatState {
-        let mut state = ChatState::new(user("Alice"));
-        state.apply(Action::Welcome {
-            me: user("Alice"),
-            channels: vec![general()],
-            online: vec![user("Alice")],
-        });
-        state
-    }
-
-    fn seqs(state: &ChatState) -> Vec<Seq> {
-        state
-            .timeline
-            .iter()
-            .filter_map(|e| match e {
-                Entry::Message(m) => Some(m.seq),
-                Entry::Notice { .. } => None,
-            })
-            .collect()
-    }
-
-    #[test]
-    fn welcome_connects_and_picks_general() {
-        let state = welcomed();
-        assert_eq!(state.connection, Connection::Connected);
-        assert_eq!(state.channel, Some(general()));
-        assert_eq!(state.connection.as_str(), "connected");
-    }
-
-    #[test]
-    fn messages_are_ordered_by_seq_and_never_doubled() {
-        let mut state = welcomed();
-        state.apply(Action::Message(message(2, "Bob", "two")));
-        state.apply(Action::Message(message(1, "Bob", "one")));
-        state.apply(Action::Message(message(2, "Bob", "two again")));
-        state.apply(Action::Synced {
-            messages: vec![message(1, "Bob", "one"), message(3, "Bob", "three")],
-            has_older: false,
-            fresh: false,
-        });
-        assert_eq!(seqs(&state), [1, 2, 3]);
-        assert_eq!(state.last_seq(), Some(3));
-        assert_eq!(state.first_seq(), Some(1));
-    }
-
-    #[test]
-    fn a_pending_message_becomes_confirmed_on_ack() {
-        let mut state = welcomed();
-        let id = ClientMsgId::parse("mine-1").unwrap();
-        state.apply(Action::Queue(Pending {
-            client_id: id.clone(),
-            text: "Hello World!".into(),
-            created_at: 5,
-            failed: None,
-        }));
-        assert_eq!(state.pending.len(), 1);
-        state.apply(Action::Ack {
-            client_id: id.clone(),
-            seq: 1,
-            sent_at: 9,
-        });
-        assert!(state.pending.is_empty());
-        match &state.timeline[..] {
-            [Entry::Message(m)] => {
-                assert_eq!(
-                    (m.seq, m.text.as_str(), m.author.name.as_str()),
-                    (1, "Hello World!", "Alice")
-                );
-            }
-            other => panic!("{other:?}"),
-        }
-        // A second ack (after a resend) changes nothing.
-        state.apply(Action::Ack {
-            client_id: id,
-            seq: 1,
-            sent_at: 9,
-        });
-        assert_eq!(seqs(&state), [1]);
-    }
-
-    #[test]
-    fn refused_messages_are_marked_and_retryable_ones_stay_pending() {
-        let mut state = welcomed();
-        for id in ["a", "b"] {
-            state.apply(Action::Queue(Pending {
-                client_id: ClientMsgId::parse(id).unwrap(),
-                text: "x".into(),
-                created_at: 0,
-                failed: None,
-            }));
-        }
-        state.apply(Action::ServerError {
-            code: ErrorCode::TextTooLong,
-            message: "too long".into(),
-            client_id: Some(ClientMsgId::parse("a").unwrap()),
-        });
-        state.apply(Action::ServerError {
-            code: ErrorCode::StoreUnavailable,
-            message: "later".into(),
-            client_id: Some(ClientMsgId::parse("b").unwrap()),
-        });
-        assert_eq!(state.pending[0].failed.as_deref(), Some("too long"));
-        assert_eq!(state.pending[1].failed, None);
-        assert_eq!(state.sendable().count(), 1);
-        state.apply(Action::Discard(ClientMsgId::parse("a").unwrap()));
-        assert_eq!(state.pending.len(), 1);
-    }
-
-    #[test]
-    fn joins_and_leaves_show_notices_and_update_who_is_online() {
-        let mut state = welcomed();
-        state.apply(Action::Message(message(1, "Alice", "hi")));
-        state.apply(Action::UserJoined {
-            user: user("Bob"),
-            at: 1,
-        });
-        state.apply(Action::Message(message(2, "Bob", "hello")));
-        assert_eq!(state.online, [user("Alice"), user("Bob")]);
-        state.apply(Action::UserLeft {
-            user: user("Bob"),
-            at: 2,
-        });
-        assert_eq!(state.online, [user("Alice")]);
-        let lines: Vec<String> = state
-            .timeline
-            .iter()
-            .map(|e| match e {
-                Entry::Message(m) => format!("{}: {}", m.author.name, m.text),
-                Entry::Notice { text, .. } => text.clone(),
-            })
-            .collect();
-        assert_eq!(lines, ["Alice: hi", "Bob joined", "Bob: hello", "Bob left"]);
-    }
-
-    #[test]
-    fn older_pages_are_prepended_and_the_window_is_bounded() {
-        let mut state = welcomed();
-        state.apply(Action::Synced {
-            messages: (51..=100).map(|s| message(s, "Bob", "m")).collect(),
-            has_older: true,
-            fresh: true,
-        });
-        assert!(state.has_older);
-        state.apply(Action::LoadingOlder);
-        state.apply(Action::History {
-            messages: (1..=50).map(|s| message(s, "Bob", "m")).collect(),
-            has_older: false,
-        });
-        assert!(!state.loading_older);
-        assert!(!state.has_older);
-        assert_eq!(seqs(&state), (1..=100).collect::<Vec<_>>());
-
-        for s in 101..=(MAX_TIMELINE as Seq + 200) {
-            state.apply(Action::Message(message(s, "Bob", "m")));
-        }
-        assert_eq!(state.timeline.len(), MAX_TIMELINE);
-        assert!(state.has_older, "dropped messages can be loaded again");
-        assert_eq!(state.last_seq(), Some(MAX_TIMELINE as Seq + 200));
-    }
-
-    #[test]
-    fn messages_for_other_channels_are_ignored() {
-        let mut state = welcomed();
-        let mut foreign = message(1, "Bob", "elsewhere");
-        foreign.channel = ChannelId("other".into());
-        state.apply(Action::Message(foreign));
-        assert!(state.timeline.is_empty());
-    }
-
-    #[test]
-    fn disconnect_shows_reconnecting() {
-        let mut state = welcomed();
-        state.apply(Action::Disconnected { attempt: 2 });
-        assert_eq!(state.connection, Connection::Reconnecting { attempt: 2 });
-        state.apply(Action::Connecting);
-        assert_eq!(state.connection.as_str(), "reconnecting");
     }
 }

@@ -13,12 +13,24 @@ const MAX_INPUT_HEIGHT: i32 = 160;
 pub struct ComposerProps {
     pub on_send: Callback<String>,
     pub placeholder: String,
+    /// The unsent draft this conversation had.
+    #[prop_or_default]
+    pub initial_draft: String,
+    /// Every change of the draft (to keep it per conversation).
+    #[prop_or_default]
+    pub on_draft: Callback<String>,
+    /// The user typed something (for "… is typing").
+    #[prop_or_default]
+    pub on_typing: Callback<()>,
 }
 
 #[component]
 pub fn Composer(props: &ComposerProps) -> Html {
     let input_ref = use_node_ref();
-    let draft = use_state(String::new);
+    let draft = use_state({
+        let initial = props.initial_draft.clone();
+        move || initial
+    });
     let chars = draft.trim().chars().count();
     let too_long = chars > MAX_TEXT_CHARS;
 
@@ -26,13 +38,18 @@ pub fn Composer(props: &ComposerProps) -> Html {
         let draft = draft.clone();
         let input_ref = input_ref.clone();
         let on_send = props.on_send.clone();
+        let on_draft = props.on_draft.clone();
         move || {
             match MessageText::parse(&draft) {
                 Ok(text) => {
                     on_send.emit(text.into_string());
                     draft.set(String::new());
+                    on_draft.emit(String::new());
                 }
-                Err(MessageTextError::Empty) => draft.set(String::new()),
+                Err(MessageTextError::Empty) => {
+                    draft.set(String::new());
+                    on_draft.emit(String::new());
+                }
                 Err(MessageTextError::TooLong { .. }) => {}
             }
             if let Some(input) = input_ref.cast::<HtmlTextAreaElement>() {
@@ -44,13 +61,20 @@ pub fn Composer(props: &ComposerProps) -> Html {
 
     let on_input = {
         let draft = draft.clone();
+        let on_draft = props.on_draft.clone();
+        let on_typing = props.on_typing.clone();
         Callback::from(move |event: InputEvent| {
             let input: HtmlTextAreaElement = event.target_unchecked_into();
             let style = input.style();
             let _ = style.set_property("height", "auto");
             let height = input.scroll_height().min(MAX_INPUT_HEIGHT);
             let _ = style.set_property("height", &format!("{height}px"));
-            draft.set(input.value());
+            let value = input.value();
+            if !value.trim().is_empty() {
+                on_typing.emit(());
+            }
+            on_draft.emit(value.clone());
+            draft.set(value);
         })
     };
     let on_keydown = {

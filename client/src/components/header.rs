@@ -14,6 +14,8 @@ pub struct HeaderProps {
     pub me: UserInfo,
     pub connection: Connection,
     pub on_toggle_users: Callback<()>,
+    /// Opens the conversation list on narrow screens.
+    pub on_toggle_nav: Callback<()>,
     pub on_sign_out: Callback<()>,
 }
 
@@ -24,7 +26,8 @@ pub fn Header(props: &HeaderProps) -> Html {
     html! {
         <header class="topbar">
             <div class="room">
-                <h1 class="room-name"><span class="hash" aria-hidden="true">{ "#" }</span>{ &props.room }</h1>
+                <button class="menu" aria-label="Conversations" onclick={props.on_toggle_nav.reform(|_: MouseEvent| ())}>{ "☰" }</button>
+                <h1 class="room-name">{ &props.room }</h1>
                 if !props.topic.is_empty() {
                     <span class="room-topic">{ &props.topic }</span>
                 }

@@ -1,9 +1,14 @@
-//! The scrolling list of messages and notices. It follows new messages while
-//! the reader is at the bottom, stays put while they read older ones, keeps
-//! the view steady when older pages are prepended, and asks for older
-//! history when scrolled to the top.
+//! The scrolling list of one conversation's messages and notices. It follows
+//! new messages while the reader is at the bottom, stays put while they read
+//! older ones, keeps the view steady when older pages are prepended, asks for
+//! older history when scrolled to the top, and remembers its scroll position
+//! per conversation.
 
-use shared::ClientMsgId;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use shared::{ChannelId, ClientMsgId};
 use web_sys::Element;
 use yew::prelude::*;
 
@@ -16,9 +21,21 @@ const STICK_THRESHOLD: i32 = 48;
 /// Within this many pixels of the top, older history is requested.
 const LOAD_OLDER_THRESHOLD: i32 = 80;
 
+/// Scroll positions of conversations not on screen: `None` means "at the bottom".
+#[derive(Clone, Default)]
+pub struct ScrollMemory(pub Rc<RefCell<HashMap<ChannelId, Option<i32>>>>);
+
+impl PartialEq for ScrollMemory {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
 #[derive(Properties, PartialEq)]
 pub struct MessageListProps {
     pub state: UseReducerHandle<ChatState>,
+    pub channel: ChannelId,
+    pub scroll_memory: ScrollMemory,
     pub on_load_older: Callback<()>,
     pub on_discard: Callback<ClientMsgId>,
 }
@@ -29,26 +46,37 @@ struct Previous {
     scroll_height: i32,
     first_seq: Option<i64>,
     pending: usize,
+    restored: bool,
 }
 
 #[component]
 pub fn MessageList(props: &MessageListProps) -> Html {
     let state = &props.state;
+    let conversation = state.conversation(&props.channel);
     let list_ref = use_node_ref();
     let stick_to_bottom = use_mut_ref(|| true);
     let previous = use_mut_ref(Previous::default);
+    let has_older = conversation.is_some_and(|c| c.has_older);
+    let loading_older = conversation.is_some_and(|c| c.loading_older);
 
     let on_scroll = {
         let list_ref = list_ref.clone();
         let stick_to_bottom = stick_to_bottom.clone();
         let on_load_older = props.on_load_older.clone();
-        let can_load = state.has_older && !state.loading_older;
+        let memory = props.scroll_memory.clone();
+        let channel = props.channel.clone();
+        let can_load = has_older && !loading_older;
         Callback::from(move |_: Event| {
             let Some(list) = list_ref.cast::<Element>() else {
                 return;
             };
             let from_bottom = list.scroll_height() - list.scroll_top() - list.client_height();
-            *stick_to_bottom.borrow_mut() = from_bottom < STICK_THRESHOLD;
+            let at_bottom = from_bottom < STICK_THRESHOLD;
+            *stick_to_bottom.borrow_mut() = at_bottom;
+            memory
+                .0
+                .borrow_mut()
+                .insert(channel.clone(), (!at_bottom).then(|| list.scroll_top()));
             if list.scroll_top() < LOAD_OLDER_THRESHOLD && can_load {
                 on_load_older.emit(());
             }
@@ -57,11 +85,21 @@ pub fn MessageList(props: &MessageListProps) -> Html {
 
     {
         let list_ref = list_ref.clone();
-        let first_seq = state.first_seq();
-        let pending = state.pending.len();
+        let first_seq = conversation.and_then(|c| c.first_seq());
+        let pending = state.pending_in(&props.channel).count();
+        let memory = props.scroll_memory.clone();
+        let channel = props.channel.clone();
         use_effect(move || {
             if let Some(list) = list_ref.cast::<Element>() {
                 let mut previous = previous.borrow_mut();
+                if !previous.restored {
+                    // Back to a conversation: where the reader left it.
+                    previous.restored = true;
+                    if let Some(Some(top)) = memory.0.borrow().get(&channel) {
+                        *stick_to_bottom.borrow_mut() = false;
+                        list.set_scroll_top(*top);
+                    }
+                }
                 if pending > previous.pending {
                     // You just sent something: show it.
                     *stick_to_bottom.borrow_mut() = true;
@@ -74,35 +112,38 @@ pub fn MessageList(props: &MessageListProps) -> Html {
                     let grown = list.scroll_height() - previous.scroll_height;
                     list.set_scroll_top(list.scroll_top() + grown);
                 }
-                *previous = Previous {
-                    scroll_height: list.scroll_height(),
-                    first_seq,
-                    pending,
-                };
+                previous.scroll_height = list.scroll_height();
+                previous.first_seq = first_seq;
+                previous.pending = pending;
             }
         });
     }
 
     let me = &state.me;
     let load_older = props.on_load_older.reform(|_: MouseEvent| ());
+    let Some(conversation) = conversation else {
+        return html! { <div class="message-list" data-testid="message-list" ref={list_ref}></div> };
+    };
     html! {
         <div class="message-list" data-testid="message-list" ref={list_ref} onscroll={on_scroll}
              role="log" aria-live="polite" aria-label="Messages">
-            if state.has_older {
+            if has_older {
                 <button class="load-older" data-testid="load-older" onclick={load_older}
-                        disabled={state.loading_older}>
-                    { if state.loading_older { "Loading…" } else { "Load older messages" } }
+                        disabled={loading_older}>
+                    { if loading_older { "Loading…" } else { "Load older messages" } }
                 </button>
-            } else if state.channel.is_some() && state.connection.as_str() == "connected" {
-                <div class="beginning">{ "This is the beginning of #general." }</div>
+            } else if conversation.requested && state.connection.as_str() == "connected" {
+                <div class="beginning">{ format!("This is the beginning of {}.", conversation.title()) }</div>
             }
-            { for state.timeline.iter().map(|entry| match entry {
+            { for conversation.timeline.iter().map(|entry| match entry {
                 Entry::Message(message) => html! {
                     <MessageRow key={format!("m{}", message.seq)}
                         author={message.author.name.clone()}
                         text={message.text.clone()}
                         sent_at={message.sent_at}
                         mine={message.author.id == me.id}
+                        mentions_me={message.author.id != me.id
+                            && message.text.to_lowercase().contains(&format!("@{}", me.name.to_lowercase()))}
                         pending={false} />
                 },
                 Entry::Notice { id, text, at } => html! {
@@ -112,7 +153,7 @@ pub fn MessageList(props: &MessageListProps) -> Html {
                     </div>
                 },
             }) }
-            { for state.pending.iter().map(|pending| html! {
+            { for state.pending_in(&props.channel).map(|pending| html! {
                 <MessageRow key={format!("p{}", pending.client_id)}
                     author={me.name.clone()}
                     text={pending.text.clone()}

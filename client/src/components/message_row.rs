@@ -12,6 +12,9 @@ pub struct MessageRowProps {
     pub text: String,
     pub sent_at: i64,
     pub mine: bool,
+    /// The text mentions the reader by `@name`.
+    #[prop_or_default]
+    pub mentions_me: bool,
     pub pending: bool,
     /// Set when the server refused this pending message for good.
     #[prop_or_default]
@@ -27,6 +30,7 @@ pub fn MessageRow(props: &MessageRowProps) -> Html {
     let class = classes!(
         "message",
         props.mine.then_some("mine"),
+        props.mentions_me.then_some("mention"),
         props.pending.then_some("pending"),
         props.failed.is_some().then_some("failed"),
     );

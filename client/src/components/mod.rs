@@ -4,7 +4,11 @@
 pub mod account_panel;
 pub mod composer;
 pub mod connection_status;
+pub mod conversation_header;
+pub mod dialogs;
 pub mod header;
 pub mod message_list;
 pub mod message_row;
 pub mod online_users;
+pub mod people;
+pub mod sidebar;

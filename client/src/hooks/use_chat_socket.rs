@@ -3,18 +3,19 @@
 //! resends unacknowledged messages, and reconnects with exponential backoff.
 
 use std::cell::RefCell;
+use std::collections::HashSet;
 use std::rc::{Rc, Weak};
 
 use gloo_timers::callback::Timeout;
 use shared::limits::HISTORY_PAGE;
-use shared::{ChannelId, ClientMsg, ClientMsgId, Seq, ServerMsg};
+use shared::{ChannelId, ChatMessage, ClientMsg, ClientMsgId, Seq, ServerMsg};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{CloseEvent, Event, MessageEvent, WebSocket};
 use yew::prelude::*;
 
 use crate::browser::{now_millis, websocket_url};
-use crate::state::{Action, ChatState, Pending};
+use crate::state::{Action, ChatState, Pending, TYPING_MS};
 
 /// Close code the server uses after sign-out.
 const CLOSE_SIGNED_OUT: u16 = 4001;
@@ -25,19 +26,20 @@ const RETRY_STORE_MS: u32 = 3_000;
 /// After this many failed attempts in a row, check whether the session still exists.
 const CHECK_SESSION_AFTER: u32 = 3;
 
-/// What the socket needs to know of the page's state to catch up and resend.
+/// What the socket needs to know of the page's state to resend.
 #[derive(Default, Clone)]
 struct Snapshot {
-    last_seq: Option<Seq>,
     pending: Vec<Pending>,
 }
 
 struct Inner {
     ws: Option<WebSocket>,
-    /// The channel to post in and sync, learnt from `welcome`.
-    channel: Option<ChannelId>,
+    /// Channels with a `sync` for the latest page (no `after_seq`) in flight.
+    fresh_syncs: HashSet<ChannelId>,
     dispatch: UseReducerDispatcher<ChatState>,
     on_signed_out: Callback<()>,
+    /// Told of every new message (for browser notifications).
+    on_message: Callback<ChatMessage>,
     attempt: u32,
     reconnect: Option<Timeout>,
     retries: Vec<Timeout>,
@@ -70,13 +72,15 @@ impl PartialEq for ChatSocket {
 pub fn use_chat_socket(
     state: UseReducerHandle<ChatState>,
     on_signed_out: Callback<()>,
+    on_message: Callback<ChatMessage>,
 ) -> ChatSocket {
     let dispatch = state.dispatcher();
-    let socket = use_memo((), move |_| ChatSocket::new(dispatch, on_signed_out))
-        .as_ref()
-        .clone();
+    let socket = use_memo((), move |_| {
+        ChatSocket::new(dispatch, on_signed_out, on_message)
+    })
+    .as_ref()
+    .clone();
     socket.inner.borrow_mut().snapshot = Snapshot {
-        last_seq: state.last_seq(),
         pending: state.sendable().cloned().collect(),
     };
     {
@@ -90,13 +94,18 @@ pub fn use_chat_socket(
 }
 
 impl ChatSocket {
-    fn new(dispatch: UseReducerDispatcher<ChatState>, on_signed_out: Callback<()>) -> Self {
+    fn new(
+        dispatch: UseReducerDispatcher<ChatState>,
+        on_signed_out: Callback<()>,
+        on_message: Callback<ChatMessage>,
+    ) -> Self {
         Self {
             inner: Rc::new(RefCell::new(Inner {
                 ws: None,
-                channel: None,
+                fresh_syncs: HashSet::new(),
                 dispatch,
                 on_signed_out,
+                on_message,
                 attempt: 0,
                 reconnect: None,
                 retries: Vec::new(),
@@ -110,31 +119,35 @@ impl ChatSocket {
     /// Sends a newly typed message now if the socket is ready; otherwise it
     /// goes out with the other pending ones on the next `welcome`.
     pub fn send_pending(&self, pending: &Pending) {
-        let channel = self.inner.borrow().channel.clone();
-        if let Some(channel) = channel {
-            self.send(&ClientMsg::Send {
-                channel,
-                client_id: pending.client_id.clone(),
-                text: pending.text.clone(),
-            });
+        if pending.channel.0.is_empty() {
+            return;
         }
+        self.send(&ClientMsg::Send {
+            channel: pending.channel.clone(),
+            client_id: pending.client_id.clone(),
+            text: pending.text.clone(),
+        });
+    }
+
+    /// Asks for what is new in a conversation after `after_seq`, or its latest page.
+    pub fn sync(&self, channel: ChannelId, after_seq: Option<Seq>) -> bool {
+        if after_seq.is_none() {
+            self.inner.borrow_mut().fresh_syncs.insert(channel.clone());
+        }
+        self.send(&ClientMsg::Sync { channel, after_seq })
     }
 
     /// Asks for the page of messages before `before_seq`.
-    pub fn load_older(&self, before_seq: Seq) -> bool {
-        let channel = self.inner.borrow().channel.clone();
-        match channel {
-            Some(channel) => self.send(&ClientMsg::History {
-                channel,
-                before_seq,
-                limit: Some(HISTORY_PAGE),
-            }),
-            None => false,
-        }
+    pub fn load_older(&self, channel: ChannelId, before_seq: Seq) -> bool {
+        self.send(&ClientMsg::History {
+            channel,
+            before_seq,
+            limit: Some(HISTORY_PAGE),
+        })
     }
 
     /// Sends a frame if the socket is open; returns whether it was sent.
-    fn send(&self, message: &ClientMsg) -> bool {
+    pub fn send(&self, message: &ClientMsg) -> bool {
         let ws = self.inner.borrow().ws.clone();
         match ws {
             Some(ws) if ws.ready_state() == WebSocket::OPEN => {
@@ -263,36 +276,34 @@ impl ChatSocket {
                 user,
                 channels,
                 online,
-                ..
+                away,
             } => {
-                let channel = channels
-                    .iter()
-                    .find(|c| c.name == "general")
-                    .or(channels.first())
-                    .map(|c| c.id.clone());
                 let snapshot = {
                     let mut inner = self.inner.borrow_mut();
                     inner.attempt = 0;
-                    inner.channel = channel.clone();
+                    inner.fresh_syncs.clear();
                     inner.snapshot.clone()
                 };
+                let general = channels
+                    .iter()
+                    .find(|c| c.name == "general")
+                    .map(|c| c.id.clone());
                 dispatch.dispatch(Action::Welcome {
                     me: user,
                     channels,
                     online,
+                    away,
                 });
-                if let Some(channel) = channel {
-                    self.send(&ClientMsg::Sync {
-                        channel: channel.clone(),
-                        after_seq: snapshot.last_seq,
-                    });
-                    for pending in &snapshot.pending {
-                        self.send(&ClientMsg::Send {
-                            channel: channel.clone(),
-                            client_id: pending.client_id.clone(),
-                            text: pending.text.clone(),
-                        });
+                // Conversations catch up when shown (the chat page asks);
+                // unacknowledged messages go out again now.
+                for pending in &snapshot.pending {
+                    let mut pending = pending.clone();
+                    if pending.channel.0.is_empty()
+                        && let Some(general) = &general
+                    {
+                        pending.channel = general.clone();
                     }
+                    self.send_pending(&pending);
                 }
             }
             ServerMsg::Synced {
@@ -302,34 +313,38 @@ impl ChatSocket {
                 complete,
             } => {
                 let last = messages.last().map(|m| m.seq);
-                let fresh = self.inner.borrow().snapshot.last_seq.is_none();
+                let fresh = self.inner.borrow_mut().fresh_syncs.remove(&channel);
                 dispatch.dispatch(Action::Synced {
+                    channel: channel.clone(),
                     messages,
                     has_older,
                     fresh,
                 });
                 if !complete && last.is_some() {
-                    self.send(&ClientMsg::Sync {
-                        channel,
-                        after_seq: last,
-                    });
+                    self.sync(channel, last);
                 }
             }
             ServerMsg::History {
+                channel,
                 messages,
                 has_older,
-                ..
             } => dispatch.dispatch(Action::History {
+                channel,
                 messages,
                 has_older,
             }),
-            ServerMsg::Message { message } => dispatch.dispatch(Action::Message(message)),
+            ServerMsg::Message { message } => {
+                let on_message = self.inner.borrow().on_message.clone();
+                on_message.emit(message.clone());
+                dispatch.dispatch(Action::Message(message));
+            }
             ServerMsg::Ack {
+                channel,
                 client_id,
                 seq,
                 sent_at,
-                ..
             } => dispatch.dispatch(Action::Ack {
+                channel,
                 client_id,
                 seq,
                 sent_at,
@@ -356,9 +371,46 @@ impl ChatSocket {
                     client_id,
                 });
             }
-            // Channel, direct-conversation, typing and presence frames: this
-            // client shows the one room `general` and does not use them yet.
-            _ => {}
+            ServerMsg::ChannelJoined { channel } => {
+                dispatch.dispatch(Action::ChannelJoined(channel))
+            }
+            ServerMsg::ChannelLeft { channel, reason } => {
+                dispatch.dispatch(Action::ChannelLeft { channel, reason })
+            }
+            ServerMsg::ChannelDirectory { channels, .. } => {
+                dispatch.dispatch(Action::Directory(channels))
+            }
+            ServerMsg::MemberJoined { channel, user } => dispatch.dispatch(Action::MemberJoined {
+                channel,
+                user,
+                at: now_millis(),
+            }),
+            ServerMsg::MemberLeft { channel, user } => dispatch.dispatch(Action::MemberLeft {
+                channel,
+                user,
+                at: now_millis(),
+            }),
+            ServerMsg::TopicChanged { channel, topic, by } => {
+                dispatch.dispatch(Action::TopicChanged {
+                    channel,
+                    topic,
+                    by,
+                    at: now_millis(),
+                })
+            }
+            ServerMsg::Typing { channel, user } => dispatch.dispatch(Action::Typing {
+                channel,
+                user,
+                until: now_millis() + TYPING_MS,
+            }),
+            ServerMsg::Presence { user, status } => {
+                dispatch.dispatch(Action::Presence { user, status })
+            }
+            ServerMsg::Users { users } => dispatch.dispatch(Action::Users(users)),
+            ServerMsg::ReadUpTo { channel, seq } => {
+                dispatch.dispatch(Action::Read { channel, seq })
+            }
+            ServerMsg::Members { .. } => {}
         }
     }
 

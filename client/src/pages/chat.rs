@@ -1,18 +1,34 @@
-//! The chat screen: owns the reducer and the socket, passes state and
-//! callbacks down to the components.
+//! The chat screen: owns the reducer and the socket, keeps the address bar in
+//! step with the conversation shown, and passes state and callbacks down.
 
-use shared::{ClientMsgId, UserInfo};
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use gloo_timers::callback::Interval;
+use shared::{ChannelId, ChatMessage, ClientMsg, ClientMsgId, UserId, UserInfo};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
 use yew::prelude::*;
 
-use crate::browser::{new_client_id, now_millis};
+use crate::browser::{current_path, new_client_id, notify, now_millis, page_hidden, push_path};
 use crate::components::account_panel::AccountPanel;
 use crate::components::composer::Composer;
+use crate::components::conversation_header::{ConversationHeader, TypingIndicator};
+use crate::components::dialogs::{BrowseDialog, CreateChannelDialog, InviteDialog, NewChannel};
 use crate::components::header::Header;
-use crate::components::message_list::MessageList;
+use crate::components::message_list::{MessageList, ScrollMemory};
 use crate::components::online_users::OnlineUsers;
+use crate::components::people::People;
+use crate::components::sidebar::Sidebar;
 use crate::hooks::use_chat_socket::use_chat_socket;
 use crate::outbox;
-use crate::state::{Action, ChatState, Pending};
+use crate::state::{Action, ChatState, Pending, Route};
+
+/// Idle this long (ms) and you show as away.
+const AWAY_AFTER_MS: i64 = 5 * 60 * 1000;
+/// Typing notices are sent at most this often (ms).
+const TYPING_EVERY_MS: i64 = 3_000;
 
 #[derive(Properties, PartialEq)]
 pub struct ChatPageProps {
@@ -23,22 +39,78 @@ pub struct ChatPageProps {
     pub on_signed_out: Callback<()>,
 }
 
+#[derive(Clone, Copy, PartialEq)]
+enum Dialog {
+    None,
+    Create,
+    Browse,
+    Invite,
+}
+
 #[component]
 pub fn ChatPage(props: &ChatPageProps) -> Html {
     let state = use_reducer({
         let me = props.me.clone();
         move || ChatState::new(me)
     });
+    let dialog = use_state(|| Dialog::None);
     let show_users = use_state(|| false);
+    let show_nav = use_state(|| false);
+    let drafts = use_mut_ref(HashMap::<ChannelId, String>::new);
+    let scroll_memory = use_memo((), |_| ScrollMemory::default());
+    let last_typing = use_mut_ref(|| 0i64);
+
     {
-        // Messages typed before a reload and never acknowledged are sent again.
+        // Messages typed before a reload and never acknowledged are sent again;
+        // the address bar says which conversation to open.
         let state = state.clone();
         let user_id = props.me.id.0.clone();
         use_effect_with((), move |_| {
             state.dispatch(Action::Restore(outbox::load(&user_id)));
+            state.dispatch(Action::Navigate(Route::parse(&current_path())));
         });
     }
-    let socket = use_chat_socket(state.clone(), props.on_signed_out.clone());
+    {
+        // Back and forward buttons switch conversations.
+        let dispatcher = state.dispatcher();
+        use_effect_with((), move |_| {
+            let listener = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+                dispatcher.dispatch(Action::Navigate(Route::parse(&current_path())));
+            });
+            let window = web_sys::window();
+            if let Some(window) = &window {
+                let _ = window.add_event_listener_with_callback(
+                    "popstate",
+                    listener.as_ref().unchecked_ref(),
+                );
+            }
+            move || {
+                if let Some(window) = window {
+                    let _ = window.remove_event_listener_with_callback(
+                        "popstate",
+                        listener.as_ref().unchecked_ref(),
+                    );
+                }
+            }
+        });
+    }
+
+    let on_message = {
+        let me = props.me.clone();
+        Callback::from(move |message: ChatMessage| {
+            let mention = format!("@{}", me.name.to_lowercase());
+            if message.author.id != me.id
+                && page_hidden()
+                && message.text.to_lowercase().contains(&mention)
+            {
+                notify(
+                    &format!("{} mentioned you", message.author.name),
+                    &message.text,
+                );
+            }
+        })
+    };
+    let socket = use_chat_socket(state.clone(), props.on_signed_out.clone(), on_message);
     {
         let user_id = props.me.id.0.clone();
         use_effect_with(state.pending.clone(), move |pending| {
@@ -46,11 +118,113 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
         });
     }
 
+    // The conversation on screen: load its history, keep the URL in step, mark it read.
+    let current = state.current_conversation().cloned();
+    {
+        let state = state.clone();
+        let socket = socket.clone();
+        let key = (
+            current.as_ref().map(|c| c.info.id.clone()),
+            current
+                .as_ref()
+                .map(|c| (c.requested, c.info.last_seq, c.info.last_read_seq)),
+            state.connection,
+        );
+        use_effect_with(key, move |_| {
+            if let Some(conversation) = state.current_conversation() {
+                if state.connection.as_str() == "connected" && !conversation.requested {
+                    if socket.sync(conversation.info.id.clone(), conversation.last_seq()) {
+                        state.dispatch(Action::Requested(conversation.info.id.clone()));
+                    }
+                }
+                push_path(&conversation.path());
+                let unread = conversation.info.last_seq > conversation.info.last_read_seq
+                    || conversation.info.unread_mentions > 0;
+                if unread && !page_hidden() && state.connection.as_str() == "connected" {
+                    let (channel, seq) = (conversation.info.id.clone(), conversation.info.last_seq);
+                    if socket.send(&ClientMsg::MarkRead {
+                        channel: channel.clone(),
+                        seq,
+                    }) {
+                        state.dispatch(Action::Read { channel, seq });
+                    }
+                }
+            }
+        });
+    }
+    {
+        // Once a second: drop expired typing notices, and report idleness.
+        let state = state.clone();
+        let socket = socket.clone();
+        use_effect_with((), move |_| {
+            let last_activity = Rc::new(Cell::new(now_millis()));
+            let away = Rc::new(Cell::new(false));
+            let mark_active = {
+                let (last_activity, away, socket) =
+                    (last_activity.clone(), away.clone(), socket.clone());
+                Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+                    last_activity.set(now_millis());
+                    if away.replace(false) {
+                        socket.send(&ClientMsg::SetAway { away: false });
+                    }
+                })
+            };
+            let document = web_sys::window().and_then(|w| w.document());
+            if let Some(document) = &document {
+                for event in [
+                    "keydown",
+                    "pointerdown",
+                    "pointermove",
+                    "focus",
+                    "visibilitychange",
+                ] {
+                    let _ = document.add_event_listener_with_callback(
+                        event,
+                        mark_active.as_ref().unchecked_ref(),
+                    );
+                }
+            }
+            let ticker = Interval::new(1_000, move || {
+                let now = now_millis();
+                if state.conversations.iter().any(|c| !c.typing.is_empty()) {
+                    state.dispatch(Action::Tick { now });
+                }
+                if !away.get()
+                    && now - last_activity.get() > AWAY_AFTER_MS
+                    && socket.send(&ClientMsg::SetAway { away: true })
+                {
+                    away.set(true);
+                }
+            });
+            move || {
+                drop(ticker);
+                if let Some(document) = document {
+                    for event in [
+                        "keydown",
+                        "pointerdown",
+                        "pointermove",
+                        "focus",
+                        "visibilitychange",
+                    ] {
+                        let _ = document.remove_event_listener_with_callback(
+                            event,
+                            mark_active.as_ref().unchecked_ref(),
+                        );
+                    }
+                }
+            }
+        });
+    }
+
     let on_send = {
         let state = state.clone();
         let socket = socket.clone();
         Callback::from(move |text: String| {
+            let Some(channel) = state.current.clone() else {
+                return;
+            };
             let pending = Pending {
+                channel,
                 client_id: new_client_id(),
                 text,
                 created_at: now_millis(),
@@ -60,17 +234,36 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
             socket.send_pending(&pending);
         })
     };
+    let on_typing = {
+        let state = state.clone();
+        let socket = socket.clone();
+        let last_typing = last_typing.clone();
+        Callback::from(move |()| {
+            let now = now_millis();
+            if now - *last_typing.borrow() < TYPING_EVERY_MS {
+                return;
+            }
+            if let Some(channel) = state.current.clone()
+                && socket.send(&ClientMsg::Typing { channel })
+            {
+                *last_typing.borrow_mut() = now;
+            }
+        })
+    };
     let on_load_older = {
         let state = state.clone();
         let socket = socket.clone();
         Callback::from(move |()| {
-            if state.loading_older {
+            let Some(conversation) = state.current_conversation() else {
+                return;
+            };
+            if conversation.loading_older {
                 return;
             }
-            if let Some(first) = state.first_seq()
-                && socket.load_older(first)
+            if let Some(first) = conversation.first_seq()
+                && socket.load_older(conversation.info.id.clone(), first)
             {
-                state.dispatch(Action::LoadingOlder);
+                state.dispatch(Action::LoadingOlder(conversation.info.id.clone()));
             }
         })
     };
@@ -78,6 +271,129 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
         let state = state.clone();
         Callback::from(move |id: ClientMsgId| state.dispatch(Action::Discard(id)))
     };
+    let on_switch = {
+        let state = state.clone();
+        let show_nav = show_nav.clone();
+        Callback::from(move |channel: ChannelId| {
+            show_nav.set(false);
+            state.dispatch(Action::Switch(channel));
+        })
+    };
+    let open_dialog = |which: Dialog| {
+        let dialog = dialog.clone();
+        let state = state.clone();
+        let socket = socket.clone();
+        Callback::from(move |()| {
+            state.dispatch(Action::ChannelError(None));
+            match which {
+                Dialog::Browse => {
+                    socket.send(&ClientMsg::BrowseChannels {
+                        query: String::new(),
+                    });
+                }
+                Dialog::Invite => {
+                    socket.send(&ClientMsg::ListUsers);
+                }
+                _ => {}
+            }
+            dialog.set(which);
+        })
+    };
+    let close_dialog = {
+        let dialog = dialog.clone();
+        Callback::from(move |()| dialog.set(Dialog::None))
+    };
+    let on_create = {
+        let (state, socket) = (state.clone(), socket.clone());
+        Callback::from(move |new: NewChannel| {
+            // The dialog closes when the channel opens, or shows the refusal.
+            state.dispatch(Action::ExpectOpen);
+            socket.send(&ClientMsg::CreateChannel {
+                name: new.name,
+                topic: new.topic,
+                private: new.private,
+            });
+        })
+    };
+    {
+        // A dialog that opened a conversation (created, joined, messaged) closes.
+        let dialog = dialog.clone();
+        use_effect_with(state.current.clone(), move |_| {
+            if *dialog != Dialog::None && *dialog != Dialog::Invite {
+                dialog.set(Dialog::None);
+            }
+        });
+    }
+    let on_search = {
+        let socket = socket.clone();
+        Callback::from(move |query: String| {
+            socket.send(&ClientMsg::BrowseChannels { query });
+        })
+    };
+    let on_join = {
+        let (state, socket, dialog) = (state.clone(), socket.clone(), dialog.clone());
+        Callback::from(move |channel: ChannelId| {
+            if state.conversation(&channel).is_some() {
+                state.dispatch(Action::Switch(channel));
+            } else {
+                state.dispatch(Action::ExpectOpen);
+                socket.send(&ClientMsg::JoinChannel { channel });
+            }
+            dialog.set(Dialog::None);
+        })
+    };
+    let on_invite = {
+        let (state, socket) = (state.clone(), socket.clone());
+        Callback::from(move |user: UserId| {
+            if let Some(channel) = state.current.clone() {
+                socket.send(&ClientMsg::Invite { channel, user });
+            }
+        })
+    };
+    let on_start_dm = {
+        let (state, socket) = (state.clone(), socket.clone());
+        Callback::from(move |user: UserId| {
+            state.dispatch(Action::ExpectOpen);
+            socket.send(&ClientMsg::OpenDirect { users: vec![user] });
+        })
+    };
+    let on_leave = {
+        let (state, socket) = (state.clone(), socket.clone());
+        Callback::from(move |()| {
+            if let Some(channel) = state.current.clone() {
+                socket.send(&ClientMsg::LeaveChannel { channel });
+            }
+        })
+    };
+    let on_set_topic = {
+        let (state, socket) = (state.clone(), socket.clone());
+        Callback::from(move |topic: String| {
+            if let Some(channel) = state.current.clone() {
+                socket.send(&ClientMsg::SetTopic { channel, topic });
+            }
+        })
+    };
+    let on_draft = {
+        let drafts = drafts.clone();
+        let current = state.current.clone();
+        Callback::from(move |text: String| {
+            if let Some(channel) = &current {
+                drafts.borrow_mut().insert(channel.clone(), text);
+            }
+        })
+    };
+    {
+        // The user list is loaded once connected and refreshed on presence changes.
+        let socket = socket.clone();
+        use_effect_with(
+            (state.connection, state.online.len()),
+            move |(connection, _)| {
+                if connection.as_str() == "connected" {
+                    socket.send(&ClientMsg::ListUsers);
+                }
+            },
+        );
+    }
     let on_sign_out = {
         let on_signed_out = props.on_signed_out.clone();
         let user_id = props.me.id.0.clone();
@@ -91,46 +407,80 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
             });
         })
     };
-    let toggle_users = {
-        let show_users = show_users.clone();
-        Callback::from(move |()| show_users.set(!*show_users))
-    };
-    let close_users = {
-        let show_users = show_users.clone();
-        Callback::from(move |()| show_users.set(false))
+    let toggle = |flag: &UseStateHandle<bool>| {
+        let flag = flag.clone();
+        Callback::from(move |()| flag.set(!*flag))
     };
     let dismiss_error = {
         let state = state.clone();
         Callback::from(move |_: MouseEvent| state.dispatch(Action::DismissError))
     };
 
-    let (room, topic) = state
-        .channel
+    let title = current
         .as_ref()
-        .map(|c| (c.name.clone(), c.topic.clone()))
-        .unwrap_or_else(|| ("general".into(), String::new()));
+        .map(|c| c.title())
+        .unwrap_or_else(|| "#general".into());
+    let topic = current
+        .as_ref()
+        .map(|c| c.info.topic.clone())
+        .unwrap_or_default();
+    let typing_names: Vec<String> = current
+        .as_ref()
+        .map(|c| c.typing.iter().map(|(u, _)| u.name.clone()).collect())
+        .unwrap_or_default();
     html! {
         <div class="app">
-            <Header room={room.clone()} topic={topic} online_count={state.online.len()}
+            <Header room={title.clone()} topic={topic} online_count={state.online.len()}
                     me={state.me.clone()} connection={state.connection}
-                    on_toggle_users={toggle_users} on_sign_out={on_sign_out} />
+                    on_toggle_users={toggle(&show_users)} on_toggle_nav={toggle(&show_nav)}
+                    on_sign_out={on_sign_out} />
             <div class="layout">
+                <Sidebar state={state.clone()} on_switch={on_switch} open={*show_nav}
+                         on_create={open_dialog(Dialog::Create)} on_browse={open_dialog(Dialog::Browse)} />
                 <main class="conversation">
-                    <MessageList state={state.clone()} on_load_older={on_load_older} on_discard={on_discard} />
+                    if let Some(conversation) = current.clone() {
+                        <ConversationHeader conversation={conversation.clone()} on_set_topic={on_set_topic}
+                                            on_leave={on_leave} on_invite={open_dialog(Dialog::Invite)} />
+                        <MessageList key={conversation.info.id.0.clone()} state={state.clone()}
+                                     channel={conversation.info.id.clone()}
+                                     scroll_memory={(*scroll_memory).clone()}
+                                     on_load_older={on_load_older} on_discard={on_discard} />
+                        <TypingIndicator names={typing_names} />
+                    } else {
+                        <div class="message-list" data-testid="message-list"></div>
+                    }
                     if let Some(error) = &state.notice_error {
                         <div class="banner error" role="alert">
                             { error }
                             <button onclick={dismiss_error} aria-label="Dismiss">{ "×" }</button>
                         </div>
                     }
-                    <Composer on_send={on_send} placeholder={format!("Message #{room}")} />
+                    <Composer key={state.current.as_ref().map(|c| c.0.clone()).unwrap_or_default()}
+                              on_send={on_send} on_typing={on_typing} on_draft={on_draft}
+                              initial_draft={state.current.as_ref().and_then(|c| drafts.borrow().get(c).cloned()).unwrap_or_default()}
+                              placeholder={format!("Message {title}")} />
                 </main>
                 <OnlineUsers users={state.online.clone()} me={state.me.clone()}
-                             open={*show_users} on_close={close_users}>
+                             open={*show_users} on_close={toggle(&show_users)}>
+                    <People state={state.clone()} on_start_dm={on_start_dm} />
                     <AccountPanel has_password={props.has_password}
                                   on_signed_out={props.on_signed_out.clone()} />
                 </OnlineUsers>
             </div>
+            { match *dialog {
+                Dialog::Create => html! {
+                    <CreateChannelDialog error={state.channel_error.clone()} on_submit={on_create}
+                                         on_close={close_dialog.clone()} />
+                },
+                Dialog::Browse => html! {
+                    <BrowseDialog state={state.clone()} on_search={on_search} on_join={on_join}
+                                  on_close={close_dialog.clone()} />
+                },
+                Dialog::Invite => html! {
+                    <InviteDialog state={state.clone()} on_invite={on_invite} on_close={close_dialog.clone()} />
+                },
+                Dialog::None => html! {},
+            } }
         </div>
     }
 }

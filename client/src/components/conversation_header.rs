@@ -1,0 +1,107 @@
+//! Above the messages: the conversation's name and topic (editable by
+//! members), who is typing, and leave / invite actions.
+
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+use crate::state::Conversation;
+
+#[derive(Properties, PartialEq)]
+pub struct ConversationHeaderProps {
+    pub conversation: Conversation,
+    pub on_set_topic: Callback<String>,
+    pub on_leave: Callback<()>,
+    pub on_invite: Callback<()>,
+}
+
+#[component]
+pub fn ConversationHeader(props: &ConversationHeaderProps) -> Html {
+    let editing = use_state(|| false);
+    let draft = use_state(String::new);
+    let conversation = &props.conversation;
+    let direct = conversation.is_direct();
+    let start_edit = {
+        let (editing, draft) = (editing.clone(), draft.clone());
+        let topic = conversation.info.topic.clone();
+        Callback::from(move |_: MouseEvent| {
+            draft.set(topic.clone());
+            editing.set(true);
+        })
+    };
+    let on_input = {
+        let draft = draft.clone();
+        Callback::from(move |event: InputEvent| {
+            let input: HtmlInputElement = event.target_unchecked_into();
+            draft.set(input.value());
+        })
+    };
+    let on_submit = {
+        let (editing, draft) = (editing.clone(), draft.clone());
+        let on_set_topic = props.on_set_topic.clone();
+        Callback::from(move |event: SubmitEvent| {
+            event.prevent_default();
+            on_set_topic.emit((*draft).clone());
+            editing.set(false);
+        })
+    };
+    let cancel = {
+        let editing = editing.clone();
+        Callback::from(move |event: KeyboardEvent| {
+            if event.key() == "Escape" {
+                editing.set(false);
+            }
+        })
+    };
+    html! {
+        <div class="conversation-header">
+            <h2 data-testid="channel-header" class="conversation-title">{ conversation.title() }</h2>
+            if *editing {
+                <form class="topic-form" onsubmit={on_submit}>
+                    <input data-testid="channel-topic-edit" value={(*draft).clone()} oninput={on_input}
+                           onkeydown={cancel} maxlength="250" autofocus=true aria-label="Topic" />
+                    <button type="submit" class="small primary" data-testid="channel-topic-save">{ "Save" }</button>
+                </form>
+            } else if !direct {
+                <button class="topic" data-testid="channel-topic" onclick={start_edit}
+                        title="Change the topic">
+                    { if conversation.info.topic.is_empty() { "Add a topic" } else { conversation.info.topic.as_str() } }
+                </button>
+            } else {
+                <span class="topic" data-testid="channel-topic">{ "Direct message" }</span>
+            }
+            <span class="member-count">
+                { format!("{} member{}", conversation.info.member_count, if conversation.info.member_count == 1 { "" } else { "s" }) }
+            </span>
+            if !direct {
+                <button class="small" data-testid="invite-member" onclick={props.on_invite.reform(|_: MouseEvent| ())}>
+                    { "Invite" }
+                </button>
+                <button class="small" data-testid="leave-channel" onclick={props.on_leave.reform(|_: MouseEvent| ())}>
+                    { "Leave" }
+                </button>
+            }
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct TypingProps {
+    pub names: Vec<String>,
+}
+
+/// "Bob is typing…", "Bob and Carol are typing…".
+#[component]
+pub fn TypingIndicator(props: &TypingProps) -> Html {
+    let text = match props.names.as_slice() {
+        [] => String::new(),
+        [one] => format!("{one} is typing…"),
+        [one, two] => format!("{one} and {two} are typing…"),
+        [one, two, rest @ ..] => format!("{one}, {two} and {} more are typing…", rest.len()),
+    };
+    html! {
+        <div class="typing" data-testid="typing-indicator" aria-live="polite"
+             data-active={(!props.names.is_empty()).to_string()}>
+            { text }
+        </div>
+    }
+}

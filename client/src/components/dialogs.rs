@@ -1,0 +1,207 @@
+//! Dialogs: create a channel, browse and join public channels, invite someone.
+
+use shared::validate::ChannelName;
+use shared::{ChannelId, UserId};
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+use crate::state::ChatState;
+
+/// What the create dialog submits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewChannel {
+    pub name: String,
+    pub topic: String,
+    pub private: bool,
+}
+
+#[derive(Properties, PartialEq)]
+pub struct CreateChannelProps {
+    /// The server's refusal, if any.
+    pub error: Option<String>,
+    pub on_submit: Callback<NewChannel>,
+    pub on_close: Callback<()>,
+}
+
+fn input_value(event: InputEvent) -> String {
+    let input: HtmlInputElement = event.target_unchecked_into();
+    input.value()
+}
+
+#[component]
+pub fn CreateChannelDialog(props: &CreateChannelProps) -> Html {
+    let name = use_state(String::new);
+    let topic = use_state(String::new);
+    let private = use_state(|| false);
+    let local_error = use_state(|| None::<String>);
+    let on_name = {
+        let name = name.clone();
+        let local_error = local_error.clone();
+        Callback::from(move |event: InputEvent| {
+            name.set(input_value(event));
+            local_error.set(None);
+        })
+    };
+    let on_topic = {
+        let topic = topic.clone();
+        Callback::from(move |event: InputEvent| topic.set(input_value(event)))
+    };
+    let on_private = {
+        let private = private.clone();
+        Callback::from(move |event: Event| {
+            let input: HtmlInputElement = event.target_unchecked_into();
+            private.set(input.checked());
+        })
+    };
+    let on_submit = {
+        let (name, topic, private, local_error) = (
+            name.clone(),
+            topic.clone(),
+            private.clone(),
+            local_error.clone(),
+        );
+        let on_submit = props.on_submit.clone();
+        Callback::from(move |event: SubmitEvent| {
+            event.prevent_default();
+            match ChannelName::parse(&name) {
+                Ok(valid) => on_submit.emit(NewChannel {
+                    name: valid.as_str().to_owned(),
+                    topic: (*topic).clone(),
+                    private: *private,
+                }),
+                Err(problem) => local_error.set(Some(problem.to_string())),
+            }
+        })
+    };
+    let error = (*local_error).clone().or(props.error.clone());
+    html! {
+        <div class="modal-backdrop" onclick={props.on_close.reform(|_: MouseEvent| ())}>
+            <form class="modal" onsubmit={on_submit} onclick={|e: MouseEvent| e.stop_propagation()}
+                  aria-label="Create a channel">
+                <h2>{ "Create a channel" }</h2>
+                <label for="channel-name">{ "Name" }</label>
+                <input id="channel-name" data-testid="channel-name-input" autofocus=true
+                       placeholder="e.g. rust" maxlength="60" value={(*name).clone()} oninput={on_name} />
+                <p class="hint">{ "Lowercase letters, digits, - and _; up to 40 characters." }</p>
+                <label for="channel-topic">{ "Topic" }</label>
+                <input id="channel-topic" data-testid="channel-topic-input" placeholder="What is it about?"
+                       maxlength="250" value={(*topic).clone()} oninput={on_topic} />
+                <label class="check">
+                    <input type="checkbox" data-testid="channel-private-toggle" checked={*private}
+                           onchange={on_private} />
+                    { "Private: only people you invite can see it" }
+                </label>
+                if let Some(message) = error {
+                    <p class="form-error" data-testid="channel-error" role="alert">{ message }</p>
+                }
+                <div class="modal-actions">
+                    <button type="button" onclick={props.on_close.reform(|_: MouseEvent| ())}>{ "Cancel" }</button>
+                    <button type="submit" class="primary" data-testid="channel-create-submit">{ "Create" }</button>
+                </div>
+            </form>
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct BrowseProps {
+    pub state: UseReducerHandle<ChatState>,
+    pub on_search: Callback<String>,
+    pub on_join: Callback<ChannelId>,
+    pub on_close: Callback<()>,
+}
+
+#[component]
+pub fn BrowseDialog(props: &BrowseProps) -> Html {
+    let query = use_state(String::new);
+    let on_input = {
+        let query = query.clone();
+        let on_search = props.on_search.clone();
+        Callback::from(move |event: InputEvent| {
+            let value = input_value(event);
+            on_search.emit(value.clone());
+            query.set(value);
+        })
+    };
+    html! {
+        <div class="modal-backdrop" onclick={props.on_close.reform(|_: MouseEvent| ())}>
+            <div class="modal wide" onclick={|e: MouseEvent| e.stop_propagation()} role="dialog"
+                 aria-label="Browse channels">
+                <h2>{ "Browse channels" }</h2>
+                <input data-testid="channel-search" type="search" autofocus=true placeholder="Search by name or topic"
+                       value={(*query).clone()} oninput={on_input} />
+                <ul class="directory">
+                    { for props.state.directory.iter().map(|channel| {
+                        let id = channel.id.clone();
+                        let on_join = props.on_join.reform(move |_: MouseEvent| id.clone());
+                        html! {
+                            <li key={channel.id.0.clone()} data-testid="directory-item" data-channel={channel.name.clone()}>
+                                <div class="directory-text">
+                                    <span class="name">{ format!("#{}", channel.name) }</span>
+                                    <span class="topic">{ &channel.topic }</span>
+                                </div>
+                                <span class="members">{ format!("{} member{}", channel.member_count,
+                                    if channel.member_count == 1 { "" } else { "s" }) }</span>
+                                <button class="primary small" data-testid="join-channel" data-channel={channel.name.clone()}
+                                        onclick={on_join}>
+                                    { if channel.joined { "Open" } else { "Join" } }
+                                </button>
+                            </li>
+                        }
+                    }) }
+                    if props.state.directory.is_empty() {
+                        <li class="empty">{ "No public channels match." }</li>
+                    }
+                </ul>
+                <div class="modal-actions">
+                    <button type="button" onclick={props.on_close.reform(|_: MouseEvent| ())}>{ "Close" }</button>
+                </div>
+            </div>
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct InviteProps {
+    pub state: UseReducerHandle<ChatState>,
+    pub on_invite: Callback<UserId>,
+    pub on_close: Callback<()>,
+}
+
+#[component]
+pub fn InviteDialog(props: &InviteProps) -> Html {
+    let query = use_state(String::new);
+    let on_input = {
+        let query = query.clone();
+        Callback::from(move |event: InputEvent| query.set(input_value(event)))
+    };
+    let needle = query.trim().to_lowercase();
+    html! {
+        <div class="modal-backdrop" onclick={props.on_close.reform(|_: MouseEvent| ())}>
+            <div class="modal" onclick={|e: MouseEvent| e.stop_propagation()} role="dialog" aria-label="Invite">
+                <h2>{ "Invite someone" }</h2>
+                <input data-testid="invite-search" type="search" autofocus=true placeholder="Name"
+                       value={(*query).clone()} oninput={on_input} />
+                <ul class="directory">
+                    { for props.state.users.iter()
+                        .filter(|p| p.user.id != props.state.me.id)
+                        .filter(|p| needle.is_empty() || p.user.name.to_lowercase().contains(&needle))
+                        .map(|p| {
+                            let id = p.user.id.clone();
+                            let on_invite = props.on_invite.reform(move |_: MouseEvent| id.clone());
+                            html! {
+                                <li key={p.user.id.0.clone()}>
+                                    <span class="name">{ &p.user.name }</span>
+                                    <button class="primary small" data-testid="invite-user" data-user={p.user.name.clone()}
+                                            onclick={on_invite}>{ "Invite" }</button>
+                                </li>
+                            }
+                        }) }
+                </ul>
+                <div class="modal-actions">
+                    <button type="button" onclick={props.on_close.reform(|_: MouseEvent| ())}>{ "Done" }</button>
+                </div>
+            </div>
+        </div>
+    }
+}

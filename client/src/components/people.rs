@@ -1,0 +1,59 @@
+//! Everyone with an account, their presence, and a button to message them.
+
+use shared::UserId;
+use yew::prelude::*;
+
+use super::header::initial;
+use super::sidebar::presence_str;
+use crate::state::ChatState;
+
+#[derive(Properties, PartialEq)]
+pub struct PeopleProps {
+    pub state: UseReducerHandle<ChatState>,
+    pub on_start_dm: Callback<UserId>,
+}
+
+#[component]
+pub fn People(props: &PeopleProps) -> Html {
+    let query = use_state(String::new);
+    let state = &props.state;
+    let on_search = {
+        let query = query.clone();
+        Callback::from(move |event: InputEvent| {
+            let input: web_sys::HtmlInputElement = event.target_unchecked_into();
+            query.set(input.value());
+        })
+    };
+    let needle = query.trim().to_lowercase();
+    html! {
+        <section class="people" aria-label="People">
+            <h2>{ "People" }</h2>
+            <input class="people-search" data-testid="user-search" type="search" placeholder="Find someone"
+                   value={(*query).clone()} oninput={on_search} />
+            <ul data-testid="user-list">
+                { for state.users.iter()
+                    .filter(|p| needle.is_empty() || p.user.name.to_lowercase().contains(&needle))
+                    .map(|presence| {
+                        let status = state.presence_of(&presence.user.id);
+                        let id = presence.user.id.clone();
+                        let me = presence.user.id == state.me.id;
+                        let on_dm = props.on_start_dm.reform(move |_: MouseEvent| id.clone());
+                        html! {
+                            <li data-testid="user-item" data-user={presence.user.name.clone()}
+                                data-presence={presence_str(status)} key={presence.user.id.0.clone()}>
+                                <span class="avatar small" aria-hidden="true">{ initial(&presence.user.name) }</span>
+                                <span class="name">{ &presence.user.name }</span>
+                                <span class={classes!("dot", presence_str(status))} title={presence_str(status)}></span>
+                                if !me {
+                                    <button class="small" data-testid="start-dm" data-user={presence.user.name.clone()}
+                                            onclick={on_dm} title={format!("Message {}", presence.user.name)}>
+                                        { "Message" }
+                                    </button>
+                                }
+                            </li>
+                        }
+                    }) }
+            </ul>
+        </section>
+    }
+}

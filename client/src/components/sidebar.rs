@@ -1,0 +1,114 @@
+//! The left sidebar: channels with unread counts and mention markers, direct
+//! conversations with presence, and the buttons to create and browse channels.
+
+use shared::ChannelId;
+use shared::protocol::PresenceStatus;
+use yew::prelude::*;
+
+use crate::state::ChatState;
+
+#[derive(Properties, PartialEq)]
+pub struct SidebarProps {
+    pub state: UseReducerHandle<ChatState>,
+    pub on_switch: Callback<ChannelId>,
+    pub on_create: Callback<()>,
+    pub on_browse: Callback<()>,
+    pub open: bool,
+}
+
+pub fn presence_str(status: PresenceStatus) -> &'static str {
+    match status {
+        PresenceStatus::Online => "online",
+        PresenceStatus::Away => "away",
+        PresenceStatus::Offline => "offline",
+    }
+}
+
+#[component]
+pub fn Sidebar(props: &SidebarProps) -> Html {
+    let state = &props.state;
+    let current = state.current.clone();
+    let item = |conversation: &crate::state::Conversation| {
+        let id = conversation.info.id.clone();
+        let on_click = props.on_switch.reform(move |event: MouseEvent| {
+            event.prevent_default();
+            id.clone()
+        });
+        let active = current.as_ref() == Some(&conversation.info.id);
+        let is_current = active;
+        let unread = if is_current { 0 } else { conversation.unread() };
+        let mentions = if is_current {
+            0
+        } else {
+            conversation.info.unread_mentions
+        };
+        let class = classes!(
+            "conversation-item",
+            active.then_some("active"),
+            (unread > 0).then_some("unread"),
+        );
+        let badge = if mentions > 0 {
+            html! { <span class="badge mention" data-testid="mention-marker" title="You were mentioned">{ format!("@{mentions}") }</span> }
+        } else if unread > 0 {
+            html! { <span class="badge">{ unread }</span> }
+        } else {
+            html! {}
+        };
+        (class, on_click, unread, mentions, badge)
+    };
+    html! {
+        <nav class={classes!("channels", props.open.then_some("open"))} aria-label="Conversations">
+            <div class="nav-head">
+                <h2>{ "Channels" }</h2>
+                <div class="nav-actions">
+                    <button data-testid="browse-channels" title="Browse channels"
+                            onclick={props.on_browse.reform(|_: MouseEvent| ())}>{ "Browse" }</button>
+                    <button data-testid="create-channel" title="Create a channel" class="icon"
+                            onclick={props.on_create.reform(|_: MouseEvent| ())}>{ "+" }</button>
+                </div>
+            </div>
+            <ul data-testid="channel-list">
+                { for state.conversations.iter().filter(|c| !c.is_direct()).map(|conversation| {
+                    let (class, on_click, unread, mentions, badge) = item(conversation);
+                    html! {
+                        <li key={conversation.info.id.0.clone()}>
+                            <a href={conversation.path()} class={class} onclick={on_click}
+                               data-testid="channel-item" data-channel={conversation.info.name.clone()}
+                               data-unread={unread.to_string()} data-mentions={mentions.to_string()}
+                               data-private={(conversation.info.kind == shared::protocol::ChannelKind::Private).to_string()}>
+                                <span class="hash" aria-hidden="true">
+                                    { if conversation.info.kind == shared::protocol::ChannelKind::Private { "🔒" } else { "#" } }
+                                </span>
+                                <span class="name">{ &conversation.info.name }</span>
+                                { badge }
+                            </a>
+                        </li>
+                    }
+                }) }
+            </ul>
+            <h2>{ "Direct messages" }</h2>
+            <ul data-testid="dm-list">
+                { for state.conversations.iter().filter(|c| c.is_direct()).map(|conversation| {
+                    let (class, on_click, unread, _, badge) = item(conversation);
+                    let status = conversation
+                        .info
+                        .direct_with
+                        .first()
+                        .map(|u| state.presence_of(&u.id))
+                        .unwrap_or_default();
+                    html! {
+                        <li key={conversation.info.id.0.clone()}>
+                            <a href={conversation.path()} class={class} onclick={on_click}
+                               data-testid="dm-item" data-user={conversation.info.name.clone()}
+                               data-unread={unread.to_string()} data-presence={presence_str(status)}>
+                                <span class={classes!("dot", presence_str(status))} aria-hidden="true"></span>
+                                <span class="name">{ &conversation.info.name }</span>
+                                { badge }
+                            </a>
+                        </li>
+                    }
+                }) }
+            </ul>
+        </nav>
+    }
+}

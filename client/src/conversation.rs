@@ -1,0 +1,159 @@
+//! One conversation's timeline: messages ordered by sequence number, local
+//! notices where they happened, a bounded window, and what is unread.
+
+use shared::protocol::{ChannelInfo, ChannelKind};
+use shared::{ChatMessage, Seq, UserInfo};
+
+/// Most entries kept in memory per conversation; older ones are dropped (and
+/// reloaded by scrolling up).
+pub const MAX_TIMELINE: usize = 600;
+/// How long "… is typing" lasts without a new notice, in milliseconds.
+pub const TYPING_MS: i64 = 6_000;
+
+/// One line in the message list.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Entry {
+    Message(ChatMessage),
+    /// A join/leave/topic line, local to this browser (not stored).
+    Notice {
+        id: u64,
+        text: String,
+        at: i64,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Conversation {
+    pub info: ChannelInfo,
+    pub timeline: Vec<Entry>,
+    /// Older messages exist on the server before the first one shown.
+    pub has_older: bool,
+    pub loading_older: bool,
+    /// History was requested since this conversation appeared here.
+    pub requested: bool,
+    /// Who is typing, and until when (ms since the epoch).
+    pub typing: Vec<(UserInfo, i64)>,
+    next_notice_id: u64,
+}
+
+impl Conversation {
+    pub fn new(info: ChannelInfo) -> Self {
+        Self {
+            info,
+            timeline: Vec::new(),
+            has_older: false,
+            loading_older: false,
+            requested: false,
+            typing: Vec::new(),
+            next_notice_id: 0,
+        }
+    }
+
+    pub fn is_direct(&self) -> bool {
+        self.info.kind == ChannelKind::Direct
+    }
+
+    /// The route of this conversation: `/c/rust` or `/dm/Bob`.
+    pub fn path(&self) -> String {
+        if self.is_direct() {
+            format!("/dm/{}", self.info.name)
+        } else {
+            format!("/c/{}", self.info.name)
+        }
+    }
+
+    /// The title: `#rust` or `Bob`.
+    pub fn title(&self) -> String {
+        if self.is_direct() {
+            self.info.name.clone()
+        } else {
+            format!("#{}", self.info.name)
+        }
+    }
+
+    /// Messages not yet read here.
+    pub fn unread(&self) -> u32 {
+        (self.info.last_seq - self.info.last_read_seq).max(0) as u32
+    }
+
+    /// The highest sequence number held: where catch-up starts.
+    pub fn last_seq(&self) -> Option<Seq> {
+        self.timeline.iter().rev().find_map(|entry| match entry {
+            Entry::Message(m) => Some(m.seq),
+            Entry::Notice { .. } => None,
+        })
+    }
+
+    /// The lowest sequence number held: where scroll-back continues.
+    pub fn first_seq(&self) -> Option<Seq> {
+        self.timeline.iter().find_map(|entry| match entry {
+            Entry::Message(m) => Some(m.seq),
+            Entry::Notice { .. } => None,
+        })
+    }
+
+    pub fn notice(&mut self, text: String, at: i64) {
+        self.next_notice_id += 1;
+        self.timeline.push(Entry::Notice {
+            id: self.next_notice_id,
+            text,
+            at,
+        });
+        self.trim_front();
+    }
+
+    /// Inserts messages by sequence number, ignoring ones already held.
+    /// Returns the ones that were new.
+    pub fn merge(&mut self, messages: Vec<ChatMessage>) -> Vec<ChatMessage> {
+        let mut added = Vec::new();
+        let mut prepended = false;
+        for message in messages {
+            if message.channel != self.info.id {
+                continue;
+            }
+            let Some(index) = self.insertion_point(message.seq) else {
+                continue;
+            };
+            if index == 0 && !self.timeline.is_empty() {
+                prepended = true;
+            }
+            self.info.last_seq = self.info.last_seq.max(message.seq);
+            self.typing.retain(|(user, _)| user.id != message.author.id);
+            added.push(message.clone());
+            self.timeline.insert(index, Entry::Message(message));
+        }
+        if !prepended {
+            self.trim_front();
+        }
+        added
+    }
+
+    /// Where a message with `seq` goes, or `None` if it is already there.
+    fn insertion_point(&self, seq: Seq) -> Option<usize> {
+        match self.last_seq() {
+            // Newer than everything: goes last, after any notices.
+            Some(last) if seq > last => return Some(self.timeline.len()),
+            None => return Some(self.timeline.len()),
+            _ => {}
+        }
+        for (index, entry) in self.timeline.iter().enumerate().rev() {
+            if let Entry::Message(existing) = entry {
+                if existing.seq == seq {
+                    return None;
+                }
+                if existing.seq < seq {
+                    return Some(index + 1);
+                }
+            }
+        }
+        Some(0)
+    }
+
+    fn trim_front(&mut self) {
+        if self.timeline.len() > MAX_TIMELINE {
+            let excess = self.timeline.len() - MAX_TIMELINE;
+            self.timeline.drain(..excess);
+            self.has_older = true;
+        }
+    }
+}
