@@ -592,3 +592,338 @@ impl Reducible for ChatState {
         Rc::new(next)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use shared::protocol::ChannelKind;
+    use shared::{ChannelId, UserId};
+
+    use super::*;
+
+    fn user(name: &str) -> UserInfo {
+        UserInfo {
+            id: UserId(format!("id-{name}")),
+            name: name.into(),
+        }
+    }
+
+    fn channel(name: &str, kind: ChannelKind) -> ChannelInfo {
+        ChannelInfo {
+            id: ChannelId(format!("{name}-id")),
+            name: name.into(),
+            kind,
+            ..ChannelInfo::default()
+        }
+    }
+
+    fn general() -> ChannelInfo {
+        channel("general", ChannelKind::Public)
+    }
+
+    fn message(channel: &ChannelInfo, seq: Seq, author: &str, text: &str) -> ChatMessage {
+        ChatMessage {
+            channel: channel.id.clone(),
+            seq,
+            client_id: ClientMsgId::parse(&format!("c{}-{seq}", channel.name)).unwrap(),
+            author: user(author),
+            text: text.into(),
+            sent_at: 1_000 + seq,
+        }
+    }
+
+    fn welcomed(channels: Vec<ChannelInfo>) -> ChatState {
+        let mut state = ChatState::new(user("Alice"));
+        state.apply(Action::Welcome {
+            me: user("Alice"),
+            channels,
+            online: vec![user("Alice")],
+            away: vec![],
+        });
+        state
+    }
+
+    fn seqs(state: &ChatState, channel: &ChannelInfo) -> Vec<Seq> {
+        state
+            .conversation(&channel.id)
+            .unwrap()
+            .timeline
+            .iter()
+            .filter_map(|e| match e {
+                Entry::Message(m) => Some(m.seq),
+                Entry::Notice { .. } => None,
+            })
+            .collect()
+    }
+
+    fn pending(channel: &ChannelInfo, id: &str, text: &str) -> Pending {
+        Pending {
+            channel: channel.id.clone(),
+            client_id: ClientMsgId::parse(id).unwrap(),
+            text: text.into(),
+            created_at: 5,
+            failed: None,
+        }
+    }
+
+    #[test]
+    fn welcome_connects_lists_channels_then_dms_and_shows_general() {
+        let state = welcomed(vec![
+            channel("zeta", ChannelKind::Public),
+            channel("bob", ChannelKind::Direct),
+            general(),
+            channel("alpha", ChannelKind::Private),
+        ]);
+        assert_eq!(state.connection.as_str(), "connected");
+        let names: Vec<&str> = state
+            .conversations
+            .iter()
+            .map(|c| c.info.name.as_str())
+            .collect();
+        assert_eq!(names, ["alpha", "general", "zeta", "bob"]);
+        assert_eq!(state.current, Some(general().id));
+    }
+
+    #[test]
+    fn the_url_picks_the_conversation_once_it_is_known() {
+        let mut state = ChatState::new(user("Alice"));
+        state.apply(Action::Navigate(Route::parse("/dm/Bob")));
+        state.apply(Action::Welcome {
+            me: user("Alice"),
+            channels: vec![general(), channel("Bob", ChannelKind::Direct)],
+            online: vec![],
+            away: vec![],
+        });
+        assert_eq!(state.current_conversation().unwrap().path(), "/dm/Bob");
+        state.apply(Action::Navigate(Route::parse("/c/general")));
+        assert_eq!(state.current, Some(general().id));
+        assert_eq!(Route::parse("/c/"), None);
+        assert_eq!(Route::parse("/elsewhere"), None);
+    }
+
+    #[test]
+    fn messages_go_to_their_conversation_in_order_and_never_twice() {
+        let rust = channel("rust", ChannelKind::Public);
+        let mut state = welcomed(vec![general(), rust.clone()]);
+        state.apply(Action::Message(message(&rust, 2, "Bob", "two")));
+        state.apply(Action::Message(message(&rust, 1, "Bob", "one")));
+        state.apply(Action::Message(message(&rust, 2, "Bob", "two again")));
+        state.apply(Action::Message(message(&general(), 1, "Bob", "elsewhere")));
+        assert_eq!(seqs(&state, &rust), [1, 2]);
+        assert_eq!(seqs(&state, &general()), [1]);
+        assert_eq!(state.conversation(&rust.id).unwrap().unread(), 2);
+    }
+
+    #[test]
+    fn a_pending_message_becomes_confirmed_and_read_on_ack() {
+        let mut state = welcomed(vec![general()]);
+        state.apply(Action::Queue(pending(&general(), "mine-1", "Hello World!")));
+        assert_eq!(state.pending_in(&general().id).count(), 1);
+        let ack = Action::Ack {
+            channel: general().id,
+            client_id: ClientMsgId::parse("mine-1").unwrap(),
+            seq: 1,
+            sent_at: 9,
+        };
+        state.apply(ack.clone());
+        state.apply(ack);
+        assert!(state.pending.is_empty());
+        assert_eq!(seqs(&state, &general()), [1]);
+        assert_eq!(state.conversation(&general().id).unwrap().unread(), 0);
+    }
+
+    #[test]
+    fn refused_messages_are_marked_and_retryable_ones_stay_pending() {
+        let mut state = welcomed(vec![general()]);
+        state.apply(Action::Queue(pending(&general(), "a", "x")));
+        state.apply(Action::Queue(pending(&general(), "b", "y")));
+        state.apply(Action::ServerError {
+            code: ErrorCode::TextTooLong,
+            message: "too long".into(),
+            client_id: Some(ClientMsgId::parse("a").unwrap()),
+        });
+        state.apply(Action::ServerError {
+            code: ErrorCode::StoreUnavailable,
+            message: "later".into(),
+            client_id: Some(ClientMsgId::parse("b").unwrap()),
+        });
+        assert_eq!(state.pending[0].failed.as_deref(), Some("too long"));
+        assert_eq!(state.sendable().count(), 1);
+        state.apply(Action::Discard(ClientMsgId::parse("a").unwrap()));
+        assert_eq!(state.pending.len(), 1);
+    }
+
+    #[test]
+    fn joins_leaves_and_topics_show_as_notices_where_they_happened() {
+        let rust = channel("rust", ChannelKind::Public);
+        let mut state = welcomed(vec![general(), rust.clone()]);
+        state.apply(Action::UserJoined {
+            user: user("Bob"),
+            at: 1,
+        });
+        state.apply(Action::MemberJoined {
+            channel: rust.id.clone(),
+            user: user("Bob"),
+            at: 2,
+        });
+        state.apply(Action::TopicChanged {
+            channel: rust.id.clone(),
+            topic: "Rust 2024".into(),
+            by: user("Bob"),
+            at: 3,
+        });
+        let notices = |c: &ChannelInfo| -> Vec<String> {
+            state
+                .conversation(&c.id)
+                .unwrap()
+                .timeline
+                .iter()
+                .filter_map(|e| match e {
+                    Entry::Notice { text, .. } => Some(text.clone()),
+                    Entry::Message(_) => None,
+                })
+                .collect()
+        };
+        assert_eq!(notices(&general()), ["Bob joined"]);
+        assert_eq!(
+            notices(&rust),
+            [
+                "Bob joined #rust",
+                "Bob changed the topic to \u{201c}Rust 2024\u{201d}"
+            ]
+        );
+        assert_eq!(
+            state.conversation(&rust.id).unwrap().info.topic,
+            "Rust 2024"
+        );
+        assert_eq!(state.online, [user("Alice"), user("Bob")]);
+    }
+
+    #[test]
+    fn a_conversation_you_asked_for_opens_and_one_you_lose_closes() {
+        let mut state = welcomed(vec![general()]);
+        state.apply(Action::ExpectOpen);
+        let secret = channel("secret", ChannelKind::Private);
+        state.apply(Action::ChannelJoined(secret.clone()));
+        assert_eq!(state.current, Some(secret.id.clone()));
+        // Someone invites you elsewhere: it appears but does not steal focus.
+        let other = channel("other", ChannelKind::Public);
+        state.apply(Action::ChannelJoined(other.clone()));
+        assert_eq!(state.current, Some(secret.id.clone()));
+        state.apply(Action::Queue(pending(&secret, "s1", "bye")));
+        state.apply(Action::ChannelLeft {
+            channel: secret.id.clone(),
+            reason: "removed by Bob".into(),
+        });
+        assert!(state.conversation(&secret.id).is_none());
+        assert_eq!(state.current, Some(general().id));
+        assert!(state.pending.is_empty());
+        assert!(
+            state
+                .notice_error
+                .as_deref()
+                .unwrap()
+                .contains("removed by Bob")
+        );
+    }
+
+    #[test]
+    fn mentions_and_reading_update_the_counters() {
+        let rust = channel("rust", ChannelKind::Public);
+        let mut state = welcomed(vec![general(), rust.clone()]);
+        state.apply(Action::Message(message(&rust, 1, "Bob", "hey @alice look")));
+        state.apply(Action::Message(message(&rust, 2, "Bob", "no mention")));
+        let conversation = state.conversation(&rust.id).unwrap();
+        assert_eq!(
+            (conversation.unread(), conversation.info.unread_mentions),
+            (2, 1)
+        );
+        state.apply(Action::Read {
+            channel: rust.id.clone(),
+            seq: 2,
+        });
+        let conversation = state.conversation(&rust.id).unwrap();
+        assert_eq!(
+            (conversation.unread(), conversation.info.unread_mentions),
+            (0, 0)
+        );
+    }
+
+    #[test]
+    fn typing_notices_expire_and_stop_when_the_message_arrives() {
+        let rust = channel("rust", ChannelKind::Public);
+        let mut state = welcomed(vec![general(), rust.clone()]);
+        state.apply(Action::Typing {
+            channel: rust.id.clone(),
+            user: user("Bob"),
+            until: 100,
+        });
+        state.apply(Action::Typing {
+            channel: rust.id.clone(),
+            user: user("Carol"),
+            until: 50,
+        });
+        state.apply(Action::Tick { now: 60 });
+        assert_eq!(state.conversation(&rust.id).unwrap().typing.len(), 1);
+        state.apply(Action::Message(message(&rust, 1, "Bob", "done typing")));
+        assert!(state.conversation(&rust.id).unwrap().typing.is_empty());
+    }
+
+    #[test]
+    fn presence_tracks_away_and_offline() {
+        let mut state = welcomed(vec![general()]);
+        state.apply(Action::UserJoined {
+            user: user("Bob"),
+            at: 1,
+        });
+        let bob = user("Bob").id;
+        assert_eq!(state.presence_of(&bob), PresenceStatus::Online);
+        state.apply(Action::Presence {
+            user: user("Bob"),
+            status: PresenceStatus::Away,
+        });
+        assert_eq!(state.presence_of(&bob), PresenceStatus::Away);
+        state.apply(Action::UserLeft {
+            user: user("Bob"),
+            at: 2,
+        });
+        assert_eq!(state.presence_of(&bob), PresenceStatus::Offline);
+    }
+
+    #[test]
+    fn older_pages_prepend_and_the_window_is_bounded() {
+        let mut state = welcomed(vec![general()]);
+        let g = general();
+        state.apply(Action::Synced {
+            channel: g.id.clone(),
+            messages: (51..=100).map(|s| message(&g, s, "Bob", "m")).collect(),
+            has_older: true,
+            fresh: true,
+        });
+        state.apply(Action::LoadingOlder(g.id.clone()));
+        state.apply(Action::History {
+            channel: g.id.clone(),
+            messages: (1..=50).map(|s| message(&g, s, "Bob", "m")).collect(),
+            has_older: false,
+        });
+        let conversation = state.conversation(&g.id).unwrap();
+        assert!(!conversation.loading_older && !conversation.has_older);
+        assert_eq!(seqs(&state, &g), (1..=100).collect::<Vec<_>>());
+        for s in 101..=(MAX_TIMELINE as Seq + 200) {
+            state.apply(Action::Message(message(&g, s, "Bob", "m")));
+        }
+        let conversation = state.conversation(&g.id).unwrap();
+        assert_eq!(conversation.timeline.len(), MAX_TIMELINE);
+        assert!(conversation.has_older);
+    }
+
+    #[test]
+    fn a_disconnect_shows_reconnecting_and_asks_for_catch_up_again() {
+        let mut state = welcomed(vec![general()]);
+        state.apply(Action::Requested(general().id));
+        state.apply(Action::Disconnected { attempt: 2 });
+        assert_eq!(state.connection, Connection::Reconnecting { attempt: 2 });
+        assert!(!state.conversation(&general().id).unwrap().requested);
+        state.apply(Action::Connecting);
+        assert_eq!(state.connection.as_str(), "reconnecting");
+    }
+}

@@ -360,6 +360,8 @@ impl Reader<'_> {
 
     /// Membership is checked inside the writer's transaction, atomically with the insert.
     async fn post(&mut self, channel: ChannelId, client_id: ClientMsgId, text: String) {
+        // A message ends "is typing" for the others: the next keystroke may announce again.
+        self.last_typing.remove(&channel);
         let text = match MessageText::parse(&text) {
             Ok(text) => text,
             Err(error) => {

@@ -240,6 +240,44 @@ impl Browser {
             .unwrap()
     }
 
+    /// The element with this test id and `data-<attribute>="value"`.
+    pub async fn find_with(&self, id: &str, attribute: &str, value: &str) -> Element {
+        let selector = format!("{}[data-{attribute}=\"{value}\"]", testid(id));
+        self.client
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css(&selector))
+            .await
+            .unwrap_or_else(|e| panic!("{selector} did not appear: {e}"))
+    }
+
+    /// Whether an element with this test id and attribute value exists now.
+    pub async fn exists_with(&self, id: &str, attribute: &str, value: &str) -> bool {
+        let selector = format!("{}[data-{attribute}=\"{value}\"]", testid(id));
+        !self
+            .client
+            .find_all(Locator::Css(&selector))
+            .await
+            .unwrap()
+            .is_empty()
+    }
+
+    /// The text of the conversation header (`#rust`, `Bob`).
+    pub async fn header(&self) -> String {
+        self.find("channel-header")
+            .await
+            .text()
+            .await
+            .unwrap_or_default()
+    }
+
+    pub async fn wait_for_header(&self, title: &str) {
+        self.eventually(&format!("the header shows {title}"), || async {
+            self.all("channel-header").await.first().is_some() && self.header().await == title
+        })
+        .await;
+    }
+
     pub async fn exists(&self, id: &str) -> bool {
         !self.all(id).await.is_empty()
     }

@@ -1,11 +1,12 @@
 //! End-to-end tests in headless Chromium: the real server, the real client,
 //! real WebSockets. Each test starts its own server and database.
 
+mod channels;
 mod harness;
 
 use harness::{Browser, Driver, TestServer};
 
-async fn signed_in(driver: &mut Driver, server: &TestServer, name: &str) -> Browser {
+pub(crate) async fn signed_in(driver: &mut Driver, server: &TestServer, name: &str) -> Browser {
     let browser = driver.browser(1280, 800).await;
     browser.open(&server.url()).await;
     browser.sign_up(name).await;

@@ -76,9 +76,13 @@ pub fn Sidebar(props: &SidebarProps) -> Html {
                                data-testid="channel-item" data-channel={conversation.info.name.clone()}
                                data-unread={unread.to_string()} data-mentions={mentions.to_string()}
                                data-private={(conversation.info.kind == shared::protocol::ChannelKind::Private).to_string()}>
-                                <span class="hash" aria-hidden="true">
-                                    { if conversation.info.kind == shared::protocol::ChannelKind::Private { "🔒" } else { "#" } }
-                                </span>
+                                if conversation.info.kind == shared::protocol::ChannelKind::Private {
+                                    <svg class="hash lock" viewBox="0 0 16 16" width="12" height="12" aria-label="private">
+                                        <path d="M4 7V5a4 4 0 0 1 8 0v2h1v8H3V7h1zm2 0h4V5a2 2 0 0 0-4 0v2z" fill="currentColor" />
+                                    </svg>
+                                } else {
+                                    <span class="hash" aria-hidden="true">{ "#" }</span>
+                                }
                                 <span class="name">{ &conversation.info.name }</span>
                                 { badge }
                             </a>

@@ -219,7 +219,10 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
     let on_send = {
         let state = state.clone();
         let socket = socket.clone();
+        let last_typing = last_typing.clone();
         Callback::from(move |text: String| {
+            // Receivers drop "is typing" when the message arrives; typing again re-announces.
+            *last_typing.borrow_mut() = 0;
             let Some(channel) = state.current.clone() else {
                 return;
             };

@@ -1,0 +1,259 @@
+//! Channels, private channels and direct messages with three people.
+
+use crate::harness::{Browser, Driver, TestServer};
+use crate::signed_in;
+
+async fn create_channel(browser: &Browser, name: &str, topic: &str, private: bool) {
+    browser.find("create-channel").await.click().await.unwrap();
+    browser
+        .find("channel-name-input")
+        .await
+        .send_keys(name)
+        .await
+        .unwrap();
+    browser
+        .find("channel-topic-input")
+        .await
+        .send_keys(topic)
+        .await
+        .unwrap();
+    if private {
+        browser
+            .find("channel-private-toggle")
+            .await
+            .click()
+            .await
+            .unwrap();
+    }
+    browser
+        .find("channel-create-submit")
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser.wait_for_header(&format!("#{name}")).await;
+}
+
+async fn unread(browser: &Browser, id: &str, attribute: &str, value: &str) -> String {
+    browser
+        .find_with(id, attribute, value)
+        .await
+        .attr("data-unread")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
+#[actix_web::test]
+async fn three_people_use_channels_private_channels_and_direct_messages() {
+    let server = TestServer::start().await;
+    let mut driver = Driver::start().await;
+    let alice = signed_in(&mut driver, &server, "Alice").await;
+    let bob = signed_in(&mut driver, &server, "Bob").await;
+    let carol = signed_in(&mut driver, &server, "Carol").await;
+
+    // Alice creates #rust; a taken or invalid name is explained.
+    create_channel(&alice, "rust", "All things Rust", false).await;
+    assert_eq!(
+        alice.find("channel-topic").await.text().await.unwrap(),
+        "All things Rust"
+    );
+    alice.find("create-channel").await.click().await.unwrap();
+    alice
+        .find("channel-name-input")
+        .await
+        .send_keys("rust")
+        .await
+        .unwrap();
+    alice
+        .find("channel-create-submit")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let error = alice.find("channel-error").await.text().await.unwrap();
+    assert!(error.contains("taken"), "{error}");
+    let name = alice.find("channel-name-input").await;
+    name.clear().await.unwrap();
+    name.send_keys("Bad Name").await.unwrap();
+    alice
+        .find("channel-create-submit")
+        .await
+        .click()
+        .await
+        .unwrap();
+    alice
+        .eventually("the invalid name is explained", || async {
+            match alice.all("channel-error").await.first() {
+                Some(e) => e.text().await.unwrap_or_default().contains("lowercase"),
+                None => false,
+            }
+        })
+        .await;
+    alice
+        .client
+        .execute("document.querySelector('.modal-backdrop').click()", vec![])
+        .await
+        .unwrap();
+
+    // Bob finds it by searching and joins; Alice sees him arrive.
+    bob.find("browse-channels").await.click().await.unwrap();
+    bob.find("channel-search")
+        .await
+        .send_keys("rus")
+        .await
+        .unwrap();
+    bob.find_with("join-channel", "channel", "rust")
+        .await
+        .click()
+        .await
+        .unwrap();
+    bob.wait_for_header("#rust").await;
+    alice.wait_for_notice("Bob joined #rust").await;
+
+    alice.send_with_enter("Welcome to #rust, Bob").await;
+    bob.wait_for_message("Alice: Welcome to #rust, Bob").await;
+    bob.send_with_enter("Thanks!").await;
+    alice.wait_for_message("Bob: Thanks!").await;
+
+    // Bob types: Alice sees it.
+    bob.find("message-input")
+        .await
+        .send_keys("I am writing")
+        .await
+        .unwrap();
+    alice
+        .eventually("Bob is typing shows", || async {
+            alice
+                .find("typing-indicator")
+                .await
+                .text()
+                .await
+                .unwrap_or_default()
+                == "Bob is typing…"
+        })
+        .await;
+
+    // Carol, in #general only, sees neither #rust nor its messages.
+    assert!(!carol.exists_with("channel-item", "channel", "rust").await);
+    assert!(carol.messages().await.iter().all(|m| !m.contains("rust")));
+
+    // A message in #rust while Bob looks at #general raises his unread count.
+    bob.find_with("channel-item", "channel", "general")
+        .await
+        .click()
+        .await
+        .unwrap();
+    bob.wait_for_header("#general").await;
+    alice.send_with_enter("Are you there, @Bob?").await;
+    bob.eventually("#rust shows 1 unread", || async {
+        unread(&bob, "channel-item", "channel", "rust").await == "1"
+    })
+    .await;
+    let mentions = bob
+        .find_with("channel-item", "channel", "rust")
+        .await
+        .attr("data-mentions")
+        .await
+        .unwrap();
+    assert_eq!(mentions.as_deref(), Some("1"));
+    // Bob's draft in #general survives switching away and back.
+    bob.find("message-input")
+        .await
+        .send_keys("half-written")
+        .await
+        .unwrap();
+    bob.find_with("channel-item", "channel", "rust")
+        .await
+        .click()
+        .await
+        .unwrap();
+    bob.wait_for_header("#rust").await;
+    bob.wait_for_message("Alice: Are you there, @Bob?").await;
+    assert_eq!(unread(&bob, "channel-item", "channel", "rust").await, "0");
+    bob.find_with("channel-item", "channel", "general")
+        .await
+        .click()
+        .await
+        .unwrap();
+    bob.wait_for_header("#general").await;
+    let draft = bob.find("message-input").await.prop("value").await.unwrap();
+    assert_eq!(draft.as_deref(), Some("half-written"));
+
+    // The address bar names the conversation; a reload opens it again.
+    bob.find_with("channel-item", "channel", "rust")
+        .await
+        .click()
+        .await
+        .unwrap();
+    bob.wait_for_header("#rust").await;
+    assert!(
+        bob.client
+            .current_url()
+            .await
+            .unwrap()
+            .path()
+            .ends_with("/c/rust")
+    );
+    bob.client.refresh().await.unwrap();
+    bob.wait_connected().await;
+    bob.wait_for_header("#rust").await;
+    bob.wait_for_message("Alice: Welcome to #rust, Bob").await;
+
+    // Alice and Carol talk directly; Bob sees nothing of it.
+    alice
+        .find_with("start-dm", "user", "Carol")
+        .await
+        .click()
+        .await
+        .unwrap();
+    alice.wait_for_header("Carol").await;
+    alice.send_with_enter("Psst, Carol").await;
+    alice.wait_for_message("Alice: Psst, Carol").await;
+    carol
+        .eventually("the DM from Alice shows as unread", || async {
+            carol.exists_with("dm-item", "user", "Alice").await
+                && unread(&carol, "dm-item", "user", "Alice").await == "1"
+        })
+        .await;
+    carol
+        .find_with("dm-item", "user", "Alice")
+        .await
+        .click()
+        .await
+        .unwrap();
+    carol.wait_for_header("Alice").await;
+    carol.wait_for_message("Alice: Psst, Carol").await;
+    carol.send_with_enter("Hi Alice").await;
+    alice.wait_for_message("Carol: Hi Alice").await;
+    assert!(!bob.exists("dm-item").await);
+    assert!(bob.messages().await.iter().all(|m| !m.contains("Psst")));
+
+    // A private channel: invisible until Alice invites Bob.
+    create_channel(&alice, "secret", "Members only", true).await;
+    carol.find("browse-channels").await.click().await.unwrap();
+    carol.find("channel-search").await;
+    carol
+        .eventually("the directory loads", || async {
+            carol.exists("join-channel").await
+        })
+        .await;
+    assert!(!carol.exists_with("join-channel", "channel", "secret").await);
+    assert!(carol.exists_with("join-channel", "channel", "rust").await);
+    alice.find("invite-member").await.click().await.unwrap();
+    alice
+        .find_with("invite-user", "user", "Bob")
+        .await
+        .click()
+        .await
+        .unwrap();
+    bob.find_with("channel-item", "channel", "secret").await;
+    alice.wait_for_notice("Bob joined #secret").await;
+    alice.screenshot("channels-alice").await.unwrap();
+    bob.screenshot("channels-bob").await.unwrap();
+    assert!(!carol.exists_with("channel-item", "channel", "secret").await);
+
+    alice.close().await;
+    bob.close().await;
+    carol.close().await;
+}
