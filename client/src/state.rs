@@ -83,6 +83,8 @@ pub struct ChatState {
     pub users: Vec<UserPresence>,
     /// Results of browsing public channels.
     pub directory: Vec<ChannelSummary>,
+    /// The member list last asked for.
+    pub members: Option<(ChannelId, Vec<UserInfo>)>,
     /// A problem to show above the composer.
     pub notice_error: Option<String>,
     /// A problem creating or joining a channel (shown in the dialog).
@@ -150,6 +152,10 @@ pub enum Action {
         reason: String,
     },
     Directory(Vec<ChannelSummary>),
+    Members {
+        channel: ChannelId,
+        members: Vec<UserInfo>,
+    },
     MemberJoined {
         channel: ChannelId,
         user: UserInfo,
@@ -206,6 +212,7 @@ impl ChatState {
             away: HashSet::new(),
             users: Vec::new(),
             directory: Vec::new(),
+            members: None,
             notice_error: None,
             channel_error: None,
             wanted: None,
@@ -437,7 +444,10 @@ impl ChatState {
                 self.settle_current();
             }
             Action::ChannelLeft { channel, reason } => {
-                if let Some(conversation) = self.conversation(&channel) {
+                // Leaving by choice needs no explanation; being removed does.
+                if let Some(conversation) = self.conversation(&channel)
+                    && reason.starts_with("removed")
+                {
                     self.notice_error = Some(format!(
                         "You are no longer in {}: {reason}.",
                         conversation.title()
@@ -451,6 +461,7 @@ impl ChatState {
                 }
             }
             Action::Directory(channels) => self.directory = channels,
+            Action::Members { channel, members } => self.members = Some((channel, members)),
             Action::MemberJoined { channel, user, at } => {
                 if let Some(conversation) = self.conversation_mut(&channel) {
                     conversation.info.member_count += 1;
@@ -459,6 +470,11 @@ impl ChatState {
                 }
             }
             Action::MemberLeft { channel, user, at } => {
+                if let Some((listed, members)) = &mut self.members
+                    && *listed == channel
+                {
+                    members.retain(|m| m.id != user.id);
+                }
                 if let Some(conversation) = self.conversation_mut(&channel) {
                     conversation.info.member_count =
                         conversation.info.member_count.saturating_sub(1);

@@ -198,7 +198,7 @@ impl std::error::Error for TopicTooLong {}
 
 impl Topic {
     pub fn parse(raw: &str) -> Result<Self, TopicTooLong> {
-        let topic: String = raw.trim().split_whitespace().collect::<Vec<_>>().join(" ");
+        let topic: String = raw.split_whitespace().collect::<Vec<_>>().join(" ");
         if topic.chars().count() > MAX_TOPIC_CHARS {
             return Err(TopicTooLong);
         }

@@ -72,14 +72,9 @@ async fn main() -> anyhow::Result<()> {
     let latencies = Rc::new(RefCell::new(Vec::<Duration>::new()));
     let cpu_before = args.server_pid.and_then(cpu_seconds);
     let started = Instant::now();
-    let mut clients: Vec<Rc<RefCell<Client>>> = clients
-        .into_iter()
-        .map(|c| Rc::new(RefCell::new(c)))
-        .collect();
     for round in 0..args.rounds {
         let mut tasks = Vec::new();
-        for client in &clients {
-            let client = client.clone();
+        for client in clients.drain(..) {
             let latencies = latencies.clone();
             let args_messages = args.messages;
             let expected = expected_frames(&args);
@@ -89,7 +84,7 @@ async fn main() -> anyhow::Result<()> {
             }));
         }
         for task in tasks {
-            task.await??;
+            clients.push(task.await??);
         }
     }
     let elapsed = started.elapsed();
@@ -175,15 +170,15 @@ async fn connect(http: &awc::Client, args: &Args, index: usize) -> anyhow::Resul
     })
 }
 
+/// One round for one client; hands the client back for the next round.
 async fn run_round(
-    client: Rc<RefCell<Client>>,
+    mut client: Client,
     round: usize,
     messages: usize,
     expected: usize,
     target: Target,
     latencies: Rc<RefCell<Vec<Duration>>>,
-) -> anyhow::Result<()> {
-    let mut client = client.borrow_mut();
+) -> anyhow::Result<Client> {
     let mut sent_at = Vec::with_capacity(messages);
     for n in 0..messages {
         let id = format!("c{}-r{round}-m{n}", client.index);
@@ -225,7 +220,7 @@ async fn run_round(
             }
         }
     }
-    Ok(())
+    Ok(client)
 }
 
 /// User + system CPU seconds of a process, from /proc/PID/stat.

@@ -31,7 +31,7 @@ async fn create_channel(browser: &Browser, name: &str, topic: &str, private: boo
         .click()
         .await
         .unwrap();
-    browser.wait_for_header(&format!("#{name}")).await;
+    browser.wait_for_header(name).await;
 }
 
 async fn unread(browser: &Browser, id: &str, attribute: &str, value: &str) -> String {
@@ -108,7 +108,7 @@ async fn three_people_use_channels_private_channels_and_direct_messages() {
         .click()
         .await
         .unwrap();
-    bob.wait_for_header("#rust").await;
+    bob.wait_for_header("rust").await;
     alice.wait_for_notice("Bob joined #rust").await;
 
     alice.send_with_enter("Welcome to #rust, Bob").await;
@@ -144,7 +144,7 @@ async fn three_people_use_channels_private_channels_and_direct_messages() {
         .click()
         .await
         .unwrap();
-    bob.wait_for_header("#general").await;
+    bob.wait_for_header("general").await;
     alice.send_with_enter("Are you there, @Bob?").await;
     bob.eventually("#rust shows 1 unread", || async {
         unread(&bob, "channel-item", "channel", "rust").await == "1"
@@ -168,7 +168,7 @@ async fn three_people_use_channels_private_channels_and_direct_messages() {
         .click()
         .await
         .unwrap();
-    bob.wait_for_header("#rust").await;
+    bob.wait_for_header("rust").await;
     bob.wait_for_message("Alice: Are you there, @Bob?").await;
     assert_eq!(unread(&bob, "channel-item", "channel", "rust").await, "0");
     bob.find_with("channel-item", "channel", "general")
@@ -176,7 +176,7 @@ async fn three_people_use_channels_private_channels_and_direct_messages() {
         .click()
         .await
         .unwrap();
-    bob.wait_for_header("#general").await;
+    bob.wait_for_header("general").await;
     let draft = bob.find("message-input").await.prop("value").await.unwrap();
     assert_eq!(draft.as_deref(), Some("half-written"));
 
@@ -186,7 +186,7 @@ async fn three_people_use_channels_private_channels_and_direct_messages() {
         .click()
         .await
         .unwrap();
-    bob.wait_for_header("#rust").await;
+    bob.wait_for_header("rust").await;
     assert!(
         bob.client
             .current_url()
@@ -197,7 +197,7 @@ async fn three_people_use_channels_private_channels_and_direct_messages() {
     );
     bob.client.refresh().await.unwrap();
     bob.wait_connected().await;
-    bob.wait_for_header("#rust").await;
+    bob.wait_for_header("rust").await;
     bob.wait_for_message("Alice: Welcome to #rust, Bob").await;
 
     // Alice and Carol talk directly; Bob sees nothing of it.
@@ -252,6 +252,44 @@ async fn three_people_use_channels_private_channels_and_direct_messages() {
     alice.screenshot("channels-alice").await.unwrap();
     bob.screenshot("channels-bob").await.unwrap();
     assert!(!carol.exists_with("channel-item", "channel", "secret").await);
+
+    // Any member changes the topic; everyone in the channel sees the notice.
+    bob.find_with("channel-item", "channel", "secret")
+        .await
+        .click()
+        .await
+        .unwrap();
+    bob.wait_for_header("secret").await;
+    bob.find("channel-topic").await.click().await.unwrap();
+    let editor = bob.client.active_element().await.unwrap();
+    editor.clear().await.unwrap();
+    editor.send_keys("Plans for Friday\u{E007}").await.unwrap();
+    alice.wait_for_notice("Bob changed the topic to").await;
+    alice
+        .eventually("the new topic shows", || async {
+            alice
+                .find("channel-topic")
+                .await
+                .text()
+                .await
+                .unwrap_or_default()
+                == "Plans for Friday"
+        })
+        .await;
+
+    // The creator removes Bob: the channel disappears from his sidebar at once.
+    alice.find("channel-members").await.click().await.unwrap();
+    alice
+        .find_with("remove-member", "user", "Bob")
+        .await
+        .click()
+        .await
+        .unwrap();
+    bob.eventually("#secret is gone for Bob", || async {
+        !bob.exists_with("channel-item", "channel", "secret").await
+    })
+    .await;
+    alice.wait_for_notice("Bob left #secret").await;
 
     alice.close().await;
     bob.close().await;

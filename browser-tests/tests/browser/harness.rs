@@ -273,7 +273,7 @@ impl Browser {
 
     pub async fn wait_for_header(&self, title: &str) {
         self.eventually(&format!("the header shows {title}"), || async {
-            self.all("channel-header").await.first().is_some() && self.header().await == title
+            !self.all("channel-header").await.is_empty() && self.header().await == title
         })
         .await;
     }

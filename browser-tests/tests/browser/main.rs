@@ -393,6 +393,27 @@ async fn a_password_lets_the_same_person_sign_in_from_another_browser() {
     alice
         .wait_for_message("Alice: from the first browser")
         .await;
+    alice.find("create-channel").await.click().await.unwrap();
+    alice
+        .find("channel-name-input")
+        .await
+        .send_keys("rust")
+        .await
+        .unwrap();
+    alice
+        .find("channel-create-submit")
+        .await
+        .click()
+        .await
+        .unwrap();
+    alice.wait_for_header("rust").await;
+    alice
+        .find_with("channel-item", "channel", "general")
+        .await
+        .click()
+        .await
+        .unwrap();
+    alice.wait_for_header("general").await;
 
     alice
         .find("password-input")
@@ -433,6 +454,8 @@ async fn a_password_lets_the_same_person_sign_in_from_another_browser() {
     second
         .wait_for_message("Alice: from the first browser")
         .await;
+    // The same channels in the second browser.
+    second.find_with("channel-item", "channel", "rust").await;
     // Two browsers, one person.
     assert_eq!(alice.online_users().await, ["Alice"]);
     second.send_with_enter("from the second browser").await;

@@ -103,6 +103,10 @@ pub fn AccountPanel(props: &AccountPanelProps) -> Html {
                 Feedback::Error(message) => html! { <p class="form-error" role="alert" data-testid="password-error">{ message }</p> },
                 _ => html! {},
             } }
+            <button class="link neutral" data-testid="enable-notifications"
+                    onclick={Callback::from(|_: MouseEvent| crate::browser::request_notifications())}>
+                { "Enable desktop notifications" }
+            </button>
             <button class="link" data-testid="sign-out-everywhere" onclick={on_sign_out_everywhere}>
                 { "Sign out everywhere" }
             </button>

@@ -12,12 +12,23 @@ pub struct ConversationHeaderProps {
     pub on_set_topic: Callback<String>,
     pub on_leave: Callback<()>,
     pub on_invite: Callback<()>,
+    pub on_members: Callback<()>,
 }
 
 #[component]
 pub fn ConversationHeader(props: &ConversationHeaderProps) -> Html {
     let editing = use_state(|| false);
     let draft = use_state(String::new);
+    let input_ref = use_node_ref();
+    {
+        let input_ref = input_ref.clone();
+        use_effect_with(*editing, move |editing| {
+            if *editing && let Some(input) = input_ref.cast::<HtmlInputElement>() {
+                let _ = input.focus();
+                input.select();
+            }
+        });
+    }
     let conversation = &props.conversation;
     let direct = conversation.is_direct();
     let start_edit = {
@@ -54,10 +65,12 @@ pub fn ConversationHeader(props: &ConversationHeaderProps) -> Html {
     };
     html! {
         <div class="conversation-header">
-            <h2 data-testid="channel-header" class="conversation-title">{ conversation.title() }</h2>
+            <h2 data-testid="channel-header" class={classes!("conversation-title", (!direct).then_some("channel"))}>
+                { &conversation.info.name }
+            </h2>
             if *editing {
                 <form class="topic-form" onsubmit={on_submit}>
-                    <input data-testid="channel-topic-edit" value={(*draft).clone()} oninput={on_input}
+                    <input ref={input_ref} data-testid="channel-topic-edit" value={(*draft).clone()} oninput={on_input}
                            onkeydown={cancel} maxlength="250" autofocus=true aria-label="Topic" />
                     <button type="submit" class="small primary" data-testid="channel-topic-save">{ "Save" }</button>
                 </form>
@@ -69,9 +82,9 @@ pub fn ConversationHeader(props: &ConversationHeaderProps) -> Html {
             } else {
                 <span class="topic" data-testid="channel-topic">{ "Direct message" }</span>
             }
-            <span class="member-count">
+            <button class="member-count" data-testid="channel-members" onclick={props.on_members.reform(|_: MouseEvent| ())}>
                 { format!("{} member{}", conversation.info.member_count, if conversation.info.member_count == 1 { "" } else { "s" }) }
-            </span>
+            </button>
             if !direct {
                 <button class="small" data-testid="invite-member" onclick={props.on_invite.reform(|_: MouseEvent| ())}>
                     { "Invite" }

@@ -205,3 +205,52 @@ pub fn InviteDialog(props: &InviteProps) -> Html {
         </div>
     }
 }
+
+#[derive(Properties, PartialEq)]
+pub struct MembersProps {
+    pub state: UseReducerHandle<ChatState>,
+    pub channel: ChannelId,
+    /// Whether the viewer created the channel (and so may remove members).
+    pub can_remove: bool,
+    pub on_remove: Callback<UserId>,
+    pub on_close: Callback<()>,
+}
+
+#[component]
+pub fn MembersDialog(props: &MembersProps) -> Html {
+    let members = props
+        .state
+        .members
+        .as_ref()
+        .filter(|(channel, _)| *channel == props.channel)
+        .map(|(_, members)| members.clone());
+    html! {
+        <div class="modal-backdrop" onclick={props.on_close.reform(|_: MouseEvent| ())}>
+            <div class="modal" onclick={|e: MouseEvent| e.stop_propagation()} role="dialog" aria-label="Members">
+                <h2>{ "Members" }</h2>
+                <ul class="directory" data-testid="member-list">
+                    { match members {
+                        None => html! { <li class="empty">{ "Loading…" }</li> },
+                        Some(members) => members.iter().map(|member| {
+                            let id = member.id.clone();
+                            let on_remove = props.on_remove.reform(move |_: MouseEvent| id.clone());
+                            let me = member.id == props.state.me.id;
+                            html! {
+                                <li key={member.id.0.clone()} data-testid="member-item" data-user={member.name.clone()}>
+                                    <span class="name">{ &member.name }{ if me { " (you)" } else { "" } }</span>
+                                    if props.can_remove && !me {
+                                        <button class="small" data-testid="remove-member" data-user={member.name.clone()}
+                                                onclick={on_remove}>{ "Remove" }</button>
+                                    }
+                                </li>
+                            }
+                        }).collect::<Html>(),
+                    } }
+                </ul>
+                <div class="modal-actions">
+                    <button type="button" onclick={props.on_close.reform(|_: MouseEvent| ())}>{ "Close" }</button>
+                </div>
+            </div>
+        </div>
+    }
+}

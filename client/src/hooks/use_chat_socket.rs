@@ -410,7 +410,9 @@ impl ChatSocket {
             ServerMsg::ReadUpTo { channel, seq } => {
                 dispatch.dispatch(Action::Read { channel, seq })
             }
-            ServerMsg::Members { .. } => {}
+            ServerMsg::Members { channel, members } => {
+                dispatch.dispatch(Action::Members { channel, members })
+            }
         }
     }
 

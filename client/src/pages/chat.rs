@@ -15,7 +15,9 @@ use crate::browser::{current_path, new_client_id, notify, now_millis, page_hidde
 use crate::components::account_panel::AccountPanel;
 use crate::components::composer::Composer;
 use crate::components::conversation_header::{ConversationHeader, TypingIndicator};
-use crate::components::dialogs::{BrowseDialog, CreateChannelDialog, InviteDialog, NewChannel};
+use crate::components::dialogs::{
+    BrowseDialog, CreateChannelDialog, InviteDialog, MembersDialog, NewChannel,
+};
 use crate::components::header::Header;
 use crate::components::message_list::{MessageList, ScrollMemory};
 use crate::components::online_users::OnlineUsers;
@@ -45,6 +47,7 @@ enum Dialog {
     Create,
     Browse,
     Invite,
+    Members,
 }
 
 #[component]
@@ -95,14 +98,24 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
         });
     }
 
+    let direct_ids = use_mut_ref(std::collections::HashSet::<ChannelId>::new);
+    *direct_ids.borrow_mut() = state
+        .conversations
+        .iter()
+        .filter(|c| c.is_direct())
+        .map(|c| c.info.id.clone())
+        .collect();
     let on_message = {
         let me = props.me.clone();
+        let direct_ids = direct_ids.clone();
         Callback::from(move |message: ChatMessage| {
+            if message.author.id == me.id || !page_hidden() {
+                return;
+            }
             let mention = format!("@{}", me.name.to_lowercase());
-            if message.author.id != me.id
-                && page_hidden()
-                && message.text.to_lowercase().contains(&mention)
-            {
+            if direct_ids.borrow().contains(&message.channel) {
+                notify(&message.author.name, &message.text);
+            } else if message.text.to_lowercase().contains(&mention) {
                 notify(
                     &format!("{} mentioned you", message.author.name),
                     &message.text,
@@ -132,10 +145,11 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
         );
         use_effect_with(key, move |_| {
             if let Some(conversation) = state.current_conversation() {
-                if state.connection.as_str() == "connected" && !conversation.requested {
-                    if socket.sync(conversation.info.id.clone(), conversation.last_seq()) {
-                        state.dispatch(Action::Requested(conversation.info.id.clone()));
-                    }
+                if state.connection.as_str() == "connected"
+                    && !conversation.requested
+                    && socket.sync(conversation.info.id.clone(), conversation.last_seq())
+                {
+                    state.dispatch(Action::Requested(conversation.info.id.clone()));
                 }
                 push_path(&conversation.path());
                 let unread = conversation.info.last_seq > conversation.info.last_read_seq
@@ -297,6 +311,11 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
                 Dialog::Invite => {
                     socket.send(&ClientMsg::ListUsers);
                 }
+                Dialog::Members => {
+                    if let Some(channel) = state.current.clone() {
+                        socket.send(&ClientMsg::Members { channel });
+                    }
+                }
                 _ => {}
             }
             dialog.set(which);
@@ -346,10 +365,19 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
         })
     };
     let on_invite = {
-        let (state, socket) = (state.clone(), socket.clone());
+        let (state, socket, dialog) = (state.clone(), socket.clone(), dialog.clone());
         Callback::from(move |user: UserId| {
             if let Some(channel) = state.current.clone() {
                 socket.send(&ClientMsg::Invite { channel, user });
+            }
+            dialog.set(Dialog::None);
+        })
+    };
+    let on_remove = {
+        let (state, socket) = (state.clone(), socket.clone());
+        Callback::from(move |user: UserId| {
+            if let Some(channel) = state.current.clone() {
+                socket.send(&ClientMsg::RemoveMember { channel, user });
             }
         })
     };
@@ -443,7 +471,8 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
                 <main class="conversation">
                     if let Some(conversation) = current.clone() {
                         <ConversationHeader conversation={conversation.clone()} on_set_topic={on_set_topic}
-                                            on_leave={on_leave} on_invite={open_dialog(Dialog::Invite)} />
+                                            on_leave={on_leave} on_invite={open_dialog(Dialog::Invite)}
+                                            on_members={open_dialog(Dialog::Members)} />
                         <MessageList key={conversation.info.id.0.clone()} state={state.clone()}
                                      channel={conversation.info.id.clone()}
                                      scroll_memory={(*scroll_memory).clone()}
@@ -481,6 +510,14 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
                 },
                 Dialog::Invite => html! {
                     <InviteDialog state={state.clone()} on_invite={on_invite} on_close={close_dialog.clone()} />
+                },
+                Dialog::Members => match current.as_ref() {
+                    Some(conversation) => html! {
+                        <MembersDialog state={state.clone()} channel={conversation.info.id.clone()}
+                                       can_remove={conversation.info.created_by.as_ref() == Some(&state.me.id)}
+                                       on_remove={on_remove} on_close={close_dialog.clone()} />
+                    },
+                    None => html! {},
                 },
                 Dialog::None => html! {},
             } }
