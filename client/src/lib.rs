@@ -8,6 +8,7 @@ pub mod browser;
 pub mod components;
 pub mod conversation;
 pub mod hooks;
+pub mod markdown;
 pub mod outbox;
 pub mod pages;
 pub mod state;

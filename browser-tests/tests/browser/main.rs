@@ -203,6 +203,34 @@ async fn markup_in_messages_is_shown_as_text() {
             .unwrap();
         assert_eq!(injected, serde_json::json!([0, true]));
     }
+
+    // A small markdown: formatting, safe links only, bare URLs linked.
+    alice
+        .send_with_enter("**bold** [bad](javascript:alert(1)) see https://example.org/page.")
+        .await;
+    bob.wait_for_message("Alice: bold bad see https://example.org/page.")
+        .await;
+    let rendered = bob
+        .client
+        .execute(
+            "const t = [...document.querySelectorAll('[data-testid=\"message-text\"]')].pop(); \
+             const a = t.querySelectorAll('a'); \
+             return [t.querySelectorAll('strong').length, a.length, a[0].getAttribute('href'), \
+                     a[0].getAttribute('target'), a[0].getAttribute('rel')];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        rendered,
+        serde_json::json!([
+            1,
+            1,
+            "https://example.org/page",
+            "_blank",
+            "noopener noreferrer nofollow"
+        ])
+    );
     alice.close().await;
     bob.close().await;
 }

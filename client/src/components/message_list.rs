@@ -140,6 +140,7 @@ pub fn MessageList(props: &MessageListProps) -> Html {
                     <MessageRow key={format!("m{}", message.seq)}
                         author={message.author.name.clone()}
                         text={message.text.clone()}
+                        reader={me.name.clone()}
                         sent_at={message.sent_at}
                         mine={message.author.id == me.id}
                         mentions_me={message.author.id != me.id
@@ -157,6 +158,7 @@ pub fn MessageList(props: &MessageListProps) -> Html {
                 <MessageRow key={format!("p{}", pending.client_id)}
                     author={me.name.clone()}
                     text={pending.text.clone()}
+                    reader={me.name.clone()}
                     sent_at={pending.created_at}
                     mine={true}
                     pending={true}

@@ -5,11 +5,15 @@ use shared::ClientMsgId;
 use yew::prelude::*;
 
 use crate::browser::{full_time, iso_time, short_time};
+use crate::markdown;
 
 #[derive(Properties, PartialEq)]
 pub struct MessageRowProps {
     pub author: String,
     pub text: String,
+    /// The reader's name, so their own mentions stand out.
+    #[prop_or_default]
+    pub reader: String,
     pub sent_at: i64,
     pub mine: bool,
     /// The text mentions the reader by `@name`.
@@ -48,7 +52,9 @@ pub fn MessageRow(props: &MessageRowProps) -> Html {
             <div class="message-body">
                 <span class="author" data-testid="message-author">{ &props.author }</span>
                 <span class="separator">{ ": " }</span>
-                <span class="text" data-testid="message-text">{ &props.text }</span>
+                <span class="text" data-testid="message-text">
+                    { markdown::render(&markdown::parse(&props.text), &props.reader) }
+                </span>
             </div>
             <time class="time" data-testid="message-time" datetime={iso_time(props.sent_at)}
                   title={full_time(props.sent_at)}>
