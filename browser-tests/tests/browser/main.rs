@@ -493,3 +493,66 @@ async fn a_password_lets_the_same_person_sign_in_from_another_browser() {
     alice.close().await;
     second.close().await;
 }
+
+#[actix_web::test]
+async fn emoji_come_from_the_picker_and_from_shortcodes() {
+    let server = TestServer::start().await;
+    let mut driver = Driver::start().await;
+    let alice = signed_in(&mut driver, &server, "Alice").await;
+    let bob = signed_in(&mut driver, &server, "Bob").await;
+
+    alice.find("emoji-button").await.click().await.unwrap();
+    alice.find("emoji-picker").await;
+    alice
+        .find("emoji-search")
+        .await
+        .send_keys("thumbs up")
+        .await
+        .unwrap();
+    alice
+        .find_with("emoji-option", "emoji", "👍")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let value = alice
+        .find("message-input")
+        .await
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(value.as_deref(), Some("👍"));
+    assert!(
+        !alice.exists("emoji-picker").await,
+        "the picker closes after a pick"
+    );
+    alice.find("send-button").await.click().await.unwrap();
+    bob.wait_for_message("Alice: 👍").await;
+    let jumbo = bob
+        .client
+        .execute(
+            "return [...document.querySelectorAll('[data-testid=\"message\"]')].pop().classList.contains('jumbo');",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        jumbo,
+        serde_json::json!(true),
+        "an emoji-only message shows large"
+    );
+
+    alice.send_with_enter("good morning :sunny: :smile:").await;
+    bob.wait_for_message("Alice: good morning ☀️ 😄").await;
+
+    // Recently used comes first.
+    alice.find("emoji-button").await.click().await.unwrap();
+    let first = alice.all("emoji-option").await;
+    assert_eq!(
+        first[0].attr("data-emoji").await.unwrap().as_deref(),
+        Some("👍")
+    );
+    alice.screenshot("emoji-picker").await.unwrap();
+    alice.close().await;
+    bob.close().await;
+}

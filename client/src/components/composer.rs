@@ -6,6 +6,9 @@ use shared::validate::{MessageText, MessageTextError};
 use web_sys::HtmlTextAreaElement;
 use yew::prelude::*;
 
+use super::emoji_picker::EmojiPicker;
+use crate::emoji;
+
 /// Longest the field grows before it scrolls, in pixels.
 const MAX_INPUT_HEIGHT: i32 = 160;
 
@@ -31,6 +34,7 @@ pub fn Composer(props: &ComposerProps) -> Html {
         let initial = props.initial_draft.clone();
         move || initial
     });
+    let picker_open = use_state(|| false);
     let chars = draft.trim().chars().count();
     let too_long = chars > MAX_TEXT_CHARS;
 
@@ -40,7 +44,7 @@ pub fn Composer(props: &ComposerProps) -> Html {
         let on_send = props.on_send.clone();
         let on_draft = props.on_draft.clone();
         move || {
-            match MessageText::parse(&draft) {
+            match MessageText::parse(&emoji::replace_shortcodes(&draft)) {
                 Ok(text) => {
                     on_send.emit(text.into_string());
                     draft.set(String::new());
@@ -69,7 +73,15 @@ pub fn Composer(props: &ComposerProps) -> Html {
             let _ = style.set_property("height", "auto");
             let height = input.scroll_height().min(MAX_INPUT_HEIGHT);
             let _ = style.set_property("height", &format!("{height}px"));
-            let value = input.value();
+            let mut value = input.value();
+            // `:smile:` becomes 😄 as soon as the closing colon is typed.
+            if value.ends_with(':') {
+                let replaced = emoji::replace_shortcodes(&value);
+                if replaced != value {
+                    input.set_value(&replaced);
+                    value = replaced;
+                }
+            }
             if !value.trim().is_empty() {
                 on_typing.emit(());
             }
@@ -86,6 +98,45 @@ pub fn Composer(props: &ComposerProps) -> Html {
             }
         })
     };
+    let on_pick = {
+        let draft = draft.clone();
+        let input_ref = input_ref.clone();
+        let picker_open = picker_open.clone();
+        let on_draft = props.on_draft.clone();
+        Callback::from(move |picked: String| {
+            let Some(input) = input_ref.cast::<HtmlTextAreaElement>() else {
+                return;
+            };
+            let value = input.value();
+            // The caret is in UTF-16 units; find the matching byte offset.
+            let caret16 = input.selection_start().ok().flatten().unwrap_or(u32::MAX) as usize;
+            let mut units = 0;
+            let mut at = value.len();
+            for (index, c) in value.char_indices() {
+                if units >= caret16 {
+                    at = index;
+                    break;
+                }
+                units += c.len_utf16();
+            }
+            let updated = format!("{}{picked}{}", &value[..at], &value[at..]);
+            let caret = (value[..at].encode_utf16().count() + picked.encode_utf16().count()) as u32;
+            input.set_value(&updated);
+            let _ = input.focus();
+            let _ = input.set_selection_range(caret, caret);
+            on_draft.emit(updated.clone());
+            draft.set(updated);
+            picker_open.set(false);
+        })
+    };
+    let toggle_picker = {
+        let picker_open = picker_open.clone();
+        Callback::from(move |_: MouseEvent| picker_open.set(!*picker_open))
+    };
+    let close_picker = {
+        let picker_open = picker_open.clone();
+        Callback::from(move |()| picker_open.set(false))
+    };
     let on_submit = Callback::from(move |event: SubmitEvent| {
         event.prevent_default();
         submit();
@@ -96,6 +147,13 @@ pub fn Composer(props: &ComposerProps) -> Html {
             <textarea ref={input_ref} data-testid="message-input" rows="1" autofocus=true
                 placeholder={props.placeholder.clone()} aria-label="Message"
                 value={(*draft).clone()} oninput={on_input} onkeydown={on_keydown} />
+            <button type="button" class="emoji-button" data-testid="emoji-button" onclick={toggle_picker}
+                    aria-label="Emoji" aria-expanded={(*picker_open).to_string()} title="Emoji">
+                { "☺" }
+            </button>
+            if *picker_open {
+                <EmojiPicker on_pick={on_pick} on_close={close_picker} />
+            }
             <button type="submit" data-testid="send-button" class="send"
                     disabled={too_long} aria-label="Send">
                 { "Send" }

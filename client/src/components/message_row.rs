@@ -35,6 +35,7 @@ pub fn MessageRow(props: &MessageRowProps) -> Html {
         "message",
         props.mine.then_some("mine"),
         props.mentions_me.then_some("mention"),
+        crate::emoji::is_emoji_only(&props.text).then_some("jumbo"),
         props.pending.then_some("pending"),
         props.failed.is_some().then_some("failed"),
     );

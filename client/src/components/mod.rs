@@ -6,6 +6,7 @@ pub mod composer;
 pub mod connection_status;
 pub mod conversation_header;
 pub mod dialogs;
+pub mod emoji_picker;
 pub mod header;
 pub mod message_list;
 pub mod message_row;
