@@ -33,6 +33,8 @@ pub struct Conversation {
     pub requested: bool,
     /// Who is typing, and until when (ms since the epoch).
     pub typing: Vec<(UserInfo, i64)>,
+    /// The highest change number among held messages: where change catch-up starts.
+    pub last_change: i64,
     next_notice_id: u64,
 }
 
@@ -45,6 +47,7 @@ impl Conversation {
             loading_older: false,
             requested: false,
             typing: Vec::new(),
+            last_change: 0,
             next_notice_id: 0,
         }
     }
@@ -118,6 +121,7 @@ impl Conversation {
                 prepended = true;
             }
             self.info.last_seq = self.info.last_seq.max(message.seq);
+            self.last_change = self.last_change.max(message.change);
             self.typing.retain(|(user, _)| user.id != message.author.id);
             added.push(message.clone());
             self.timeline.insert(index, Entry::Message(message));
@@ -126,6 +130,22 @@ impl Conversation {
             self.trim_front();
         }
         added
+    }
+
+    /// Replaces a held message with a newer state of it (edit, delete,
+    /// reactions); older states and messages not held are ignored.
+    pub fn update(&mut self, message: ChatMessage) {
+        self.last_change = self.last_change.max(message.change);
+        for entry in &mut self.timeline {
+            if let Entry::Message(held) = entry
+                && held.seq == message.seq
+            {
+                if message.change >= held.change {
+                    *held = message;
+                }
+                return;
+            }
+        }
     }
 
     /// Where a message with `seq` goes, or `None` if it is already there.

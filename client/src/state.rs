@@ -120,6 +120,8 @@ pub enum Action {
         has_older: bool,
     },
     Message(ChatMessage),
+    /// A held message was edited, deleted or reacted to.
+    Updated(ChatMessage),
     Ack {
         channel: ChannelId,
         client_id: ClientMsgId,
@@ -344,6 +346,11 @@ impl ChatState {
                     }
                 }
             }
+            Action::Updated(message) => {
+                if let Some(conversation) = self.conversation_mut(&message.channel) {
+                    conversation.update(message);
+                }
+            }
             Action::Ack {
                 channel,
                 client_id,
@@ -361,6 +368,10 @@ impl ChatState {
                             author: me,
                             text: pending.text,
                             sent_at,
+                            edited_at: None,
+                            deleted: false,
+                            reactions: Vec::new(),
+                            change: 0,
                         }]);
                         // Your own message is read by definition.
                         conversation.info.last_read_seq = conversation.info.last_read_seq.max(seq);
@@ -644,6 +655,10 @@ mod tests {
             author: user(author),
             text: text.into(),
             sent_at: 1_000 + seq,
+            edited_at: None,
+            deleted: false,
+            reactions: Vec::new(),
+            change: seq,
         }
     }
 

@@ -5,12 +5,12 @@
 
 use shared::limits::MAX_DIRECT_OTHERS;
 use shared::protocol::{ChannelKind, UserPresence};
-use shared::validate::{ChannelName, Topic};
+use shared::validate::{ChannelName, MessageText, MessageTextError, Topic};
 use shared::{ChannelId, ErrorCode, Seq, ServerMsg, UserId, UserInfo};
 
 use crate::connection::ConnectionContext;
 use crate::hub::ConnId;
-use crate::store::StoreError;
+use crate::store::{ChangeOutcome, MessageChange, StoreError};
 
 /// Who is asking, and through which connection.
 pub struct Caller<'a> {
@@ -373,4 +373,97 @@ pub async fn typing(caller: &Caller<'_>, channel: &ChannelId) -> Reply {
         )
         .await;
     Ok(None)
+}
+
+/// Tells everyone in the channel a message's new state.
+async fn announce_change(caller: &Caller<'_>, outcome: ChangeOutcome) -> Reply {
+    match outcome {
+        ChangeOutcome::Changed(message) => {
+            let channel = message.channel.clone();
+            caller
+                .context
+                .hub
+                .to_room(channel, ServerMsg::MessageUpdated { message }, None)
+                .await;
+            Ok(None)
+        }
+        ChangeOutcome::Unchanged => Ok(None),
+        ChangeOutcome::NoSuchMessage => Err(refuse(
+            ErrorCode::UnknownMessage,
+            "That message does not exist (or was deleted).",
+        )),
+        ChangeOutcome::NotAllowed => Err(refuse(
+            ErrorCode::NotAllowed,
+            "Only the author can change a message.",
+        )),
+    }
+}
+
+pub async fn edit(caller: &Caller<'_>, channel: &ChannelId, seq: Seq, text: &str) -> Reply {
+    membership(caller, channel).await?;
+    let text = MessageText::parse(text).map_err(|error| {
+        let code = match error {
+            MessageTextError::Empty => ErrorCode::EmptyText,
+            MessageTextError::TooLong { .. } => ErrorCode::TextTooLong,
+        };
+        refuse(code, error.to_string())
+    })?;
+    let outcome = caller
+        .context
+        .store
+        .change_message(
+            channel,
+            seq,
+            MessageChange::Edit {
+                by: &caller.user.id,
+                text: text.as_str(),
+            },
+        )
+        .await?;
+    announce_change(caller, outcome).await
+}
+
+pub async fn delete(caller: &Caller<'_>, channel: &ChannelId, seq: Seq) -> Reply {
+    membership(caller, channel).await?;
+    let outcome = caller
+        .context
+        .store
+        .change_message(
+            channel,
+            seq,
+            MessageChange::Delete {
+                by: &caller.user.id,
+                text: "",
+            },
+        )
+        .await?;
+    announce_change(caller, outcome).await
+}
+
+pub async fn react(
+    caller: &Caller<'_>,
+    channel: &ChannelId,
+    seq: Seq,
+    emoji: &str,
+    add: bool,
+) -> Reply {
+    membership(caller, channel).await?;
+    // Only real emoji (any skin tone): nothing else can be stored as a reaction.
+    if emoji.len() > 64 || emojis::get(emoji).is_none() {
+        return Err(refuse(ErrorCode::InvalidEmoji, "That is not an emoji."));
+    }
+    let outcome = caller
+        .context
+        .store
+        .change_message(
+            channel,
+            seq,
+            MessageChange::React {
+                by: &caller.user.id,
+                emoji,
+                add,
+            },
+        )
+        .await?;
+    announce_change(caller, outcome).await
 }

@@ -257,7 +257,11 @@ impl Reader<'_> {
                 client_id,
                 text,
             } => self.post(channel, client_id, text).await,
-            ClientMsg::Sync { channel, after_seq } => self.sync(channel, after_seq).await,
+            ClientMsg::Sync {
+                channel,
+                after_seq,
+                after_change,
+            } => self.sync(channel, after_seq, after_change).await,
             ClientMsg::History {
                 channel,
                 before_seq,
@@ -310,6 +314,18 @@ impl Reader<'_> {
                         commands::mark_read(&caller, channel, *seq).await
                     }
                     ClientMsg::ListUsers => commands::list_users(&caller).await,
+                    ClientMsg::Edit { channel, seq, text } => {
+                        commands::edit(&caller, channel, *seq, text).await
+                    }
+                    ClientMsg::Delete { channel, seq } => {
+                        commands::delete(&caller, channel, *seq).await
+                    }
+                    ClientMsg::React {
+                        channel,
+                        seq,
+                        emoji,
+                        add,
+                    } => commands::react(&caller, channel, *seq, emoji, *add).await,
                     ClientMsg::Send { .. }
                     | ClientMsg::Sync { .. }
                     | ClientMsg::History { .. }
@@ -395,7 +411,12 @@ impl Reader<'_> {
         }
     }
 
-    async fn sync(&mut self, channel: ChannelId, after_seq: Option<Seq>) {
+    async fn sync(
+        &mut self,
+        channel: ChannelId,
+        after_seq: Option<Seq>,
+        after_change: Option<i64>,
+    ) {
         if !self.check_member(&channel, None).await {
             return;
         }
@@ -409,16 +430,32 @@ impl Reader<'_> {
                     messages: page.messages,
                     has_older: page.has_older,
                     complete: true,
+                    updated: Vec::new(),
                 }),
-            Some(after) => store
-                .messages_after(&channel, after.max(0), MAX_SYNC_BATCH)
-                .await
-                .map(|messages| ServerMsg::Synced {
-                    channel: channel.clone(),
-                    has_older: messages.first().map_or(after > 0, |m| m.seq > 1),
-                    complete: messages.len() < MAX_SYNC_BATCH as usize,
-                    messages,
-                }),
+            Some(after) => {
+                let after = after.max(0);
+                let updated = match after_change {
+                    Some(change) => {
+                        store
+                            .messages_changed(&channel, after, change, MAX_SYNC_BATCH)
+                            .await
+                    }
+                    None => Ok(Vec::new()),
+                };
+                match (
+                    store.messages_after(&channel, after, MAX_SYNC_BATCH).await,
+                    updated,
+                ) {
+                    (Ok(messages), Ok(updated)) => Ok(ServerMsg::Synced {
+                        channel: channel.clone(),
+                        has_older: messages.first().map_or(after > 0, |m| m.seq > 1),
+                        complete: messages.len() < MAX_SYNC_BATCH as usize,
+                        messages,
+                        updated,
+                    }),
+                    (Err(error), _) | (_, Err(error)) => Err(error),
+                }
+            }
         };
         self.reply_or_unavailable(reply).await;
     }

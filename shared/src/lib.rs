@@ -14,4 +14,4 @@ pub mod protocol;
 pub mod validate;
 
 pub use ids::{ChannelId, ClientMsgId, Seq, UserId};
-pub use protocol::{ChatMessage, ClientMsg, ErrorCode, ServerMsg, UserInfo};
+pub use protocol::{ChatMessage, ClientMsg, ErrorCode, Reaction, ServerMsg, UserInfo};

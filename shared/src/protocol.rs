@@ -21,9 +21,13 @@ pub enum ClientMsg {
         text: String,
     },
     /// Catch up: everything after `after_seq`, or the latest page when `None`.
+    /// With `after_change`, also the held messages (seq <= `after_seq`) that
+    /// were edited, deleted or reacted to since that change number.
     Sync {
         channel: ChannelId,
         after_seq: Option<Seq>,
+        #[serde(default)]
+        after_change: Option<i64>,
     },
     /// Scroll-back: up to `limit` messages older than `before_seq`.
     History {
@@ -61,6 +65,21 @@ pub enum ClientMsg {
     Members { channel: ChannelId },
     /// Say you are typing in a channel (send at most every few seconds).
     Typing { channel: ChannelId },
+    /// Replace the text of your own message.
+    Edit {
+        channel: ChannelId,
+        seq: Seq,
+        text: String,
+    },
+    /// Delete your own message.
+    Delete { channel: ChannelId, seq: Seq },
+    /// Add (or with `add: false` take back) your reaction to a message.
+    React {
+        channel: ChannelId,
+        seq: Seq,
+        emoji: String,
+        add: bool,
+    },
     /// Everything up to `seq` has been read.
     MarkRead { channel: ChannelId, seq: Seq },
     /// Away after idling, or back.
@@ -85,6 +104,9 @@ pub const CLIENT_MSG_TYPES: &[&str] = &[
     "members",
     "typing",
     "mark_read",
+    "edit",
+    "delete",
+    "react",
     "set_away",
     "list_users",
 ];
@@ -149,7 +171,12 @@ pub enum ServerMsg {
         messages: Vec<ChatMessage>,
         has_older: bool,
         complete: bool,
+        /// Held messages changed since `after_change` (edited, deleted, reactions).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        updated: Vec<ChatMessage>,
     },
+    /// A message was edited, deleted or reacted to: its whole new state.
+    MessageUpdated { message: ChatMessage },
     /// Answer to `history`, oldest first.
     History {
         channel: ChannelId,
@@ -220,6 +247,8 @@ pub enum ErrorCode {
     InvalidChannelName,
     ChannelNameTaken,
     InvalidTopic,
+    UnknownMessage,
+    InvalidEmoji,
     /// The request is understood but this user may not do it.
     NotAllowed,
     UnknownUser,
@@ -268,6 +297,9 @@ pub struct ChannelInfo {
     /// Unread messages that mention this user by `@name`.
     #[serde(default)]
     pub unread_mentions: u32,
+    /// The channel's latest change number (messages, edits, deletes, reactions).
+    #[serde(default)]
+    pub last_change: i64,
 }
 
 /// Public, private (members only), or a direct conversation.
@@ -336,6 +368,25 @@ pub struct ChatMessage {
     pub text: String,
     /// Server time, milliseconds since the Unix epoch.
     pub sent_at: i64,
+    /// When the text was last edited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited_at: Option<i64>,
+    /// Deleted by its author: the text is gone.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reactions: Vec<Reaction>,
+    /// The channel's change number of this message's latest change; a later
+    /// state of the same message has a higher one.
+    #[serde(default)]
+    pub change: i64,
+}
+
+/// One emoji on a message and who put it there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reaction {
+    pub emoji: String,
+    pub users: Vec<UserInfo>,
 }
 
 impl ServerMsg {

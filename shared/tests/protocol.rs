@@ -22,6 +22,10 @@ fn sample_message() -> ChatMessage {
         author: alice(),
         text: "Hello World!".into(),
         sent_at: 1_700_000_000_000,
+        edited_at: None,
+        deleted: false,
+        reactions: vec![],
+        change: 7,
     }
 }
 
@@ -36,10 +40,12 @@ fn client_messages_round_trip_with_a_type_tag() {
         ClientMsg::Sync {
             channel: ChannelId("c1".into()),
             after_seq: None,
+            after_change: None,
         },
         ClientMsg::Sync {
             channel: ChannelId("c1".into()),
             after_seq: Some(42),
+            after_change: None,
         },
         ClientMsg::History {
             channel: ChannelId("c1".into()),
@@ -98,6 +104,7 @@ fn server_messages_round_trip() {
             messages: vec![sample_message()],
             has_older: true,
             complete: false,
+            updated: vec![],
         },
         ServerMsg::History {
             channel: ChannelId("c1".into()),

@@ -129,12 +129,22 @@ impl ChatSocket {
         });
     }
 
-    /// Asks for what is new in a conversation after `after_seq`, or its latest page.
-    pub fn sync(&self, channel: ChannelId, after_seq: Option<Seq>) -> bool {
+    /// Asks for what is new in a conversation after `after_seq` (and what
+    /// changed among held messages since `after_change`), or its latest page.
+    pub fn sync(
+        &self,
+        channel: ChannelId,
+        after_seq: Option<Seq>,
+        after_change: Option<i64>,
+    ) -> bool {
         if after_seq.is_none() {
             self.inner.borrow_mut().fresh_syncs.insert(channel.clone());
         }
-        self.send(&ClientMsg::Sync { channel, after_seq })
+        self.send(&ClientMsg::Sync {
+            channel,
+            after_seq,
+            after_change: after_seq.and(after_change),
+        })
     }
 
     /// Asks for the page of messages before `before_seq`.
@@ -311,7 +321,11 @@ impl ChatSocket {
                 messages,
                 has_older,
                 complete,
+                updated,
             } => {
+                for message in updated {
+                    dispatch.dispatch(Action::Updated(message));
+                }
                 let last = messages.last().map(|m| m.seq);
                 let fresh = self.inner.borrow_mut().fresh_syncs.remove(&channel);
                 dispatch.dispatch(Action::Synced {
@@ -321,7 +335,7 @@ impl ChatSocket {
                     fresh,
                 });
                 if !complete && last.is_some() {
-                    self.sync(channel, last);
+                    self.sync(channel, last, None);
                 }
             }
             ServerMsg::History {
@@ -410,6 +424,7 @@ impl ChatSocket {
             ServerMsg::ReadUpTo { channel, seq } => {
                 dispatch.dispatch(Action::Read { channel, seq })
             }
+            ServerMsg::MessageUpdated { message } => dispatch.dispatch(Action::Updated(message)),
             ServerMsg::Members { channel, members } => {
                 dispatch.dispatch(Action::Members { channel, members })
             }

@@ -147,7 +147,11 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
             if let Some(conversation) = state.current_conversation() {
                 if state.connection.as_str() == "connected"
                     && !conversation.requested
-                    && socket.sync(conversation.info.id.clone(), conversation.last_seq())
+                    && socket.sync(
+                        conversation.info.id.clone(),
+                        conversation.last_seq(),
+                        Some(conversation.last_change),
+                    )
                 {
                     state.dispatch(Action::Requested(conversation.info.id.clone()));
                 }

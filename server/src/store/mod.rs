@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use shared::protocol::{ChannelInfo, ChannelKind, ChannelSummary};
 use shared::validate::{ChannelName, Topic, Username};
-use shared::{ChannelId, ChatMessage, ClientMsgId, Seq, UserId, UserInfo};
+use shared::{ChannelId, ChatMessage, ClientMsgId, Reaction, Seq, UserId, UserInfo};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -71,6 +71,36 @@ pub enum Stored {
     Duplicate(ChatMessage),
     /// The author is not a member of the channel (any more): nothing stored.
     NotAMember(NewMessage),
+}
+
+/// A change to an existing message.
+#[derive(Debug, Clone)]
+pub enum MessageChange<'a> {
+    Edit {
+        by: &'a UserId,
+        text: &'a str,
+    },
+    Delete {
+        by: &'a UserId,
+        text: &'a str,
+    },
+    React {
+        by: &'a UserId,
+        emoji: &'a str,
+        add: bool,
+    },
+}
+
+/// What a message change amounted to.
+#[derive(Debug, Clone)]
+pub enum ChangeOutcome {
+    /// Stored; here is the message's new state.
+    Changed(ChatMessage),
+    /// Nothing to do (the reaction was already there, or already gone).
+    Unchanged,
+    NoSuchMessage,
+    /// Only the author may edit or delete.
+    NotAllowed,
 }
 
 /// A page of messages, oldest first.
@@ -312,7 +342,7 @@ impl Store {
     ) -> Result<Vec<ChannelInfo>, StoreError> {
         let mention = format!("@{}", user.name.to_lowercase());
         let rows = sqlx::query(
-            "SELECT c.id, c.name, c.topic, c.kind, c.created_by, c.last_seq, m.last_read_seq,
+            "SELECT c.id, c.name, c.topic, c.kind, c.created_by, c.last_seq, c.last_change, m.last_read_seq,
                     (SELECT COUNT(*) FROM memberships mm WHERE mm.channel_id = c.id) AS member_count,
                     (SELECT COUNT(*) FROM messages x
                       WHERE x.channel_id = c.id AND x.seq > m.last_read_seq
@@ -341,6 +371,7 @@ impl Store {
                 last_seq: row.get("last_seq"),
                 last_read_seq: row.get("last_read_seq"),
                 unread_mentions: row.get::<i64, _>("unread_mentions") as u32,
+                last_change: row.get("last_change"),
                 id,
             };
             if kind == ChannelKind::Direct {
@@ -616,7 +647,8 @@ impl Store {
         limit: u32,
     ) -> Result<Page, StoreError> {
         let rows = sqlx::query(
-            "SELECT m.channel_id, m.seq, m.client_id, m.body, m.sent_at, u.id AS author_id, u.name AS author_name
+            "SELECT m.channel_id, m.seq, m.client_id, m.body, m.sent_at, m.edited_at, m.deleted, m.change_no,
+                    u.id AS author_id, u.name AS author_name
              FROM messages m JOIN users u ON u.id = m.author_id
              WHERE m.channel_id = ? AND m.seq < ?
              ORDER BY m.seq DESC LIMIT ?",
@@ -633,6 +665,7 @@ impl Store {
             .map(message_from_row)
             .collect();
         messages.reverse();
+        self.attach_reactions(channel, &mut messages).await?;
         Ok(Page {
             messages,
             has_older,
@@ -647,7 +680,8 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<ChatMessage>, StoreError> {
         let rows = sqlx::query(
-            "SELECT m.channel_id, m.seq, m.client_id, m.body, m.sent_at, u.id AS author_id, u.name AS author_name
+            "SELECT m.channel_id, m.seq, m.client_id, m.body, m.sent_at, m.edited_at, m.deleted, m.change_no,
+                    u.id AS author_id, u.name AS author_name
              FROM messages m JOIN users u ON u.id = m.author_id
              WHERE m.channel_id = ? AND m.seq > ?
              ORDER BY m.seq ASC LIMIT ?",
@@ -657,7 +691,195 @@ impl Store {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.iter().map(message_from_row).collect())
+        let mut messages: Vec<ChatMessage> = rows.iter().map(message_from_row).collect();
+        self.attach_reactions(channel, &mut messages).await?;
+        Ok(messages)
+    }
+
+    /// Held messages (seq <= `up_to_seq`) changed after change number `after_change`.
+    pub async fn messages_changed(
+        &self,
+        channel: &ChannelId,
+        up_to_seq: Seq,
+        after_change: i64,
+        limit: u32,
+    ) -> Result<Vec<ChatMessage>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT m.channel_id, m.seq, m.client_id, m.body, m.sent_at, m.edited_at, m.deleted, m.change_no,
+                    u.id AS author_id, u.name AS author_name
+             FROM messages m JOIN users u ON u.id = m.author_id
+             WHERE m.channel_id = ? AND m.seq <= ? AND m.change_no > ?
+             ORDER BY m.seq ASC LIMIT ?",
+        )
+        .bind(&channel.0)
+        .bind(up_to_seq)
+        .bind(after_change)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut messages: Vec<ChatMessage> = rows.iter().map(message_from_row).collect();
+        self.attach_reactions(channel, &mut messages).await?;
+        Ok(messages)
+    }
+
+    /// One message with its reactions.
+    pub async fn message(
+        &self,
+        channel: &ChannelId,
+        seq: Seq,
+    ) -> Result<Option<ChatMessage>, StoreError> {
+        let row = sqlx::query(
+            "SELECT m.channel_id, m.seq, m.client_id, m.body, m.sent_at, m.edited_at, m.deleted, m.change_no,
+                    u.id AS author_id, u.name AS author_name
+             FROM messages m JOIN users u ON u.id = m.author_id
+             WHERE m.channel_id = ? AND m.seq = ?",
+        )
+        .bind(&channel.0)
+        .bind(seq)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let mut messages = vec![message_from_row(&row)];
+        self.attach_reactions(channel, &mut messages).await?;
+        Ok(messages.pop())
+    }
+
+    /// Changes a message (edit, delete, or a reaction) in one transaction that
+    /// also takes the channel's next change number. `change` gets the
+    /// transaction and returns `false` to refuse (nothing is written then).
+    pub async fn change_message(
+        &self,
+        channel: &ChannelId,
+        seq: Seq,
+        change: MessageChange<'_>,
+    ) -> Result<ChangeOutcome, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let row =
+            sqlx::query("SELECT author_id, deleted FROM messages WHERE channel_id = ? AND seq = ?")
+                .bind(&channel.0)
+                .bind(seq)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some(row) = row else {
+            return Ok(ChangeOutcome::NoSuchMessage);
+        };
+        let author: String = row.get("author_id");
+        let deleted = row.get::<i64, _>("deleted") != 0;
+        if deleted {
+            return Ok(ChangeOutcome::NoSuchMessage);
+        }
+        let now = now_millis();
+        match &change {
+            MessageChange::Edit { by, text } | MessageChange::Delete { by, text } => {
+                if author != by.0 {
+                    return Ok(ChangeOutcome::NotAllowed);
+                }
+                let delete = matches!(change, MessageChange::Delete { .. });
+                sqlx::query(
+                    "UPDATE messages SET body = ?, edited_at = CASE WHEN ? THEN edited_at ELSE ? END,
+                            deleted = ? WHERE channel_id = ? AND seq = ?",
+                )
+                .bind(if delete { "" } else { text })
+                .bind(delete)
+                .bind(now)
+                .bind(delete)
+                .bind(&channel.0)
+                .bind(seq)
+                .execute(&mut *tx)
+                .await?;
+                if delete {
+                    sqlx::query("DELETE FROM reactions WHERE channel_id = ? AND seq = ?")
+                        .bind(&channel.0)
+                        .bind(seq)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            MessageChange::React { by, emoji, add } => {
+                let done = if *add {
+                    sqlx::query(
+                        "INSERT INTO reactions (channel_id, seq, user_id, emoji, created_at)
+                         VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(&channel.0)
+                    .bind(seq)
+                    .bind(&by.0)
+                    .bind(*emoji)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?
+                } else {
+                    sqlx::query(
+                        "DELETE FROM reactions WHERE channel_id = ? AND seq = ? AND user_id = ? AND emoji = ?",
+                    )
+                    .bind(&channel.0)
+                    .bind(seq)
+                    .bind(&by.0)
+                    .bind(*emoji)
+                    .execute(&mut *tx)
+                    .await?
+                };
+                if done.rows_affected() == 0 {
+                    return Ok(ChangeOutcome::Unchanged);
+                }
+            }
+        }
+        let change_no: i64 = sqlx::query_scalar(
+            "UPDATE channels SET last_change = last_change + 1 WHERE id = ? RETURNING last_change",
+        )
+        .bind(&channel.0)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE messages SET change_no = ? WHERE channel_id = ? AND seq = ?")
+            .bind(change_no)
+            .bind(&channel.0)
+            .bind(seq)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        match self.message(channel, seq).await? {
+            Some(message) => Ok(ChangeOutcome::Changed(message)),
+            None => Ok(ChangeOutcome::NoSuchMessage),
+        }
+    }
+
+    /// Fills in the reactions of these messages (all from `channel`).
+    async fn attach_reactions(
+        &self,
+        channel: &ChannelId,
+        messages: &mut [ChatMessage],
+    ) -> Result<(), StoreError> {
+        let (Some(first), Some(last)) = (messages.first(), messages.last()) else {
+            return Ok(());
+        };
+        let (low, high) = (first.seq.min(last.seq), first.seq.max(last.seq));
+        let rows = sqlx::query(
+            "SELECT r.seq, r.emoji, u.id, u.name FROM reactions r JOIN users u ON u.id = r.user_id
+             WHERE r.channel_id = ? AND r.seq BETWEEN ? AND ? ORDER BY r.created_at, u.name_key",
+        )
+        .bind(&channel.0)
+        .bind(low)
+        .bind(high)
+        .fetch_all(&self.pool)
+        .await?;
+        for row in rows {
+            let seq: Seq = row.get("seq");
+            let emoji: String = row.get("emoji");
+            let user = UserInfo {
+                id: UserId(row.get("id")),
+                name: row.get("name"),
+            };
+            if let Some(message) = messages.iter_mut().find(|m| m.seq == seq) {
+                match message.reactions.iter_mut().find(|r| r.emoji == emoji) {
+                    Some(reaction) => reaction.users.push(user),
+                    None => message.reactions.push(Reaction {
+                        emoji,
+                        users: vec![user],
+                    }),
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Stores a batch of messages in one transaction, in order. Either all of
@@ -678,7 +900,8 @@ async fn insert_one(
     message: &NewMessage,
 ) -> Result<Stored, StoreError> {
     let existing = sqlx::query(
-        "SELECT m.channel_id, m.seq, m.client_id, m.body, m.sent_at, u.id AS author_id, u.name AS author_name
+        "SELECT m.channel_id, m.seq, m.client_id, m.body, m.sent_at, m.edited_at, m.deleted, m.change_no,
+                    u.id AS author_id, u.name AS author_name
          FROM messages m JOIN users u ON u.id = m.author_id
          WHERE m.author_id = ? AND m.client_id = ?",
     )
@@ -697,16 +920,19 @@ async fn insert_one(
     if member.is_none() {
         return Ok(Stored::NotAMember(message.clone()));
     }
-    let seq: Seq = sqlx::query_scalar(
-        "UPDATE channels SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq",
+    let numbers = sqlx::query(
+        "UPDATE channels SET last_seq = last_seq + 1, last_change = last_change + 1
+         WHERE id = ? RETURNING last_seq, last_change",
     )
     .bind(&message.channel.0)
     .fetch_one(&mut **tx)
     .await?;
+    let seq: Seq = numbers.get("last_seq");
+    let change: i64 = numbers.get("last_change");
     let sent_at = now_millis();
     sqlx::query(
-        "INSERT INTO messages (channel_id, seq, author_id, client_id, body, sent_at)
-         VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO messages (channel_id, seq, author_id, client_id, body, sent_at, change_no)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&message.channel.0)
     .bind(seq)
@@ -714,6 +940,7 @@ async fn insert_one(
     .bind(message.client_id.as_str())
     .bind(&message.text)
     .bind(sent_at)
+    .bind(change)
     .execute(&mut **tx)
     .await?;
     Ok(Stored::New(ChatMessage {
@@ -723,6 +950,10 @@ async fn insert_one(
         author: message.author.clone(),
         text: message.text.clone(),
         sent_at,
+        edited_at: None,
+        deleted: false,
+        reactions: Vec::new(),
+        change,
     }))
 }
 
@@ -740,5 +971,9 @@ fn message_from_row(row: &sqlx::sqlite::SqliteRow) -> ChatMessage {
         },
         text: row.get("body"),
         sent_at: row.get("sent_at"),
+        edited_at: row.get("edited_at"),
+        deleted: row.get::<i64, _>("deleted") != 0,
+        reactions: Vec::new(),
+        change: row.get("change_no"),
     }
 }

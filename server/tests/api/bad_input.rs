@@ -113,6 +113,7 @@ async fn channels_the_user_is_not_in_are_refused_for_every_operation() {
         ClientMsg::Sync {
             channel: unknown.clone(),
             after_seq: None,
+            after_change: None,
         },
         ClientMsg::History {
             channel: unknown.clone(),

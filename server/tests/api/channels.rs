@@ -70,10 +70,12 @@ async fn assert_locked_out(client: &mut WsClient, channel: &ChannelId, someone: 
         ClientMsg::Sync {
             channel: channel.clone(),
             after_seq: None,
+            after_change: None,
         },
         ClientMsg::Sync {
             channel: channel.clone(),
             after_seq: Some(0),
+            after_change: None,
         },
         ClientMsg::History {
             channel: channel.clone(),
@@ -232,6 +234,7 @@ async fn public_channels_are_found_joined_and_kept_to_their_members() {
     bob.send(&ClientMsg::Sync {
         channel: rust.id.clone(),
         after_seq: Some(0),
+        after_change: None,
     })
     .await;
     let synced = bob

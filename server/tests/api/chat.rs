@@ -112,6 +112,7 @@ async fn a_resend_with_the_same_id_is_acked_again_but_not_stored_twice() {
         .send(&ClientMsg::Sync {
             channel: general,
             after_seq: None,
+            after_change: None,
         })
         .await;
     let synced = alice

@@ -41,6 +41,7 @@ async fn a_failing_database_gets_clear_errors_and_loses_nothing() {
         .send(&ClientMsg::Sync {
             channel: alice.general(),
             after_seq: None,
+            after_change: None,
         })
         .await;
     match alice.recv().await {

@@ -9,6 +9,7 @@ async fn synced(client: &mut WsClient, after_seq: Option<i64>) -> (Vec<ChatMessa
         .send(&ClientMsg::Sync {
             channel: client.general(),
             after_seq,
+            after_change: None,
         })
         .await;
     client

@@ -5,6 +5,7 @@ mod helpers;
 
 mod accounts;
 mod bad_input;
+mod changes;
 mod channels;
 mod chat;
 mod database;
