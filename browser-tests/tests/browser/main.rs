@@ -556,3 +556,75 @@ async fn emoji_come_from_the_picker_and_from_shortcodes() {
     alice.close().await;
     bob.close().await;
 }
+
+#[actix_web::test]
+async fn reactions_edits_and_deletes_show_live_for_everyone() {
+    let server = TestServer::start().await;
+    let mut driver = Driver::start().await;
+    let alice = signed_in(&mut driver, &server, "Alice").await;
+    let bob = signed_in(&mut driver, &server, "Bob").await;
+    alice.send_with_enter("helo everyone").await;
+    bob.wait_for_message("Alice: helo everyone").await;
+    alice
+        .eventually("the message is confirmed", || async {
+            alice.all("add-reaction").await.len() == 1
+        })
+        .await;
+
+    // Bob reacts from the message menu and the picker; Alice sees the count.
+    bob.find("add-reaction").await.click().await.unwrap();
+    bob.find("emoji-search")
+        .await
+        .send_keys("party popper")
+        .await
+        .unwrap();
+    bob.find_with("emoji-option", "emoji", "🎉")
+        .await
+        .click()
+        .await
+        .unwrap();
+    alice
+        .eventually("Alice sees Bob's reaction", || async {
+            alice.exists_with("reaction", "count", "1").await
+        })
+        .await;
+    let reaction = alice.find_with("reaction", "emoji", "🎉").await;
+    assert_eq!(
+        reaction.attr("title").await.unwrap().as_deref(),
+        Some("Bob")
+    );
+    // Alice adds hers by clicking the reaction: 2.
+    reaction.click().await.unwrap();
+    bob.eventually("two people reacted", || async {
+        bob.exists_with("reaction", "count", "2").await
+    })
+    .await;
+
+    // Alice fixes her typo: Up arrow in the empty composer edits her last message.
+    alice
+        .find("message-input")
+        .await
+        .send_keys("\u{E013}")
+        .await
+        .unwrap();
+    let editor = alice.find("edit-input").await;
+    editor.clear().await.unwrap();
+    editor.send_keys("hello everyone\u{E007}").await.unwrap();
+    bob.wait_for_message("Alice: hello everyone").await;
+    bob.find("edited-marker").await;
+    // Only the author gets edit and delete.
+    assert!(!bob.exists("edit-message").await);
+    assert!(!bob.exists("delete-message").await);
+    bob.screenshot("reactions-edit").await.unwrap();
+
+    // Alice deletes it: everyone sees "message deleted", reactions gone.
+    alice.find("delete-message").await.click().await.unwrap();
+    bob.wait_for_message("Alice: message deleted").await;
+    assert!(!bob.exists("reaction").await);
+    // After a reload the deletion is still there.
+    bob.client.refresh().await.unwrap();
+    bob.wait_connected().await;
+    bob.wait_for_message("Alice: message deleted").await;
+    alice.close().await;
+    bob.close().await;
+}

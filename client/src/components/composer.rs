@@ -25,6 +25,9 @@ pub struct ComposerProps {
     /// The user typed something (for "… is typing").
     #[prop_or_default]
     pub on_typing: Callback<()>,
+    /// Up arrow in an empty composer: edit your last message.
+    #[prop_or_default]
+    pub on_edit_last: Callback<()>,
 }
 
 #[component]
@@ -91,7 +94,14 @@ pub fn Composer(props: &ComposerProps) -> Html {
     };
     let on_keydown = {
         let submit = submit.clone();
+        let draft = draft.clone();
+        let on_edit_last = props.on_edit_last.clone();
         Callback::from(move |event: KeyboardEvent| {
+            if event.key() == "ArrowUp" && draft.is_empty() {
+                event.prevent_default();
+                on_edit_last.emit(());
+                return;
+            }
             if event.key() == "Enter" && !event.shift_key() && !event.is_composing() {
                 event.prevent_default();
                 submit();

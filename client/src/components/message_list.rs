@@ -8,11 +8,11 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use shared::{ChannelId, ClientMsgId};
+use shared::{ChannelId, ClientMsgId, Seq};
 use web_sys::Element;
 use yew::prelude::*;
 
-use super::message_row::MessageRow;
+use super::message_row::{MessageAction, MessageRow};
 use crate::browser::short_time;
 use crate::state::{ChatState, Entry};
 
@@ -38,6 +38,10 @@ pub struct MessageListProps {
     pub scroll_memory: ScrollMemory,
     pub on_load_older: Callback<()>,
     pub on_discard: Callback<ClientMsgId>,
+    /// The stored message being edited here, if any.
+    #[prop_or_default]
+    pub editing: Option<Seq>,
+    pub on_action: Callback<MessageAction>,
 }
 
 /// What the list looked like after the previous render.
@@ -141,6 +145,13 @@ pub fn MessageList(props: &MessageListProps) -> Html {
                         author={message.author.name.clone()}
                         text={message.text.clone()}
                         reader={me.name.clone()}
+                        reader_id={Some(me.id.clone())}
+                        seq={Some(message.seq)}
+                        edited={message.edited_at.is_some()}
+                        deleted={message.deleted}
+                        reactions={message.reactions.clone()}
+                        editing={props.editing == Some(message.seq)}
+                        on_action={Some(props.on_action.clone())}
                         sent_at={message.sent_at}
                         mine={message.author.id == me.id}
                         mentions_me={message.author.id != me.id

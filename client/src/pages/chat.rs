@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use gloo_timers::callback::Interval;
-use shared::{ChannelId, ChatMessage, ClientMsg, ClientMsgId, UserId, UserInfo};
+use shared::{ChannelId, ChatMessage, ClientMsg, ClientMsgId, Seq, UserId, UserInfo};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use yew::prelude::*;
@@ -18,8 +18,10 @@ use crate::components::conversation_header::{ConversationHeader, TypingIndicator
 use crate::components::dialogs::{
     BrowseDialog, CreateChannelDialog, InviteDialog, MembersDialog, NewChannel,
 };
+use crate::components::emoji_picker::EmojiPicker;
 use crate::components::header::Header;
 use crate::components::message_list::{MessageList, ScrollMemory};
+use crate::components::message_row::MessageAction;
 use crate::components::online_users::OnlineUsers;
 use crate::components::people::People;
 use crate::components::sidebar::Sidebar;
@@ -62,6 +64,16 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
     let drafts = use_mut_ref(HashMap::<ChannelId, String>::new);
     let scroll_memory = use_memo((), |_| ScrollMemory::default());
     let last_typing = use_mut_ref(|| 0i64);
+    let editing = use_state(|| None::<Seq>);
+    let reacting = use_state(|| None::<Seq>);
+    {
+        // A different conversation: nothing is being edited or reacted to there.
+        let (editing, reacting) = (editing.clone(), reacting.clone());
+        use_effect_with(state.current.clone(), move |_| {
+            editing.set(None);
+            reacting.set(None);
+        });
+    }
 
     {
         // Messages typed before a reload and never acknowledged are sent again;
@@ -377,6 +389,77 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
             dialog.set(Dialog::None);
         })
     };
+    let on_action = {
+        let (state, socket) = (state.clone(), socket.clone());
+        let (editing, reacting) = (editing.clone(), reacting.clone());
+        Callback::from(move |action: MessageAction| {
+            let Some(channel) = state.current.clone() else {
+                return;
+            };
+            match action {
+                MessageAction::StartEdit(seq) => editing.set(Some(seq)),
+                MessageAction::CancelEdit => editing.set(None),
+                MessageAction::SaveEdit(seq, text) => {
+                    let text = crate::emoji::replace_shortcodes(&text);
+                    if !text.trim().is_empty() {
+                        socket.send(&ClientMsg::Edit { channel, seq, text });
+                    }
+                    editing.set(None);
+                }
+                MessageAction::Delete(seq) => {
+                    socket.send(&ClientMsg::Delete { channel, seq });
+                }
+                MessageAction::PickReaction(seq) => reacting.set(Some(seq)),
+                MessageAction::React(seq, emoji, add) => {
+                    socket.send(&ClientMsg::React {
+                        channel,
+                        seq,
+                        emoji,
+                        add,
+                    });
+                }
+            }
+        })
+    };
+    let on_pick_reaction = {
+        let (state, socket, reacting) = (state.clone(), socket.clone(), reacting.clone());
+        Callback::from(move |emoji: String| {
+            if let (Some(channel), Some(seq)) = (state.current.clone(), *reacting) {
+                socket.send(&ClientMsg::React {
+                    channel,
+                    seq,
+                    emoji,
+                    add: true,
+                });
+            }
+            reacting.set(None);
+        })
+    };
+    let close_reacting = {
+        let reacting = reacting.clone();
+        Callback::from(move |()| reacting.set(None))
+    };
+    let on_edit_last = {
+        let (state, editing) = (state.clone(), editing.clone());
+        Callback::from(move |()| {
+            let me = state.me.id.clone();
+            let last = state.current_conversation().and_then(|conversation| {
+                conversation
+                    .timeline
+                    .iter()
+                    .rev()
+                    .find_map(|entry| match entry {
+                        crate::state::Entry::Message(m) if m.author.id == me && !m.deleted => {
+                            Some(m.seq)
+                        }
+                        _ => None,
+                    })
+            });
+            if last.is_some() {
+                editing.set(last);
+            }
+        })
+    };
     let on_remove = {
         let (state, socket) = (state.clone(), socket.clone());
         Callback::from(move |user: UserId| {
@@ -480,7 +563,8 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
                         <MessageList key={conversation.info.id.0.clone()} state={state.clone()}
                                      channel={conversation.info.id.clone()}
                                      scroll_memory={(*scroll_memory).clone()}
-                                     on_load_older={on_load_older} on_discard={on_discard} />
+                                     on_load_older={on_load_older} on_discard={on_discard}
+                                     editing={*editing} on_action={on_action} />
                         <TypingIndicator names={typing_names} />
                     } else {
                         <div class="message-list" data-testid="message-list"></div>
@@ -493,6 +577,7 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
                     }
                     <Composer key={state.current.as_ref().map(|c| c.0.clone()).unwrap_or_default()}
                               on_send={on_send} on_typing={on_typing} on_draft={on_draft}
+                              on_edit_last={on_edit_last}
                               initial_draft={state.current.as_ref().and_then(|c| drafts.borrow().get(c).cloned()).unwrap_or_default()}
                               placeholder={format!("Message {title}")} />
                 </main>
@@ -503,6 +588,13 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
                                   on_signed_out={props.on_signed_out.clone()} />
                 </OnlineUsers>
             </div>
+            if reacting.is_some() {
+                <div class="modal-backdrop" onclick={close_reacting.reform(|_: MouseEvent| ())}>
+                    <div class="reaction-picker" onclick={|e: MouseEvent| e.stop_propagation()}>
+                        <EmojiPicker on_pick={on_pick_reaction} on_close={close_reacting.clone()} />
+                    </div>
+                </div>
+            }
             { match *dialog {
                 Dialog::Create => html! {
                     <CreateChannelDialog error={state.channel_error.clone()} on_submit={on_create}
