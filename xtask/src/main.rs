@@ -92,10 +92,13 @@ fn test() -> Result<()> {
     step("testing the protocol, the server, the client's state logic and the tooling");
     exec(cargo().args(["test", "--workspace", "--exclude", "browser-tests"]))?;
     step("browser tests: real server, built client, headless Chromium");
+    // Only the browser test target: its summary is the run's closing line.
     exec(cargo().args([
         "test",
         "--package",
         "browser-tests",
+        "--test",
+        "browser",
         "--",
         "--test-threads=1",
     ]))?;

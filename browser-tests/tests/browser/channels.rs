@@ -291,6 +291,41 @@ async fn three_people_use_channels_private_channels_and_direct_messages() {
     .await;
     alice.wait_for_notice("Bob left #secret").await;
 
+    alice
+        .client
+        .execute("document.querySelector('.modal-backdrop').click()", vec![])
+        .await
+        .unwrap();
+    // Invite by typing a name and pressing Enter.
+    alice.find("invite-member").await.click().await.unwrap();
+    alice
+        .find("invite-search")
+        .await
+        .send_keys("carol\u{E007}")
+        .await
+        .unwrap();
+    carol.find_with("channel-item", "channel", "secret").await;
+
+    // A shared link to a public channel Carol is not in offers to join it.
+    let link = format!("{}c/rust", server.url());
+    carol.open(&link).await;
+    carol.wait_connected().await;
+    carol
+        .find_with("join-channel", "channel", "rust")
+        .await
+        .click()
+        .await
+        .unwrap();
+    carol.wait_for_header("rust").await;
+    carol.wait_for_message("Alice: Welcome to #rust, Bob").await;
+    alice
+        .find_with("channel-item", "channel", "rust")
+        .await
+        .click()
+        .await
+        .unwrap();
+    alice.wait_for_notice("Carol joined #rust").await;
+
     alice.close().await;
     bob.close().await;
     carol.close().await;

@@ -23,6 +23,16 @@ pub struct CreateChannelProps {
     pub on_close: Callback<()>,
 }
 
+/// Puts the keyboard in `input` once the dialog has opened.
+#[hook]
+fn use_focus_on_open(input: NodeRef) {
+    use_effect_with((), move |_| {
+        if let Some(element) = input.cast::<HtmlInputElement>() {
+            let _ = element.focus();
+        }
+    });
+}
+
 fn input_value(event: InputEvent) -> String {
     let input: HtmlInputElement = event.target_unchecked_into();
     input.value()
@@ -34,6 +44,8 @@ pub fn CreateChannelDialog(props: &CreateChannelProps) -> Html {
     let topic = use_state(String::new);
     let private = use_state(|| false);
     let local_error = use_state(|| None::<String>);
+    let name_ref = use_node_ref();
+    use_focus_on_open(name_ref.clone());
     let on_name = {
         let name = name.clone();
         let local_error = local_error.clone();
@@ -80,7 +92,7 @@ pub fn CreateChannelDialog(props: &CreateChannelProps) -> Html {
                   aria-label="Create a channel">
                 <h2>{ "Create a channel" }</h2>
                 <label for="channel-name">{ "Name" }</label>
-                <input id="channel-name" data-testid="channel-name-input" autofocus=true
+                <input id="channel-name" ref={name_ref} data-testid="channel-name-input"
                        placeholder="e.g. rust" maxlength="60" value={(*name).clone()} oninput={on_name} />
                 <p class="hint">{ "Lowercase letters, digits, - and _; up to 40 characters." }</p>
                 <label for="channel-topic">{ "Topic" }</label>
@@ -114,6 +126,25 @@ pub struct BrowseProps {
 #[component]
 pub fn BrowseDialog(props: &BrowseProps) -> Html {
     let query = use_state(String::new);
+    let search_ref = use_node_ref();
+    use_focus_on_open(search_ref.clone());
+    let on_keydown = {
+        let query = query.clone();
+        let state = props.state.clone();
+        let on_join = props.on_join.clone();
+        Callback::from(move |event: KeyboardEvent| {
+            if event.key() != "Enter" {
+                return;
+            }
+            event.prevent_default();
+            let wanted = query.trim().trim_start_matches('#').to_lowercase();
+            let exact = state.directory.iter().find(|c| c.name == wanted);
+            let only = (state.directory.len() == 1).then(|| &state.directory[0]);
+            if let Some(channel) = exact.or(only) {
+                on_join.emit(channel.id.clone());
+            }
+        })
+    };
     let on_input = {
         let query = query.clone();
         let on_search = props.on_search.clone();
@@ -128,8 +159,8 @@ pub fn BrowseDialog(props: &BrowseProps) -> Html {
             <div class="modal wide" onclick={|e: MouseEvent| e.stop_propagation()} role="dialog"
                  aria-label="Browse channels">
                 <h2>{ "Browse channels" }</h2>
-                <input data-testid="channel-search" type="search" autofocus=true placeholder="Search by name or topic"
-                       value={(*query).clone()} oninput={on_input} />
+                <input ref={search_ref} data-testid="channel-search" type="search" placeholder="Search by name or topic"
+                       value={(*query).clone()} oninput={on_input} onkeydown={on_keydown} />
                 <ul class="directory">
                     { for props.state.directory.iter().map(|channel| {
                         let id = channel.id.clone();
@@ -171,6 +202,34 @@ pub struct InviteProps {
 #[component]
 pub fn InviteDialog(props: &InviteProps) -> Html {
     let query = use_state(String::new);
+    let search_ref = use_node_ref();
+    use_focus_on_open(search_ref.clone());
+    let on_keydown = {
+        let query = query.clone();
+        let state = props.state.clone();
+        let on_invite = props.on_invite.clone();
+        Callback::from(move |event: KeyboardEvent| {
+            if event.key() != "Enter" {
+                return;
+            }
+            event.prevent_default();
+            let wanted = query.trim().trim_start_matches('@').to_lowercase();
+            let candidates: Vec<_> = state
+                .users
+                .iter()
+                .filter(|p| {
+                    p.user.id != state.me.id && p.user.name.to_lowercase().contains(&wanted)
+                })
+                .collect();
+            let exact = candidates
+                .iter()
+                .find(|p| p.user.name.to_lowercase() == wanted);
+            let only = (candidates.len() == 1).then(|| &candidates[0]);
+            if let Some(person) = exact.or(only) {
+                on_invite.emit(person.user.id.clone());
+            }
+        })
+    };
     let on_input = {
         let query = query.clone();
         Callback::from(move |event: InputEvent| query.set(input_value(event)))
@@ -180,8 +239,8 @@ pub fn InviteDialog(props: &InviteProps) -> Html {
         <div class="modal-backdrop" onclick={props.on_close.reform(|_: MouseEvent| ())}>
             <div class="modal" onclick={|e: MouseEvent| e.stop_propagation()} role="dialog" aria-label="Invite">
                 <h2>{ "Invite someone" }</h2>
-                <input data-testid="invite-search" type="search" autofocus=true placeholder="Name"
-                       value={(*query).clone()} oninput={on_input} />
+                <input ref={search_ref} data-testid="invite-search" type="search" placeholder="Name, then Enter"
+                       value={(*query).clone()} oninput={on_input} onkeydown={on_keydown} />
                 <ul class="directory">
                     { for props.state.users.iter()
                         .filter(|p| p.user.id != props.state.me.id)

@@ -534,6 +534,52 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
         Callback::from(move |_: MouseEvent| state.dispatch(Action::DismissError))
     };
 
+    // A shared link to a public channel you are not in: offer to join it.
+    let unresolved = match &state.wanted {
+        Some(Route::Channel(name))
+            if state.connection.as_str() == "connected"
+                && !state
+                    .conversations
+                    .iter()
+                    .any(|c| !c.is_direct() && &c.info.name == name) =>
+        {
+            Some(name.clone())
+        }
+        _ => None,
+    };
+    {
+        let socket = socket.clone();
+        use_effect_with(unresolved.clone(), move |unresolved| {
+            if let Some(name) = unresolved {
+                socket.send(&ClientMsg::BrowseChannels {
+                    query: name.clone(),
+                });
+            }
+        });
+    }
+    let offer = unresolved.and_then(|name| {
+        state
+            .directory
+            .iter()
+            .find(|c| c.name == name && !c.joined)
+            .cloned()
+    });
+    let join_offered = {
+        let (state, socket) = (state.clone(), socket.clone());
+        let offer = offer.clone();
+        Callback::from(move |_: MouseEvent| {
+            if let Some(channel) = &offer {
+                state.dispatch(Action::ExpectOpen);
+                socket.send(&ClientMsg::JoinChannel {
+                    channel: channel.id.clone(),
+                });
+            }
+        })
+    };
+    let dismiss_offer = {
+        let state = state.clone();
+        Callback::from(move |_: MouseEvent| state.dispatch(Action::Navigate(None)))
+    };
     let title = current
         .as_ref()
         .map(|c| c.title())
@@ -568,6 +614,16 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
                         <TypingIndicator names={typing_names} />
                     } else {
                         <div class="message-list" data-testid="message-list"></div>
+                    }
+                    if let Some(channel) = &offer {
+                        <div class="banner info" role="status">
+                            <span>{ format!("#{} is a public channel you are not in yet.", channel.name) }</span>
+                            <span>
+                                <button class="primary small" data-testid="join-channel" data-channel={channel.name.clone()}
+                                        onclick={join_offered}>{ format!("Join #{}", channel.name) }</button>
+                                <button onclick={dismiss_offer} aria-label="Dismiss">{ "×" }</button>
+                            </span>
+                        </div>
                     }
                     if let Some(error) = &state.notice_error {
                         <div class="banner error" role="alert">
