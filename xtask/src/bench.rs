@@ -94,6 +94,8 @@ pub fn run() -> Result<()> {
                             "1000000",
                             "--messages-per-second",
                             "1000000",
+                            "--signups-per-minute",
+                            "1000000",
                         ])
                         .env("RUST_LOG", "warn"),
                 )?

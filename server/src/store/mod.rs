@@ -912,21 +912,21 @@ async fn insert_one(
     if let Some(row) = existing {
         return Ok(Stored::Duplicate(message_from_row(&row)));
     }
-    let member = sqlx::query("SELECT 1 FROM memberships WHERE channel_id = ? AND user_id = ?")
-        .bind(&message.channel.0)
-        .bind(&message.author.id.0)
-        .fetch_optional(&mut **tx)
-        .await?;
-    if member.is_none() {
-        return Ok(Stored::NotAMember(message.clone()));
-    }
+    // Numbering and the membership check in one statement: no row means the
+    // author is not (or no longer) a member.
     let numbers = sqlx::query(
         "UPDATE channels SET last_seq = last_seq + 1, last_change = last_change + 1
-         WHERE id = ? RETURNING last_seq, last_change",
+         WHERE id = ? AND EXISTS (SELECT 1 FROM memberships WHERE channel_id = ? AND user_id = ?)
+         RETURNING last_seq, last_change",
     )
     .bind(&message.channel.0)
-    .fetch_one(&mut **tx)
+    .bind(&message.channel.0)
+    .bind(&message.author.id.0)
+    .fetch_optional(&mut **tx)
     .await?;
+    let Some(numbers) = numbers else {
+        return Ok(Stored::NotAMember(message.clone()));
+    };
     let seq: Seq = numbers.get("last_seq");
     let change: i64 = numbers.get("last_change");
     let sent_at = now_millis();
