@@ -21,6 +21,19 @@ use sqlx::{Row, Sqlite, Transaction};
 
 use crate::random::{new_id, now_millis};
 
+/// A message query: the columns `message_from_row` reads, then `$rest`
+/// (a WHERE clause and ordering). Every message query goes through it.
+macro_rules! select_messages {
+    ($rest:literal) => {
+        concat!(
+            "SELECT m.channel_id, m.seq, m.client_id, m.body, m.sent_at, m.edited_at, m.deleted,
+                    m.change_no, u.id AS author_id, u.name AS author_name
+             FROM messages m JOIN users u ON u.id = m.author_id ",
+            $rest
+        )
+    };
+}
+
 /// The channel every user is in from the start.
 pub const DEFAULT_CHANNEL: &str = "general";
 
@@ -646,13 +659,9 @@ impl Store {
         before_seq: Seq,
         limit: u32,
     ) -> Result<Page, StoreError> {
-        let rows = sqlx::query(
-            "SELECT m.channel_id, m.seq, m.client_id, m.body, m.sent_at, m.edited_at, m.deleted, m.change_no,
-                    u.id AS author_id, u.name AS author_name
-             FROM messages m JOIN users u ON u.id = m.author_id
-             WHERE m.channel_id = ? AND m.seq < ?
-             ORDER BY m.seq DESC LIMIT ?",
-        )
+        let rows = sqlx::query(select_messages!(
+            "WHERE m.channel_id = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?"
+        ))
         .bind(&channel.0)
         .bind(before_seq)
         .bind(i64::from(limit) + 1)
@@ -679,13 +688,9 @@ impl Store {
         after_seq: Seq,
         limit: u32,
     ) -> Result<Vec<ChatMessage>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT m.channel_id, m.seq, m.client_id, m.body, m.sent_at, m.edited_at, m.deleted, m.change_no,
-                    u.id AS author_id, u.name AS author_name
-             FROM messages m JOIN users u ON u.id = m.author_id
-             WHERE m.channel_id = ? AND m.seq > ?
-             ORDER BY m.seq ASC LIMIT ?",
-        )
+        let rows = sqlx::query(select_messages!(
+            "WHERE m.channel_id = ? AND m.seq > ? ORDER BY m.seq ASC LIMIT ?"
+        ))
         .bind(&channel.0)
         .bind(after_seq)
         .bind(i64::from(limit))
@@ -704,13 +709,9 @@ impl Store {
         after_change: i64,
         limit: u32,
     ) -> Result<Vec<ChatMessage>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT m.channel_id, m.seq, m.client_id, m.body, m.sent_at, m.edited_at, m.deleted, m.change_no,
-                    u.id AS author_id, u.name AS author_name
-             FROM messages m JOIN users u ON u.id = m.author_id
-             WHERE m.channel_id = ? AND m.seq <= ? AND m.change_no > ?
-             ORDER BY m.seq ASC LIMIT ?",
-        )
+        let rows = sqlx::query(select_messages!(
+            "WHERE m.channel_id = ? AND m.seq <= ? AND m.change_no > ? ORDER BY m.seq ASC LIMIT ?"
+        ))
         .bind(&channel.0)
         .bind(up_to_seq)
         .bind(after_change)
@@ -728,16 +729,11 @@ impl Store {
         channel: &ChannelId,
         seq: Seq,
     ) -> Result<Option<ChatMessage>, StoreError> {
-        let row = sqlx::query(
-            "SELECT m.channel_id, m.seq, m.client_id, m.body, m.sent_at, m.edited_at, m.deleted, m.change_no,
-                    u.id AS author_id, u.name AS author_name
-             FROM messages m JOIN users u ON u.id = m.author_id
-             WHERE m.channel_id = ? AND m.seq = ?",
-        )
-        .bind(&channel.0)
-        .bind(seq)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row = sqlx::query(select_messages!("WHERE m.channel_id = ? AND m.seq = ?"))
+            .bind(&channel.0)
+            .bind(seq)
+            .fetch_optional(&self.pool)
+            .await?;
         let Some(row) = row else { return Ok(None) };
         let mut messages = vec![message_from_row(&row)];
         self.attach_reactions(channel, &mut messages).await?;
@@ -899,12 +895,9 @@ async fn insert_one(
     tx: &mut Transaction<'static, Sqlite>,
     message: &NewMessage,
 ) -> Result<Stored, StoreError> {
-    let existing = sqlx::query(
-        "SELECT m.channel_id, m.seq, m.client_id, m.body, m.sent_at, m.edited_at, m.deleted, m.change_no,
-                    u.id AS author_id, u.name AS author_name
-         FROM messages m JOIN users u ON u.id = m.author_id
-         WHERE m.author_id = ? AND m.client_id = ?",
-    )
+    let existing = sqlx::query(select_messages!(
+        "WHERE m.author_id = ? AND m.client_id = ?"
+    ))
     .bind(&message.author.id.0)
     .bind(message.client_id.as_str())
     .fetch_optional(&mut **tx)
