@@ -474,10 +474,14 @@ impl ChatState {
             Action::Directory(channels) => self.directory = channels,
             Action::Members { channel, members } => self.members = Some((channel, members)),
             Action::MemberJoined { channel, user, at } => {
+                let general = self.general().map(|c| c.info.id.clone());
                 if let Some(conversation) = self.conversation_mut(&channel) {
                     conversation.info.member_count += 1;
-                    let text = format!("{} joined {}", user.name, conversation.title());
-                    conversation.notice(text, at);
+                    // Newcomers to #general are announced by presence ("X joined") already.
+                    if general.as_ref() != Some(&channel) {
+                        let text = format!("{} joined {}", user.name, conversation.title());
+                        conversation.notice(text, at);
+                    }
                 }
             }
             Action::MemberLeft { channel, user, at } => {
@@ -827,6 +831,19 @@ mod tests {
             "Rust 2024"
         );
         assert_eq!(state.online, [user("Alice"), user("Bob")]);
+    }
+
+    #[test]
+    fn newcomers_to_general_raise_its_member_count_without_a_second_notice() {
+        let mut state = welcomed(vec![general()]);
+        state.apply(Action::MemberJoined {
+            channel: general().id,
+            user: user("Dan"),
+            at: 1,
+        });
+        let conversation = state.conversation(&general().id).unwrap();
+        assert_eq!(conversation.info.member_count, 1);
+        assert!(conversation.timeline.is_empty());
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
+use shared::ServerMsg;
 use shared::api::{ApiErrorCode, CreateSessionRequest, SessionInfo};
 use shared::validate::Username;
 
@@ -53,6 +54,21 @@ pub async fn create(
         .create_user_with_session(&username, &hash_token(&token))
         .await?;
     tracing::info!(user = %session.user.name, "new user");
+    // Everyone in the default channel learns it has one more member.
+    if let Ok(Some(general)) = state.connections.store.default_channel().await {
+        state
+            .connections
+            .hub
+            .to_room(
+                general.clone(),
+                ServerMsg::MemberJoined {
+                    channel: general,
+                    user: session.user.clone(),
+                },
+                Some(session.user.id.clone()),
+            )
+            .await;
+    }
     Ok(HttpResponse::Created()
         .cookie(session_cookie(token, is_https(&request)))
         .json(SessionInfo {

@@ -187,6 +187,15 @@ impl Store {
         Ok(())
     }
 
+    /// The id of the default channel.
+    pub async fn default_channel(&self) -> Result<Option<ChannelId>, StoreError> {
+        let id: Option<String> = sqlx::query_scalar("SELECT id FROM channels WHERE name = ?")
+            .bind(DEFAULT_CHANNEL)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(id.map(ChannelId))
+    }
+
     /// Creates a user with a first session and puts them in the default channel.
     pub async fn create_user_with_session(
         &self,

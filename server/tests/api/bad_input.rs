@@ -53,7 +53,7 @@ async fn empty_and_oversized_texts_are_refused_and_named() {
     let app = TestApp::spawn().await;
     let (mut alice, _, _) = app.user("Alice").await;
     let (mut bob, _, _) = app.user("Bob").await;
-    alice.recv().await; // bob joined
+    alice.online_notice().await; // bob joined
     for text in ["", "   ", "\n\t \n"] {
         let id = alice.say(text).await;
         let (code, _, client_id) = expect_error(&mut alice).await;
@@ -101,7 +101,7 @@ async fn channels_the_user_is_not_in_are_refused_for_every_operation() {
     let app = TestApp::spawn().await;
     let (mut alice, _, _) = app.user("Alice").await;
     let (mut bob, _, _) = app.user("Bob").await;
-    alice.recv().await; // bob joined
+    alice.online_notice().await; // bob joined
     let unknown = ChannelId("00000000000000000000000000000000".into());
     let id = new_client_id();
     let requests = [

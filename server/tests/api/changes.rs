@@ -41,7 +41,7 @@ async fn edits_deletes_and_reactions_reach_everyone_and_only_authors_edit() {
     let mut app = TestApp::spawn().await;
     let (mut alice, _, _) = app.user("Alice").await;
     let (mut bob, _, bob_token) = app.user("Bob").await;
-    alice.recv().await; // bob joined
+    alice.online_notice().await; // bob joined
     let general = alice.general();
     let seq = alice.say_acked("helo world").await;
     let original = bob

@@ -73,7 +73,7 @@ async fn a_resend_with_the_same_id_is_acked_again_but_not_stored_twice() {
     let app = TestApp::spawn().await;
     let (mut alice, _, token) = app.user("Alice").await;
     let (mut bob, _, _) = app.user("Bob").await;
-    alice.recv().await; // bob joined
+    alice.online_notice().await; // bob joined
     let general = alice.general();
     let id = new_client_id();
     let send = ClientMsg::Send {

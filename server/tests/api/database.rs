@@ -10,7 +10,7 @@ async fn a_failing_database_gets_clear_errors_and_loses_nothing() {
     let app = TestApp::spawn().await;
     let (mut alice, _, _) = app.user("Alice").await;
     let (mut bob, _, _) = app.user("Bob").await;
-    alice.recv().await; // bob joined
+    alice.online_notice().await; // bob joined
 
     // Break the messages table from outside the server.
     let outside = SqlitePool::connect(&app.settings.database_url)

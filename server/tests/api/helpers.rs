@@ -312,6 +312,16 @@ impl WsClient {
         }
     }
 
+    /// Skips frames until the next `user_joined` (a sign-up also announces the
+    /// new member of `general` first).
+    pub async fn online_notice(&mut self) -> UserInfo {
+        self.recv_until(|m| match m {
+            ServerMsg::UserJoined { user } => Some(user),
+            _ => None,
+        })
+        .await
+    }
+
     /// Waits until the server closes the connection; returns its close reason.
     pub async fn closed(&mut self) -> Option<CloseReason> {
         loop {

@@ -117,7 +117,7 @@ async fn a_reconnecting_client_catches_up_from_its_last_sequence_number() {
     let app = TestApp::spawn().await;
     let (mut alice, _, _) = app.user("Alice").await;
     let (mut bob, _, bob_token) = app.user("Bob").await;
-    alice.recv().await; // bob joined
+    alice.online_notice().await; // bob joined
     alice.say_acked("before 1").await;
     let last_seen = alice.say_acked("before 2").await;
     // Bob saw both, then loses his connection.

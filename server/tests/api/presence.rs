@@ -16,6 +16,15 @@ async fn others_see_a_user_come_online_and_leave() {
     let (_, online) = bob_tab1.welcome().await;
     let names: Vec<&str> = online.iter().map(|u| u.name.as_str()).collect();
     assert_eq!(names, ["Alice", "Bob"]);
+    // Signing up made Bob a member of #general; connecting brought him online.
+    let general = alice.general();
+    assert_eq!(
+        alice.recv().await,
+        ServerMsg::MemberJoined {
+            channel: general,
+            user: bob_user.clone()
+        }
+    );
     assert_eq!(
         alice.recv().await,
         ServerMsg::UserJoined {
@@ -44,12 +53,7 @@ async fn a_dropped_connection_counts_as_leaving() {
     let app = TestApp::spawn().await;
     let (mut alice, _, _) = app.user("Alice").await;
     let (bob, bob_user, _) = app.user("Bob").await;
-    assert_eq!(
-        alice.recv().await,
-        ServerMsg::UserJoined {
-            user: bob_user.clone()
-        }
-    );
+    assert_eq!(alice.online_notice().await, bob_user);
     drop(bob); // no close frame: the TCP connection just goes away
     assert_eq!(alice.recv().await, ServerMsg::UserLeft { user: bob_user });
 }
