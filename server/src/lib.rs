@@ -7,6 +7,7 @@ pub mod connection;
 pub mod error;
 pub mod hub;
 pub mod password;
+pub mod preview;
 pub mod random;
 pub mod routes;
 pub mod settings;
