@@ -61,17 +61,17 @@ impl From<StoreError> for Refusal {
     }
 }
 
-/// The channel's kind if the caller is a member; a refusal otherwise.
-async fn membership(caller: &Caller<'_>, channel: &ChannelId) -> Result<ChannelKind, Refusal> {
-    let store = &caller.context.store;
-    if !store.is_member(&caller.user.id, channel).await? {
-        return Err(not_a_member());
-    }
-    let (kind, _) = store
-        .channel_kind(channel)
+/// The channel's kind and creator if the caller is a member; a refusal otherwise.
+async fn membership(
+    caller: &Caller<'_>,
+    channel: &ChannelId,
+) -> Result<(ChannelKind, Option<UserId>), Refusal> {
+    caller
+        .context
+        .store
+        .membership(&caller.user.id, channel)
         .await?
-        .ok_or_else(not_a_member)?;
-    Ok(kind)
+        .ok_or_else(not_a_member)
 }
 
 /// Puts `user` in the room and sends their tabs `channel_joined` as they see it.
@@ -149,7 +149,7 @@ pub async fn join_channel(caller: &Caller<'_>, channel: &ChannelId) -> Reply {
 }
 
 pub async fn leave_channel(caller: &Caller<'_>, channel: &ChannelId) -> Reply {
-    if membership(caller, channel).await? == ChannelKind::Direct {
+    if membership(caller, channel).await?.0 == ChannelKind::Direct {
         return Err(refuse(
             ErrorCode::NotAllowed,
             "A direct conversation cannot be left.",
@@ -194,7 +194,7 @@ async fn part(caller: &Caller<'_>, user: &UserInfo, channel: &ChannelId, reason:
 }
 
 pub async fn invite(caller: &Caller<'_>, channel: &ChannelId, user: &UserId) -> Reply {
-    if membership(caller, channel).await? == ChannelKind::Direct {
+    if membership(caller, channel).await?.0 == ChannelKind::Direct {
         return Err(refuse(
             ErrorCode::NotAllowed,
             "Start a new direct conversation to add people.",
@@ -225,12 +225,8 @@ pub async fn invite(caller: &Caller<'_>, channel: &ChannelId, user: &UserId) -> 
 }
 
 pub async fn remove_member(caller: &Caller<'_>, channel: &ChannelId, user: &UserId) -> Reply {
-    let kind = membership(caller, channel).await?;
+    let (kind, creator) = membership(caller, channel).await?;
     let store = &caller.context.store;
-    let creator = store
-        .channel_kind(channel)
-        .await?
-        .and_then(|(_, creator)| creator);
     if kind == ChannelKind::Direct || creator.as_ref() != Some(&caller.user.id) {
         return Err(refuse(
             ErrorCode::NotAllowed,
@@ -253,7 +249,7 @@ pub async fn remove_member(caller: &Caller<'_>, channel: &ChannelId, user: &User
 }
 
 pub async fn set_topic(caller: &Caller<'_>, channel: &ChannelId, topic: &str) -> Reply {
-    if membership(caller, channel).await? == ChannelKind::Direct {
+    if membership(caller, channel).await?.0 == ChannelKind::Direct {
         return Err(refuse(
             ErrorCode::NotAllowed,
             "Direct conversations have no topic.",

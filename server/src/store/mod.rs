@@ -434,12 +434,26 @@ impl Store {
             .bind(&channel.0)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row.map(|row| {
-            (
-                ChannelKind::parse(row.get::<String, _>("kind").as_str()),
-                row.get::<Option<String>, _>("created_by").map(UserId),
-            )
-        }))
+        Ok(row.map(|row| kind_and_creator(&row)))
+    }
+
+    /// The kind and creator of a channel `user` is a member of; `None` when
+    /// they are not (or it does not exist). One query for both checks.
+    pub async fn membership(
+        &self,
+        user: &UserId,
+        channel: &ChannelId,
+    ) -> Result<Option<(ChannelKind, Option<UserId>)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT c.kind, c.created_by FROM channels c
+             JOIN memberships m ON m.channel_id = c.id
+             WHERE c.id = ? AND m.user_id = ?",
+        )
+        .bind(&channel.0)
+        .bind(&user.0)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|row| kind_and_creator(&row)))
     }
 
     /// Creates a public or private channel with its creator as first member.
@@ -677,13 +691,10 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         let has_older = rows.len() > limit as usize;
-        let mut messages: Vec<ChatMessage> = rows
-            .iter()
-            .take(limit as usize)
-            .map(message_from_row)
-            .collect();
+        let mut messages = self
+            .with_reactions(channel, &rows[..rows.len().min(limit as usize)])
+            .await?;
         messages.reverse();
-        self.attach_reactions(channel, &mut messages).await?;
         Ok(Page {
             messages,
             has_older,
@@ -705,9 +716,7 @@ impl Store {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        let mut messages: Vec<ChatMessage> = rows.iter().map(message_from_row).collect();
-        self.attach_reactions(channel, &mut messages).await?;
-        Ok(messages)
+        self.with_reactions(channel, &rows).await
     }
 
     /// Held messages (seq <= `up_to_seq`) changed after change number `after_change`.
@@ -727,9 +736,7 @@ impl Store {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        let mut messages: Vec<ChatMessage> = rows.iter().map(message_from_row).collect();
-        self.attach_reactions(channel, &mut messages).await?;
-        Ok(messages)
+        self.with_reactions(channel, &rows).await
     }
 
     /// One message with its reactions.
@@ -744,9 +751,7 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         let Some(row) = row else { return Ok(None) };
-        let mut messages = vec![message_from_row(&row)];
-        self.attach_reactions(channel, &mut messages).await?;
-        Ok(messages.pop())
+        Ok(self.with_reactions(channel, &[row]).await?.pop())
     }
 
     /// Changes a message (edit, delete, or a reaction) in one transaction that
@@ -846,6 +851,17 @@ impl Store {
             Some(message) => Ok(ChangeOutcome::Changed(message)),
             None => Ok(ChangeOutcome::NoSuchMessage),
         }
+    }
+
+    /// Messages from rows of `select_messages!`, with their reactions.
+    async fn with_reactions(
+        &self,
+        channel: &ChannelId,
+        rows: &[sqlx::sqlite::SqliteRow],
+    ) -> Result<Vec<ChatMessage>, StoreError> {
+        let mut messages: Vec<ChatMessage> = rows.iter().map(message_from_row).collect();
+        self.attach_reactions(channel, &mut messages).await?;
+        Ok(messages)
     }
 
     /// Fills in the reactions of these messages (all from `channel`).
@@ -957,6 +973,13 @@ async fn insert_one(
         reactions: Vec::new(),
         change,
     }))
+}
+
+fn kind_and_creator(row: &sqlx::sqlite::SqliteRow) -> (ChannelKind, Option<UserId>) {
+    (
+        ChannelKind::parse(row.get::<String, _>("kind").as_str()),
+        row.get::<Option<String>, _>("created_by").map(UserId),
+    )
 }
 
 fn message_from_row(row: &sqlx::sqlite::SqliteRow) -> ChatMessage {
