@@ -1,6 +1,6 @@
 //! Command-line flags with environment-variable fallbacks.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Parser;
 
@@ -64,5 +64,18 @@ impl Settings {
     /// Defaults for everything, as if no flag or variable had been given.
     pub fn defaults() -> Self {
         Self::parse_from(["server"])
+    }
+
+    /// A throwaway server (tests): any free loopback port, its database in
+    /// `data_dir`, the client from `static_dir`, two workers, quick shutdown.
+    pub fn ephemeral(data_dir: &Path, static_dir: PathBuf) -> Self {
+        let mut settings = Self::defaults();
+        settings.addr = "127.0.0.1:0".into();
+        settings.database_url = format!("sqlite://{}/chat.db", data_dir.display());
+        settings.static_dir = static_dir;
+        settings.allowed_origins = vec![];
+        settings.workers = Some(2);
+        settings.shutdown_timeout = 3;
+        settings
     }
 }

@@ -11,6 +11,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Compress;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::auth::OriginPolicy;
@@ -172,6 +173,52 @@ impl Application {
         self.store.close().await;
         tracing::info!("stopped");
         result
+    }
+}
+
+/// A server running in the background (tests, embedding). `stop` shuts it
+/// down the way SIGTERM does and waits; dropping it asks it to stop.
+pub struct RunningApp {
+    local_addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+impl Application {
+    /// Runs the application on a background task until `RunningApp::stop`.
+    pub fn spawn(self) -> RunningApp {
+        let local_addr = self.local_addr;
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(self.run_until_stopped(async {
+            let _ = stopped.await;
+        }));
+        RunningApp {
+            local_addr,
+            shutdown: Some(shutdown),
+            task,
+        }
+    }
+}
+
+impl RunningApp {
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Shuts down in order and waits until the server has stopped.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        (&mut self.task).await?
+    }
+}
+
+impl Drop for RunningApp {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
     }
 }
 

@@ -9,13 +9,11 @@ use actix_web::http::StatusCode;
 use actix_web::web::Bytes;
 use awc::ws::{self, CloseReason, Frame};
 use chat_server::settings::Settings;
-use chat_server::startup::Application;
+use chat_server::startup::{Application, RunningApp};
 use futures_util::{SinkExt, StreamExt};
 use shared::api::SessionInfo;
 use shared::{ChannelId, ClientMsg, ClientMsgId, ServerMsg, UserInfo};
 use tempfile::TempDir;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 /// How long a test waits for a frame it expects.
 pub const RECV_TIMEOUT: Duration = Duration::from_secs(10);
@@ -25,8 +23,7 @@ pub struct TestApp {
     pub settings: Settings,
     _data: TempDir,
     _static: TempDir,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<anyhow::Result<()>>>,
+    running: Option<RunningApp>,
 }
 
 impl TestApp {
@@ -44,13 +41,7 @@ impl TestApp {
             "<!doctype html><title>chat</title><p>test client</p>",
         )
         .unwrap();
-        let mut settings = Settings::defaults();
-        settings.addr = "127.0.0.1:0".into();
-        settings.database_url = format!("sqlite://{}/chat.db", data.path().display());
-        settings.static_dir = static_dir.path().to_owned();
-        settings.allowed_origins = vec![];
-        settings.workers = Some(2);
-        settings.shutdown_timeout = 3;
+        let mut settings = Settings::ephemeral(data.path(), static_dir.path().to_owned());
         // Tests that flood on purpose should not wait for the production pace;
         // `limits.rs` tests the pacing itself.
         settings.message_burst = 10_000;
@@ -61,37 +52,27 @@ impl TestApp {
             settings,
             _data: data,
             _static: static_dir,
-            shutdown: None,
-            task: None,
+            running: None,
         };
         app.start().await;
         app
     }
 
     async fn start(&mut self) {
-        let application = Application::build(self.settings.clone()).await.unwrap();
-        self.addr = application.local_addr();
-        let (shutdown, stopped) = oneshot::channel::<()>();
-        self.shutdown = Some(shutdown);
-        self.task = Some(tokio::spawn(async move {
-            application
-                .run_until_stopped(async {
-                    let _ = stopped.await;
-                })
-                .await
-        }));
+        let running = Application::build(self.settings.clone())
+            .await
+            .unwrap()
+            .spawn();
+        self.addr = running.local_addr();
+        self.running = Some(running);
     }
 
     /// Stops the server the way SIGTERM does and waits until it has stopped.
     pub async fn stop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-        if let Some(task) = self.task.take() {
-            tokio::time::timeout(Duration::from_secs(30), task)
+        if let Some(running) = self.running.take() {
+            tokio::time::timeout(Duration::from_secs(30), running.stop())
                 .await
                 .expect("server stops in time")
-                .unwrap()
                 .unwrap();
         }
     }
@@ -171,14 +152,6 @@ impl TestApp {
             }),
             Err(awc::error::WsClientError::InvalidResponseStatus(status)) => Err(status),
             Err(other) => panic!("websocket connect failed: {other}"),
-        }
-    }
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
         }
     }
 }
