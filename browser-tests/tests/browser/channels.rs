@@ -3,37 +3,6 @@
 use crate::harness::{Browser, Driver, TestServer};
 use crate::signed_in;
 
-async fn create_channel(browser: &Browser, name: &str, topic: &str, private: bool) {
-    browser.find("create-channel").await.click().await.unwrap();
-    browser
-        .find("channel-name-input")
-        .await
-        .send_keys(name)
-        .await
-        .unwrap();
-    browser
-        .find("channel-topic-input")
-        .await
-        .send_keys(topic)
-        .await
-        .unwrap();
-    if private {
-        browser
-            .find("channel-private-toggle")
-            .await
-            .click()
-            .await
-            .unwrap();
-    }
-    browser
-        .find("channel-create-submit")
-        .await
-        .click()
-        .await
-        .unwrap();
-    browser.wait_for_header(name).await;
-}
-
 async fn unread(browser: &Browser, id: &str, attribute: &str, value: &str) -> String {
     browser
         .find_with(id, attribute, value)
@@ -53,7 +22,7 @@ async fn three_people_use_channels_private_channels_and_direct_messages() {
     let carol = signed_in(&mut driver, &server, "Carol").await;
 
     // Alice creates #rust; a taken or invalid name is explained.
-    create_channel(&alice, "rust", "All things Rust", false).await;
+    alice.create_channel("rust", "All things Rust", false).await;
     assert_eq!(
         alice.find("channel-topic").await.text().await.unwrap(),
         "All things Rust"
@@ -230,7 +199,7 @@ async fn three_people_use_channels_private_channels_and_direct_messages() {
     assert!(bob.messages().await.iter().all(|m| !m.contains("Psst")));
 
     // A private channel: invisible until Alice invites Bob.
-    create_channel(&alice, "secret", "Members only", true).await;
+    alice.create_channel("secret", "Members only", true).await;
     carol.find("browse-channels").await.click().await.unwrap();
     carol.find("channel-search").await;
     carol

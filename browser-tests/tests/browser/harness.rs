@@ -8,14 +8,12 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use chat_server::settings::Settings;
-use chat_server::startup::Application;
+use chat_server::startup::{Application, RunningApp};
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use tempfile::TempDir;
 use tokio::process::{Child, Command};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 /// How long a test waits for something it expects to see.
 pub const WAIT: Duration = Duration::from_secs(15);
@@ -30,8 +28,7 @@ pub struct TestServer {
     pub addr: SocketAddr,
     settings: Settings,
     _data: TempDir,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<anyhow::Result<()>>>,
+    running: Option<RunningApp>,
 }
 
 impl TestServer {
@@ -43,19 +40,12 @@ impl TestServer {
             dist.display()
         );
         let data = TempDir::new().unwrap();
-        let mut settings = Settings::defaults();
-        settings.addr = "127.0.0.1:0".into();
-        settings.database_url = format!("sqlite://{}/chat.db", data.path().display());
-        settings.static_dir = dist;
-        settings.allowed_origins = vec![];
-        settings.workers = Some(2);
-        settings.shutdown_timeout = 3;
+        let settings = Settings::ephemeral(data.path(), dist);
         let mut server = Self {
             addr: "127.0.0.1:0".parse().unwrap(),
             settings,
             _data: data,
-            shutdown: None,
-            task: None,
+            running: None,
         };
         server.run().await;
         // Later restarts reuse this port so browsers can reconnect to it.
@@ -64,27 +54,19 @@ impl TestServer {
     }
 
     async fn run(&mut self) {
-        let app = Application::build(self.settings.clone()).await.unwrap();
-        self.addr = app.local_addr();
-        let (shutdown, stopped) = oneshot::channel::<()>();
-        self.shutdown = Some(shutdown);
-        self.task = Some(tokio::spawn(async move {
-            app.run_until_stopped(async {
-                let _ = stopped.await;
-            })
+        let running = Application::build(self.settings.clone())
             .await
-        }));
+            .unwrap()
+            .spawn();
+        self.addr = running.local_addr();
+        self.running = Some(running);
     }
 
     pub async fn stop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-        if let Some(task) = self.task.take() {
-            tokio::time::timeout(Duration::from_secs(30), task)
+        if let Some(running) = self.running.take() {
+            tokio::time::timeout(Duration::from_secs(30), running.stop())
                 .await
                 .expect("server stops")
-                .unwrap()
                 .unwrap();
         }
     }
@@ -95,14 +77,6 @@ impl TestServer {
 
     pub fn url(&self) -> String {
         format!("http://{}/", self.addr)
-    }
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
     }
 }
 
@@ -208,6 +182,9 @@ fn chromedriver_path() -> String {
 fn chromium_path() -> String {
     std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())
 }
+
+/// A message still waiting for the server's acknowledgement.
+pub const PENDING_MESSAGE: &str = "[data-testid=\"message\"][data-pending=\"true\"]";
 
 fn testid(id: &str) -> String {
     format!("[data-testid=\"{id}\"]")
@@ -358,6 +335,46 @@ impl Browser {
             texts.push(notice.text().await.unwrap_or_default());
         }
         texts
+    }
+
+    /// Waits until no message of this browser is pending any more.
+    pub async fn wait_all_confirmed(&self) {
+        self.eventually("every message is confirmed", || async {
+            self.client
+                .find_all(Locator::Css(PENDING_MESSAGE))
+                .await
+                .unwrap()
+                .is_empty()
+        })
+        .await;
+    }
+
+    /// Creates a channel from the sidebar and waits until it is shown.
+    pub async fn create_channel(&self, name: &str, topic: &str, private: bool) {
+        self.find("create-channel").await.click().await.unwrap();
+        self.find("channel-name-input")
+            .await
+            .send_keys(name)
+            .await
+            .unwrap();
+        self.find("channel-topic-input")
+            .await
+            .send_keys(topic)
+            .await
+            .unwrap();
+        if private {
+            self.find("channel-private-toggle")
+                .await
+                .click()
+                .await
+                .unwrap();
+        }
+        self.find("channel-create-submit")
+            .await
+            .click()
+            .await
+            .unwrap();
+        self.wait_for_header(name).await;
     }
 
     pub async fn wait_for_message(&self, line: &str) {

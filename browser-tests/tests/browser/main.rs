@@ -110,14 +110,7 @@ async fn history_and_name_survive_a_reload() {
     alice.send_with_enter("first").await;
     alice.send_with_enter("second").await;
     alice.wait_for_message("Alice: second").await;
-    alice
-        .eventually("both confirmed", || async {
-            let pending = alice.client.find_all(fantoccini::Locator::Css(
-                "[data-testid=\"message\"][data-pending=\"true\"]",
-            ));
-            pending.await.unwrap().is_empty()
-        })
-        .await;
+    alice.wait_all_confirmed().await;
 
     alice.client.refresh().await.unwrap();
     // No name prompt: the cookie remembers Alice.
@@ -255,9 +248,7 @@ async fn messages_typed_offline_are_delivered_after_reconnecting() {
     alice.send_with_enter("typed while offline").await;
     let pending = alice
         .client
-        .find(fantoccini::Locator::Css(
-            "[data-testid=\"message\"][data-pending=\"true\"]",
-        ))
+        .find(fantoccini::Locator::Css(harness::PENDING_MESSAGE))
         .await
         .expect("the offline message shows as pending");
     assert!(
@@ -273,18 +264,7 @@ async fn messages_typed_offline_are_delivered_after_reconnecting() {
     alice.wait_connected().await;
     bob.wait_connected().await;
     bob.wait_for_message("Alice: typed while offline").await;
-    alice
-        .eventually("the offline message is confirmed", || async {
-            alice
-                .client
-                .find_all(fantoccini::Locator::Css(
-                    "[data-testid=\"message\"][data-pending=\"true\"]",
-                ))
-                .await
-                .unwrap()
-                .is_empty()
-        })
-        .await;
+    alice.wait_all_confirmed().await;
     assert_eq!(
         bob.messages().await,
         ["Alice: before the outage", "Alice: typed while offline"],
@@ -333,18 +313,7 @@ async fn newcomers_see_the_latest_page_and_scroll_back_for_older_messages() {
         alice.send_with_enter(&format!("m{n}")).await;
     }
     alice.wait_for_message("Alice: m60").await;
-    alice
-        .eventually("all 60 are confirmed", || async {
-            alice
-                .client
-                .find_all(fantoccini::Locator::Css(
-                    "[data-testid=\"message\"][data-pending=\"true\"]",
-                ))
-                .await
-                .unwrap()
-                .is_empty()
-        })
-        .await;
+    alice.wait_all_confirmed().await;
 
     let bob = signed_in(&mut driver, &server, "Bob").await;
     bob.eventually("the latest 50 show", || async {
@@ -421,20 +390,7 @@ async fn a_password_lets_the_same_person_sign_in_from_another_browser() {
     alice
         .wait_for_message("Alice: from the first browser")
         .await;
-    alice.find("create-channel").await.click().await.unwrap();
-    alice
-        .find("channel-name-input")
-        .await
-        .send_keys("rust")
-        .await
-        .unwrap();
-    alice
-        .find("channel-create-submit")
-        .await
-        .click()
-        .await
-        .unwrap();
-    alice.wait_for_header("rust").await;
+    alice.create_channel("rust", "", false).await;
     alice
         .find_with("channel-item", "channel", "general")
         .await
