@@ -1,6 +1,6 @@
 //! Calls to the server's HTTP API (`/api/session`).
 
-use gloo_net::http::{Request, Response};
+use gloo_net::http::{Request, RequestBuilder, Response};
 use shared::UserInfo;
 use shared::api::{ApiError, CreateSessionRequest, SessionInfo, SetPasswordRequest, SignInRequest};
 
@@ -24,51 +24,48 @@ pub async fn current_session() -> Result<Option<SessionInfo>, String> {
 
 /// Picks a username; the server sets the session cookie.
 pub async fn choose_username(username: &str) -> Result<UserInfo, String> {
-    let response = Request::post("/api/session")
-        .json(&CreateSessionRequest {
-            username: username.to_owned(),
-        })
-        .map_err(|e| e.to_string())?
-        .send()
-        .await
-        .map_err(|_| "The chat server cannot be reached. Please try again.".to_string())?;
-    if response.status() == 201 {
-        read_session(response).await
-    } else {
-        Err(error_message(response).await)
-    }
+    let body = CreateSessionRequest {
+        username: username.to_owned(),
+    };
+    let response = send_json(Request::post("/api/session"), &body, 201).await?;
+    read_session(response).await
 }
 
 /// Signs in with a name that has a password.
 pub async fn sign_in(username: &str, password: &str) -> Result<SessionInfo, String> {
-    let response = Request::post("/api/sign-in")
-        .json(&SignInRequest {
-            username: username.to_owned(),
-            password: password.to_owned(),
-        })
-        .map_err(|e| e.to_string())?
-        .send()
-        .await
-        .map_err(|_| "The chat server cannot be reached. Please try again.".to_string())?;
-    if response.status() == 200 {
-        read_session_info(response).await
-    } else {
-        Err(error_message(response).await)
-    }
+    let body = SignInRequest {
+        username: username.to_owned(),
+        password: password.to_owned(),
+    };
+    let response = send_json(Request::post("/api/sign-in"), &body, 200).await?;
+    read_session_info(response).await
 }
 
 /// Sets or changes the signed-in user's password.
 pub async fn set_password(password: &str) -> Result<(), String> {
-    let response = Request::put("/api/password")
-        .json(&SetPasswordRequest {
-            password: password.to_owned(),
-        })
+    let body = SetPasswordRequest {
+        password: password.to_owned(),
+    };
+    send_json(Request::put("/api/password"), &body, 200)
+        .await
+        .map(|_| ())
+}
+
+/// Sends a JSON body; the response if its status is `expected`, else the
+/// server's error message.
+async fn send_json<T: serde::Serialize>(
+    request: RequestBuilder,
+    body: &T,
+    expected: u16,
+) -> Result<Response, String> {
+    let response = request
+        .json(body)
         .map_err(|e| e.to_string())?
         .send()
         .await
         .map_err(|_| "The chat server cannot be reached. Please try again.".to_string())?;
-    if response.status() == 200 {
-        Ok(())
+    if response.status() == expected {
+        Ok(response)
     } else {
         Err(error_message(response).await)
     }

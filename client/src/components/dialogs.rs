@@ -33,6 +33,22 @@ fn use_focus_on_open(input: NodeRef) {
     });
 }
 
+/// What Enter in a search field picks: the entry named `wanted` (any letter
+/// case), or else the only entry there is.
+fn exact_or_only<'a, T>(
+    entries: &'a [T],
+    name: impl Fn(&T) -> &str,
+    wanted: &str,
+) -> Option<&'a T> {
+    entries
+        .iter()
+        .find(|entry| name(entry).to_lowercase() == wanted)
+        .or(match entries {
+            [only] => Some(only),
+            _ => None,
+        })
+}
+
 fn input_value(event: InputEvent) -> String {
     let input: HtmlInputElement = event.target_unchecked_into();
     input.value()
@@ -138,9 +154,7 @@ pub fn BrowseDialog(props: &BrowseProps) -> Html {
             }
             event.prevent_default();
             let wanted = query.trim().trim_start_matches('#').to_lowercase();
-            let exact = state.directory.iter().find(|c| c.name == wanted);
-            let only = (state.directory.len() == 1).then(|| &state.directory[0]);
-            if let Some(channel) = exact.or(only) {
+            if let Some(channel) = exact_or_only(&state.directory, |c| &c.name, &wanted) {
                 on_join.emit(channel.id.clone());
             }
         })
@@ -221,11 +235,7 @@ pub fn InviteDialog(props: &InviteProps) -> Html {
                     p.user.id != state.me.id && p.user.name.to_lowercase().contains(&wanted)
                 })
                 .collect();
-            let exact = candidates
-                .iter()
-                .find(|p| p.user.name.to_lowercase() == wanted);
-            let only = (candidates.len() == 1).then(|| &candidates[0]);
-            if let Some(person) = exact.or(only) {
+            if let Some(person) = exact_or_only(&candidates, |p| &p.user.name, &wanted) {
                 on_invite.emit(person.user.id.clone());
             }
         })
