@@ -7,7 +7,9 @@ use std::collections::HashSet;
 use std::rc::Rc;
 
 use shared::protocol::{ChannelInfo, ChannelKind, ChannelSummary, PresenceStatus, UserPresence};
-use shared::{ChannelId, ChatMessage, ClientMsgId, ErrorCode, Seq, UserId, UserInfo};
+use shared::{
+    Attachment, ChannelId, ChatMessage, ClientMsgId, ErrorCode, Seq, UserId, UserInfo,
+};
 use yew::Reducible;
 
 pub use crate::conversation::{Conversation, Entry, MAX_TIMELINE, TYPING_MS};
@@ -42,6 +44,9 @@ pub struct Pending {
     pub channel: ChannelId,
     pub client_id: ClientMsgId,
     pub text: String,
+    /// Uploaded files posted with it (the text is then an optional caption).
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
     pub created_at: i64,
     /// Why the server refused it for good, if it did.
     #[serde(default)]
@@ -93,6 +98,8 @@ pub struct ChatState {
     pub wanted: Option<Route>,
     /// The next `channel_joined` was asked for here: switch to it.
     pub expect_open: bool,
+    /// Largest upload the server accepts (from `welcome`).
+    pub max_upload_bytes: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -106,6 +113,7 @@ pub enum Action {
         channels: Vec<ChannelInfo>,
         online: Vec<UserInfo>,
         away: Vec<UserId>,
+        max_upload_bytes: u64,
     },
     /// Catch-up or first page. `fresh` is true when it answered `after_seq: None`.
     Synced {
@@ -219,6 +227,7 @@ impl ChatState {
             channel_error: None,
             wanted: None,
             expect_open: false,
+            max_upload_bytes: shared::limits::DEFAULT_MAX_UPLOAD_BYTES,
         }
     }
 
@@ -286,8 +295,10 @@ impl ChatState {
                 channels,
                 online,
                 away,
+                max_upload_bytes,
             } => {
                 self.me = me;
+                self.max_upload_bytes = max_upload_bytes;
                 self.connection = Connection::Connected;
                 self.online = online;
                 self.away = away.into_iter().collect();
@@ -371,6 +382,8 @@ impl ChatState {
                             edited_at: None,
                             deleted: false,
                             reactions: Vec::new(),
+                            attachments: pending.attachments,
+                            preview: None,
                             change: 0,
                         }]);
                         // Your own message is read by definition.
@@ -662,6 +675,8 @@ mod tests {
             edited_at: None,
             deleted: false,
             reactions: Vec::new(),
+            attachments: Vec::new(),
+            preview: None,
             change: seq,
         }
     }
@@ -673,6 +688,7 @@ mod tests {
             channels,
             online: vec![user("Alice")],
             away: vec![],
+            max_upload_bytes: 1024,
         });
         state
     }
@@ -695,6 +711,7 @@ mod tests {
             channel: channel.id.clone(),
             client_id: ClientMsgId::parse(id).unwrap(),
             text: text.into(),
+            attachments: Vec::new(),
             created_at: 5,
             failed: None,
         }
@@ -727,6 +744,7 @@ mod tests {
             channels: vec![general(), channel("Bob", ChannelKind::Direct)],
             online: vec![],
             away: vec![],
+            max_upload_bytes: 1024,
         });
         assert_eq!(state.current_conversation().unwrap().path(), "/dm/Bob");
         state.apply(Action::Navigate(Route::parse("/c/general")));

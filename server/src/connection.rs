@@ -10,10 +10,12 @@ use std::time::Instant;
 
 use actix_ws::{AggregatedMessage, CloseCode, CloseReason, MessageStream, ProtocolError, Session};
 use bytestring::ByteString;
-use shared::limits::{HISTORY_PAGE, MAX_FRAME_BYTES, MAX_HISTORY_PAGE, MAX_SYNC_BATCH};
+use shared::limits::{
+    HISTORY_PAGE, MAX_ATTACHMENTS, MAX_FRAME_BYTES, MAX_HISTORY_PAGE, MAX_SYNC_BATCH,
+};
 use shared::protocol::ClientMsgError;
 use shared::validate::{MessageText, MessageTextError};
-use shared::{ChannelId, ClientMsg, ClientMsgId, ErrorCode, Seq, ServerMsg};
+use shared::{ChannelId, ClientMsg, ClientMsgId, ErrorCode, FileId, Seq, ServerMsg};
 use tokio::sync::mpsc;
 use tokio::time::{interval, timeout};
 use tokio_util::sync::CancellationToken;
@@ -41,6 +43,8 @@ pub struct ConnectionContext {
     pub writer: MessageWriter,
     /// Capacity of each connection's outgoing queue.
     pub outbound_queue: usize,
+    /// Largest upload accepted, in bytes (told to clients).
+    pub max_upload_bytes: u64,
     /// Pace of one connection's messages: burst, then per second.
     pub message_burst: u32,
     pub messages_per_second: u32,
@@ -80,6 +84,7 @@ pub async fn serve(
             channels,
             queue: queue.clone(),
             kick: kick.clone(),
+            max_upload_bytes: context.max_upload_bytes,
         })
         .await;
     tracing::debug!(conn, user = %session_user.user.name, "connected");
@@ -256,7 +261,8 @@ impl Reader<'_> {
                 channel,
                 client_id,
                 text,
-            } => self.post(channel, client_id, text).await,
+                attachments,
+            } => self.post(channel, client_id, text, attachments).await,
             ClientMsg::Sync {
                 channel,
                 after_seq,
@@ -375,11 +381,25 @@ impl Reader<'_> {
     }
 
     /// Membership is checked inside the writer's transaction, atomically with the insert.
-    async fn post(&mut self, channel: ChannelId, client_id: ClientMsgId, text: String) {
+    async fn post(
+        &mut self,
+        channel: ChannelId,
+        client_id: ClientMsgId,
+        text: String,
+        attachments: Vec<FileId>,
+    ) {
         // A message ends "is typing" for the others: the next keystroke may announce again.
         self.last_typing.remove(&channel);
+        if attachments.len() > MAX_ATTACHMENTS {
+            let message = format!("at most {MAX_ATTACHMENTS} files can be attached to one message");
+            return self
+                .error(ErrorCode::InvalidAttachment, message, Some(client_id))
+                .await;
+        }
         let text = match MessageText::parse(&text) {
-            Ok(text) => text,
+            Ok(text) => text.into_string(),
+            // A caption is optional.
+            Err(MessageTextError::Empty) if !attachments.is_empty() => String::new(),
             Err(error) => {
                 let code = match error {
                     MessageTextError::Empty => ErrorCode::EmptyText,
@@ -398,7 +418,8 @@ impl Reader<'_> {
                 channel,
                 author: self.session_user.user.clone(),
                 client_id: client_id.clone(),
-                text: text.into_string(),
+                text,
+                attachments,
             },
         };
         if self.context.writer.submit(request).await.is_err() {

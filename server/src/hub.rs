@@ -53,6 +53,8 @@ pub struct Registration {
     pub queue: mpsc::Sender<Outgoing>,
     /// Cancelled by the hub to drop a connection that cannot keep up.
     pub kick: CancellationToken,
+    /// Told to the client in `welcome`.
+    pub max_upload_bytes: u64,
 }
 
 /// The result of storing one message, for the hub to acknowledge and fan out.
@@ -338,6 +340,7 @@ impl Hub {
             channels,
             queue,
             kick,
+            max_upload_bytes,
         } = registration;
         if self.shutting_down {
             let _ = queue.try_send(Outgoing::Close(going_away()));
@@ -362,6 +365,7 @@ impl Hub {
             channels: channels.clone(),
             online: self.online_users(),
             away: self.away.iter().cloned().collect(),
+            max_upload_bytes,
         };
         // The queue is new and empty: the welcome always fits.
         let _ = queue.try_send(Outgoing::Frame(welcome.to_json().into()));
@@ -458,6 +462,16 @@ impl Hub {
                 let error = frame(&ServerMsg::Error {
                     code: ErrorCode::NotAMember,
                     message: "you are not a member of that channel (or it does not exist)".into(),
+                    client_id: Some(message.client_id),
+                });
+                self.push_all(vec![delivery.origin], &error);
+            }
+            Ok(Stored::InvalidAttachments(message)) => {
+                let error = frame(&ServerMsg::Error {
+                    code: ErrorCode::InvalidAttachment,
+                    message: "An attached file is not one of your uploads to this conversation \
+                              (or it was already posted)."
+                        .into(),
                     client_id: Some(message.client_id),
                 });
                 self.push_all(vec![delivery.origin], &error);

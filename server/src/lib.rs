@@ -6,6 +6,7 @@ pub mod commands;
 pub mod connection;
 pub mod error;
 pub mod hub;
+pub mod media;
 pub mod password;
 pub mod preview;
 pub mod random;

@@ -1,5 +1,6 @@
 //! Command-line flags with environment-variable fallbacks.
 
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
@@ -15,6 +16,30 @@ pub struct Settings {
     /// Database URL; an SQLite file (and its folder) is created if missing.
     #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/chat.db")]
     pub database_url: String,
+
+    /// Folder for uploaded files (stored by content hash).
+    #[arg(long, env = "CHAT_FILES_DIR", default_value = "data/files")]
+    pub files_dir: PathBuf,
+
+    /// Largest upload accepted, in bytes; larger ones are refused before
+    /// they are read.
+    #[arg(long, env = "CHAT_MAX_UPLOAD_BYTES", default_value_t = shared::limits::DEFAULT_MAX_UPLOAD_BYTES)]
+    pub max_upload_bytes: u64,
+
+    /// Fetch the first link of each message to show a preview card
+    /// (`--link-previews false` turns it off: the server then fetches nothing).
+    #[arg(long, env = "CHAT_LINK_PREVIEWS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub link_previews: bool,
+
+    /// Addresses the preview fetcher may connect to although they are not
+    /// public (comma-separated), e.g. `127.0.0.2` for a local test page server.
+    #[arg(long = "preview-allow-address", env = "CHAT_PREVIEW_ALLOW_ADDRESSES", value_delimiter = ',')]
+    pub preview_allowed_addresses: Vec<IpAddr>,
+
+    /// Host names the preview fetcher resolves by this table instead of DNS,
+    /// as `name=address` (comma-separated); for tests.
+    #[arg(long = "preview-resolve", env = "CHAT_PREVIEW_RESOLVE", value_delimiter = ',', value_parser = parse_host_override, hide = true)]
+    pub preview_resolve: Vec<(String, IpAddr)>,
 
     /// Folder with the compiled client (index.html and its assets).
     #[arg(long, env = "CHAT_STATIC_DIR", default_value = "client/dist")]
@@ -72,10 +97,24 @@ impl Settings {
         let mut settings = Self::defaults();
         settings.addr = "127.0.0.1:0".into();
         settings.database_url = format!("sqlite://{}/chat.db", data_dir.display());
+        settings.files_dir = data_dir.join("files");
+        // Tests turn previews on where they serve pages to fetch.
+        settings.link_previews = false;
         settings.static_dir = static_dir;
         settings.allowed_origins = vec![];
         settings.workers = Some(2);
         settings.shutdown_timeout = 3;
         settings
     }
+}
+
+/// `name=address`, as in curl's `--resolve`.
+fn parse_host_override(raw: &str) -> Result<(String, IpAddr), String> {
+    let (name, address) = raw
+        .split_once('=')
+        .ok_or_else(|| format!("expected name=address, got {raw:?}"))?;
+    let address = address
+        .parse()
+        .map_err(|_| format!("{address:?} is not an IP address"))?;
+    Ok((name.trim().to_ascii_lowercase(), address))
 }

@@ -17,6 +17,7 @@ use tokio::task::JoinHandle;
 use crate::auth::OriginPolicy;
 use crate::connection::ConnectionContext;
 use crate::hub::HubHandle;
+use crate::media::storage::FileStore;
 use crate::routes::{self, AppState};
 use crate::settings::Settings;
 use crate::store::Store;
@@ -55,6 +56,9 @@ impl Application {
         let store = Store::open(&settings.database_url)
             .await
             .with_context(|| format!("opening the database {}", settings.database_url))?;
+        let files = FileStore::open(&settings.files_dir).with_context(|| {
+            format!("opening the files folder {}", settings.files_dir.display())
+        })?;
         let (hub, hub_task) = HubHandle::start();
         let (writer, writer_task) = MessageWriter::start(
             store.clone(),
@@ -67,6 +71,7 @@ impl Application {
                 store: store.clone(),
                 hub: hub.clone(),
                 writer: writer.clone(),
+                max_upload_bytes: settings.max_upload_bytes,
                 outbound_queue: settings.outbound_queue,
                 message_burst: settings.message_burst,
                 messages_per_second: settings.messages_per_second,
@@ -81,6 +86,7 @@ impl Application {
                 SIGN_IN_FAILURE_WINDOW,
             ),
             origins: OriginPolicy::new(&settings.allowed_origins),
+            files,
         });
 
         let index_html = std::fs::read_to_string(&index)
@@ -106,7 +112,10 @@ impl Application {
                         async move {
                             let mut response = response.await?;
                             let headers = response.response_mut().headers_mut();
-                            headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+                            // Served files bring their own, stricter policy.
+                            if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+                                headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+                            }
                             add_headers(&path, headers);
                             Ok(response)
                         }
@@ -253,7 +262,10 @@ fn add_headers(path: &str, headers: &mut header::HeaderMap) {
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     if path.starts_with("/api") || path == "/ws" || path == "/healthz" {
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        // Answers are never cached, except served files, which say so themselves.
+        if !headers.contains_key(header::CACHE_CONTROL) || !path.starts_with("/api/") {
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
     } else if is_content_hashed(path) {
         headers.insert(
             header::CACHE_CONTROL,

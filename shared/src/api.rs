@@ -51,6 +51,10 @@ pub enum ApiErrorCode {
     InvalidPassword,
     WrongCredentials,
     RateLimited,
+    /// An upload over the size limit.
+    TooLarge,
+    /// An upload that is empty or damaged.
+    InvalidFile,
     Unavailable,
     Internal,
 }

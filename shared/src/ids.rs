@@ -19,6 +19,11 @@ pub struct ChannelId(pub String);
 #[serde(transparent)]
 pub struct UserId(pub String);
 
+/// An opaque uploaded-file identifier chosen by the server.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct FileId(pub String);
+
 /// The id a client gives each message it sends (a UUID in practice), used to
 /// acknowledge it and to recognise a resend after a reconnect.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -13,5 +13,8 @@ pub mod limits;
 pub mod protocol;
 pub mod validate;
 
-pub use ids::{ChannelId, ClientMsgId, Seq, UserId};
-pub use protocol::{ChatMessage, ClientMsg, ErrorCode, Reaction, ServerMsg, UserInfo};
+pub use ids::{ChannelId, ClientMsgId, FileId, Seq, UserId};
+pub use protocol::{
+    Attachment, AttachmentKind, ChatMessage, ClientMsg, ErrorCode, LinkPreview, PreviewKind,
+    Reaction, ServerMsg, UserInfo,
+};

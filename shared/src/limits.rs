@@ -23,3 +23,9 @@ pub const MAX_HISTORY_PAGE: u32 = 200;
 pub const MAX_SYNC_BATCH: u32 = 500;
 /// Longest client-generated message id.
 pub const MAX_CLIENT_ID_CHARS: usize = 64;
+/// Most files attached to one message.
+pub const MAX_ATTACHMENTS: usize = 10;
+/// Longest uploaded file name kept, in characters.
+pub const MAX_FILE_NAME_CHARS: usize = 200;
+/// Default largest upload (the server's `--max-upload-bytes`).
+pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 25 * 1024 * 1024;

@@ -7,18 +7,22 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{ChannelId, ClientMsgId, Seq, UserId};
+use crate::ids::{ChannelId, ClientMsgId, FileId, Seq, UserId};
 
 /// What a browser sends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientMsg {
     /// Post a message. A resend with the same `client_id` is acknowledged
-    /// again and never stored or broadcast twice.
+    /// again and never stored or broadcast twice. `attachments` are files this
+    /// user uploaded to this channel and has not posted yet (`text` is then an
+    /// optional caption and may be empty).
     Send {
         channel: ChannelId,
         client_id: ClientMsgId,
         text: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        attachments: Vec<FileId>,
     },
     /// Catch up: everything after `after_seq`, or the latest page when `None`.
     /// With `after_change`, also the held messages (seq <= `after_seq`) that
@@ -155,6 +159,9 @@ pub enum ServerMsg {
         /// Online users who are idle.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         away: Vec<UserId>,
+        /// Largest file this server accepts, in bytes.
+        #[serde(default)]
+        max_upload_bytes: u64,
     },
     /// A new message in a channel you are in (not sent to the connection that posted it).
     Message { message: ChatMessage },
@@ -252,6 +259,8 @@ pub enum ErrorCode {
     /// The request is understood but this user may not do it.
     NotAllowed,
     UnknownUser,
+    /// An attachment id that is not an unposted upload of yours in that channel.
+    InvalidAttachment,
     /// The database could not store or read; the client should retry later.
     StoreUnavailable,
     /// The server is overloaded; the client should retry later.
@@ -376,6 +385,12 @@ pub struct ChatMessage {
     pub deleted: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reactions: Vec<Reaction>,
+    /// Uploaded files, in the order they were attached (none once deleted).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
+    /// What the first link in the text points to, once the server has fetched it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preview: Option<LinkPreview>,
     /// The channel's change number of this message's latest change; a later
     /// state of the same message has a higher one.
     #[serde(default)]
@@ -387,6 +402,101 @@ pub struct ChatMessage {
 pub struct Reaction {
     pub emoji: String,
     pub users: Vec<UserInfo>,
+}
+
+/// How a file is shown: inline image, inline video, or a download card.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttachmentKind {
+    Image,
+    Video,
+    #[default]
+    File,
+}
+
+impl AttachmentKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Image => "image",
+            Self::Video => "video",
+            Self::File => "file",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Self {
+        match raw {
+            "image" => Self::Image,
+            "video" => Self::Video,
+            _ => Self::File,
+        }
+    }
+}
+
+/// An uploaded file. Also the answer to `POST /api/channels/{id}/files`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub id: FileId,
+    /// The name it was uploaded with (for display and download).
+    pub name: String,
+    pub kind: AttachmentKind,
+    /// The type the server found in the file's bytes.
+    pub mime: String,
+    pub size: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    /// Whether a smaller preview exists at [`Attachment::thumbnail_url`].
+    #[serde(default)]
+    pub thumbnail: bool,
+}
+
+impl Attachment {
+    /// Where the file itself is served (members of its channel only).
+    pub fn url(&self) -> String {
+        format!("/api/files/{}", self.id.0)
+    }
+
+    /// The thumbnail if there is one, else the file.
+    pub fn thumbnail_url(&self) -> String {
+        if self.thumbnail {
+            format!("/api/files/{}/thumbnail", self.id.0)
+        } else {
+            self.url()
+        }
+    }
+}
+
+/// What a link points to: a page (title, description, image), an image, or a video.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PreviewKind {
+    #[default]
+    Page,
+    Image,
+    Video,
+}
+
+/// A link preview made by the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkPreview {
+    /// The link as written in the message.
+    pub url: String,
+    pub kind: PreviewKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The page's image (or the linked image), copied to this server: a path
+    /// under `/api/previews/`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
 }
 
 impl ServerMsg {

@@ -4,7 +4,8 @@ use shared::api::{ApiError, ApiErrorCode, CreateSessionRequest};
 use shared::protocol::{ChannelInfo, ClientMsgError};
 use shared::validate::{MessageText, MessageTextError, Username, UsernameError};
 use shared::{
-    ChannelId, ChatMessage, ClientMsg, ClientMsgId, ErrorCode, ServerMsg, UserId, UserInfo,
+    Attachment, AttachmentKind, ChannelId, ChatMessage, ClientMsg, ClientMsgId, ErrorCode, FileId,
+    LinkPreview, PreviewKind, ServerMsg, UserId, UserInfo,
 };
 
 fn alice() -> UserInfo {
@@ -25,6 +26,26 @@ fn sample_message() -> ChatMessage {
         edited_at: None,
         deleted: false,
         reactions: vec![],
+        attachments: vec![Attachment {
+            id: FileId("f1".into()),
+            name: "cat.png".into(),
+            kind: AttachmentKind::Image,
+            mime: "image/png".into(),
+            size: 1234,
+            width: Some(640),
+            height: Some(480),
+            thumbnail: true,
+        }],
+        preview: Some(LinkPreview {
+            url: "https://example.com/".into(),
+            kind: PreviewKind::Page,
+            site_name: Some("Example".into()),
+            title: Some("An example".into()),
+            description: None,
+            image: None,
+            width: None,
+            height: None,
+        }),
         change: 7,
     }
 }
@@ -36,6 +57,13 @@ fn client_messages_round_trip_with_a_type_tag() {
             channel: ChannelId("c1".into()),
             client_id: ClientMsgId::parse("abc-123").unwrap(),
             text: "hi <b>there</b>".into(),
+            attachments: vec![],
+        },
+        ClientMsg::Send {
+            channel: ChannelId("c1".into()),
+            client_id: ClientMsgId::parse("abc-124").unwrap(),
+            text: String::new(),
+            attachments: vec![FileId("f1".into()), FileId("f2".into())],
         },
         ClientMsg::Sync {
             channel: ChannelId("c1".into()),
@@ -68,10 +96,12 @@ fn send_has_the_documented_shape() {
             channel,
             client_id,
             text,
+            attachments,
         } => {
             assert_eq!(channel.0, "c1");
             assert_eq!(client_id.as_str(), "x1");
             assert_eq!(text, "Hello");
+            assert!(attachments.is_empty(), "attachments are optional");
         }
         other => panic!("parsed as {other:?}"),
     }
@@ -89,6 +119,7 @@ fn server_messages_round_trip() {
             }],
             online: vec![alice()],
             away: vec![],
+            max_upload_bytes: 25 * 1024 * 1024,
         },
         ServerMsg::Message {
             message: sample_message(),

@@ -187,6 +187,7 @@ async fn run_round(
                 channel: client.channel.clone().expect("welcome"),
                 client_id: ClientMsgId::parse(&id)?,
                 text: format!("message {n} of round {round}, a sentence of ordinary length"),
+                attachments: vec![],
             })?,
             Target::Baseline => format!(
                 r#"{{"id":"{id}","text":"message {n} of round {round}, a sentence of ordinary length"}}"#

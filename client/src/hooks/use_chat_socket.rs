@@ -126,6 +126,7 @@ impl ChatSocket {
             channel: pending.channel.clone(),
             client_id: pending.client_id.clone(),
             text: pending.text.clone(),
+            attachments: pending.attachments.iter().map(|a| a.id.clone()).collect(),
         });
     }
 
@@ -287,6 +288,7 @@ impl ChatSocket {
                 channels,
                 online,
                 away,
+                max_upload_bytes,
             } => {
                 let snapshot = {
                     let mut inner = self.inner.borrow_mut();
@@ -303,6 +305,7 @@ impl ChatSocket {
                     channels,
                     online,
                     away,
+                    max_upload_bytes,
                 });
                 // Conversations catch up when shown (the chat page asks);
                 // unacknowledged messages go out again now.

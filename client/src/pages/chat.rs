@@ -260,6 +260,7 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
                 channel,
                 client_id: new_client_id(),
                 text,
+                attachments: Vec::new(),
                 created_at: now_millis(),
                 failed: None,
             };

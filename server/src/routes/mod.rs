@@ -3,6 +3,7 @@
 
 mod account;
 pub mod assets;
+mod files;
 mod health;
 mod session;
 mod ws;
@@ -13,6 +14,7 @@ use actix_web::web;
 
 use crate::auth::OriginPolicy;
 use crate::connection::ConnectionContext;
+use crate::media::storage::FileStore;
 use crate::throttle::KeyedLimiter;
 
 /// Everything handlers share.
@@ -24,6 +26,8 @@ pub struct AppState {
     /// Failed password sign-ins per username and per IP address.
     pub sign_in_failures_by_name: KeyedLimiter,
     pub sign_in_failures_by_address: KeyedLimiter,
+    /// Where uploaded files live.
+    pub files: FileStore,
 }
 
 /// Registers every route on an actix `App`.
@@ -43,6 +47,13 @@ pub fn configure(config: &mut web::ServiceConfig, static_dir: PathBuf) {
         )
         .route("/api/sign-in", web::post().to(account::sign_in))
         .route("/api/password", web::put().to(account::set_password))
+        .route(
+            "/api/channels/{channel}/files",
+            web::post().to(files::upload),
+        )
+        .route("/api/files/{id}", web::get().to(files::download))
+        .route("/api/files/{id}/thumbnail", web::get().to(files::thumbnail))
+        .route("/api/previews/{hash}", web::get().to(files::preview_image))
         .service(web::scope("/api").default_service(web::to(assets::api_not_found)))
         .service(assets::files(static_dir));
 }

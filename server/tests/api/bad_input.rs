@@ -109,6 +109,7 @@ async fn channels_the_user_is_not_in_are_refused_for_every_operation() {
             channel: unknown.clone(),
             client_id: id.clone(),
             text: "hello?".into(),
+            attachments: vec![],
         },
         ClientMsg::Sync {
             channel: unknown.clone(),

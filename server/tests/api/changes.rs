@@ -233,6 +233,7 @@ async fn reactions_and_edits_in_a_private_channel_need_membership() {
             channel: secret.clone(),
             client_id: id.clone(),
             text: "members only".into(),
+            attachments: vec![],
         })
         .await;
     let seq = alice.ack_for(&id).await;

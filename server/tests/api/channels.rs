@@ -45,6 +45,7 @@ async fn post(client: &mut WsClient, channel: &ChannelId, text: &str) -> i64 {
             channel: channel.clone(),
             client_id: id.clone(),
             text: text.into(),
+            attachments: vec![],
         })
         .await;
     client.ack_for(&id).await
@@ -66,6 +67,7 @@ async fn assert_locked_out(client: &mut WsClient, channel: &ChannelId, someone: 
             channel: channel.clone(),
             client_id: new_client_id(),
             text: "let me in".into(),
+            attachments: vec![],
         },
         ClientMsg::Sync {
             channel: channel.clone(),

@@ -80,6 +80,7 @@ async fn a_resend_with_the_same_id_is_acked_again_but_not_stored_twice() {
         channel: general.clone(),
         client_id: id.clone(),
         text: "only once".into(),
+        attachments: vec![],
     };
     alice.send(&send).await;
     let first = alice.ack_for(&id).await;

@@ -26,6 +26,7 @@ async fn a_failing_database_gets_clear_errors_and_loses_nothing() {
         channel: alice.general(),
         client_id: id.clone(),
         text: "during the outage".into(),
+        attachments: vec![],
     };
     alice.send(&send).await;
     match alice.recv().await {

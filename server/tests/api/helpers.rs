@@ -203,6 +203,7 @@ impl WsClient {
             channel: self.general(),
             client_id: client_id.clone(),
             text: text.to_owned(),
+            attachments: vec![],
         })
         .await;
         client_id

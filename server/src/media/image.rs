@@ -1,0 +1,183 @@
+//! Checking and preparing an uploaded image: it must decode completely
+//! (a damaged or cut-off file is refused), within pixel and memory limits
+//! (no decompression bombs); its metadata is removed; a photo turned by an
+//! EXIF orientation is turned for real; large images get a thumbnail.
+
+use std::io::Cursor;
+
+use image::codecs::gif::GifDecoder;
+use image::codecs::jpeg::JpegEncoder;
+use image::codecs::webp::WebPDecoder;
+use image::metadata::Orientation;
+use image::{AnimationDecoder, DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
+
+use super::sniff::FileType;
+use super::strip;
+
+/// Longest side of a thumbnail, in pixels.
+pub const THUMBNAIL_SIDE: u32 = 480;
+/// Largest image side accepted.
+const MAX_SIDE: u32 = 16_384;
+/// Most memory one decode may take.
+const MAX_DECODE_BYTES: u64 = 512 * 1024 * 1024;
+/// Most frames an animated GIF may have.
+const MAX_FRAMES: usize = 2_000;
+
+/// Why an image was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ImageError {
+    #[error("The image is damaged or incomplete.")]
+    Damaged,
+    #[error("The image is too large: at most {MAX_SIDE} pixels on a side.")]
+    TooLarge,
+}
+
+/// A checked image, ready to store.
+#[derive(Debug)]
+pub struct PreparedImage {
+    /// The file without metadata.
+    pub bytes: Vec<u8>,
+    pub width: u32,
+    pub height: u32,
+    /// A JPEG or PNG at most [`THUMBNAIL_SIDE`] on a side, when the image is larger
+    /// and not animated (animations are shown as they are).
+    pub thumbnail: Option<Vec<u8>>,
+}
+
+/// Checks and prepares an image of `file_type` (blocking: CPU-bound).
+pub fn prepare(file_type: FileType, bytes: &[u8]) -> Result<PreparedImage, ImageError> {
+    let stripped = match file_type {
+        FileType::Png => strip::png(bytes),
+        FileType::Jpeg => strip::jpeg(bytes).and_then(|stripped| {
+            ends_after_scan(&stripped)
+                .then_some(stripped)
+                .ok_or(strip::Malformed)
+        }),
+        FileType::Gif => strip::gif(bytes),
+        FileType::Webp => strip::webp(bytes),
+        _ => return Err(ImageError::Damaged),
+    }
+    .map_err(|_| ImageError::Damaged)?;
+
+    if file_type == FileType::Gif {
+        let (width, height) = check_gif(&stripped)?;
+        return Ok(PreparedImage {
+            bytes: stripped,
+            width,
+            height,
+            thumbnail: None,
+        });
+    }
+    let animated = file_type == FileType::Webp
+        && WebPDecoder::new(Cursor::new(&stripped))
+            .map(|decoder| decoder.has_animation())
+            .unwrap_or(false);
+
+    // The orientation lives in the EXIF that stripping removed: read it from the original.
+    let format = match file_type {
+        FileType::Png => ImageFormat::Png,
+        FileType::Jpeg => ImageFormat::Jpeg,
+        _ => ImageFormat::WebP,
+    };
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    reader.limits(limits());
+    let mut decoder = reader.into_decoder().map_err(classify)?;
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let mut decoded = DynamicImage::from_decoder(decoder).map_err(classify)?;
+
+    let bytes = if orientation == Orientation::NoTransforms || animated {
+        stripped
+    } else {
+        decoded.apply_orientation(orientation);
+        encode(&decoded, format)?
+    };
+    let (width, height) = (decoded.width(), decoded.height());
+    let thumbnail = if !animated && width.max(height) > THUMBNAIL_SIDE {
+        Some(thumbnail(&decoded)?)
+    } else {
+        None
+    };
+    Ok(PreparedImage {
+        bytes,
+        width,
+        height,
+        thumbnail,
+    })
+}
+
+/// The MIME type of a thumbnail made by [`prepare`].
+pub fn thumbnail_mime(thumbnail: &[u8]) -> &'static str {
+    if thumbnail.starts_with(b"\x89PNG") {
+        "image/png"
+    } else {
+        "image/jpeg"
+    }
+}
+
+fn limits() -> Limits {
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(MAX_DECODE_BYTES);
+    limits
+}
+
+fn classify(error: image::ImageError) -> ImageError {
+    match error {
+        image::ImageError::Limits(_) => ImageError::TooLarge,
+        _ => ImageError::Damaged,
+    }
+}
+
+/// Decodes every frame, so a GIF cut off in its last frame is caught too.
+fn check_gif(bytes: &[u8]) -> Result<(u32, u32), ImageError> {
+    let mut decoder = GifDecoder::new(Cursor::new(bytes)).map_err(classify)?;
+    decoder.set_limits(limits()).map_err(classify)?;
+    let (width, height) = decoder.dimensions();
+    let mut frames = 0;
+    for frame in decoder.into_frames() {
+        frame.map_err(classify)?;
+        frames += 1;
+        if frames > MAX_FRAMES {
+            return Err(ImageError::TooLarge);
+        }
+    }
+    if frames == 0 {
+        return Err(ImageError::Damaged);
+    }
+    Ok((width, height))
+}
+
+/// A JPEG's entropy-coded data cannot contain `FF D9` (stuffing makes it
+/// `FF 00`), so a file without an end marker after its scan was cut short.
+fn ends_after_scan(jpeg: &[u8]) -> bool {
+    let scan = jpeg.windows(2).position(|w| w == [0xFF, 0xDA]);
+    scan.is_some_and(|start| jpeg[start..].windows(2).any(|w| w == [0xFF, 0xD9]))
+}
+
+fn thumbnail(image: &DynamicImage) -> Result<Vec<u8>, ImageError> {
+    let small = image.thumbnail(THUMBNAIL_SIDE, THUMBNAIL_SIDE);
+    if small.color().has_alpha() {
+        encode(&small, ImageFormat::Png)
+    } else {
+        let mut out = Vec::new();
+        JpegEncoder::new_with_quality(&mut out, 82)
+            .encode_image(&DynamicImage::ImageRgb8(small.to_rgb8()))
+            .map_err(|_| ImageError::Damaged)?;
+        Ok(out)
+    }
+}
+
+fn encode(image: &DynamicImage, format: ImageFormat) -> Result<Vec<u8>, ImageError> {
+    let mut out = Cursor::new(Vec::new());
+    let result = match format {
+        ImageFormat::Jpeg => JpegEncoder::new_with_quality(&mut out, 90)
+            .encode_image(&DynamicImage::ImageRgb8(image.to_rgb8())),
+        // The WebP encoder here is lossless only; PNG is as good and smaller to make.
+        ImageFormat::WebP => DynamicImage::ImageRgba8(image.to_rgba8())
+            .write_to(&mut out, ImageFormat::WebP),
+        other => image.write_to(&mut out, other),
+    };
+    result.map_err(|_| ImageError::Damaged)?;
+    Ok(out.into_inner())
+}

@@ -1,0 +1,151 @@
+//! The files folder: every stored file is named by the SHA-256 of its bytes
+//! (`sha256/ab/abcdef…`), so the same content uploaded twice is kept once and
+//! a name can never point outside the folder. Uploads stream into `tmp/`
+//! first and are moved into place only when complete.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
+
+use crate::random::{new_id, to_hex};
+
+/// The content-addressed files folder.
+#[derive(Debug, Clone)]
+pub struct FileStore {
+    root: PathBuf,
+}
+
+impl FileStore {
+    /// Creates the folder (and `tmp/`) if missing; clears uploads a crash left in `tmp/`.
+    pub fn open(root: &Path) -> io::Result<Self> {
+        let store = Self {
+            root: root.to_path_buf(),
+        };
+        std::fs::create_dir_all(store.root.join("sha256"))?;
+        let tmp = store.root.join("tmp");
+        if tmp.exists() {
+            std::fs::remove_dir_all(&tmp)?;
+        }
+        std::fs::create_dir_all(&tmp)?;
+        Ok(store)
+    }
+
+    /// Where the file with this hash is, if `sha256` is a well-formed hash.
+    pub fn path_of(&self, sha256: &str) -> Option<PathBuf> {
+        let well_formed = sha256.len() == 64
+            && sha256
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        well_formed.then(|| self.root.join("sha256").join(&sha256[..2]).join(sha256))
+    }
+
+    /// Starts streaming an upload into a temporary file.
+    pub async fn begin(&self) -> io::Result<TempUpload> {
+        let path = self.root.join("tmp").join(new_id());
+        let file = tokio::fs::File::create(&path).await?;
+        Ok(TempUpload {
+            path,
+            file: Some(file),
+            hasher: Sha256::new(),
+            size: 0,
+            head: Vec::new(),
+        })
+    }
+
+    /// Stores `bytes` (blocking: call from a blocking thread) and returns their hash.
+    pub fn put(&self, bytes: &[u8]) -> io::Result<String> {
+        let sha256 = to_hex(&Sha256::digest(bytes));
+        let target = self.target(&sha256)?;
+        if !target.exists() {
+            let temp = self.root.join("tmp").join(new_id());
+            let mut file = std::fs::File::create(&temp)?;
+            io::Write::write_all(&mut file, bytes)?;
+            file.sync_all()?;
+            std::fs::rename(&temp, &target)?;
+        }
+        Ok(sha256)
+    }
+
+    /// Moves a finished upload into place under its hash (or drops it when
+    /// that content is already stored).
+    pub async fn adopt(&self, upload: TempUpload) -> io::Result<String> {
+        let (path, sha256) = upload.finish().await?;
+        let target = self.target(&sha256)?;
+        if tokio::fs::try_exists(&target).await? {
+            tokio::fs::remove_file(&path).await?;
+        } else {
+            tokio::fs::rename(&path, &target).await?;
+        }
+        Ok(sha256)
+    }
+
+    fn target(&self, sha256: &str) -> io::Result<PathBuf> {
+        let target = self
+            .path_of(sha256)
+            .ok_or_else(|| io::Error::other("not a sha256 hash"))?;
+        if let Some(folder) = target.parent() {
+            std::fs::create_dir_all(folder)?;
+        }
+        Ok(target)
+    }
+}
+
+/// An upload being written to `tmp/`; removed on drop unless adopted.
+pub struct TempUpload {
+    path: PathBuf,
+    file: Option<tokio::fs::File>,
+    hasher: Sha256,
+    size: u64,
+    head: Vec<u8>,
+}
+
+impl TempUpload {
+    /// Appends a chunk.
+    pub async fn write(&mut self, chunk: &[u8]) -> io::Result<()> {
+        if self.head.len() < super::sniff::SNIFF_LEN {
+            let wanted = super::sniff::SNIFF_LEN - self.head.len();
+            self.head
+                .extend_from_slice(&chunk[..wanted.min(chunk.len())]);
+        }
+        self.hasher.update(chunk);
+        self.size += chunk.len() as u64;
+        match &mut self.file {
+            Some(file) => file.write_all(chunk).await,
+            None => Err(io::Error::other("upload already finished")),
+        }
+    }
+
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The first bytes, for sniffing.
+    pub fn head(&self) -> &[u8] {
+        &self.head
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    async fn finish(mut self) -> io::Result<(PathBuf, String)> {
+        if let Some(mut file) = self.file.take() {
+            file.flush().await?;
+            file.sync_all().await?;
+        }
+        let sha256 = to_hex(&std::mem::take(&mut self.hasher).finalize());
+        // Adopted: the path now belongs to the store, not to this guard.
+        let path = std::mem::take(&mut self.path);
+        Ok((path, sha256))
+    }
+}
+
+impl Drop for TempUpload {
+    fn drop(&mut self) {
+        if !self.path.as_os_str().is_empty() {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}

@@ -1,0 +1,267 @@
+//! Metadata removal by rewriting an image's container, not its pixels: EXIF
+//! (camera, GPS position, time), XMP, IPTC, comments and text chunks go; the
+//! compressed image data is copied unchanged, so nothing is re-encoded and
+//! quality is untouched. Colour profiles and animation control stay.
+
+/// The container is not what its signature promised (cut short or corrupt).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the image file is damaged or incomplete")]
+pub struct Malformed;
+
+/// PNG: drop `eXIf`, `tEXt`, `zTXt`, `iTXt` and `tIME` chunks.
+pub fn png(bytes: &[u8]) -> Result<Vec<u8>, Malformed> {
+    const SIGNATURE: usize = 8;
+    const DROPPED: &[&[u8; 4]] = &[b"eXIf", b"tEXt", b"zTXt", b"iTXt", b"tIME"];
+    let mut out = Vec::with_capacity(bytes.len());
+    out.extend_from_slice(bytes.get(..SIGNATURE).ok_or(Malformed)?);
+    let mut at = SIGNATURE;
+    loop {
+        let length = read_u32_be(bytes, at)? as usize;
+        let kind = bytes.get(at + 4..at + 8).ok_or(Malformed)?;
+        let end = at
+            .checked_add(12)
+            .and_then(|n| n.checked_add(length))
+            .ok_or(Malformed)?;
+        let chunk = bytes.get(at..end).ok_or(Malformed)?;
+        if !DROPPED.iter().any(|dropped| kind == *dropped) {
+            out.extend_from_slice(chunk);
+        }
+        at = end;
+        if kind == b"IEND" {
+            return Ok(out);
+        }
+    }
+}
+
+/// JPEG: keep only the segments needed to show the image right (JFIF,
+/// colour profile, Adobe colour transform and the coding segments); drop
+/// EXIF/XMP (APP1), IPTC (APP13), comments and other application segments.
+pub fn jpeg(bytes: &[u8]) -> Result<Vec<u8>, Malformed> {
+    const KEPT_APP: &[u8] = &[0xE0, 0xE2, 0xEE];
+    if !bytes.starts_with(&[0xFF, 0xD8]) {
+        return Err(Malformed);
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    out.extend_from_slice(&[0xFF, 0xD8]);
+    let mut at = 2;
+    loop {
+        // Markers may be padded with extra 0xFF bytes.
+        while bytes.get(at) == Some(&0xFF) && bytes.get(at + 1) == Some(&0xFF) {
+            at += 1;
+        }
+        if bytes.get(at) != Some(&0xFF) {
+            return Err(Malformed);
+        }
+        let marker = *bytes.get(at + 1).ok_or(Malformed)?;
+        match marker {
+            // End of image without scan data.
+            0xD9 => {
+                out.extend_from_slice(&[0xFF, 0xD9]);
+                return Ok(out);
+            }
+            // Markers without a length.
+            0x01 | 0xD0..=0xD7 => {
+                out.extend_from_slice(&[0xFF, marker]);
+                at += 2;
+            }
+            _ => {
+                let length = usize::from(read_u16_be(bytes, at + 2)?);
+                if length < 2 {
+                    return Err(Malformed);
+                }
+                let end = at + 2 + length;
+                let segment = bytes.get(at..end).ok_or(Malformed)?;
+                if marker == 0xDA {
+                    // Start of scan: the entropy-coded data (and any further
+                    // scans of a progressive image) follow; copy the rest.
+                    out.extend_from_slice(&bytes[at..]);
+                    return Ok(out);
+                }
+                let is_app = (0xE0..=0xEF).contains(&marker);
+                let dropped = marker == 0xFE || (is_app && !KEPT_APP.contains(&marker));
+                if !dropped {
+                    out.extend_from_slice(segment);
+                }
+                at = end;
+            }
+        }
+    }
+}
+
+/// WebP: drop the `EXIF` and `XMP ` chunks and clear their flags in `VP8X`.
+pub fn webp(bytes: &[u8]) -> Result<Vec<u8>, Malformed> {
+    if bytes.len() < 12 || &bytes[..4] != b"RIFF" || &bytes[8..12] != b"WEBP" {
+        return Err(Malformed);
+    }
+    let riff_end = (read_u32_le(bytes, 4)? as usize)
+        .checked_add(8)
+        .ok_or(Malformed)?;
+    if riff_end > bytes.len() {
+        return Err(Malformed);
+    }
+    let mut body = Vec::with_capacity(riff_end);
+    let mut at = 12;
+    while at < riff_end {
+        let kind: [u8; 4] = bytes
+            .get(at..at + 4)
+            .ok_or(Malformed)?
+            .try_into()
+            .map_err(|_| Malformed)?;
+        let size = read_u32_le(bytes, at + 4)? as usize;
+        let end = (at + 8)
+            .checked_add(size + (size & 1))
+            .ok_or(Malformed)?
+            .min(riff_end);
+        let chunk = bytes.get(at..end).ok_or(Malformed)?;
+        if at + 8 + size > riff_end {
+            return Err(Malformed);
+        }
+        match &kind {
+            b"EXIF" | b"XMP " => {}
+            b"VP8X" => {
+                let mut chunk = chunk.to_vec();
+                if let Some(flags) = chunk.get_mut(8) {
+                    *flags &= !(0x08 | 0x04);
+                }
+                body.extend_from_slice(&chunk);
+            }
+            _ => body.extend_from_slice(chunk),
+        }
+        at = end;
+    }
+    let mut out = Vec::with_capacity(body.len() + 12);
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&u32::try_from(body.len() + 4).map_err(|_| Malformed)?.to_le_bytes());
+    out.extend_from_slice(b"WEBP");
+    out.extend_from_slice(&body);
+    Ok(out)
+}
+
+/// GIF: drop comment blocks and application blocks other than the looping
+/// ones (`NETSCAPE2.0`, `ANIMEXTS1.0`); XMP hides in the others.
+pub fn gif(bytes: &[u8]) -> Result<Vec<u8>, Malformed> {
+    const HEADER: usize = 13;
+    let header = bytes.get(..HEADER).ok_or(Malformed)?;
+    let mut out = Vec::with_capacity(bytes.len());
+    out.extend_from_slice(header);
+    let mut at = HEADER + color_table_len(header[10]);
+    out.extend_from_slice(bytes.get(HEADER..at).ok_or(Malformed)?);
+    loop {
+        match *bytes.get(at).ok_or(Malformed)? {
+            0x3B => {
+                out.push(0x3B);
+                return Ok(out);
+            }
+            0x21 => {
+                let label = *bytes.get(at + 1).ok_or(Malformed)?;
+                let end = skip_sub_blocks(bytes, at + 2)?;
+                let keep = match label {
+                    0xFE => false,
+                    0xFF => {
+                        let identifier = bytes.get(at + 3..at + 14).ok_or(Malformed)?;
+                        identifier == b"NETSCAPE2.0" || identifier == b"ANIMEXTS1.0"
+                    }
+                    _ => true,
+                };
+                if keep {
+                    out.extend_from_slice(&bytes[at..end]);
+                }
+                at = end;
+            }
+            0x2C => {
+                let descriptor = bytes.get(at..at + 10).ok_or(Malformed)?;
+                let data_start = at + 10 + color_table_len(descriptor[9]) + 1;
+                let end = skip_sub_blocks(bytes, data_start)?;
+                out.extend_from_slice(&bytes[at..end]);
+                at = end;
+            }
+            _ => return Err(Malformed),
+        }
+    }
+}
+
+/// Size of a GIF colour table from its packed flags byte.
+fn color_table_len(flags: u8) -> usize {
+    if flags & 0x80 == 0 {
+        0
+    } else {
+        3 * (1 << ((flags & 0x07) + 1))
+    }
+}
+
+/// The position after a chain of GIF data sub-blocks starting at `at`.
+fn skip_sub_blocks(bytes: &[u8], mut at: usize) -> Result<usize, Malformed> {
+    loop {
+        let size = usize::from(*bytes.get(at).ok_or(Malformed)?);
+        at += 1;
+        if size == 0 {
+            return Ok(at);
+        }
+        at += size;
+        if at > bytes.len() {
+            return Err(Malformed);
+        }
+    }
+}
+
+fn read_u16_be(bytes: &[u8], at: usize) -> Result<u16, Malformed> {
+    let raw = bytes.get(at..at + 2).ok_or(Malformed)?;
+    Ok(u16::from_be_bytes([raw[0], raw[1]]))
+}
+
+fn read_u32_be(bytes: &[u8], at: usize) -> Result<u32, Malformed> {
+    let raw = bytes.get(at..at + 4).ok_or(Malformed)?;
+    Ok(u32::from_be_bytes([raw[0], raw[1], raw[2], raw[3]]))
+}
+
+fn read_u32_le(bytes: &[u8], at: usize) -> Result<u32, Malformed> {
+    let raw = bytes.get(at..at + 4).ok_or(Malformed)?;
+    Ok(u32::from_le_bytes([raw[0], raw[1], raw[2], raw[3]]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+        let mut chunk = (data.len() as u32).to_be_bytes().to_vec();
+        chunk.extend_from_slice(kind);
+        chunk.extend_from_slice(data);
+        chunk.extend_from_slice(&[0, 0, 0, 0]);
+        chunk
+    }
+
+    #[test]
+    fn png_text_and_exif_chunks_go_and_the_rest_stays() {
+        let mut file = b"\x89PNG\r\n\x1a\n".to_vec();
+        file.extend(png_chunk(b"IHDR", &[0; 13]));
+        file.extend(png_chunk(b"eXIf", b"GPS 51.5N"));
+        file.extend(png_chunk(b"tEXt", b"Author\0me"));
+        file.extend(png_chunk(b"IDAT", b"pixels"));
+        file.extend(png_chunk(b"IEND", b""));
+        let stripped = png(&file).unwrap();
+        assert!(!stripped.windows(3).any(|w| w == b"GPS"));
+        assert!(!stripped.windows(6).any(|w| w == b"Author"));
+        assert!(stripped.windows(6).any(|w| w == b"pixels"));
+        assert!(stripped.ends_with(&png_chunk(b"IEND", b"")));
+        assert_eq!(png(&file[..file.len() - 6]), Err(Malformed));
+    }
+
+    #[test]
+    fn jpeg_app1_and_comments_go_and_scan_data_stays() {
+        let mut file = vec![0xFF, 0xD8];
+        file.extend([0xFF, 0xE0, 0, 6, b'J', b'F', b'I', b'F']);
+        file.extend([0xFF, 0xE1, 0, 8, b'E', b'x', b'i', b'f', b'G', b'P']);
+        file.extend([0xFF, 0xFE, 0, 5, b'h', b'i', b'!']);
+        file.extend([0xFF, 0xDA, 0, 2, 1, 2, 3, 0xFF, 0xD9]);
+        let stripped = jpeg(&file).unwrap();
+        assert_eq!(
+            stripped,
+            vec![
+                0xFF, 0xD8, 0xFF, 0xE0, 0, 6, b'J', b'F', b'I', b'F', 0xFF, 0xDA, 0, 2, 1, 2, 3,
+                0xFF, 0xD9
+            ]
+        );
+        assert_eq!(jpeg(&file[..12]), Err(Malformed));
+    }
+}

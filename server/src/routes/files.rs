@@ -1,0 +1,345 @@
+//! Uploads and downloads. `POST /api/channels/{id}/files?name=…` streams a
+//! file (the raw body) into the files folder, decides its type from its bytes,
+//! prepares images (metadata removed, thumbnail made) and answers the
+//! `Attachment` to post with a message. `GET /api/files/{id}` (and
+//! `/thumbnail`) serve it to members of its channel only;
+//! `GET /api/previews/{hash}` serves images copied for link previews.
+
+use actix_files::NamedFile;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{
+    self, Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue,
+    HeaderValue,
+};
+use actix_web::{HttpRequest, HttpResponse, web};
+use futures_util::StreamExt;
+use serde::Deserialize;
+use shared::api::ApiErrorCode;
+use shared::limits::MAX_FILE_NAME_CHARS;
+use shared::{Attachment, AttachmentKind, ChannelId, FileId};
+
+use super::AppState;
+use crate::auth::current_session;
+use crate::error::HttpError;
+use crate::media::image::{self as media_image, ImageError};
+use crate::media::sniff::sniff;
+use crate::store::{NewFile, SessionUser};
+
+/// Files are immutable under their id: browsers may keep them, but only for
+/// this user (`private`), since access depends on who asks.
+const FILE_CACHE: &str = "private, max-age=31536000, immutable";
+/// A served file is never a page: no scripts, no plugins, sandboxed even if opened directly.
+const FILE_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; sandbox";
+
+#[derive(Debug, Deserialize)]
+pub struct UploadQuery {
+    #[serde(default)]
+    name: String,
+}
+
+/// `POST /api/channels/{channel}/files?name=photo.jpg`, the file as the body:
+/// 201 with the `Attachment`; 413 over the size limit (refused from
+/// `Content-Length` before reading, or as soon as the stream passes it);
+/// 422 for an empty or damaged file; 404 for a channel you are not in.
+pub async fn upload(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    channel: web::Path<String>,
+    query: web::Query<UploadQuery>,
+    mut payload: web::Payload,
+) -> Result<HttpResponse, HttpError> {
+    let user = signed_in(&request, &state).await?;
+    if request.headers().contains_key(header::ORIGIN) && !state.origins.allows(&request) {
+        return Err(HttpError::forbidden_origin());
+    }
+    let store = &state.connections.store;
+    let channel = ChannelId(channel.into_inner());
+    if !store.is_member(&user.user.id, &channel).await? {
+        return Err(HttpError::new(
+            StatusCode::NOT_FOUND,
+            ApiErrorCode::NotFound,
+            "No such conversation (or you are not in it).",
+        ));
+    }
+    let limit = state.connections.max_upload_bytes;
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        return Err(too_large(limit));
+    }
+
+    let mut upload = state.files.begin().await.map_err(storage_failed)?;
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| {
+            HttpError::new(
+                StatusCode::BAD_REQUEST,
+                ApiErrorCode::InvalidRequest,
+                "The upload was interrupted.",
+            )
+        })?;
+        if upload.size() + chunk.len() as u64 > limit {
+            return Err(too_large(limit));
+        }
+        upload.write(&chunk).await.map_err(storage_failed)?;
+    }
+    if upload.size() == 0 {
+        return Err(invalid_file("The file is empty."));
+    }
+
+    let file_type = sniff(upload.head());
+    let name = clean_file_name(&query.name);
+    let mut new_file = NewFile {
+        channel,
+        uploader: user.user.id.clone(),
+        name,
+        kind: file_type.kind(),
+        mime: file_type.mime().to_owned(),
+        size: upload.size(),
+        width: None,
+        height: None,
+        sha256: String::new(),
+        thumb_sha256: None,
+    };
+    if file_type.kind() == AttachmentKind::Image {
+        let bytes = tokio::fs::read(upload.path())
+            .await
+            .map_err(storage_failed)?;
+        drop(upload);
+        let files = state.files.clone();
+        let prepared = web::block(move || -> Result<_, HttpError> {
+            let prepared = media_image::prepare(file_type, &bytes).map_err(|error| match error {
+                ImageError::Damaged | ImageError::TooLarge => invalid_file(&error.to_string()),
+            })?;
+            let sha256 = files.put(&prepared.bytes).map_err(storage_failed)?;
+            let thumb_sha256 = match &prepared.thumbnail {
+                Some(thumbnail) => Some(files.put(thumbnail).map_err(storage_failed)?),
+                None => None,
+            };
+            Ok((prepared, sha256, thumb_sha256))
+        })
+        .await
+        .map_err(|_| storage_failed("image preparation stopped"))??;
+        let (prepared, sha256, thumb_sha256) = prepared;
+        new_file.size = prepared.bytes.len() as u64;
+        new_file.width = Some(prepared.width);
+        new_file.height = Some(prepared.height);
+        new_file.sha256 = sha256;
+        new_file.thumb_sha256 = thumb_sha256;
+    } else {
+        new_file.sha256 = state.files.adopt(upload).await.map_err(storage_failed)?;
+    }
+    let attachment: Attachment = store.insert_file(&new_file).await?;
+    Ok(HttpResponse::Created().json(attachment))
+}
+
+/// `GET /api/files/{id}`: the file, for members of its channel.
+pub async fn download(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, HttpError> {
+    serve_file(request, state, FileId(id.into_inner()), false).await
+}
+
+/// `GET /api/files/{id}/thumbnail`: the thumbnail (or the file if it has none).
+pub async fn thumbnail(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, HttpError> {
+    serve_file(request, state, FileId(id.into_inner()), true).await
+}
+
+async fn serve_file(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    id: FileId,
+    thumbnail: bool,
+) -> Result<HttpResponse, HttpError> {
+    let user = signed_in(&request, &state).await?;
+    let file = state
+        .connections
+        .store
+        .file_for(&user.user.id, &id)
+        .await?
+        .ok_or_else(HttpError::not_found)?;
+    let attachment = file.attachment;
+    let (sha256, mime) = match file.thumb_sha256 {
+        Some(thumb) if thumbnail => {
+            let path = state.files.path_of(&thumb).ok_or_else(HttpError::not_found)?;
+            let head = read_head(&path).await;
+            (thumb, media_image::thumbnail_mime(&head).to_owned())
+        }
+        _ => (file.sha256, attachment.mime.clone()),
+    };
+    let inline = matches!(attachment.kind, AttachmentKind::Image | AttachmentKind::Video);
+    let name = if thumbnail && inline {
+        format!("thumbnail-{}", attachment.name)
+    } else {
+        attachment.name
+    };
+    send(&request, &state, &sha256, &mime, inline, Some(name)).await
+}
+
+/// `GET /api/previews/{hash}`: an image copied from a previewed page, for
+/// anyone signed in. Only hashes recorded as preview images are served here.
+pub async fn preview_image(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    hash: web::Path<String>,
+) -> Result<HttpResponse, HttpError> {
+    signed_in(&request, &state).await?;
+    let hash = hash.into_inner();
+    let mime = state
+        .connections
+        .store
+        .preview_image_mime(&hash)
+        .await?
+        .ok_or_else(HttpError::not_found)?;
+    send(&request, &state, &hash, &mime, true, None).await
+}
+
+/// Streams a stored file (with ranges, for video seeking) with headers that
+/// keep it inert: the sniffed type, `nosniff`, a sandboxing CSP, and
+/// `attachment` for anything that is not an image or video.
+async fn send(
+    request: &HttpRequest,
+    state: &AppState,
+    sha256: &str,
+    mime: &str,
+    inline: bool,
+    name: Option<String>,
+) -> Result<HttpResponse, HttpError> {
+    let path = state.files.path_of(sha256).ok_or_else(HttpError::not_found)?;
+    let content_type = mime
+        .parse()
+        .unwrap_or(actix_files::file_extension_to_mime("bin"));
+    let disposition = ContentDisposition {
+        disposition: if inline {
+            DispositionType::Inline
+        } else {
+            DispositionType::Attachment
+        },
+        parameters: name
+            .map(|name| {
+                vec![DispositionParam::FilenameExt(ExtendedValue {
+                    charset: Charset::Ext("UTF-8".into()),
+                    language_tag: None,
+                    value: name.into_bytes(),
+                })]
+            })
+            .unwrap_or_default(),
+    };
+    let file = NamedFile::open(&path).map_err(|error| {
+        tracing::error!(%error, path = %path.display(), "a stored file is missing");
+        HttpError::not_found()
+    })?;
+    let mut response = file
+        .set_content_type(content_type)
+        .set_content_disposition(disposition)
+        .use_last_modified(false)
+        .into_response(request);
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(FILE_CACHE));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(FILE_CSP),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    Ok(response)
+}
+
+async fn signed_in(request: &HttpRequest, state: &AppState) -> Result<SessionUser, HttpError> {
+    current_session(request, &state.connections.store)
+        .await?
+        .ok_or_else(HttpError::not_signed_in)
+}
+
+async fn read_head(path: &std::path::Path) -> Vec<u8> {
+    use tokio::io::AsyncReadExt;
+    let mut head = vec![0; 8];
+    match tokio::fs::File::open(path).await {
+        Ok(mut file) => {
+            let read = file.read(&mut head).await.unwrap_or(0);
+            head.truncate(read);
+            head
+        }
+        Err(_) => Vec::new(),
+    }
+}
+
+/// The last part of a path, without control characters, at most
+/// `MAX_FILE_NAME_CHARS`; "file" if nothing is left.
+pub fn clean_file_name(raw: &str) -> String {
+    let last = raw.rsplit(['/', '\\']).next().unwrap_or("");
+    let cleaned: String = last
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_FILE_NAME_CHARS)
+        .collect();
+    let cleaned = cleaned.trim().trim_start_matches('.').trim();
+    if cleaned.is_empty() {
+        "file".to_owned()
+    } else {
+        cleaned.to_owned()
+    }
+}
+
+fn too_large(limit: u64) -> HttpError {
+    HttpError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        ApiErrorCode::TooLarge,
+        format!("The file is too large: at most {}.", human_size(limit)),
+    )
+}
+
+fn invalid_file(message: &str) -> HttpError {
+    HttpError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        ApiErrorCode::InvalidFile,
+        message,
+    )
+}
+
+fn storage_failed(error: impl std::fmt::Display) -> HttpError {
+    tracing::error!(%error, "storing an upload failed");
+    HttpError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        ApiErrorCode::Unavailable,
+        "The file could not be stored right now. Please try again shortly.",
+    )
+}
+
+/// `26214400` → "25 MiB".
+pub fn human_size(bytes: u64) -> String {
+    const MIB: u64 = 1024 * 1024;
+    if bytes >= MIB && bytes % MIB == 0 {
+        format!("{} MiB", bytes / MIB)
+    } else if bytes >= MIB {
+        format!("{:.1} MiB", bytes as f64 / MIB as f64)
+    } else {
+        format!("{} KiB", bytes.div_ceil(1024))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_lose_paths_and_control_characters() {
+        assert_eq!(clean_file_name("../../etc/passwd"), "passwd");
+        assert_eq!(clean_file_name("C:\\Users\\me\\cat.png"), "cat.png");
+        assert_eq!(clean_file_name("a\r\nb.txt"), "ab.txt");
+        assert_eq!(clean_file_name(".."), "file");
+        assert_eq!(clean_file_name(""), "file");
+        assert_eq!(clean_file_name(&"x".repeat(500)).len(), MAX_FILE_NAME_CHARS);
+        assert_eq!(human_size(25 * 1024 * 1024), "25 MiB");
+    }
+}
