@@ -181,3 +181,30 @@ fn encode(image: &DynamicImage, format: ImageFormat) -> Result<Vec<u8>, ImageErr
     result.map_err(|_| ImageError::Damaged)?;
     Ok(out.into_inner())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn picture(format: ImageFormat) -> Vec<u8> {
+        let pixels = image::RgbImage::from_fn(1000, 600, |x, y| {
+            image::Rgb([(x % 256) as u8, (y % 256) as u8, 9])
+        });
+        let mut out = Cursor::new(Vec::new());
+        DynamicImage::ImageRgb8(pixels)
+            .write_to(&mut out, format)
+            .unwrap();
+        out.into_inner()
+    }
+
+    #[test]
+    fn a_large_jpeg_is_checked_and_thumbnailed() {
+        let jpeg = picture(ImageFormat::Jpeg);
+        let prepared = prepare(FileType::Jpeg, &jpeg).unwrap();
+        assert_eq!((prepared.width, prepared.height), (1000, 600));
+        let thumbnail = prepared.thumbnail.unwrap();
+        assert_eq!(thumbnail_mime(&thumbnail), "image/jpeg");
+        let cut = &jpeg[..jpeg.len() / 2];
+        assert_eq!(prepare(FileType::Jpeg, cut).unwrap_err(), ImageError::Damaged);
+    }
+}

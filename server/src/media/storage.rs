@@ -126,8 +126,13 @@ impl TempUpload {
         &self.head
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// The whole upload in memory (for images, which are checked and
+    /// rewritten before being stored); the temporary file is removed.
+    pub async fn into_bytes(mut self) -> io::Result<Vec<u8>> {
+        if let Some(mut file) = self.file.take() {
+            file.flush().await?;
+        }
+        tokio::fs::read(&self.path).await
     }
 
     async fn finish(mut self) -> io::Result<(PathBuf, String)> {

@@ -104,10 +104,7 @@ pub async fn upload(
         thumb_sha256: None,
     };
     if file_type.kind() == AttachmentKind::Image {
-        let bytes = tokio::fs::read(upload.path())
-            .await
-            .map_err(storage_failed)?;
-        drop(upload);
+        let bytes = upload.into_bytes().await.map_err(storage_failed)?;
         let files = state.files.clone();
         let prepared = web::block(move || -> Result<_, HttpError> {
             let prepared = media_image::prepare(file_type, &bytes).map_err(|error| match error {

@@ -3,11 +3,8 @@
 use actix_web::http::{StatusCode, header};
 use shared::api::{ApiError, ApiErrorCode, SessionInfo};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, session_cookie as cookie};
 
-fn cookie(token: &str) -> (header::HeaderName, String) {
-    (header::COOKIE, format!("chat_session={token}"))
-}
 
 async fn set_password(
     app: &TestApp,

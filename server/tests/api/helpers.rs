@@ -330,6 +330,14 @@ impl WsClient {
     }
 }
 
+/// The `Cookie` header of a signed-in browser.
+pub fn session_cookie(token: &str) -> (actix_web::http::header::HeaderName, String) {
+    (
+        actix_web::http::header::COOKIE,
+        format!("chat_session={token}"),
+    )
+}
+
 pub fn new_client_id() -> ClientMsgId {
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);

@@ -14,4 +14,5 @@ mod http;
 mod limits;
 mod presence;
 mod security;
+mod uploads;
 mod slow_client;

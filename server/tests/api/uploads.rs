@@ -1,0 +1,445 @@
+//! Uploads over real HTTP: the type comes from the bytes, bad and oversized
+//! files are refused with a clear answer, images lose their metadata and get
+//! thumbnails, files are stored once per content, served inert, and only to
+//! members of the conversation they were posted in.
+
+use std::io::Cursor;
+
+use actix_web::http::{StatusCode, header};
+use actix_web::web::Bytes;
+use image::{DynamicImage, ImageBuffer, ImageFormat, Rgb};
+use shared::api::{ApiError, ApiErrorCode};
+use shared::{
+    Attachment, AttachmentKind, ChannelId, ChatMessage, ClientMsg, ErrorCode, FileId, ServerMsg,
+};
+
+use crate::helpers::{TestApp, WsClient, new_client_id, session_cookie};
+
+/// A `width` x `height` image with a gradient, encoded as `format`.
+fn picture(width: u32, height: u32, format: ImageFormat) -> Vec<u8> {
+    let pixels = ImageBuffer::from_fn(width, height, |x, y| {
+        Rgb([(x % 256) as u8, (y % 256) as u8, ((x + y) % 256) as u8])
+    });
+    let mut out = Cursor::new(Vec::new());
+    DynamicImage::ImageRgb8(pixels)
+        .write_to(&mut out, format)
+        .unwrap();
+    out.into_inner()
+}
+
+/// A JPEG with an EXIF segment right after its start marker, holding `secret`
+/// where a camera would put the GPS position.
+fn jpeg_with_exif(secret: &str) -> Vec<u8> {
+    let jpeg = picture(1000, 600, ImageFormat::Jpeg);
+    let mut payload = b"Exif\0\0MM\0\x2a\0\0\0\x08\0\0".to_vec();
+    payload.extend_from_slice(secret.as_bytes());
+    let mut file = jpeg[..2].to_vec();
+    file.extend_from_slice(&[0xFF, 0xE1]);
+    file.extend_from_slice(&((payload.len() + 2) as u16).to_be_bytes());
+    file.extend_from_slice(&payload);
+    file.extend_from_slice(&jpeg[2..]);
+    file
+}
+
+async fn upload(
+    app: &TestApp,
+    token: &str,
+    channel: &ChannelId,
+    name: &str,
+    body: Vec<u8>,
+) -> Result<Attachment, (StatusCode, ApiError)> {
+    let url = app.url(&format!("/api/channels/{}/files", channel.0));
+    let mut response = app
+        .http()
+        .post(url)
+        .query(&[("name", name)])
+        .unwrap()
+        .insert_header(session_cookie(token))
+        .send_body(body)
+        .await
+        .unwrap();
+    if response.status() == StatusCode::CREATED {
+        Ok(response.json().await.unwrap())
+    } else {
+        Err((response.status(), response.json().await.unwrap()))
+    }
+}
+
+struct Fetched {
+    status: StatusCode,
+    headers: header::HeaderMap,
+    body: Bytes,
+}
+
+impl Fetched {
+    fn header(&self, name: header::HeaderName) -> String {
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default()
+    }
+}
+
+async fn fetch(app: &TestApp, token: Option<&str>, path: &str) -> Fetched {
+    let mut request = app.http().get(app.url(path));
+    if let Some(token) = token {
+        request = request.insert_header(session_cookie(token));
+    }
+    let mut response = request.send().await.unwrap();
+    let mut headers = header::HeaderMap::new();
+    for (name, value) in response.headers() {
+        headers.insert(name.clone(), value.clone());
+    }
+    Fetched {
+        status: response.status(),
+        headers,
+        body: response.body().limit(64 * 1024 * 1024).await.unwrap(),
+    }
+}
+
+async fn post_files(client: &mut WsClient, channel: &ChannelId, caption: &str, files: &[FileId]) {
+    client
+        .send(&ClientMsg::Send {
+            channel: channel.clone(),
+            client_id: new_client_id(),
+            text: caption.into(),
+            attachments: files.to_vec(),
+        })
+        .await;
+}
+
+async fn acked_or_refused(client: &mut WsClient) -> Result<i64, ErrorCode> {
+    client
+        .recv_until(|m| match m {
+            ServerMsg::Ack { seq, .. } => Some(Ok(seq)),
+            ServerMsg::Error { code, .. } => Some(Err(code)),
+            _ => None,
+        })
+        .await
+}
+
+async fn next_message(client: &mut WsClient) -> ChatMessage {
+    client
+        .recv_until(|m| match m {
+            ServerMsg::Message { message } => Some(message),
+            _ => None,
+        })
+        .await
+}
+
+fn stored_files(app: &TestApp) -> usize {
+    walk(&app.settings.files_dir.join("sha256"))
+}
+
+fn walk(folder: &std::path::Path) -> usize {
+    std::fs::read_dir(folder)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| {
+                    if e.path().is_dir() {
+                        walk(&e.path())
+                    } else {
+                        1
+                    }
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+#[actix_web::test]
+async fn the_type_comes_from_the_bytes_and_bad_files_are_refused() {
+    let app = TestApp::spawn().await;
+    let (alice, _, token) = app.user("Alice").await;
+    let general = alice.general();
+
+    // A PNG named like text is an image.
+    let png = picture(64, 48, ImageFormat::Png);
+    let file = upload(&app, &token, &general, "notes.txt", png.clone())
+        .await
+        .unwrap();
+    assert_eq!(file.kind, AttachmentKind::Image);
+    assert_eq!(file.mime, "image/png");
+    assert_eq!((file.width, file.height), (Some(64), Some(48)));
+    assert!(!file.thumbnail, "small images are shown as they are");
+    assert_eq!(file.name, "notes.txt");
+
+    // HTML named like an image, and an SVG with a script: downloads, never inline.
+    let html = b"<!doctype html><script>document.cookie</script>".to_vec();
+    let svg = b"<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>".to_vec();
+    for (name, body) in [("cute-cat.png", html), ("logo.svg", svg)] {
+        let file = upload(&app, &token, &general, name, body.clone())
+            .await
+            .unwrap();
+        assert_eq!(file.kind, AttachmentKind::File, "{name}");
+        assert_eq!(file.mime, "application/octet-stream", "{name}");
+        let fetched = fetch(&app, Some(&token), &file.url()).await;
+        assert_eq!(fetched.status, StatusCode::OK);
+        assert_eq!(fetched.body.as_ref(), body.as_slice());
+        assert_eq!(
+            fetched.header(header::CONTENT_TYPE),
+            "application/octet-stream"
+        );
+        assert_eq!(fetched.header(header::X_CONTENT_TYPE_OPTIONS), "nosniff");
+        assert!(
+            fetched
+                .header(header::CONTENT_DISPOSITION)
+                .starts_with("attachment"),
+            "{}",
+            fetched.header(header::CONTENT_DISPOSITION)
+        );
+        assert!(fetched.header(header::CONTENT_SECURITY_POLICY).contains("sandbox"));
+    }
+
+    // Cut-off images are refused, as is an empty file.
+    let jpeg = picture(300, 200, ImageFormat::Jpeg);
+    for (name, body) in [
+        ("half.png", png[..png.len() / 2].to_vec()),
+        ("half.jpg", jpeg[..jpeg.len() * 2 / 3].to_vec()),
+        ("empty.bin", Vec::new()),
+    ] {
+        let (status, error) = upload(&app, &token, &general, name, body).await.unwrap_err();
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{name}");
+        assert_eq!(error.code, ApiErrorCode::InvalidFile, "{name}");
+        assert!(!error.message.is_empty());
+    }
+
+    // Uploads need a session and a conversation you are in.
+    let url = app.url(&format!("/api/channels/{}/files", general.0));
+    let response = app.http().post(url).send_body("x").await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let (status, _) = upload(&app, &token, &ChannelId("nope".into()), "a.txt", b"hi".to_vec())
+        .await
+        .unwrap_err();
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[actix_web::test]
+async fn images_lose_their_metadata_and_get_thumbnails_and_content_is_stored_once() {
+    let app = TestApp::spawn().await;
+    let (_alice, _, token) = app.user("Alice").await;
+    let general = _alice.general();
+    let photo = jpeg_with_exif("GPS 51.5007N 0.1246W secret-spot");
+    assert!(photo.windows(11).any(|w| w == b"secret-spot"));
+
+    let file = upload(&app, &token, &general, "holiday.jpg", photo.clone())
+        .await
+        .unwrap();
+    assert_eq!(file.mime, "image/jpeg");
+    assert_eq!((file.width, file.height), (Some(1000), Some(600)));
+    assert!(file.thumbnail);
+
+    let full = fetch(&app, Some(&token), &file.url()).await;
+    assert_eq!(full.status, StatusCode::OK);
+    assert_eq!(full.header(header::CONTENT_TYPE), "image/jpeg");
+    assert!(full.header(header::CONTENT_DISPOSITION).starts_with("inline"));
+    assert!(full.header(header::CACHE_CONTROL).contains("max-age=31536000"));
+    assert!(
+        !full.body.windows(11).any(|w| w == b"secret-spot"),
+        "the EXIF segment is gone"
+    );
+    let decoded = image::load_from_memory(&full.body).unwrap();
+    assert_eq!((decoded.width(), decoded.height()), (1000, 600));
+
+    let thumbnail = fetch(&app, Some(&token), &file.thumbnail_url()).await;
+    assert_eq!(thumbnail.status, StatusCode::OK);
+    let small = image::load_from_memory(&thumbnail.body).unwrap();
+    assert!(small.width() <= 480 && small.height() <= 480);
+    assert_eq!(small.width(), 480);
+
+    // Video is recognised by its bytes and can be fetched in ranges (seeking).
+    let mut mp4 = b"\0\0\0\x20ftypisom\0\0\x02\0isomiso2avc1mp41".to_vec();
+    mp4.extend(std::iter::repeat_n(7u8, 4096));
+    let video = upload(&app, &token, &general, "clip.mp4", mp4.clone())
+        .await
+        .unwrap();
+    assert_eq!(video.kind, AttachmentKind::Video);
+    assert_eq!(video.mime, "video/mp4");
+    let mut ranged = app
+        .http()
+        .get(app.url(&video.url()))
+        .insert_header(session_cookie(&token))
+        .insert_header((header::RANGE, "bytes=0-99"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ranged.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(ranged.body().await.unwrap().as_ref(), &mp4[..100]);
+
+    // The same bytes again: a new file id, the same stored content.
+    let before = stored_files(&app);
+    let again = upload(&app, &token, &general, "copy.jpg", photo).await.unwrap();
+    assert_ne!(again.id, file.id);
+    assert_eq!(stored_files(&app), before);
+}
+
+#[actix_web::test]
+async fn oversized_uploads_are_refused_without_being_stored() {
+    let app = TestApp::spawn_with(|s| s.max_upload_bytes = 10_000).await;
+    let (alice, _, token) = app.user("Alice").await;
+    let general = alice.general();
+
+    // Refused from Content-Length, before the body is read.
+    let (status, error) = upload(&app, &token, &general, "big.bin", vec![1; 10_001])
+        .await
+        .unwrap_err();
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(error.code, ApiErrorCode::TooLarge);
+
+    // Without a length (chunked), refused once the stream passes the limit.
+    let chunks = futures_util::stream::iter(
+        (0..20).map(|_| Ok::<_, std::io::Error>(Bytes::from(vec![2u8; 1000]))),
+    );
+    let response = app
+        .http()
+        .post(app.url(&format!("/api/channels/{}/files?name=stream.bin", general.0)))
+        .insert_header(session_cookie(&token))
+        .send_stream(chunks)
+        .await;
+    match response {
+        Ok(response) => assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE),
+        // The server may close the connection before the client finished sending.
+        Err(error) => eprintln!("the server cut the upload off: {error}"),
+    }
+
+    assert_eq!(stored_files(&app), 0);
+    let tmp = std::fs::read_dir(app.settings.files_dir.join("tmp")).unwrap();
+    assert_eq!(tmp.count(), 0, "partial uploads are removed");
+
+    // At the limit is fine.
+    upload(&app, &token, &general, "fits.bin", vec![3; 10_000])
+        .await
+        .unwrap();
+}
+
+#[actix_web::test]
+async fn files_are_posted_once_and_fetched_only_by_members_until_deleted() {
+    let mut app = TestApp::spawn().await;
+    let (mut alice, _, alice_token) = app.user("Alice").await;
+    let (mut bob, bob_user, bob_token) = app.user("Bob").await;
+    alice.online_notice().await;
+    let general = alice.general();
+
+    alice
+        .send(&ClientMsg::CreateChannel {
+            name: "secret".into(),
+            topic: String::new(),
+            private: true,
+        })
+        .await;
+    let secret = alice
+        .recv_until(|m| match m {
+            ServerMsg::ChannelJoined { channel } => Some(channel.id),
+            _ => None,
+        })
+        .await;
+
+    // Bob cannot upload into a private channel he is not in.
+    let png = picture(40, 30, ImageFormat::Png);
+    let (status, _) = upload(&app, &bob_token, &secret, "x.png", png.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let file = upload(&app, &alice_token, &secret, "plan.png", png.clone())
+        .await
+        .unwrap();
+    // Before it is posted, only the uploader can see it.
+    assert_eq!(fetch(&app, Some(&alice_token), &file.url()).await.status, StatusCode::OK);
+    assert_eq!(fetch(&app, Some(&bob_token), &file.url()).await.status, StatusCode::NOT_FOUND);
+
+    // Bob cannot post Alice's upload, not even in a channel he is in.
+    post_files(&mut bob, &general, "", &[file.id.clone()]).await;
+    assert_eq!(acked_or_refused(&mut bob).await, Err(ErrorCode::InvalidAttachment));
+    // Alice cannot post it to another channel than the one it was uploaded to.
+    post_files(&mut alice, &general, "", &[file.id.clone()]).await;
+    assert_eq!(acked_or_refused(&mut alice).await, Err(ErrorCode::InvalidAttachment));
+    // Too many files for one message.
+    let many = vec![file.id.clone(); 11];
+    post_files(&mut alice, &secret, "", &many).await;
+    assert_eq!(acked_or_refused(&mut alice).await, Err(ErrorCode::InvalidAttachment));
+
+    post_files(&mut alice, &secret, "", &[file.id.clone()]).await;
+    let seq = acked_or_refused(&mut alice).await.unwrap();
+    // Posted once only.
+    post_files(&mut alice, &secret, "again", &[file.id.clone()]).await;
+    assert_eq!(acked_or_refused(&mut alice).await, Err(ErrorCode::InvalidAttachment));
+
+    // Not a member: not found, like an id that does not exist; not signed in: 401.
+    for path in [file.url(), file.thumbnail_url()] {
+        assert_eq!(fetch(&app, Some(&bob_token), &path).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(fetch(&app, None, &path).await.status, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        fetch(&app, Some(&bob_token), "/api/files/0123456789abcdef0123456789abcdef")
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+
+    // Invited, Bob sees it, in the catch-up too.
+    alice
+        .send(&ClientMsg::Invite {
+            channel: secret.clone(),
+            user: bob_user.id.clone(),
+        })
+        .await;
+    bob.recv_until(|m| matches!(m, ServerMsg::ChannelJoined { .. }).then_some(()))
+        .await;
+    let fetched = fetch(&app, Some(&bob_token), &file.url()).await;
+    assert_eq!(fetched.status, StatusCode::OK);
+    assert_eq!(fetched.body.as_ref(), png.as_slice());
+
+    // A caption-less message with two files reaches Bob live with both.
+    let doc = upload(&app, &alice_token, &secret, "notes.pdf", b"%PDF-1.4 hello".to_vec())
+        .await
+        .unwrap();
+    let pic = upload(&app, &alice_token, &secret, "b.png", png.clone()).await.unwrap();
+    post_files(&mut alice, &secret, "two files", &[doc.id.clone(), pic.id.clone()]).await;
+    acked_or_refused(&mut alice).await.unwrap();
+    let live = next_message(&mut bob).await;
+    assert_eq!(live.text, "two files");
+    let names: Vec<&str> = live.attachments.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, ["notes.pdf", "b.png"]);
+    assert_eq!(live.attachments[0].mime, "application/pdf");
+
+    // After a restart the history still has them, in order.
+    app.restart().await;
+    let mut bob = app.connect(&bob_token).await;
+    bob.welcome().await;
+    bob.send(&ClientMsg::Sync {
+        channel: secret.clone(),
+        after_seq: None,
+        after_change: None,
+    })
+    .await;
+    let history = bob
+        .recv_until(|m| match m {
+            ServerMsg::Synced { messages, .. } => Some(messages),
+            _ => None,
+        })
+        .await;
+    assert_eq!(history[0].attachments, vec![file.clone()]);
+    assert_eq!(history[1].attachments.len(), 2);
+
+    // Deleting the message hides the file from everyone.
+    let mut alice = app.connect(&alice_token).await;
+    alice.welcome().await;
+    alice
+        .send(&ClientMsg::Delete {
+            channel: secret.clone(),
+            seq,
+        })
+        .await;
+    let deleted = bob
+        .recv_until(|m| match m {
+            ServerMsg::MessageUpdated { message } => Some(message),
+            _ => None,
+        })
+        .await;
+    assert!(deleted.deleted && deleted.attachments.is_empty());
+    for token in [&alice_token, &bob_token] {
+        assert_eq!(fetch(&app, Some(token), &file.url()).await.status, StatusCode::NOT_FOUND);
+    }
+}
