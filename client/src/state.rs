@@ -7,9 +7,7 @@ use std::collections::HashSet;
 use std::rc::Rc;
 
 use shared::protocol::{ChannelInfo, ChannelKind, ChannelSummary, PresenceStatus, UserPresence};
-use shared::{
-    Attachment, ChannelId, ChatMessage, ClientMsgId, ErrorCode, Seq, UserId, UserInfo,
-};
+use shared::{Attachment, ChannelId, ChatMessage, ClientMsgId, ErrorCode, Seq, UserId, UserInfo};
 use yew::Reducible;
 
 pub use crate::conversation::{Conversation, Entry, MAX_TIMELINE, TYPING_MS};

@@ -416,7 +416,16 @@ pub async fn edit(caller: &Caller<'_>, channel: &ChannelId, seq: Seq, text: &str
             },
         )
         .await?;
-    announce_change(caller, outcome).await
+    // The edit dropped the old preview; the new text may link elsewhere.
+    let edited = match &outcome {
+        ChangeOutcome::Changed(message) => Some(message.clone()),
+        _ => None,
+    };
+    let reply = announce_change(caller, outcome).await;
+    if let (Some(message), Some(previews)) = (edited, &caller.context.previews) {
+        previews.consider(&message);
+    }
+    reply
 }
 
 pub async fn delete(caller: &Caller<'_>, channel: &ChannelId, seq: Seq) -> Reply {

@@ -22,6 +22,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::commands::{self, Caller};
 use crate::hub::{ConnId, HubHandle, Outgoing, Registration, next_conn_id};
+use crate::preview::Previews;
 use crate::store::writer::{MAX_BATCH, MessageWriter, WriteRequest};
 use crate::store::{NewMessage, SessionUser, Store};
 use crate::throttle::TokenBucket;
@@ -43,6 +44,8 @@ pub struct ConnectionContext {
     pub writer: MessageWriter,
     /// Capacity of each connection's outgoing queue.
     pub outbound_queue: usize,
+    /// Link previews, when turned on.
+    pub previews: Option<Previews>,
     /// Largest upload accepted, in bytes (told to clients).
     pub max_upload_bytes: u64,
     /// Pace of one connection's messages: burst, then per second.

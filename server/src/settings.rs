@@ -33,7 +33,11 @@ pub struct Settings {
 
     /// Addresses the preview fetcher may connect to although they are not
     /// public (comma-separated), e.g. `127.0.0.2` for a local test page server.
-    #[arg(long = "preview-allow-address", env = "CHAT_PREVIEW_ALLOW_ADDRESSES", value_delimiter = ',')]
+    #[arg(
+        long = "preview-allow-address",
+        env = "CHAT_PREVIEW_ALLOW_ADDRESSES",
+        value_delimiter = ','
+    )]
     pub preview_allowed_addresses: Vec<IpAddr>,
 
     /// Host names the preview fetcher resolves by this table instead of DNS,

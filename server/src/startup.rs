@@ -18,6 +18,8 @@ use crate::auth::OriginPolicy;
 use crate::connection::ConnectionContext;
 use crate::hub::HubHandle;
 use crate::media::storage::FileStore;
+use crate::preview::Previews;
+use crate::preview::fetch::Fetcher;
 use crate::routes::{self, AppState};
 use crate::settings::Settings;
 use crate::store::Store;
@@ -60,9 +62,17 @@ impl Application {
             format!("opening the files folder {}", settings.files_dir.display())
         })?;
         let (hub, hub_task) = HubHandle::start();
+        let previews = settings.link_previews.then(|| {
+            let fetcher = Fetcher::new(
+                settings.preview_allowed_addresses.clone(),
+                settings.preview_resolve.clone(),
+            );
+            Previews::start(store.clone(), hub.clone(), files.clone(), fetcher).0
+        });
         let (writer, writer_task) = MessageWriter::start(
             store.clone(),
             hub.clone(),
+            previews.clone(),
             WRITER_QUEUE,
             settings.write_batch,
         );
@@ -72,6 +82,7 @@ impl Application {
                 hub: hub.clone(),
                 writer: writer.clone(),
                 max_upload_bytes: settings.max_upload_bytes,
+                previews,
                 outbound_queue: settings.outbound_queue,
                 message_burst: settings.message_burst,
                 messages_per_second: settings.messages_per_second,

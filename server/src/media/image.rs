@@ -174,8 +174,9 @@ fn encode(image: &DynamicImage, format: ImageFormat) -> Result<Vec<u8>, ImageErr
         ImageFormat::Jpeg => JpegEncoder::new_with_quality(&mut out, 90)
             .encode_image(&DynamicImage::ImageRgb8(image.to_rgb8())),
         // The WebP encoder here is lossless only; PNG is as good and smaller to make.
-        ImageFormat::WebP => DynamicImage::ImageRgba8(image.to_rgba8())
-            .write_to(&mut out, ImageFormat::WebP),
+        ImageFormat::WebP => {
+            DynamicImage::ImageRgba8(image.to_rgba8()).write_to(&mut out, ImageFormat::WebP)
+        }
         other => image.write_to(&mut out, other),
     };
     result.map_err(|_| ImageError::Damaged)?;
@@ -205,6 +206,9 @@ mod tests {
         let thumbnail = prepared.thumbnail.unwrap();
         assert_eq!(thumbnail_mime(&thumbnail), "image/jpeg");
         let cut = &jpeg[..jpeg.len() / 2];
-        assert_eq!(prepare(FileType::Jpeg, cut).unwrap_err(), ImageError::Damaged);
+        assert_eq!(
+            prepare(FileType::Jpeg, cut).unwrap_err(),
+            ImageError::Damaged
+        );
     }
 }

@@ -77,7 +77,9 @@ pub fn sniff(head: &[u8]) -> FileType {
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|window| window == needle)
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
 }
 
 #[cfg(test)]
@@ -96,8 +98,14 @@ mod tests {
             sniff(b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\x82\x84webm"),
             FileType::Webm
         );
-        assert_eq!(sniff(b"\x1a\x45\xdf\xa3\x42\x82\x88matroska"), FileType::Other);
-        assert_eq!(sniff(b"<!doctype html><script>alert(1)</script>"), FileType::Other);
+        assert_eq!(
+            sniff(b"\x1a\x45\xdf\xa3\x42\x82\x88matroska"),
+            FileType::Other
+        );
+        assert_eq!(
+            sniff(b"<!doctype html><script>alert(1)</script>"),
+            FileType::Other
+        );
         assert_eq!(
             sniff(b"<svg xmlns=\"http://www.w3.org/2000/svg\"><script/></svg>"),
             FileType::Other

@@ -131,7 +131,11 @@ pub fn webp(bytes: &[u8]) -> Result<Vec<u8>, Malformed> {
     }
     let mut out = Vec::with_capacity(body.len() + 12);
     out.extend_from_slice(b"RIFF");
-    out.extend_from_slice(&u32::try_from(body.len() + 4).map_err(|_| Malformed)?.to_le_bytes());
+    out.extend_from_slice(
+        &u32::try_from(body.len() + 4)
+            .map_err(|_| Malformed)?
+            .to_le_bytes(),
+    );
     out.extend_from_slice(b"WEBP");
     out.extend_from_slice(&body);
     Ok(out)

@@ -107,9 +107,10 @@ pub async fn upload(
         let bytes = upload.into_bytes().await.map_err(storage_failed)?;
         let files = state.files.clone();
         let prepared = web::block(move || -> Result<_, HttpError> {
-            let prepared = media_image::prepare(file_type, &bytes).map_err(|error| match error {
-                ImageError::Damaged | ImageError::TooLarge => invalid_file(&error.to_string()),
-            })?;
+            let prepared =
+                media_image::prepare(file_type, &bytes).map_err(|error| match error {
+                    ImageError::Damaged | ImageError::TooLarge => invalid_file(&error.to_string()),
+                })?;
             let sha256 = files.put(&prepared.bytes).map_err(storage_failed)?;
             let thumb_sha256 = match &prepared.thumbnail {
                 Some(thumbnail) => Some(files.put(thumbnail).map_err(storage_failed)?),
@@ -166,13 +167,19 @@ async fn serve_file(
     let attachment = file.attachment;
     let (sha256, mime) = match file.thumb_sha256 {
         Some(thumb) if thumbnail => {
-            let path = state.files.path_of(&thumb).ok_or_else(HttpError::not_found)?;
+            let path = state
+                .files
+                .path_of(&thumb)
+                .ok_or_else(HttpError::not_found)?;
             let head = read_head(&path).await;
             (thumb, media_image::thumbnail_mime(&head).to_owned())
         }
         _ => (file.sha256, attachment.mime.clone()),
     };
-    let inline = matches!(attachment.kind, AttachmentKind::Image | AttachmentKind::Video);
+    let inline = matches!(
+        attachment.kind,
+        AttachmentKind::Image | AttachmentKind::Video
+    );
     let name = if thumbnail && inline {
         format!("thumbnail-{}", attachment.name)
     } else {
@@ -210,7 +217,10 @@ async fn send(
     inline: bool,
     name: Option<String>,
 ) -> Result<HttpResponse, HttpError> {
-    let path = state.files.path_of(sha256).ok_or_else(HttpError::not_found)?;
+    let path = state
+        .files
+        .path_of(sha256)
+        .ok_or_else(HttpError::not_found)?;
     let content_type = mime
         .parse()
         .unwrap_or(actix_files::file_extension_to_mime("bin"));

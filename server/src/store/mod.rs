@@ -14,8 +14,8 @@ use std::time::Duration;
 use shared::protocol::{ChannelInfo, ChannelKind, ChannelSummary};
 use shared::validate::{ChannelName, Topic, Username};
 use shared::{
-    Attachment, AttachmentKind, ChannelId, ChatMessage, ClientMsgId, FileId, LinkPreview,
-    Reaction, Seq, UserId, UserInfo,
+    Attachment, AttachmentKind, ChannelId, ChatMessage, ClientMsgId, FileId, LinkPreview, Reaction,
+    Seq, UserId, UserInfo,
 };
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -1042,11 +1042,12 @@ impl Store {
         url: &str,
         max_age_ms: i64,
     ) -> Result<Option<Option<LinkPreview>>, StoreError> {
-        let row = sqlx::query("SELECT preview FROM preview_cache WHERE url = ? AND fetched_at >= ?")
-            .bind(url)
-            .bind(now_millis() - max_age_ms)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT preview FROM preview_cache WHERE url = ? AND fetched_at >= ?")
+                .bind(url)
+                .bind(now_millis() - max_age_ms)
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(row.map(|row| {
             row.get::<Option<String>, _>("preview")
                 .and_then(|json| serde_json::from_str(&json).ok())
@@ -1260,8 +1261,12 @@ fn attachment_from_row(row: &sqlx::sqlite::SqliteRow) -> Attachment {
         kind: AttachmentKind::parse(row.get::<String, _>("kind").as_str()),
         mime: row.get("mime"),
         size: u64::try_from(row.get::<i64, _>("size")).unwrap_or(0),
-        width: row.get::<Option<i64>, _>("width").and_then(|w| u32::try_from(w).ok()),
-        height: row.get::<Option<i64>, _>("height").and_then(|h| u32::try_from(h).ok()),
+        width: row
+            .get::<Option<i64>, _>("width")
+            .and_then(|w| u32::try_from(w).ok()),
+        height: row
+            .get::<Option<i64>, _>("height")
+            .and_then(|h| u32::try_from(h).ok()),
         thumbnail: row.get::<Option<String>, _>("thumb_sha256").is_some(),
     }
 }

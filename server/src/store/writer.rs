@@ -10,8 +10,9 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::{NewMessage, Store};
+use super::{NewMessage, Store, Stored};
 use crate::hub::{ConnId, Delivery, HubHandle};
+use crate::preview::Previews;
 
 /// Most messages in one transaction. The hub fans a whole batch out at once,
 /// so connection queues must hold at least this many frames (see
@@ -42,16 +43,18 @@ pub struct MessageWriter {
 impl MessageWriter {
     /// Starts the writer task. `capacity` bounds the queue; senders wait when
     /// it is full. `max_batch` (1 to `MAX_BATCH`) caps messages per transaction.
+    /// New messages with links are handed to `previews` after they are delivered.
     pub fn start(
         store: Store,
         hub: HubHandle,
+        previews: Option<Previews>,
         capacity: usize,
         max_batch: usize,
     ) -> (Self, JoinHandle<()>) {
         let (requests, receiver) = mpsc::channel(capacity);
         let stop = CancellationToken::new();
         let max_batch = max_batch.clamp(1, MAX_BATCH);
-        let task = tokio::spawn(run(store, hub, receiver, stop.clone(), max_batch));
+        let task = tokio::spawn(run(store, hub, previews, receiver, stop.clone(), max_batch));
         (Self { requests, stop }, task)
     }
 
@@ -69,6 +72,7 @@ impl MessageWriter {
 async fn run(
     store: Store,
     hub: HubHandle,
+    previews: Option<Previews>,
     mut receiver: mpsc::Receiver<WriteRequest>,
     stop: CancellationToken,
     max_batch: usize,
@@ -97,7 +101,24 @@ async fn run(
             }
         }
         let deliveries = commit(&store, batch).await;
+        let linked: Vec<_> = match &previews {
+            Some(_) => deliveries
+                .iter()
+                .filter_map(|d| match &d.result {
+                    Ok(Stored::New(message)) if message.text.contains("http") => {
+                        Some(message.clone())
+                    }
+                    _ => None,
+                })
+                .collect(),
+            None => Vec::new(),
+        };
         hub.deliver(deliveries).await;
+        if let Some(previews) = &previews {
+            for message in &linked {
+                previews.consider(message);
+            }
+        }
     }
     tracing::debug!("message writer stopped");
 }

@@ -5,7 +5,6 @@ use shared::api::{ApiError, ApiErrorCode, SessionInfo};
 
 use crate::helpers::{TestApp, session_cookie as cookie};
 
-
 async fn set_password(
     app: &TestApp,
     token: &str,

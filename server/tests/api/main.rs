@@ -13,6 +13,7 @@ mod history;
 mod http;
 mod limits;
 mod presence;
+mod previews;
 mod security;
-mod uploads;
 mod slow_client;
+mod uploads;

@@ -189,7 +189,11 @@ async fn the_type_comes_from_the_bytes_and_bad_files_are_refused() {
             "{}",
             fetched.header(header::CONTENT_DISPOSITION)
         );
-        assert!(fetched.header(header::CONTENT_SECURITY_POLICY).contains("sandbox"));
+        assert!(
+            fetched
+                .header(header::CONTENT_SECURITY_POLICY)
+                .contains("sandbox")
+        );
     }
 
     // Cut-off images are refused, as is an empty file.
@@ -199,7 +203,9 @@ async fn the_type_comes_from_the_bytes_and_bad_files_are_refused() {
         ("half.jpg", jpeg[..jpeg.len() * 2 / 3].to_vec()),
         ("empty.bin", Vec::new()),
     ] {
-        let (status, error) = upload(&app, &token, &general, name, body).await.unwrap_err();
+        let (status, error) = upload(&app, &token, &general, name, body)
+            .await
+            .unwrap_err();
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{name}");
         assert_eq!(error.code, ApiErrorCode::InvalidFile, "{name}");
         assert!(!error.message.is_empty());
@@ -209,9 +215,15 @@ async fn the_type_comes_from_the_bytes_and_bad_files_are_refused() {
     let url = app.url(&format!("/api/channels/{}/files", general.0));
     let response = app.http().post(url).send_body("x").await.unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    let (status, _) = upload(&app, &token, &ChannelId("nope".into()), "a.txt", b"hi".to_vec())
-        .await
-        .unwrap_err();
+    let (status, _) = upload(
+        &app,
+        &token,
+        &ChannelId("nope".into()),
+        "a.txt",
+        b"hi".to_vec(),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
@@ -233,8 +245,14 @@ async fn images_lose_their_metadata_and_get_thumbnails_and_content_is_stored_onc
     let full = fetch(&app, Some(&token), &file.url()).await;
     assert_eq!(full.status, StatusCode::OK);
     assert_eq!(full.header(header::CONTENT_TYPE), "image/jpeg");
-    assert!(full.header(header::CONTENT_DISPOSITION).starts_with("inline"));
-    assert!(full.header(header::CACHE_CONTROL).contains("max-age=31536000"));
+    assert!(
+        full.header(header::CONTENT_DISPOSITION)
+            .starts_with("inline")
+    );
+    assert!(
+        full.header(header::CACHE_CONTROL)
+            .contains("max-age=31536000")
+    );
     assert!(
         !full.body.windows(11).any(|w| w == b"secret-spot"),
         "the EXIF segment is gone"
@@ -269,7 +287,9 @@ async fn images_lose_their_metadata_and_get_thumbnails_and_content_is_stored_onc
 
     // The same bytes again: a new file id, the same stored content.
     let before = stored_files(&app);
-    let again = upload(&app, &token, &general, "copy.jpg", photo).await.unwrap();
+    let again = upload(&app, &token, &general, "copy.jpg", photo)
+        .await
+        .unwrap();
     assert_ne!(again.id, file.id);
     assert_eq!(stored_files(&app), before);
 }
@@ -293,7 +313,10 @@ async fn oversized_uploads_are_refused_without_being_stored() {
     );
     let response = app
         .http()
-        .post(app.url(&format!("/api/channels/{}/files?name=stream.bin", general.0)))
+        .post(app.url(&format!(
+            "/api/channels/{}/files?name=stream.bin",
+            general.0
+        )))
         .insert_header(session_cookie(&token))
         .send_stream(chunks)
         .await;
@@ -346,35 +369,63 @@ async fn files_are_posted_once_and_fetched_only_by_members_until_deleted() {
         .await
         .unwrap();
     // Before it is posted, only the uploader can see it.
-    assert_eq!(fetch(&app, Some(&alice_token), &file.url()).await.status, StatusCode::OK);
-    assert_eq!(fetch(&app, Some(&bob_token), &file.url()).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        fetch(&app, Some(&alice_token), &file.url()).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        fetch(&app, Some(&bob_token), &file.url()).await.status,
+        StatusCode::NOT_FOUND
+    );
 
     // Bob cannot post Alice's upload, not even in a channel he is in.
     post_files(&mut bob, &general, "", &[file.id.clone()]).await;
-    assert_eq!(acked_or_refused(&mut bob).await, Err(ErrorCode::InvalidAttachment));
+    assert_eq!(
+        acked_or_refused(&mut bob).await,
+        Err(ErrorCode::InvalidAttachment)
+    );
     // Alice cannot post it to another channel than the one it was uploaded to.
     post_files(&mut alice, &general, "", &[file.id.clone()]).await;
-    assert_eq!(acked_or_refused(&mut alice).await, Err(ErrorCode::InvalidAttachment));
+    assert_eq!(
+        acked_or_refused(&mut alice).await,
+        Err(ErrorCode::InvalidAttachment)
+    );
     // Too many files for one message.
     let many = vec![file.id.clone(); 11];
     post_files(&mut alice, &secret, "", &many).await;
-    assert_eq!(acked_or_refused(&mut alice).await, Err(ErrorCode::InvalidAttachment));
+    assert_eq!(
+        acked_or_refused(&mut alice).await,
+        Err(ErrorCode::InvalidAttachment)
+    );
 
     post_files(&mut alice, &secret, "", &[file.id.clone()]).await;
     let seq = acked_or_refused(&mut alice).await.unwrap();
     // Posted once only.
     post_files(&mut alice, &secret, "again", &[file.id.clone()]).await;
-    assert_eq!(acked_or_refused(&mut alice).await, Err(ErrorCode::InvalidAttachment));
+    assert_eq!(
+        acked_or_refused(&mut alice).await,
+        Err(ErrorCode::InvalidAttachment)
+    );
 
     // Not a member: not found, like an id that does not exist; not signed in: 401.
     for path in [file.url(), file.thumbnail_url()] {
-        assert_eq!(fetch(&app, Some(&bob_token), &path).await.status, StatusCode::NOT_FOUND);
-        assert_eq!(fetch(&app, None, &path).await.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            fetch(&app, Some(&bob_token), &path).await.status,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            fetch(&app, None, &path).await.status,
+            StatusCode::UNAUTHORIZED
+        );
     }
     assert_eq!(
-        fetch(&app, Some(&bob_token), "/api/files/0123456789abcdef0123456789abcdef")
-            .await
-            .status,
+        fetch(
+            &app,
+            Some(&bob_token),
+            "/api/files/0123456789abcdef0123456789abcdef"
+        )
+        .await
+        .status,
         StatusCode::NOT_FOUND
     );
 
@@ -392,11 +443,25 @@ async fn files_are_posted_once_and_fetched_only_by_members_until_deleted() {
     assert_eq!(fetched.body.as_ref(), png.as_slice());
 
     // A caption-less message with two files reaches Bob live with both.
-    let doc = upload(&app, &alice_token, &secret, "notes.pdf", b"%PDF-1.4 hello".to_vec())
+    let doc = upload(
+        &app,
+        &alice_token,
+        &secret,
+        "notes.pdf",
+        b"%PDF-1.4 hello".to_vec(),
+    )
+    .await
+    .unwrap();
+    let pic = upload(&app, &alice_token, &secret, "b.png", png.clone())
         .await
         .unwrap();
-    let pic = upload(&app, &alice_token, &secret, "b.png", png.clone()).await.unwrap();
-    post_files(&mut alice, &secret, "two files", &[doc.id.clone(), pic.id.clone()]).await;
+    post_files(
+        &mut alice,
+        &secret,
+        "two files",
+        &[doc.id.clone(), pic.id.clone()],
+    )
+    .await;
     acked_or_refused(&mut alice).await.unwrap();
     let live = next_message(&mut bob).await;
     assert_eq!(live.text, "two files");
@@ -440,6 +505,9 @@ async fn files_are_posted_once_and_fetched_only_by_members_until_deleted() {
         .await;
     assert!(deleted.deleted && deleted.attachments.is_empty());
     for token in [&alice_token, &bob_token] {
-        assert_eq!(fetch(&app, Some(token), &file.url()).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            fetch(&app, Some(token), &file.url()).await.status,
+            StatusCode::NOT_FOUND
+        );
     }
 }

@@ -1,0 +1,260 @@
+//! Making and delivering link previews. After a message with a link is
+//! stored (or edited), a job is queued here; a few fetches run at a time.
+//! Results are cached by URL (also "nothing to show"), so a popular link is
+//! fetched once a day at most. Page images are copied to this server (checked,
+//! stripped and shrunk like uploads), so browsers never load third-party
+//! images. The preview is stored on the message as a change, so everyone in
+//! the conversation gets `message_updated` now and catch-up covers the rest.
+
+use std::sync::Arc;
+
+use shared::{ChannelId, ChatMessage, LinkPreview, PreviewKind, Seq, ServerMsg};
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinHandle;
+use url::Url;
+
+use super::fetch::{FetchError, Fetched, Fetcher};
+use super::links::first_link;
+use super::page;
+use crate::hub::HubHandle;
+use crate::media::image::{prepare, thumbnail_mime};
+use crate::media::sniff::{FileType, sniff};
+use crate::media::storage::FileStore;
+use crate::store::Store;
+
+/// Fetches running at once.
+const CONCURRENT_FETCHES: usize = 4;
+/// Links waiting to be fetched; more are skipped (the messages stay as they are).
+const QUEUE: usize = 256;
+/// Bytes of a page read for its meta tags.
+const PAGE_BYTES: usize = 1024 * 1024;
+/// Largest image copied for a preview.
+const IMAGE_BYTES: usize = 8 * 1024 * 1024;
+/// How long a fetched result is reused.
+const CACHE_MS: i64 = 24 * 60 * 60 * 1000;
+
+struct Job {
+    channel: ChannelId,
+    seq: Seq,
+    link: String,
+}
+
+struct Context {
+    store: Store,
+    hub: HubHandle,
+    files: FileStore,
+    fetcher: Fetcher,
+}
+
+/// Handle for queueing previews; cheap to clone.
+#[derive(Clone)]
+pub struct Previews {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Previews {
+    pub fn start(
+        store: Store,
+        hub: HubHandle,
+        files: FileStore,
+        fetcher: Fetcher,
+    ) -> (Self, JoinHandle<()>) {
+        let (jobs, receiver) = mpsc::channel(QUEUE);
+        let context = Arc::new(Context {
+            store,
+            hub,
+            files,
+            fetcher,
+        });
+        (Self { jobs }, tokio::spawn(run(context, receiver)))
+    }
+
+    /// Queues a preview of the message's first link, if it has one.
+    pub fn consider(&self, message: &ChatMessage) {
+        if message.deleted {
+            return;
+        }
+        let Some(link) = first_link(&message.text) else {
+            return;
+        };
+        let job = Job {
+            channel: message.channel.clone(),
+            seq: message.seq,
+            link,
+        };
+        if self.jobs.try_send(job).is_err() {
+            tracing::debug!("link preview queue full; skipping a link");
+        }
+    }
+}
+
+async fn run(context: Arc<Context>, mut jobs: mpsc::Receiver<Job>) {
+    let slots = Arc::new(Semaphore::new(CONCURRENT_FETCHES));
+    while let Some(job) = jobs.recv().await {
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            break;
+        };
+        let context = context.clone();
+        tokio::spawn(async move {
+            let _slot = slot;
+            deliver(&context, job).await;
+        });
+    }
+}
+
+async fn deliver(context: &Context, job: Job) {
+    let preview = match context.store.cached_preview(&job.link, CACHE_MS).await {
+        Ok(Some(cached)) => cached,
+        _ => {
+            let made = make(context, &job.link).await;
+            if let Err(error) = context.store.cache_preview(&job.link, made.as_ref()).await {
+                tracing::warn!(%error, "caching a link preview failed");
+            }
+            made
+        }
+    };
+    let Some(preview) = preview else { return };
+    match context
+        .store
+        .set_preview(&job.channel, job.seq, &preview)
+        .await
+    {
+        Ok(Some(message)) => {
+            context
+                .hub
+                .to_room(job.channel, ServerMsg::MessageUpdated { message }, None)
+                .await;
+        }
+        Ok(None) => {}
+        Err(error) => tracing::warn!(%error, "storing a link preview failed"),
+    }
+}
+
+/// Fetches `link` and turns it into a preview, or `None` when there is
+/// nothing to show (refused, failed, or a page without title or description).
+async fn make(context: &Context, link: &str) -> Option<LinkPreview> {
+    let fetched = fetch_logged(&context.fetcher, link, PAGE_BYTES).await?;
+    let file_type = sniff(&fetched.body);
+    let base = LinkPreview {
+        url: link.to_owned(),
+        kind: PreviewKind::Page,
+        site_name: None,
+        title: None,
+        description: None,
+        image: None,
+        width: None,
+        height: None,
+    };
+    match file_type {
+        FileType::Png | FileType::Jpeg | FileType::Gif | FileType::Webp => {
+            let fetched = if fetched.truncated {
+                fetch_logged(&context.fetcher, link, IMAGE_BYTES).await?
+            } else {
+                fetched
+            };
+            let (image, width, height) = copy_image(context, file_type, fetched.body).await?;
+            Some(LinkPreview {
+                kind: PreviewKind::Image,
+                title: file_name(&fetched.url),
+                image: Some(image),
+                width: Some(width),
+                height: Some(height),
+                ..base
+            })
+        }
+        FileType::Mp4 | FileType::Webm => Some(LinkPreview {
+            kind: PreviewKind::Video,
+            title: file_name(&fetched.url),
+            ..base
+        }),
+        _ if is_html(&fetched) => {
+            let html = String::from_utf8_lossy(&fetched.body);
+            let meta = page::parse(&html, &fetched.url);
+            if meta.title.is_none() && meta.description.is_none() {
+                return None;
+            }
+            let mut preview = LinkPreview {
+                title: meta.title,
+                description: meta.description,
+                site_name: meta
+                    .site_name
+                    .or_else(|| fetched.url.host_str().map(str::to_owned)),
+                ..base
+            };
+            if let Some(image_url) = meta.image
+                && let Some(image) = fetch_logged(&context.fetcher, &image_url, IMAGE_BYTES).await
+                && !image.truncated
+            {
+                let image_type = sniff(&image.body);
+                if image_type.kind() == shared::AttachmentKind::Image
+                    && let Some((path, width, height)) =
+                        copy_image(context, image_type, image.body).await
+                {
+                    preview.image = Some(path);
+                    preview.width = Some(width);
+                    preview.height = Some(height);
+                }
+            }
+            Some(preview)
+        }
+        _ => None,
+    }
+}
+
+async fn fetch_logged(fetcher: &Fetcher, link: &str, max_bytes: usize) -> Option<Fetched> {
+    match fetcher.fetch(link, max_bytes).await {
+        Ok(fetched) => Some(fetched),
+        Err(FetchError::Refused(refusal)) => {
+            tracing::info!(%link, %refusal, "link preview refused");
+            None
+        }
+        Err(error) => {
+            tracing::debug!(%link, %error, "link preview fetch failed");
+            None
+        }
+    }
+}
+
+fn is_html(fetched: &Fetched) -> bool {
+    matches!(
+        fetched.content_type.as_str(),
+        "text/html" | "application/xhtml+xml"
+    ) || (fetched.content_type.is_empty()
+        && String::from_utf8_lossy(&fetched.body[..fetched.body.len().min(512)])
+            .to_ascii_lowercase()
+            .contains("<html"))
+}
+
+/// Checks and shrinks an image, stores it, and returns its preview path and size.
+async fn copy_image(
+    context: &Context,
+    file_type: FileType,
+    bytes: Vec<u8>,
+) -> Option<(String, u32, u32)> {
+    let files = context.files.clone();
+    let stored = tokio::task::spawn_blocking(move || {
+        let prepared = prepare(file_type, &bytes).ok()?;
+        let (bytes, mime) = match &prepared.thumbnail {
+            Some(thumbnail) => (thumbnail.as_slice(), thumbnail_mime(thumbnail)),
+            None => (prepared.bytes.as_slice(), file_type.mime()),
+        };
+        let sha256 = files.put(bytes).ok()?;
+        Some((sha256, mime, prepared.width, prepared.height))
+    })
+    .await
+    .ok()??;
+    let (sha256, mime, width, height) = stored;
+    context.store.add_preview_image(&sha256, mime).await.ok()?;
+    Some((format!("/api/previews/{sha256}"), width, height))
+}
+
+fn file_name(url: &Url) -> Option<String> {
+    url.path_segments()
+        .and_then(|mut segments| segments.next_back())
+        .filter(|name| !name.is_empty())
+        .map(|name| {
+            percent_encoding::percent_decode_str(name)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+}

@@ -1,0 +1,469 @@
+//! Link previews, end to end, with pages served by a test server on
+//! 127.0.0.2 (the only address the fetcher is allowed besides public ones)
+//! and names mapped by the test resolver. Every refused target is checked
+//! before any packet is sent; a canary listener on 127.0.0.1 proves nothing
+//! ever connected to it. No test sends anything beyond loopback.
+
+use std::collections::HashMap;
+use std::io::Cursor;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actix_web::http::StatusCode;
+use chat_server::preview::fetch::{FetchError, Fetcher};
+use image::{DynamicImage, ImageBuffer, ImageFormat, Rgb};
+use shared::{ChatMessage, ClientMsg, LinkPreview, PreviewKind, ServerMsg};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+use crate::helpers::{TestApp, WsClient, session_cookie};
+
+const PAGES_IP: &str = "127.0.0.2";
+
+/// One canned answer.
+#[derive(Clone)]
+struct Answer {
+    status: &'static str,
+    headers: Vec<(&'static str, String)>,
+    body: Vec<u8>,
+    delay: Duration,
+}
+
+impl Answer {
+    fn ok(content_type: &'static str, body: impl Into<Vec<u8>>) -> Self {
+        Self {
+            status: "200 OK",
+            headers: vec![("Content-Type", content_type.into())],
+            body: body.into(),
+            delay: Duration::ZERO,
+        }
+    }
+
+    fn redirect(location: String) -> Self {
+        Self {
+            status: "302 Found",
+            headers: vec![("Location", location)],
+            body: Vec::new(),
+            delay: Duration::ZERO,
+        }
+    }
+}
+
+/// A minimal HTTP/1.1 server on a loopback address: canned answers by path,
+/// and a log of every request it received (path and raw headers).
+struct PageServer {
+    addr: SocketAddr,
+    requests: Arc<Mutex<Vec<(String, String)>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl PageServer {
+    async fn start(ip: &str, answers: HashMap<String, Answer>) -> Self {
+        let listener = TcpListener::bind((ip, 0)).await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let log = requests.clone();
+        let answers = Arc::new(answers);
+        let task = tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let log = log.clone();
+                let answers = answers.clone();
+                tokio::spawn(async move {
+                    let mut head = Vec::new();
+                    let mut buffer = [0u8; 4096];
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 65536 {
+                        match socket.read(&mut buffer).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => head.extend_from_slice(&buffer[..n]),
+                        }
+                    }
+                    let head = String::from_utf8_lossy(&head).into_owned();
+                    let path = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
+                    log.lock().unwrap().push((path.clone(), head));
+                    let answer = answers.get(&path).cloned().unwrap_or(Answer {
+                        status: "404 Not Found",
+                        headers: vec![],
+                        body: b"not found".to_vec(),
+                        delay: Duration::ZERO,
+                    });
+                    tokio::time::sleep(answer.delay).await;
+                    let mut response = format!("HTTP/1.1 {}\r\n", answer.status);
+                    for (name, value) in &answer.headers {
+                        response.push_str(&format!("{name}: {value}\r\n"));
+                    }
+                    response.push_str(&format!(
+                        "Content-Length: {}\r\nConnection: close\r\n\r\n",
+                        answer.body.len()
+                    ));
+                    let _ = socket.write_all(response.as_bytes()).await;
+                    let _ = socket.write_all(&answer.body).await;
+                    let _ = socket.shutdown().await;
+                });
+            }
+        });
+        Self {
+            addr,
+            requests,
+            task,
+        }
+    }
+
+    fn hits(&self, path: &str) -> usize {
+        self.requests
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(p, _)| p == path)
+            .count()
+    }
+
+    fn total_hits(&self) -> usize {
+        self.requests.lock().unwrap().len()
+    }
+
+    fn url(&self, host: &str, path: &str) -> String {
+        format!("http://{host}:{}{path}", self.addr.port())
+    }
+}
+
+impl Drop for PageServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn png(width: u32, height: u32) -> Vec<u8> {
+    let pixels = ImageBuffer::from_fn(width, height, |x, y| Rgb([x as u8, y as u8, 200]));
+    let mut out = Cursor::new(Vec::new());
+    DynamicImage::ImageRgb8(pixels)
+        .write_to(&mut out, ImageFormat::Png)
+        .unwrap();
+    out.into_inner()
+}
+
+fn article(image: &str) -> String {
+    format!(
+        r#"<!doctype html><html><head><title>fallback</title>
+        <meta property="og:title" content="Ferris &amp; friends">
+        <meta property="og:description" content="A crab's guide to &lt;b&gt;safe&lt;/b&gt; systems.">
+        <meta property="og:site_name" content="Crab News">
+        <meta property="og:image" content="{image}">
+        </head><body>hello</body></html>"#
+    )
+}
+
+/// The canned site: an article with an image, a plain image, a video,
+/// redirects (good and bad), a huge page and a slow one.
+async fn site(canary: u16) -> PageServer {
+    let mut answers = HashMap::new();
+    answers.insert(
+        "/article".into(),
+        Answer::ok("text/html; charset=utf-8", article("/cover.png")),
+    );
+    let mut with_cookie = Answer::ok("text/html", article("/cover.png"));
+    with_cookie
+        .headers
+        .push(("Set-Cookie", "tracker=1; Path=/".into()));
+    answers.insert("/cookie".into(), with_cookie);
+    answers.insert("/cover.png".into(), Answer::ok("image/png", png(800, 400)));
+    answers.insert("/cat.png".into(), Answer::ok("text/plain", png(120, 90)));
+    let mut mp4 = b"\0\0\0\x20ftypisom\0\0\x02\0isomiso2avc1mp41".to_vec();
+    mp4.extend(std::iter::repeat_n(0u8, 1024));
+    answers.insert("/clip.mp4".into(), Answer::ok("video/mp4", mp4));
+    answers.insert(
+        "/plain".into(),
+        Answer::ok("text/html", "<html><body>nothing to say</body></html>"),
+    );
+    answers.insert("/hop".into(), Answer::redirect("/article".into()));
+    answers.insert(
+        "/to-private".into(),
+        Answer::redirect("http://10.1.2.3/admin".into()),
+    );
+    answers.insert(
+        "/to-metadata".into(),
+        Answer::redirect("http://169.254.169.254/latest/meta-data/".into()),
+    );
+    answers.insert(
+        "/to-evil".into(),
+        Answer::redirect(format!("http://evil.test:{canary}/")),
+    );
+    answers.insert(
+        "/to-decimal".into(),
+        Answer::redirect(format!("http://2130706433:{canary}/")),
+    );
+    answers.insert("/loop".into(), Answer::redirect("/loop".into()));
+    let mut huge = article("/cover.png").into_bytes();
+    huge.extend(std::iter::repeat_n(b' ', 3 * 1024 * 1024));
+    answers.insert("/huge".into(), Answer::ok("text/html", huge));
+    let mut slow = Answer::ok("text/html", article("/cover.png"));
+    slow.delay = Duration::from_secs(5);
+    answers.insert("/slow".into(), slow);
+    PageServer::start(PAGES_IP, answers).await
+}
+
+/// Counts connections to 127.0.0.1 on a port no fetch may ever reach.
+struct Canary {
+    port: u16,
+    connections: Arc<Mutex<usize>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Canary {
+    async fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let connections = Arc::new(Mutex::new(0));
+        let count = connections.clone();
+        let task = tokio::spawn(async move {
+            while listener.accept().await.is_ok() {
+                *count.lock().unwrap() += 1;
+            }
+        });
+        Self {
+            port,
+            connections,
+            task,
+        }
+    }
+
+    fn connections(&self) -> usize {
+        *self.connections.lock().unwrap()
+    }
+}
+
+impl Drop for Canary {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn pages_ip() -> IpAddr {
+    PAGES_IP.parse().unwrap()
+}
+
+fn test_fetcher() -> Fetcher {
+    Fetcher::new(
+        vec![pages_ip()],
+        vec![
+            ("pages.test".into(), pages_ip()),
+            ("evil.test".into(), "127.0.0.1".parse().unwrap()),
+        ],
+    )
+}
+
+#[actix_web::test]
+async fn the_fetcher_refuses_private_targets_before_sending_anything() {
+    let canary = Canary::start().await;
+    let site = site(canary.port).await;
+    let fetcher = test_fetcher();
+    let port = canary.port;
+    let refused = [
+        format!("http://127.0.0.1:{port}/"),
+        format!("http://localhost:{port}/"),
+        format!("http://[::1]:{port}/"),
+        format!("http://[::ffff:127.0.0.1]:{port}/"),
+        format!("http://0.0.0.0:{port}/"),
+        format!("http://2130706433:{port}/"),
+        format!("http://0x7f.1:{port}/"),
+        format!("http://0177.0.0.1:{port}/"),
+        format!("http://evil.test:{port}/"),
+        "http://10.0.0.1/".into(),
+        "http://192.168.1.1/".into(),
+        "http://169.254.169.254/latest/meta-data/".into(),
+        "http://[fd00::1]/".into(),
+        "http://224.0.0.1/".into(),
+        site.url("pages.test", "/to-private"),
+        site.url("pages.test", "/to-metadata"),
+        site.url("pages.test", "/to-evil"),
+        site.url("pages.test", "/to-decimal"),
+    ];
+    for link in &refused {
+        match fetcher.fetch(link, 1024).await {
+            Err(FetchError::Refused(_)) => {}
+            other => panic!("{link} was not refused: {other:?}"),
+        }
+    }
+    for link in [
+        "ftp://pages.test/",
+        "javascript:alert(1)",
+        "http://user:pw@pages.test/",
+    ] {
+        assert!(
+            matches!(fetcher.fetch(link, 1024).await, Err(FetchError::Refused(_))),
+            "{link}"
+        );
+    }
+    assert_eq!(canary.connections(), 0, "nothing reached 127.0.0.1");
+
+    // The allowed test server works, redirects included, within limits.
+    let page = fetcher
+        .fetch(&site.url("pages.test", "/hop"), 65536)
+        .await
+        .unwrap();
+    assert_eq!(page.url.path(), "/article");
+    assert!(String::from_utf8_lossy(&page.body).contains("Ferris"));
+    assert!(matches!(
+        fetcher.fetch(&site.url("pages.test", "/loop"), 1024).await,
+        Err(FetchError::TooManyRedirects)
+    ));
+    let huge = fetcher
+        .fetch(&site.url("pages.test", "/huge"), 100_000)
+        .await
+        .unwrap();
+    assert!(huge.truncated);
+    assert_eq!(huge.body.len(), 100_000);
+    let impatient = test_fetcher().with_timeout(Duration::from_millis(300));
+    assert!(matches!(
+        impatient
+            .fetch(&site.url("pages.test", "/slow"), 1024)
+            .await,
+        Err(FetchError::Timeout)
+    ));
+
+    // Cookies a page sets are never sent back.
+    fetcher
+        .fetch(&site.url("pages.test", "/cookie"), 65536)
+        .await
+        .unwrap();
+    fetcher
+        .fetch(&site.url("pages.test", "/cookie"), 65536)
+        .await
+        .unwrap();
+    let requests = site.requests.lock().unwrap().clone();
+    let cookie_requests: Vec<_> = requests.iter().filter(|(p, _)| p == "/cookie").collect();
+    assert_eq!(cookie_requests.len(), 2);
+    for (_, head) in cookie_requests {
+        assert!(!head.to_ascii_lowercase().contains("\r\ncookie:"), "{head}");
+    }
+}
+
+async fn preview_of(client: &mut WsClient) -> (ChatMessage, LinkPreview) {
+    client
+        .recv_until(|m| match m {
+            ServerMsg::MessageUpdated { message } => {
+                let preview = message.preview.clone()?;
+                Some((message, preview))
+            }
+            _ => None,
+        })
+        .await
+}
+
+#[actix_web::test]
+async fn messages_with_links_get_previews_live_cached_and_on_catch_up() {
+    let canary = Canary::start().await;
+    let site = site(canary.port).await;
+    let app = TestApp::spawn_with(|s| {
+        s.link_previews = true;
+        s.preview_allowed_addresses = vec![pages_ip()];
+        s.preview_resolve = vec![
+            ("pages.test".into(), pages_ip()),
+            ("evil.test".into(), "127.0.0.1".parse().unwrap()),
+        ];
+    })
+    .await;
+    let (mut alice, _, _) = app.user("Alice").await;
+    let (mut bob, _, bob_token) = app.user("Bob").await;
+    alice.online_notice().await;
+
+    // A link to a private address: the message is stored, no preview is made.
+    alice
+        .say_acked(&format!("internal http://evil.test:{}/x", canary.port))
+        .await;
+    let article = site.url("pages.test", "/article");
+    let seq = alice.say_acked(&format!("read this: {article} !")).await;
+    let (message, preview) = preview_of(&mut bob).await;
+    assert_eq!(message.seq, seq);
+    assert_eq!(preview.url, article);
+    assert_eq!(preview.kind, PreviewKind::Page);
+    assert_eq!(preview.title.as_deref(), Some("Ferris & friends"));
+    assert_eq!(
+        preview.description.as_deref(),
+        Some("A crab's guide to <b>safe</b> systems.")
+    );
+    assert_eq!(preview.site_name.as_deref(), Some("Crab News"));
+    let image = preview.image.clone().expect("the page's image, copied");
+    assert!(image.starts_with("/api/previews/"), "{image}");
+    assert_eq!((preview.width, preview.height), (Some(800), Some(400)));
+
+    // The copied image is served from here, to signed-in users only.
+    let mut response = app
+        .http()
+        .get(app.url(&image))
+        .insert_header(session_cookie(&bob_token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let copy = image::load_from_memory(&response.body().await.unwrap()).unwrap();
+    assert!(copy.width() <= 480, "a thumbnail, not the original");
+    let anonymous = app.http().get(app.url(&image)).send().await.unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    // Uploaded files cannot be fetched through the preview route by hash.
+    let missing = app
+        .http()
+        .get(app.url(&format!("/api/previews/{}", "ab".repeat(32))))
+        .insert_header(session_cookie(&bob_token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+
+    // The same link again comes from the cache: the page is fetched once.
+    alice.say_acked(&format!("again {article}")).await;
+    let (_, again) = preview_of(&mut bob).await;
+    assert_eq!(again.title, preview.title);
+    assert_eq!(site.hits("/article"), 1);
+
+    // Direct links to images and videos.
+    alice.say_acked(&site.url("pages.test", "/cat.png")).await;
+    let (_, picture) = preview_of(&mut bob).await;
+    assert_eq!(picture.kind, PreviewKind::Image);
+    assert_eq!((picture.width, picture.height), (Some(120), Some(90)));
+    assert!(picture.image.unwrap().starts_with("/api/previews/"));
+    alice.say_acked(&site.url("pages.test", "/clip.mp4")).await;
+    let (_, clip) = preview_of(&mut bob).await;
+    assert_eq!(clip.kind, PreviewKind::Video);
+    assert_eq!(clip.title.as_deref(), Some("clip.mp4"));
+
+    // A reconnecting client gets the preview in its catch-up.
+    let general = bob.general();
+    let mut late = app.connect(&bob_token).await;
+    late.welcome().await;
+    late.send(&ClientMsg::Sync {
+        channel: general,
+        after_seq: Some(seq),
+        after_change: Some(0),
+    })
+    .await;
+    let updated = late
+        .recv_until(|m| match m {
+            ServerMsg::Synced { updated, .. } => Some(updated),
+            _ => None,
+        })
+        .await;
+    let held = updated
+        .iter()
+        .find(|m| m.seq == seq)
+        .expect("the previewed message");
+    assert_eq!(held.preview.as_ref().unwrap().title, preview.title);
+
+    assert_eq!(canary.connections(), 0, "nothing reached 127.0.0.1");
+}
+
+#[actix_web::test]
+async fn previews_can_be_turned_off() {
+    let canary = Canary::start().await;
+    let site = site(canary.port).await;
+    let app = TestApp::spawn_with(|s| {
+        s.link_previews = false;
+        s.preview_allowed_addresses = vec![pages_ip()];
+        s.preview_resolve = vec![("pages.test".into(), pages_ip())];
+    })
+    .await;
+    let (mut alice, _, _) = app.user("Alice").await;
+    alice.say_acked(&site.url("pages.test", "/article")).await;
+    alice.expect_silence(Duration::from_millis(700)).await;
+    assert_eq!(site.total_hits(), 0);
+}
