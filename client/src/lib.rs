@@ -13,3 +13,4 @@ pub mod markdown;
 pub mod outbox;
 pub mod pages;
 pub mod state;
+pub mod uploads;

@@ -1,9 +1,12 @@
 //! The message input: Enter sends, Shift+Enter adds a line, the field clears
-//! and keeps focus after sending, and empty input sends nothing.
+//! and keeps focus after sending, and empty input sends nothing (unless files
+//! wait to be posted: the text is then their optional caption). Files come
+//! from the attach button or pasting; the chat page uploads them.
 
 use shared::limits::MAX_TEXT_CHARS;
 use shared::validate::{MessageText, MessageTextError};
-use web_sys::HtmlTextAreaElement;
+use web_sys::{File, FileList, HtmlInputElement, HtmlTextAreaElement};
+use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use super::emoji_picker::EmojiPicker;
@@ -28,6 +31,18 @@ pub struct ComposerProps {
     /// Up arrow in an empty composer: edit your last message.
     #[prop_or_default]
     pub on_edit_last: Callback<()>,
+    /// Files picked or pasted.
+    #[prop_or_default]
+    pub on_files: Callback<Vec<File>>,
+    /// Files wait to be posted, so an empty text still sends.
+    #[prop_or_default]
+    pub has_files: bool,
+}
+
+/// The files of a file list, in order.
+pub fn files_of(list: Option<FileList>) -> Vec<File> {
+    let Some(list) = list else { return Vec::new() };
+    (0..list.length()).filter_map(|i| list.get(i)).collect()
 }
 
 #[component]
@@ -38,6 +53,7 @@ pub fn Composer(props: &ComposerProps) -> Html {
         move || initial
     });
     let picker_open = use_state(|| false);
+    let file_input_ref = use_node_ref();
     let chars = draft.trim().chars().count();
     let too_long = chars > MAX_TEXT_CHARS;
 
@@ -46,6 +62,7 @@ pub fn Composer(props: &ComposerProps) -> Html {
         let input_ref = input_ref.clone();
         let on_send = props.on_send.clone();
         let on_draft = props.on_draft.clone();
+        let has_files = props.has_files;
         move || {
             match MessageText::parse(&emoji::replace_shortcodes(&draft)) {
                 Ok(text) => {
@@ -54,6 +71,9 @@ pub fn Composer(props: &ComposerProps) -> Html {
                     on_draft.emit(String::new());
                 }
                 Err(MessageTextError::Empty) => {
+                    if has_files {
+                        on_send.emit(String::new());
+                    }
                     draft.set(String::new());
                     on_draft.emit(String::new());
                 }
@@ -147,6 +167,39 @@ pub fn Composer(props: &ComposerProps) -> Html {
         let picker_open = picker_open.clone();
         Callback::from(move |()| picker_open.set(false))
     };
+    let open_files = {
+        let file_input_ref = file_input_ref.clone();
+        Callback::from(move |_: MouseEvent| {
+            if let Some(input) = file_input_ref.cast::<HtmlInputElement>() {
+                input.click();
+            }
+        })
+    };
+    let on_file_input = {
+        let on_files = props.on_files.clone();
+        Callback::from(move |event: Event| {
+            let input: HtmlInputElement = event.target_unchecked_into();
+            let files = files_of(input.files());
+            // Cleared, so choosing the same file again is a change too.
+            input.set_value("");
+            if !files.is_empty() {
+                on_files.emit(files);
+            }
+        })
+    };
+    let on_paste = {
+        let on_files = props.on_files.clone();
+        Callback::from(move |event: Event| {
+            let Some(event) = event.dyn_ref::<web_sys::ClipboardEvent>() else {
+                return;
+            };
+            let files = files_of(event.clipboard_data().and_then(|data| data.files()));
+            if !files.is_empty() {
+                event.prevent_default();
+                on_files.emit(files);
+            }
+        })
+    };
     let on_submit = Callback::from(move |event: SubmitEvent| {
         event.prevent_default();
         submit();
@@ -156,7 +209,13 @@ pub fn Composer(props: &ComposerProps) -> Html {
         <form class="composer" onsubmit={on_submit}>
             <textarea ref={input_ref} data-testid="message-input" rows="1" autofocus=true
                 placeholder={props.placeholder.clone()} aria-label="Message"
-                value={(*draft).clone()} oninput={on_input} onkeydown={on_keydown} />
+                value={(*draft).clone()} oninput={on_input} onkeydown={on_keydown} onpaste={on_paste} />
+            <button type="button" class="attach-button" data-testid="attach-button" onclick={open_files}
+                    aria-label="Attach files" title="Attach files (or drop them here, or paste)">
+                { "📎" }
+            </button>
+            <input ref={file_input_ref} type="file" multiple=true class="file-input" data-testid="file-input"
+                   tabindex="-1" aria-hidden="true" onchange={on_file_input} />
             <button type="button" class="emoji-button" data-testid="emoji-button" onclick={toggle_picker}
                     aria-label="Emoji" aria-expanded={(*picker_open).to_string()} title="Emoji">
                 { "☺" }

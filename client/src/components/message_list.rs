@@ -150,6 +150,8 @@ pub fn MessageList(props: &MessageListProps) -> Html {
                         edited={message.edited_at.is_some()}
                         deleted={message.deleted}
                         reactions={message.reactions.clone()}
+                        attachments={message.attachments.clone()}
+                        preview={message.preview.clone()}
                         editing={props.editing == Some(message.seq)}
                         on_action={Some(props.on_action.clone())}
                         sent_at={message.sent_at}
@@ -169,6 +171,7 @@ pub fn MessageList(props: &MessageListProps) -> Html {
                 <MessageRow key={format!("p{}", pending.client_id)}
                     author={me.name.clone()}
                     text={pending.text.clone()}
+                    attachments={pending.attachments.clone()}
                     reader={me.name.clone()}
                     sent_at={pending.created_at}
                     mine={true}

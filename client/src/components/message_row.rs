@@ -1,11 +1,13 @@
 //! One message line: `Alice: Hello World!` with its time, formatted text
 //! (never raw HTML), reactions, an "(edited)" marker, and a small menu to
 //! react, edit or delete. Deleted messages show as "message deleted".
+//! Files and the link preview are drawn by [`super::attachments`].
 
-use shared::{ClientMsgId, Reaction, Seq, UserId};
+use shared::{Attachment, ClientMsgId, LinkPreview, Reaction, Seq, UserId};
 use web_sys::HtmlTextAreaElement;
 use yew::prelude::*;
 
+use super::attachments::{Attachments, LinkPreviewCard};
 use crate::browser::{full_time, iso_time, short_time};
 use crate::markdown;
 
@@ -47,6 +49,10 @@ pub struct MessageRowProps {
     pub deleted: bool,
     #[prop_or_default]
     pub reactions: Vec<Reaction>,
+    #[prop_or_default]
+    pub attachments: Vec<Attachment>,
+    #[prop_or_default]
+    pub preview: Option<LinkPreview>,
     /// This row is being edited.
     #[prop_or_default]
     pub editing: bool,
@@ -122,6 +128,9 @@ pub fn MessageRow(props: &MessageRowProps) -> Html {
                 <span class="edit-hint">{ "Enter to save, Esc to cancel" }</span>
             </span>
         }
+    } else if props.text.is_empty() && !props.attachments.is_empty() {
+        // A file without a caption.
+        html! {}
     } else {
         html! {
             <span class="text" data-testid="message-text">
@@ -179,6 +188,12 @@ pub fn MessageRow(props: &MessageRowProps) -> Html {
                     <span class="edited" data-testid="edited-marker">{ "(edited)" }</span>
                 }
             </div>
+            if !props.deleted {
+                <Attachments attachments={props.attachments.clone()} />
+                if let Some(preview) = &props.preview {
+                    <LinkPreviewCard preview={preview.clone()} />
+                }
+            }
             { menu }
             <time class="time" data-testid="message-time" datetime={iso_time(props.sent_at)}
                   title={full_time(props.sent_at)}>

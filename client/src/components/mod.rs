@@ -2,6 +2,7 @@
 //! through `on…` callbacks; none touches the socket.
 
 pub mod account_panel;
+pub mod attachments;
 pub mod composer;
 pub mod connection_status;
 pub mod conversation_header;
@@ -13,3 +14,4 @@ pub mod message_row;
 pub mod online_users;
 pub mod people;
 pub mod sidebar;
+pub mod upload_tray;

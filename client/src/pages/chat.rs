@@ -25,7 +25,11 @@ use crate::components::message_row::MessageAction;
 use crate::components::online_users::OnlineUsers;
 use crate::components::people::People;
 use crate::components::sidebar::Sidebar;
+use crate::components::composer::files_of;
+use crate::components::upload_tray::UploadTray;
 use crate::hooks::use_chat_socket::use_chat_socket;
+use crate::hooks::use_uploads::use_uploads;
+use crate::uploads::Outgoing;
 use crate::outbox;
 use crate::state::{Action, ChatState, Pending, Route};
 
@@ -246,21 +250,15 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
         });
     }
 
-    let on_send = {
+    let post = {
         let state = state.clone();
         let socket = socket.clone();
-        let last_typing = last_typing.clone();
-        Callback::from(move |text: String| {
-            // Receivers drop "is typing" when the message arrives; typing again re-announces.
-            *last_typing.borrow_mut() = 0;
-            let Some(channel) = state.current.clone() else {
-                return;
-            };
+        Callback::from(move |message: Outgoing| {
             let pending = Pending {
-                channel,
+                channel: message.channel,
                 client_id: new_client_id(),
-                text,
-                attachments: Vec::new(),
+                text: message.caption,
+                attachments: message.attachments,
                 created_at: now_millis(),
                 failed: None,
             };
@@ -268,6 +266,94 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
             socket.send_pending(&pending);
         })
     };
+    let uploads = use_uploads(state.max_upload_bytes, post.clone());
+    let on_send = {
+        let state = state.clone();
+        let last_typing = last_typing.clone();
+        let uploads = uploads.clone();
+        Callback::from(move |text: String| {
+            // Receivers drop "is typing" when the message arrives; typing again re-announces.
+            *last_typing.borrow_mut() = 0;
+            let Some(channel) = state.current.clone() else {
+                return;
+            };
+            if uploads.tray.has_files(&channel) {
+                // The text is the files' caption; they go out together.
+                uploads.send.emit((channel, text));
+            } else if !text.trim().is_empty() {
+                post.emit(Outgoing {
+                    channel,
+                    caption: text,
+                    attachments: Vec::new(),
+                });
+            }
+        })
+    };
+    let on_files = {
+        let state = state.clone();
+        let add = uploads.add.clone();
+        Callback::from(move |files: Vec<web_sys::File>| {
+            if let Some(channel) = state.current.clone() {
+                add.emit((channel, files));
+            }
+        })
+    };
+    let dragging = use_state(|| false);
+    let carries_files = |event: &DragEvent| {
+        event
+            .data_transfer()
+            .is_some_and(|data| data.types().includes(&"Files".into(), 0))
+    };
+    let on_drag_over = {
+        let dragging = dragging.clone();
+        Callback::from(move |event: DragEvent| {
+            if carries_files(&event) {
+                event.prevent_default();
+                if !*dragging {
+                    dragging.set(true);
+                }
+            }
+        })
+    };
+    let on_drag_leave = {
+        let dragging = dragging.clone();
+        Callback::from(move |event: DragEvent| {
+            // Leaving for a child element is not leaving the conversation.
+            let inside = event
+                .related_target()
+                .and_then(|target| target.dyn_into::<web_sys::Node>().ok())
+                .zip(event.current_target().and_then(|t| t.dyn_into::<web_sys::Node>().ok()))
+                .is_some_and(|(to, area)| area.contains(Some(&to)));
+            if !inside {
+                dragging.set(false);
+            }
+        })
+    };
+    let on_drop = {
+        let dragging = dragging.clone();
+        let on_files = on_files.clone();
+        Callback::from(move |event: DragEvent| {
+            dragging.set(false);
+            let files = files_of(event.data_transfer().and_then(|data| data.files()));
+            if !files.is_empty() {
+                event.prevent_default();
+                on_files.emit(files);
+            }
+        })
+    };
+    let tray_items: Vec<_> = state
+        .current
+        .as_ref()
+        .map(|channel| uploads.tray.in_channel(channel).cloned().collect())
+        .unwrap_or_default();
+    let tray_has_files = state
+        .current
+        .as_ref()
+        .is_some_and(|channel| uploads.tray.has_files(channel));
+    let tray_waiting = state
+        .current
+        .as_ref()
+        .is_some_and(|channel| uploads.tray.is_waiting(channel));
     let on_typing = {
         let state = state.clone();
         let socket = socket.clone();
@@ -602,7 +688,8 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
             <div class="layout">
                 <Sidebar state={state.clone()} on_switch={on_switch} open={*show_nav}
                          on_create={open_dialog(Dialog::Create)} on_browse={open_dialog(Dialog::Browse)} />
-                <main class="conversation">
+                <main class={classes!("conversation", dragging.then_some("drop-target"))}
+                      ondragover={on_drag_over} ondragleave={on_drag_leave} ondrop={on_drop}>
                     if let Some(conversation) = current.clone() {
                         <ConversationHeader conversation={conversation.clone()} on_set_topic={on_set_topic}
                                             on_leave={on_leave} on_invite={open_dialog(Dialog::Invite)}
@@ -632,8 +719,11 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
                             <button onclick={dismiss_error} aria-label="Dismiss">{ "×" }</button>
                         </div>
                     }
+                    <UploadTray items={tray_items.clone()} waiting={tray_waiting}
+                                on_remove={uploads.remove.clone()} />
                     <Composer key={state.current.as_ref().map(|c| c.0.clone()).unwrap_or_default()}
                               on_send={on_send} on_typing={on_typing} on_draft={on_draft}
+                              on_files={on_files} has_files={tray_has_files}
                               on_edit_last={on_edit_last}
                               initial_draft={state.current.as_ref().and_then(|c| drafts.borrow().get(c).cloned()).unwrap_or_default()}
                               placeholder={format!("Message {title}")} />

@@ -1,0 +1,169 @@
+//! What a message carries besides its text: uploaded files (inline images
+//! that open full size, inline videos, download cards for anything else)
+//! and the server's preview of its first link. All addresses come from the
+//! server (`/api/files/…`, `/api/previews/…`) or are the message's own
+//! http(s) link; nothing here is built from HTML.
+
+use shared::{Attachment, AttachmentKind, LinkPreview, PreviewKind};
+use yew::prelude::*;
+
+/// Largest box an inline image or video is shown in, in CSS pixels.
+const MAX_WIDTH: u32 = 360;
+const MAX_HEIGHT: u32 = 280;
+
+#[derive(Properties, PartialEq)]
+pub struct AttachmentsProps {
+    pub attachments: Vec<Attachment>,
+}
+
+#[component]
+pub fn Attachments(props: &AttachmentsProps) -> Html {
+    if props.attachments.is_empty() {
+        return html! {};
+    }
+    html! {
+        <div class="attachments">
+            { for props.attachments.iter().map(attachment) }
+        </div>
+    }
+}
+
+fn attachment(file: &Attachment) -> Html {
+    match file.kind {
+        AttachmentKind::Image => {
+            let (width, height) = fit(file.width, file.height);
+            html! {
+                <a class="attachment-image" href={file.url()} target="_blank"
+                   rel="noopener noreferrer" title={file.name.clone()}>
+                    <img data-testid="message-image" src={file.thumbnail_url()} alt={file.name.clone()}
+                         loading="lazy" width={width.to_string()} height={height.to_string()} />
+                </a>
+            }
+        }
+        AttachmentKind::Video => html! {
+            <video class="attachment-video" data-testid="message-video" src={file.url()}
+                   controls=true preload="metadata" title={file.name.clone()} />
+        },
+        AttachmentKind::File => html! {
+            <div class="file-card" data-testid="message-file">
+                <span class="file-icon" aria-hidden="true">{ "📄" }</span>
+                <span class="file-details">
+                    <span class="file-name">{ &file.name }</span>
+                    <span class="file-size">{ human_size(file.size) }</span>
+                </span>
+                <a class="file-download" href={file.url()} download={file.name.clone()}
+                   aria-label={format!("Download {}", file.name)}>{ "Download" }</a>
+            </div>
+        },
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct LinkPreviewCardProps {
+    pub preview: LinkPreview,
+}
+
+/// The card under a message with a link.
+#[component]
+pub fn LinkPreviewCard(props: &LinkPreviewCardProps) -> Html {
+    let preview = &props.preview;
+    let link = |content: Html, class: &'static str| {
+        html! {
+            <a class={class} href={preview.url.clone()} target="_blank"
+               rel="noopener noreferrer nofollow">{ content }</a>
+        }
+    };
+    let body = match preview.kind {
+        PreviewKind::Image => {
+            let (width, height) = fit(preview.width, preview.height);
+            let image = html! {
+                <img src={preview.image.clone().unwrap_or_default()}
+                     alt={preview.title.clone().unwrap_or_default()} loading="lazy"
+                     width={width.to_string()} height={height.to_string()} />
+            };
+            link(image, "preview-image")
+        }
+        PreviewKind::Video => html! {
+            <video class="attachment-video" src={preview.url.clone()} controls=true preload="metadata" />
+        },
+        PreviewKind::Page => html! {
+            <>
+                if let Some(image) = &preview.image {
+                    { link(html! { <img src={image.clone()} alt="" loading="lazy" /> }, "preview-thumb") }
+                }
+                <div class="preview-text">
+                    if let Some(site) = &preview.site_name {
+                        <div class="preview-site">{ site }</div>
+                    }
+                    if let Some(title) = &preview.title {
+                        { link(html! { { title } }, "preview-title") }
+                    }
+                    if let Some(description) = &preview.description {
+                        <div class="preview-description">{ description }</div>
+                    }
+                </div>
+            </>
+        },
+    };
+    let kind = match preview.kind {
+        PreviewKind::Page => "page",
+        PreviewKind::Image => "image",
+        PreviewKind::Video => "video",
+    };
+    html! {
+        <div class={classes!("link-preview", kind)} data-testid="link-preview" data-kind={kind}>
+            { body }
+        </div>
+    }
+}
+
+/// Scales a size to fit the inline box, keeping its shape.
+fn fit(width: Option<u32>, height: Option<u32>) -> (u32, u32) {
+    match (width, height) {
+        (Some(w), Some(h)) if w > 0 && h > 0 => {
+            let scale = (MAX_WIDTH as f64 / w as f64)
+                .min(MAX_HEIGHT as f64 / h as f64)
+                .min(1.0);
+            (
+                ((w as f64 * scale).round() as u32).max(1),
+                ((h as f64 * scale).round() as u32).max(1),
+            )
+        }
+        _ => (MAX_WIDTH, MAX_HEIGHT),
+    }
+}
+
+/// `1536` → "1.5 KB", in the units people read in file managers.
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
+    if bytes < 1000 {
+        return format!("{bytes} bytes");
+    }
+    let mut value = bytes as f64 / 1000.0;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if value < 10.0 {
+        format!("{value:.1} {}", UNITS[unit])
+    } else {
+        format!("{value:.0} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_fit_the_box_and_read_like_a_file_manager() {
+        assert_eq!(fit(Some(1000), Some(600)), (360, 216));
+        assert_eq!(fit(Some(100), Some(50)), (100, 50));
+        assert_eq!(fit(Some(300), Some(1200)), (70, 280));
+        assert_eq!(fit(None, None), (360, 280));
+        assert_eq!(human_size(512), "512 bytes");
+        assert_eq!(human_size(1536), "1.5 KB");
+        assert_eq!(human_size(25 * 1024 * 1024), "26 MB");
+    }
+}

@@ -1,0 +1,85 @@
+//! The files waiting above the composer: a progress bar and Cancel while
+//! uploading, "ready" once stored, the reason when refused.
+
+use yew::prelude::*;
+
+use super::attachments::human_size;
+use crate::uploads::{UploadItem, UploadStatus};
+
+#[derive(Properties, PartialEq)]
+pub struct UploadTrayProps {
+    pub items: Vec<UploadItem>,
+    /// Send was pressed; the message goes out when the uploads finish.
+    pub waiting: bool,
+    /// Cancel an upload, or dismiss a failure or a ready file.
+    pub on_remove: Callback<u32>,
+}
+
+#[component]
+pub fn UploadTray(props: &UploadTrayProps) -> Html {
+    if props.items.is_empty() {
+        return html! {};
+    }
+    let any_ready = props
+        .items
+        .iter()
+        .any(|item| !matches!(item.status, UploadStatus::Failed(_)));
+    html! {
+        <div class="upload-tray" aria-live="polite">
+            <ul>
+                { for props.items.iter().map(|item| {
+                    let id = item.id;
+                    let remove = props.on_remove.reform(move |_: MouseEvent| id);
+                    let (state, detail, button) = match &item.status {
+                        UploadStatus::Uploading(sent) => {
+                            let percent = (sent * 100.0).round() as u32;
+                            (
+                                "uploading",
+                                html! {
+                                    <progress data-testid="upload-progress" max="100"
+                                              value={percent.to_string()}
+                                              aria-label={format!("Uploading {}", item.name)}>
+                                        { format!("{percent}%") }
+                                    </progress>
+                                },
+                                "Cancel",
+                            )
+                        }
+                        UploadStatus::Ready(_) => (
+                            "ready",
+                            html! { <span class="upload-ready">{ "ready" }</span> },
+                            "Remove",
+                        ),
+                        UploadStatus::Failed(reason) => (
+                            "failed",
+                            html! {
+                                <span class="upload-error" data-testid="upload-error" role="alert">
+                                    { reason }
+                                </span>
+                            },
+                            "Dismiss",
+                        ),
+                    };
+                    html! {
+                        <li key={id} class={classes!("upload-item", state)} data-state={state}>
+                            <span class="upload-name" title={item.name.clone()}>{ &item.name }</span>
+                            <span class="upload-size">{ human_size(item.size) }</span>
+                            { detail }
+                            <button type="button" class="upload-remove" onclick={remove}
+                                    aria-label={format!("{button} {}", item.name)}>{ button }</button>
+                        </li>
+                    }
+                }) }
+            </ul>
+            if any_ready {
+                <div class="upload-hint">
+                    { if props.waiting {
+                        "Sending as soon as the uploads finish…"
+                    } else {
+                        "Press Enter or Send to post — type a caption first if you like."
+                    } }
+                </div>
+            }
+        </div>
+    }
+}

@@ -1,0 +1,129 @@
+//! Upload bookkeeping for the chat page: starts an [`XhrUpload`] per file,
+//! feeds its progress into the [`Tray`], cancels on request, and hands each
+//! message that is due (Send pressed, uploads finished) to `on_post`.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use shared::ChannelId;
+use web_sys::File;
+use yew::prelude::*;
+
+use crate::components::attachments::human_size;
+use crate::uploads::{Outgoing, Tray, TrayAction, UploadItem, UploadStatus, XhrUpload};
+
+/// The tray and what can be done with it.
+#[derive(Clone)]
+pub struct Uploads {
+    pub tray: UseReducerHandle<Tray>,
+    /// Upload these files into this conversation.
+    pub add: Callback<(ChannelId, Vec<File>)>,
+    /// Cancel an upload, or drop a ready or failed file from the tray.
+    pub remove: Callback<u32>,
+    /// Send was pressed in a conversation with files: post them with this caption.
+    pub send: Callback<(ChannelId, String)>,
+}
+
+#[hook]
+pub fn use_uploads(max_upload_bytes: u64, on_post: Callback<Outgoing>) -> Uploads {
+    let tray = use_reducer(Tray::default);
+    let running: Rc<RefCell<HashMap<u32, XhrUpload>>> = use_mut_ref(HashMap::new);
+    let next_id = use_mut_ref(|| 0u32);
+
+    {
+        let tray = tray.clone();
+        let running = running.clone();
+        use_effect_with((*tray).clone(), move |current| {
+            for message in current.due() {
+                for item in current.in_channel(&message.channel) {
+                    running.borrow_mut().remove(&item.id);
+                }
+                tray.dispatch(TrayAction::Posted(message.channel.clone()));
+                if !message.attachments.is_empty() || !message.caption.trim().is_empty() {
+                    on_post.emit(message);
+                }
+            }
+        });
+    }
+
+    let add = {
+        let tray = tray.clone();
+        let running = running.clone();
+        Callback::from(move |(channel, files): (ChannelId, Vec<File>)| {
+            let mut room = tray.room_in(&channel);
+            for file in files {
+                let id = {
+                    let mut next = next_id.borrow_mut();
+                    *next += 1;
+                    *next
+                };
+                let size = file.size().max(0.0) as u64;
+                let mut item = UploadItem {
+                    id,
+                    channel: channel.clone(),
+                    name: file.name(),
+                    size,
+                    status: UploadStatus::Uploading(0.0),
+                };
+                if room == 0 {
+                    item.status = UploadStatus::Failed(format!(
+                        "At most {} files go in one message; send these first.",
+                        shared::limits::MAX_ATTACHMENTS
+                    ));
+                    tray.dispatch(TrayAction::Add(item));
+                    continue;
+                }
+                if size > max_upload_bytes {
+                    item.status = UploadStatus::Failed(format!(
+                        "Too large: files can be at most {}.",
+                        human_size(max_upload_bytes)
+                    ));
+                    tray.dispatch(TrayAction::Add(item));
+                    continue;
+                }
+                room -= 1;
+                tray.dispatch(TrayAction::Add(item));
+                let progress = {
+                    let tray = tray.clone();
+                    Callback::from(move |sent: f64| tray.dispatch(TrayAction::Progress(id, sent)))
+                };
+                let finish = {
+                    let tray = tray.clone();
+                    Callback::from(move |result| tray.dispatch(TrayAction::Finished(id, result)))
+                };
+                match XhrUpload::start(&channel, &file, progress, finish) {
+                    Ok(upload) => {
+                        running.borrow_mut().insert(id, upload);
+                    }
+                    Err(reason) => tray.dispatch(TrayAction::Finished(id, Err(reason))),
+                }
+            }
+        })
+    };
+
+    let remove = {
+        let tray = tray.clone();
+        let running = running.clone();
+        Callback::from(move |id: u32| {
+            if let Some(upload) = running.borrow_mut().remove(&id) {
+                upload.cancel();
+            }
+            tray.dispatch(TrayAction::Remove(id));
+        })
+    };
+
+    let send = {
+        let tray = tray.clone();
+        Callback::from(move |(channel, caption): (ChannelId, String)| {
+            tray.dispatch(TrayAction::Send(channel, caption));
+        })
+    };
+
+    Uploads {
+        tray,
+        add,
+        remove,
+        send,
+    }
+}

@@ -1,0 +1,323 @@
+//! Files on their way into a message. Each chosen, dropped or pasted file is
+//! uploaded at once (XHR rather than fetch, for upload progress) into the
+//! conversation it was added in, and waits in the tray above the composer.
+//! Send (with the composer's text as an optional caption) posts every ready
+//! file of that conversation in one message; pressed while files are still
+//! uploading, the message goes out as soon as they finish. The tray is a
+//! small reducer, unit-tested natively; [`XhrUpload`] is the browser part.
+
+use std::rc::Rc;
+
+use shared::api::ApiError;
+use shared::limits::MAX_ATTACHMENTS;
+use shared::{Attachment, ChannelId};
+use yew::Reducible;
+
+/// Where one file is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum UploadStatus {
+    /// Sent so far, 0.0 to 1.0.
+    Uploading(f64),
+    Ready(Attachment),
+    Failed(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct UploadItem {
+    pub id: u32,
+    pub channel: ChannelId,
+    pub name: String,
+    pub size: u64,
+    pub status: UploadStatus,
+}
+
+/// Every file in flight or ready, in every conversation.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Tray {
+    pub items: Vec<UploadItem>,
+    /// Send was pressed in these conversations (with these captions) while
+    /// files were still uploading.
+    pub waiting: Vec<(ChannelId, String)>,
+}
+
+pub enum TrayAction {
+    Add(UploadItem),
+    Progress(u32, f64),
+    Finished(u32, Result<Attachment, String>),
+    /// Cancelled or dismissed.
+    Remove(u32),
+    /// Send was pressed in a conversation, with this caption.
+    Send(ChannelId, String),
+    /// The conversation's ready files were posted.
+    Posted(ChannelId),
+}
+
+/// A message to post now: a caption and files.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outgoing {
+    pub channel: ChannelId,
+    pub caption: String,
+    pub attachments: Vec<Attachment>,
+}
+
+impl Tray {
+    pub fn in_channel<'a>(&'a self, channel: &'a ChannelId) -> impl Iterator<Item = &'a UploadItem> {
+        self.items.iter().filter(move |item| &item.channel == channel)
+    }
+
+    /// Whether Send in this conversation should post files (rather than only text).
+    pub fn has_files(&self, channel: &ChannelId) -> bool {
+        self.in_channel(channel)
+            .any(|item| !matches!(item.status, UploadStatus::Failed(_)))
+    }
+
+    pub fn is_waiting(&self, channel: &ChannelId) -> bool {
+        self.waiting.iter().any(|(c, _)| c == channel)
+    }
+
+    /// Messages whose Send was pressed and whose files have all finished.
+    pub fn due(&self) -> Vec<Outgoing> {
+        self.waiting
+            .iter()
+            .filter(|(channel, _)| {
+                !self
+                    .in_channel(channel)
+                    .any(|item| matches!(item.status, UploadStatus::Uploading(_)))
+            })
+            .map(|(channel, caption)| Outgoing {
+                channel: channel.clone(),
+                caption: caption.clone(),
+                attachments: self
+                    .in_channel(channel)
+                    .filter_map(|item| match &item.status {
+                        UploadStatus::Ready(attachment) => Some(attachment.clone()),
+                        _ => None,
+                    })
+                    .take(MAX_ATTACHMENTS)
+                    .collect(),
+            })
+            .collect()
+    }
+
+    /// How many more files this conversation's next message can take.
+    pub fn room_in(&self, channel: &ChannelId) -> usize {
+        MAX_ATTACHMENTS.saturating_sub(self.has_files_count(channel))
+    }
+
+    fn has_files_count(&self, channel: &ChannelId) -> usize {
+        self.in_channel(channel)
+            .filter(|item| !matches!(item.status, UploadStatus::Failed(_)))
+            .count()
+    }
+
+    pub fn apply(&mut self, action: TrayAction) {
+        match action {
+            TrayAction::Add(item) => self.items.push(item),
+            TrayAction::Progress(id, sent) => {
+                if let Some(item) = self.items.iter_mut().find(|i| i.id == id)
+                    && matches!(item.status, UploadStatus::Uploading(_))
+                {
+                    item.status = UploadStatus::Uploading(sent.clamp(0.0, 1.0));
+                }
+            }
+            TrayAction::Finished(id, result) => {
+                if let Some(item) = self.items.iter_mut().find(|i| i.id == id) {
+                    item.status = match result {
+                        Ok(attachment) => UploadStatus::Ready(attachment),
+                        Err(message) => UploadStatus::Failed(message),
+                    };
+                }
+            }
+            TrayAction::Remove(id) => self.items.retain(|i| i.id != id),
+            TrayAction::Send(channel, caption) => {
+                match self.waiting.iter_mut().find(|(c, _)| *c == channel) {
+                    Some((_, waiting)) => {
+                        if !caption.is_empty() {
+                            if !waiting.is_empty() {
+                                waiting.push('\n');
+                            }
+                            waiting.push_str(&caption);
+                        }
+                    }
+                    None => self.waiting.push((channel, caption)),
+                }
+            }
+            TrayAction::Posted(channel) => {
+                self.waiting.retain(|(c, _)| *c != channel);
+                // Posted files leave the tray; failures stay until dismissed.
+                self.items.retain(|item| {
+                    item.channel != channel || matches!(item.status, UploadStatus::Failed(_))
+                });
+            }
+        }
+    }
+}
+
+impl Reducible for Tray {
+    type Action = TrayAction;
+
+    fn reduce(self: Rc<Self>, action: TrayAction) -> Rc<Self> {
+        let mut next = (*self).clone();
+        next.apply(action);
+        Rc::new(next)
+    }
+}
+
+/// The sentence shown for a refused upload: the server's own, or a fallback.
+pub fn failure_message(status: u16, body: &str) -> String {
+    match serde_json::from_str::<ApiError>(body) {
+        Ok(error) => error.message,
+        Err(_) if status == 413 => "The file is too large.".into(),
+        Err(_) => format!("The upload failed (HTTP {status}). Please try again."),
+    }
+}
+
+pub use browser::XhrUpload;
+
+mod browser {
+    use shared::{Attachment, ChannelId};
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::closure::Closure;
+    use web_sys::{File, ProgressEvent, XmlHttpRequest};
+    use yew::Callback;
+
+    use super::failure_message;
+
+    /// One file being sent; keeps the request's event handlers alive.
+    pub struct XhrUpload {
+        xhr: XmlHttpRequest,
+        _handlers: Vec<Closure<dyn FnMut(ProgressEvent)>>,
+    }
+
+    impl XhrUpload {
+        /// Starts sending `file` into `channel`; `on_progress` gets 0.0 to
+        /// 1.0, `on_finish` the attachment or a sentence saying why not.
+        pub fn start(
+            channel: &ChannelId,
+            file: &File,
+            on_progress: Callback<f64>,
+            on_finish: Callback<Result<Attachment, String>>,
+        ) -> Result<Self, String> {
+            let fail = |_| "The upload could not start.".to_string();
+            let xhr = XmlHttpRequest::new().map_err(fail)?;
+            let url = format!(
+                "/api/channels/{}/files?name={}",
+                js_sys::encode_uri_component(&channel.0),
+                js_sys::encode_uri_component(&file.name())
+            );
+            xhr.open("POST", &url).map_err(fail)?;
+            let progress = Closure::<dyn FnMut(ProgressEvent)>::new(move |event: ProgressEvent| {
+                if event.length_computable() && event.total() > 0.0 {
+                    on_progress.emit(event.loaded() / event.total());
+                }
+            });
+            xhr.upload()
+                .map_err(fail)?
+                .set_onprogress(Some(progress.as_ref().unchecked_ref()));
+            let load = {
+                let xhr = xhr.clone();
+                let on_finish = on_finish.clone();
+                Closure::<dyn FnMut(ProgressEvent)>::new(move |_| {
+                    let status = xhr.status().unwrap_or(0);
+                    let body = xhr.response_text().ok().flatten().unwrap_or_default();
+                    let result = if status == 201 {
+                        serde_json::from_str::<Attachment>(&body)
+                            .map_err(|_| "The server's answer was not understood.".to_string())
+                    } else {
+                        Err(failure_message(status, &body))
+                    };
+                    on_finish.emit(result);
+                })
+            };
+            xhr.set_onload(Some(load.as_ref().unchecked_ref()));
+            let error = Closure::<dyn FnMut(ProgressEvent)>::new(move |_| {
+                on_finish.emit(Err(
+                    "The upload failed: the connection was lost. Please try again.".into(),
+                ));
+            });
+            xhr.set_onerror(Some(error.as_ref().unchecked_ref()));
+            xhr.send_with_opt_blob(Some(file)).map_err(fail)?;
+            Ok(Self {
+                xhr,
+                _handlers: vec![progress, load, error],
+            })
+        }
+
+        /// Stops sending; no handler runs afterwards.
+        pub fn cancel(&self) {
+            self.xhr.set_onload(None);
+            self.xhr.set_onerror(None);
+            if let Ok(upload) = self.xhr.upload() {
+                upload.set_onprogress(None);
+            }
+            let _ = self.xhr.abort();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::{AttachmentKind, FileId};
+
+    fn item(id: u32, channel: &str) -> UploadItem {
+        UploadItem {
+            id,
+            channel: ChannelId(channel.into()),
+            name: format!("f{id}.png"),
+            size: 10,
+            status: UploadStatus::Uploading(0.0),
+        }
+    }
+
+    fn attachment(id: u32) -> Attachment {
+        Attachment {
+            id: FileId(format!("file{id}")),
+            name: format!("f{id}.png"),
+            kind: AttachmentKind::Image,
+            mime: "image/png".into(),
+            size: 10,
+            width: None,
+            height: None,
+            thumbnail: false,
+        }
+    }
+
+    #[test]
+    fn send_waits_for_every_upload_of_its_conversation_then_posts_the_ready_ones() {
+        let general = ChannelId("general".into());
+        let mut tray = Tray::default();
+        tray.apply(TrayAction::Add(item(1, "general")));
+        tray.apply(TrayAction::Add(item(2, "general")));
+        tray.apply(TrayAction::Add(item(3, "other")));
+        assert!(tray.has_files(&general));
+        tray.apply(TrayAction::Send(general.clone(), "look".into()));
+        tray.apply(TrayAction::Progress(1, 0.5));
+        assert!(tray.due().is_empty(), "still uploading");
+        tray.apply(TrayAction::Finished(1, Ok(attachment(1))));
+        tray.apply(TrayAction::Finished(2, Err("too big".into())));
+        let due = tray.due();
+        assert_eq!(
+            due,
+            vec![Outgoing {
+                channel: general.clone(),
+                caption: "look".into(),
+                attachments: vec![attachment(1)],
+            }]
+        );
+        tray.apply(TrayAction::Posted(general.clone()));
+        assert!(tray.due().is_empty());
+        let left: Vec<u32> = tray.items.iter().map(|i| i.id).collect();
+        assert_eq!(left, vec![2, 3], "the failure stays visible, other conversations untouched");
+        assert!(!tray.has_files(&general));
+        assert_eq!(tray.room_in(&general), MAX_ATTACHMENTS);
+    }
+
+    #[test]
+    fn server_refusals_read_as_sentences() {
+        let body = r#"{"code":"too_large","message":"The file is too large: at most 25 MiB."}"#;
+        assert_eq!(failure_message(413, body), "The file is too large: at most 25 MiB.");
+        assert_eq!(failure_message(413, "<html>"), "The file is too large.");
+        assert!(failure_message(502, "").contains("502"));
+    }
+}
