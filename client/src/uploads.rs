@@ -61,8 +61,13 @@ pub struct Outgoing {
 }
 
 impl Tray {
-    pub fn in_channel<'a>(&'a self, channel: &'a ChannelId) -> impl Iterator<Item = &'a UploadItem> {
-        self.items.iter().filter(move |item| &item.channel == channel)
+    pub fn in_channel<'a>(
+        &'a self,
+        channel: &'a ChannelId,
+    ) -> impl Iterator<Item = &'a UploadItem> {
+        self.items
+            .iter()
+            .filter(move |item| &item.channel == channel)
     }
 
     /// Whether Send in this conversation should post files (rather than only text).
@@ -308,7 +313,11 @@ mod tests {
         tray.apply(TrayAction::Posted(general.clone()));
         assert!(tray.due().is_empty());
         let left: Vec<u32> = tray.items.iter().map(|i| i.id).collect();
-        assert_eq!(left, vec![2, 3], "the failure stays visible, other conversations untouched");
+        assert_eq!(
+            left,
+            vec![2, 3],
+            "the failure stays visible, other conversations untouched"
+        );
         assert!(!tray.has_files(&general));
         assert_eq!(tray.room_in(&general), MAX_ATTACHMENTS);
     }
@@ -316,7 +325,10 @@ mod tests {
     #[test]
     fn server_refusals_read_as_sentences() {
         let body = r#"{"code":"too_large","message":"The file is too large: at most 25 MiB."}"#;
-        assert_eq!(failure_message(413, body), "The file is too large: at most 25 MiB.");
+        assert_eq!(
+            failure_message(413, body),
+            "The file is too large: at most 25 MiB."
+        );
         assert_eq!(failure_message(413, "<html>"), "The file is too large.");
         assert!(failure_message(502, "").contains("502"));
     }

@@ -33,6 +33,11 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Starts the server after `configure` adjusted its settings.
+    pub async fn start_with(configure: impl FnOnce(&mut Settings)) -> Self {
         let dist = dist_dir();
         assert!(
             dist.join("index.html").is_file(),
@@ -40,7 +45,8 @@ impl TestServer {
             dist.display()
         );
         let data = TempDir::new().unwrap();
-        let settings = Settings::ephemeral(data.path(), dist);
+        let mut settings = Settings::ephemeral(data.path(), dist);
+        configure(&mut settings);
         let mut server = Self {
             addr: "127.0.0.1:0".parse().unwrap(),
             settings,

@@ -3,6 +3,7 @@
 
 mod channels;
 mod harness;
+mod rich;
 
 use harness::{Browser, Driver, TestServer};
 

@@ -46,7 +46,12 @@ fn attachment(file: &Attachment) -> Html {
         },
         AttachmentKind::File => html! {
             <div class="file-card" data-testid="message-file">
-                <span class="file-icon" aria-hidden="true">{ "📄" }</span>
+                <svg class="file-icon" viewBox="0 0 24 24" width="28" height="28" fill="none"
+                     stroke="currentColor" stroke-width="1.6" stroke-linecap="round"
+                     stroke-linejoin="round" aria-hidden="true">
+                    <path d="M13 2H6a2 2 0 0 0-2 2v16a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V9z" />
+                    <polyline points="13 2 13 9 20 9" />
+                </svg>
                 <span class="file-details">
                     <span class="file-name">{ &file.name }</span>
                     <span class="file-size">{ human_size(file.size) }</span>

@@ -5,8 +5,8 @@
 
 use shared::limits::MAX_TEXT_CHARS;
 use shared::validate::{MessageText, MessageTextError};
-use web_sys::{File, FileList, HtmlInputElement, HtmlTextAreaElement};
 use wasm_bindgen::JsCast;
+use web_sys::{File, FileList, HtmlInputElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
 use super::emoji_picker::EmojiPicker;
@@ -212,7 +212,10 @@ pub fn Composer(props: &ComposerProps) -> Html {
                 value={(*draft).clone()} oninput={on_input} onkeydown={on_keydown} onpaste={on_paste} />
             <button type="button" class="attach-button" data-testid="attach-button" onclick={open_files}
                     aria-label="Attach files" title="Attach files (or drop them here, or paste)">
-                { "📎" }
+                <svg viewBox="0 0 24 24" width="20" height="20" fill="none" stroke="currentColor"
+                     stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true">
+                    <path d="M21.44 11.05l-9.19 9.19a6 6 0 0 1-8.49-8.49l9.19-9.19a4 4 0 0 1 5.66 5.66l-9.2 9.19a2 2 0 0 1-2.83-2.83l8.49-8.48" />
+                </svg>
             </button>
             <input ref={file_input_ref} type="file" multiple=true class="file-input" data-testid="file-input"
                    tabindex="-1" aria-hidden="true" onchange={on_file_input} />

@@ -188,17 +188,19 @@ pub fn MessageRow(props: &MessageRowProps) -> Html {
                     <span class="edited" data-testid="edited-marker">{ "(edited)" }</span>
                 }
             </div>
-            if !props.deleted {
-                <Attachments attachments={props.attachments.clone()} />
-                if let Some(preview) = &props.preview {
-                    <LinkPreviewCard preview={preview.clone()} />
-                }
-            }
             { menu }
             <time class="time" data-testid="message-time" datetime={iso_time(props.sent_at)}
                   title={full_time(props.sent_at)}>
                 { if props.pending && props.failed.is_none() { "sending…".to_string() } else { short_time(props.sent_at) } }
             </time>
+            if !props.deleted && (!props.attachments.is_empty() || props.preview.is_some()) {
+                <div class="message-extras">
+                    <Attachments attachments={props.attachments.clone()} />
+                    if let Some(preview) = &props.preview {
+                        <LinkPreviewCard preview={preview.clone()} />
+                    }
+                </div>
+            }
             { reactions }
             if let Some(reason) = &props.failed {
                 <div class="failure" role="alert">{ format!("Not sent: {reason}") }{ discard }</div>

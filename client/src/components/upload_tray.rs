@@ -17,8 +17,10 @@ pub struct UploadTrayProps {
 
 #[component]
 pub fn UploadTray(props: &UploadTrayProps) -> Html {
+    // Always one element, even when empty: a component that renders
+    // nothing next to the keyed composer confuses Yew's node placement.
     if props.items.is_empty() {
-        return html! {};
+        return html! { <div class="upload-tray empty" hidden=true></div> };
     }
     let any_ready = props
         .items

@@ -14,6 +14,7 @@ use yew::prelude::*;
 use crate::browser::{current_path, new_client_id, notify, now_millis, page_hidden, push_path};
 use crate::components::account_panel::AccountPanel;
 use crate::components::composer::Composer;
+use crate::components::composer::files_of;
 use crate::components::conversation_header::{ConversationHeader, TypingIndicator};
 use crate::components::dialogs::{
     BrowseDialog, CreateChannelDialog, InviteDialog, MembersDialog, NewChannel,
@@ -25,13 +26,12 @@ use crate::components::message_row::MessageAction;
 use crate::components::online_users::OnlineUsers;
 use crate::components::people::People;
 use crate::components::sidebar::Sidebar;
-use crate::components::composer::files_of;
 use crate::components::upload_tray::UploadTray;
 use crate::hooks::use_chat_socket::use_chat_socket;
 use crate::hooks::use_uploads::use_uploads;
-use crate::uploads::Outgoing;
 use crate::outbox;
 use crate::state::{Action, ChatState, Pending, Route};
+use crate::uploads::Outgoing;
 
 /// Idle this long (ms) and you show as away.
 const AWAY_AFTER_MS: i64 = 5 * 60 * 1000;
@@ -322,7 +322,11 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
             let inside = event
                 .related_target()
                 .and_then(|target| target.dyn_into::<web_sys::Node>().ok())
-                .zip(event.current_target().and_then(|t| t.dyn_into::<web_sys::Node>().ok()))
+                .zip(
+                    event
+                        .current_target()
+                        .and_then(|t| t.dyn_into::<web_sys::Node>().ok()),
+                )
                 .is_some_and(|(to, area)| area.contains(Some(&to)));
             if !inside {
                 dragging.set(false);

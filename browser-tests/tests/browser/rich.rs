@@ -1,0 +1,197 @@
+//! Files and link previews in the browser: pictures and videos sent by one
+//! person show for another, other files as download cards, a damaged image
+//! is refused with a message, and a link gets the server's preview card
+//! (pages served by a test site on 127.0.0.2).
+
+use std::io::Cursor;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use actix_web::{App, HttpResponse, HttpServer, web};
+use image::{DynamicImage, ImageBuffer, ImageFormat, Rgb};
+
+use crate::harness::{Browser, Driver, TestServer};
+use crate::signed_in;
+
+fn picture(width: u32, height: u32) -> Vec<u8> {
+    let pixels = ImageBuffer::from_fn(width, height, |x, y| {
+        Rgb([(x / 4 % 256) as u8, (y / 3 % 256) as u8, 180])
+    });
+    let mut out = Cursor::new(Vec::new());
+    DynamicImage::ImageRgb8(pixels)
+        .write_to(&mut out, ImageFormat::Png)
+        .unwrap();
+    out.into_inner()
+}
+
+fn write(folder: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let path = folder.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+/// Chooses files through the hidden file input, as the file picker would.
+async fn choose(browser: &Browser, files: &[&Path]) {
+    let paths: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+    browser
+        .find("file-input")
+        .await
+        .send_keys(&paths.join("\n"))
+        .await
+        .unwrap();
+}
+
+/// Whether every `data-testid` element's image or video in the last message has loaded.
+async fn last_message_media_loaded(browser: &Browser) -> bool {
+    let loaded = browser
+        .client
+        .execute(
+            "const m = [...document.querySelectorAll('[data-testid=\"message\"]')].pop();
+             const imgs = [...m.querySelectorAll('img')];
+             return imgs.length > 0 && imgs.every(i => i.complete && i.naturalWidth > 0);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    loaded == serde_json::json!(true)
+}
+
+/// A small site on 127.0.0.2: an article with OpenGraph tags and its image.
+async fn test_site() -> (actix_web::dev::ServerHandle, u16) {
+    let cover = picture(600, 300);
+    let server = HttpServer::new(move || {
+        let cover = cover.clone();
+        App::new()
+            .route(
+                "/article",
+                web::get().to(|| async {
+                    HttpResponse::Ok().content_type("text/html").body(
+                        r#"<html><head><title>x</title>
+                        <meta property="og:title" content="Ferris &amp; friends">
+                        <meta property="og:description" content="A crab's guide to systems.">
+                        <meta property="og:site_name" content="Crab News">
+                        <meta property="og:image" content="/cover.png"></head></html>"#,
+                    )
+                }),
+            )
+            .route(
+                "/cover.png",
+                web::get().to(move || {
+                    let cover = cover.clone();
+                    async move { HttpResponse::Ok().content_type("image/png").body(cover) }
+                }),
+            )
+    })
+    .workers(1)
+    .bind(("127.0.0.2", 0))
+    .unwrap();
+    let port = server.addrs()[0].port();
+    let server = server.run();
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+    (handle, port)
+}
+
+#[actix_web::test]
+async fn pictures_videos_files_and_link_previews_reach_everyone() {
+    let (site, site_port) = test_site().await;
+    let site_ip: IpAddr = "127.0.0.2".parse().unwrap();
+    let server = TestServer::start_with(|settings| {
+        settings.link_previews = true;
+        settings.preview_allowed_addresses = vec![site_ip];
+        settings.preview_resolve = vec![("crab.news.test".into(), site_ip)];
+    })
+    .await;
+    let mut driver = Driver::start().await;
+    let alice = signed_in(&mut driver, &server, "Alice").await;
+    let bob = signed_in(&mut driver, &server, "Bob").await;
+    alice.wait_connected().await;
+
+    let folder = tempfile::TempDir::new().unwrap();
+    let photo = write(folder.path(), "beach.png", &picture(900, 500));
+    let mut mp4 = b"\0\0\0\x20ftypisom\0\0\x02\0isomiso2avc1mp41".to_vec();
+    mp4.extend(std::iter::repeat_n(0u8, 2048));
+    let clip = write(folder.path(), "waves.mp4", &mp4);
+    let notes = write(folder.path(), "notes.pdf", b"%PDF-1.4\n% a document\n");
+    let whole = picture(50, 50);
+    let broken = write(folder.path(), "broken.png", &whole[..whole.len() / 2]);
+
+    // A picture and a video at once, with a caption typed first.
+    alice
+        .find("message-input")
+        .await
+        .send_keys("holiday pics")
+        .await
+        .unwrap();
+    choose(&alice, &[&photo, &clip]).await;
+    alice
+        .eventually("both uploads finish", || async {
+            alice.all("upload-progress").await.is_empty()
+                && alice.client.source().await.unwrap().contains("ready")
+        })
+        .await;
+    alice.find("send-button").await.click().await.unwrap();
+    bob.wait_for_message("Alice: holiday pics").await;
+    bob.find("message-image").await;
+    bob.find("message-video").await;
+    bob.eventually("the picture loads for Bob", || async {
+        last_message_media_loaded(&bob).await
+    })
+    .await;
+    let alt = bob.find("message-image").await.attr("alt").await.unwrap();
+    assert_eq!(alt.as_deref(), Some("beach.png"));
+
+    // Another file, sent with Enter and no caption: a download card.
+    choose(&alice, &[&notes]).await;
+    alice
+        .eventually("the upload finishes", || async {
+            alice.all("upload-progress").await.is_empty()
+        })
+        .await;
+    alice
+        .find("message-input")
+        .await
+        .send_keys("\u{E007}")
+        .await
+        .unwrap();
+    let card = bob.find("message-file").await;
+    let text = card.text().await.unwrap();
+    assert!(text.contains("notes.pdf"), "{text}");
+    let download = bob
+        .client
+        .execute(
+            "return document.querySelector('[data-testid=\"message-file\"] a').getAttribute('download');",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(download, serde_json::json!("notes.pdf"));
+
+    // A damaged picture is refused with a reason, and nothing is posted.
+    choose(&alice, &[&broken]).await;
+    let error = alice.find("upload-error").await.text().await.unwrap();
+    assert!(error.contains("damaged"), "{error}");
+    alice.screenshot("upload-refused").await.unwrap();
+
+    // A link gets the server's preview card, image copied to this server.
+    alice
+        .send_with_enter(&format!("news: http://crab.news.test:{site_port}/article"))
+        .await;
+    let card = bob.find("link-preview").await;
+    bob.eventually("the preview's title shows", || async {
+        card.text()
+            .await
+            .unwrap_or_default()
+            .contains("Ferris & friends")
+    })
+    .await;
+    bob.eventually("the preview's image loads", || async {
+        last_message_media_loaded(&bob).await
+    })
+    .await;
+    bob.screenshot("files-and-previews").await.unwrap();
+
+    site.stop(true).await;
+    alice.close().await;
+    bob.close().await;
+}
