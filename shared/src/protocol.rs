@@ -390,7 +390,7 @@ pub struct ChatMessage {
     pub attachments: Vec<Attachment>,
     /// What the first link in the text points to, once the server has fetched it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub preview: Option<LinkPreview>,
+    pub preview: Option<Box<LinkPreview>>,
     /// The channel's change number of this message's latest change; a later
     /// state of the same message has a higher one.
     #[serde(default)]

@@ -36,7 +36,7 @@ fn sample_message() -> ChatMessage {
             height: Some(480),
             thumbnail: true,
         }],
-        preview: Some(LinkPreview {
+        preview: Some(Box::new(LinkPreview {
             url: "https://example.com/".into(),
             kind: PreviewKind::Page,
             site_name: Some("Example".into()),
@@ -45,7 +45,7 @@ fn sample_message() -> ChatMessage {
             image: None,
             width: None,
             height: None,
-        }),
+        })),
         change: 7,
     }
 }

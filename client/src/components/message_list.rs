@@ -151,7 +151,7 @@ pub fn MessageList(props: &MessageListProps) -> Html {
                         deleted={message.deleted}
                         reactions={message.reactions.clone()}
                         attachments={message.attachments.clone()}
-                        preview={message.preview.clone()}
+                        preview={message.preview.as_deref().cloned()}
                         editing={props.editing == Some(message.seq)}
                         on_action={Some(props.on_action.clone())}
                         sent_at={message.sent_at}

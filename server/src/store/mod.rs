@@ -149,6 +149,10 @@ pub enum MessageChange<'a> {
 
 /// What a message change amounted to.
 #[derive(Debug, Clone)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "Changed is the common outcome; boxing it would only add an allocation"
+)]
 pub enum ChangeOutcome {
     /// Stored; here is the message's new state.
     Changed(ChatMessage),

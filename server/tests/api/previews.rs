@@ -342,7 +342,7 @@ async fn preview_of(client: &mut WsClient) -> (ChatMessage, LinkPreview) {
     client
         .recv_until(|m| match m {
             ServerMsg::MessageUpdated { message } => {
-                let preview = message.preview.clone()?;
+                let preview = *message.preview.clone()?;
                 Some((message, preview))
             }
             _ => None,

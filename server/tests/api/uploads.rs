@@ -379,13 +379,13 @@ async fn files_are_posted_once_and_fetched_only_by_members_until_deleted() {
     );
 
     // Bob cannot post Alice's upload, not even in a channel he is in.
-    post_files(&mut bob, &general, "", &[file.id.clone()]).await;
+    post_files(&mut bob, &general, "", std::slice::from_ref(&file.id)).await;
     assert_eq!(
         acked_or_refused(&mut bob).await,
         Err(ErrorCode::InvalidAttachment)
     );
     // Alice cannot post it to another channel than the one it was uploaded to.
-    post_files(&mut alice, &general, "", &[file.id.clone()]).await;
+    post_files(&mut alice, &general, "", std::slice::from_ref(&file.id)).await;
     assert_eq!(
         acked_or_refused(&mut alice).await,
         Err(ErrorCode::InvalidAttachment)
@@ -398,10 +398,10 @@ async fn files_are_posted_once_and_fetched_only_by_members_until_deleted() {
         Err(ErrorCode::InvalidAttachment)
     );
 
-    post_files(&mut alice, &secret, "", &[file.id.clone()]).await;
+    post_files(&mut alice, &secret, "", std::slice::from_ref(&file.id)).await;
     let seq = acked_or_refused(&mut alice).await.unwrap();
     // Posted once only.
-    post_files(&mut alice, &secret, "again", &[file.id.clone()]).await;
+    post_files(&mut alice, &secret, "again", std::slice::from_ref(&file.id)).await;
     assert_eq!(
         acked_or_refused(&mut alice).await,
         Err(ErrorCode::InvalidAttachment)
