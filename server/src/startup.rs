@@ -17,6 +17,7 @@ use tokio::task::JoinHandle;
 use crate::auth::OriginPolicy;
 use crate::connection::ConnectionContext;
 use crate::hub::HubHandle;
+use crate::media::janitor;
 use crate::media::storage::FileStore;
 use crate::preview::Previews;
 use crate::preview::fetch::Fetcher;
@@ -31,6 +32,9 @@ const SIGN_IN_FAILURES_PER_NAME: u32 = 5;
 const SIGN_IN_FAILURES_PER_ADDRESS: u32 = 30;
 const SIGN_IN_FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
 
+/// Files one user may upload per minute.
+const UPLOADS_PER_MINUTE: u32 = 60;
+
 /// Messages waiting for the writer before connections have to wait.
 const WRITER_QUEUE: usize = 16_384;
 
@@ -43,6 +47,7 @@ pub struct Application {
     hub_task: JoinHandle<()>,
     writer: MessageWriter,
     writer_task: JoinHandle<()>,
+    janitor_task: JoinHandle<()>,
 }
 
 impl Application {
@@ -61,6 +66,7 @@ impl Application {
         let files = FileStore::open(&settings.files_dir).with_context(|| {
             format!("opening the files folder {}", settings.files_dir.display())
         })?;
+        let janitor_task = janitor::start(store.clone(), files.clone());
         let (hub, hub_task) = HubHandle::start();
         let previews = settings.link_previews.then(|| {
             let fetcher = Fetcher::new(
@@ -98,6 +104,7 @@ impl Application {
             ),
             origins: OriginPolicy::new(&settings.allowed_origins),
             files,
+            uploads: KeyedLimiter::new(UPLOADS_PER_MINUTE, Duration::from_secs(60)),
         });
 
         let index_html = std::fs::read_to_string(&index)
@@ -155,6 +162,7 @@ impl Application {
             hub_task,
             writer,
             writer_task,
+            janitor_task,
         })
     }
 
@@ -190,6 +198,7 @@ impl Application {
             tracing::error!("the message writer did not finish in 30 s");
         }
         self.hub_task.abort();
+        self.janitor_task.abort();
         self.store.close().await;
         tracing::info!("stopped");
         result

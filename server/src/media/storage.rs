@@ -5,6 +5,7 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
@@ -15,14 +16,15 @@ use crate::random::{new_id, to_hex};
 #[derive(Debug, Clone)]
 pub struct FileStore {
     root: PathBuf,
+    /// Held while content is stored and recorded, and while unreferenced
+    /// content is removed, so a removal never races a new reference.
+    content: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl FileStore {
     /// Creates the folder (and `tmp/`) if missing; clears uploads a crash left in `tmp/`.
     pub fn open(root: &Path) -> io::Result<Self> {
-        let store = Self {
-            root: root.to_path_buf(),
-        };
+        let store = Self::existing(root);
         std::fs::create_dir_all(store.root.join("sha256"))?;
         let tmp = store.root.join("tmp");
         if tmp.exists() {
@@ -30,6 +32,31 @@ impl FileStore {
         }
         std::fs::create_dir_all(&tmp)?;
         Ok(store)
+    }
+
+    /// The folder as it is, without clearing anything (maintenance and tests).
+    pub fn existing(root: &Path) -> Self {
+        Self {
+            root: root.to_path_buf(),
+            content: Arc::default(),
+        }
+    }
+
+    /// Exclusive use of the stored content: hold it from storing bytes until
+    /// their database row exists, and while removing unreferenced bytes.
+    pub async fn lock(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.content.lock().await
+    }
+
+    /// Removes stored content (which no row refers to any more).
+    pub async fn remove(&self, sha256: &str) -> io::Result<()> {
+        let Some(path) = self.path_of(sha256) else {
+            return Ok(());
+        };
+        match tokio::fs::remove_file(&path).await {
+            Err(error) if error.kind() != io::ErrorKind::NotFound => Err(error),
+            _ => Ok(()),
+        }
     }
 
     /// Where the file with this hash is, if `sha256` is a well-formed hash.

@@ -231,19 +231,22 @@ async fn copy_image(
     file_type: FileType,
     bytes: Vec<u8>,
 ) -> Option<(String, u32, u32)> {
+    let prepared = tokio::task::spawn_blocking(move || prepare(file_type, &bytes).ok())
+        .await
+        .ok()??;
+    let (bytes, mime) = match prepared.thumbnail {
+        Some(thumbnail) => {
+            let mime = thumbnail_mime(&thumbnail);
+            (thumbnail, mime)
+        }
+        None => (prepared.bytes, file_type.mime()),
+    };
+    let (width, height) = (prepared.width, prepared.height);
+    let _content = context.files.lock().await;
     let files = context.files.clone();
-    let stored = tokio::task::spawn_blocking(move || {
-        let prepared = prepare(file_type, &bytes).ok()?;
-        let (bytes, mime) = match &prepared.thumbnail {
-            Some(thumbnail) => (thumbnail.as_slice(), thumbnail_mime(thumbnail)),
-            None => (prepared.bytes.as_slice(), file_type.mime()),
-        };
-        let sha256 = files.put(bytes).ok()?;
-        Some((sha256, mime, prepared.width, prepared.height))
-    })
-    .await
-    .ok()??;
-    let (sha256, mime, width, height) = stored;
+    let sha256 = tokio::task::spawn_blocking(move || files.put(&bytes).ok())
+        .await
+        .ok()??;
     context.store.add_preview_image(&sha256, mime).await.ok()?;
     Some((format!("/api/previews/{sha256}"), width, height))
 }

@@ -5,6 +5,8 @@
 //! `/thumbnail`) serve it to members of its channel only;
 //! `GET /api/previews/{hash}` serves images copied for link previews.
 
+use std::time::Instant;
+
 use actix_files::NamedFile;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{
@@ -16,7 +18,7 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use shared::api::ApiErrorCode;
 use shared::limits::MAX_FILE_NAME_CHARS;
-use shared::{Attachment, AttachmentKind, ChannelId, FileId};
+use shared::{AttachmentKind, ChannelId, FileId};
 
 use super::AppState;
 use crate::auth::current_session;
@@ -40,7 +42,8 @@ pub struct UploadQuery {
 /// `POST /api/channels/{channel}/files?name=photo.jpg`, the file as the body:
 /// 201 with the `Attachment`; 413 over the size limit (refused from
 /// `Content-Length` before reading, or as soon as the stream passes it);
-/// 422 for an empty or damaged file; 404 for a channel you are not in.
+/// 422 for an empty or damaged file; 404 for a channel you are not in;
+/// 429 past 60 uploads a minute.
 pub async fn upload(
     request: HttpRequest,
     state: web::Data<AppState>,
@@ -51,6 +54,18 @@ pub async fn upload(
     let user = signed_in(&request, &state).await?;
     if request.headers().contains_key(header::ORIGIN) && !state.origins.allows(&request) {
         return Err(HttpError::forbidden_origin());
+    }
+    if let Err(retry_after) = state.uploads.check(&user.user.id.0, Instant::now()) {
+        let mut error = HttpError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ApiErrorCode::RateLimited,
+            format!(
+                "Too many uploads. Please wait {} seconds.",
+                retry_after.as_secs().max(1)
+            ),
+        );
+        error.retry_after = Some(retry_after);
+        return Err(error);
     }
     let store = &state.connections.store;
     let channel = ChannelId(channel.into_inner());
@@ -103,33 +118,40 @@ pub async fn upload(
         sha256: String::new(),
         thumb_sha256: None,
     };
-    if file_type.kind() == AttachmentKind::Image {
+    let attachment = if file_type.kind() == AttachmentKind::Image {
         let bytes = upload.into_bytes().await.map_err(storage_failed)?;
-        let files = state.files.clone();
-        let prepared = web::block(move || -> Result<_, HttpError> {
-            let prepared =
-                media_image::prepare(file_type, &bytes).map_err(|error| match error {
-                    ImageError::Damaged | ImageError::TooLarge => invalid_file(&error.to_string()),
-                })?;
-            let sha256 = files.put(&prepared.bytes).map_err(storage_failed)?;
-            let thumb_sha256 = match &prepared.thumbnail {
-                Some(thumbnail) => Some(files.put(thumbnail).map_err(storage_failed)?),
-                None => None,
-            };
-            Ok((prepared, sha256, thumb_sha256))
-        })
-        .await
-        .map_err(|_| storage_failed("image preparation stopped"))??;
-        let (prepared, sha256, thumb_sha256) = prepared;
+        let prepared = web::block(move || media_image::prepare(file_type, &bytes))
+            .await
+            .map_err(|_| storage_failed("image preparation stopped"))?
+            .map_err(|error| match error {
+                ImageError::Damaged | ImageError::TooLarge => invalid_file(&error.to_string()),
+            })?;
         new_file.size = prepared.bytes.len() as u64;
         new_file.width = Some(prepared.width);
         new_file.height = Some(prepared.height);
+        // From storing the bytes until their row exists, nothing may remove them.
+        let _content = state.files.lock().await;
+        let files = state.files.clone();
+        let (sha256, thumb_sha256) = web::block(move || {
+            let sha256 = files.put(&prepared.bytes)?;
+            let thumb = prepared
+                .thumbnail
+                .as_deref()
+                .map(|t| files.put(t))
+                .transpose()?;
+            Ok::<_, std::io::Error>((sha256, thumb))
+        })
+        .await
+        .map_err(|_| storage_failed("storing the image stopped"))?
+        .map_err(storage_failed)?;
         new_file.sha256 = sha256;
         new_file.thumb_sha256 = thumb_sha256;
+        store.insert_file(&new_file).await?
     } else {
+        let _content = state.files.lock().await;
         new_file.sha256 = state.files.adopt(upload).await.map_err(storage_failed)?;
-    }
-    let attachment: Attachment = store.insert_file(&new_file).await?;
+        store.insert_file(&new_file).await?
+    };
     Ok(HttpResponse::Created().json(attachment))
 }
 

@@ -28,6 +28,8 @@ pub struct AppState {
     pub sign_in_failures_by_address: KeyedLimiter,
     /// Where uploaded files live.
     pub files: FileStore,
+    /// Uploads per user.
+    pub uploads: KeyedLimiter,
 }
 
 /// Registers every route on an actix `App`.

@@ -1077,6 +1077,55 @@ impl Store {
         Ok(())
     }
 
+    /// Forgets uploads never posted that are older than `unposted_before`
+    /// (ms) and the files of deleted messages; returns the content hashes no
+    /// row refers to any more (their bytes can go).
+    pub async fn sweep_files(&self, unposted_before: i64) -> Result<Vec<String>, StoreError> {
+        const DOOMED: &str = "(f.seq IS NULL AND f.created_at < ?1)
+             OR EXISTS (SELECT 1 FROM messages m
+                        WHERE m.channel_id = f.channel_id AND m.seq = f.seq AND m.deleted = 1)";
+        let mut tx = self.pool.begin().await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT f.sha256, f.thumb_sha256 FROM files f WHERE {DOOMED}"
+        )))
+        .bind(unposted_before)
+        .fetch_all(&mut *tx)
+        .await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM files AS f WHERE {DOOMED}"
+        )))
+        .bind(unposted_before)
+        .execute(&mut *tx)
+        .await?;
+        let mut candidates: Vec<String> = rows
+            .iter()
+            .flat_map(|row| {
+                [
+                    Some(row.get::<String, _>("sha256")),
+                    row.get::<Option<String>, _>("thumb_sha256"),
+                ]
+            })
+            .flatten()
+            .collect();
+        candidates.sort_unstable();
+        candidates.dedup();
+        let mut unreferenced = Vec::new();
+        for sha256 in candidates {
+            let used = sqlx::query_scalar::<_, i64>(
+                "SELECT 1 FROM files WHERE sha256 = ?1 OR thumb_sha256 = ?1
+                 UNION ALL SELECT 1 FROM preview_images WHERE sha256 = ?1 LIMIT 1",
+            )
+            .bind(&sha256)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if used.is_none() {
+                unreferenced.push(sha256);
+            }
+        }
+        tx.commit().await?;
+        Ok(unreferenced)
+    }
+
     /// Records an image copied for a preview, so `/api/previews/` may serve it.
     pub async fn add_preview_image(&self, sha256: &str, mime: &str) -> Result<(), StoreError> {
         sqlx::query(

@@ -511,3 +511,102 @@ async fn files_are_posted_once_and_fetched_only_by_members_until_deleted() {
         );
     }
 }
+
+#[actix_web::test]
+async fn unposted_uploads_and_files_of_deleted_messages_are_swept_from_disk() {
+    use chat_server::media::janitor::sweep;
+    use chat_server::media::storage::FileStore;
+    use chat_server::store::Store;
+
+    let app = TestApp::spawn().await;
+    let (mut alice, _, token) = app.user("Alice").await;
+    let general = alice.general();
+    let kept = picture(30, 30, ImageFormat::Png);
+    let gone = picture(31, 31, ImageFormat::Png);
+    let abandoned = picture(32, 32, ImageFormat::Png);
+
+    // One content posted twice; one deleted; one never posted.
+    let first = upload(&app, &token, &general, "a.png", kept.clone())
+        .await
+        .unwrap();
+    let second = upload(&app, &token, &general, "b.png", kept).await.unwrap();
+    let doomed = upload(&app, &token, &general, "c.png", gone).await.unwrap();
+    let lost = upload(&app, &token, &general, "d.png", abandoned)
+        .await
+        .unwrap();
+    post_files(
+        &mut alice,
+        &general,
+        "",
+        &[first.id.clone(), doomed.id.clone()],
+    )
+    .await;
+    let seq = acked_or_refused(&mut alice).await.unwrap();
+    post_files(&mut alice, &general, "", std::slice::from_ref(&second.id)).await;
+    acked_or_refused(&mut alice).await.unwrap();
+    alice
+        .send(&ClientMsg::Delete {
+            channel: general.clone(),
+            seq,
+        })
+        .await;
+    alice
+        .recv_until(|m| matches!(m, ServerMsg::MessageUpdated { .. }).then_some(()))
+        .await;
+    assert_eq!(stored_files(&app), 3);
+
+    // A sweep with a cutoff in the past keeps fresh unposted uploads.
+    let store = Store::open(&app.settings.database_url).await.unwrap();
+    let files = FileStore::existing(&app.settings.files_dir);
+    assert_eq!(
+        sweep(&store, &files, 0).await.unwrap(),
+        1,
+        "only the deleted message's file"
+    );
+    assert_eq!(stored_files(&app), 2);
+    assert_eq!(
+        fetch(&app, Some(&token), &lost.url()).await.status,
+        StatusCode::OK
+    );
+
+    // A day later the abandoned upload goes too; content still posted stays.
+    let tomorrow = i64::MAX;
+    assert_eq!(sweep(&store, &files, tomorrow).await.unwrap(), 1);
+    assert_eq!(stored_files(&app), 1);
+    assert_eq!(
+        fetch(&app, Some(&token), &lost.url()).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let still = fetch(&app, Some(&token), &second.url()).await;
+    assert_eq!(still.status, StatusCode::OK);
+    assert_eq!(sweep(&store, &files, tomorrow).await.unwrap(), 0);
+    store.close().await;
+}
+
+#[actix_web::test]
+async fn uploads_are_limited_per_user_and_minute() {
+    let app = TestApp::spawn().await;
+    let (alice, _, alice_token) = app.user("Alice").await;
+    let (_bob, _, bob_token) = app.user("Bob").await;
+    let general = alice.general();
+    for n in 0..60 {
+        upload(
+            &app,
+            &alice_token,
+            &general,
+            "n.txt",
+            format!("note {n}").into_bytes(),
+        )
+        .await
+        .unwrap();
+    }
+    let (status, error) = upload(&app, &alice_token, &general, "n.txt", b"one more".to_vec())
+        .await
+        .unwrap_err();
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(error.code, ApiErrorCode::RateLimited);
+    // Others are not held up by Alice.
+    upload(&app, &bob_token, &general, "b.txt", b"hi".to_vec())
+        .await
+        .unwrap();
+}
