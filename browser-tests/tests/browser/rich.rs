@@ -195,3 +195,125 @@ async fn pictures_videos_files_and_link_previews_reach_everyone() {
     alice.close().await;
     bob.close().await;
 }
+
+/// Hands files to the page the way a drop or a paste does, from JavaScript.
+async fn hand_over(browser: &Browser, how: &str, name: &str, mime: &str, bytes: &[u8]) {
+    use base64::Engine;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
+    browser
+        .client
+        .execute(
+            "const [how, name, mime, data] = arguments;
+             const bytes = Uint8Array.from(atob(data), c => c.charCodeAt(0));
+             const transfer = new DataTransfer();
+             transfer.items.add(new File([bytes], name, { type: mime }));
+             if (how === 'drop') {
+                 const area = document.querySelector('main.conversation');
+                 area.dispatchEvent(new DragEvent('dragover', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+                 area.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+             } else {
+                 const input = document.querySelector('[data-testid=\"message-input\"]');
+                 input.dispatchEvent(new ClipboardEvent('paste', { clipboardData: transfer, bubbles: true, cancelable: true }));
+             }",
+            vec![how.into(), name.into(), mime.into(), encoded.into()],
+        )
+        .await
+        .unwrap();
+}
+
+#[actix_web::test]
+async fn uploads_show_progress_can_be_cancelled_and_come_by_drop_and_paste() {
+    let server = TestServer::start().await;
+    let mut driver = Driver::start().await;
+    let alice = signed_in(&mut driver, &server, "Alice").await;
+    let bob = signed_in(&mut driver, &server, "Bob").await;
+    alice.wait_connected().await;
+
+    // A large upload shows its progress bar and can be cancelled while it
+    // runs: the page drops 20 MB and clicks Cancel on the next frames.
+    let cancelled = alice
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             const transfer = new DataTransfer();
+             transfer.items.add(new File([new Uint8Array(20 * 1024 * 1024)], 'big.bin'));
+             document.querySelector('main.conversation').dispatchEvent(
+                 new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+             const cancel = () => {
+                 const bar = document.querySelector('[data-testid=\"upload-progress\"]');
+                 const button = document.querySelector('.upload-item.uploading .upload-remove');
+                 if (bar && button) { button.click(); done('cancelled while uploading'); }
+                 else if (document.querySelector('.upload-item.ready')) { done('finished first'); }
+                 else { requestAnimationFrame(cancel); }
+             };
+             requestAnimationFrame(cancel);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(cancelled, serde_json::json!("cancelled while uploading"));
+    alice
+        .eventually("the cancelled upload leaves the tray", || async {
+            alice.all("upload-progress").await.is_empty()
+        })
+        .await;
+    assert!(
+        !alice.client.source().await.unwrap().contains("big.bin"),
+        "a cancelled upload is gone for good"
+    );
+
+    // Dropped onto the conversation: uploaded, then sent with Enter.
+    hand_over(&alice, "drop", "dropped.png", "image/png", &picture(80, 60)).await;
+    alice
+        .eventually("the dropped file is ready", || async {
+            alice
+                .client
+                .source()
+                .await
+                .unwrap()
+                .contains("upload-item ready")
+        })
+        .await;
+    alice
+        .find("message-input")
+        .await
+        .send_keys("dropped in\u{E007}")
+        .await
+        .unwrap();
+    bob.wait_for_message("Alice: dropped in").await;
+    let image = bob.find("message-image").await;
+    assert_eq!(
+        image.attr("alt").await.unwrap().as_deref(),
+        Some("dropped.png")
+    );
+
+    // Pasted into the message box: the same.
+    hand_over(
+        &alice,
+        "paste",
+        "pasted.txt",
+        "text/plain",
+        b"from the clipboard",
+    )
+    .await;
+    alice
+        .eventually("the pasted file is ready", || async {
+            alice
+                .client
+                .source()
+                .await
+                .unwrap()
+                .contains("upload-item ready")
+        })
+        .await;
+    alice.find("send-button").await.click().await.unwrap();
+    let card = bob.find("message-file").await;
+    assert!(card.text().await.unwrap().contains("pasted.txt"));
+    assert!(
+        !bob.client.source().await.unwrap().contains("big.bin"),
+        "the cancelled file was never posted"
+    );
+
+    alice.close().await;
+    bob.close().await;
+}
