@@ -130,7 +130,11 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
             }
             let mention = format!("@{}", me.name.to_lowercase());
             if direct_ids.borrow().contains(&message.channel) {
-                notify(&message.author.name, &message.text);
+                let body = match (message.text.is_empty(), message.attachments.first()) {
+                    (true, Some(file)) => format!("sent {}", file.name),
+                    _ => message.text.clone(),
+                };
+                notify(&message.author.name, &body);
             } else if message.text.to_lowercase().contains(&mention) {
                 notify(
                     &format!("{} mentioned you", message.author.name),

@@ -22,6 +22,8 @@ pub enum Refusal {
     Credentials,
     #[error("the address {0} is not public")]
     NotPublic(IpAddr),
+    #[error("port {0} is not a web port")]
+    Port(u16),
 }
 
 /// A URL's host, as the fetcher must resolve it.
@@ -43,6 +45,11 @@ impl AddressPolicy {
     /// `allowed` are exact addresses permitted even though they are not public.
     pub fn new(allowed: Vec<IpAddr>) -> Self {
         Self { allowed }
+    }
+
+    /// Whether `ip` is on the test allowlist (not merely public).
+    pub fn allowlisted(&self, ip: IpAddr) -> bool {
+        self.allowed.contains(&canonical(ip))
     }
 
     pub fn permits(&self, ip: IpAddr) -> bool {

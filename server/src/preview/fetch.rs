@@ -19,6 +19,10 @@ use url::Url;
 
 use super::address::{AddressPolicy, Refusal, Target};
 
+/// Ports previews are fetched from; others only on allowlisted test addresses
+/// (so links cannot make the server probe mail, database or SSH ports).
+pub const WEB_PORTS: &[u16] = &[80, 443, 8080, 8443];
+
 /// Redirects followed before giving up.
 pub const MAX_REDIRECTS: usize = 5;
 /// Time for a whole fetch, redirects included.
@@ -210,9 +214,43 @@ impl Fetcher {
     /// addresses against the policy, names by resolving and checking every
     /// address (the client then connects to those same addresses).
     pub async fn check(&self, url: &Url) -> Result<(), FetchError> {
-        match self.policy.target(url.as_str())? {
-            Target::Address { .. } => Ok(()),
-            Target::Name { host, .. } => self.resolver.lookup(&host).await.map(|_| ()),
-        }
+        let (addresses, port) = match self.policy.target(url.as_str())? {
+            Target::Address { ip, port } => (vec![ip], port),
+            Target::Name { host, port } => (self.resolver.lookup(&host).await?, port),
+        };
+        port_permitted(&self.policy, port, &addresses)?;
+        Ok(())
+    }
+}
+
+/// Web ports anywhere; other ports only when every address is allowlisted.
+fn port_permitted(policy: &AddressPolicy, port: u16, addresses: &[IpAddr]) -> Result<(), Refusal> {
+    if WEB_PORTS.contains(&port) || addresses.iter().all(|ip| policy.allowlisted(*ip)) {
+        Ok(())
+    } else {
+        Err(Refusal::Port(port))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_web_ports_unless_the_address_is_allowlisted() {
+        let test_site: IpAddr = "127.0.0.2".parse().unwrap();
+        let public: IpAddr = "93.184.216.34".parse().unwrap();
+        let policy = AddressPolicy::new(vec![test_site]);
+        assert_eq!(port_permitted(&policy, 443, &[public]), Ok(()));
+        assert_eq!(port_permitted(&policy, 8080, &[public]), Ok(()));
+        assert_eq!(
+            port_permitted(&policy, 22, &[public]),
+            Err(Refusal::Port(22))
+        );
+        assert_eq!(
+            port_permitted(&policy, 6379, &[public, test_site]),
+            Err(Refusal::Port(6379))
+        );
+        assert_eq!(port_permitted(&policy, 41234, &[test_site]), Ok(()));
     }
 }
