@@ -1,7 +1,8 @@
-//! `cargo xtask bench`: runs the load generator against a minimal actix-ws
-//! broadcast server (the baseline) and against the chat server, in the same
-//! run, and prints medians and ratios. The server gets one core and the load
-//! generator the other (`taskset`), everything on loopback.
+//! `cargo xtask bench [chat|uploads]`: runs the load generators against
+//! minimal servers (the baselines: an actix-ws broadcast server, and an
+//! upload sink that only writes the body to disk) and against the chat
+//! server, in the same run, and prints medians and ratios. The server gets
+//! one core and the load generator the other (`taskset`), all on loopback.
 
 use std::net::TcpListener;
 use std::path::Path;
@@ -25,7 +26,20 @@ struct Config {
     write_batch: usize,
 }
 
-pub fn run() -> Result<()> {
+/// One upload configuration: who receives what.
+struct UploadConfig {
+    name: &'static str,
+    baseline: bool,
+    payload: &'static str,
+}
+
+pub fn run(only: Option<&str>) -> Result<()> {
+    let (chat, uploads) = match only {
+        None => (true, true),
+        Some("chat") => (true, false),
+        Some("uploads") => (false, true),
+        Some(other) => bail!("unknown benchmark {other:?}: expected chat or uploads"),
+    };
     step("building the server and the load generator (release)");
     exec(cargo().args([
         "build",
@@ -47,6 +61,23 @@ pub fn run() -> Result<()> {
         println!("(taskset not found: processes are not pinned to cores)");
     }
 
+    if chat {
+        let results = chat_runs(&release, &scratch, pinning)?;
+        report(&results);
+    }
+    if uploads {
+        let results = upload_runs(&release, &scratch, pinning)?;
+        report_uploads(&results);
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    Ok(())
+}
+
+fn chat_runs(
+    release: &Path,
+    scratch: &Path,
+    pinning: bool,
+) -> Result<Vec<(&'static str, Vec<Value>)>> {
     let configs = [
         Config {
             name: "baseline: minimal actix-ws broadcast",
@@ -64,7 +95,7 @@ pub fn run() -> Result<()> {
             write_batch: 1,
         },
     ];
-    let mut results: Vec<(&str, Vec<Value>)> = Vec::new();
+    let mut results: Vec<(&'static str, Vec<Value>)> = Vec::new();
     for config in &configs {
         let mut runs = Vec::new();
         for run in 0..RUNS {
@@ -81,23 +112,13 @@ pub fn run() -> Result<()> {
                     ]),
                 )?
             } else {
-                let db = scratch.join(format!("run-{}-{run}.db", config.write_batch));
-                spawn(
-                    pinned(pinning, "1", &release.join("server"))
-                        .args(["--addr", &addr, "--workers", "1"])
-                        .arg(format!("--database-url=sqlite://{}", db.display()))
-                        .arg(format!("--static-dir={}", scratch.display()))
-                        .arg(format!("--write-batch={}", config.write_batch))
-                        // Measure the server, not its flood protection.
-                        .args([
-                            "--message-burst",
-                            "1000000",
-                            "--messages-per-second",
-                            "1000000",
-                            "--signups-per-minute",
-                            "1000000",
-                        ])
-                        .env("RUST_LOG", "warn"),
+                spawn_chat(
+                    release,
+                    scratch,
+                    pinning,
+                    &addr,
+                    &format!("run-{}-{run}", config.write_batch),
+                    config.write_batch,
                 )?
             };
             let outcome = wait_for_port(port).and_then(|()| {
@@ -130,9 +151,138 @@ pub fn run() -> Result<()> {
         }
         results.push((config.name, runs));
     }
-    let _ = std::fs::remove_dir_all(&scratch);
-    report(&results);
-    Ok(())
+    Ok(results)
+}
+
+/// The chat server on `addr` with its data in `scratch`, flood limits lifted.
+fn spawn_chat(
+    release: &Path,
+    scratch: &Path,
+    pinning: bool,
+    addr: &str,
+    name: &str,
+    write_batch: usize,
+) -> Result<Child> {
+    let db = scratch.join(format!("{name}.db"));
+    spawn(
+        pinned(pinning, "1", &release.join("server"))
+            .args(["--addr", addr, "--workers", "1"])
+            .arg(format!("--database-url=sqlite://{}", db.display()))
+            .arg(format!(
+                "--files-dir={}",
+                scratch.join(format!("{name}-files")).display()
+            ))
+            .arg(format!("--static-dir={}", scratch.display()))
+            .arg(format!("--write-batch={write_batch}"))
+            .arg("--link-previews=false")
+            // Measure the server, not its flood protection.
+            .args([
+                "--message-burst",
+                "1000000",
+                "--messages-per-second",
+                "1000000",
+                "--signups-per-minute",
+                "1000000",
+            ])
+            .env("RUST_LOG", "warn"),
+    )
+}
+
+fn upload_runs(
+    release: &Path,
+    scratch: &Path,
+    pinning: bool,
+) -> Result<Vec<(&'static str, Vec<Value>)>> {
+    let configs = [
+        UploadConfig {
+            name: "baseline: body streamed to a file, synced (8 MiB, incompressible)",
+            baseline: true,
+            payload: "file",
+        },
+        UploadConfig {
+            name: "chat server, the same file (sniff, SHA-256, store, record)",
+            baseline: false,
+            payload: "file",
+        },
+        UploadConfig {
+            name: "chat server, a 12-megapixel JPEG (decode, strip, thumbnail)",
+            baseline: false,
+            payload: "photo",
+        },
+    ];
+    let mut results = Vec::new();
+    for config in &configs {
+        let mut runs = Vec::new();
+        for run in 0..RUNS {
+            step(&format!("{} — run {}/{RUNS}", config.name, run + 1));
+            let port = free_port()?;
+            let addr = format!("127.0.0.1:{port}");
+            let mut server = if config.baseline {
+                spawn(
+                    pinned(pinning, "1", &release.join("baseline-server")).args([
+                        "--addr",
+                        &addr,
+                        "--workers",
+                        "1",
+                    ]),
+                )?
+            } else {
+                spawn_chat(
+                    release,
+                    scratch,
+                    pinning,
+                    &addr,
+                    &format!("upload-{}-{run}", config.payload),
+                    256,
+                )?
+            };
+            let outcome = wait_for_port(port).and_then(|()| {
+                let output = capture(
+                    pinned(pinning, "0", &release.join("uploadgen"))
+                        .args(["--addr", &addr])
+                        .args([
+                            "--target",
+                            if config.baseline { "baseline" } else { "chat" },
+                        ])
+                        .args(["--payload", config.payload])
+                        .args(["--server-pid", &server.id().to_string()]),
+                )?;
+                let line = output.lines().last().unwrap_or_default();
+                serde_json::from_str::<Value>(line)
+                    .with_context(|| format!("uploadgen printed {output:?}"))
+            });
+            let _ = server.kill();
+            let _ = server.wait();
+            let result = outcome?;
+            println!("{result}");
+            runs.push(result);
+        }
+        results.push((config.name, runs));
+    }
+    Ok(results)
+}
+
+fn report_uploads(results: &[(&str, Vec<Value>)]) {
+    let metrics = [
+        ("megabytes_per_sec", "MB/s"),
+        ("megabytes_per_server_cpu_sec", "MB per server CPU-s"),
+        ("latency_p50_ms", "request p50 ms"),
+    ];
+    println!(
+        "\n24 uploads, 4 at a time; medians of {RUNS} runs; ratio = value / baseline's value \
+         (the photo is smaller than the file: compare MB/s and CPU per MB)"
+    );
+    let baseline: Vec<f64> = metrics
+        .iter()
+        .map(|(key, _)| median(&results[0].1, key))
+        .collect();
+    for (name, runs) in results {
+        println!("\n{name}");
+        for ((key, label), base) in metrics.iter().zip(&baseline) {
+            let value = median(runs, key);
+            println!("  {label:<30} {value:>14.1}   ratio {:.2}", value / base);
+        }
+    }
 }
 
 fn report(results: &[(&str, Vec<Value>)]) {

@@ -6,8 +6,9 @@
 //!   apt when root), build the client, then run formatting and lint checks, every
 //!   test of the workspace, the client's tests and the browser tests.
 //! - `cargo xtask build-client`: only build `client/dist`.
-//! - `cargo xtask bench`: throughput, server CPU and latency of the chat server
-//!   against a minimal broadcast server, measured in the same run (see `bench/`).
+//! - `cargo xtask bench [chat|uploads]`: throughput, server CPU and latency of
+//!   the chat server (messages, and uploads) against minimal servers doing the
+//!   bare minimum, measured in the same run (see `bench/`).
 
 mod bench;
 
@@ -29,9 +30,11 @@ fn main() -> ExitCode {
         Some("run") => run(&args[1..]),
         Some("test") => test(),
         Some("build-client") => prepare_web_tools().and_then(|()| build_client()),
-        Some("bench") => bench::run(),
+        Some("bench") => bench::run(args.get(1).map(String::as_str)),
         _ => {
-            eprintln!("usage: cargo xtask run [-- server flags] | test | build-client | bench");
+            eprintln!(
+                "usage: cargo xtask run [-- server flags] | test | build-client | bench [chat|uploads]"
+            );
             return ExitCode::from(2);
         }
     };

@@ -1,6 +1,8 @@
 //! The baseline for `cargo xtask bench`: the smallest actix-ws broadcast
 //! server (no accounts, no storage, no protocol), with TCP_NODELAY like the
 //! real server. Every text frame is sent to every connected socket.
+//! `POST /upload` is the yardstick for uploads: it streams the body into a
+//! file, syncs it and removes it, with no checks at all.
 
 use std::sync::{Arc, Mutex};
 
@@ -41,6 +43,22 @@ async fn ws(
     Ok(response)
 }
 
+async fn upload(mut body: web::Payload) -> actix_web::Result<HttpResponse> {
+    use tokio::io::AsyncWriteExt;
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!("baseline-upload-{}-{n}", std::process::id()));
+    let mut file = tokio::fs::File::create(&path).await?;
+    while let Some(chunk) = body.next().await {
+        file.write_all(&chunk?).await?;
+    }
+    file.flush().await?;
+    file.sync_all().await?;
+    drop(file);
+    tokio::fs::remove_file(&path).await?;
+    Ok(HttpResponse::Created().finish())
+}
+
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
     let args = Args::parse();
@@ -51,6 +69,7 @@ async fn main() -> std::io::Result<()> {
         App::new()
             .app_data(web::Data::new(sessions.clone()))
             .route("/ws", web::get().to(ws))
+            .route("/upload", web::post().to(upload))
     })
     .on_connect(|connection, _| {
         if let Some(tcp) = connection.downcast_ref::<actix_web::rt::net::TcpStream>() {
