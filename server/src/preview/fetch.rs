@@ -49,6 +49,17 @@ pub enum FetchError {
     Http(#[from] reqwest::Error),
 }
 
+impl FetchError {
+    /// Whether trying again later may work (so the outcome is not cached).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Timeout | Self::Http(_) | Self::Unresolved(_) => true,
+            Self::Status(status) => *status >= 500 || *status == 429,
+            Self::Refused(_) | Self::TooManyRedirects | Self::BadRedirect => false,
+        }
+    }
+}
+
 /// A fetched body (possibly cut at the byte limit) and where it came from.
 #[derive(Debug)]
 pub struct Fetched {

@@ -102,11 +102,24 @@ async fn run(context: Arc<Context>, mut jobs: mpsc::Receiver<Job>) {
     }
 }
 
+/// What fetching a link came to.
+enum Made {
+    Preview(LinkPreview),
+    /// Nothing to show (refused, not found, no title or description): cached too.
+    Nothing,
+    /// Failed in a way that may pass (timeout, server error): not cached.
+    Retry,
+}
+
 async fn deliver(context: &Context, job: Job) {
     let preview = match context.store.cached_preview(&job.link, CACHE_MS).await {
         Ok(Some(cached)) => cached,
         _ => {
-            let made = make(context, &job.link).await;
+            let made = match make(context, &job.link).await {
+                Made::Preview(preview) => Some(preview),
+                Made::Nothing => None,
+                Made::Retry => return,
+            };
             if let Err(error) = context.store.cache_preview(&job.link, made.as_ref()).await {
                 tracing::warn!(%error, "caching a link preview failed");
             }
@@ -130,10 +143,27 @@ async fn deliver(context: &Context, job: Job) {
     }
 }
 
-/// Fetches `link` and turns it into a preview, or `None` when there is
-/// nothing to show (refused, failed, or a page without title or description).
-async fn make(context: &Context, link: &str) -> Option<LinkPreview> {
-    let fetched = fetch_logged(&context.fetcher, link, PAGE_BYTES).await?;
+/// Fetches `link` and turns it into a preview.
+async fn make(context: &Context, link: &str) -> Made {
+    let fetched = match context.fetcher.fetch(link, PAGE_BYTES).await {
+        Ok(fetched) => fetched,
+        Err(error) => {
+            log_failure(link, &error);
+            return if error.is_transient() {
+                Made::Retry
+            } else {
+                Made::Nothing
+            };
+        }
+    };
+    match describe(context, link, fetched).await {
+        Some(preview) => Made::Preview(preview),
+        None => Made::Nothing,
+    }
+}
+
+/// The preview of a fetched link: an image, a video, or a page's meta tags.
+async fn describe(context: &Context, link: &str, fetched: Fetched) -> Option<LinkPreview> {
     let file_type = sniff(&fetched.body);
     let base = LinkPreview {
         url: link.to_owned(),
@@ -202,16 +232,17 @@ async fn make(context: &Context, link: &str) -> Option<LinkPreview> {
 }
 
 async fn fetch_logged(fetcher: &Fetcher, link: &str, max_bytes: usize) -> Option<Fetched> {
-    match fetcher.fetch(link, max_bytes).await {
-        Ok(fetched) => Some(fetched),
-        Err(FetchError::Refused(refusal)) => {
-            tracing::info!(%link, %refusal, "link preview refused");
-            None
-        }
-        Err(error) => {
-            tracing::debug!(%link, %error, "link preview fetch failed");
-            None
-        }
+    fetcher
+        .fetch(link, max_bytes)
+        .await
+        .inspect_err(|error| log_failure(link, error))
+        .ok()
+}
+
+fn log_failure(link: &str, error: &FetchError) {
+    match error {
+        FetchError::Refused(refusal) => tracing::info!(%link, %refusal, "link preview refused"),
+        error => tracing::debug!(%link, %error, "link preview fetch failed"),
     }
 }
 

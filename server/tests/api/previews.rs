@@ -176,6 +176,13 @@ async fn site(canary: u16) -> PageServer {
         Answer::ok("text/html", "<html><body>nothing to say</body></html>"),
     );
     answers.insert("/hop".into(), Answer::redirect("/article".into()));
+    let mut down = Answer::ok("text/html", "try later");
+    down.status = "503 Service Unavailable";
+    answers.insert("/down".into(), down);
+    answers.insert(
+        "/second".into(),
+        Answer::ok("text/html", article("/cover.png")),
+    );
     answers.insert(
         "/to-private".into(),
         Answer::redirect("http://10.1.2.3/admin".into()),
@@ -235,6 +242,15 @@ impl Canary {
 impl Drop for Canary {
     fn drop(&mut self) {
         self.task.abort();
+    }
+}
+
+/// Waits (a bounded time) until `done` holds.
+async fn until(done: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + crate::helpers::RECV_TIMEOUT;
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "timed out waiting");
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
@@ -426,6 +442,20 @@ async fn messages_with_links_get_previews_live_cached_and_on_catch_up() {
     let (_, clip) = preview_of(&mut bob).await;
     assert_eq!(clip.kind, PreviewKind::Video);
     assert_eq!(clip.title.as_deref(), Some("clip.mp4"));
+
+    // A server error is not remembered: the next mention fetches again.
+    // "Nothing to show" (a 404) is remembered like a preview.
+    let down = site.url("pages.test", "/down");
+    let missing = site.url("pages.test", "/missing");
+    alice.say_acked(&format!("{down} {missing}")).await;
+    alice.say_acked(&missing).await;
+    until(|| site.hits("/down") == 1 && site.hits("/missing") == 1).await;
+    alice.say_acked(&down).await;
+    alice.say_acked(&missing).await;
+    alice.say_acked(&site.url("pages.test", "/second")).await;
+    preview_of(&mut bob).await;
+    until(|| site.hits("/down") == 2).await;
+    assert_eq!(site.hits("/missing"), 1, "a 404 is cached");
 
     // A reconnecting client gets the preview in its catch-up.
     let general = bob.general();
