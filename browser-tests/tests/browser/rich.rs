@@ -274,6 +274,7 @@ async fn uploads_show_progress_can_be_cancelled_and_come_by_drop_and_paste() {
                 .contains("upload-item ready")
         })
         .await;
+    alice.screenshot("upload-ready").await.unwrap();
     alice
         .find("message-input")
         .await

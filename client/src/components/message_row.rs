@@ -147,7 +147,13 @@ pub fn MessageRow(props: &MessageRowProps) -> Html {
                     <button data-testid="edit-message" title="Edit" aria-label="Edit"
                             onclick={act(MessageAction::StartEdit(seq))}>{ "✎" }</button>
                     <button data-testid="delete-message" title="Delete" aria-label="Delete"
-                            onclick={act(MessageAction::Delete(seq))}>{ "🗑" }</button>
+                            onclick={act(MessageAction::Delete(seq))}>
+                        <svg viewBox="0 0 24 24" width="14" height="14" fill="none" stroke="currentColor"
+                             stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true">
+                            <polyline points="3 6 5 6 21 6" />
+                            <path d="M19 6l-1 14a2 2 0 0 1-2 2H8a2 2 0 0 1-2-2L5 6m3 0V4a2 2 0 0 1 2-2h4a2 2 0 0 1 2 2v2" />
+                        </svg>
+                    </button>
                 }
             </div>
         },

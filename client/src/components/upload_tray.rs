@@ -1,6 +1,7 @@
 //! The files waiting above the composer: a progress bar and Cancel while
 //! uploading, "ready" once stored, the reason when refused.
 
+use shared::AttachmentKind;
 use yew::prelude::*;
 
 use super::attachments::human_size;
@@ -47,9 +48,16 @@ pub fn UploadTray(props: &UploadTrayProps) -> Html {
                                 "Cancel",
                             )
                         }
-                        UploadStatus::Ready(_) => (
+                        UploadStatus::Ready(attachment) => (
                             "ready",
-                            html! { <span class="upload-ready">{ "ready" }</span> },
+                            html! {
+                                <span class="upload-ready">
+                                    if attachment.kind == AttachmentKind::Image {
+                                        <img class="upload-thumb" src={attachment.thumbnail_url()} alt="" />
+                                    }
+                                    { "ready" }
+                                </span>
+                            },
                             "Remove",
                         ),
                         UploadStatus::Failed(reason) => (
@@ -78,7 +86,7 @@ pub fn UploadTray(props: &UploadTrayProps) -> Html {
                     { if props.waiting {
                         "Sending as soon as the uploads finish…"
                     } else {
-                        "Press Enter or Send to post — type a caption first if you like."
+                        "Press Enter or Send to post them; what you type goes with them as a caption."
                     } }
                 </div>
             }

@@ -212,3 +212,76 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod stripping_tests {
+    use super::*;
+
+    fn encoded(format: ImageFormat) -> Vec<u8> {
+        let pixels =
+            image::RgbaImage::from_fn(40, 30, |x, y| image::Rgba([x as u8, y as u8, 90, 255]));
+        let mut out = Cursor::new(Vec::new());
+        DynamicImage::ImageRgba8(pixels)
+            .write_to(&mut out, format)
+            .unwrap();
+        out.into_inner()
+    }
+
+    fn contains(bytes: &[u8], needle: &[u8]) -> bool {
+        bytes.windows(needle.len()).any(|w| w == needle)
+    }
+
+    #[test]
+    fn gif_comments_and_foreign_application_blocks_go() {
+        let gif = encoded(ImageFormat::Gif);
+        // After the header, screen descriptor and global colour table.
+        let flags = gif[10];
+        let at = 13
+            + if flags & 0x80 != 0 {
+                3 * (1 << ((flags & 7) + 1))
+            } else {
+                0
+            };
+        let mut tagged = gif[..at].to_vec();
+        tagged.extend_from_slice(&[0x21, 0xFE, 12]);
+        tagged.extend_from_slice(b"GPS 51.5N 0W");
+        tagged.push(0);
+        tagged.extend_from_slice(&[0x21, 0xFF, 11]);
+        tagged.extend_from_slice(b"XMP DataXMP");
+        tagged.extend_from_slice(&[6]);
+        tagged.extend_from_slice(b"secret");
+        tagged.push(0);
+        tagged.extend_from_slice(&gif[at..]);
+        let prepared = prepare(FileType::Gif, &tagged).unwrap();
+        assert!(!contains(&prepared.bytes, b"GPS"));
+        assert!(!contains(&prepared.bytes, b"secret"));
+        assert_eq!((prepared.width, prepared.height), (40, 30));
+        image::load_from_memory(&prepared.bytes).unwrap();
+        // Cut short: refused.
+        assert_eq!(
+            prepare(FileType::Gif, &tagged[..tagged.len() - 20]).unwrap_err(),
+            ImageError::Damaged
+        );
+    }
+
+    #[test]
+    fn webp_exif_and_xmp_chunks_go_and_the_riff_size_follows() {
+        let webp = encoded(ImageFormat::WebP);
+        let mut tagged = webp.clone();
+        for (kind, data) in [(b"EXIF", &b"GPS 51.5N"[..]), (b"XMP ", &b"<x:secret/>"[..])] {
+            tagged.extend_from_slice(kind);
+            tagged.extend_from_slice(&(data.len() as u32).to_le_bytes());
+            tagged.extend_from_slice(data);
+            if data.len() % 2 == 1 {
+                tagged.push(0);
+            }
+        }
+        let riff = (tagged.len() - 8) as u32;
+        tagged[4..8].copy_from_slice(&riff.to_le_bytes());
+        let prepared = prepare(FileType::Webp, &tagged).unwrap();
+        assert!(!contains(&prepared.bytes, b"GPS"));
+        assert!(!contains(&prepared.bytes, b"secret"));
+        assert_eq!(prepared.bytes, webp, "only the metadata chunks went");
+        image::load_from_memory(&prepared.bytes).unwrap();
+    }
+}
