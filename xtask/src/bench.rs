@@ -95,40 +95,23 @@ fn chat_runs(
             write_batch: 1,
         },
     ];
-    let mut results: Vec<(&'static str, Vec<Value>)> = Vec::new();
+    let mut results = Vec::new();
     for config in &configs {
-        let mut runs = Vec::new();
-        for run in 0..RUNS {
-            step(&format!("{} — run {}/{RUNS}", config.name, run + 1));
-            let port = free_port()?;
-            let addr = format!("127.0.0.1:{port}");
-            let mut server = if config.baseline {
-                spawn(
-                    pinned(pinning, "1", &release.join("baseline-server")).args([
-                        "--addr",
-                        &addr,
-                        "--workers",
-                        "1",
-                    ]),
-                )?
-            } else {
-                spawn_chat(
-                    release,
-                    scratch,
-                    pinning,
-                    &addr,
-                    &format!("run-{}-{run}", config.write_batch),
-                    config.write_batch,
-                )?
-            };
-            let outcome = wait_for_port(port).and_then(|()| {
-                let output = capture(
+        let runs = repeat(
+            config.name,
+            |run, addr| {
+                if config.baseline {
+                    spawn_baseline(release, pinning, addr)
+                } else {
+                    let name = format!("run-{}-{run}", config.write_batch);
+                    spawn_chat(release, scratch, pinning, addr, &name, config.write_batch)
+                }
+            },
+            |addr, server_pid| {
+                let target = if config.baseline { "baseline" } else { "chat" };
+                json_line(
                     pinned(pinning, "0", &release.join("loadgen"))
-                        .args(["--addr", &addr])
-                        .args([
-                            "--target",
-                            if config.baseline { "baseline" } else { "chat" },
-                        ])
+                        .args(["--addr", addr, "--target", target])
                         .args([
                             "--clients",
                             CLIENTS,
@@ -137,21 +120,56 @@ fn chat_runs(
                             "--rounds",
                             ROUNDS,
                         ])
-                        .args(["--server-pid", &server.id().to_string()]),
-                )?;
-                let line = output.lines().last().unwrap_or_default();
-                serde_json::from_str::<Value>(line)
-                    .with_context(|| format!("loadgen printed {output:?}"))
-            });
-            let _ = server.kill();
-            let _ = server.wait();
-            let result = outcome?;
-            println!("{result}");
-            runs.push(result);
-        }
+                        .args(["--server-pid", &server_pid.to_string()]),
+                )
+            },
+        )?;
         results.push((config.name, runs));
     }
     Ok(results)
+}
+
+/// Runs one configuration `RUNS` times: a fresh server each time (started
+/// by `start` with the run number and a free loopback address), measured by
+/// `load` (given the address and the server's pid), which answers one JSON line.
+fn repeat(
+    name: &str,
+    start: impl Fn(usize, &str) -> Result<Child>,
+    load: impl Fn(&str, u32) -> Result<Value>,
+) -> Result<Vec<Value>> {
+    let mut runs = Vec::new();
+    for run in 0..RUNS {
+        step(&format!("{name} — run {}/{RUNS}", run + 1));
+        let port = free_port()?;
+        let addr = format!("127.0.0.1:{port}");
+        let mut server = start(run, &addr)?;
+        let outcome = wait_for_port(port).and_then(|()| load(&addr, server.id()));
+        let _ = server.kill();
+        let _ = server.wait();
+        let result = outcome?;
+        println!("{result}");
+        runs.push(result);
+    }
+    Ok(runs)
+}
+
+/// Runs a load generator and reads the JSON line it ends with.
+fn json_line(command: &mut Command) -> Result<Value> {
+    let output = capture(command)?;
+    let line = output.lines().last().unwrap_or_default();
+    serde_json::from_str::<Value>(line)
+        .with_context(|| format!("the load generator printed {output:?}"))
+}
+
+fn spawn_baseline(release: &Path, pinning: bool, addr: &str) -> Result<Child> {
+    spawn(
+        pinned(pinning, "1", &release.join("baseline-server")).args([
+            "--addr",
+            addr,
+            "--workers",
+            "1",
+        ]),
+    )
 }
 
 /// The chat server on `addr` with its data in `scratch`, flood limits lifted.
@@ -212,51 +230,32 @@ fn upload_runs(
     ];
     let mut results = Vec::new();
     for config in &configs {
-        let mut runs = Vec::new();
-        for run in 0..RUNS {
-            step(&format!("{} — run {}/{RUNS}", config.name, run + 1));
-            let port = free_port()?;
-            let addr = format!("127.0.0.1:{port}");
-            let mut server = if config.baseline {
-                spawn(
-                    pinned(pinning, "1", &release.join("baseline-server")).args([
-                        "--addr",
-                        &addr,
-                        "--workers",
-                        "1",
-                    ]),
-                )?
-            } else {
-                spawn_chat(
-                    release,
-                    scratch,
-                    pinning,
-                    &addr,
-                    &format!("upload-{}-{run}", config.payload),
-                    256,
-                )?
-            };
-            let outcome = wait_for_port(port).and_then(|()| {
-                let output = capture(
+        let runs = repeat(
+            config.name,
+            |run, addr| {
+                if config.baseline {
+                    spawn_baseline(release, pinning, addr)
+                } else {
+                    let name = format!("upload-{}-{run}", config.payload);
+                    spawn_chat(release, scratch, pinning, addr, &name, 256)
+                }
+            },
+            |addr, server_pid| {
+                let target = if config.baseline { "baseline" } else { "chat" };
+                json_line(
                     pinned(pinning, "0", &release.join("uploadgen"))
-                        .args(["--addr", &addr])
                         .args([
+                            "--addr",
+                            addr,
                             "--target",
-                            if config.baseline { "baseline" } else { "chat" },
+                            target,
+                            "--payload",
+                            config.payload,
                         ])
-                        .args(["--payload", config.payload])
-                        .args(["--server-pid", &server.id().to_string()]),
-                )?;
-                let line = output.lines().last().unwrap_or_default();
-                serde_json::from_str::<Value>(line)
-                    .with_context(|| format!("uploadgen printed {output:?}"))
-            });
-            let _ = server.kill();
-            let _ = server.wait();
-            let result = outcome?;
-            println!("{result}");
-            runs.push(result);
-        }
+                        .args(["--server-pid", &server_pid.to_string()]),
+                )
+            },
+        )?;
         results.push((config.name, runs));
     }
     Ok(results)

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use actix_web::cookie::Cookie;
 use awc::ws::{Frame, Message};
+use bench::cpu_seconds;
 use clap::{Parser, ValueEnum};
 use futures_util::{SinkExt, StreamExt};
 use shared::{ChannelId, ClientMsg, ClientMsgId, ServerMsg};
@@ -222,13 +223,4 @@ async fn run_round(
         }
     }
     Ok(client)
-}
-
-/// User + system CPU seconds of a process, from /proc/PID/stat.
-fn cpu_seconds(pid: u32) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let after_name = &stat[stat.rfind(')')? + 2..];
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
-    Some(ticks / 100.0)
 }

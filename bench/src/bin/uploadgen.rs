@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use actix_web::cookie::Cookie;
 use awc::ws::Frame;
+use bench::cpu_seconds;
 use clap::{Parser, ValueEnum};
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
@@ -174,13 +175,4 @@ async fn sign_up(http: &awc::Client, args: &Args) -> anyhow::Result<(String, Str
         }
     }
     anyhow::bail!("no welcome")
-}
-
-/// User + system CPU seconds of a process, from /proc/PID/stat.
-fn cpu_seconds(pid: u32) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let after_name = &stat[stat.rfind(')')? + 2..];
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
-    Some(ticks / 100.0)
 }

@@ -41,6 +41,21 @@ async fn choose(browser: &Browser, files: &[&Path]) {
         .unwrap();
 }
 
+/// Waits until nothing is uploading any more and a file is ready to post.
+async fn wait_uploaded(browser: &Browser) {
+    browser
+        .eventually("the uploads are ready", || async {
+            browser.all("upload-progress").await.is_empty()
+                && browser
+                    .client
+                    .source()
+                    .await
+                    .unwrap_or_default()
+                    .contains("upload-item ready")
+        })
+        .await;
+}
+
 /// Whether every `data-testid` element's image or video in the last message has loaded.
 async fn last_message_media_loaded(browser: &Browser) -> bool {
     let loaded = browser
@@ -124,12 +139,7 @@ async fn pictures_videos_files_and_link_previews_reach_everyone() {
         .await
         .unwrap();
     choose(&alice, &[&photo, &clip]).await;
-    alice
-        .eventually("both uploads finish", || async {
-            alice.all("upload-progress").await.is_empty()
-                && alice.client.source().await.unwrap().contains("ready")
-        })
-        .await;
+    // Send right away: the message goes out once both uploads are done.
     alice.find("send-button").await.click().await.unwrap();
     bob.wait_for_message("Alice: holiday pics").await;
     bob.find("message-image").await;
@@ -143,11 +153,7 @@ async fn pictures_videos_files_and_link_previews_reach_everyone() {
 
     // Another file, sent with Enter and no caption: a download card.
     choose(&alice, &[&notes]).await;
-    alice
-        .eventually("the upload finishes", || async {
-            alice.all("upload-progress").await.is_empty()
-        })
-        .await;
+    wait_uploaded(&alice).await;
     alice
         .find("message-input")
         .await
@@ -264,16 +270,7 @@ async fn uploads_show_progress_can_be_cancelled_and_come_by_drop_and_paste() {
 
     // Dropped onto the conversation: uploaded, then sent with Enter.
     hand_over(&alice, "drop", "dropped.png", "image/png", &picture(80, 60)).await;
-    alice
-        .eventually("the dropped file is ready", || async {
-            alice
-                .client
-                .source()
-                .await
-                .unwrap()
-                .contains("upload-item ready")
-        })
-        .await;
+    wait_uploaded(&alice).await;
     alice.screenshot("upload-ready").await.unwrap();
     alice
         .find("message-input")
@@ -297,16 +294,7 @@ async fn uploads_show_progress_can_be_cancelled_and_come_by_drop_and_paste() {
         b"from the clipboard",
     )
     .await;
-    alice
-        .eventually("the pasted file is ready", || async {
-            alice
-                .client
-                .source()
-                .await
-                .unwrap()
-                .contains("upload-item ready")
-        })
-        .await;
+    wait_uploaded(&alice).await;
     alice.find("send-button").await.click().await.unwrap();
     let card = bob.find("message-file").await;
     assert!(card.text().await.unwrap().contains("pasted.txt"));

@@ -919,10 +919,9 @@ impl Store {
         channel: &ChannelId,
         messages: &mut [ChatMessage],
     ) -> Result<(), StoreError> {
-        let (Some(first), Some(last)) = (messages.first(), messages.last()) else {
+        let Some((low, high)) = seq_range(messages) else {
             return Ok(());
         };
-        let (low, high) = (first.seq.min(last.seq), first.seq.max(last.seq));
         let rows = sqlx::query(select_files!(
             "WHERE f.channel_id = ? AND f.seq BETWEEN ? AND ? ORDER BY f.seq, f.position"
         ))
@@ -1156,10 +1155,9 @@ impl Store {
         channel: &ChannelId,
         messages: &mut [ChatMessage],
     ) -> Result<(), StoreError> {
-        let (Some(first), Some(last)) = (messages.first(), messages.last()) else {
+        let Some((low, high)) = seq_range(messages) else {
             return Ok(());
         };
-        let (low, high) = (first.seq.min(last.seq), first.seq.max(last.seq));
         let rows = sqlx::query(
             "SELECT r.seq, r.emoji, u.id, u.name FROM reactions r JOIN users u ON u.id = r.user_id
              WHERE r.channel_id = ? AND r.seq BETWEEN ? AND ? ORDER BY r.created_at, u.name_key",
@@ -1322,6 +1320,12 @@ fn attachment_from_row(row: &sqlx::sqlite::SqliteRow) -> Attachment {
             .and_then(|h| u32::try_from(h).ok()),
         thumbnail: row.get::<Option<String>, _>("thumb_sha256").is_some(),
     }
+}
+
+/// The lowest and highest sequence number of some messages (held in order).
+fn seq_range(messages: &[ChatMessage]) -> Option<(Seq, Seq)> {
+    let (first, last) = (messages.first()?, messages.last()?);
+    Some((first.seq.min(last.seq), first.seq.max(last.seq)))
 }
 
 fn kind_and_creator(row: &sqlx::sqlite::SqliteRow) -> (ChannelKind, Option<UserId>) {

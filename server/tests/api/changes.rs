@@ -214,19 +214,7 @@ async fn reactions_and_edits_in_a_private_channel_need_membership() {
     let app = TestApp::spawn().await;
     let (mut alice, _, _) = app.user("Alice").await;
     let (mut bob, _, _) = app.user("Bob").await;
-    alice
-        .send(&ClientMsg::CreateChannel {
-            name: "secret".into(),
-            topic: String::new(),
-            private: true,
-        })
-        .await;
-    let secret = alice
-        .recv_until(|m| match m {
-            ServerMsg::ChannelJoined { channel } => Some(channel.id),
-            _ => None,
-        })
-        .await;
+    let secret = alice.create_channel("secret", true).await.id;
     let id = shared::ClientMsgId::parse("secret-1").unwrap();
     alice
         .send(&ClientMsg::Send {

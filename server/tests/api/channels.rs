@@ -28,14 +28,7 @@ async fn error(client: &mut WsClient) -> ErrorCode {
 }
 
 async fn create(client: &mut WsClient, name: &str, private: bool) -> ChannelInfo {
-    client
-        .send(&ClientMsg::CreateChannel {
-            name: name.into(),
-            topic: format!("all about {name}"),
-            private,
-        })
-        .await;
-    joined(client).await
+    client.create_channel(name, private).await
 }
 
 async fn post(client: &mut WsClient, channel: &ChannelId, text: &str) -> i64 {

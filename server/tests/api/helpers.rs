@@ -319,6 +319,25 @@ impl WsClient {
         .await;
     }
 
+    /// Creates a channel (topic "all about NAME") and waits until it is joined.
+    pub async fn create_channel(
+        &mut self,
+        name: &str,
+        private: bool,
+    ) -> shared::protocol::ChannelInfo {
+        self.send(&ClientMsg::CreateChannel {
+            name: name.into(),
+            topic: format!("all about {name}"),
+            private,
+        })
+        .await;
+        self.recv_until(|m| match m {
+            ServerMsg::ChannelJoined { channel } => Some(channel),
+            _ => None,
+        })
+        .await
+    }
+
     /// Asserts that no chat frame arrives within `wait`.
     pub async fn expect_silence(&mut self, wait: Duration) {
         if let Ok(frame) = tokio::time::timeout(wait, self.framed.next()).await {

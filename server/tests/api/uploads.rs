@@ -344,19 +344,7 @@ async fn files_are_posted_once_and_fetched_only_by_members_until_deleted() {
     alice.online_notice().await;
     let general = alice.general();
 
-    alice
-        .send(&ClientMsg::CreateChannel {
-            name: "secret".into(),
-            topic: String::new(),
-            private: true,
-        })
-        .await;
-    let secret = alice
-        .recv_until(|m| match m {
-            ServerMsg::ChannelJoined { channel } => Some(channel.id),
-            _ => None,
-        })
-        .await;
+    let secret = alice.create_channel("secret", true).await.id;
 
     // Bob cannot upload into a private channel he is not in.
     let png = picture(40, 30, ImageFormat::Png);
