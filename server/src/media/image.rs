@@ -23,6 +23,12 @@ const MAX_DECODE_BYTES: u64 = 512 * 1024 * 1024;
 /// Most frames an animated GIF may have.
 const MAX_FRAMES: usize = 2_000;
 
+/// Images prepared at once, whoever asks (uploads, previews): each may take
+/// up to `MAX_DECODE_BYTES` and a core for a while.
+const CONCURRENT_PREPARES: usize = 2;
+static PREPARE_SLOTS: tokio::sync::Semaphore =
+    tokio::sync::Semaphore::const_new(CONCURRENT_PREPARES);
+
 /// Why an image was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ImageError {
@@ -30,6 +36,8 @@ pub enum ImageError {
     Damaged,
     #[error("The image is too large: at most {MAX_SIDE} pixels on a side.")]
     TooLarge,
+    #[error("The server could not process the image right now. Please try again.")]
+    Busy,
 }
 
 /// A checked image, ready to store.
@@ -42,6 +50,20 @@ pub struct PreparedImage {
     /// A JPEG or PNG at most [`THUMBNAIL_SIDE`] on a side, when the image is larger
     /// and not animated (animations are shown as they are).
     pub thumbnail: Option<Vec<u8>>,
+}
+
+/// [`prepare`] on a blocking thread, at most `CONCURRENT_PREPARES` at a time.
+pub async fn prepare_in_background(
+    file_type: FileType,
+    bytes: Vec<u8>,
+) -> Result<PreparedImage, ImageError> {
+    let _slot = PREPARE_SLOTS
+        .acquire()
+        .await
+        .map_err(|_| ImageError::Busy)?;
+    tokio::task::spawn_blocking(move || prepare(file_type, &bytes))
+        .await
+        .map_err(|_| ImageError::Busy)?
 }
 
 /// Checks and prepares an image of `file_type` (blocking: CPU-bound).

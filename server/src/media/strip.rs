@@ -184,6 +184,59 @@ pub fn gif(bytes: &[u8]) -> Result<Vec<u8>, Malformed> {
     }
 }
 
+/// MP4: the user-data and metadata boxes (`udta`, `meta`, where phones put
+/// the GPS position, e.g. `©xyz`) of the movie and of each track, and
+/// top-level `uuid` boxes (XMP), become `free` boxes of the same size with
+/// zeroed contents. Nothing moves, so the sample offsets stay right.
+/// Returns how many boxes were blanked.
+pub fn mp4(bytes: &mut [u8]) -> Result<usize, Malformed> {
+    blank_boxes(bytes, 0, bytes.len(), 0)
+}
+
+fn blank_boxes(
+    bytes: &mut [u8],
+    start: usize,
+    end: usize,
+    depth: usize,
+) -> Result<usize, Malformed> {
+    let mut blanked = 0;
+    let mut at = start;
+    while at + 8 <= end {
+        let size32 = read_u32_be(bytes, at)? as usize;
+        let (header, size) = match size32 {
+            0 => (8, end - at),
+            1 => {
+                let raw = bytes.get(at + 8..at + 16).ok_or(Malformed)?;
+                let large = u64::from_be_bytes(raw.try_into().map_err(|_| Malformed)?);
+                (16, usize::try_from(large).map_err(|_| Malformed)?)
+            }
+            n => (8, n),
+        };
+        let box_end = at.checked_add(size).ok_or(Malformed)?;
+        if size < header || box_end > end {
+            return Err(Malformed);
+        }
+        let kind: [u8; 4] = bytes[at + 4..at + 8].try_into().map_err(|_| Malformed)?;
+        let metadata = match &kind {
+            b"udta" | b"meta" => depth > 0,
+            b"uuid" => depth == 0,
+            _ => false,
+        };
+        if metadata {
+            bytes[at + 4..at + 8].copy_from_slice(b"free");
+            bytes[at + header..box_end].fill(0);
+            blanked += 1;
+        } else if matches!(&kind, b"moov" | b"trak") && depth < 2 {
+            blanked += blank_boxes(bytes, at + header, box_end, depth + 1)?;
+        }
+        at = box_end;
+    }
+    if at != end {
+        return Err(Malformed);
+    }
+    Ok(blanked)
+}
+
 /// Size of a GIF colour table from its packed flags byte.
 fn color_table_len(flags: u8) -> usize {
     if flags & 0x80 == 0 {
@@ -249,6 +302,44 @@ mod tests {
         assert!(stripped.windows(6).any(|w| w == b"pixels"));
         assert!(stripped.ends_with(&png_chunk(b"IEND", b"")));
         assert_eq!(png(&file[..file.len() - 6]), Err(Malformed));
+    }
+
+    fn mp4_box(kind: &[u8; 4], content: &[u8]) -> Vec<u8> {
+        let mut b = ((content.len() + 8) as u32).to_be_bytes().to_vec();
+        b.extend_from_slice(kind);
+        b.extend_from_slice(content);
+        b
+    }
+
+    #[test]
+    fn mp4_location_boxes_become_free_space_in_place() {
+        let xyz = mp4_box(b"\xa9xyz", b"+51.5007-000.1246/");
+        let track = [
+            mp4_box(b"tkhd", &[1; 20]),
+            mp4_box(b"meta", b"camera: Pixel"),
+        ]
+        .concat();
+        let movie = [
+            mp4_box(b"mvhd", &[2; 20]),
+            mp4_box(b"udta", &xyz),
+            mp4_box(b"trak", &track),
+        ]
+        .concat();
+        let mut file = [
+            mp4_box(b"ftyp", b"isom\0\0\x02\0isomavc1"),
+            mp4_box(b"moov", &movie),
+            mp4_box(b"mdat", b"frames"),
+        ]
+        .concat();
+        let before = file.len();
+        assert_eq!(mp4(&mut file), Ok(2));
+        assert_eq!(file.len(), before);
+        assert!(!file.windows(5).any(|w| w == b"+51.5"));
+        assert!(!file.windows(5).any(|w| w == b"Pixel"));
+        assert!(file.windows(6).any(|w| w == b"frames"));
+        assert_eq!(file.windows(4).filter(|w| *w == b"free").count(), 2);
+        let mut cut = file[..30].to_vec();
+        assert_eq!(mp4(&mut cut), Err(Malformed));
     }
 
     #[test]

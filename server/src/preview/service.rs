@@ -17,7 +17,7 @@ use super::fetch::{FetchError, Fetched, Fetcher};
 use super::links::first_link;
 use super::page;
 use crate::hub::HubHandle;
-use crate::media::image::{prepare, thumbnail_mime};
+use crate::media::image::{prepare_in_background, thumbnail_mime};
 use crate::media::sniff::{FileType, sniff};
 use crate::media::storage::FileStore;
 use crate::store::Store;
@@ -262,9 +262,7 @@ async fn copy_image(
     file_type: FileType,
     bytes: Vec<u8>,
 ) -> Option<(String, u32, u32)> {
-    let prepared = tokio::task::spawn_blocking(move || prepare(file_type, &bytes).ok())
-        .await
-        .ok()??;
+    let prepared = prepare_in_background(file_type, bytes).await.ok()?;
     let (bytes, mime) = match prepared.thumbnail {
         Some(thumbnail) => {
             let mime = thumbnail_mime(&thumbnail);

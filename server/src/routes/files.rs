@@ -1,6 +1,7 @@
 //! Uploads and downloads. `POST /api/channels/{id}/files?name=…` streams a
 //! file (the raw body) into the files folder, decides its type from its bytes,
-//! prepares images (metadata removed, thumbnail made) and answers the
+//! prepares images (metadata removed, thumbnail made) and MP4 videos
+//! (location and user-data boxes blanked), and answers the
 //! `Attachment` to post with a message. `GET /api/files/{id}` (and
 //! `/thumbnail`) serve it to members of its channel only;
 //! `GET /api/previews/{hash}` serves images copied for link previews.
@@ -24,7 +25,8 @@ use super::AppState;
 use crate::auth::current_session;
 use crate::error::HttpError;
 use crate::media::image::{self as media_image, ImageError};
-use crate::media::sniff::sniff;
+use crate::media::sniff::{FileType, sniff};
+use crate::media::strip;
 use crate::store::{NewFile, SessionUser};
 
 /// Files are immutable under their id: browsers may keep them, but only for
@@ -118,40 +120,51 @@ pub async fn upload(
         sha256: String::new(),
         thumb_sha256: None,
     };
-    let attachment = if file_type.kind() == AttachmentKind::Image {
-        let bytes = upload.into_bytes().await.map_err(storage_failed)?;
-        let prepared = web::block(move || media_image::prepare(file_type, &bytes))
-            .await
-            .map_err(|_| storage_failed("image preparation stopped"))?
-            .map_err(|error| match error {
-                ImageError::Damaged | ImageError::TooLarge => invalid_file(&error.to_string()),
-            })?;
-        new_file.size = prepared.bytes.len() as u64;
-        new_file.width = Some(prepared.width);
-        new_file.height = Some(prepared.height);
-        // From storing the bytes until their row exists, nothing may remove them.
-        let _content = state.files.lock().await;
-        let files = state.files.clone();
-        let (sha256, thumb_sha256) = web::block(move || {
-            let sha256 = files.put(&prepared.bytes)?;
-            let thumb = prepared
-                .thumbnail
-                .as_deref()
-                .map(|t| files.put(t))
-                .transpose()?;
-            Ok::<_, std::io::Error>((sha256, thumb))
-        })
-        .await
-        .map_err(|_| storage_failed("storing the image stopped"))?
-        .map_err(storage_failed)?;
-        new_file.sha256 = sha256;
-        new_file.thumb_sha256 = thumb_sha256;
-        store.insert_file(&new_file).await?
-    } else {
-        let _content = state.files.lock().await;
-        new_file.sha256 = state.files.adopt(upload).await.map_err(storage_failed)?;
-        store.insert_file(&new_file).await?
+    // Images and MP4 videos are rewritten without their metadata; anything
+    // else is kept exactly as sent.
+    let (bytes, thumbnail) = match file_type.kind() {
+        AttachmentKind::Image => {
+            let bytes = upload.into_bytes().await.map_err(storage_failed)?;
+            let prepared = media_image::prepare_in_background(file_type, bytes)
+                .await
+                .map_err(|error| match error {
+                    ImageError::Damaged | ImageError::TooLarge => invalid_file(&error.to_string()),
+                    ImageError::Busy => storage_failed(error),
+                })?;
+            new_file.width = Some(prepared.width);
+            new_file.height = Some(prepared.height);
+            (prepared.bytes, prepared.thumbnail)
+        }
+        _ if file_type == FileType::Mp4 => {
+            let mut bytes = upload.into_bytes().await.map_err(storage_failed)?;
+            let bytes = web::block(move || strip::mp4(&mut bytes).map(|_| bytes))
+                .await
+                .map_err(|_| storage_failed("reading the video stopped"))?
+                .map_err(|_| invalid_file("The video is damaged or incomplete."))?;
+            (bytes, None)
+        }
+        _ => {
+            let _content = state.files.lock().await;
+            new_file.sha256 = state.files.adopt(upload).await.map_err(storage_failed)?;
+            let attachment = store.insert_file(&new_file).await?;
+            return Ok(HttpResponse::Created().json(attachment));
+        }
     };
+    new_file.size = bytes.len() as u64;
+    // From storing the bytes until their row exists, nothing may remove them.
+    let _content = state.files.lock().await;
+    let files = state.files.clone();
+    let (sha256, thumb_sha256) = web::block(move || {
+        let sha256 = files.put(&bytes)?;
+        let thumb = thumbnail.as_deref().map(|t| files.put(t)).transpose()?;
+        Ok::<_, std::io::Error>((sha256, thumb))
+    })
+    .await
+    .map_err(|_| storage_failed("storing the file stopped"))?
+    .map_err(storage_failed)?;
+    new_file.sha256 = sha256;
+    new_file.thumb_sha256 = thumb_sha256;
+    let attachment = store.insert_file(&new_file).await?;
     Ok(HttpResponse::Created().json(attachment))
 }
 

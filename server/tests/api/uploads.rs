@@ -267,7 +267,16 @@ async fn images_lose_their_metadata_and_get_thumbnails_and_content_is_stored_onc
     assert_eq!(small.width(), 480);
 
     // Video is recognised by its bytes and can be fetched in ranges (seeking).
+    // ftyp, then a movie box whose user data holds a GPS position, then the frames.
     let mut mp4 = b"\0\0\0\x20ftypisom\0\0\x02\0isomiso2avc1mp41".to_vec();
+    let xyz = b"\0\0\0\x1a\xa9xyz+51.5007-000.1246/";
+    mp4.extend_from_slice(&((8 + 8 + xyz.len()) as u32).to_be_bytes());
+    mp4.extend_from_slice(b"moov");
+    mp4.extend_from_slice(&((8 + xyz.len()) as u32).to_be_bytes());
+    mp4.extend_from_slice(b"udta");
+    mp4.extend_from_slice(xyz);
+    mp4.extend_from_slice(&(8 + 4096u32).to_be_bytes());
+    mp4.extend_from_slice(b"mdat");
     mp4.extend(std::iter::repeat_n(7u8, 4096));
     let video = upload(&app, &token, &general, "clip.mp4", mp4.clone())
         .await
@@ -278,12 +287,34 @@ async fn images_lose_their_metadata_and_get_thumbnails_and_content_is_stored_onc
         .http()
         .get(app.url(&video.url()))
         .insert_header(session_cookie(&token))
-        .insert_header((header::RANGE, "bytes=0-99"))
+        .insert_header((header::RANGE, "bytes=0-31"))
         .send()
         .await
         .unwrap();
     assert_eq!(ranged.status(), StatusCode::PARTIAL_CONTENT);
-    assert_eq!(ranged.body().await.unwrap().as_ref(), &mp4[..100]);
+    assert_eq!(
+        ranged.body().await.unwrap().as_ref(),
+        &mp4[..32],
+        "ftyp untouched"
+    );
+    let stored = fetch(&app, Some(&token), &video.url()).await;
+    assert_eq!(stored.body.len(), mp4.len(), "nothing moved");
+    assert!(
+        !stored.body.windows(5).any(|w| w == b"+51.5"),
+        "the location is gone"
+    );
+    assert!(stored.body.ends_with(&[7u8; 4096]), "the frames are intact");
+    // A cut-off video is refused.
+    let (status, _) = upload(
+        &app,
+        &token,
+        &general,
+        "cut.mp4",
+        mp4[..mp4.len() - 100].to_vec(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 
     // The same bytes again: a new file id, the same stored content.
     let before = stored_files(&app);
