@@ -31,13 +31,24 @@ pub struct UploadItem {
     pub status: UploadStatus,
 }
 
-/// Every file in flight or ready, in every conversation.
+/// A Send pressed while files were still uploading: its caption and the
+/// files it takes (those in the tray, not taken by an earlier Send, when it
+/// was pressed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Waiting {
+    pub id: u32,
+    pub channel: ChannelId,
+    pub caption: String,
+    pub files: Vec<u32>,
+}
+
+/// Every file in flight or ready, in every conversation, and the messages
+/// waiting for them, in the order Send was pressed.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Tray {
     pub items: Vec<UploadItem>,
-    /// Send was pressed in these conversations (with these captions) while
-    /// files were still uploading.
-    pub waiting: Vec<(ChannelId, String)>,
+    pub waiting: Vec<Waiting>,
+    next_waiting: u32,
 }
 
 pub enum TrayAction {
@@ -48,8 +59,8 @@ pub enum TrayAction {
     Remove(u32),
     /// Send was pressed in a conversation, with this caption.
     Send(ChannelId, String),
-    /// The conversation's ready files were posted.
-    Posted(ChannelId),
+    /// This waiting message was posted.
+    Posted(u32),
 }
 
 /// A message to post now: a caption and files.
@@ -70,49 +81,67 @@ impl Tray {
             .filter(move |item| &item.channel == channel)
     }
 
-    /// Whether Send in this conversation should post files (rather than only text).
-    pub fn has_files(&self, channel: &ChannelId) -> bool {
-        self.in_channel(channel)
-            .any(|item| !matches!(item.status, UploadStatus::Failed(_)))
+    /// Files of this conversation no Send has taken yet (failed ones aside).
+    fn unclaimed<'a>(&'a self, channel: &'a ChannelId) -> impl Iterator<Item = &'a UploadItem> {
+        self.in_channel(channel).filter(|item| {
+            !matches!(item.status, UploadStatus::Failed(_))
+                && !self.waiting.iter().any(|w| w.files.contains(&item.id))
+        })
+    }
+
+    /// Whether Send in this conversation goes through the tray: there are
+    /// files to take, or earlier messages wait (a text must not overtake them).
+    pub fn takes_send(&self, channel: &ChannelId) -> bool {
+        self.unclaimed(channel).next().is_some() || self.is_waiting(channel)
     }
 
     pub fn is_waiting(&self, channel: &ChannelId) -> bool {
-        self.waiting.iter().any(|(c, _)| c == channel)
+        self.waiting.iter().any(|w| &w.channel == channel)
     }
 
-    /// Messages whose Send was pressed and whose files have all finished.
-    pub fn due(&self) -> Vec<Outgoing> {
-        self.waiting
-            .iter()
-            .filter(|(channel, _)| {
-                !self
-                    .in_channel(channel)
-                    .any(|item| matches!(item.status, UploadStatus::Uploading(_)))
-            })
-            .map(|(channel, caption)| Outgoing {
-                channel: channel.clone(),
-                caption: caption.clone(),
-                attachments: self
-                    .in_channel(channel)
-                    .filter_map(|item| match &item.status {
-                        UploadStatus::Ready(attachment) => Some(attachment.clone()),
-                        _ => None,
-                    })
-                    .take(MAX_ATTACHMENTS)
-                    .collect(),
-            })
-            .collect()
+    fn uploading(&self, files: &[u32]) -> bool {
+        self.items.iter().any(|item| {
+            files.contains(&item.id) && matches!(item.status, UploadStatus::Uploading(_))
+        })
+    }
+
+    /// Waiting messages that can go now (with their [`Waiting`] ids), in
+    /// order: per conversation, each one whose files are all done, up to the
+    /// first that still uploads.
+    pub fn due(&self) -> Vec<(u32, Outgoing)> {
+        let mut blocked: Vec<&ChannelId> = Vec::new();
+        let mut due = Vec::new();
+        for waiting in &self.waiting {
+            if blocked.contains(&&waiting.channel) {
+                continue;
+            }
+            if self.uploading(&waiting.files) {
+                blocked.push(&waiting.channel);
+                continue;
+            }
+            due.push((
+                waiting.id,
+                Outgoing {
+                    channel: waiting.channel.clone(),
+                    caption: waiting.caption.clone(),
+                    attachments: self
+                        .items
+                        .iter()
+                        .filter(|item| waiting.files.contains(&item.id))
+                        .filter_map(|item| match &item.status {
+                            UploadStatus::Ready(attachment) => Some(attachment.clone()),
+                            _ => None,
+                        })
+                        .collect(),
+                },
+            ));
+        }
+        due
     }
 
     /// How many more files this conversation's next message can take.
     pub fn room_in(&self, channel: &ChannelId) -> usize {
-        MAX_ATTACHMENTS.saturating_sub(self.has_files_count(channel))
-    }
-
-    fn has_files_count(&self, channel: &ChannelId) -> usize {
-        self.in_channel(channel)
-            .filter(|item| !matches!(item.status, UploadStatus::Failed(_)))
-            .count()
+        MAX_ATTACHMENTS.saturating_sub(self.unclaimed(channel).count())
     }
 
     pub fn apply(&mut self, action: TrayAction) {
@@ -135,23 +164,27 @@ impl Tray {
             }
             TrayAction::Remove(id) => self.items.retain(|i| i.id != id),
             TrayAction::Send(channel, caption) => {
-                match self.waiting.iter_mut().find(|(c, _)| *c == channel) {
-                    Some((_, waiting)) => {
-                        if !caption.is_empty() {
-                            if !waiting.is_empty() {
-                                waiting.push('\n');
-                            }
-                            waiting.push_str(&caption);
-                        }
-                    }
-                    None => self.waiting.push((channel, caption)),
+                let files: Vec<u32> = self.unclaimed(&channel).map(|item| item.id).collect();
+                if files.is_empty() && caption.trim().is_empty() {
+                    return;
                 }
+                self.next_waiting += 1;
+                self.waiting.push(Waiting {
+                    id: self.next_waiting,
+                    channel,
+                    caption,
+                    files,
+                });
             }
-            TrayAction::Posted(channel) => {
-                self.waiting.retain(|(c, _)| *c != channel);
+            TrayAction::Posted(id) => {
+                let Some(index) = self.waiting.iter().position(|w| w.id == id) else {
+                    return;
+                };
+                let posted = self.waiting.remove(index);
                 // Posted files leave the tray; failures stay until dismissed.
                 self.items.retain(|item| {
-                    item.channel != channel || matches!(item.status, UploadStatus::Failed(_))
+                    !posted.files.contains(&item.id)
+                        || matches!(item.status, UploadStatus::Failed(_))
                 });
             }
         }
@@ -289,28 +322,24 @@ mod tests {
     }
 
     #[test]
-    fn send_waits_for_every_upload_of_its_conversation_then_posts_the_ready_ones() {
+    fn send_waits_for_its_uploads_then_posts_the_ready_ones() {
         let general = ChannelId("general".into());
         let mut tray = Tray::default();
         tray.apply(TrayAction::Add(item(1, "general")));
         tray.apply(TrayAction::Add(item(2, "general")));
         tray.apply(TrayAction::Add(item(3, "other")));
-        assert!(tray.has_files(&general));
+        assert!(tray.takes_send(&general));
         tray.apply(TrayAction::Send(general.clone(), "look".into()));
         tray.apply(TrayAction::Progress(1, 0.5));
         assert!(tray.due().is_empty(), "still uploading");
         tray.apply(TrayAction::Finished(1, Ok(attachment(1))));
         tray.apply(TrayAction::Finished(2, Err("too big".into())));
         let due = tray.due();
-        assert_eq!(
-            due,
-            vec![Outgoing {
-                channel: general.clone(),
-                caption: "look".into(),
-                attachments: vec![attachment(1)],
-            }]
-        );
-        tray.apply(TrayAction::Posted(general.clone()));
+        assert_eq!(due.len(), 1);
+        let (id, outgoing) = &due[0];
+        assert_eq!(outgoing.caption, "look");
+        assert_eq!(outgoing.attachments, vec![attachment(1)]);
+        tray.apply(TrayAction::Posted(*id));
         assert!(tray.due().is_empty());
         let left: Vec<u32> = tray.items.iter().map(|i| i.id).collect();
         assert_eq!(
@@ -318,8 +347,38 @@ mod tests {
             vec![2, 3],
             "the failure stays visible, other conversations untouched"
         );
-        assert!(!tray.has_files(&general));
+        assert!(!tray.takes_send(&general));
         assert_eq!(tray.room_in(&general), MAX_ATTACHMENTS);
+    }
+
+    #[test]
+    fn each_send_is_its_own_message_and_none_overtakes_another() {
+        let general = ChannelId("general".into());
+        let mut tray = Tray::default();
+        tray.apply(TrayAction::Add(item(1, "general")));
+        tray.apply(TrayAction::Send(general.clone(), "the photo".into()));
+        // Typed and sent while the photo uploads: waits behind it.
+        assert!(tray.takes_send(&general));
+        tray.apply(TrayAction::Send(general.clone(), "and a remark".into()));
+        // Another file, added after: belongs to the next Send, not the first.
+        tray.apply(TrayAction::Add(item(2, "general")));
+        tray.apply(TrayAction::Send(general.clone(), String::new()));
+        tray.apply(TrayAction::Finished(2, Ok(attachment(2))));
+        assert!(tray.due().is_empty(), "the first message still uploads");
+        tray.apply(TrayAction::Finished(1, Ok(attachment(1))));
+        let due = tray.due();
+        let shape: Vec<(&str, usize)> = due
+            .iter()
+            .map(|(_, o)| (o.caption.as_str(), o.attachments.len()))
+            .collect();
+        assert_eq!(shape, vec![("the photo", 1), ("and a remark", 0), ("", 1)]);
+        assert_eq!(due[2].1.attachments, vec![attachment(2)]);
+        // An empty Send with nothing to take is no message.
+        for (id, _) in &due {
+            tray.apply(TrayAction::Posted(*id));
+        }
+        tray.apply(TrayAction::Send(general.clone(), "  ".into()));
+        assert!(tray.waiting.is_empty() && tray.items.is_empty());
     }
 
     #[test]

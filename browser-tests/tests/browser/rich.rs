@@ -139,13 +139,28 @@ async fn pictures_videos_files_and_link_previews_reach_everyone() {
         .await
         .unwrap();
     choose(&alice, &[&photo, &clip]).await;
-    // Send right away: the message goes out once both uploads are done.
+    // Send right away: the message goes out once both uploads are done; a
+    // remark sent meanwhile is its own message and comes after it.
     alice.find("send-button").await.click().await.unwrap();
+    alice.send_with_enter("and a remark").await;
     bob.wait_for_message("Alice: holiday pics").await;
     bob.find("message-image").await;
     bob.find("message-video").await;
+    bob.wait_for_message("Alice: and a remark").await;
+    let lines = bob.messages().await;
+    let photos = lines.iter().position(|l| l == "Alice: holiday pics");
+    let remark = lines.iter().position(|l| l == "Alice: and a remark");
+    assert!(photos < remark, "{lines:?}");
     bob.eventually("the picture loads for Bob", || async {
-        last_message_media_loaded(&bob).await
+        bob.client
+            .execute(
+                "return [...document.querySelectorAll('[data-testid=\"message-image\"]')]
+                     .every(i => i.complete && i.naturalWidth > 0);",
+                vec![],
+            )
+            .await
+            .unwrap()
+            == serde_json::json!(true)
     })
     .await;
     let alt = bob.find("message-image").await.attr("alt").await.unwrap();
@@ -305,4 +320,73 @@ async fn uploads_show_progress_can_be_cancelled_and_come_by_drop_and_paste() {
 
     alice.close().await;
     bob.close().await;
+}
+
+/// Not part of the suite: regenerates the README's picture, docs/screenshot.png
+/// (`cargo test -p browser-tests --test browser showcase -- --ignored`).
+#[actix_web::test]
+#[ignore]
+async fn showcase_screenshot_for_the_readme() {
+    let (site, site_port) = test_site().await;
+    let site_ip: IpAddr = "127.0.0.2".parse().unwrap();
+    let server = TestServer::start_with(|settings| {
+        settings.link_previews = true;
+        settings.preview_allowed_addresses = vec![site_ip];
+        settings.preview_resolve = vec![("crab.news.test".into(), site_ip)];
+    })
+    .await;
+    let mut driver = Driver::start().await;
+    let alice = signed_in(&mut driver, &server, "Alice").await;
+    let bob = signed_in(&mut driver, &server, "Bob").await;
+    alice.wait_connected().await;
+    bob.send_with_enter("Morning! Are the photos from the trip up yet?")
+        .await;
+    alice
+        .wait_for_message("Bob: Morning! Are the photos from the trip up yet?")
+        .await;
+    let sunset = ImageBuffer::from_fn(1200, 640, |x, y| {
+        let (fx, fy) = (x as f32 / 1200.0, y as f32 / 640.0);
+        Rgb([
+            (250.0 - 90.0 * fy) as u8,
+            (170.0 * (1.0 - fy) + 40.0 * fx) as u8,
+            (80.0 + 140.0 * fy) as u8,
+        ])
+    });
+    let mut encoded = Cursor::new(Vec::new());
+    DynamicImage::ImageRgb8(sunset)
+        .write_to(&mut encoded, ImageFormat::Png)
+        .unwrap();
+    let folder = tempfile::TempDir::new().unwrap();
+    let photo = write(folder.path(), "sunset.png", &encoded.into_inner());
+    alice
+        .find("message-input")
+        .await
+        .send_keys("**Sunset** at the beach, more tomorrow")
+        .await
+        .unwrap();
+    choose(&alice, &[&photo]).await;
+    alice.find("send-button").await.click().await.unwrap();
+    alice
+        .send_with_enter(&format!(
+            "And the write-up: http://crab.news.test:{site_port}/article"
+        ))
+        .await;
+    bob.find("link-preview").await;
+    bob.send_with_enter("Gorgeous! Reading it now. `cargo xtask run` really was all it took?")
+        .await;
+    bob.eventually("the pictures load", || async {
+        bob.client
+            .execute(
+                "return [...document.images].every(i => i.complete && i.naturalWidth > 0);",
+                vec![],
+            )
+            .await
+            .unwrap()
+            == serde_json::json!(true)
+    })
+    .await;
+    let shot = bob.screenshot("showcase").await.unwrap();
+    let docs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshot.png");
+    std::fs::copy(shot, docs).unwrap();
+    site.stop(true).await;
 }

@@ -128,9 +128,9 @@ pub fn MessageRow(props: &MessageRowProps) -> Html {
                 <span class="edit-hint">{ "Enter to save, Esc to cancel" }</span>
             </span>
         }
-    } else if props.text.is_empty() && !props.attachments.is_empty() {
-        // A file without a caption.
-        html! {}
+    } else if props.text.is_empty() {
+        // A file without a caption: the text element stays, empty.
+        html! { <span class="text" data-testid="message-text"></span> }
     } else {
         html! {
             <span class="text" data-testid="message-text">

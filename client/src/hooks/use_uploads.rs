@@ -35,11 +35,13 @@ pub fn use_uploads(max_upload_bytes: u64, on_post: Callback<Outgoing>) -> Upload
         let tray = tray.clone();
         let running = running.clone();
         use_effect_with((*tray).clone(), move |current| {
-            for message in current.due() {
-                for item in current.in_channel(&message.channel) {
-                    running.borrow_mut().remove(&item.id);
+            for (id, message) in current.due() {
+                if let Some(waiting) = current.waiting.iter().find(|w| w.id == id) {
+                    for file in &waiting.files {
+                        running.borrow_mut().remove(file);
+                    }
                 }
-                tray.dispatch(TrayAction::Posted(message.channel.clone()));
+                tray.dispatch(TrayAction::Posted(id));
                 if !message.attachments.is_empty() || !message.caption.trim().is_empty() {
                     on_post.emit(message);
                 }

@@ -281,8 +281,9 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
             let Some(channel) = state.current.clone() else {
                 return;
             };
-            if uploads.tray.has_files(&channel) {
-                // The text is the files' caption; they go out together.
+            if uploads.tray.takes_send(&channel) {
+                // The text is the files' caption; they go out together, after
+                // any message still waiting for its uploads.
                 uploads.send.emit((channel, text));
             } else if !text.trim().is_empty() {
                 post.emit(Outgoing {
@@ -357,7 +358,7 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
     let tray_has_files = state
         .current
         .as_ref()
-        .is_some_and(|channel| uploads.tray.has_files(channel));
+        .is_some_and(|channel| uploads.tray.takes_send(channel));
     let tray_waiting = state
         .current
         .as_ref()
