@@ -95,6 +95,15 @@ impl Tray {
         self.unclaimed(channel).next().is_some() || self.is_waiting(channel)
     }
 
+    /// Texts sent in this conversation behind a message still uploading.
+    pub fn queued_texts(&self, channel: &ChannelId) -> Vec<String> {
+        self.waiting
+            .iter()
+            .filter(|w| &w.channel == channel && w.files.is_empty())
+            .map(|w| w.caption.clone())
+            .collect()
+    }
+
     pub fn is_waiting(&self, channel: &ChannelId) -> bool {
         self.waiting.iter().any(|w| &w.channel == channel)
     }
@@ -360,6 +369,10 @@ mod tests {
         // Typed and sent while the photo uploads: waits behind it.
         assert!(tray.takes_send(&general));
         tray.apply(TrayAction::Send(general.clone(), "and a remark".into()));
+        assert_eq!(
+            tray.queued_texts(&general),
+            vec!["and a remark".to_string()]
+        );
         // Another file, added after: belongs to the next Send, not the first.
         tray.apply(TrayAction::Add(item(2, "general")));
         tray.apply(TrayAction::Send(general.clone(), String::new()));

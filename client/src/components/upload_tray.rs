@@ -12,6 +12,9 @@ pub struct UploadTrayProps {
     pub items: Vec<UploadItem>,
     /// Send was pressed; the message goes out when the uploads finish.
     pub waiting: bool,
+    /// Texts sent meanwhile, which go out right after it.
+    #[prop_or_default]
+    pub queued: Vec<String>,
     /// Cancel an upload, or dismiss a failure or a ready file.
     pub on_remove: Callback<u32>,
 }
@@ -81,6 +84,9 @@ pub fn UploadTray(props: &UploadTrayProps) -> Html {
                     }
                 }) }
             </ul>
+            { for props.queued.iter().map(|text| html! {
+                <div class="upload-queued">{ format!("Then: {text}") }</div>
+            }) }
             if any_ready {
                 <div class="upload-hint">
                     { if props.waiting {

@@ -355,6 +355,11 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
         .as_ref()
         .map(|channel| uploads.tray.in_channel(channel).cloned().collect())
         .unwrap_or_default();
+    let tray_queued = state
+        .current
+        .as_ref()
+        .map(|channel| uploads.tray.queued_texts(channel))
+        .unwrap_or_default();
     let tray_has_files = state
         .current
         .as_ref()
@@ -728,7 +733,7 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
                             <button onclick={dismiss_error} aria-label="Dismiss">{ "×" }</button>
                         </div>
                     }
-                    <UploadTray items={tray_items.clone()} waiting={tray_waiting}
+                    <UploadTray items={tray_items.clone()} waiting={tray_waiting} queued={tray_queued}
                                 on_remove={uploads.remove.clone()} />
                     <Composer key={state.current.as_ref().map(|c| c.0.clone()).unwrap_or_default()}
                               on_send={on_send} on_typing={on_typing} on_draft={on_draft}
