@@ -1,10 +1,11 @@
 //! Files on their way into a message. Each chosen, dropped or pasted file is
 //! uploaded at once (XHR rather than fetch, for upload progress) into the
 //! conversation it was added in, and waits in the tray above the composer.
-//! Send (with the composer's text as an optional caption) posts every ready
-//! file of that conversation in one message; pressed while files are still
-//! uploading, the message goes out as soon as they finish. The tray is a
-//! small reducer, unit-tested natively; [`XhrUpload`] is the browser part.
+//! Send (with the composer's text as an optional caption) takes every file
+//! of that conversation not taken yet into one message, which goes out as
+//! soon as its uploads finish; Sends pressed meanwhile queue behind it, so
+//! messages keep their order. The tray is a small reducer, unit-tested
+//! natively; [`XhrUpload`] is the browser part.
 
 use std::rc::Rc;
 
@@ -208,6 +209,12 @@ impl Reducible for Tray {
         next.apply(action);
         Rc::new(next)
     }
+}
+
+/// The files of a file list, in order.
+pub fn files_of(list: Option<web_sys::FileList>) -> Vec<web_sys::File> {
+    let Some(list) = list else { return Vec::new() };
+    (0..list.length()).filter_map(|i| list.get(i)).collect()
 }
 
 /// The sentence shown for a refused upload: the server's own, or a fallback.

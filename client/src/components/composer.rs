@@ -6,11 +6,12 @@
 use shared::limits::MAX_TEXT_CHARS;
 use shared::validate::{MessageText, MessageTextError};
 use wasm_bindgen::JsCast;
-use web_sys::{File, FileList, HtmlInputElement, HtmlTextAreaElement};
+use web_sys::{File, HtmlInputElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
 use super::emoji_picker::EmojiPicker;
 use crate::emoji;
+use crate::uploads::files_of;
 
 /// Longest the field grows before it scrolls, in pixels.
 const MAX_INPUT_HEIGHT: i32 = 160;
@@ -37,12 +38,6 @@ pub struct ComposerProps {
     /// Files wait to be posted, so an empty text still sends.
     #[prop_or_default]
     pub has_files: bool,
-}
-
-/// The files of a file list, in order.
-pub fn files_of(list: Option<FileList>) -> Vec<File> {
-    let Some(list) = list else { return Vec::new() };
-    (0..list.length()).filter_map(|i| list.get(i)).collect()
 }
 
 #[component]

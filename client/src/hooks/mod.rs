@@ -1,4 +1,5 @@
 //! Custom hooks.
 
 pub mod use_chat_socket;
+pub mod use_file_drop;
 pub mod use_uploads;

@@ -14,7 +14,6 @@ use yew::prelude::*;
 use crate::browser::{current_path, new_client_id, notify, now_millis, page_hidden, push_path};
 use crate::components::account_panel::AccountPanel;
 use crate::components::composer::Composer;
-use crate::components::composer::files_of;
 use crate::components::conversation_header::{ConversationHeader, TypingIndicator};
 use crate::components::dialogs::{
     BrowseDialog, CreateChannelDialog, InviteDialog, MembersDialog, NewChannel,
@@ -28,6 +27,7 @@ use crate::components::people::People;
 use crate::components::sidebar::Sidebar;
 use crate::components::upload_tray::UploadTray;
 use crate::hooks::use_chat_socket::use_chat_socket;
+use crate::hooks::use_file_drop::use_file_drop;
 use crate::hooks::use_uploads::use_uploads;
 use crate::outbox;
 use crate::state::{Action, ChatState, Pending, Route};
@@ -303,53 +303,7 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
             }
         })
     };
-    let dragging = use_state(|| false);
-    let carries_files = |event: &DragEvent| {
-        event
-            .data_transfer()
-            .is_some_and(|data| data.types().includes(&"Files".into(), 0))
-    };
-    let on_drag_over = {
-        let dragging = dragging.clone();
-        Callback::from(move |event: DragEvent| {
-            if carries_files(&event) {
-                event.prevent_default();
-                if !*dragging {
-                    dragging.set(true);
-                }
-            }
-        })
-    };
-    let on_drag_leave = {
-        let dragging = dragging.clone();
-        Callback::from(move |event: DragEvent| {
-            // Leaving for a child element is not leaving the conversation.
-            let inside = event
-                .related_target()
-                .and_then(|target| target.dyn_into::<web_sys::Node>().ok())
-                .zip(
-                    event
-                        .current_target()
-                        .and_then(|t| t.dyn_into::<web_sys::Node>().ok()),
-                )
-                .is_some_and(|(to, area)| area.contains(Some(&to)));
-            if !inside {
-                dragging.set(false);
-            }
-        })
-    };
-    let on_drop = {
-        let dragging = dragging.clone();
-        let on_files = on_files.clone();
-        Callback::from(move |event: DragEvent| {
-            dragging.set(false);
-            let files = files_of(event.data_transfer().and_then(|data| data.files()));
-            if !files.is_empty() {
-                event.prevent_default();
-                on_files.emit(files);
-            }
-        })
-    };
+    let drop = use_file_drop(on_files.clone());
     let tray_items: Vec<_> = state
         .current
         .as_ref()
@@ -702,8 +656,8 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
             <div class="layout">
                 <Sidebar state={state.clone()} on_switch={on_switch} open={*show_nav}
                          on_create={open_dialog(Dialog::Create)} on_browse={open_dialog(Dialog::Browse)} />
-                <main class={classes!("conversation", dragging.then_some("drop-target"))}
-                      ondragover={on_drag_over} ondragleave={on_drag_leave} ondrop={on_drop}>
+                <main class={classes!("conversation", drop.dragging.then_some("drop-target"))}
+                      ondragover={drop.on_drag_over} ondragleave={drop.on_drag_leave} ondrop={drop.on_drop}>
                     if let Some(conversation) = current.clone() {
                         <ConversationHeader conversation={conversation.clone()} on_set_topic={on_set_topic}
                                             on_leave={on_leave} on_invite={open_dialog(Dialog::Invite)}

@@ -5,18 +5,20 @@
 //! SQLite runs in WAL mode with `synchronous=FULL`: a committed message is on
 //! disk before it is acknowledged. Message inserts go through
 //! [`writer::MessageWriter`], which batches them into one transaction per batch.
+//! Uploaded files live in `files`, link previews in `previews`.
 
+mod files;
+mod previews;
 pub mod writer;
+
+pub use files::{NewFile, StoredFile};
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use shared::protocol::{ChannelInfo, ChannelKind, ChannelSummary};
 use shared::validate::{ChannelName, Topic, Username};
-use shared::{
-    Attachment, AttachmentKind, ChannelId, ChatMessage, ClientMsgId, FileId, LinkPreview, Reaction,
-    Seq, UserId, UserInfo,
-};
+use shared::{ChannelId, ChatMessage, ClientMsgId, FileId, Reaction, Seq, UserId, UserInfo};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -32,18 +34,6 @@ macro_rules! select_messages {
             "SELECT m.channel_id, m.seq, m.client_id, m.body, m.sent_at, m.edited_at, m.deleted,
                     m.change_no, m.preview, u.id AS author_id, u.name AS author_name
              FROM messages m JOIN users u ON u.id = m.author_id ",
-            $rest
-        )
-    };
-}
-
-/// A file query: the columns `attachment_from_row` reads from `files f`, then `$rest`.
-macro_rules! select_files {
-    ($rest:literal) => {
-        concat!(
-            "SELECT f.id, f.name, f.kind, f.mime, f.size, f.width, f.height, f.thumb_sha256,
-                    f.sha256, f.seq
-             FROM files f ",
             $rest
         )
     };
@@ -104,29 +94,6 @@ pub enum Stored {
     NotAMember(NewMessage),
     /// An attachment is not an unposted upload of the author in this channel.
     InvalidAttachments(NewMessage),
-}
-
-/// An uploaded file to record (its bytes are already in the files folder).
-#[derive(Debug, Clone)]
-pub struct NewFile {
-    pub channel: ChannelId,
-    pub uploader: UserId,
-    pub name: String,
-    pub kind: AttachmentKind,
-    pub mime: String,
-    pub size: u64,
-    pub width: Option<u32>,
-    pub height: Option<u32>,
-    pub sha256: String,
-    pub thumb_sha256: Option<String>,
-}
-
-/// A file someone may fetch, and where its bytes are.
-#[derive(Debug, Clone)]
-pub struct StoredFile {
-    pub attachment: Attachment,
-    pub sha256: String,
-    pub thumb_sha256: Option<String>,
 }
 
 /// A change to an existing message.
@@ -912,243 +879,6 @@ impl Store {
         Ok(messages)
     }
 
-    /// Fills in the attachments of these messages (all from `channel`);
-    /// deleted messages keep none.
-    async fn attach_files(
-        &self,
-        channel: &ChannelId,
-        messages: &mut [ChatMessage],
-    ) -> Result<(), StoreError> {
-        let Some((low, high)) = seq_range(messages) else {
-            return Ok(());
-        };
-        let rows = sqlx::query(select_files!(
-            "WHERE f.channel_id = ? AND f.seq BETWEEN ? AND ? ORDER BY f.seq, f.position"
-        ))
-        .bind(&channel.0)
-        .bind(low)
-        .bind(high)
-        .fetch_all(&self.pool)
-        .await?;
-        for row in rows {
-            let seq: Seq = row.get("seq");
-            if let Some(message) = messages.iter_mut().find(|m| m.seq == seq && !m.deleted) {
-                message.attachments.push(attachment_from_row(&row));
-            }
-        }
-        Ok(())
-    }
-
-    /// Records an upload (not yet posted with a message).
-    pub async fn insert_file(&self, file: &NewFile) -> Result<Attachment, StoreError> {
-        let id = new_id();
-        sqlx::query(
-            "INSERT INTO files (id, channel_id, uploader_id, name, kind, mime, size, width, height,
-                                sha256, thumb_sha256, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&id)
-        .bind(&file.channel.0)
-        .bind(&file.uploader.0)
-        .bind(&file.name)
-        .bind(file.kind.as_str())
-        .bind(&file.mime)
-        .bind(i64::try_from(file.size).unwrap_or(i64::MAX))
-        .bind(file.width)
-        .bind(file.height)
-        .bind(&file.sha256)
-        .bind(&file.thumb_sha256)
-        .bind(now_millis())
-        .execute(&self.pool)
-        .await?;
-        Ok(Attachment {
-            id: FileId(id),
-            name: file.name.clone(),
-            kind: file.kind,
-            mime: file.mime.clone(),
-            size: file.size,
-            width: file.width,
-            height: file.height,
-            thumbnail: file.thumb_sha256.is_some(),
-        })
-    }
-
-    /// A file `user` may fetch: posted in a channel they are a member of now,
-    /// with a message that is not deleted, or their own upload not posted yet.
-    /// Anything else (unknown id, not a member, deleted) is `None` alike.
-    pub async fn file_for(
-        &self,
-        user: &UserId,
-        file: &FileId,
-    ) -> Result<Option<StoredFile>, StoreError> {
-        let row = sqlx::query(select_files!(
-            "JOIN memberships ms ON ms.channel_id = f.channel_id AND ms.user_id = ?
-             LEFT JOIN messages m ON m.channel_id = f.channel_id AND m.seq = f.seq
-             WHERE f.id = ?
-               AND ((f.seq IS NULL AND f.uploader_id = ?) OR (m.seq IS NOT NULL AND m.deleted = 0))"
-        ))
-        .bind(&user.0)
-        .bind(&file.0)
-        .bind(&user.0)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|row| StoredFile {
-            attachment: attachment_from_row(&row),
-            sha256: row.get("sha256"),
-            thumb_sha256: row.get("thumb_sha256"),
-        }))
-    }
-
-    /// Sets a message's link preview as a change (new change number) and
-    /// returns the message's new state; `None` if it is gone or deleted.
-    pub async fn set_preview(
-        &self,
-        channel: &ChannelId,
-        seq: Seq,
-        preview: &LinkPreview,
-    ) -> Result<Option<ChatMessage>, StoreError> {
-        let json = serde_json::to_string(preview).unwrap_or_default();
-        let mut tx = self.pool.begin().await?;
-        let exists = sqlx::query_scalar::<_, i64>(
-            "SELECT 1 FROM messages WHERE channel_id = ? AND seq = ? AND deleted = 0",
-        )
-        .bind(&channel.0)
-        .bind(seq)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if exists.is_none() {
-            return Ok(None);
-        }
-        let change_no: i64 = sqlx::query_scalar(
-            "UPDATE channels SET last_change = last_change + 1 WHERE id = ? RETURNING last_change",
-        )
-        .bind(&channel.0)
-        .fetch_one(&mut *tx)
-        .await?;
-        sqlx::query(
-            "UPDATE messages SET preview = ?, change_no = ? WHERE channel_id = ? AND seq = ?",
-        )
-        .bind(&json)
-        .bind(change_no)
-        .bind(&channel.0)
-        .bind(seq)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        self.message(channel, seq).await
-    }
-
-    /// A cached fetch of `url` no older than `max_age_ms`: `Some(None)` means
-    /// the link had nothing to preview.
-    pub async fn cached_preview(
-        &self,
-        url: &str,
-        max_age_ms: i64,
-    ) -> Result<Option<Option<LinkPreview>>, StoreError> {
-        let row =
-            sqlx::query("SELECT preview FROM preview_cache WHERE url = ? AND fetched_at >= ?")
-                .bind(url)
-                .bind(now_millis() - max_age_ms)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(row.map(|row| {
-            row.get::<Option<String>, _>("preview")
-                .and_then(|json| serde_json::from_str(&json).ok())
-        }))
-    }
-
-    /// Remembers the outcome of fetching `url`.
-    pub async fn cache_preview(
-        &self,
-        url: &str,
-        preview: Option<&LinkPreview>,
-    ) -> Result<(), StoreError> {
-        let json = preview.map(|p| serde_json::to_string(p).unwrap_or_default());
-        sqlx::query(
-            "INSERT INTO preview_cache (url, preview, fetched_at) VALUES (?, ?, ?)
-             ON CONFLICT (url) DO UPDATE SET preview = excluded.preview, fetched_at = excluded.fetched_at",
-        )
-        .bind(url)
-        .bind(json)
-        .bind(now_millis())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// Forgets uploads never posted that are older than `unposted_before`
-    /// (ms) and the files of deleted messages; returns the content hashes no
-    /// row refers to any more (their bytes can go).
-    pub async fn sweep_files(&self, unposted_before: i64) -> Result<Vec<String>, StoreError> {
-        const DOOMED: &str = "(f.seq IS NULL AND f.created_at < ?1)
-             OR EXISTS (SELECT 1 FROM messages m
-                        WHERE m.channel_id = f.channel_id AND m.seq = f.seq AND m.deleted = 1)";
-        let mut tx = self.pool.begin().await?;
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT f.sha256, f.thumb_sha256 FROM files f WHERE {DOOMED}"
-        )))
-        .bind(unposted_before)
-        .fetch_all(&mut *tx)
-        .await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DELETE FROM files AS f WHERE {DOOMED}"
-        )))
-        .bind(unposted_before)
-        .execute(&mut *tx)
-        .await?;
-        let mut candidates: Vec<String> = rows
-            .iter()
-            .flat_map(|row| {
-                [
-                    Some(row.get::<String, _>("sha256")),
-                    row.get::<Option<String>, _>("thumb_sha256"),
-                ]
-            })
-            .flatten()
-            .collect();
-        candidates.sort_unstable();
-        candidates.dedup();
-        let mut unreferenced = Vec::new();
-        for sha256 in candidates {
-            let used = sqlx::query_scalar::<_, i64>(
-                "SELECT 1 FROM files WHERE sha256 = ?1 OR thumb_sha256 = ?1
-                 UNION ALL SELECT 1 FROM preview_images WHERE sha256 = ?1 LIMIT 1",
-            )
-            .bind(&sha256)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if used.is_none() {
-                unreferenced.push(sha256);
-            }
-        }
-        tx.commit().await?;
-        Ok(unreferenced)
-    }
-
-    /// Records an image copied for a preview, so `/api/previews/` may serve it.
-    pub async fn add_preview_image(&self, sha256: &str, mime: &str) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO preview_images (sha256, mime, created_at) VALUES (?, ?, ?)
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(sha256)
-        .bind(mime)
-        .bind(now_millis())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// The type of a preview image, if `sha256` is one (uploads are never served this way).
-    pub async fn preview_image_mime(&self, sha256: &str) -> Result<Option<String>, StoreError> {
-        Ok(
-            sqlx::query_scalar("SELECT mime FROM preview_images WHERE sha256 = ?")
-                .bind(sha256)
-                .fetch_optional(&self.pool)
-                .await?,
-        )
-    }
-
     /// Fills in the reactions of these messages (all from `channel`).
     async fn attach_reactions(
         &self,
@@ -1214,7 +944,7 @@ async fn insert_one(
     if let Some(row) = existing {
         return Ok(Stored::Duplicate(message_from_row(&row)));
     }
-    if !message.attachments.is_empty() && !attachments_postable(tx, message).await? {
+    if !message.attachments.is_empty() && !files::attachments_postable(tx, message).await? {
         return Ok(Stored::InvalidAttachments(message.clone()));
     }
     // Numbering and the membership check in one statement: no row means the
@@ -1248,20 +978,7 @@ async fn insert_one(
     .bind(change)
     .execute(&mut **tx)
     .await?;
-    let mut attachments = Vec::with_capacity(message.attachments.len());
-    for (position, file) in message.attachments.iter().enumerate() {
-        sqlx::query("UPDATE files SET seq = ?, position = ? WHERE id = ?")
-            .bind(seq)
-            .bind(position as i64)
-            .bind(&file.0)
-            .execute(&mut **tx)
-            .await?;
-        let row = sqlx::query(select_files!("WHERE f.id = ?"))
-            .bind(&file.0)
-            .fetch_one(&mut **tx)
-            .await?;
-        attachments.push(attachment_from_row(&row));
-    }
+    let attachments = files::attach_to_message(tx, message, seq).await?;
     Ok(Stored::New(ChatMessage {
         channel: message.channel.clone(),
         seq,
@@ -1276,50 +993,6 @@ async fn insert_one(
         preview: None,
         change,
     }))
-}
-
-/// Whether every attachment of `message` is a distinct, unposted upload of
-/// its author in its channel.
-async fn attachments_postable(
-    tx: &mut Transaction<'static, Sqlite>,
-    message: &NewMessage,
-) -> Result<bool, StoreError> {
-    let mut ids: Vec<&str> = message.attachments.iter().map(|f| f.0.as_str()).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    if ids.len() != message.attachments.len() {
-        return Ok(false);
-    }
-    let mut postable = 0;
-    for id in ids {
-        let found = sqlx::query_scalar::<_, i64>(
-            "SELECT 1 FROM files WHERE id = ? AND channel_id = ? AND uploader_id = ? AND seq IS NULL",
-        )
-        .bind(id)
-        .bind(&message.channel.0)
-        .bind(&message.author.id.0)
-        .fetch_optional(&mut **tx)
-        .await?;
-        postable += usize::from(found.is_some());
-    }
-    Ok(postable == message.attachments.len())
-}
-
-fn attachment_from_row(row: &sqlx::sqlite::SqliteRow) -> Attachment {
-    Attachment {
-        id: FileId(row.get("id")),
-        name: row.get("name"),
-        kind: AttachmentKind::parse(row.get::<String, _>("kind").as_str()),
-        mime: row.get("mime"),
-        size: u64::try_from(row.get::<i64, _>("size")).unwrap_or(0),
-        width: row
-            .get::<Option<i64>, _>("width")
-            .and_then(|w| u32::try_from(w).ok()),
-        height: row
-            .get::<Option<i64>, _>("height")
-            .and_then(|h| u32::try_from(h).ok()),
-        thumbnail: row.get::<Option<String>, _>("thumb_sha256").is_some(),
-    }
 }
 
 /// The lowest and highest sequence number of some messages (held in order).

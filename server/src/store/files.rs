@@ -1,0 +1,251 @@
+//! Uploaded files in the database: recording an upload, attaching uploads
+//! to a message inside its insert transaction, finding the files a user may
+//! fetch, loading messages' attachments, and forgetting files nobody can
+//! see any more.
+
+use shared::{Attachment, AttachmentKind, ChannelId, ChatMessage, FileId, Seq, UserId};
+use sqlx::{Row, Sqlite, Transaction};
+
+use super::{NewMessage, Store, StoreError, seq_range};
+use crate::random::{new_id, now_millis};
+
+/// A file query: the columns `attachment_from_row` reads from `files f`, then `$rest`.
+macro_rules! select_files {
+    ($rest:literal) => {
+        concat!(
+            "SELECT f.id, f.name, f.kind, f.mime, f.size, f.width, f.height, f.thumb_sha256,
+                    f.sha256, f.seq
+             FROM files f ",
+            $rest
+        )
+    };
+}
+
+/// An uploaded file to record (its bytes are already in the files folder).
+#[derive(Debug, Clone)]
+pub struct NewFile {
+    pub channel: ChannelId,
+    pub uploader: UserId,
+    pub name: String,
+    pub kind: AttachmentKind,
+    pub mime: String,
+    pub size: u64,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub sha256: String,
+    pub thumb_sha256: Option<String>,
+}
+
+/// A file someone may fetch, and where its bytes are.
+#[derive(Debug, Clone)]
+pub struct StoredFile {
+    pub attachment: Attachment,
+    pub sha256: String,
+    pub thumb_sha256: Option<String>,
+}
+
+impl Store {
+    /// Fills in the attachments of these messages (all from `channel`);
+    /// deleted messages keep none.
+    pub(super) async fn attach_files(
+        &self,
+        channel: &ChannelId,
+        messages: &mut [ChatMessage],
+    ) -> Result<(), StoreError> {
+        let Some((low, high)) = seq_range(messages) else {
+            return Ok(());
+        };
+        let rows = sqlx::query(select_files!(
+            "WHERE f.channel_id = ? AND f.seq BETWEEN ? AND ? ORDER BY f.seq, f.position"
+        ))
+        .bind(&channel.0)
+        .bind(low)
+        .bind(high)
+        .fetch_all(&self.pool)
+        .await?;
+        for row in rows {
+            let seq: Seq = row.get("seq");
+            if let Some(message) = messages.iter_mut().find(|m| m.seq == seq && !m.deleted) {
+                message.attachments.push(attachment_from_row(&row));
+            }
+        }
+        Ok(())
+    }
+
+    /// Records an upload (not yet posted with a message).
+    pub async fn insert_file(&self, file: &NewFile) -> Result<Attachment, StoreError> {
+        let id = new_id();
+        sqlx::query(
+            "INSERT INTO files (id, channel_id, uploader_id, name, kind, mime, size, width, height,
+                                sha256, thumb_sha256, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&id)
+        .bind(&file.channel.0)
+        .bind(&file.uploader.0)
+        .bind(&file.name)
+        .bind(file.kind.as_str())
+        .bind(&file.mime)
+        .bind(i64::try_from(file.size).unwrap_or(i64::MAX))
+        .bind(file.width)
+        .bind(file.height)
+        .bind(&file.sha256)
+        .bind(&file.thumb_sha256)
+        .bind(now_millis())
+        .execute(&self.pool)
+        .await?;
+        Ok(Attachment {
+            id: FileId(id),
+            name: file.name.clone(),
+            kind: file.kind,
+            mime: file.mime.clone(),
+            size: file.size,
+            width: file.width,
+            height: file.height,
+            thumbnail: file.thumb_sha256.is_some(),
+        })
+    }
+
+    /// A file `user` may fetch: posted in a channel they are a member of now,
+    /// with a message that is not deleted, or their own upload not posted yet.
+    /// Anything else (unknown id, not a member, deleted) is `None` alike.
+    pub async fn file_for(
+        &self,
+        user: &UserId,
+        file: &FileId,
+    ) -> Result<Option<StoredFile>, StoreError> {
+        let row = sqlx::query(select_files!(
+            "JOIN memberships ms ON ms.channel_id = f.channel_id AND ms.user_id = ?
+             LEFT JOIN messages m ON m.channel_id = f.channel_id AND m.seq = f.seq
+             WHERE f.id = ?
+               AND ((f.seq IS NULL AND f.uploader_id = ?) OR (m.seq IS NOT NULL AND m.deleted = 0))"
+        ))
+        .bind(&user.0)
+        .bind(&file.0)
+        .bind(&user.0)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|row| StoredFile {
+            attachment: attachment_from_row(&row),
+            sha256: row.get("sha256"),
+            thumb_sha256: row.get("thumb_sha256"),
+        }))
+    }
+
+    /// Forgets uploads never posted that are older than `unposted_before`
+    /// (ms) and the files of deleted messages; returns the content hashes no
+    /// row refers to any more (their bytes can go).
+    pub async fn sweep_files(&self, unposted_before: i64) -> Result<Vec<String>, StoreError> {
+        const DOOMED: &str = "(f.seq IS NULL AND f.created_at < ?1)
+             OR EXISTS (SELECT 1 FROM messages m
+                        WHERE m.channel_id = f.channel_id AND m.seq = f.seq AND m.deleted = 1)";
+        let mut tx = self.pool.begin().await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT f.sha256, f.thumb_sha256 FROM files f WHERE {DOOMED}"
+        )))
+        .bind(unposted_before)
+        .fetch_all(&mut *tx)
+        .await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM files AS f WHERE {DOOMED}"
+        )))
+        .bind(unposted_before)
+        .execute(&mut *tx)
+        .await?;
+        let mut candidates: Vec<String> = rows
+            .iter()
+            .flat_map(|row| {
+                [
+                    Some(row.get::<String, _>("sha256")),
+                    row.get::<Option<String>, _>("thumb_sha256"),
+                ]
+            })
+            .flatten()
+            .collect();
+        candidates.sort_unstable();
+        candidates.dedup();
+        let mut unreferenced = Vec::new();
+        for sha256 in candidates {
+            let used = sqlx::query_scalar::<_, i64>(
+                "SELECT 1 FROM files WHERE sha256 = ?1 OR thumb_sha256 = ?1
+                 UNION ALL SELECT 1 FROM preview_images WHERE sha256 = ?1 LIMIT 1",
+            )
+            .bind(&sha256)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if used.is_none() {
+                unreferenced.push(sha256);
+            }
+        }
+        tx.commit().await?;
+        Ok(unreferenced)
+    }
+}
+
+/// Gives each attachment of a just-numbered message its place (`seq`,
+/// position) and returns them in order. Call after [`attachments_postable`].
+pub(super) async fn attach_to_message(
+    tx: &mut Transaction<'static, Sqlite>,
+    message: &NewMessage,
+    seq: Seq,
+) -> Result<Vec<Attachment>, StoreError> {
+    let mut attachments = Vec::with_capacity(message.attachments.len());
+    for (position, file) in message.attachments.iter().enumerate() {
+        sqlx::query("UPDATE files SET seq = ?, position = ? WHERE id = ?")
+            .bind(seq)
+            .bind(position as i64)
+            .bind(&file.0)
+            .execute(&mut **tx)
+            .await?;
+        let row = sqlx::query(select_files!("WHERE f.id = ?"))
+            .bind(&file.0)
+            .fetch_one(&mut **tx)
+            .await?;
+        attachments.push(attachment_from_row(&row));
+    }
+    Ok(attachments)
+}
+
+/// Whether every attachment of `message` is a distinct, unposted upload of
+/// its author in its channel.
+pub(super) async fn attachments_postable(
+    tx: &mut Transaction<'static, Sqlite>,
+    message: &NewMessage,
+) -> Result<bool, StoreError> {
+    let mut ids: Vec<&str> = message.attachments.iter().map(|f| f.0.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.len() != message.attachments.len() {
+        return Ok(false);
+    }
+    let mut postable = 0;
+    for id in ids {
+        let found = sqlx::query_scalar::<_, i64>(
+            "SELECT 1 FROM files WHERE id = ? AND channel_id = ? AND uploader_id = ? AND seq IS NULL",
+        )
+        .bind(id)
+        .bind(&message.channel.0)
+        .bind(&message.author.id.0)
+        .fetch_optional(&mut **tx)
+        .await?;
+        postable += usize::from(found.is_some());
+    }
+    Ok(postable == message.attachments.len())
+}
+
+fn attachment_from_row(row: &sqlx::sqlite::SqliteRow) -> Attachment {
+    Attachment {
+        id: FileId(row.get("id")),
+        name: row.get("name"),
+        kind: AttachmentKind::parse(row.get::<String, _>("kind").as_str()),
+        mime: row.get("mime"),
+        size: u64::try_from(row.get::<i64, _>("size")).unwrap_or(0),
+        width: row
+            .get::<Option<i64>, _>("width")
+            .and_then(|w| u32::try_from(w).ok()),
+        height: row
+            .get::<Option<i64>, _>("height")
+            .and_then(|h| u32::try_from(h).ok()),
+        thumbnail: row.get::<Option<String>, _>("thumb_sha256").is_some(),
+    }
+}

@@ -1,0 +1,111 @@
+//! Link previews in the database: a message's preview (stored as a change),
+//! the cache of fetched links, and the images copied for previews.
+
+use shared::{ChannelId, ChatMessage, LinkPreview, Seq};
+use sqlx::Row;
+
+use super::{Store, StoreError};
+use crate::random::now_millis;
+
+impl Store {
+    /// Sets a message's link preview as a change (new change number) and
+    /// returns the message's new state; `None` if it is gone or deleted.
+    pub async fn set_preview(
+        &self,
+        channel: &ChannelId,
+        seq: Seq,
+        preview: &LinkPreview,
+    ) -> Result<Option<ChatMessage>, StoreError> {
+        let json = serde_json::to_string(preview).unwrap_or_default();
+        let mut tx = self.pool.begin().await?;
+        let exists = sqlx::query_scalar::<_, i64>(
+            "SELECT 1 FROM messages WHERE channel_id = ? AND seq = ? AND deleted = 0",
+        )
+        .bind(&channel.0)
+        .bind(seq)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if exists.is_none() {
+            return Ok(None);
+        }
+        let change_no: i64 = sqlx::query_scalar(
+            "UPDATE channels SET last_change = last_change + 1 WHERE id = ? RETURNING last_change",
+        )
+        .bind(&channel.0)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE messages SET preview = ?, change_no = ? WHERE channel_id = ? AND seq = ?",
+        )
+        .bind(&json)
+        .bind(change_no)
+        .bind(&channel.0)
+        .bind(seq)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.message(channel, seq).await
+    }
+
+    /// A cached fetch of `url` no older than `max_age_ms`: `Some(None)` means
+    /// the link had nothing to preview.
+    pub async fn cached_preview(
+        &self,
+        url: &str,
+        max_age_ms: i64,
+    ) -> Result<Option<Option<LinkPreview>>, StoreError> {
+        let row =
+            sqlx::query("SELECT preview FROM preview_cache WHERE url = ? AND fetched_at >= ?")
+                .bind(url)
+                .bind(now_millis() - max_age_ms)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|row| {
+            row.get::<Option<String>, _>("preview")
+                .and_then(|json| serde_json::from_str(&json).ok())
+        }))
+    }
+
+    /// Remembers the outcome of fetching `url`.
+    pub async fn cache_preview(
+        &self,
+        url: &str,
+        preview: Option<&LinkPreview>,
+    ) -> Result<(), StoreError> {
+        let json = preview.map(|p| serde_json::to_string(p).unwrap_or_default());
+        sqlx::query(
+            "INSERT INTO preview_cache (url, preview, fetched_at) VALUES (?, ?, ?)
+             ON CONFLICT (url) DO UPDATE SET preview = excluded.preview, fetched_at = excluded.fetched_at",
+        )
+        .bind(url)
+        .bind(json)
+        .bind(now_millis())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Records an image copied for a preview, so `/api/previews/` may serve it.
+    pub async fn add_preview_image(&self, sha256: &str, mime: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO preview_images (sha256, mime, created_at) VALUES (?, ?, ?)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(sha256)
+        .bind(mime)
+        .bind(now_millis())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The type of a preview image, if `sha256` is one (uploads are never served this way).
+    pub async fn preview_image_mime(&self, sha256: &str) -> Result<Option<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT mime FROM preview_images WHERE sha256 = ?")
+                .bind(sha256)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+}
