@@ -629,3 +629,55 @@ async fn uploads_are_limited_per_user_and_minute() {
         .await
         .unwrap();
 }
+
+#[actix_web::test]
+async fn uploads_during_a_database_outage_get_a_clear_error_and_work_after() {
+    let app = TestApp::spawn().await;
+    let (alice, _, token) = app.user("Alice").await;
+    let general = alice.general();
+    let before = upload(&app, &token, &general, "before.txt", b"kept".to_vec())
+        .await
+        .unwrap();
+
+    let outside = sqlx::sqlite::SqlitePool::connect(&app.settings.database_url)
+        .await
+        .unwrap();
+    sqlx::query("ALTER TABLE files RENAME TO files_away")
+        .execute(&outside)
+        .await
+        .unwrap();
+    let photo = picture(64, 64, ImageFormat::Png);
+    let (status, error) = upload(&app, &token, &general, "p.png", photo.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(error.code, ApiErrorCode::Unavailable);
+    assert!(error.message.contains("try again"), "{}", error.message);
+    assert_eq!(
+        fetch(&app, Some(&token), &before.url()).await.status,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+
+    sqlx::query("ALTER TABLE files_away RENAME TO files")
+        .execute(&outside)
+        .await
+        .unwrap();
+    let stored = stored_files(&app);
+    let again = upload(&app, &token, &general, "p.png", photo)
+        .await
+        .unwrap();
+    assert_eq!(
+        stored_files(&app),
+        stored,
+        "the bytes kept from the failed try are reused"
+    );
+    assert_eq!(
+        fetch(&app, Some(&token), &again.url()).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        fetch(&app, Some(&token), &before.url()).await.status,
+        StatusCode::OK
+    );
+    outside.close().await;
+}
