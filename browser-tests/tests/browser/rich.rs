@@ -165,6 +165,31 @@ async fn pictures_videos_files_and_link_previews_reach_everyone() {
     .await;
     let alt = bob.find("message-image").await.attr("alt").await.unwrap();
     assert_eq!(alt.as_deref(), Some("beach.png"));
+    // A click shows the full picture over the page; Escape closes it.
+    bob.find("message-image").await.click().await.unwrap();
+    bob.find("image-viewer").await;
+    bob.eventually("the full-size picture loads", || async {
+        bob.client
+            .execute(
+                "const i = document.querySelector('[data-testid=\"image-viewer\"] img');
+                 return i.complete && i.naturalWidth === 900;",
+                vec![],
+            )
+            .await
+            .unwrap()
+            == serde_json::json!(true)
+    })
+    .await;
+    bob.screenshot("image-viewer").await.unwrap();
+    bob.find("image-viewer")
+        .await
+        .send_keys("\u{E00C}")
+        .await
+        .unwrap();
+    bob.eventually("the viewer closes", || async {
+        !bob.exists("image-viewer").await
+    })
+    .await;
 
     // Another file, sent with Enter and no caption: a download card.
     choose(&alice, &[&notes]).await;

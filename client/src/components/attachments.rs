@@ -18,22 +18,47 @@ pub struct AttachmentsProps {
 
 #[component]
 pub fn Attachments(props: &AttachmentsProps) -> Html {
-    if props.attachments.is_empty() {
-        return html! {};
-    }
+    let viewing = use_state(|| None::<Attachment>);
+    let open = {
+        let viewing = viewing.clone();
+        Callback::from(move |file: Attachment| viewing.set(Some(file)))
+    };
+    let close = {
+        let viewing = viewing.clone();
+        Callback::from(move |()| viewing.set(None))
+    };
     html! {
         <div class="attachments">
-            { for props.attachments.iter().map(attachment) }
+            { for props.attachments.iter().map(|file| attachment(file, &open)) }
+            if let Some(file) = &*viewing {
+                <ImageViewer file={file.clone()} on_close={close} />
+            }
         </div>
     }
 }
 
-fn attachment(file: &Attachment) -> Html {
+fn attachment(file: &Attachment, open: &Callback<Attachment>) -> Html {
     match file.kind {
         AttachmentKind::Image => {
             let (width, height) = fit(file.width, file.height);
+            // A plain click opens the viewer; with a modifier (new tab,
+            // new window) the browser follows the link as usual.
+            let onclick = {
+                let open = open.clone();
+                let file = file.clone();
+                Callback::from(move |event: MouseEvent| {
+                    if !(event.ctrl_key()
+                        || event.meta_key()
+                        || event.shift_key()
+                        || event.button() != 0)
+                    {
+                        event.prevent_default();
+                        open.emit(file.clone());
+                    }
+                })
+            };
             html! {
-                <a class="attachment-image" href={file.url()} target="_blank"
+                <a class="attachment-image" href={file.url()} target="_blank" {onclick}
                    rel="noopener noreferrer" title={file.name.clone()}>
                     <img data-testid="message-image" src={file.thumbnail_url()} alt={file.name.clone()}
                          loading="lazy" width={width.to_string()} height={height.to_string()} />
@@ -60,6 +85,53 @@ fn attachment(file: &Attachment) -> Html {
                    aria-label={format!("Download {}", file.name)}>{ "Download" }</a>
             </div>
         },
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct ImageViewerProps {
+    file: Attachment,
+    on_close: Callback<()>,
+}
+
+/// A picture at full size over the page; Esc, a click beside it or Close
+/// closes it.
+#[component]
+fn ImageViewer(props: &ImageViewerProps) -> Html {
+    let overlay = use_node_ref();
+    {
+        let overlay = overlay.clone();
+        use_effect_with((), move |_| {
+            if let Some(element) = overlay.cast::<web_sys::HtmlElement>() {
+                let _ = element.focus();
+            }
+        });
+    }
+    let file = &props.file;
+    let close = props.on_close.reform(|_: MouseEvent| ());
+    let onkeydown = {
+        let on_close = props.on_close.clone();
+        Callback::from(move |event: KeyboardEvent| {
+            if event.key() == "Escape" {
+                event.prevent_default();
+                on_close.emit(());
+            }
+        })
+    };
+    let keep_open = Callback::from(|event: MouseEvent| event.stop_propagation());
+    html! {
+        <div ref={overlay} class="image-viewer" data-testid="image-viewer" role="dialog"
+             aria-modal="true" aria-label={file.name.clone()} tabindex="-1"
+             onclick={close.clone()} {onkeydown}>
+            <img src={file.url()} alt={file.name.clone()} onclick={keep_open.clone()} />
+            <div class="image-viewer-bar" onclick={keep_open}>
+                <span class="image-viewer-name">{ &file.name }</span>
+                <span class="file-size">{ human_size(file.size) }</span>
+                <a href={file.url()} download={file.name.clone()}>{ "Download" }</a>
+                <a href={file.url()} target="_blank" rel="noopener noreferrer">{ "Open in new tab" }</a>
+                <button type="button" onclick={close} aria-label="Close">{ "Close" }</button>
+            </div>
+        </div>
     }
 }
 

@@ -201,7 +201,9 @@ pub fn MessageRow(props: &MessageRowProps) -> Html {
             </time>
             if !props.deleted && (!props.attachments.is_empty() || props.preview.is_some()) {
                 <div class="message-extras">
-                    <Attachments attachments={props.attachments.clone()} />
+                    if !props.attachments.is_empty() {
+                        <Attachments attachments={props.attachments.clone()} />
+                    }
                     if let Some(preview) = &props.preview {
                         <LinkPreviewCard preview={preview.clone()} />
                     }
