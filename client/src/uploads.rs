@@ -20,7 +20,25 @@ pub enum UploadStatus {
     /// Sent so far, 0.0 to 1.0.
     Uploading(f64),
     Ready(Attachment),
-    Failed(String),
+    Failed(Failure),
+}
+
+/// Why a file did not upload, and whether trying again may work (the
+/// connection dropped, the server was busy or down).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    pub message: String,
+    pub retryable: bool,
+}
+
+impl Failure {
+    /// A refusal that trying again will not change.
+    pub fn refused(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            retryable: false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -55,7 +73,9 @@ pub struct Tray {
 pub enum TrayAction {
     Add(UploadItem),
     Progress(u32, f64),
-    Finished(u32, Result<Attachment, String>),
+    Finished(u32, Result<Attachment, Failure>),
+    /// A failed file is being sent again.
+    Retry(u32),
     /// Cancelled or dismissed.
     Remove(u32),
     /// Send was pressed in a conversation, with this caption.
@@ -168,8 +188,15 @@ impl Tray {
                 if let Some(item) = self.items.iter_mut().find(|i| i.id == id) {
                     item.status = match result {
                         Ok(attachment) => UploadStatus::Ready(attachment),
-                        Err(message) => UploadStatus::Failed(message),
+                        Err(failure) => UploadStatus::Failed(failure),
                     };
+                }
+            }
+            TrayAction::Retry(id) => {
+                if let Some(item) = self.items.iter_mut().find(|i| i.id == id)
+                    && matches!(item.status, UploadStatus::Failed(_))
+                {
+                    item.status = UploadStatus::Uploading(0.0);
                 }
             }
             TrayAction::Remove(id) => self.items.retain(|i| i.id != id),
@@ -217,12 +244,17 @@ pub fn files_of(list: Option<web_sys::FileList>) -> Vec<web_sys::File> {
     (0..list.length()).filter_map(|i| list.get(i)).collect()
 }
 
-/// The sentence shown for a refused upload: the server's own, or a fallback.
-pub fn failure_message(status: u16, body: &str) -> String {
-    match serde_json::from_str::<ApiError>(body) {
+/// A refused upload: the server's own sentence (or a fallback), retryable
+/// when the server was busy or down.
+pub fn failure(status: u16, body: &str) -> Failure {
+    let message = match serde_json::from_str::<ApiError>(body) {
         Ok(error) => error.message,
         Err(_) if status == 413 => "The file is too large.".into(),
         Err(_) => format!("The upload failed (HTTP {status}). Please try again."),
+    };
+    Failure {
+        message,
+        retryable: status == 429 || status >= 500,
     }
 }
 
@@ -235,7 +267,7 @@ mod browser {
     use web_sys::{File, ProgressEvent, XmlHttpRequest};
     use yew::Callback;
 
-    use super::failure_message;
+    use super::{Failure, failure};
 
     /// One file being sent; keeps the request's event handlers alive.
     pub struct XhrUpload {
@@ -250,7 +282,7 @@ mod browser {
             channel: &ChannelId,
             file: &File,
             on_progress: Callback<f64>,
-            on_finish: Callback<Result<Attachment, String>>,
+            on_finish: Callback<Result<Attachment, Failure>>,
         ) -> Result<Self, String> {
             let fail = |_| "The upload could not start.".to_string();
             let xhr = XmlHttpRequest::new().map_err(fail)?;
@@ -275,19 +307,21 @@ mod browser {
                     let status = xhr.status().unwrap_or(0);
                     let body = xhr.response_text().ok().flatten().unwrap_or_default();
                     let result = if status == 201 {
-                        serde_json::from_str::<Attachment>(&body)
-                            .map_err(|_| "The server's answer was not understood.".to_string())
+                        serde_json::from_str::<Attachment>(&body).map_err(|_| {
+                            Failure::refused("The server's answer was not understood.")
+                        })
                     } else {
-                        Err(failure_message(status, &body))
+                        Err(failure(status, &body))
                     };
                     on_finish.emit(result);
                 })
             };
             xhr.set_onload(Some(load.as_ref().unchecked_ref()));
             let error = Closure::<dyn FnMut(ProgressEvent)>::new(move |_| {
-                on_finish.emit(Err(
-                    "The upload failed: the connection was lost. Please try again.".into(),
-                ));
+                on_finish.emit(Err(Failure {
+                    message: "The upload failed: the connection was lost.".into(),
+                    retryable: true,
+                }));
             });
             xhr.set_onerror(Some(error.as_ref().unchecked_ref()));
             xhr.send_with_opt_blob(Some(file)).map_err(fail)?;
@@ -349,7 +383,7 @@ mod tests {
         tray.apply(TrayAction::Progress(1, 0.5));
         assert!(tray.due().is_empty(), "still uploading");
         tray.apply(TrayAction::Finished(1, Ok(attachment(1))));
-        tray.apply(TrayAction::Finished(2, Err("too big".into())));
+        tray.apply(TrayAction::Finished(2, Err(Failure::refused("too big"))));
         let due = tray.due();
         assert_eq!(due.len(), 1);
         let (id, outgoing) = &due[0];
@@ -402,13 +436,33 @@ mod tests {
     }
 
     #[test]
-    fn server_refusals_read_as_sentences() {
+    fn server_refusals_read_as_sentences_and_only_outages_are_retried() {
         let body = r#"{"code":"too_large","message":"The file is too large: at most 25 MiB."}"#;
         assert_eq!(
-            failure_message(413, body),
-            "The file is too large: at most 25 MiB."
+            failure(413, body),
+            Failure::refused("The file is too large: at most 25 MiB.")
         );
-        assert_eq!(failure_message(413, "<html>"), "The file is too large.");
-        assert!(failure_message(502, "").contains("502"));
+        assert_eq!(failure(413, "<html>").message, "The file is too large.");
+        let outage = failure(502, "");
+        assert!(outage.message.contains("502") && outage.retryable);
+        assert!(failure(429, "").retryable);
+        assert!(!failure(422, "").retryable);
+    }
+
+    #[test]
+    fn a_failed_file_can_be_sent_again() {
+        let general = ChannelId("general".into());
+        let mut tray = Tray::default();
+        tray.apply(TrayAction::Add(item(1, "general")));
+        let lost = Failure {
+            message: "lost".into(),
+            retryable: true,
+        };
+        tray.apply(TrayAction::Finished(1, Err(lost)));
+        assert!(!tray.takes_send(&general));
+        tray.apply(TrayAction::Retry(1));
+        assert_eq!(tray.items[0].status, UploadStatus::Uploading(0.0));
+        tray.apply(TrayAction::Finished(1, Ok(attachment(1))));
+        assert!(tray.takes_send(&general));
     }
 }

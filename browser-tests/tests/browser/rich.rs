@@ -269,7 +269,7 @@ async fn hand_over(browser: &Browser, how: &str, name: &str, mime: &str, bytes: 
 
 #[actix_web::test]
 async fn uploads_show_progress_can_be_cancelled_and_come_by_drop_and_paste() {
-    let server = TestServer::start().await;
+    let mut server = TestServer::start().await;
     let mut driver = Driver::start().await;
     let alice = signed_in(&mut driver, &server, "Alice").await;
     let bob = signed_in(&mut driver, &server, "Bob").await;
@@ -342,6 +342,29 @@ async fn uploads_show_progress_can_be_cancelled_and_come_by_drop_and_paste() {
         !bob.client.source().await.unwrap().contains("big.bin"),
         "the cancelled file was never posted"
     );
+
+    // The server goes away mid-conversation: the upload fails with a reason
+    // and a Retry button; once the server is back, Retry sends it.
+    server.stop().await;
+    hand_over(&alice, "drop", "later.png", "image/png", &picture(70, 40)).await;
+    let error = alice.find("upload-error").await.text().await.unwrap();
+    assert!(error.contains("connection"), "{error}");
+    server.start_again().await;
+    alice.wait_connected().await;
+    alice
+        .client
+        .find(fantoccini::Locator::Css(".upload-retry"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_uploaded(&alice).await;
+    alice.send_with_enter("sent after all").await;
+    bob.wait_for_message("Alice: sent after all").await;
+    let pictures = bob.all("message-image").await;
+    let last = pictures.last().unwrap().attr("alt").await.unwrap();
+    assert_eq!(last.as_deref(), Some("later.png"));
 
     alice.close().await;
     bob.close().await;

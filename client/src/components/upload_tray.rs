@@ -17,6 +17,9 @@ pub struct UploadTrayProps {
     pub queued: Vec<String>,
     /// Cancel an upload, or dismiss a failure or a ready file.
     pub on_remove: Callback<u32>,
+    /// Send a failed file again.
+    #[prop_or_default]
+    pub on_retry: Callback<u32>,
 }
 
 #[component]
@@ -36,6 +39,7 @@ pub fn UploadTray(props: &UploadTrayProps) -> Html {
                 { for props.items.iter().map(|item| {
                     let id = item.id;
                     let remove = props.on_remove.reform(move |_: MouseEvent| id);
+                    let retry = props.on_retry.reform(move |_: MouseEvent| id);
                     let (state, detail, button) = match &item.status {
                         UploadStatus::Uploading(sent) => {
                             let percent = (sent * 100.0).round() as u32;
@@ -63,12 +67,18 @@ pub fn UploadTray(props: &UploadTrayProps) -> Html {
                             },
                             "Remove",
                         ),
-                        UploadStatus::Failed(reason) => (
+                        UploadStatus::Failed(failure) => (
                             "failed",
                             html! {
-                                <span class="upload-error" data-testid="upload-error" role="alert">
-                                    { reason }
-                                </span>
+                                <>
+                                    <span class="upload-error" data-testid="upload-error" role="alert">
+                                        { &failure.message }
+                                    </span>
+                                    if failure.retryable {
+                                        <button type="button" class="upload-retry" onclick={retry}
+                                                aria-label={format!("Retry {}", item.name)}>{ "Retry" }</button>
+                                    }
+                                </>
                             },
                             "Dismiss",
                         ),

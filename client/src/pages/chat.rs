@@ -688,7 +688,7 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
                         </div>
                     }
                     <UploadTray items={tray_items.clone()} waiting={tray_waiting} queued={tray_queued}
-                                on_remove={uploads.remove.clone()} />
+                                on_remove={uploads.remove.clone()} on_retry={uploads.retry.clone()} />
                     <Composer key={state.current.as_ref().map(|c| c.0.clone()).unwrap_or_default()}
                               on_send={on_send} on_typing={on_typing} on_draft={on_draft}
                               on_files={on_files} has_files={tray_has_files}
