@@ -1,6 +1,7 @@
 //! Housekeeping of the files folder: uploads nobody posted within a day and
 //! the files of deleted messages are forgotten, and bytes no row refers to
-//! any more are removed from disk. Runs shortly after start and then hourly.
+//! any more are removed from disk (also bytes an upload stored just before
+//! its database row failed). Runs shortly after start and then hourly.
 
 use std::time::Duration;
 
@@ -41,7 +42,17 @@ pub async fn sweep(
     unposted_before: i64,
 ) -> Result<usize, StoreError> {
     let _content = files.lock().await;
-    let unreferenced = store.sweep_files(unposted_before).await?;
+    let mut unreferenced = store.sweep_files(unposted_before).await?;
+    let suspects = files.take_suspects();
+    match store.unreferenced(&suspects).await {
+        Ok(orphans) => unreferenced.extend(orphans),
+        Err(error) => {
+            files.suspect(suspects);
+            return Err(error);
+        }
+    }
+    unreferenced.sort_unstable();
+    unreferenced.dedup();
     let mut removed = 0;
     for sha256 in &unreferenced {
         match files.remove(sha256).await {
@@ -50,4 +61,52 @@ pub async fn sweep(
         }
     }
     Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use shared::{AttachmentKind, ChannelId, UserId};
+
+    use super::*;
+    use crate::store::NewFile;
+
+    #[actix_web::test]
+    async fn bytes_left_by_a_failed_upload_go_unless_something_refers_to_them() {
+        let folder = tempfile::TempDir::new().unwrap();
+        let url = format!("sqlite://{}/chat.db", folder.path().display());
+        let store = Store::open(&url).await.unwrap();
+        let files = FileStore::open(&folder.path().join("files")).unwrap();
+        let orphan = files.put(b"stored, then the row failed").unwrap();
+        let adopted = files.put(b"stored, row failed, uploaded again").unwrap();
+        let user = store
+            .create_user_with_session(
+                &shared::validate::Username::parse("Alice").unwrap(),
+                "token-hash",
+            )
+            .await
+            .unwrap()
+            .user;
+        let general = store.default_channel().await.unwrap().unwrap();
+        store
+            .insert_file(&NewFile {
+                channel: ChannelId(general.0.clone()),
+                uploader: UserId(user.id.0.clone()),
+                name: "again.txt".into(),
+                kind: AttachmentKind::File,
+                mime: "application/octet-stream".into(),
+                size: 1,
+                width: None,
+                height: None,
+                sha256: adopted.clone(),
+                thumb_sha256: None,
+            })
+            .await
+            .unwrap();
+        files.suspect([orphan.clone(), adopted.clone()]);
+        assert_eq!(sweep(&store, &files, 0).await.unwrap(), 1);
+        assert!(!files.path_of(&orphan).unwrap().exists());
+        assert!(files.path_of(&adopted).unwrap().exists());
+        assert!(files.take_suspects().is_empty());
+        store.close().await;
+    }
 }

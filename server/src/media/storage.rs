@@ -19,6 +19,9 @@ pub struct FileStore {
     /// Held while content is stored and recorded, and while unreferenced
     /// content is removed, so a removal never races a new reference.
     content: Arc<tokio::sync::Mutex<()>>,
+    /// Content stored for an upload whose database row could not be written:
+    /// the janitor removes it unless something refers to it by then.
+    suspects: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl FileStore {
@@ -39,7 +42,23 @@ impl FileStore {
         Self {
             root: root.to_path_buf(),
             content: Arc::default(),
+            suspects: Arc::default(),
         }
+    }
+
+    /// Notes content that may have been left without a reference.
+    pub fn suspect(&self, hashes: impl IntoIterator<Item = String>) {
+        if let Ok(mut suspects) = self.suspects.lock() {
+            suspects.extend(hashes);
+        }
+    }
+
+    /// The content noted by [`FileStore::suspect`] since the last call.
+    pub fn take_suspects(&self) -> Vec<String> {
+        self.suspects
+            .lock()
+            .map(|mut suspects| std::mem::take(&mut *suspects))
+            .unwrap_or_default()
     }
 
     /// Exclusive use of the stored content: hold it from storing bytes until

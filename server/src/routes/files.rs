@@ -19,7 +19,7 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use shared::api::ApiErrorCode;
 use shared::limits::MAX_FILE_NAME_CHARS;
-use shared::{AttachmentKind, ChannelId, FileId};
+use shared::{Attachment, AttachmentKind, ChannelId, FileId};
 
 use super::AppState;
 use crate::auth::current_session;
@@ -146,7 +146,7 @@ pub async fn upload(
         _ => {
             let _content = state.files.lock().await;
             new_file.sha256 = state.files.adopt(upload).await.map_err(storage_failed)?;
-            let attachment = store.insert_file(&new_file).await?;
+            let attachment = record(&state, &new_file).await?;
             return Ok(HttpResponse::Created().json(attachment));
         }
     };
@@ -164,8 +164,22 @@ pub async fn upload(
     .map_err(storage_failed)?;
     new_file.sha256 = sha256;
     new_file.thumb_sha256 = thumb_sha256;
-    let attachment = store.insert_file(&new_file).await?;
+    let attachment = record(&state, &new_file).await?;
     Ok(HttpResponse::Created().json(attachment))
+}
+
+/// Writes the upload's row; if that fails, its bytes are left to the
+/// janitor, which removes them unless a later upload refers to them.
+async fn record(state: &AppState, file: &NewFile) -> Result<Attachment, HttpError> {
+    let result = state.connections.store.insert_file(file).await;
+    if result.is_err() {
+        state.files.suspect(
+            [file.sha256.clone()]
+                .into_iter()
+                .chain(file.thumb_sha256.clone()),
+        );
+    }
+    Ok(result?)
 }
 
 /// `GET /api/files/{id}`: the file, for members of its channel.

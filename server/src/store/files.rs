@@ -166,20 +166,42 @@ impl Store {
         candidates.dedup();
         let mut unreferenced = Vec::new();
         for sha256 in candidates {
-            let used = sqlx::query_scalar::<_, i64>(
-                "SELECT 1 FROM files WHERE sha256 = ?1 OR thumb_sha256 = ?1
-                 UNION ALL SELECT 1 FROM preview_images WHERE sha256 = ?1 LIMIT 1",
-            )
-            .bind(&sha256)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if used.is_none() {
+            if !content_referenced(&mut tx, &sha256).await? {
                 unreferenced.push(sha256);
             }
         }
         tx.commit().await?;
         Ok(unreferenced)
     }
+}
+
+impl Store {
+    /// Of these content hashes, the ones no file or preview image refers to.
+    pub async fn unreferenced(&self, hashes: &[String]) -> Result<Vec<String>, StoreError> {
+        let mut connection = self.pool.acquire().await?;
+        let mut unreferenced = Vec::new();
+        for sha256 in hashes {
+            if !content_referenced(&mut connection, sha256).await? {
+                unreferenced.push(sha256.clone());
+            }
+        }
+        Ok(unreferenced)
+    }
+}
+
+/// Whether any file row or preview image refers to this content.
+async fn content_referenced(
+    connection: &mut sqlx::SqliteConnection,
+    sha256: &str,
+) -> Result<bool, StoreError> {
+    let used = sqlx::query_scalar::<_, i64>(
+        "SELECT 1 FROM files WHERE sha256 = ?1 OR thumb_sha256 = ?1
+         UNION ALL SELECT 1 FROM preview_images WHERE sha256 = ?1 LIMIT 1",
+    )
+    .bind(sha256)
+    .fetch_optional(connection)
+    .await?;
+    Ok(used.is_some())
 }
 
 /// Gives each attachment of a just-numbered message its place (`seq`,
