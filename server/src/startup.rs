@@ -68,13 +68,16 @@ impl Application {
         })?;
         let janitor_task = janitor::start(store.clone(), files.clone());
         let (hub, hub_task) = HubHandle::start();
-        let previews = settings.link_previews.then(|| {
+        let previews = if settings.link_previews {
             let fetcher = Fetcher::new(
                 settings.preview_allowed_addresses.clone(),
                 settings.preview_resolve.clone(),
-            );
-            Previews::start(store.clone(), hub.clone(), files.clone(), fetcher).0
-        });
+            )
+            .context("building the link preview client")?;
+            Some(Previews::start(store.clone(), hub.clone(), files.clone(), fetcher).0)
+        } else {
+            None
+        };
         let (writer, writer_task) = MessageWriter::start(
             store.clone(),
             hub.clone(),

@@ -127,12 +127,17 @@ pub struct Fetcher {
 impl Fetcher {
     /// `allowed` are non-public addresses permitted anyway (tests);
     /// `overrides` resolve names without DNS (tests).
-    pub fn new(allowed: Vec<IpAddr>, overrides: Vec<(String, IpAddr)>) -> Self {
+    pub fn new(
+        allowed: Vec<IpAddr>,
+        overrides: Vec<(String, IpAddr)>,
+    ) -> Result<Self, reqwest::Error> {
         let policy = AddressPolicy::new(allowed);
         let resolver = Arc::new(CheckedResolver {
             policy: policy.clone(),
             overrides: overrides.into_iter().collect(),
         });
+        // No fallback to a default client: it would resolve, redirect and
+        // proxy on its own, around every check here.
         let client = reqwest::Client::builder()
             .dns_resolver(resolver.clone())
             .no_proxy()
@@ -140,17 +145,13 @@ impl Fetcher {
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(FETCH_TIMEOUT)
             .user_agent(USER_AGENT)
-            .build()
-            .unwrap_or_else(|error| {
-                tracing::error!(%error, "building the preview HTTP client failed; using defaults");
-                reqwest::Client::new()
-            });
-        Self {
+            .build()?;
+        Ok(Self {
             client,
             policy,
             resolver,
             timeout: FETCH_TIMEOUT,
-        }
+        })
     }
 
     /// A shorter time limit per fetch (tests).

@@ -266,6 +266,7 @@ fn test_fetcher() -> Fetcher {
             ("evil.test".into(), "127.0.0.1".parse().unwrap()),
         ],
     )
+    .unwrap()
 }
 
 #[actix_web::test]
