@@ -107,8 +107,9 @@ async fn test_site() -> (actix_web::dev::ServerHandle, u16) {
     (handle, port)
 }
 
-#[actix_web::test]
-async fn pictures_videos_files_and_link_previews_reach_everyone() {
+/// The test site, and a chat server that previews links to it (by the name
+/// `crab.news.test`).
+async fn with_previews() -> (actix_web::dev::ServerHandle, u16, TestServer) {
     let (site, site_port) = test_site().await;
     let site_ip: IpAddr = "127.0.0.2".parse().unwrap();
     let server = TestServer::start_with(|settings| {
@@ -117,6 +118,12 @@ async fn pictures_videos_files_and_link_previews_reach_everyone() {
         settings.preview_resolve = vec![("crab.news.test".into(), site_ip)];
     })
     .await;
+    (site, site_port, server)
+}
+
+#[actix_web::test]
+async fn pictures_videos_files_and_link_previews_reach_everyone() {
+    let (site, site_port, server) = with_previews().await;
     let mut driver = Driver::start().await;
     let alice = signed_in(&mut driver, &server, "Alice").await;
     let bob = signed_in(&mut driver, &server, "Bob").await;
@@ -370,19 +377,13 @@ async fn uploads_show_progress_can_be_cancelled_and_come_by_drop_and_paste() {
     bob.close().await;
 }
 
-/// Not part of the suite: regenerates the README's picture, docs/screenshot.png
-/// (`cargo test -p browser-tests --test browser showcase -- --ignored`).
+/// A short conversation as people write it: each caption stays with its
+/// picture and the next message stands on its own. Its screenshot is the
+/// README's picture: with `UPDATE_README_SCREENSHOT=1` it is copied to
+/// docs/screenshot.png.
 #[actix_web::test]
-#[ignore]
-async fn showcase_screenshot_for_the_readme() {
-    let (site, site_port) = test_site().await;
-    let site_ip: IpAddr = "127.0.0.2".parse().unwrap();
-    let server = TestServer::start_with(|settings| {
-        settings.link_previews = true;
-        settings.preview_allowed_addresses = vec![site_ip];
-        settings.preview_resolve = vec![("crab.news.test".into(), site_ip)];
-    })
-    .await;
+async fn a_captioned_picture_and_a_link_read_in_order() {
+    let (site, site_port, server) = with_previews().await;
     let mut driver = Driver::start().await;
     let alice = signed_in(&mut driver, &server, "Alice").await;
     let bob = signed_in(&mut driver, &server, "Bob").await;
@@ -433,8 +434,20 @@ async fn showcase_screenshot_for_the_readme() {
             == serde_json::json!(true)
     })
     .await;
+    let lines = bob.messages().await;
+    assert_eq!(
+        lines,
+        [
+            "Bob: Morning! Are the photos from the trip up yet?".to_string(),
+            "Alice: Sunset at the beach, more tomorrow".into(),
+            format!("Alice: And the write-up: http://crab.news.test:{site_port}/article"),
+            "Bob: Gorgeous! Reading it now. cargo xtask run really was all it took?".into(),
+        ]
+    );
     let shot = bob.screenshot("showcase").await.unwrap();
-    let docs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshot.png");
-    std::fs::copy(shot, docs).unwrap();
+    if std::env::var_os("UPDATE_README_SCREENSHOT").is_some() {
+        let docs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshot.png");
+        std::fs::copy(shot, docs).unwrap();
+    }
     site.stop(true).await;
 }
