@@ -706,7 +706,7 @@ impl Store {
         .await?;
         let has_older = rows.len() > limit as usize;
         let mut messages = self
-            .with_reactions(channel, &rows[..rows.len().min(limit as usize)])
+            .with_details(channel, &rows[..rows.len().min(limit as usize)])
             .await?;
         messages.reverse();
         Ok(Page {
@@ -730,7 +730,7 @@ impl Store {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        self.with_reactions(channel, &rows).await
+        self.with_details(channel, &rows).await
     }
 
     /// Held messages (seq <= `up_to_seq`) changed after change number `after_change`.
@@ -750,10 +750,10 @@ impl Store {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        self.with_reactions(channel, &rows).await
+        self.with_details(channel, &rows).await
     }
 
-    /// One message with its reactions.
+    /// One message with its reactions and files.
     pub async fn message(
         &self,
         channel: &ChannelId,
@@ -765,12 +765,12 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         let Some(row) = row else { return Ok(None) };
-        Ok(self.with_reactions(channel, &[row]).await?.pop())
+        Ok(self.with_details(channel, &[row]).await?.pop())
     }
 
     /// Changes a message (edit, delete, or a reaction) in one transaction that
-    /// also takes the channel's next change number. `change` gets the
-    /// transaction and returns `false` to refuse (nothing is written then).
+    /// also takes the channel's next change number. A refused change
+    /// (`NotAllowed`, `NoSuchMessage`, `Unchanged`) writes nothing.
     pub async fn change_message(
         &self,
         channel: &ChannelId,
@@ -848,18 +848,7 @@ impl Store {
                 }
             }
         }
-        let change_no: i64 = sqlx::query_scalar(
-            "UPDATE channels SET last_change = last_change + 1 WHERE id = ? RETURNING last_change",
-        )
-        .bind(&channel.0)
-        .fetch_one(&mut *tx)
-        .await?;
-        sqlx::query("UPDATE messages SET change_no = ? WHERE channel_id = ? AND seq = ?")
-            .bind(change_no)
-            .bind(&channel.0)
-            .bind(seq)
-            .execute(&mut *tx)
-            .await?;
+        stamp_change(&mut tx, channel, seq).await?;
         tx.commit().await?;
         match self.message(channel, seq).await? {
             Some(message) => Ok(ChangeOutcome::Changed(message)),
@@ -868,7 +857,7 @@ impl Store {
     }
 
     /// Messages from rows of `select_messages!`, with their reactions and files.
-    async fn with_reactions(
+    async fn with_details(
         &self,
         channel: &ChannelId,
         rows: &[sqlx::sqlite::SqliteRow],
@@ -993,6 +982,28 @@ async fn insert_one(
         preview: None,
         change,
     }))
+}
+
+/// Gives a changed message the channel's next change number, so catch-up
+/// (`sync` with `after_change`) finds it.
+async fn stamp_change(
+    connection: &mut sqlx::SqliteConnection,
+    channel: &ChannelId,
+    seq: Seq,
+) -> Result<i64, StoreError> {
+    let change_no: i64 = sqlx::query_scalar(
+        "UPDATE channels SET last_change = last_change + 1 WHERE id = ? RETURNING last_change",
+    )
+    .bind(&channel.0)
+    .fetch_one(&mut *connection)
+    .await?;
+    sqlx::query("UPDATE messages SET change_no = ? WHERE channel_id = ? AND seq = ?")
+        .bind(change_no)
+        .bind(&channel.0)
+        .bind(seq)
+        .execute(&mut *connection)
+        .await?;
+    Ok(change_no)
 }
 
 /// The lowest and highest sequence number of some messages (held in order).

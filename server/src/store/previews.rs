@@ -4,7 +4,7 @@
 use shared::{ChannelId, ChatMessage, LinkPreview, Seq};
 use sqlx::Row;
 
-use super::{Store, StoreError};
+use super::{Store, StoreError, stamp_change};
 use crate::random::now_millis;
 
 impl Store {
@@ -28,21 +28,13 @@ impl Store {
         if exists.is_none() {
             return Ok(None);
         }
-        let change_no: i64 = sqlx::query_scalar(
-            "UPDATE channels SET last_change = last_change + 1 WHERE id = ? RETURNING last_change",
-        )
-        .bind(&channel.0)
-        .fetch_one(&mut *tx)
-        .await?;
-        sqlx::query(
-            "UPDATE messages SET preview = ?, change_no = ? WHERE channel_id = ? AND seq = ?",
-        )
-        .bind(&json)
-        .bind(change_no)
-        .bind(&channel.0)
-        .bind(seq)
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query("UPDATE messages SET preview = ? WHERE channel_id = ? AND seq = ?")
+            .bind(&json)
+            .bind(&channel.0)
+            .bind(seq)
+            .execute(&mut *tx)
+            .await?;
+        stamp_change(&mut tx, channel, seq).await?;
         tx.commit().await?;
         self.message(channel, seq).await
     }
