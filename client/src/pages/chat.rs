@@ -35,6 +35,14 @@ use crate::uploads::Outgoing;
 
 /// Idle this long (ms) and you show as away.
 const AWAY_AFTER_MS: i64 = 5 * 60 * 1000;
+/// What counts as the user being active (and so not away).
+const ACTIVITY_EVENTS: [&str; 5] = [
+    "keydown",
+    "pointerdown",
+    "pointermove",
+    "focus",
+    "visibilitychange",
+];
 /// Typing notices are sent at most this often (ms).
 const TYPING_EVERY_MS: i64 = 3_000;
 
@@ -209,13 +217,7 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
             };
             let document = web_sys::window().and_then(|w| w.document());
             if let Some(document) = &document {
-                for event in [
-                    "keydown",
-                    "pointerdown",
-                    "pointermove",
-                    "focus",
-                    "visibilitychange",
-                ] {
+                for event in ACTIVITY_EVENTS {
                     let _ = document.add_event_listener_with_callback(
                         event,
                         mark_active.as_ref().unchecked_ref(),
@@ -237,13 +239,7 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
             move || {
                 drop(ticker);
                 if let Some(document) = document {
-                    for event in [
-                        "keydown",
-                        "pointerdown",
-                        "pointermove",
-                        "focus",
-                        "visibilitychange",
-                    ] {
+                    for event in ACTIVITY_EVENTS {
                         let _ = document.remove_event_listener_with_callback(
                             event,
                             mark_active.as_ref().unchecked_ref(),
