@@ -1,4 +1,69 @@
-//! What the load generators share.
+//! What the load generators share: joining the chat as a new user, and
+//! reading a process's CPU time.
+
+use actix_web::cookie::Cookie;
+use awc::ws::Frame;
+use futures_util::StreamExt;
+use shared::{ChannelId, ServerMsg};
+
+/// A client WebSocket.
+pub type Framed = actix_codec::Framed<awc::BoxedSocket, awc::ws::Codec>;
+
+/// Picks the username `name` on the server at `addr`; returns the session token.
+pub async fn sign_up(
+    http: &awc::Client,
+    addr: std::net::SocketAddr,
+    name: &str,
+) -> anyhow::Result<String> {
+    let response = http
+        .post(format!("http://{addr}/api/session"))
+        .send_json(&serde_json::json!({ "username": name }))
+        .await
+        .map_err(|e| anyhow::anyhow!("sign up: {e}"))?;
+    anyhow::ensure!(
+        response.status().as_u16() == 201,
+        "sign up: {}",
+        response.status()
+    );
+    Ok(response
+        .cookie("chat_session")
+        .ok_or_else(|| anyhow::anyhow!("no session cookie"))?
+        .value()
+        .to_owned())
+}
+
+/// Opens the WebSocket from the server's own origin, signed in when `token` is given.
+pub async fn open_socket(
+    http: &awc::Client,
+    addr: std::net::SocketAddr,
+    token: Option<&str>,
+) -> anyhow::Result<Framed> {
+    let mut request = http
+        .ws(format!("ws://{addr}/ws"))
+        .origin(format!("http://{addr}"))
+        .max_frame_size(1 << 20);
+    if let Some(token) = token {
+        request = request.cookie(Cookie::new("chat_session", token.to_owned()));
+    }
+    let (_, framed) = request
+        .connect()
+        .await
+        .map_err(|e| anyhow::anyhow!("connect: {e}"))?;
+    Ok(framed)
+}
+
+/// Reads frames up to the chat's `welcome`; returns the first channel (#general).
+pub async fn general_from_welcome(framed: &mut Framed) -> anyhow::Result<ChannelId> {
+    while let Some(frame) = framed.next().await {
+        if let Ok(Frame::Text(bytes)) = frame
+            && let Ok(ServerMsg::Welcome { channels, .. }) = serde_json::from_slice(&bytes)
+            && let Some(general) = channels.into_iter().next()
+        {
+            return Ok(general.id);
+        }
+    }
+    anyhow::bail!("the socket closed before the welcome")
+}
 
 /// User + system CPU seconds of a process, from /proc/PID/stat.
 pub fn cpu_seconds(pid: u32) -> Option<f64> {

@@ -9,12 +9,11 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use actix_web::cookie::Cookie;
 use awc::ws::{Frame, Message};
-use bench::cpu_seconds;
+use bench::{Framed, cpu_seconds, general_from_welcome, open_socket, sign_up};
 use clap::{Parser, ValueEnum};
 use futures_util::{SinkExt, StreamExt};
-use shared::{ChannelId, ClientMsg, ClientMsgId, ServerMsg};
+use shared::{ChannelId, ClientMsg, ClientMsgId};
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Target {
@@ -39,8 +38,6 @@ struct Args {
     #[arg(long)]
     server_pid: Option<u32>,
 }
-
-type Framed = actix_codec::Framed<awc::BoxedSocket, awc::ws::Codec>;
 
 struct Client {
     framed: Framed,
@@ -127,43 +124,18 @@ fn expected_frames(args: &Args) -> usize {
 }
 
 async fn connect(http: &awc::Client, args: &Args, index: usize) -> anyhow::Result<Client> {
-    let url = format!("ws://{}/ws", args.addr);
-    let origin = format!("http://{}", args.addr);
-    let mut request = http.ws(url).origin(origin).max_frame_size(1 << 20);
-    if args.target == Target::Chat {
-        let response = http
-            .post(format!("http://{}/api/session", args.addr))
-            .send_json(
-                &serde_json::json!({ "username": format!("load{index}-{}", std::process::id()) }),
-            )
-            .await
-            .map_err(|e| anyhow::anyhow!("sign up: {e}"))?;
-        anyhow::ensure!(
-            response.status().as_u16() == 201,
-            "sign up: {}",
-            response.status()
-        );
-        let token = response
-            .cookie("chat_session")
-            .ok_or_else(|| anyhow::anyhow!("no session cookie"))?
-            .value()
-            .to_owned();
-        request = request.cookie(Cookie::new("chat_session", token));
-    }
-    let (_, mut framed) = request
-        .connect()
-        .await
-        .map_err(|e| anyhow::anyhow!("connect: {e}"))?;
-    let mut channel = None;
-    if args.target == Target::Chat {
-        while channel.is_none() {
-            if let Some(Ok(Frame::Text(bytes))) = framed.next().await
-                && let Ok(ServerMsg::Welcome { channels, .. }) = serde_json::from_slice(&bytes)
-            {
-                channel = channels.into_iter().next().map(|c| c.id);
-            }
+    let token = match args.target {
+        Target::Chat => {
+            let name = format!("load{index}-{}", std::process::id());
+            Some(sign_up(http, args.addr, &name).await?)
         }
-    }
+        Target::Baseline => None,
+    };
+    let mut framed = open_socket(http, args.addr, token.as_deref()).await?;
+    let channel = match args.target {
+        Target::Chat => Some(general_from_welcome(&mut framed).await?),
+        Target::Baseline => None,
+    };
     Ok(Client {
         framed,
         channel,

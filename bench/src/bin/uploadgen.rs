@@ -12,13 +12,11 @@ use std::io::Cursor;
 use std::time::{Duration, Instant};
 
 use actix_web::cookie::Cookie;
-use awc::ws::Frame;
-use bench::cpu_seconds;
+use bench::{cpu_seconds, general_from_welcome, open_socket, sign_up};
 use clap::{Parser, ValueEnum};
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use image::{DynamicImage, ImageBuffer, ImageFormat, Rgb};
-use shared::ServerMsg;
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Target {
@@ -91,7 +89,9 @@ async fn main() -> anyhow::Result<()> {
     let (url, cookie) = match args.target {
         Target::Baseline => (format!("http://{}/upload", args.addr), None),
         Target::Chat => {
-            let (channel, token) = sign_up(&http, &args).await?;
+            let token = sign_up(&http, args.addr, &format!("up{}", std::process::id())).await?;
+            let mut socket = open_socket(&http, args.addr, Some(&token)).await?;
+            let channel = general_from_welcome(&mut socket).await?.0;
             (
                 format!(
                     "http://{}/api/channels/{channel}/files?name=bench.bin",
@@ -145,34 +145,4 @@ async fn main() -> anyhow::Result<()> {
         })
     );
     Ok(())
-}
-
-/// Signs up and reads `#general`'s id from the welcome.
-async fn sign_up(http: &awc::Client, args: &Args) -> anyhow::Result<(String, String)> {
-    let response = http
-        .post(format!("http://{}/api/session", args.addr))
-        .send_json(&serde_json::json!({ "username": format!("up{}", std::process::id()) }))
-        .await
-        .map_err(|e| anyhow::anyhow!("sign up: {e}"))?;
-    let token = response
-        .cookie("chat_session")
-        .ok_or_else(|| anyhow::anyhow!("no session cookie"))?
-        .value()
-        .to_owned();
-    let (_, mut framed) = http
-        .ws(format!("ws://{}/ws", args.addr))
-        .origin(format!("http://{}", args.addr))
-        .cookie(Cookie::new("chat_session", token.clone()))
-        .connect()
-        .await
-        .map_err(|e| anyhow::anyhow!("connect: {e}"))?;
-    while let Some(frame) = framed.next().await {
-        if let Ok(Frame::Text(bytes)) = frame
-            && let Ok(ServerMsg::Welcome { channels, .. }) = serde_json::from_slice(&bytes)
-            && let Some(general) = channels.into_iter().next()
-        {
-            return Ok((general.id.0, token));
-        }
-    }
-    anyhow::bail!("no welcome")
 }
