@@ -108,12 +108,8 @@ async fn three_people_use_channels_private_channels_and_direct_messages() {
     assert!(carol.messages().await.iter().all(|m| !m.contains("rust")));
 
     // A message in #rust while Bob looks at #general raises his unread count.
-    bob.find_with("channel-item", "channel", "general")
-        .await
-        .click()
-        .await
-        .unwrap();
-    bob.wait_for_header("general").await;
+    bob.open_conversation("channel-item", "channel", "general")
+        .await;
     alice.send_with_enter("Are you there, @Bob?").await;
     bob.eventually("#rust shows 1 unread", || async {
         unread(&bob, "channel-item", "channel", "rust").await == "1"
@@ -132,30 +128,18 @@ async fn three_people_use_channels_private_channels_and_direct_messages() {
         .send_keys("half-written")
         .await
         .unwrap();
-    bob.find_with("channel-item", "channel", "rust")
-        .await
-        .click()
-        .await
-        .unwrap();
-    bob.wait_for_header("rust").await;
+    bob.open_conversation("channel-item", "channel", "rust")
+        .await;
     bob.wait_for_message("Alice: Are you there, @Bob?").await;
     assert_eq!(unread(&bob, "channel-item", "channel", "rust").await, "0");
-    bob.find_with("channel-item", "channel", "general")
-        .await
-        .click()
-        .await
-        .unwrap();
-    bob.wait_for_header("general").await;
+    bob.open_conversation("channel-item", "channel", "general")
+        .await;
     let draft = bob.find("message-input").await.prop("value").await.unwrap();
     assert_eq!(draft.as_deref(), Some("half-written"));
 
     // The address bar names the conversation; a reload opens it again.
-    bob.find_with("channel-item", "channel", "rust")
-        .await
-        .click()
-        .await
-        .unwrap();
-    bob.wait_for_header("rust").await;
+    bob.open_conversation("channel-item", "channel", "rust")
+        .await;
     assert!(
         bob.client
             .current_url()
@@ -185,13 +169,7 @@ async fn three_people_use_channels_private_channels_and_direct_messages() {
                 && unread(&carol, "dm-item", "user", "Alice").await == "1"
         })
         .await;
-    carol
-        .find_with("dm-item", "user", "Alice")
-        .await
-        .click()
-        .await
-        .unwrap();
-    carol.wait_for_header("Alice").await;
+    carol.open_conversation("dm-item", "user", "Alice").await;
     carol.wait_for_message("Alice: Psst, Carol").await;
     carol.send_with_enter("Hi Alice").await;
     alice.wait_for_message("Carol: Hi Alice").await;
@@ -223,12 +201,8 @@ async fn three_people_use_channels_private_channels_and_direct_messages() {
     assert!(!carol.exists_with("channel-item", "channel", "secret").await);
 
     // Any member changes the topic; everyone in the channel sees the notice.
-    bob.find_with("channel-item", "channel", "secret")
-        .await
-        .click()
-        .await
-        .unwrap();
-    bob.wait_for_header("secret").await;
+    bob.open_conversation("channel-item", "channel", "secret")
+        .await;
     bob.find("channel-topic").await.click().await.unwrap();
     let editor = bob.client.active_element().await.unwrap();
     editor.clear().await.unwrap();

@@ -254,6 +254,17 @@ impl Browser {
             .unwrap_or_default()
     }
 
+    /// Opens a conversation from the sidebar (`channel-item` by channel
+    /// name, `dm-item` by user) and waits until it is shown.
+    pub async fn open_conversation(&self, item: &str, attribute: &str, name: &str) {
+        self.find_with(item, attribute, name)
+            .await
+            .click()
+            .await
+            .unwrap();
+        self.wait_for_header(name).await;
+    }
+
     pub async fn wait_for_header(&self, title: &str) {
         self.eventually(&format!("the header shows {title}"), || async {
             !self.all("channel-header").await.is_empty() && self.header().await == title

@@ -393,12 +393,8 @@ async fn a_password_lets_the_same_person_sign_in_from_another_browser() {
         .await;
     alice.create_channel("rust", "", false).await;
     alice
-        .find_with("channel-item", "channel", "general")
-        .await
-        .click()
-        .await
-        .unwrap();
-    alice.wait_for_header("general").await;
+        .open_conversation("channel-item", "channel", "general")
+        .await;
 
     alice
         .find("password-input")
