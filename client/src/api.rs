@@ -41,10 +41,11 @@ pub async fn sign_in(username: &str, password: &str) -> Result<SessionInfo, Stri
     read_session_info(response).await
 }
 
-/// Sets or changes the signed-in user's password.
-pub async fn set_password(password: &str) -> Result<(), String> {
+/// Sets a first password, or changes it (`current` is then the one in use).
+pub async fn set_password(password: &str, current: Option<&str>) -> Result<(), String> {
     let body = SetPasswordRequest {
         password: password.to_owned(),
+        current_password: current.map(str::to_owned),
     };
     send_json(Request::put("/api/password"), &body, 200)
         .await

@@ -48,10 +48,11 @@ pub fn is_https(request: &HttpRequest) -> bool {
     request.connection_info().scheme() == "https"
 }
 
-/// The signed-in session of this request, if any.
+/// The signed-in session of this request, if any (and used within `idle`).
 pub async fn current_session(
     request: &HttpRequest,
     store: &Store,
+    idle: std::time::Duration,
 ) -> Result<Option<SessionUser>, HttpError> {
     let Some(cookie) = request.cookie(SESSION_COOKIE) else {
         return Ok(None);
@@ -60,25 +61,60 @@ pub async fn current_session(
     if token.is_empty() || token.len() > 128 {
         return Ok(None);
     }
-    Ok(store.session_by_token_hash(&hash_token(token)).await?)
+    let cutoff = crate::random::now_millis() - i64::try_from(idle.as_millis()).unwrap_or(i64::MAX);
+    Ok(store
+        .session_by_token_hash(&hash_token(token), cutoff)
+        .await?)
 }
 
-/// Origins allowed to open the WebSocket: the server's own (as the browser
-/// addressed it in `Host`) plus a configured list.
+/// Which names the server answers to and which pages may open the
+/// WebSocket. A request's `Host` must be an IP address, `localhost`, or the
+/// host of a configured origin: a page on an attacker's name that resolves
+/// to this server (DNS rebinding against a loopback or LAN instance) is
+/// refused. The WebSocket's `Origin` must be the server's own (as addressed
+/// in `Host`) or a configured origin.
 #[derive(Debug, Clone, Default)]
 pub struct OriginPolicy {
-    extra: Vec<String>,
+    /// Origins that may open the WebSocket besides the server's own.
+    origins: Vec<String>,
+    /// Host names (no port) requests may be addressed to.
+    hosts: Vec<String>,
 }
 
 impl OriginPolicy {
-    pub fn new(extra: &[String]) -> Self {
-        Self {
-            extra: extra
-                .iter()
-                .map(|origin| origin.trim().trim_end_matches('/').to_ascii_lowercase())
-                .filter(|origin| !origin.is_empty())
-                .collect(),
-        }
+    /// `public` are the addresses people open the chat at; `extra` are
+    /// other pages allowed to open the WebSocket (e.g. `trunk serve`).
+    pub fn new(public: &[String], extra: &[String]) -> Self {
+        let origins: Vec<String> = public
+            .iter()
+            .chain(extra)
+            .map(|origin| origin.trim().trim_end_matches('/').to_ascii_lowercase())
+            .filter(|origin| !origin.is_empty())
+            .collect();
+        let hosts = origins
+            .iter()
+            .filter_map(|origin| url::Url::parse(origin).ok())
+            .filter_map(|url| url.host_str().map(str::to_owned))
+            .collect();
+        Self { origins, hosts }
+    }
+
+    /// Whether the request's `Host` names this server (see the type's documentation).
+    pub fn host_allowed(&self, request: &actix_web::dev::RequestHead) -> bool {
+        let Some(host) = request
+            .headers
+            .get(header::HOST)
+            .and_then(|value| value.to_str().ok())
+        else {
+            // Browsers always send one; without it nothing can be rebound.
+            return true;
+        };
+        let Some(name) = host_name(host) else {
+            return false;
+        };
+        name == "localhost"
+            || name.parse::<std::net::IpAddr>().is_ok()
+            || self.hosts.iter().any(|allowed| *allowed == name)
     }
 
     /// True when the request's `Origin` is the server's own or a configured one.
@@ -92,7 +128,7 @@ impl OriginPolicy {
             return false;
         };
         let origin = origin.to_ascii_lowercase();
-        if self.extra.contains(&origin) {
+        if self.origins.contains(&origin) {
             return true;
         }
         let Some(host) = request
@@ -104,5 +140,50 @@ impl OriginPolicy {
         };
         let host = host.to_ascii_lowercase();
         origin == format!("http://{host}") || origin == format!("https://{host}")
+    }
+}
+
+/// The host name of a `Host` header (lowercase, without port or IPv6 brackets).
+fn host_name(host: &str) -> Option<String> {
+    let host = host.trim().to_ascii_lowercase();
+    if let Some(rest) = host.strip_prefix('[') {
+        return rest.split_once(']').map(|(inside, _)| inside.to_owned());
+    }
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host.as_str(),
+    };
+    (!name.is_empty()).then(|| name.trim_end_matches('.').to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+
+    use super::*;
+
+    fn allowed(policy: &OriginPolicy, host: &str) -> bool {
+        let request = TestRequest::default()
+            .insert_header((header::HOST, host))
+            .to_http_request();
+        policy.host_allowed(request.head())
+    }
+
+    #[test]
+    fn only_addresses_localhost_and_configured_names_are_answered() {
+        let policy = OriginPolicy::new(&["https://chat.example.org".into()], &[]);
+        for host in [
+            "127.0.0.1:8080",
+            "localhost:8080",
+            "[::1]:8080",
+            "192.168.1.20",
+            "chat.example.org",
+            "CHAT.example.org:443",
+        ] {
+            assert!(allowed(&policy, host), "{host}");
+        }
+        for host in ["evil.example:8080", "chat.example.org.evil.example", "", "a:b:c"] {
+            assert!(!allowed(&policy, host), "{host}");
+        }
     }
 }

@@ -3,10 +3,10 @@
 //! server decides, every time), changes the store, then tells the hub who must
 //! hear about it. A refusal never carries data about the channel.
 
-use shared::limits::MAX_DIRECT_OTHERS;
+use shared::limits::{MAX_DIRECT_OTHERS, MAX_REACTIONS_PER_USER, MAX_REACTION_EMOJI};
 use shared::protocol::{ChannelKind, UserPresence};
 use shared::validate::{ChannelName, MessageText, MessageTextError, Topic};
-use shared::{ChannelId, ErrorCode, Seq, ServerMsg, UserId, UserInfo};
+use shared::{ChannelId, ClientMsgId, ErrorCode, Seq, ServerMsg, UserId, UserInfo};
 
 use crate::connection::ConnectionContext;
 use crate::hub::ConnId;
@@ -24,19 +24,31 @@ pub struct Caller<'a> {
 pub struct Refusal {
     pub code: ErrorCode,
     pub message: String,
+    /// The message it refuses, when it answers a `send`.
+    pub client_id: Option<ClientMsgId>,
+}
+
+impl Refusal {
+    /// The same refusal, naming the refused message.
+    pub fn for_message(mut self, client_id: ClientMsgId) -> Self {
+        self.client_id = Some(client_id);
+        self
+    }
 }
 
 /// What to answer the caller directly (other frames travel through the hub).
 pub type Reply = Result<Option<ServerMsg>, Refusal>;
 
-fn refuse(code: ErrorCode, message: impl Into<String>) -> Refusal {
+pub fn refuse(code: ErrorCode, message: impl Into<String>) -> Refusal {
     Refusal {
         code,
         message: message.into(),
+        client_id: None,
     }
 }
 
-fn not_a_member() -> Refusal {
+/// The one wording for "not a member", identical for channels that do not exist.
+pub fn not_a_member() -> Refusal {
     refuse(
         ErrorCode::NotAMember,
         "you are not a member of that channel (or it does not exist)",
@@ -119,6 +131,27 @@ pub async fn browse_channels(caller: &Caller<'_>, query: &str) -> Reply {
     Ok(Some(ServerMsg::ChannelDirectory { query, channels }))
 }
 
+/// Refuses when `user` is already in another channel called `name` (names
+/// are how people and links tell channels apart).
+async fn check_name_free(
+    caller: &Caller<'_>,
+    user: &UserId,
+    channel: &ChannelId,
+    wording: &str,
+) -> Result<(), Refusal> {
+    let store = &caller.context.store;
+    if store.is_member(user, channel).await? {
+        return Ok(());
+    }
+    let Some(name) = store.channel_name(channel).await? else {
+        return Err(not_a_member());
+    };
+    if store.in_channel_named(user, &name).await? {
+        return Err(refuse(ErrorCode::ChannelNameTaken, wording));
+    }
+    Ok(())
+}
+
 pub async fn join_channel(caller: &Caller<'_>, channel: &ChannelId) -> Reply {
     let store = &caller.context.store;
     match store.channel_kind(channel).await? {
@@ -127,6 +160,13 @@ pub async fn join_channel(caller: &Caller<'_>, channel: &ChannelId) -> Reply {
         // are indistinguishable from ones that do not exist.
         _ => return Err(not_a_member()),
     }
+    check_name_free(
+        caller,
+        &caller.user.id,
+        channel,
+        "You are already in another channel with that name; leave it first.",
+    )
+    .await?;
     if store.add_member(channel, &caller.user.id).await? {
         announce_joined(caller, caller.user, channel).await?;
         caller
@@ -149,17 +189,28 @@ pub async fn join_channel(caller: &Caller<'_>, channel: &ChannelId) -> Reply {
 }
 
 pub async fn leave_channel(caller: &Caller<'_>, channel: &ChannelId) -> Reply {
-    if membership(caller, channel).await?.0 == ChannelKind::Direct {
-        return Err(refuse(
-            ErrorCode::NotAllowed,
-            "A direct conversation cannot be left.",
-        ));
+    let store = &caller.context.store;
+    if membership(caller, channel).await?.0 == ChannelKind::Direct
+        && store.members(channel).await?.len() <= 2
+    {
+        // A conversation with one person is hidden, not left: their next
+        // message brings it back (unless they are blocked).
+        store.hide_direct(&caller.user.id, channel).await?;
+        caller
+            .context
+            .hub
+            .unsubscribe(
+                caller.user.id.clone(),
+                channel.clone(),
+                ServerMsg::ChannelLeft {
+                    channel: channel.clone(),
+                    reason: "you hid the conversation".into(),
+                },
+            )
+            .await;
+        return Ok(None);
     }
-    caller
-        .context
-        .store
-        .remove_member(channel, &caller.user.id)
-        .await?;
+    store.remove_member(channel, &caller.user.id).await?;
     part(
         caller,
         &caller.user.clone(),
@@ -205,6 +256,19 @@ pub async fn invite(caller: &Caller<'_>, channel: &ChannelId, user: &UserId) -> 
         .user(user)
         .await?
         .ok_or_else(|| refuse(ErrorCode::UnknownUser, "There is no such user."))?;
+    if store
+        .blocked_by_any(&caller.user.id, std::slice::from_ref(&invited.id))
+        .await?
+    {
+        return Err(blocked());
+    }
+    check_name_free(
+        caller,
+        &invited.id,
+        channel,
+        "They are already in another channel with that name.",
+    )
+    .await?;
     if store.add_member(channel, &invited.id).await? {
         tracing::info!(by = %caller.user.name, user = %invited.name, "member invited");
         announce_joined(caller, &invited, channel).await?;
@@ -294,16 +358,51 @@ pub async fn open_direct(caller: &Caller<'_>, users: &[UserId]) -> Reply {
         );
     }
     let ids: Vec<UserId> = participants.iter().map(|u| u.id.clone()).collect();
+    if store.blocked_by_any(&caller.user.id, &ids[1..]).await? {
+        return Err(blocked());
+    }
     let (channel, created) = store.open_direct(&ids).await?;
     if created {
         for participant in &participants {
             announce_joined(caller, participant, &channel).await?;
         }
-        Ok(None)
     } else {
-        let info = store.channel_for(caller.user, &channel).await?;
-        Ok(info.map(|channel| ServerMsg::ChannelJoined { channel }))
+        // It may have been hidden (or left, for a group): show it again.
+        announce_joined(caller, caller.user, &channel).await?;
     }
+    Ok(None)
+}
+
+/// Blocks or unblocks a user, and tells all the caller's tabs who is blocked now.
+pub async fn block(caller: &Caller<'_>, user: &UserId, blocked: bool) -> Reply {
+    if user == &caller.user.id {
+        return Err(refuse(ErrorCode::NotAllowed, "You cannot block yourself."));
+    }
+    let store = &caller.context.store;
+    if store.user(user).await?.is_none() {
+        return Err(refuse(ErrorCode::UnknownUser, "There is no such user."));
+    }
+    store.set_blocked(&caller.user.id, user, blocked).await?;
+    let users = store.blocked_by(&caller.user.id).await?;
+    caller
+        .context
+        .hub
+        .to_user(
+            caller.user.id.clone(),
+            ServerMsg::Blocked {
+                users: users.clone(),
+            },
+            Some(caller.conn),
+        )
+        .await;
+    Ok(Some(ServerMsg::Blocked { users }))
+}
+
+fn blocked() -> Refusal {
+    refuse(
+        ErrorCode::Blocked,
+        "You cannot start a conversation with or invite someone who has blocked you.",
+    )
 }
 
 pub async fn members(caller: &Caller<'_>, channel: &ChannelId) -> Reply {
@@ -391,6 +490,13 @@ async fn announce_change(caller: &Caller<'_>, outcome: ChangeOutcome) -> Reply {
         ChangeOutcome::NotAllowed => Err(refuse(
             ErrorCode::NotAllowed,
             "Only the author can change a message.",
+        )),
+        ChangeOutcome::TooManyReactions => Err(refuse(
+            ErrorCode::TooManyReactions,
+            format!(
+                "A message can have at most {MAX_REACTION_EMOJI} different emoji, \
+                 and {MAX_REACTIONS_PER_USER} reactions from each person."
+            ),
         )),
     }
 }

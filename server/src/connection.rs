@@ -1,12 +1,18 @@
 //! One WebSocket connection. It only moves frames: the reader parses client
 //! frames and answers them, the writer is the only code that writes to the
-//! socket, draining the bounded queue the hub and the reader fill. Either side
-//! ending (client gone, protocol error, heartbeat timeout, kicked by the hub)
-//! ends both, and the hub is told.
+//! socket, draining the connection's [`Outbox`]. Either side ending (client
+//! gone, protocol error, heartbeat timeout, kicked by the hub, session
+//! revoked) ends both, and the hub is told.
+//!
+//! Every request first waits for its user's budget of that kind (so a flood
+//! slows only its sender, on every socket the user has), and every reply
+//! waits until the client has read most of what is queued for it (so a
+//! client that asks without reading stops being read, and is closed if it
+//! stays stalled). Replies are at most [`MAX_REPLY_BYTES`]: longer catch-ups
+//! are sent in parts.
 
 use std::collections::HashMap;
-use std::time::Duration;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actix_ws::{AggregatedMessage, CloseCode, CloseReason, MessageStream, ProtocolError, Session};
 use bytestring::ByteString;
@@ -15,17 +21,20 @@ use shared::limits::{
 };
 use shared::protocol::ClientMsgError;
 use shared::validate::{MessageText, MessageTextError};
-use shared::{ChannelId, ClientMsg, ClientMsgId, ErrorCode, FileId, Seq, ServerMsg};
-use tokio::sync::mpsc;
+use shared::{ChannelId, ChatMessage, ClientMsg, ClientMsgId, ErrorCode, FileId, Seq, ServerMsg};
 use tokio::time::{interval, timeout};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
-use crate::commands::{self, Caller};
-use crate::hub::{ConnId, HubHandle, Outgoing, Registration, next_conn_id};
+use crate::budget::{RequestBudgets, RequestKind};
+use crate::commands::{self, Caller, Refusal, Reply};
+use crate::hub::{ConnId, HubHandle, Registration, next_conn_id};
+use crate::connection_limits::ConnectionSlot;
+use crate::metrics::Metrics;
+use crate::outbox::{Outbox, OutboxLimits, OutboxReceiver, Outgoing, PushFailure, outbox};
 use crate::preview::Previews;
-use crate::store::writer::{MAX_BATCH, MessageWriter, WriteRequest};
+use crate::store::writer::{MessageWriter, WriteRequest};
 use crate::store::{NewMessage, SessionUser, Store};
-use crate::throttle::TokenBucket;
 
 /// How often the server pings an idle client.
 const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(15);
@@ -35,6 +44,8 @@ const CLIENT_TIMEOUT: Duration = Duration::from_secs(45);
 const TYPING_THROTTLE: Duration = Duration::from_secs(2);
 /// How long a closing connection may take to flush its last frames.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
+/// Largest reply frame; longer catch-ups and pages come in parts.
+pub const MAX_REPLY_BYTES: usize = 1024 * 1024;
 
 /// What every connection needs from the application.
 #[derive(Clone)]
@@ -42,38 +53,64 @@ pub struct ConnectionContext {
     pub store: Store,
     pub hub: HubHandle,
     pub writer: MessageWriter,
-    /// Capacity of each connection's outgoing queue.
-    pub outbound_queue: usize,
+    /// Bounds of each connection's outgoing queue.
+    pub outbox: OutboxLimits,
+    /// How long a connection's own reply may wait for the client to read
+    /// before the connection is closed as stalled.
+    pub stall_timeout: Duration,
     /// Link previews, when turned on.
     pub previews: Option<Previews>,
     /// Largest upload accepted, in bytes (told to clients).
     pub max_upload_bytes: u64,
-    /// Pace of one connection's messages: burst, then per second.
-    pub message_burst: u32,
-    pub messages_per_second: u32,
+    /// Every user's request budgets.
+    pub budgets: std::sync::Arc<RequestBudgets>,
+    pub metrics: Metrics,
 }
 
-/// Serves one upgraded socket until it closes.
+/// Serves one upgraded socket until it closes. `slot` counts it against
+/// its user's and address's connection limits while it is open.
 pub async fn serve(
     context: ConnectionContext,
     session_user: SessionUser,
     session: Session,
     stream: MessageStream,
+    slot: ConnectionSlot,
 ) {
     let conn = next_conn_id();
-    let (queue, queue_receiver) = mpsc::channel(context.outbound_queue.max(MAX_BATCH));
-    let kick = CancellationToken::new();
-    let writer_task = actix_web::rt::spawn(write_loop(session, queue_receiver, kick.clone()));
+    let span = tracing::info_span!("connection", conn, user = %session_user.user.name);
+    serve_connection(context, session_user, session, stream, conn)
+        .instrument(span)
+        .await;
+    drop(slot);
+}
 
-    let channels = match context.store.channels_of(&session_user.user).await {
-        Ok(channels) => channels,
+async fn serve_connection(
+    context: ConnectionContext,
+    session_user: SessionUser,
+    session: Session,
+    stream: MessageStream,
+    conn: ConnId,
+) {
+    let (outbox, receiver) = outbox(context.outbox, context.metrics.clone());
+    let kick = CancellationToken::new();
+    let stop_reading = CancellationToken::new();
+    let writer_task = actix_web::rt::spawn(write_loop(session, receiver, kick.clone()));
+
+    let user = &session_user.user;
+    let loaded = async {
+        let channels = context.store.channels_of(user).await?;
+        let blocked = context.store.blocked_by(&user.id).await?;
+        Ok::<_, crate::store::StoreError>((channels, blocked))
+    };
+    let (channels, blocked) = match loaded.await {
+        Ok(loaded) => loaded,
         Err(error) => {
             tracing::error!(%error, "could not load channels for a new connection");
-            let _ = queue.try_send(Outgoing::Close(CloseReason {
+            let _ = outbox.push(Outgoing::Close(CloseReason {
                 code: CloseCode::Error,
                 description: Some("database unavailable, try again".into()),
             }));
-            drop(queue);
+            drop(outbox);
             let _ = timeout(CLOSE_GRACE, writer_task).await;
             return;
         }
@@ -82,24 +119,39 @@ pub async fn serve(
         .hub
         .connect(Registration {
             conn,
-            user: session_user.user.clone(),
+            user: user.clone(),
             session_id: session_user.session_id.clone(),
             channels,
-            queue: queue.clone(),
+            blocked,
+            outbox: outbox.clone(),
             kick: kick.clone(),
+            stop_reading: stop_reading.clone(),
             max_upload_bytes: context.max_upload_bytes,
         })
         .await;
-    tracing::debug!(conn, user = %session_user.user.name, "connected");
+    // A sign-out that ran between the upgrade's session check and this
+    // registration removed the session before telling the hub: look again.
+    if !matches!(
+        context.store.session_exists(&session_user.session_id).await,
+        Ok(true)
+    ) {
+        context
+            .hub
+            .close_session(user.id.clone(), session_user.session_id.clone())
+            .await;
+    }
+    context.metrics.connections.inc();
+    context.metrics.connections_opened.inc();
+    tracing::debug!("connected");
 
     let mut reader = Reader {
         conn,
         context: &context,
         session_user: &session_user,
         last_typing: HashMap::new(),
-        queue,
+        outbox,
         kick: kick.clone(),
-        pace: TokenBucket::new(context.message_burst, context.messages_per_second),
+        stop_reading,
     };
     reader.run(stream).await;
 
@@ -109,15 +161,12 @@ pub async fn serve(
     if timeout(CLOSE_GRACE, writer_task).await.is_err() {
         kick.cancel();
     }
-    tracing::debug!(conn, user = %session_user.user.name, "disconnected");
+    context.metrics.connections.dec();
+    tracing::debug!("disconnected");
 }
 
 /// Sends queued frames and heartbeat pings; the only writer to the socket.
-async fn write_loop(
-    mut session: Session,
-    mut queue: mpsc::Receiver<Outgoing>,
-    kick: CancellationToken,
-) {
+async fn write_loop(mut session: Session, mut queue: OutboxReceiver, kick: CancellationToken) {
     let mut heartbeat = interval(HEARTBEAT_INTERVAL);
     heartbeat.tick().await;
     loop {
@@ -137,6 +186,7 @@ async fn write_loop(
                 continue;
             }
         };
+        let len = next.as_ref().map_or(0, Outgoing::len);
         let sent = match next {
             Some(Outgoing::Frame(text)) => {
                 tokio::select! {
@@ -166,6 +216,7 @@ async fn write_loop(
                 return;
             }
         };
+        queue.written(len);
         if sent.is_err() {
             // The client went away.
             kick.cancel();
@@ -180,10 +231,10 @@ struct Reader<'a> {
     session_user: &'a SessionUser,
     /// When this connection last announced typing, per channel (to throttle).
     last_typing: HashMap<ChannelId, Instant>,
-    queue: mpsc::Sender<Outgoing>,
+    outbox: Outbox,
     kick: CancellationToken,
-    /// Paces posts: a flood waits here (and stops being read) instead of being refused.
-    pace: TokenBucket,
+    /// Cancelled when the session is revoked: nothing more is read or done.
+    stop_reading: CancellationToken,
 }
 
 impl Reader<'_> {
@@ -194,7 +245,9 @@ impl Reader<'_> {
             .max_continuation_size(MAX_FRAME_BYTES);
         loop {
             let next = tokio::select! {
+                biased;
                 () = self.kick.cancelled() => return,
+                () = self.stop_reading.cancelled() => return,
                 next = timeout(CLIENT_TIMEOUT, stream.recv()) => next,
             };
             let message = match next {
@@ -210,24 +263,39 @@ impl Reader<'_> {
                 }
                 Ok(Some(Ok(message))) => message,
             };
-            match message {
-                AggregatedMessage::Text(text) => self.handle_text(&text).await,
-                AggregatedMessage::Binary(_) => {
-                    self.error(
-                        ErrorCode::BinaryNotSupported,
-                        "binary frames are not supported; send JSON text frames".into(),
-                        None,
-                    )
-                    .await;
-                }
-                AggregatedMessage::Ping(payload) => self.enqueue(Outgoing::Pong(payload)).await,
-                AggregatedMessage::Pong(_) => {}
-                AggregatedMessage::Close(_) => {
-                    self.close(CloseCode::Normal, "bye").await;
-                    return;
-                }
+            let (kick, stop_reading) = (self.kick.clone(), self.stop_reading.clone());
+            let done = tokio::select! {
+                biased;
+                () = kick.cancelled() => true,
+                () = stop_reading.cancelled() => true,
+                done = self.handle(message) => done,
+            };
+            if done {
+                return;
             }
         }
+    }
+
+    /// Handles one frame; `true` when the connection should end.
+    async fn handle(&mut self, message: AggregatedMessage) -> bool {
+        match message {
+            AggregatedMessage::Text(text) => self.handle_text(&text).await,
+            AggregatedMessage::Binary(_) => {
+                self.error(
+                    ErrorCode::BinaryNotSupported,
+                    "binary frames are not supported; send JSON text frames".into(),
+                    None,
+                )
+                .await;
+            }
+            AggregatedMessage::Ping(payload) => self.enqueue(Outgoing::Pong(payload)).await,
+            AggregatedMessage::Pong(_) => {}
+            AggregatedMessage::Close(_) => {
+                self.close(CloseCode::Normal, "bye").await;
+                return true;
+            }
+        }
+        false
     }
 
     async fn protocol_error(&mut self, error: ProtocolError) {
@@ -239,12 +307,14 @@ impl Reader<'_> {
                 .await;
             self.close(CloseCode::Size, &limit).await;
         } else {
-            tracing::debug!(conn = self.conn, %error, "websocket protocol error");
+            tracing::debug!(%error, "websocket protocol error");
             self.close(CloseCode::Protocol, "websocket protocol error")
                 .await;
         }
     }
 
+    /// The one dispatch of client requests: parse, wait for the user's
+    /// budget of that kind, then do it and answer.
     async fn handle_text(&mut self, text: &str) {
         let message = match ClientMsg::parse(text) {
             Ok(message) => message,
@@ -259,7 +329,18 @@ impl Reader<'_> {
                 return self.error(ErrorCode::InvalidFields, detail, None).await;
             }
         };
-        match message {
+        let kind = request_kind(&message);
+        let user = self.session_user.user.id.0.as_str();
+        let budgets = &self.context.budgets;
+        if kind == RequestKind::Typing {
+            // Only a hint: over budget, it is dropped.
+            if !budgets.try_spend(kind, user) {
+                return;
+            }
+        } else {
+            budgets.wait(kind, user).await;
+        }
+        let reply = match message {
             ClientMsg::Send {
                 channel,
                 client_id,
@@ -276,74 +357,57 @@ impl Reader<'_> {
                 before_seq,
                 limit,
             } => self.history(channel, before_seq, limit).await,
-            ClientMsg::Typing { channel } => {
-                let now = Instant::now();
-                let recent = self
-                    .last_typing
-                    .get(&channel)
-                    .is_some_and(|at| now.duration_since(*at) < TYPING_THROTTLE);
-                if !recent {
-                    let reply = commands::typing(&self.caller(), &channel).await;
-                    if reply.is_ok() {
-                        self.last_typing.insert(channel, now);
-                    }
-                    self.answer(reply).await;
-                }
+            ClientMsg::Typing { channel } => self.typing(channel).await,
+            ClientMsg::SetAway { away } => {
+                self.context.hub.set_away(self.conn, away).await;
+                Ok(None)
             }
-            ClientMsg::SetAway { away } => self.context.hub.set_away(self.conn, away).await,
-            other => {
-                let caller = self.caller();
-                let reply = match &other {
-                    ClientMsg::CreateChannel {
-                        name,
-                        topic,
-                        private,
-                    } => commands::create_channel(&caller, name, topic, *private).await,
-                    ClientMsg::BrowseChannels { query } => {
-                        commands::browse_channels(&caller, query).await
-                    }
-                    ClientMsg::JoinChannel { channel } => {
-                        commands::join_channel(&caller, channel).await
-                    }
-                    ClientMsg::LeaveChannel { channel } => {
-                        commands::leave_channel(&caller, channel).await
-                    }
-                    ClientMsg::Invite { channel, user } => {
-                        commands::invite(&caller, channel, user).await
-                    }
-                    ClientMsg::RemoveMember { channel, user } => {
-                        commands::remove_member(&caller, channel, user).await
-                    }
-                    ClientMsg::SetTopic { channel, topic } => {
-                        commands::set_topic(&caller, channel, topic).await
-                    }
-                    ClientMsg::OpenDirect { users } => commands::open_direct(&caller, users).await,
-                    ClientMsg::Members { channel } => commands::members(&caller, channel).await,
-                    ClientMsg::MarkRead { channel, seq } => {
-                        commands::mark_read(&caller, channel, *seq).await
-                    }
-                    ClientMsg::ListUsers => commands::list_users(&caller).await,
-                    ClientMsg::Edit { channel, seq, text } => {
-                        commands::edit(&caller, channel, *seq, text).await
-                    }
-                    ClientMsg::Delete { channel, seq } => {
-                        commands::delete(&caller, channel, *seq).await
-                    }
-                    ClientMsg::React {
-                        channel,
-                        seq,
-                        emoji,
-                        add,
-                    } => commands::react(&caller, channel, *seq, emoji, *add).await,
-                    ClientMsg::Send { .. }
-                    | ClientMsg::Sync { .. }
-                    | ClientMsg::History { .. }
-                    | ClientMsg::Typing { .. }
-                    | ClientMsg::SetAway { .. } => Ok(None),
-                };
-                self.answer(reply).await;
+            ClientMsg::CreateChannel {
+                name,
+                topic,
+                private,
+            } => commands::create_channel(&self.caller(), &name, &topic, private).await,
+            ClientMsg::BrowseChannels { query } => {
+                commands::browse_channels(&self.caller(), &query).await
             }
-        }
+            ClientMsg::JoinChannel { channel } => {
+                commands::join_channel(&self.caller(), &channel).await
+            }
+            ClientMsg::LeaveChannel { channel } => {
+                commands::leave_channel(&self.caller(), &channel).await
+            }
+            ClientMsg::Invite { channel, user } => {
+                commands::invite(&self.caller(), &channel, &user).await
+            }
+            ClientMsg::RemoveMember { channel, user } => {
+                commands::remove_member(&self.caller(), &channel, &user).await
+            }
+            ClientMsg::SetTopic { channel, topic } => {
+                commands::set_topic(&self.caller(), &channel, &topic).await
+            }
+            ClientMsg::OpenDirect { users } => commands::open_direct(&self.caller(), &users).await,
+            ClientMsg::Members { channel } => commands::members(&self.caller(), &channel).await,
+            ClientMsg::MarkRead { channel, seq } => {
+                commands::mark_read(&self.caller(), &channel, seq).await
+            }
+            ClientMsg::Block { user, blocked } => {
+                commands::block(&self.caller(), &user, blocked).await
+            }
+            ClientMsg::ListUsers => commands::list_users(&self.caller()).await,
+            ClientMsg::Edit { channel, seq, text } => {
+                commands::edit(&self.caller(), &channel, seq, &text).await
+            }
+            ClientMsg::Delete { channel, seq } => {
+                commands::delete(&self.caller(), &channel, seq).await
+            }
+            ClientMsg::React {
+                channel,
+                seq,
+                emoji,
+                add,
+            } => commands::react(&self.caller(), &channel, seq, &emoji, add).await,
+        };
+        self.answer(reply).await;
     }
 
     fn caller(&self) -> Caller<'_> {
@@ -354,33 +418,45 @@ impl Reader<'_> {
         }
     }
 
-    async fn answer(&mut self, reply: commands::Reply) {
+    async fn answer(&mut self, reply: Reply) {
         match reply {
             Ok(Some(message)) => self.send(&message).await,
             Ok(None) => {}
-            Err(refusal) => self.error(refusal.code, refusal.message, None).await,
+            Err(refusal) => {
+                self.error(refusal.code, refusal.message, refusal.client_id)
+                    .await;
+            }
         }
     }
 
-    /// Whether the user is a member of `channel`; answers `not_a_member` (or
-    /// `store_unavailable`) itself when not.
-    async fn check_member(&mut self, channel: &ChannelId, client_id: Option<ClientMsgId>) -> bool {
-        match self
+    /// Refuses unless the user is a member of `channel` now.
+    async fn check_member(&self, channel: &ChannelId) -> Result<(), Refusal> {
+        if self
             .context
             .store
             .is_member(&self.session_user.user.id, channel)
-            .await
+            .await?
         {
-            Ok(true) => true,
-            Ok(false) => {
-                self.not_a_member(client_id).await;
-                false
-            }
-            Err(error) => {
-                self.reply_or_unavailable(Err(error)).await;
-                false
-            }
+            Ok(())
+        } else {
+            Err(commands::not_a_member())
         }
+    }
+
+    async fn typing(&mut self, channel: ChannelId) -> Reply {
+        let now = Instant::now();
+        let recent = self
+            .last_typing
+            .get(&channel)
+            .is_some_and(|at| now.duration_since(*at) < TYPING_THROTTLE);
+        if recent {
+            return Ok(None);
+        }
+        let reply = commands::typing(&self.caller(), &channel).await;
+        if reply.is_ok() {
+            self.last_typing.insert(channel, now);
+        }
+        reply
     }
 
     /// Membership is checked inside the writer's transaction, atomically with the insert.
@@ -390,14 +466,14 @@ impl Reader<'_> {
         client_id: ClientMsgId,
         text: String,
         attachments: Vec<FileId>,
-    ) {
+    ) -> Reply {
         // A message ends "is typing" for the others: the next keystroke may announce again.
         self.last_typing.remove(&channel);
         if attachments.len() > MAX_ATTACHMENTS {
             let message = format!("at most {MAX_ATTACHMENTS} files can be attached to one message");
-            return self
-                .error(ErrorCode::InvalidAttachment, message, Some(client_id))
-                .await;
+            return Err(
+                commands::refuse(ErrorCode::InvalidAttachment, message).for_message(client_id)
+            );
         }
         let text = match MessageText::parse(&text) {
             Ok(text) => text.into_string(),
@@ -408,13 +484,9 @@ impl Reader<'_> {
                     MessageTextError::Empty => ErrorCode::EmptyText,
                     MessageTextError::TooLong { .. } => ErrorCode::TextTooLong,
                 };
-                return self.error(code, error.to_string(), Some(client_id)).await;
+                return Err(commands::refuse(code, error.to_string()).for_message(client_id));
             }
         };
-        tokio::select! {
-            () = self.kick.cancelled() => return,
-            () = self.pace.take() => {}
-        }
         let request = WriteRequest {
             origin: self.conn,
             message: NewMessage {
@@ -425,13 +497,13 @@ impl Reader<'_> {
                 attachments,
             },
         };
-        if self.context.writer.submit(request).await.is_err() {
-            self.error(
+        match self.context.writer.submit(request).await {
+            Ok(()) => Ok(None),
+            Err(_) => Err(commands::refuse(
                 ErrorCode::StoreUnavailable,
-                "the server is shutting down; the message will be sent again".into(),
-                Some(client_id),
+                "the server is shutting down; the message will be sent again",
             )
-            .await;
+            .for_message(client_id)),
         }
     }
 
@@ -440,90 +512,66 @@ impl Reader<'_> {
         channel: ChannelId,
         after_seq: Option<Seq>,
         after_change: Option<i64>,
-    ) {
-        if !self.check_member(&channel, None).await {
-            return;
-        }
+    ) -> Reply {
+        self.check_member(&channel).await?;
         let store = &self.context.store;
-        let reply = match after_seq {
-            None => store
-                .latest_messages(&channel, HISTORY_PAGE)
-                .await
-                .map(|page| ServerMsg::Synced {
-                    channel: channel.clone(),
-                    messages: page.messages,
-                    has_older: page.has_older,
-                    complete: true,
-                    updated: Vec::new(),
-                }),
-            Some(after) => {
-                let after = after.max(0);
-                let updated = match after_change {
-                    Some(change) => {
-                        store
-                            .messages_changed(&channel, after, change, MAX_SYNC_BATCH)
-                            .await
-                    }
-                    None => Ok(Vec::new()),
-                };
-                match (
-                    store.messages_after(&channel, after, MAX_SYNC_BATCH).await,
-                    updated,
-                ) {
-                    (Ok(messages), Ok(updated)) => Ok(ServerMsg::Synced {
-                        channel: channel.clone(),
-                        has_older: messages.first().map_or(after > 0, |m| m.seq > 1),
-                        complete: messages.len() < MAX_SYNC_BATCH as usize,
-                        messages,
-                        updated,
-                    }),
-                    (Err(error), _) | (_, Err(error)) => Err(error),
-                }
-            }
+        let Some(after) = after_seq else {
+            let page = store.latest_messages(&channel, HISTORY_PAGE).await?;
+            let (messages, cut) = fit_newest(page.messages);
+            return Ok(Some(ServerMsg::Synced {
+                channel,
+                messages,
+                has_older: page.has_older || cut,
+                complete: true,
+                updated: Vec::new(),
+            }));
         };
-        self.reply_or_unavailable(reply).await;
+        let after = after.max(0);
+        let updated = match after_change {
+            Some(change) => {
+                store
+                    .messages_changed(&channel, after, change, MAX_SYNC_BATCH)
+                    .await?
+            }
+            None => Vec::new(),
+        };
+        let messages = store
+            .messages_after(&channel, after, MAX_SYNC_BATCH)
+            .await?;
+        let complete = messages.len() < MAX_SYNC_BATCH as usize;
+        let has_older = messages.first().map_or(after > 0, |m| m.seq > 1);
+        let (messages, cut) = fit_oldest(messages);
+        // Changes to held messages that do not fit travel as separate
+        // updates (the client treats both the same way).
+        let (updated, overflow) = split_to_fit(updated);
+        self.send(&ServerMsg::Synced {
+            channel,
+            messages,
+            has_older,
+            complete: complete && !cut,
+            updated,
+        })
+        .await;
+        for message in overflow {
+            self.send(&ServerMsg::MessageUpdated { message }).await;
+        }
+        Ok(None)
     }
 
-    async fn history(&mut self, channel: ChannelId, before_seq: Seq, limit: Option<u32>) {
-        if !self.check_member(&channel, None).await {
-            return;
-        }
+    async fn history(&mut self, channel: ChannelId, before_seq: Seq, limit: Option<u32>) -> Reply {
+        self.check_member(&channel).await?;
         let limit = limit.unwrap_or(HISTORY_PAGE).clamp(1, MAX_HISTORY_PAGE);
-        let reply = self
+        let page = self
             .context
             .store
             .messages_before(&channel, before_seq, limit)
-            .await
-            .map(|page| ServerMsg::History {
-                channel: channel.clone(),
-                messages: page.messages,
-                has_older: page.has_older,
-            });
-        self.reply_or_unavailable(reply).await;
-    }
-
-    async fn reply_or_unavailable(&mut self, reply: Result<ServerMsg, crate::store::StoreError>) {
-        match reply {
-            Ok(reply) => self.send(&reply).await,
-            Err(error) => {
-                tracing::error!(%error, "reading messages failed");
-                self.error(
-                    ErrorCode::StoreUnavailable,
-                    "messages could not be read right now; try again".into(),
-                    None,
-                )
-                .await;
-            }
-        }
-    }
-
-    async fn not_a_member(&mut self, client_id: Option<ClientMsgId>) {
-        self.error(
-            ErrorCode::NotAMember,
-            "you are not a member of that channel (or it does not exist)".into(),
-            client_id,
-        )
-        .await;
+            .await?;
+        let (messages, cut) = fit_newest(page.messages);
+        Ok(Some(ServerMsg::History {
+            channel,
+            messages,
+            has_older: page.has_older || cut,
+        }))
     }
 
     async fn error(&mut self, code: ErrorCode, message: String, client_id: Option<ClientMsgId>) {
@@ -548,12 +596,88 @@ impl Reader<'_> {
         .await;
     }
 
-    /// Queues a frame for this connection's own socket, waiting while the
-    /// queue is full (that only slows down this client's own requests).
+    /// Queues a frame for this connection's own socket once the client has
+    /// read most of what is queued; a client that stays stalled is closed.
     async fn enqueue(&mut self, item: Outgoing) {
-        tokio::select! {
-            () = self.kick.cancelled() => {}
-            _ = self.queue.send(item) => {}
+        match self
+            .outbox
+            .push_reply(item, self.context.stall_timeout)
+            .await
+        {
+            Ok(()) => {}
+            Err(PushFailure::Stalled) => {
+                tracing::warn!(
+                    queued_bytes = self.outbox.queued_bytes(),
+                    "the client stopped reading its replies; disconnecting it"
+                );
+                self.context.metrics.kicked("stalled");
+                self.kick.cancel();
+            }
+            Err(_) => self.kick.cancel(),
         }
     }
+}
+
+/// Which budget a request is counted in.
+fn request_kind(message: &ClientMsg) -> RequestKind {
+    match message {
+        ClientMsg::Send { .. } => RequestKind::Post,
+        ClientMsg::Edit { .. } | ClientMsg::Delete { .. } | ClientMsg::React { .. } => {
+            RequestKind::Change
+        }
+        ClientMsg::MarkRead { .. } => RequestKind::ReadMark,
+        ClientMsg::SetAway { .. } => RequestKind::Presence,
+        ClientMsg::Typing { .. } => RequestKind::Typing,
+        ClientMsg::CreateChannel { .. } => RequestKind::CreateChannel,
+        ClientMsg::JoinChannel { .. }
+        | ClientMsg::LeaveChannel { .. }
+        | ClientMsg::Invite { .. }
+        | ClientMsg::RemoveMember { .. }
+        | ClientMsg::SetTopic { .. }
+        | ClientMsg::OpenDirect { .. }
+        | ClientMsg::Block { .. } => RequestKind::Membership,
+        ClientMsg::Sync { .. }
+        | ClientMsg::History { .. }
+        | ClientMsg::Members { .. }
+        | ClientMsg::BrowseChannels { .. }
+        | ClientMsg::ListUsers => RequestKind::Read,
+    }
+}
+
+/// The JSON size of a message inside a reply.
+fn json_len(message: &ChatMessage) -> usize {
+    serde_json::to_string(message).map_or(0, |json| json.len() + 1)
+}
+
+/// Room in a reply for messages, leaving space for the envelope.
+const MESSAGES_BUDGET: usize = MAX_REPLY_BYTES - 1024;
+
+/// The oldest messages that fit in a reply, and whether some were left out.
+fn fit_oldest(messages: Vec<ChatMessage>) -> (Vec<ChatMessage>, bool) {
+    let (fitting, rest) = split_to_fit(messages);
+    (fitting, !rest.is_empty())
+}
+
+/// The newest messages (held oldest first) that fit in a reply, and whether
+/// older ones were left out.
+fn fit_newest(mut messages: Vec<ChatMessage>) -> (Vec<ChatMessage>, bool) {
+    messages.reverse();
+    let (mut fitting, rest) = split_to_fit(messages);
+    fitting.reverse();
+    (fitting, !rest.is_empty())
+}
+
+/// Splits `messages` after the longest start that fits in a reply (at least one).
+fn split_to_fit(mut messages: Vec<ChatMessage>) -> (Vec<ChatMessage>, Vec<ChatMessage>) {
+    let mut total = 0;
+    let mut keep = messages.len();
+    for (index, message) in messages.iter().enumerate() {
+        total += json_len(message);
+        if total > MESSAGES_BUDGET && index > 0 {
+            keep = index;
+            break;
+        }
+    }
+    let rest = messages.split_off(keep);
+    (messages, rest)
 }

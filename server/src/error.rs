@@ -51,9 +51,20 @@ impl HttpError {
             StatusCode::TOO_MANY_REQUESTS,
             ApiErrorCode::RateLimited,
             format!(
-                "Too many attempts from your address. Please try again in {} seconds.",
+                "Too many attempts. Please try again in {} seconds.",
                 retry_after.as_secs().max(1)
             ),
+        );
+        error.retry_after = Some(retry_after);
+        error
+    }
+
+    /// 503 with `Retry-After`: too much is going on right now.
+    pub fn busy(retry_after: Duration) -> Self {
+        let mut error = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ApiErrorCode::Busy,
+            "The server is busy right now. Please try again in a moment.",
         );
         error.retry_after = Some(retry_after);
         error

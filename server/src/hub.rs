@@ -1,8 +1,10 @@
 //! The hub: one task that owns every live connection, which rooms they are in
 //! and who is online, and fans messages out. It holds no locks and never waits
-//! on a socket: each connection has a bounded outgoing queue, and a connection
-//! whose queue is full is disconnected (it reconnects and catches up by
-//! sequence number) instead of slowing the room down or growing memory.
+//! on a socket: each connection has an outgoing queue bounded in frames and
+//! bytes ([`Outbox`]), and a connection whose queue is full is disconnected
+//! (it reconnects and catches up by sequence number) instead of slowing the
+//! room down or growing memory. Connections are indexed by user, so finding
+//! a user's sockets never scans everyone.
 //!
 //! A broadcast is serialized to JSON once; every recipient gets a clone of the
 //! same reference-counted bytes.
@@ -18,6 +20,9 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::metrics::Metrics;
+pub use crate::outbox::Outgoing;
+use crate::outbox::{Outbox, PushFailure};
 use crate::store::{NewMessage, Stored};
 
 /// Commands waiting for the hub before senders have to wait.
@@ -35,24 +40,21 @@ pub fn next_conn_id() -> ConnId {
     NEXT_CONN_ID.fetch_add(1, Ordering::Relaxed)
 }
 
-/// What a connection's writer sends to its socket.
-#[derive(Debug, Clone)]
-pub enum Outgoing {
-    Frame(ByteString),
-    Pong(actix_web::web::Bytes),
-    Close(CloseReason),
-}
-
 /// A connection introducing itself to the hub.
 pub struct Registration {
     pub conn: ConnId,
     pub user: UserInfo,
     pub session_id: String,
     pub channels: Vec<ChannelInfo>,
+    /// The people this user has blocked (told in `welcome`).
+    pub blocked: Vec<UserId>,
     /// Bounded queue read by the connection's socket writer.
-    pub queue: mpsc::Sender<Outgoing>,
+    pub outbox: Outbox,
     /// Cancelled by the hub to drop a connection that cannot keep up.
     pub kick: CancellationToken,
+    /// Cancelled by the hub when the session is revoked: the connection
+    /// reads and does nothing more, and closes once its close frame is out.
+    pub stop_reading: CancellationToken,
     /// Told to the client in `welcome`.
     pub max_upload_bytes: u64,
 }
@@ -93,8 +95,14 @@ enum Command {
     },
     Disconnect(ConnId),
     Deliver(Vec<Delivery>),
-    CloseSession(String),
-    CloseUser(UserId),
+    CloseSession {
+        user: UserId,
+        session_id: String,
+    },
+    CloseUser {
+        user: UserId,
+        except_session: Option<String>,
+    },
     Shutdown(oneshot::Sender<()>),
     Online(oneshot::Sender<Vec<UserInfo>>),
     Presence(oneshot::Sender<HashMap<UserId, PresenceStatus>>),
@@ -107,10 +115,14 @@ pub struct HubHandle {
 }
 
 impl HubHandle {
-    /// Starts the hub task.
-    pub fn start() -> (Self, JoinHandle<()>) {
+    /// Starts the hub task on `runtime` (the realtime core's own runtime).
+    pub fn start(runtime: &tokio::runtime::Handle, metrics: Metrics) -> (Self, JoinHandle<()>) {
         let (commands, receiver) = mpsc::channel(COMMAND_QUEUE);
-        let task = tokio::spawn(Hub::default().run(receiver));
+        let hub = Hub {
+            metrics,
+            ..Hub::default()
+        };
+        let task = runtime.spawn(hub.run(receiver));
         (Self { commands }, task)
     }
 
@@ -188,14 +200,25 @@ impl HubHandle {
         let _ = self.commands.send(Command::Deliver(deliveries)).await;
     }
 
-    /// Closes every socket of one session (after sign-out).
-    pub async fn close_session(&self, session_id: String) {
-        let _ = self.commands.send(Command::CloseSession(session_id)).await;
+    /// Closes every socket of one session (after sign-out) at once: they
+    /// read nothing more, and get a close frame if they still read.
+    pub async fn close_session(&self, user: UserId, session_id: String) {
+        let _ = self
+            .commands
+            .send(Command::CloseSession { user, session_id })
+            .await;
     }
 
-    /// Closes every socket of one user (after "sign out everywhere").
-    pub async fn close_user(&self, user: UserId) {
-        let _ = self.commands.send(Command::CloseUser(user)).await;
+    /// Closes every socket of one user (after "sign out everywhere", or a
+    /// password change: then all but `except_session`'s).
+    pub async fn close_user(&self, user: UserId, except_session: Option<String>) {
+        let _ = self
+            .commands
+            .send(Command::CloseUser {
+                user,
+                except_session,
+            })
+            .await;
     }
 
     /// Sends every connection a close frame and refuses new ones.
@@ -230,19 +253,27 @@ struct Connection {
     session_id: String,
     channels: HashSet<ChannelId>,
     away: bool,
-    queue: mpsc::Sender<Outgoing>,
+    outbox: Outbox,
     kick: CancellationToken,
+    stop_reading: CancellationToken,
+}
+
+/// An online user and their open connections.
+struct OnlineUser {
+    info: UserInfo,
+    connections: HashSet<ConnId>,
 }
 
 #[derive(Default)]
 struct Hub {
     connections: HashMap<ConnId, Connection>,
     rooms: HashMap<ChannelId, HashSet<ConnId>>,
-    /// Online users and how many connections each has open.
-    online: HashMap<UserId, (UserInfo, usize)>,
+    /// Online users (at least one connection open), with their connections.
+    online: HashMap<UserId, OnlineUser>,
     /// Users whose every connection is away.
     away: HashSet<UserId>,
     shutting_down: bool,
+    metrics: Metrics,
 }
 
 /// Who ends a connection.
@@ -252,14 +283,6 @@ enum Removal {
     Requested,
     /// The hub gives up on it (stuck or gone): stop its socket at once.
     Kicked,
-}
-
-/// Why a frame could not be queued for a connection.
-enum PushFailure {
-    /// Queue full: the client is not keeping up.
-    Stuck,
-    /// The connection is already gone.
-    Gone,
 }
 
 impl Hub {
@@ -304,8 +327,15 @@ impl Hub {
                         self.deliver(delivery);
                     }
                 }
-                Command::CloseSession(session_id) => self.close_session(&session_id),
-                Command::CloseUser(user) => self.close_user(&user),
+                Command::CloseSession { user, session_id } => {
+                    self.revoke(&user, |session| session == session_id);
+                }
+                Command::CloseUser {
+                    user,
+                    except_session,
+                } => self.revoke(&user, |session| {
+                    except_session.as_deref() != Some(session)
+                }),
                 Command::Shutdown(done) => {
                     self.shutdown();
                     let _ = done.send(());
@@ -338,22 +368,25 @@ impl Hub {
             user,
             session_id,
             channels,
-            queue,
+            blocked,
+            outbox,
             kick,
+            stop_reading,
             max_upload_bytes,
         } = registration;
         if self.shutting_down {
-            let _ = queue.try_send(Outgoing::Close(going_away()));
+            let _ = outbox.push(Outgoing::Close(going_away()));
             return;
         }
-        let first_connection = {
-            let entry = self
-                .online
-                .entry(user.id.clone())
-                .or_insert_with(|| (user.clone(), 0));
-            entry.1 += 1;
-            entry.1 == 1
-        };
+        let entry = self
+            .online
+            .entry(user.id.clone())
+            .or_insert_with(|| OnlineUser {
+                info: user.clone(),
+                connections: HashSet::new(),
+            });
+        entry.connections.insert(conn);
+        let first_connection = entry.connections.len() == 1;
         for channel in &channels {
             self.rooms
                 .entry(channel.id.clone())
@@ -366,9 +399,16 @@ impl Hub {
             online: self.online_users(),
             away: self.away.iter().cloned().collect(),
             max_upload_bytes,
+            blocked,
         };
-        // The queue is new and empty: the welcome always fits.
-        let _ = queue.try_send(Outgoing::Frame(welcome.to_json().into()));
+        // The queue is new and empty: the welcome fits (it is refused only
+        // if it alone is over the byte bound, and then the client gets closed).
+        if outbox
+            .push(Outgoing::Frame(welcome.to_json().into()))
+            .is_err()
+        {
+            kick.cancel();
+        }
         self.connections.insert(
             conn,
             Connection {
@@ -376,8 +416,9 @@ impl Hub {
                 session_id,
                 channels: channels.into_iter().map(|c| c.id).collect(),
                 away: false,
-                queue,
+                outbox,
                 kick,
+                stop_reading,
             },
         );
         if first_connection {
@@ -412,8 +453,8 @@ impl Hub {
             }
             let last_connection = match self.online.get_mut(&connection.user.id) {
                 Some(entry) => {
-                    entry.1 -= 1;
-                    entry.1 == 0
+                    entry.connections.remove(&conn);
+                    entry.connections.is_empty()
                 }
                 None => false,
             };
@@ -476,6 +517,25 @@ impl Hub {
                 });
                 self.push_all(vec![delivery.origin], &error);
             }
+            Ok(Stored::ClientIdReused(message)) => {
+                let error = frame(&ServerMsg::Error {
+                    code: ErrorCode::InvalidFields,
+                    message: "This client_id was already used for a message in another \
+                              conversation; send it with a new one."
+                        .into(),
+                    client_id: Some(message.client_id),
+                });
+                self.push_all(vec![delivery.origin], &error);
+            }
+            Ok(Stored::Blocked(message)) => {
+                let error = frame(&ServerMsg::Error {
+                    code: ErrorCode::Blocked,
+                    message: "You cannot write to this conversation: you have been blocked."
+                        .into(),
+                    client_id: Some(message.client_id),
+                });
+                self.push_all(vec![delivery.origin], &error);
+            }
             Ok(Stored::Duplicate(message)) => {
                 let ack = frame(&ServerMsg::Ack {
                     channel: message.channel,
@@ -497,11 +557,10 @@ impl Hub {
     }
 
     fn connections_of(&self, user: &UserId) -> Vec<ConnId> {
-        self.connections
-            .iter()
-            .filter(|(_, c)| &c.user.id == user)
-            .map(|(id, _)| *id)
-            .collect()
+        self.online
+            .get(user)
+            .map(|entry| entry.connections.iter().copied().collect())
+            .unwrap_or_default()
     }
 
     fn room_members(&self, channel: &ChannelId, except_user: Option<&UserId>) -> Vec<ConnId> {
@@ -553,9 +612,9 @@ impl Hub {
         connection.away = away;
         let user = connection.user.clone();
         let all_away = self
-            .connections
-            .values()
-            .filter(|c| c.user.id == user.id)
+            .connections_of(&user.id)
+            .iter()
+            .filter_map(|conn| self.connections.get(conn))
             .all(|c| c.away);
         let changed = if all_away {
             self.away.insert(user.id.clone())
@@ -573,24 +632,31 @@ impl Hub {
         }
     }
 
-    fn close_session(&mut self, session_id: &str) {
+    /// Ends the user's connections whose session `matches` at once: they
+    /// leave every room now, their readers stop, and their writers send a
+    /// close frame (to a client that still reads) and end.
+    fn revoke(&mut self, user: &UserId, matches: impl Fn(&str) -> bool) {
         let targets: Vec<ConnId> = self
-            .connections
-            .iter()
-            .filter(|(_, c)| c.session_id == session_id)
-            .map(|(id, _)| *id)
+            .connections_of(user)
+            .into_iter()
+            .filter(|conn| {
+                self.connections
+                    .get(conn)
+                    .is_some_and(|c| matches(&c.session_id))
+            })
             .collect();
-        self.close_all(targets, signed_out());
-    }
-
-    fn close_user(&mut self, user: &UserId) {
-        let targets: Vec<ConnId> = self
-            .connections
-            .iter()
-            .filter(|(_, c)| &c.user.id == user)
-            .map(|(id, _)| *id)
-            .collect();
-        self.close_all(targets, signed_out());
+        for conn in targets {
+            let Some(connection) = self.connections.get(&conn) else {
+                continue;
+            };
+            connection.stop_reading.cancel();
+            let removal = match connection.outbox.push(Outgoing::Close(signed_out())) {
+                Ok(()) => Removal::Requested,
+                Err(_) => Removal::Kicked,
+            };
+            self.metrics.kicked("revoked");
+            self.remove(conn, removal);
+        }
     }
 
     fn shutdown(&mut self) {
@@ -603,8 +669,8 @@ impl Hub {
         for conn in targets {
             if let Some(connection) = self.connections.get(&conn)
                 && connection
-                    .queue
-                    .try_send(Outgoing::Close(reason.clone()))
+                    .outbox
+                    .push(Outgoing::Close(reason.clone()))
                     .is_err()
             {
                 self.remove(conn, Removal::Kicked);
@@ -613,7 +679,7 @@ impl Hub {
     }
 
     fn online_users(&self) -> Vec<UserInfo> {
-        let mut users: Vec<UserInfo> = self.online.values().map(|(u, _)| u.clone()).collect();
+        let mut users: Vec<UserInfo> = self.online.values().map(|u| u.info.clone()).collect();
         users.sort_by_key(|user| user.name.to_lowercase());
         users
     }
@@ -632,29 +698,26 @@ impl Hub {
             let Some(connection) = self.connections.get(&conn) else {
                 continue;
             };
-            if let Err(failure) = push(connection, frame) {
-                if let PushFailure::Stuck = failure {
-                    tracing::warn!(
-                        conn,
-                        user = %connection.user.name,
-                        "outgoing queue full; disconnecting a client that is not keeping up"
-                    );
+            match connection.outbox.push(Outgoing::Frame(frame.clone())) {
+                Ok(()) => {
+                    self.metrics.deliveries.inc();
                 }
-                failed.push(conn);
+                Err(failure) => {
+                    if failure != PushFailure::Gone {
+                        tracing::warn!(
+                            conn,
+                            user = %connection.user.name,
+                            queued_bytes = connection.outbox.queued_bytes(),
+                            "outgoing queue full; disconnecting a client that is not keeping up"
+                        );
+                        self.metrics.kicked("stuck");
+                    }
+                    failed.push(conn);
+                }
             }
         }
         failed
     }
-}
-
-fn push(connection: &Connection, frame: &ByteString) -> Result<(), PushFailure> {
-    connection
-        .queue
-        .try_send(Outgoing::Frame(frame.clone()))
-        .map_err(|error| match error {
-            mpsc::error::TrySendError::Full(_) => PushFailure::Stuck,
-            mpsc::error::TrySendError::Closed(_) => PushFailure::Gone,
-        })
 }
 
 fn frame(message: &ServerMsg) -> ByteString {

@@ -2,17 +2,25 @@
 //! [`startup::Application`]; integration tests drive the same code on port 0.
 
 pub mod auth;
+pub mod budget;
+pub mod client_address;
 pub mod commands;
 pub mod connection;
+pub mod connection_limits;
+pub mod core_runtime;
 pub mod error;
+pub mod housekeeping;
 pub mod hub;
 pub mod media;
+pub mod metrics;
+pub mod outbox;
 pub mod password;
 pub mod preview;
 pub mod random;
 pub mod routes;
 pub mod settings;
+pub mod sign_in_guard;
+pub mod slow_body;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
-pub mod throttle;

@@ -1,14 +1,24 @@
-//! `server` binary: settings -> telemetry -> application -> run until SIGINT/SIGTERM.
+//! `server` binary: settings -> telemetry -> application -> run until SIGINT/SIGTERM
+//! (or, with `backup PATH`, copy the database and exit).
 
-use chat_server::settings::Settings;
+use chat_server::settings::{Command, Settings};
 use chat_server::startup::{Application, shutdown_signal};
+use chat_server::store::Store;
 use chat_server::telemetry;
 use clap::Parser;
 
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
     let settings = Settings::parse();
-    telemetry::init();
+    telemetry::init(settings.log_format);
+    if let Some(Command::Backup { path }) = &settings.command {
+        anyhow::ensure!(!path.exists(), "{} exists already", path.display());
+        let store = Store::open(&settings.database_url).await?;
+        store.backup_to(path).await?;
+        store.close().await;
+        tracing::info!("backed up {} to {}", settings.database_url, path.display());
+        return Ok(());
+    }
     let app = Application::build(settings).await?;
     tracing::info!("chat server listening on http://{}", app.local_addr());
     app.run_until_stopped(shutdown_signal()).await

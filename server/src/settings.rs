@@ -3,12 +3,17 @@
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use clap::Parser;
+use clap::{Parser, Subcommand, ValueEnum};
+use ipnet::IpNet;
 
 /// Self-hosted real-time chat: one process serves the web app, the WebSocket and the API.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "server", version, about)]
 pub struct Settings {
+    /// Something to do instead of serving.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Address to listen on (use port 0 for any free port).
     #[arg(long, env = "CHAT_ADDR", default_value = "127.0.0.1:8080")]
     pub addr: String,
@@ -67,18 +72,76 @@ pub struct Settings {
     #[arg(long, env = "CHAT_OUTBOUND_QUEUE", default_value_t = 1024)]
     pub outbound_queue: usize,
 
-    /// Messages one connection may send at once before it is paced.
+    /// Bytes queued for one connection before it counts as stuck and is
+    /// disconnected. Its own replies wait while more than an eighth of this is queued.
+    #[arg(long, env = "CHAT_OUTBOUND_BYTES", default_value_t = 8 * 1024 * 1024)]
+    pub outbound_bytes: usize,
+
+    /// Seconds a connection's replies may wait for the client to read before
+    /// the connection is closed as stalled.
+    #[arg(long, env = "CHAT_STALLED_CLIENT_TIMEOUT", default_value_t = 30)]
+    pub stalled_client_timeout: u64,
+
+    /// Messages one user may send at once (all their connections together)
+    /// before they are paced.
     #[arg(long, env = "CHAT_MESSAGE_BURST", default_value_t = 30)]
     pub message_burst: u32,
 
-    /// Sustained messages per second per connection; faster senders are slowed
+    /// Sustained messages per second per user; faster senders are slowed
     /// down (their frames wait), never refused.
     #[arg(long, env = "CHAT_MESSAGES_PER_SECOND", default_value_t = 10)]
     pub messages_per_second: u32,
 
+    /// WebSocket connections one user may have open at once.
+    #[arg(long, env = "CHAT_MAX_CONNECTIONS_PER_USER", default_value_t = 20)]
+    pub max_connections_per_user: usize,
+
+    /// WebSocket connections one address (IPv6: one /64) may have open at once.
+    #[arg(long, env = "CHAT_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = 200)]
+    pub max_connections_per_address: usize,
+
     /// New usernames one IP address may create per minute.
     #[arg(long, env = "CHAT_SIGNUPS_PER_MINUTE", default_value_t = 30)]
     pub signups_per_minute: u32,
+
+    /// Password sign-in attempts one address may make at once; after that,
+    /// one every `--sign-in-attempt-interval` seconds.
+    #[arg(long, env = "CHAT_SIGN_IN_BURST", default_value_t = 10)]
+    pub sign_in_burst: u32,
+
+    /// Seconds between further sign-in attempts from one address.
+    #[arg(long, env = "CHAT_SIGN_IN_ATTEMPT_INTERVAL", default_value_t = 6)]
+    pub sign_in_attempt_interval: u64,
+
+    /// Password hashes computed at once (each takes 19 MiB and a core for
+    /// about 50 ms); 8 more may wait, further requests are told to retry.
+    #[arg(long, env = "CHAT_PASSWORD_CHECKS", default_value_t = 2)]
+    pub password_checks: usize,
+
+    /// Days a session may go unused before it ends.
+    #[arg(long, env = "CHAT_SESSION_IDLE_DAYS", default_value_t = 30)]
+    pub session_idle_days: u64,
+
+    /// Addresses or networks of reverse proxies whose `X-Forwarded-For`
+    /// names the client (comma-separated, e.g. `127.0.0.1,10.0.0.0/8`).
+    /// Without it, the client is the socket's peer.
+    #[arg(long = "trusted-proxy", env = "CHAT_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<IpNet>,
+
+    /// The addresses people open the chat at, e.g. `https://chat.example.org`
+    /// (comma-separated). Requests for other host names are refused (DNS
+    /// rebinding); IP addresses and `localhost` are always accepted.
+    #[arg(long = "public-origin", env = "CHAT_PUBLIC_ORIGINS", value_delimiter = ',')]
+    pub public_origins: Vec<String>,
+
+    /// Serve Prometheus metrics at `/metrics` on this address (e.g.
+    /// `127.0.0.1:9100`); off unless given.
+    #[arg(long, env = "CHAT_METRICS_ADDR")]
+    pub metrics_addr: Option<String>,
+
+    /// Log format on stderr.
+    #[arg(long, env = "CHAT_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 
     /// Most messages committed in one transaction (1 to 256); for benchmarks.
     #[arg(long, env = "CHAT_WRITE_BATCH", default_value_t = 256, hide = true)]
@@ -87,6 +150,23 @@ pub struct Settings {
     /// Seconds to wait for open connections to finish on shutdown.
     #[arg(long, env = "CHAT_SHUTDOWN_TIMEOUT", default_value_t = 10)]
     pub shutdown_timeout: u64,
+}
+
+/// Commands besides serving.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Writes a consistent copy of the database to PATH while the server
+    /// may keep running (SQLite `VACUUM INTO`); PATH must not exist yet.
+    Backup { path: PathBuf },
+}
+
+/// How log lines look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// One readable line per event (coloured on a terminal).
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 impl Settings {

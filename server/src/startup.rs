@@ -4,50 +4,63 @@
 
 use std::future::Future;
 use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::{ServerHandle, Service};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Compress;
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, HttpMessage, HttpResponse, HttpServer, ResponseError, web};
 use anyhow::Context;
+use shared::api::ApiErrorCode;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tracing::Instrument;
 
 use crate::auth::OriginPolicy;
-use crate::connection::ConnectionContext;
+use crate::budget::{Budget, RequestBudgets, RequestLimits};
+use crate::client_address::ClientAddresses;
+use crate::connection::{ConnectionContext, MAX_REPLY_BYTES};
+use crate::connection_limits::ConnectionLimits;
+use crate::core_runtime::CoreRuntime;
+use crate::error::HttpError;
 use crate::hub::HubHandle;
 use crate::media::janitor;
 use crate::media::storage::FileStore;
+use crate::metrics::Metrics;
+use crate::outbox::OutboxLimits;
+use crate::password::Hashing;
 use crate::preview::Previews;
 use crate::preview::fetch::Fetcher;
 use crate::routes::{self, AppState};
 use crate::settings::Settings;
+use crate::sign_in_guard::SignInGuard;
 use crate::store::Store;
-use crate::store::writer::MessageWriter;
-use crate::throttle::KeyedLimiter;
+use crate::store::writer::{MAX_BATCH, MessageWriter, WriterParts};
+use crate::{housekeeping, slow_body};
 
-/// Wrong passwords allowed per name, and per address, in each window.
-const SIGN_IN_FAILURES_PER_NAME: u32 = 5;
-const SIGN_IN_FAILURES_PER_ADDRESS: u32 = 30;
-const SIGN_IN_FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
-
-/// Files one user may upload per minute.
-const UPLOADS_PER_MINUTE: u32 = 60;
+/// Files one user may upload at once, and then per minute.
+const UPLOAD_BURST: u32 = 60;
+const UPLOAD_EVERY: Duration = Duration::from_secs(1);
 
 /// Messages waiting for the writer before connections have to wait.
 const WRITER_QUEUE: usize = 16_384;
+/// Password hashes that may wait for a free slot before requests are told to retry.
+const PASSWORD_CHECKS_WAITING: usize = 8;
 
 /// A bound, ready-to-run server.
 pub struct Application {
     local_addr: SocketAddr,
+    metrics_addr: Option<SocketAddr>,
     server: actix_web::dev::Server,
+    metrics_server: Option<actix_web::dev::Server>,
     store: Store,
     hub: HubHandle,
     hub_task: JoinHandle<()>,
     writer: MessageWriter,
     writer_task: JoinHandle<()>,
-    janitor_task: JoinHandle<()>,
+    background: Vec<JoinHandle<()>>,
+    core: CoreRuntime,
 }
 
 impl Application {
@@ -60,6 +73,7 @@ impl Application {
              (or `trunk build --release` in client/), or point --static-dir at a built client.",
             index.display()
         );
+        let metrics = Metrics::new();
         let store = Store::open(&settings.database_url)
             .await
             .with_context(|| format!("opening the database {}", settings.database_url))?;
@@ -67,24 +81,60 @@ impl Application {
             format!("opening the files folder {}", settings.files_dir.display())
         })?;
         let janitor_task = janitor::start(store.clone(), files.clone());
-        let (hub, hub_task) = HubHandle::start();
+        let core = CoreRuntime::start()?;
+        let (hub, hub_task) = HubHandle::start(core.handle(), metrics.clone());
         let previews = if settings.link_previews {
             let fetcher = Fetcher::new(
                 settings.preview_allowed_addresses.clone(),
                 settings.preview_resolve.clone(),
             )
             .context("building the link preview client")?;
-            Some(Previews::start(store.clone(), hub.clone(), files.clone(), fetcher).0)
+            Some(
+                Previews::start(
+                    store.clone(),
+                    hub.clone(),
+                    files.clone(),
+                    fetcher,
+                    metrics.clone(),
+                )
+                .0,
+            )
         } else {
             None
         };
         let (writer, writer_task) = MessageWriter::start(
-            store.clone(),
-            hub.clone(),
-            previews.clone(),
+            core.handle(),
+            WriterParts {
+                store: store.clone(),
+                hub: hub.clone(),
+                previews: previews.clone(),
+                metrics: metrics.clone(),
+            },
             WRITER_QUEUE,
             settings.write_batch,
         );
+        let budgets = Arc::new(RequestBudgets::new(&RequestLimits {
+            post_burst: settings.message_burst,
+            posts_per_second: settings.messages_per_second,
+        }));
+        let sign_in = SignInGuard::new(
+            settings.sign_in_burst,
+            Duration::from_secs(settings.sign_in_attempt_interval),
+        );
+        let signups = Arc::new(Budget::every(
+            settings.signups_per_minute,
+            Duration::from_secs(60) / settings.signups_per_minute.max(1),
+        ));
+        let uploads = Arc::new(Budget::every(UPLOAD_BURST, UPLOAD_EVERY));
+        let session_idle = Duration::from_secs(settings.session_idle_days * 24 * 60 * 60);
+        let housekeeping_task = housekeeping::start(housekeeping::Upkeep {
+            store: store.clone(),
+            session_idle,
+            requests: budgets.clone(),
+            sign_in: sign_in.clone(),
+            budgets: vec![signups.clone(), uploads.clone()],
+        });
+        let outbound_bytes = settings.outbound_bytes.max(2 * MAX_REPLY_BYTES);
         let state = web::Data::new(AppState {
             connections: ConnectionContext {
                 store: store.clone(),
@@ -92,22 +142,31 @@ impl Application {
                 writer: writer.clone(),
                 max_upload_bytes: settings.max_upload_bytes,
                 previews,
-                outbound_queue: settings.outbound_queue,
-                message_burst: settings.message_burst,
-                messages_per_second: settings.messages_per_second,
+                outbox: OutboxLimits {
+                    frames: settings.outbound_queue.max(MAX_BATCH),
+                    bytes: outbound_bytes,
+                    reply_bytes: outbound_bytes / 8,
+                },
+                stall_timeout: Duration::from_secs(settings.stalled_client_timeout.max(1)),
+                budgets,
+                metrics: metrics.clone(),
             },
-            signups: KeyedLimiter::new(settings.signups_per_minute, Duration::from_secs(60)),
-            sign_in_failures_by_name: KeyedLimiter::new(
-                SIGN_IN_FAILURES_PER_NAME,
-                SIGN_IN_FAILURE_WINDOW,
+            origins: OriginPolicy::new(&settings.public_origins, &settings.allowed_origins),
+            addresses: ClientAddresses::new(settings.trusted_proxies.clone()),
+            signups,
+            sign_in,
+            hashing: Hashing::new(
+                settings.password_checks,
+                PASSWORD_CHECKS_WAITING,
+                metrics.clone(),
             ),
-            sign_in_failures_by_address: KeyedLimiter::new(
-                SIGN_IN_FAILURES_PER_ADDRESS,
-                SIGN_IN_FAILURE_WINDOW,
-            ),
-            origins: OriginPolicy::new(&settings.allowed_origins),
             files,
-            uploads: KeyedLimiter::new(UPLOADS_PER_MINUTE, Duration::from_secs(60)),
+            uploads,
+            connection_limits: ConnectionLimits::new(
+                settings.max_connections_per_user,
+                settings.max_connections_per_address,
+            ),
+            session_idle,
         });
 
         let index_html = std::fs::read_to_string(&index)
@@ -123,6 +182,36 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .app_data(web::JsonConfig::default().limit(16 * 1024))
+                .wrap_fn(|mut request, service| {
+                    // Checks every request must pass before any handler runs.
+                    let state = request
+                        .app_data::<web::Data<AppState>>()
+                        .cloned()
+                        .expect("the state is registered on the app");
+                    if !state.origins.host_allowed(request.head()) {
+                        state.connections.metrics.refused("host");
+                        let host = request
+                            .headers()
+                            .get(header::HOST)
+                            .and_then(|h| h.to_str().ok())
+                            .unwrap_or("")
+                            .to_owned();
+                        let response = wrong_host(&host);
+                        return futures_util::future::Either::Left(std::future::ready(Ok(
+                            request.into_response(response)
+                        )));
+                    }
+                    if request.path() != "/ws" && has_body(request.headers()) {
+                        let payload = request.take_payload();
+                        request.set_payload(slow_body::guard(payload));
+                    }
+                    let span = tracing::info_span!(
+                        "request",
+                        method = %request.method(),
+                        path = %request.path()
+                    );
+                    futures_util::future::Either::Right(service.call(request).instrument(span))
+                })
                 .wrap(Compress::default())
                 .wrap_fn({
                     let csp = csp.clone();
@@ -157,20 +246,35 @@ impl Application {
             server = server.workers(workers.max(1));
         }
         let server = server.listen(listener)?.run();
+        let (metrics_server, metrics_addr) = match &settings.metrics_addr {
+            Some(addr) => {
+                let (server, addr) = metrics_server(addr, metrics.clone())?;
+                (Some(server), Some(addr))
+            }
+            None => (None, None),
+        };
         Ok(Self {
             local_addr,
+            metrics_addr,
             server,
+            metrics_server,
             store,
             hub,
             hub_task,
             writer,
             writer_task,
-            janitor_task,
+            background: vec![janitor_task, housekeeping_task],
+            core,
         })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// Where `/metrics` is served, when `--metrics-addr` was given.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
     }
 
     pub fn port(&self) -> u16 {
@@ -180,6 +284,10 @@ impl Application {
     /// Serves until `shutdown` completes (or the server fails), then shuts down in order.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
         let handle: ServerHandle = self.server.handle();
+        let metrics_handle = self.metrics_server.as_ref().map(|server| server.handle());
+        if let Some(metrics_server) = self.metrics_server {
+            tokio::spawn(metrics_server);
+        }
         let mut server = tokio::spawn(self.server);
         let result = tokio::select! {
             result = &mut server => result.map_err(anyhow::Error::from).and_then(|r| r.map_err(Into::into)),
@@ -192,6 +300,9 @@ impl Application {
                 Ok(())
             }
         };
+        if let Some(metrics_handle) = metrics_handle {
+            metrics_handle.stop(false).await;
+        }
         tracing::info!("storing queued messages");
         self.writer.stop();
         if tokio::time::timeout(Duration::from_secs(30), self.writer_task)
@@ -201,11 +312,67 @@ impl Application {
             tracing::error!("the message writer did not finish in 30 s");
         }
         self.hub_task.abort();
-        self.janitor_task.abort();
+        for task in self.background {
+            task.abort();
+        }
+        self.core.stop().await;
         self.store.close().await;
         tracing::info!("stopped");
         result
     }
+}
+
+/// The `/metrics` listener: one worker, nothing else on it.
+fn metrics_server(
+    addr: &str,
+    metrics: Metrics,
+) -> anyhow::Result<(actix_web::dev::Server, SocketAddr)> {
+    let listener =
+        TcpListener::bind(addr).with_context(|| format!("binding the metrics address {addr}"))?;
+    let local = listener.local_addr()?;
+    let server = HttpServer::new(move || {
+        let metrics = metrics.clone();
+        App::new().route(
+            "/metrics",
+            web::get().to(move || {
+                let metrics = metrics.clone();
+                async move {
+                    HttpResponse::Ok()
+                        .content_type("text/plain; version=0.0.4; charset=utf-8")
+                        .body(metrics.render())
+                }
+            }),
+        )
+    })
+    .workers(1)
+    .disable_signals()
+    .shutdown_timeout(1)
+    .listen(listener)?
+    .run();
+    Ok((server, local))
+}
+
+/// Whether a request carries a body to read.
+fn has_body(headers: &header::HeaderMap) -> bool {
+    headers.contains_key(header::TRANSFER_ENCODING)
+        || headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|length| length.trim() != "0")
+}
+
+/// 421 for a request addressed to a name this server does not answer to.
+fn wrong_host(host: &str) -> HttpResponse {
+    let shown: String = host.chars().filter(|c| !c.is_control()).take(100).collect();
+    HttpError::new(
+        actix_web::http::StatusCode::MISDIRECTED_REQUEST,
+        ApiErrorCode::WrongHost,
+        format!(
+            "This chat server does not answer to the name {shown:?}. If that is the address \
+             people use, start the server with --public-origin http://{shown} (or https://)."
+        ),
+    )
+    .error_response()
 }
 
 /// A server running in the background (tests, embedding). `stop` shuts it

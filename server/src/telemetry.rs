@@ -1,13 +1,24 @@
-//! Logging: `tracing` to stderr, level from `RUST_LOG` (default `info`).
+//! Logging: `tracing` to stderr, as readable lines (coloured only on a
+//! terminal) or as JSON objects, level from `RUST_LOG` (default `info`).
+
+use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
 
+use crate::settings::LogFormat;
+
 /// Installs the global subscriber once; later calls (tests) are ignored.
-pub fn init() {
+pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new(if cfg!(test) { "warn" } else { "info" }));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder
+            .with_ansi(std::io::stderr().is_terminal())
+            .try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
 }

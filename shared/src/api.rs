@@ -18,9 +18,12 @@ pub struct SignInRequest {
 }
 
 /// `PUT /api/password`: set or change the signed-in user's password.
+/// Changing one needs the current password; other sessions are ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SetPasswordRequest {
     pub password: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_password: Option<String>,
 }
 
 /// `GET /api/session`, `POST /api/session` and `POST /api/sign-in` answer with who you are.
@@ -51,6 +54,14 @@ pub enum ApiErrorCode {
     InvalidPassword,
     WrongCredentials,
     RateLimited,
+    /// The server is too busy for this right now; retry after `Retry-After`.
+    Busy,
+    /// The request took too long to arrive.
+    Timeout,
+    /// The `Host` this request was addressed to is not one this server answers to.
+    WrongHost,
+    /// Too many connections from this user or address.
+    TooManyConnections,
     /// An upload over the size limit.
     TooLarge,
     /// An upload that is empty or damaged.

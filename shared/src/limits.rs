@@ -29,3 +29,10 @@ pub const MAX_ATTACHMENTS: usize = 10;
 pub const MAX_FILE_NAME_CHARS: usize = 200;
 /// Default largest upload (the server's `--max-upload-bytes`).
 pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 25 * 1024 * 1024;
+/// Most different emoji on one message.
+pub const MAX_REACTION_EMOJI: usize = 20;
+/// Most reactions one person may put on one message.
+pub const MAX_REACTIONS_PER_USER: usize = 10;
+/// Deepest nesting of quotes and lists a message is shown with; deeper
+/// levels are shown flattened into the level above.
+pub const MAX_MARKDOWN_DEPTH: usize = 12;

@@ -55,7 +55,8 @@ pub enum ClientMsg {
     },
     /// Join a public channel.
     JoinChannel { channel: ChannelId },
-    /// Leave a channel (not a direct conversation).
+    /// Leave a channel or a group conversation; a direct conversation with
+    /// one person is hidden instead, until its next message.
     LeaveChannel { channel: ChannelId },
     /// Add a user to a channel you are in.
     Invite { channel: ChannelId, user: UserId },
@@ -86,6 +87,9 @@ pub enum ClientMsg {
     },
     /// Everything up to `seq` has been read.
     MarkRead { channel: ChannelId, seq: Seq },
+    /// Block (or with `blocked: false` unblock) a user: they can no longer
+    /// start a conversation with you, invite you, or write to you directly.
+    Block { user: UserId, blocked: bool },
     /// Away after idling, or back.
     SetAway { away: bool },
     /// Everyone with an account (for the user list and starting conversations).
@@ -108,6 +112,7 @@ pub const CLIENT_MSG_TYPES: &[&str] = &[
     "members",
     "typing",
     "mark_read",
+    "block",
     "edit",
     "delete",
     "react",
@@ -162,6 +167,9 @@ pub enum ServerMsg {
         /// Largest file this server accepts, in bytes.
         #[serde(default)]
         max_upload_bytes: u64,
+        /// The people you have blocked.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        blocked: Vec<UserId>,
     },
     /// A new message in a channel you are in (not sent to the connection that posted it).
     Message { message: ChatMessage },
@@ -229,6 +237,8 @@ pub enum ServerMsg {
     },
     /// You (in another tab) have read up to `seq`.
     ReadUpTo { channel: ChannelId, seq: Seq },
+    /// The people you have blocked, after you blocked or unblocked someone.
+    Blocked { users: Vec<UserId> },
     /// Something the client sent was refused; `client_id` names the message if it was a `send`.
     Error {
         code: ErrorCode,
@@ -261,6 +271,11 @@ pub enum ErrorCode {
     UnknownUser,
     /// An attachment id that is not an unposted upload of yours in that channel.
     InvalidAttachment,
+    /// The message already has as many different emoji as it may, or you
+    /// have put as many reactions on it as you may.
+    TooManyReactions,
+    /// Someone in that conversation has blocked you (or you blocked them).
+    Blocked,
     /// The database could not store or read; the client should retry later.
     StoreUnavailable,
     /// The server is overloaded; the client should retry later.
@@ -330,11 +345,14 @@ impl ChannelKind {
         }
     }
 
-    pub fn parse(raw: &str) -> Self {
+    /// The kind stored as `raw`; `None` for anything unknown (callers must
+    /// then fail closed: never treat an unknown kind as public).
+    pub fn parse(raw: &str) -> Option<Self> {
         match raw {
-            "private" => Self::Private,
-            "direct" => Self::Direct,
-            _ => Self::Public,
+            "public" => Some(Self::Public),
+            "private" => Some(Self::Private),
+            "direct" => Some(Self::Direct),
+            _ => None,
         }
     }
 }

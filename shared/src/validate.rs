@@ -60,9 +60,18 @@ impl Username {
         &self.0
     }
 
-    /// The key under which names are unique: two names that differ only in
-    /// letter case are the same name.
+    /// The key under which names are unique: names that differ only in
+    /// letter case, in compatibility forms (fullwidth `ａ`, math-bold `𝐚`)
+    /// or by look-alike letters from other scripts (Cyrillic `а`) are the
+    /// same name. NFKC, then lowercase, then the UTS #39 confusable skeleton.
     pub fn uniqueness_key(&self) -> String {
+        use unicode_normalization::UnicodeNormalization;
+        let folded: String = self.0.nfkc().collect::<String>().to_lowercase();
+        unicode_security::skeleton(&folded).collect()
+    }
+
+    /// The key `@mentions` of this name are matched by (lowercase).
+    pub fn mention_key(&self) -> String {
         self.0.to_lowercase()
     }
 }

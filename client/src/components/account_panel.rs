@@ -54,7 +54,7 @@ pub fn AccountPanel(props: &AccountPanelProps) -> Html {
             let feedback = feedback.clone();
             let has_password = has_password.clone();
             wasm_bindgen_futures::spawn_local(async move {
-                match api::set_password(&secret).await {
+                match api::set_password(&secret, None).await {
                     Ok(()) => {
                         password.set(String::new());
                         has_password.set(true);

@@ -289,6 +289,7 @@ impl ChatSocket {
                 online,
                 away,
                 max_upload_bytes,
+                blocked: _,
             } => {
                 let snapshot = {
                     let mut inner = self.inner.borrow_mut();
@@ -431,6 +432,7 @@ impl ChatSocket {
             ServerMsg::Members { channel, members } => {
                 dispatch.dispatch(Action::Members { channel, members })
             }
+            ServerMsg::Blocked { .. } => {}
         }
     }
 

@@ -4,6 +4,8 @@
 //! EXIF orientation is turned for real; large images get a thumbnail.
 
 use std::io::Cursor;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use image::codecs::gif::GifDecoder;
 use image::codecs::jpeg::JpegEncoder;
@@ -28,6 +30,15 @@ const MAX_FRAMES: usize = 2_000;
 const CONCURRENT_PREPARES: usize = 2;
 static PREPARE_SLOTS: tokio::sync::Semaphore =
     tokio::sync::Semaphore::const_new(CONCURRENT_PREPARES);
+/// Requests that may wait for a slot; more are told to retry at once.
+const MAX_WAITING: usize = 8;
+static WAITING: AtomicUsize = AtomicUsize::new(0);
+/// How long a request waits for a slot before it is told to retry.
+const MAX_WAIT: Duration = Duration::from_secs(10);
+/// Pixels decoded at most for one image, all frames of an animation together.
+pub const MAX_TOTAL_PIXELS: u64 = 100_000_000;
+/// Time one image may take to check; an animation past it is refused.
+const MAX_PREPARE_TIME: Duration = Duration::from_secs(10);
 
 /// Why an image was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -36,8 +47,54 @@ pub enum ImageError {
     Damaged,
     #[error("The image is too large: at most {MAX_SIDE} pixels on a side.")]
     TooLarge,
+    #[error(
+        "The animation is too large: at most {} million pixels over all its frames.",
+        MAX_TOTAL_PIXELS / 1_000_000
+    )]
+    TooManyPixels,
     #[error("The server could not process the image right now. Please try again.")]
     Busy,
+}
+
+/// The right to prepare one image (or video) now. Taken *before* the file is
+/// read into memory, so uploads waiting for their turn hold no memory.
+pub struct PrepareSlot {
+    _permit: tokio::sync::SemaphorePermit<'static>,
+}
+
+/// Waits (briefly, and only when few others wait) for a preparation slot.
+pub async fn reserve() -> Result<PrepareSlot, ImageError> {
+    if WAITING.fetch_add(1, Ordering::SeqCst) >= MAX_WAITING {
+        WAITING.fetch_sub(1, Ordering::SeqCst);
+        return Err(ImageError::Busy);
+    }
+    let permit = tokio::time::timeout(MAX_WAIT, PREPARE_SLOTS.acquire()).await;
+    WAITING.fetch_sub(1, Ordering::SeqCst);
+    match permit {
+        Ok(Ok(permit)) => Ok(PrepareSlot { _permit: permit }),
+        _ => Err(ImageError::Busy),
+    }
+}
+
+impl PrepareSlot {
+    /// Runs CPU-bound `work` on a blocking thread, holding the slot.
+    pub async fn run<T: Send + 'static>(
+        self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, ImageError> {
+        let result = tokio::task::spawn_blocking(work).await;
+        drop(self);
+        result.map_err(|_| ImageError::Busy)
+    }
+
+    /// [`prepare`] on a blocking thread.
+    pub async fn prepare(
+        self,
+        file_type: FileType,
+        bytes: Vec<u8>,
+    ) -> Result<PreparedImage, ImageError> {
+        self.run(move || prepare(file_type, &bytes)).await?
+    }
 }
 
 /// A checked image, ready to store.
@@ -50,20 +107,6 @@ pub struct PreparedImage {
     /// A JPEG or PNG at most [`THUMBNAIL_SIDE`] on a side, when the image is larger
     /// and not animated (animations are shown as they are).
     pub thumbnail: Option<Vec<u8>>,
-}
-
-/// [`prepare`] on a blocking thread, at most `CONCURRENT_PREPARES` at a time.
-pub async fn prepare_in_background(
-    file_type: FileType,
-    bytes: Vec<u8>,
-) -> Result<PreparedImage, ImageError> {
-    let _slot = PREPARE_SLOTS
-        .acquire()
-        .await
-        .map_err(|_| ImageError::Busy)?;
-    tokio::task::spawn_blocking(move || prepare(file_type, &bytes))
-        .await
-        .map_err(|_| ImageError::Busy)?
 }
 
 /// Checks and prepares an image of `file_type` (blocking: CPU-bound).
@@ -151,13 +194,22 @@ fn classify(error: image::ImageError) -> ImageError {
     }
 }
 
-/// Decodes every frame, so a GIF cut off in its last frame is caught too.
+/// Decodes every frame, so a GIF cut off in its last frame is caught too,
+/// within [`MAX_TOTAL_PIXELS`] over all frames and [`MAX_PREPARE_TIME`].
 fn check_gif(bytes: &[u8]) -> Result<(u32, u32), ImageError> {
+    let started = Instant::now();
     let mut decoder = GifDecoder::new(Cursor::new(bytes)).map_err(classify)?;
     decoder.set_limits(limits()).map_err(classify)?;
     let (width, height) = decoder.dimensions();
+    // Every frame is composed onto a canvas of the full size.
+    let per_frame = u64::from(width) * u64::from(height);
     let mut frames = 0;
+    let mut pixels = 0u64;
     for frame in decoder.into_frames() {
+        pixels += per_frame;
+        if pixels > MAX_TOTAL_PIXELS || started.elapsed() > MAX_PREPARE_TIME {
+            return Err(ImageError::TooManyPixels);
+        }
         frame.map_err(classify)?;
         frames += 1;
         if frames > MAX_FRAMES {

@@ -14,6 +14,10 @@ use crate::store::{Store, StoreError};
 /// How long an upload may wait to be posted.
 pub const UNPOSTED_GRACE: Duration = Duration::from_secs(24 * 60 * 60);
 const FIRST_SWEEP: Duration = Duration::from_secs(60);
+/// Rows forgotten per transaction.
+const BATCH: u32 = 500;
+/// Pause between batches.
+const PAUSE: Duration = Duration::from_millis(20);
 const EVERY: Duration = Duration::from_secs(60 * 60);
 
 /// Starts the hourly sweep.
@@ -34,33 +38,47 @@ pub fn start(store: Store, files: FileStore) -> JoinHandle<()> {
 }
 
 /// One sweep: unposted uploads older than `unposted_before` (ms since the
-/// epoch) and files of deleted messages go; returns how many stored
-/// contents were removed from disk.
+/// epoch) and files of deleted messages go, a batch at a time; returns how
+/// many stored contents were removed from disk.
 pub async fn sweep(
     store: &Store,
     files: &FileStore,
     unposted_before: i64,
 ) -> Result<usize, StoreError> {
+    let mut removed = 0;
+    loop {
+        let _content = files.lock().await;
+        let (rows, unreferenced) = store.sweep_files(unposted_before, BATCH).await?;
+        removed += remove_all(files, &unreferenced).await;
+        if rows < BATCH as usize {
+            break;
+        }
+        drop(_content);
+        // Let everyone else's writes through between batches.
+        tokio::time::sleep(PAUSE).await;
+    }
     let _content = files.lock().await;
-    let mut unreferenced = store.sweep_files(unposted_before).await?;
     let suspects = files.take_suspects();
-    match store.unreferenced(&suspects).await {
-        Ok(orphans) => unreferenced.extend(orphans),
+    let orphans = match store.unreferenced(&suspects).await {
+        Ok(orphans) => orphans,
         Err(error) => {
             files.suspect(suspects);
             return Err(error);
         }
-    }
-    unreferenced.sort_unstable();
-    unreferenced.dedup();
+    };
+    Ok(removed + remove_all(files, &orphans).await)
+}
+
+/// Removes these contents from disk; returns how many went.
+async fn remove_all(files: &FileStore, hashes: &[String]) -> usize {
     let mut removed = 0;
-    for sha256 in &unreferenced {
+    for sha256 in hashes {
         match files.remove(sha256).await {
             Ok(()) => removed += 1,
             Err(error) => tracing::warn!(%error, %sha256, "removing a stored file failed"),
         }
     }
-    Ok(removed)
+    removed
 }
 
 #[cfg(test)]

@@ -1,10 +1,23 @@
 //! What a web page says about itself: OpenGraph (`og:*`) and Twitter card
-//! tags, falling back to `<title>` and `<meta name="description">`. A small
-//! tolerant scanner over the first part of the page; it never executes or
-//! keeps markup, only attribute and title text, entity-decoded and trimmed.
+//! tags, falling back to `<title>` and `<meta name="description">`. The page
+//! is read by html5gum's HTML tokenizer (WHATWG rules, entities decoded), in
+//! time linear in its size and within a token count and a deadline; it never
+//! executes or keeps markup, only attribute and title text, trimmed.
+//! Pages are untrusted input: call [`parse`] on a blocking thread.
 
+use std::time::Instant;
+
+use html5gum::{DefaultEmitter, Token, Tokenizer};
 use url::Url;
 
+/// Tokens read before giving up on finding the head's tags.
+const MAX_TOKENS: usize = 200_000;
+/// How often (in tokens) the deadline is checked.
+const DEADLINE_CHECK_EVERY: usize = 1_024;
+/// Title text gathered at most, in bytes (a title is clipped far below it).
+const MAX_TITLE_BYTES: usize = 4_096;
+/// Characters of an attribute value looked at (values are clipped far below it).
+const MAX_VALUE_CHARS: usize = 4_096;
 const MAX_TITLE_CHARS: usize = 200;
 const MAX_DESCRIPTION_CHARS: usize = 300;
 const MAX_SITE_CHARS: usize = 80;
@@ -20,57 +33,70 @@ pub struct PageMeta {
 }
 
 /// Reads the meta tags of `html`, resolving the image against `base`.
-pub fn parse(html: &str, base: &Url) -> PageMeta {
+///
+/// Linear in the page's size: html5gum's tokenizer reads each byte once
+/// (scripts and styles as raw text), and this loop looks at each token once.
+/// It stops at `<body>`, after [`MAX_TOKENS`] tokens, or at `deadline`.
+pub fn parse(html: &[u8], base: &Url, deadline: Instant) -> PageMeta {
     let mut og = PageMeta::default();
     let mut twitter = PageMeta::default();
     let mut plain = PageMeta::default();
-    let mut rest = html;
-    while let Some(open) = rest.find('<') {
-        rest = &rest[open + 1..];
-        let name_end = rest
-            .find(|c: char| c.is_whitespace() || c == '>' || c == '/')
-            .unwrap_or(rest.len());
-        let name = rest[..name_end].to_ascii_lowercase();
-        match name.as_str() {
-            "meta" => {
-                let (attributes, after) = tag_attributes(&rest[name_end..]);
-                rest = after;
-                let key = attribute(&attributes, "property")
-                    .or_else(|| attribute(&attributes, "name"))
-                    .map(|k| k.to_ascii_lowercase());
-                let Some(content) = attribute(&attributes, "content") else {
-                    continue;
-                };
-                match key.as_deref() {
-                    Some("og:title") => set(&mut og.title, content),
-                    Some("og:description") => set(&mut og.description, content),
-                    Some("og:site_name") => set(&mut og.site_name, content),
-                    Some("og:image" | "og:image:url" | "og:image:secure_url") => {
-                        set(&mut og.image, content)
+    let mut emitter = DefaultEmitter::default();
+    // Raw text inside <script>, <style> and <title>, as a browser reads it.
+    emitter.naively_switch_states(true);
+    let mut title: Option<Vec<u8>> = None;
+    for (count, token) in Tokenizer::new_with_emitter(html, emitter).enumerate() {
+        if count >= MAX_TOKENS || (count % DEADLINE_CHECK_EVERY == 0 && Instant::now() >= deadline)
+        {
+            break;
+        }
+        let Ok(token) = token;
+        match token {
+            Token::StartTag(tag) => match tag.name.as_slice() {
+                b"meta" => {
+                    let value = |name: &[u8]| {
+                        tag.attributes
+                            .get(name)
+                            .map(|v| String::from_utf8_lossy(&v.value).into_owned())
+                    };
+                    let key = value(b"property")
+                        .or_else(|| value(b"name"))
+                        .map(|k| k.to_ascii_lowercase());
+                    let Some(content) = value(b"content") else {
+                        continue;
+                    };
+                    match key.as_deref() {
+                        Some("og:title") => set(&mut og.title, &content),
+                        Some("og:description") => set(&mut og.description, &content),
+                        Some("og:site_name") => set(&mut og.site_name, &content),
+                        Some("og:image" | "og:image:url" | "og:image:secure_url") => {
+                            set(&mut og.image, &content)
+                        }
+                        Some("twitter:title") => set(&mut twitter.title, &content),
+                        Some("twitter:description") => set(&mut twitter.description, &content),
+                        Some("twitter:image" | "twitter:image:src") => {
+                            set(&mut twitter.image, &content)
+                        }
+                        Some("description") => set(&mut plain.description, &content),
+                        _ => {}
                     }
-                    Some("twitter:title") => set(&mut twitter.title, content),
-                    Some("twitter:description") => set(&mut twitter.description, content),
-                    Some("twitter:image" | "twitter:image:src") => set(&mut twitter.image, content),
-                    Some("description") => set(&mut plain.description, content),
-                    _ => {}
+                }
+                b"title" if plain.title.is_none() => title = Some(Vec::new()),
+                b"body" => break,
+                _ => {}
+            },
+            Token::String(text) => {
+                if let Some(title) = title.as_mut()
+                    && title.len() < MAX_TITLE_BYTES
+                {
+                    title.extend_from_slice(&text.value);
                 }
             }
-            "title" => {
-                let Some(start) = rest.find('>') else { break };
-                let body = &rest[start + 1..];
-                let end = find_ignore_case(body, "</title").unwrap_or(body.len());
-                set(&mut plain.title, decode_entities(&body[..end]));
-                rest = &body[end..];
-            }
-            // Nothing previewable lives in scripts and styles; skip them whole.
-            "script" | "style" => {
-                let closing = format!("</{name}");
-                match find_ignore_case(rest, &closing) {
-                    Some(end) => rest = &rest[end + closing.len()..],
-                    None => break,
+            Token::EndTag(tag) if tag.name.as_slice() == b"title" => {
+                if let Some(text) = title.take() {
+                    set(&mut plain.title, &String::from_utf8_lossy(&text));
                 }
             }
-            "body" => break,
             _ => {}
         }
     }
@@ -89,120 +115,21 @@ pub fn parse(html: &str, base: &Url) -> PageMeta {
     }
 }
 
-fn set(slot: &mut Option<String>, value: String) {
+/// Keeps the first non-empty value, without control characters, with its
+/// whitespace collapsed and at most a few kilobytes long.
+fn set(slot: &mut Option<String>, value: &str) {
+    if slot.is_some() {
+        return;
+    }
     let value: String = value
         .chars()
+        .take(MAX_VALUE_CHARS)
         .filter(|c| !c.is_control() || c.is_whitespace())
         .collect();
     let value = collapse_whitespace(&value);
-    if slot.is_none() && !value.is_empty() {
+    if !value.is_empty() {
         *slot = Some(value);
     }
-}
-
-/// The attributes of a tag starting right after its name, and the text after the tag.
-fn tag_attributes(text: &str) -> (Vec<(String, String)>, &str) {
-    let mut attributes = Vec::new();
-    let mut chars = text.char_indices().peekable();
-    loop {
-        while chars
-            .next_if(|(_, c)| c.is_whitespace() || *c == '/')
-            .is_some()
-        {}
-        let Some(&(start, c)) = chars.peek() else {
-            return (attributes, "");
-        };
-        if c == '>' {
-            return (attributes, &text[start + 1..]);
-        }
-        let mut name_end = start;
-        while let Some((i, c)) =
-            chars.next_if(|(_, c)| !c.is_whitespace() && *c != '=' && *c != '>')
-        {
-            name_end = i + c.len_utf8();
-        }
-        let name = text[start..name_end].to_ascii_lowercase();
-        while chars.next_if(|(_, c)| c.is_whitespace()).is_some() {}
-        let mut value = String::new();
-        if chars.next_if(|(_, c)| *c == '=').is_some() {
-            while chars.next_if(|(_, c)| c.is_whitespace()).is_some() {}
-            match chars.peek().map(|&(_, c)| c) {
-                Some(quote @ ('"' | '\'')) => {
-                    chars.next();
-                    for (_, c) in chars.by_ref() {
-                        if c == quote {
-                            break;
-                        }
-                        value.push(c);
-                    }
-                }
-                _ => {
-                    while let Some((_, c)) = chars.next_if(|(_, c)| !c.is_whitespace() && *c != '>')
-                    {
-                        value.push(c);
-                    }
-                }
-            }
-        }
-        if !name.is_empty() {
-            attributes.push((name, decode_entities(&value)));
-        }
-    }
-}
-
-fn attribute(attributes: &[(String, String)], name: &str) -> Option<String> {
-    attributes
-        .iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| v.clone())
-}
-
-fn find_ignore_case(haystack: &str, needle: &str) -> Option<usize> {
-    haystack
-        .as_bytes()
-        .windows(needle.len())
-        .position(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
-}
-
-/// Decodes the character references that appear in titles and descriptions.
-pub fn decode_entities(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(amp) = rest.find('&') {
-        out.push_str(&rest[..amp]);
-        rest = &rest[amp..];
-        let end = rest.find(';').filter(|&end| end <= 10);
-        let decoded = end.and_then(|end| {
-            let entity = &rest[1..end];
-            let c = match entity {
-                "amp" => Some('&'),
-                "lt" => Some('<'),
-                "gt" => Some('>'),
-                "quot" => Some('"'),
-                "apos" => Some('\''),
-                "nbsp" => Some(' '),
-                _ => entity
-                    .strip_prefix("#x")
-                    .or_else(|| entity.strip_prefix("#X"))
-                    .and_then(|hex| u32::from_str_radix(hex, 16).ok())
-                    .or_else(|| entity.strip_prefix('#').and_then(|d| d.parse().ok()))
-                    .and_then(char::from_u32),
-            };
-            c.map(|c| (c, end))
-        });
-        match decoded {
-            Some((c, end)) => {
-                out.push(c);
-                rest = &rest[end + 1..];
-            }
-            None => {
-                out.push('&');
-                rest = &rest[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 fn collapse_whitespace(text: &str) -> String {
@@ -221,7 +148,13 @@ fn clip(text: &str, max: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
+
+    fn soon() -> Instant {
+        Instant::now() + Duration::from_secs(10)
+    }
 
     #[test]
     fn opengraph_wins_then_twitter_then_plain_tags() {
@@ -235,7 +168,7 @@ mod tests {
             <meta property="og:image" content="/img/cover.png">
             <script>var x = "<meta property='og:description' content='from a script'>";</script>
             </head><body><meta property="og:description" content="in the body"></body>"#;
-        let meta = parse(html, &base);
+        let meta = parse(html.as_bytes(), &base, soon());
         assert_eq!(meta.title.as_deref(), Some("Rust & WebAssembly 🦀"));
         assert_eq!(meta.description.as_deref(), Some("plain description"));
         assert_eq!(meta.site_name.as_deref(), Some("News"));
@@ -246,17 +179,63 @@ mod tests {
     }
 
     #[test]
+    fn the_title_is_raw_text_and_entities_are_decoded() {
+        let base = Url::parse("http://a.example/").unwrap();
+        let html = "<title>A &lt;b&gt; &amp; <meta property=og:title content=no></title>";
+        let meta = parse(html.as_bytes(), &base, soon());
+        assert_eq!(
+            meta.title.as_deref(),
+            Some("A <b> & <meta property=og:title content=no>")
+        );
+    }
+
+    #[test]
     fn markup_in_tags_stays_text_and_bad_image_schemes_are_dropped() {
         let base = Url::parse("http://a.example/").unwrap();
         let html = r#"<meta property="og:title" content="&lt;img src=x onerror=alert(1)&gt;">
                       <meta property="og:image" content="javascript:alert(1)">"#;
-        let meta = parse(html, &base);
+        let meta = parse(html.as_bytes(), &base, soon());
         assert_eq!(meta.title.as_deref(), Some("<img src=x onerror=alert(1)>"));
         assert_eq!(meta.image, None);
-        assert_eq!(parse("<title>", &base), PageMeta::default());
-        assert_eq!(
-            decode_entities("a &bogus; b &#0; c &"),
-            "a &bogus; b \0 c &"
-        );
+        assert_eq!(parse(b"<title>", &base, soon()), PageMeta::default());
+    }
+
+    /// Pages built to make a naive scanner quadratic: every `<` or `&`
+    /// followed by a long tail without the end it looks for.
+    pub(crate) fn hostile_pages(size: usize) -> Vec<Vec<u8>> {
+        let repeat = |unit: &str| unit.repeat(size / unit.len()).into_bytes();
+        vec![
+            repeat("<"),
+            repeat("&"),
+            repeat("<a "),
+            repeat("<title>&"),
+            repeat("<meta content='"),
+            repeat("<script>"),
+            [b"<meta property=og:title content=\"".as_slice(), &repeat("&#x")].concat(),
+        ]
+    }
+
+    #[test]
+    fn hostile_pages_take_linear_time() {
+        let base = Url::parse("http://a.example/").unwrap();
+        for page in hostile_pages(1024 * 1024) {
+            let started = Instant::now();
+            parse(&page, &base, Instant::now() + Duration::from_secs(60));
+            // The old scanner took minutes on 1 MiB; a linear one takes milliseconds.
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "{:?} took {:?}",
+                String::from_utf8_lossy(&page[..16]),
+                started.elapsed()
+            );
+        }
+    }
+
+    #[test]
+    fn the_deadline_stops_the_scan() {
+        let base = Url::parse("http://a.example/").unwrap();
+        let page = "<p>".repeat(100_000) + "<title>too late</title>";
+        let meta = parse(page.as_bytes(), &base, Instant::now());
+        assert_eq!(meta.title, None);
     }
 }

@@ -7,6 +7,7 @@
 //! the conversation gets `message_updated` now and catch-up covers the rest.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use shared::{ChannelId, ChatMessage, LinkPreview, PreviewKind, Seq, ServerMsg};
 use tokio::sync::{Semaphore, mpsc};
@@ -17,7 +18,8 @@ use super::fetch::{FetchError, Fetched, Fetcher};
 use super::links::first_link;
 use super::page;
 use crate::hub::HubHandle;
-use crate::media::image::{prepare_in_background, thumbnail_mime};
+use crate::metrics::Metrics;
+use crate::media::image::{reserve, thumbnail_mime};
 use crate::media::sniff::{FileType, sniff};
 use crate::media::storage::FileStore;
 use crate::store::Store;
@@ -30,6 +32,8 @@ const QUEUE: usize = 256;
 const PAGE_BYTES: usize = 1024 * 1024;
 /// Largest image copied for a preview.
 const IMAGE_BYTES: usize = 8 * 1024 * 1024;
+/// Longest time spent reading one page's tags.
+const PARSE_TIME: Duration = Duration::from_millis(500);
 /// How long a fetched result is reused.
 const CACHE_MS: i64 = 24 * 60 * 60 * 1000;
 
@@ -44,6 +48,7 @@ struct Context {
     hub: HubHandle,
     files: FileStore,
     fetcher: Fetcher,
+    metrics: Metrics,
 }
 
 /// Handle for queueing previews; cheap to clone.
@@ -58,6 +63,7 @@ impl Previews {
         hub: HubHandle,
         files: FileStore,
         fetcher: Fetcher,
+        metrics: Metrics,
     ) -> (Self, JoinHandle<()>) {
         let (jobs, receiver) = mpsc::channel(QUEUE);
         let context = Arc::new(Context {
@@ -65,6 +71,7 @@ impl Previews {
             hub,
             files,
             fetcher,
+            metrics,
         });
         (Self { jobs }, tokio::spawn(run(context, receiver)))
     }
@@ -116,9 +123,18 @@ async fn deliver(context: &Context, job: Job) {
         Ok(Some(cached)) => cached,
         _ => {
             let made = match make(context, &job.link).await {
-                Made::Preview(preview) => Some(preview),
-                Made::Nothing => None,
-                Made::Retry => return,
+                Made::Preview(preview) => {
+                    context.metrics.preview_fetched("preview");
+                    Some(preview)
+                }
+                Made::Nothing => {
+                    context.metrics.preview_fetched("nothing");
+                    None
+                }
+                Made::Retry => {
+                    context.metrics.preview_fetched("failed");
+                    return;
+                }
             };
             if let Err(error) = context.store.cache_preview(&job.link, made.as_ref()).await {
                 tracing::warn!(%error, "caching a link preview failed");
@@ -198,8 +214,13 @@ async fn describe(context: &Context, link: &str, fetched: Fetched) -> Option<Lin
             ..base
         }),
         _ if is_html(&fetched) => {
-            let html = String::from_utf8_lossy(&fetched.body);
-            let meta = page::parse(&html, &fetched.url);
+            // Untrusted markup is read on a blocking thread, within a deadline.
+            let page_url = fetched.url.clone();
+            let body = fetched.body;
+            let deadline = Instant::now() + PARSE_TIME;
+            let meta = tokio::task::spawn_blocking(move || page::parse(&body, &page_url, deadline))
+                .await
+                .ok()?;
             if meta.title.is_none() && meta.description.is_none() {
                 return None;
             }
@@ -262,7 +283,7 @@ async fn copy_image(
     file_type: FileType,
     bytes: Vec<u8>,
 ) -> Option<(String, u32, u32)> {
-    let prepared = prepare_in_background(file_type, bytes).await.ok()?;
+    let prepared = reserve().await.ok()?.prepare(file_type, bytes).await.ok()?;
     let (bytes, mime) = match prepared.thumbnail {
         Some(thumbnail) => {
             let mime = thumbnail_mime(&thumbnail);

@@ -1,9 +1,11 @@
-//! Accounts: set a password, sign in with name + password from another
-//! browser, sign out everywhere. Wrong credentials get one message whatever
-//! was wrong, and repeated failures are refused for a while per name and per
-//! address.
+//! Accounts: set or change a password, sign in with name + password from
+//! another browser, sign out everywhere. Wrong credentials get one message
+//! whatever was wrong. Every attempt is counted before its password is
+//! hashed ([`SignInGuard`](crate::sign_in_guard::SignInGuard)), and hashes
+//! run a few at a time ([`Hashing`](crate::password::Hashing)): a flood gets
+//! "wait" or "busy" answers at once instead of running argon2.
 
-use std::time::Instant;
+use std::time::Duration;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -11,66 +13,71 @@ use shared::api::{ApiErrorCode, SessionInfo, SetPasswordRequest, SignInRequest};
 use shared::validate::{Password, Username};
 
 use super::AppState;
-use super::session::peer_address;
 use crate::auth::{
-    current_session, expired_session_cookie, hash_token, is_https, new_session_token,
-    session_cookie,
+    expired_session_cookie, hash_token, is_https, new_session_token, session_cookie,
 };
 use crate::error::HttpError;
-use crate::password;
+use crate::password::{self, Busy};
 
 const WRONG_CREDENTIALS: &str = "Wrong username or password.";
+const WRONG_CURRENT_PASSWORD: &str = "Your current password is not right.";
 
 /// `POST /api/sign-in` with `{"username", "password"}`: 200 and a cookie, 401
-/// for any wrong combination, 429 after repeated failures.
+/// for any wrong combination, 429 (with `Retry-After`) after repeated
+/// failures from this address or for this name, 503 when password checks
+/// are busy.
 pub async fn sign_in(
     request: HttpRequest,
     state: web::Data<AppState>,
     body: web::Json<SignInRequest>,
 ) -> Result<HttpResponse, HttpError> {
-    let now = Instant::now();
-    let address = peer_address(&request);
-    let name_key = body.username.trim().to_lowercase();
-    let name_key = format!("name:{name_key}");
-    for (limiter, key) in [
-        (&state.sign_in_failures_by_address, address.as_str()),
-        (&state.sign_in_failures_by_name, name_key.as_str()),
-    ] {
-        if let Err(retry_after) = limiter.peek(key, now) {
-            return Err(HttpError::rate_limited(retry_after));
-        }
-    }
+    let address = state.addresses.key(&request);
+    let username = Username::parse(&body.username).ok();
+    // Look-alikes of a name count as that name.
+    let name_key = match &username {
+        Some(name) => name.uniqueness_key(),
+        None => body.username.trim().to_lowercase(),
+    };
+    let attempt = state.sign_in.admit(&name_key, &address).map_err(|retry_after| {
+        state.connections.metrics.refused("sign_in_delay");
+        HttpError::rate_limited(retry_after)
+    })?;
 
-    let found = match Username::parse(&body.username) {
-        Ok(name) => state.connections.store.credentials(&name).await?,
-        Err(_) => None,
+    let found = match &username {
+        Some(name) => state.connections.store.credentials(name).await?,
+        None => None,
     };
     let typed = body.password.clone();
-    let user = match found {
-        Some((user, Some(stored))) => {
-            let matches = web::block(move || password::verify(&typed, &stored))
-                .await
-                .map_err(|_| internal())?;
-            matches.then_some(user)
-        }
-        _ => {
-            // Same work as a real check, so timing does not reveal names.
-            web::block(move || password::verify_dummy(&typed))
-                .await
-                .map_err(|_| internal())?;
-            None
+    let checked = match found {
+        Some((user, Some(stored))) => state
+            .hashing
+            .run(move || password::verify(&typed, &stored).then_some(user))
+            .await,
+        // Same work as a real check, so timing does not reveal names.
+        _ => state
+            .hashing
+            .run(move || {
+                password::verify_dummy(&typed);
+                None
+            })
+            .await,
+    };
+    let user = match checked {
+        Ok(user) => user,
+        Err(busy) => {
+            attempt.cancelled();
+            return Err(busy_error(&state, busy));
         }
     };
     let Some(user) = user else {
-        state.sign_in_failures_by_address.record(&address, now);
-        state.sign_in_failures_by_name.record(&name_key, now);
+        drop(attempt);
         return Err(HttpError::new(
             StatusCode::UNAUTHORIZED,
             ApiErrorCode::WrongCredentials,
             WRONG_CREDENTIALS,
         ));
     };
-    state.sign_in_failures_by_name.forget(&name_key);
+    attempt.succeeded();
     let token = new_session_token();
     let session = state
         .connections
@@ -86,15 +93,15 @@ pub async fn sign_in(
         }))
 }
 
-/// `PUT /api/password` with `{"password"}`: sets or changes the password.
+/// `PUT /api/password` with `{"password", "current_password"}`: sets a first
+/// password, or changes it when the current one is given right. Every other
+/// session of the user ends (their sockets close at once).
 pub async fn set_password(
     request: HttpRequest,
     state: web::Data<AppState>,
     body: web::Json<SetPasswordRequest>,
 ) -> Result<HttpResponse, HttpError> {
-    let session = current_session(&request, &state.connections.store)
-        .await?
-        .ok_or_else(HttpError::not_signed_in)?;
+    let session = state.signed_in(&request).await?;
     let password = Password::parse(&body.password).map_err(|error| {
         HttpError::new(
             StatusCode::BAD_REQUEST,
@@ -102,16 +109,44 @@ pub async fn set_password(
             error.to_string(),
         )
     })?;
-    let hash = web::block(move || password::hash(password.as_str()))
+    let store = &state.connections.store;
+    if let Some(stored) = store.password_hash(&session.user.id).await? {
+        // Guessing the current password is guessing a password: same budget.
+        let attempt = state
+            .sign_in
+            .admit(&format!("id:{}", session.user.id.0), &state.addresses.key(&request))
+            .map_err(HttpError::rate_limited)?;
+        let typed = body.current_password.clone().unwrap_or_default();
+        let matches = state
+            .hashing
+            .run(move || password::verify(&typed, &stored))
+            .await
+            .map_err(|busy| busy_error(&state, busy))?;
+        if !matches {
+            drop(attempt);
+            return Err(HttpError::new(
+                StatusCode::FORBIDDEN,
+                ApiErrorCode::WrongCredentials,
+                WRONG_CURRENT_PASSWORD,
+            ));
+        }
+        attempt.succeeded();
+    }
+    let hash = state
+        .hashing
+        .run(move || password::hash(password.as_str()))
         .await
-        .map_err(|_| internal())?
+        .map_err(|busy| busy_error(&state, busy))?
         .map_err(|_| internal())?;
+    store
+        .set_password_hash(&session.user.id, &hash, &session.session_id)
+        .await?;
     state
         .connections
-        .store
-        .set_password_hash(&session.user.id, &hash)
-        .await?;
-    tracing::info!(user = %session.user.name, "password set");
+        .hub
+        .close_user(session.user.id.clone(), Some(session.session_id.clone()))
+        .await;
+    tracing::info!(user = %session.user.name, "password set; other sessions ended");
     Ok(HttpResponse::Ok().json(SessionInfo {
         user: session.user,
         has_password: true,
@@ -123,9 +158,7 @@ pub async fn sign_out_everywhere(
     request: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, HttpError> {
-    let session = current_session(&request, &state.connections.store)
-        .await?
-        .ok_or_else(HttpError::not_signed_in)?;
+    let session = state.signed_in(&request).await?;
     let ended = state
         .connections
         .store
@@ -134,12 +167,17 @@ pub async fn sign_out_everywhere(
     state
         .connections
         .hub
-        .close_user(session.user.id.clone())
+        .close_user(session.user.id.clone(), None)
         .await;
     tracing::info!(user = %session.user.name, ended, "signed out everywhere");
     Ok(HttpResponse::NoContent()
         .cookie(expired_session_cookie(is_https(&request)))
         .finish())
+}
+
+fn busy_error(state: &AppState, _: Busy) -> HttpError {
+    state.connections.metrics.refused("busy");
+    HttpError::busy(Duration::from_secs(1))
 }
 
 fn internal() -> HttpError {

@@ -6,8 +6,6 @@
 //! `/thumbnail`) serve it to members of its channel only;
 //! `GET /api/previews/{hash}` serves images copied for link previews.
 
-use std::time::Instant;
-
 use actix_files::NamedFile;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{
@@ -22,12 +20,11 @@ use shared::limits::MAX_FILE_NAME_CHARS;
 use shared::{Attachment, AttachmentKind, ChannelId, FileId};
 
 use super::AppState;
-use crate::auth::current_session;
 use crate::error::HttpError;
 use crate::media::image::{self as media_image, ImageError};
 use crate::media::sniff::{FileType, sniff};
 use crate::media::strip;
-use crate::store::{NewFile, SessionUser};
+use crate::store::NewFile;
 
 /// Files are immutable under their id: browsers may keep them, but only for
 /// this user (`private`), since access depends on who asks.
@@ -53,11 +50,12 @@ pub async fn upload(
     query: web::Query<UploadQuery>,
     mut payload: web::Payload,
 ) -> Result<HttpResponse, HttpError> {
-    let user = signed_in(&request, &state).await?;
+    let user = state.signed_in(&request).await?;
     if request.headers().contains_key(header::ORIGIN) && !state.origins.allows(&request) {
         return Err(HttpError::forbidden_origin());
     }
-    if let Err(retry_after) = state.uploads.check(&user.user.id.0, Instant::now()) {
+    if let Err(retry_after) = state.uploads.check(&user.user.id.0) {
+        state.connections.metrics.refused("rate_limited");
         let mut error = HttpError::new(
             StatusCode::TOO_MANY_REQUESTS,
             ApiErrorCode::RateLimited,
@@ -122,24 +120,29 @@ pub async fn upload(
     };
     // Images and MP4 videos are rewritten without their metadata; anything
     // else is kept exactly as sent.
+    // Images and MP4 videos are rewritten without their metadata; anything
+    // else is kept exactly as sent. Rewriting waits for a preparation slot
+    // before the file is read into memory.
     let (bytes, thumbnail) = match file_type.kind() {
         AttachmentKind::Image => {
+            let slot = media_image::reserve().await.map_err(image_refused)?;
             let bytes = upload.into_bytes().await.map_err(storage_failed)?;
-            let prepared = media_image::prepare_in_background(file_type, bytes)
+            let prepared = slot
+                .prepare(file_type, bytes)
                 .await
-                .map_err(|error| match error {
-                    ImageError::Damaged | ImageError::TooLarge => invalid_file(&error.to_string()),
-                    ImageError::Busy => storage_failed(error),
-                })?;
+                .map_err(image_refused)?;
+            state.connections.metrics.image_preparations.inc();
             new_file.width = Some(prepared.width);
             new_file.height = Some(prepared.height);
             (prepared.bytes, prepared.thumbnail)
         }
         _ if file_type == FileType::Mp4 => {
+            let slot = media_image::reserve().await.map_err(image_refused)?;
             let mut bytes = upload.into_bytes().await.map_err(storage_failed)?;
-            let bytes = web::block(move || strip::mp4(&mut bytes).map(|_| bytes))
+            let bytes = slot
+                .run(move || strip::mp4(&mut bytes).map(|_| bytes))
                 .await
-                .map_err(|_| storage_failed("reading the video stopped"))?
+                .map_err(image_refused)?
                 .map_err(|_| invalid_file("The video is damaged or incomplete."))?;
             (bytes, None)
         }
@@ -206,7 +209,7 @@ async fn serve_file(
     id: FileId,
     thumbnail: bool,
 ) -> Result<HttpResponse, HttpError> {
-    let user = signed_in(&request, &state).await?;
+    let user = state.signed_in(&request).await?;
     let file = state
         .connections
         .store
@@ -244,7 +247,7 @@ pub async fn preview_image(
     state: web::Data<AppState>,
     hash: web::Path<String>,
 ) -> Result<HttpResponse, HttpError> {
-    signed_in(&request, &state).await?;
+    state.signed_in(&request).await?;
     let hash = hash.into_inner();
     let mime = state
         .connections
@@ -293,9 +296,12 @@ async fn send(
         tracing::error!(%error, path = %path.display(), "a stored file is missing");
         HttpError::not_found()
     })?;
+    // Stored files are served as they are: most are compressed already, and
+    // compressing a 25 MiB download costs far more than it saves.
     let mut response = file
         .set_content_type(content_type)
         .set_content_disposition(disposition)
+        .set_content_encoding(header::ContentEncoding::Identity)
         .use_last_modified(false)
         .into_response(request);
     let headers = response.headers_mut();
@@ -311,12 +317,6 @@ async fn send(
     Ok(response)
 }
 
-async fn signed_in(request: &HttpRequest, state: &AppState) -> Result<SessionUser, HttpError> {
-    current_session(request, &state.connections.store)
-        .await?
-        .ok_or_else(HttpError::not_signed_in)
-}
-
 async fn read_head(path: &std::path::Path) -> Vec<u8> {
     use tokio::io::AsyncReadExt;
     let mut head = vec![0; 8];
@@ -330,13 +330,14 @@ async fn read_head(path: &std::path::Path) -> Vec<u8> {
     }
 }
 
-/// The last part of a path, without control characters, at most
+/// The last part of a path, without control characters or bidirectional
+/// formatting (so `invoice\u{202E}fdp.exe` cannot pose as a PDF), at most
 /// `MAX_FILE_NAME_CHARS`; "file" if nothing is left.
 pub fn clean_file_name(raw: &str) -> String {
     let last = raw.rsplit(['/', '\\']).next().unwrap_or("");
     let cleaned: String = last
         .chars()
-        .filter(|c| !c.is_control())
+        .filter(|c| !c.is_control() && !is_bidi_control(*c))
         .take(MAX_FILE_NAME_CHARS)
         .collect();
     let cleaned = cleaned.trim().trim_start_matches('.').trim();
@@ -344,6 +345,23 @@ pub fn clean_file_name(raw: &str) -> String {
         "file".to_owned()
     } else {
         cleaned.to_owned()
+    }
+}
+
+/// Unicode's explicit direction marks, embeddings, overrides and isolates.
+fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+    )
+}
+
+fn image_refused(error: ImageError) -> HttpError {
+    match error {
+        ImageError::Damaged | ImageError::TooLarge | ImageError::TooManyPixels => {
+            invalid_file(&error.to_string())
+        }
+        ImageError::Busy => HttpError::busy(std::time::Duration::from_secs(2)),
     }
 }
 
@@ -394,6 +412,8 @@ mod tests {
         assert_eq!(clean_file_name("C:\\Users\\me\\cat.png"), "cat.png");
         assert_eq!(clean_file_name("a\r\nb.txt"), "ab.txt");
         assert_eq!(clean_file_name(".."), "file");
+        assert_eq!(clean_file_name("invoice\u{202E}fdp.exe"), "invoicefdp.exe");
+        assert_eq!(clean_file_name("\u{2067}a\u{2069}.txt"), "a.txt");
         assert_eq!(clean_file_name(""), "file");
         assert_eq!(clean_file_name(&"x".repeat(500)).len(), MAX_FILE_NAME_CHARS);
         assert_eq!(human_size(25 * 1024 * 1024), "25 MiB");

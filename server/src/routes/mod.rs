@@ -9,27 +9,56 @@ mod session;
 mod ws;
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 
-use actix_web::web;
+use actix_web::{HttpRequest, web};
 
-use crate::auth::OriginPolicy;
+use crate::auth::{OriginPolicy, current_session};
+use crate::budget::Budget;
+use crate::client_address::ClientAddresses;
 use crate::connection::ConnectionContext;
+use crate::connection_limits::ConnectionLimits;
+use crate::error::HttpError;
 use crate::media::storage::FileStore;
-use crate::throttle::KeyedLimiter;
+use crate::password::Hashing;
+use crate::sign_in_guard::SignInGuard;
+use crate::store::SessionUser;
 
 /// Everything handlers share.
 pub struct AppState {
     pub connections: ConnectionContext,
     pub origins: OriginPolicy,
-    /// Username creations per IP address.
-    pub signups: KeyedLimiter,
-    /// Failed password sign-ins per username and per IP address.
-    pub sign_in_failures_by_name: KeyedLimiter,
-    pub sign_in_failures_by_address: KeyedLimiter,
+    /// Who the client is, through trusted proxies.
+    pub addresses: ClientAddresses,
+    /// Username creations per address.
+    pub signups: Arc<Budget>,
+    /// Password sign-in attempts per address and name.
+    pub sign_in: Arc<SignInGuard>,
+    /// argon2 runs, a few at a time.
+    pub hashing: Hashing,
     /// Where uploaded files live.
     pub files: FileStore,
     /// Uploads per user.
-    pub uploads: KeyedLimiter,
+    pub uploads: Arc<Budget>,
+    /// Open WebSocket connections per user and per address.
+    pub connection_limits: Arc<ConnectionLimits>,
+    /// How long a session may go unused.
+    pub session_idle: Duration,
+}
+
+impl AppState {
+    /// The signed-in session of this request, if any.
+    pub async fn session(&self, request: &HttpRequest) -> Result<Option<SessionUser>, HttpError> {
+        current_session(request, &self.connections.store, self.session_idle).await
+    }
+
+    /// The signed-in session of this request, or 401.
+    pub async fn signed_in(&self, request: &HttpRequest) -> Result<SessionUser, HttpError> {
+        self.session(request)
+            .await?
+            .ok_or_else(HttpError::not_signed_in)
+    }
 }
 
 /// Registers every route on an actix `App`.

@@ -1,8 +1,6 @@
 //! `/api/session`: pick a username (creates the user and the session cookie),
 //! ask who you are, sign out.
 
-use std::time::Instant;
-
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use shared::ServerMsg;
@@ -11,8 +9,7 @@ use shared::validate::Username;
 
 use super::AppState;
 use crate::auth::{
-    current_session, expired_session_cookie, hash_token, is_https, new_session_token,
-    session_cookie,
+    expired_session_cookie, hash_token, is_https, new_session_token, session_cookie,
 };
 use crate::error::HttpError;
 
@@ -21,7 +18,7 @@ pub async fn current(
     request: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, HttpError> {
-    match current_session(&request, &state.connections.store).await? {
+    match state.session(&request).await? {
         Some(session) => Ok(HttpResponse::Ok().json(SessionInfo {
             user: session.user,
             has_password: session.has_password,
@@ -37,7 +34,8 @@ pub async fn create(
     state: web::Data<AppState>,
     body: web::Json<CreateSessionRequest>,
 ) -> Result<HttpResponse, HttpError> {
-    if let Err(retry_after) = state.signups.check(&peer_address(&request), Instant::now()) {
+    if let Err(retry_after) = state.signups.check(&state.addresses.key(&request)) {
+        state.connections.metrics.refused("rate_limited");
         return Err(HttpError::rate_limited(retry_after));
     }
     let username = Username::parse(&body.username).map_err(|error| {
@@ -77,20 +75,12 @@ pub async fn create(
         }))
 }
 
-/// The client's IP address, the key for per-address limits.
-pub fn peer_address(request: &HttpRequest) -> String {
-    request
-        .peer_addr()
-        .map(|peer| peer.ip().to_string())
-        .unwrap_or_default()
-}
-
 /// `DELETE /api/session`: ends this session and closes its sockets.
 pub async fn sign_out(
     request: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, HttpError> {
-    if let Some(session) = current_session(&request, &state.connections.store).await? {
+    if let Some(session) = state.session(&request).await? {
         state
             .connections
             .store
@@ -99,7 +89,7 @@ pub async fn sign_out(
         state
             .connections
             .hub
-            .close_session(session.session_id)
+            .close_session(session.user.id, session.session_id)
             .await;
     }
     Ok(HttpResponse::NoContent()

@@ -1,11 +1,14 @@
-//! `GET /ws`: the WebSocket upgrade. The Origin must be allowed (403) and the
-//! session cookie valid (401) before anything is upgraded.
+//! `GET /ws`: the WebSocket upgrade. The Origin must be allowed (403), the
+//! session cookie valid (401), and the user and the address under their
+//! connection limits (429) before anything is upgraded.
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
+use shared::api::ApiErrorCode;
 
 use super::AppState;
-use crate::auth::current_session;
 use crate::connection;
+use crate::connection_limits::OverLimit;
 use crate::error::HttpError;
 
 pub async fn upgrade(
@@ -14,13 +17,40 @@ pub async fn upgrade(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, actix_web::Error> {
     if !state.origins.allows(&request) {
+        state.connections.metrics.refused("origin");
         return Err(HttpError::forbidden_origin().into());
     }
-    let Some(session_user) = current_session(&request, &state.connections.store).await? else {
+    let Some(session_user) = state.session(&request).await? else {
         return Err(HttpError::not_signed_in().into());
     };
+    let address = state.addresses.key(&request);
+    let slot = state
+        .connection_limits
+        .take(&session_user.user.id.0, &address)
+        .map_err(|over| {
+            state.connections.metrics.refused("too_many_connections");
+            let message = match over {
+                OverLimit::User(limit) => format!(
+                    "You have {limit} chat connections open already; close a tab and try again."
+                ),
+                OverLimit::Address(limit) => format!(
+                    "Your address has {limit} chat connections open already; try again later."
+                ),
+            };
+            HttpError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                ApiErrorCode::TooManyConnections,
+                message,
+            )
+        })?;
     let (response, session, stream) = actix_ws::handle(&request, body)?;
     let context = state.connections.clone();
-    actix_web::rt::spawn(connection::serve(context, session_user, session, stream));
+    actix_web::rt::spawn(connection::serve(
+        context,
+        session_user,
+        session,
+        stream,
+        slot,
+    ));
     Ok(response)
 }

@@ -132,26 +132,38 @@ impl Store {
         }))
     }
 
-    /// Forgets uploads never posted that are older than `unposted_before`
-    /// (ms) and the files of deleted messages; returns the content hashes no
-    /// row refers to any more (their bytes can go).
-    pub async fn sweep_files(&self, unposted_before: i64) -> Result<Vec<String>, StoreError> {
-        const DOOMED: &str = "(f.seq IS NULL AND f.created_at < ?1)
-             OR EXISTS (SELECT 1 FROM messages m
-                        WHERE m.channel_id = f.channel_id AND m.seq = f.seq AND m.deleted = 1)";
-        let mut tx = self.pool.begin().await?;
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT f.sha256, f.thumb_sha256 FROM files f WHERE {DOOMED}"
-        )))
+    /// One batch of the sweep: forgets up to `limit` uploads never posted
+    /// that are older than `unposted_before` (ms) and up to `limit` files of
+    /// deleted messages. Returns how many rows went and the content hashes
+    /// no row refers to any more (their bytes can go). Each batch is a short
+    /// transaction found through indexes, so messages keep flowing meanwhile.
+    pub async fn sweep_files(
+        &self,
+        unposted_before: i64,
+        limit: u32,
+    ) -> Result<(usize, Vec<String>), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let rows = sqlx::query(
+            "SELECT id, sha256, thumb_sha256 FROM
+               (SELECT f.id, f.sha256, f.thumb_sha256 FROM files f INDEXED BY files_unposted
+                 WHERE f.seq IS NULL AND f.created_at < ?1 LIMIT ?2)
+             UNION ALL
+             SELECT id, sha256, thumb_sha256 FROM
+               (SELECT f.id, f.sha256, f.thumb_sha256
+                 FROM messages m INDEXED BY messages_deleted
+                 JOIN files f ON f.channel_id = m.channel_id AND f.seq = m.seq
+                 WHERE m.deleted = 1 LIMIT ?2)",
+        )
         .bind(unposted_before)
+        .bind(limit)
         .fetch_all(&mut *tx)
         .await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DELETE FROM files AS f WHERE {DOOMED}"
-        )))
-        .bind(unposted_before)
-        .execute(&mut *tx)
-        .await?;
+        for row in &rows {
+            sqlx::query("DELETE FROM files WHERE id = ?")
+                .bind(row.get::<String, _>("id"))
+                .execute(&mut *tx)
+                .await?;
+        }
         let mut candidates: Vec<String> = rows
             .iter()
             .flat_map(|row| {
@@ -171,7 +183,7 @@ impl Store {
             }
         }
         tx.commit().await?;
-        Ok(unreferenced)
+        Ok((rows.len(), unreferenced))
     }
 }
 
@@ -195,7 +207,8 @@ async fn content_referenced(
     sha256: &str,
 ) -> Result<bool, StoreError> {
     let used = sqlx::query_scalar::<_, i64>(
-        "SELECT 1 FROM files WHERE sha256 = ?1 OR thumb_sha256 = ?1
+        "SELECT 1 FROM files WHERE sha256 = ?1
+         UNION ALL SELECT 1 FROM files WHERE thumb_sha256 = ?1
          UNION ALL SELECT 1 FROM preview_images WHERE sha256 = ?1 LIMIT 1",
     )
     .bind(sha256)

@@ -5,9 +5,14 @@
 //! SQLite runs in WAL mode with `synchronous=FULL`: a committed message is on
 //! disk before it is acknowledged. Message inserts go through
 //! [`writer::MessageWriter`], which batches them into one transaction per batch.
-//! Uploaded files live in `files`, link previews in `previews`.
+//! Every write transaction starts with `BEGIN IMMEDIATE`, so it waits (up to
+//! the busy timeout) for the write lock instead of failing when another
+//! connection wrote first. Users and sessions live in `accounts`, uploaded
+//! files in `files`, link previews in `previews`, mentions in `mentions`.
 
+mod accounts;
 mod files;
+mod mentions;
 mod previews;
 pub mod writer;
 
@@ -16,8 +21,9 @@ pub use files::{NewFile, StoredFile};
 use std::str::FromStr;
 use std::time::Duration;
 
+use shared::limits::{MAX_REACTIONS_PER_USER, MAX_REACTION_EMOJI};
 use shared::protocol::{ChannelInfo, ChannelKind, ChannelSummary};
-use shared::validate::{ChannelName, Topic, Username};
+use shared::validate::{ChannelName, Topic};
 use shared::{ChannelId, ChatMessage, ClientMsgId, FileId, Reaction, Seq, UserId, UserInfo};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -60,6 +66,11 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("database migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
+    #[error(
+        "the database file is damaged ({0}); restore the latest backup \
+         (see the README's \"Back up and restore\")"
+    )]
+    Damaged(String),
 }
 
 /// A signed-in browser session and its user.
@@ -94,6 +105,10 @@ pub enum Stored {
     NotAMember(NewMessage),
     /// An attachment is not an unposted upload of the author in this channel.
     InvalidAttachments(NewMessage),
+    /// The author used this `client_id` for a message in another conversation.
+    ClientIdReused(NewMessage),
+    /// Someone in this direct conversation has blocked the author.
+    Blocked(NewMessage),
 }
 
 /// A change to an existing message.
@@ -128,6 +143,9 @@ pub enum ChangeOutcome {
     NoSuchMessage,
     /// Only the author may edit or delete.
     NotAllowed,
+    /// The message has as many different emoji as it may, or the user has
+    /// put as many reactions on it as they may.
+    TooManyReactions,
 }
 
 /// A page of messages, oldest first.
@@ -142,6 +160,17 @@ pub struct Page {
 #[derive(Clone)]
 pub struct Store {
     pool: SqlitePool,
+    /// The message writer's own connection, so it never waits for the pool.
+    writer_pool: SqlitePool,
+}
+
+/// The kind stored for a channel; an unknown kind is treated as private
+/// (members only, never joinable, never listed).
+fn stored_kind(raw: &str) -> ChannelKind {
+    ChannelKind::parse(raw).unwrap_or_else(|| {
+        tracing::error!(kind = raw, "a channel has an unknown kind; treating it as private");
+        ChannelKind::Private
+    })
 }
 
 impl Store {
@@ -168,16 +197,39 @@ impl Store {
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options.clone())
+            .await?;
+        check_integrity(&pool).await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        let writer_pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
             .connect_with(options)
             .await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
-        let store = Self { pool };
+        let store = Self { pool, writer_pool };
+        store.update_name_keys().await?;
         store.ensure_default_channel().await?;
         Ok(store)
     }
 
-    /// Waits for open connections to finish and closes the pool.
+    /// A write transaction that holds the write lock from its first statement.
+    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// Writes a consistent copy of the database to `path` while it is in use
+    /// (`VACUUM INTO`); the file must not exist yet.
+    pub async fn backup_to(&self, path: &std::path::Path) -> Result<(), StoreError> {
+        sqlx::query("VACUUM INTO ?")
+            .bind(path.to_string_lossy().into_owned())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Waits for open connections to finish and closes the pools.
     pub async fn close(&self) {
+        self.writer_pool.close().await;
         self.pool.close().await;
     }
 
@@ -189,7 +241,7 @@ impl Store {
 
     async fn ensure_default_channel(&self) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO channels (id, name, topic, created_at) VALUES (?, ?, ?, ?)
+            "INSERT INTO channels (id, name, topic, kind, created_at) VALUES (?, ?, ?, 'public', ?)
              ON CONFLICT (name) DO NOTHING",
         )
         .bind(new_id())
@@ -203,166 +255,21 @@ impl Store {
 
     /// The id of the default channel.
     pub async fn default_channel(&self) -> Result<Option<ChannelId>, StoreError> {
-        let id: Option<String> = sqlx::query_scalar("SELECT id FROM channels WHERE name = ?")
-            .bind(DEFAULT_CHANNEL)
+        let id: Option<String> =
+            sqlx::query_scalar("SELECT id FROM channels WHERE name = ? AND kind = 'public'")
+                .bind(DEFAULT_CHANNEL)
             .fetch_optional(&self.pool)
             .await?;
         Ok(id.map(ChannelId))
     }
 
-    /// Creates a user with a first session and puts them in the default channel.
-    pub async fn create_user_with_session(
-        &self,
-        name: &Username,
-        token_hash: &str,
-    ) -> Result<SessionUser, StoreError> {
-        let now = now_millis();
-        let user = UserInfo {
-            id: UserId(new_id()),
-            name: name.as_str().to_owned(),
-        };
-        let session_id = new_id();
-        let mut tx = self.pool.begin().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO users (id, name, name_key, created_at) VALUES (?, ?, ?, ?)
-             ON CONFLICT (name_key) DO NOTHING",
-        )
-        .bind(&user.id.0)
-        .bind(&user.name)
-        .bind(name.uniqueness_key())
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        if inserted.rows_affected() == 0 {
-            return Err(StoreError::NameTaken);
-        }
-        sqlx::query(
-            "INSERT INTO sessions (id, token_hash, user_id, created_at) VALUES (?, ?, ?, ?)",
-        )
-        .bind(&session_id)
-        .bind(token_hash)
-        .bind(&user.id.0)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO memberships (channel_id, user_id, joined_at)
-             SELECT id, ?, ? FROM channels WHERE name = ?",
-        )
-        .bind(&user.id.0)
-        .bind(now)
-        .bind(DEFAULT_CHANNEL)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(SessionUser {
-            session_id,
-            user,
-            has_password: false,
-        })
-    }
-
-    /// A user by name (any letter case) and their password hash, if they set one.
-    pub async fn credentials(
-        &self,
-        name: &Username,
-    ) -> Result<Option<(UserInfo, Option<String>)>, StoreError> {
-        let row = sqlx::query("SELECT id, name, password_hash FROM users WHERE name_key = ?")
-            .bind(name.uniqueness_key())
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.map(|row| {
-            (
-                UserInfo {
-                    id: UserId(row.get("id")),
-                    name: row.get("name"),
-                },
-                row.get("password_hash"),
-            )
-        }))
-    }
-
-    /// Sets or replaces a user's password hash.
-    pub async fn set_password_hash(&self, user: &UserId, hash: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
-            .bind(hash)
-            .bind(&user.0)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    /// A new session for an existing user (after signing in with a password).
-    pub async fn create_session(
-        &self,
-        user: &UserInfo,
-        token_hash: &str,
-    ) -> Result<SessionUser, StoreError> {
-        let session_id = new_id();
-        sqlx::query(
-            "INSERT INTO sessions (id, token_hash, user_id, created_at) VALUES (?, ?, ?, ?)",
-        )
-        .bind(&session_id)
-        .bind(token_hash)
-        .bind(&user.id.0)
-        .bind(now_millis())
-        .execute(&self.pool)
-        .await?;
-        Ok(SessionUser {
-            session_id,
-            user: user.clone(),
-            has_password: true,
-        })
-    }
-
-    /// Ends every session of a user (sign out everywhere).
-    pub async fn delete_user_sessions(&self, user: &UserId) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM sessions WHERE user_id = ?")
-            .bind(&user.0)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected())
-    }
-
-    /// The session a cookie token hash belongs to, if it is still valid.
-    pub async fn session_by_token_hash(
-        &self,
-        token_hash: &str,
-    ) -> Result<Option<SessionUser>, StoreError> {
-        let row = sqlx::query(
-            "SELECT s.id AS session_id, u.id AS user_id, u.name AS user_name,
-                    u.password_hash IS NOT NULL AS has_password
-             FROM sessions s JOIN users u ON u.id = s.user_id
-             WHERE s.token_hash = ?",
-        )
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|row| SessionUser {
-            session_id: row.get("session_id"),
-            user: UserInfo {
-                id: UserId(row.get("user_id")),
-                name: row.get("user_name"),
-            },
-            has_password: row.get("has_password"),
-        }))
-    }
-
-    /// Ends one session (sign out). Returns whether it existed.
-    pub async fn delete_session(&self, session_id: &str) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM sessions WHERE id = ?")
-            .bind(session_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() > 0)
-    }
-
-    /// The channels a user is a member of, with read state.
+    /// The channels a user is a member of (but hidden direct
+    /// conversations), with read state.
     pub async fn channels_of(&self, user: &UserInfo) -> Result<Vec<ChannelInfo>, StoreError> {
         self.channel_infos(user, None).await
     }
 
-    /// One channel as `user` sees it, if they are a member.
+    /// One channel as `user` sees it, if they are a member (hidden or not).
     pub async fn channel_for(
         &self,
         user: &UserInfo,
@@ -376,18 +283,17 @@ impl Store {
         user: &UserInfo,
         only: Option<&ChannelId>,
     ) -> Result<Vec<ChannelInfo>, StoreError> {
-        let mention = format!("@{}", user.name.to_lowercase());
         let rows = sqlx::query(
-            "SELECT c.id, c.name, c.topic, c.kind, c.created_by, c.last_seq, c.last_change, m.last_read_seq,
+            "SELECT c.id, COALESCE(c.display_name, c.name) AS name, c.topic, c.kind, c.created_by,
+                    c.last_seq, c.last_change, m.last_read_seq,
                     (SELECT COUNT(*) FROM memberships mm WHERE mm.channel_id = c.id) AS member_count,
-                    (SELECT COUNT(*) FROM messages x
-                      WHERE x.channel_id = c.id AND x.seq > m.last_read_seq
-                        AND x.author_id != m.user_id AND instr(lower(x.body), ?) > 0) AS unread_mentions
+                    (SELECT COUNT(*) FROM mentions x
+                      WHERE x.user_id = m.user_id AND x.channel_id = c.id
+                        AND x.seq > m.last_read_seq) AS unread_mentions
              FROM channels c JOIN memberships m ON m.channel_id = c.id
-             WHERE m.user_id = ? AND (? IS NULL OR c.id = ?)
-             ORDER BY c.kind, c.name",
+             WHERE m.user_id = ? AND (? IS NULL AND m.hidden = 0 OR c.id = ?)
+             ORDER BY c.kind, name",
         )
-        .bind(&mention)
         .bind(&user.id.0)
         .bind(only.map(|c| c.0.as_str()))
         .bind(only.map(|c| c.0.as_str()))
@@ -396,7 +302,7 @@ impl Store {
         let mut channels = Vec::with_capacity(rows.len());
         for row in rows {
             let id = ChannelId(row.get("id"));
-            let kind = ChannelKind::parse(row.get::<String, _>("kind").as_str());
+            let kind = stored_kind(row.get::<String, _>("kind").as_str());
             let mut info = ChannelInfo {
                 name: row.get("name"),
                 topic: row.get("topic"),
@@ -427,6 +333,30 @@ impl Store {
             channels.push(info);
         }
         Ok(channels)
+    }
+
+    /// The name people see of a channel (not of a direct conversation).
+    pub async fn channel_name(&self, channel: &ChannelId) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT COALESCE(display_name, name) FROM channels WHERE id = ? AND kind != 'direct'",
+        )
+        .bind(&channel.0)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Whether `user` is in a channel (public or private, hidden or not)
+    /// whose name is `name`.
+    pub async fn in_channel_named(&self, user: &UserId, name: &str) -> Result<bool, StoreError> {
+        let found = sqlx::query(
+            "SELECT 1 FROM channels c JOIN memberships m ON m.channel_id = c.id
+             WHERE m.user_id = ? AND c.kind != 'direct' AND COALESCE(c.display_name, c.name) = ?",
+        )
+        .bind(&user.0)
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(found.is_some())
     }
 
     /// Whether `user` is a member of `channel`.
@@ -471,6 +401,11 @@ impl Store {
     }
 
     /// Creates a public or private channel with its creator as first member.
+    /// Public names are unique among public channels. A private channel
+    /// takes no name from anyone else (its `name` column is an internal key,
+    /// its name is `display_name`), so creating one reveals nothing about
+    /// other private channels and cannot squat a name. Either way the
+    /// creator may not already be in a channel of that name.
     pub async fn create_channel(
         &self,
         creator: &UserId,
@@ -480,13 +415,32 @@ impl Store {
     ) -> Result<ChannelId, StoreError> {
         let id = ChannelId(new_id());
         let now = now_millis();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
+        let clash = sqlx::query(
+            "SELECT 1 FROM channels c
+             WHERE COALESCE(c.display_name, c.name) = ?1 AND c.kind != 'direct'
+               AND (c.kind = 'public' AND ?2 = 'private'
+                    OR EXISTS (SELECT 1 FROM memberships m WHERE m.channel_id = c.id AND m.user_id = ?3))",
+        )
+        .bind(name.as_str())
+        .bind(kind.as_str())
+        .bind(&creator.0)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if clash.is_some() {
+            return Err(StoreError::ChannelNameTaken);
+        }
+        let (key, display_name) = match kind {
+            ChannelKind::Public => (name.as_str().to_owned(), None),
+            _ => (format!("private:{}", id.0), Some(name.as_str())),
+        };
         let inserted = sqlx::query(
-            "INSERT INTO channels (id, name, topic, kind, created_by, created_at)
-             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING",
+            "INSERT INTO channels (id, name, display_name, topic, kind, created_by, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING",
         )
         .bind(&id.0)
-        .bind(name.as_str())
+        .bind(&key)
+        .bind(display_name)
         .bind(topic.as_str())
         .bind(kind.as_str())
         .bind(&creator.0)
@@ -579,7 +533,7 @@ impl Store {
     pub async fn members(&self, channel: &ChannelId) -> Result<Vec<UserInfo>, StoreError> {
         let rows = sqlx::query(
             "SELECT u.id, u.name FROM memberships m JOIN users u ON u.id = m.user_id
-             WHERE m.channel_id = ? ORDER BY u.name_key",
+             WHERE m.channel_id = ? ORDER BY u.mention_key",
         )
         .bind(&channel.0)
         .fetch_all(&self.pool)
@@ -594,34 +548,41 @@ impl Store {
     }
 
     /// The direct conversation between exactly these users, created if new.
-    /// Returns its id and whether it was created now.
+    /// An existing one gets back anyone who had left it, and is shown again
+    /// to whoever had hidden it. Returns its id and whether it was created now.
     pub async fn open_direct(&self, users: &[UserId]) -> Result<(ChannelId, bool), StoreError> {
         let mut ids: Vec<&str> = users.iter().map(|u| u.0.as_str()).collect();
         ids.sort_unstable();
         ids.dedup();
         // The name is derived from the participants, so the same group always finds the same row.
         let key = format!("dm:{}", ids.join(","));
-        let mut tx = self.pool.begin().await?;
-        if let Some(row) = sqlx::query("SELECT id FROM channels WHERE name = ?")
-            .bind(&key)
-            .fetch_optional(&mut *tx)
-            .await?
-        {
-            return Ok((ChannelId(row.get("id")), false));
-        }
-        let id = ChannelId(new_id());
+        let mut tx = self.begin_write().await?;
         let now = now_millis();
-        sqlx::query(
-            "INSERT INTO channels (id, name, topic, kind, created_at) VALUES (?, ?, '', 'direct', ?)",
-        )
-        .bind(&id.0)
-        .bind(&key)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        let existing: Option<String> =
+            sqlx::query_scalar("SELECT id FROM channels WHERE name = ? AND kind = 'direct'")
+                .bind(&key)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let (id, created) = match existing {
+            Some(id) => (ChannelId(id), false),
+            None => {
+                let id = ChannelId(new_id());
+                sqlx::query(
+                    "INSERT INTO channels (id, name, topic, kind, created_at)
+                     VALUES (?, ?, '', 'direct', ?)",
+                )
+                .bind(&id.0)
+                .bind(&key)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                (id, true)
+            }
+        };
         for user in &ids {
             sqlx::query(
-                "INSERT INTO memberships (channel_id, user_id, joined_at) VALUES (?, ?, ?)",
+                "INSERT INTO memberships (channel_id, user_id, joined_at) VALUES (?, ?, ?)
+                 ON CONFLICT (channel_id, user_id) DO UPDATE SET hidden = 0",
             )
             .bind(&id.0)
             .bind(user)
@@ -630,7 +591,21 @@ impl Store {
             .await?;
         }
         tx.commit().await?;
-        Ok((id, true))
+        Ok((id, created))
+    }
+
+    /// Hides a direct conversation from `user`'s list until its next message.
+    pub async fn hide_direct(&self, user: &UserId, channel: &ChannelId) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE memberships SET hidden = 1 WHERE channel_id = ? AND user_id = ?
+               AND EXISTS (SELECT 1 FROM channels WHERE id = ? AND kind = 'direct')",
+        )
+        .bind(&channel.0)
+        .bind(&user.0)
+        .bind(&channel.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     /// Records that `user` has read `channel` up to `seq` (never backwards).
@@ -652,32 +627,6 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(())
-    }
-
-    /// Every user, by name (the directory for the user list).
-    pub async fn users(&self) -> Result<Vec<UserInfo>, StoreError> {
-        let rows = sqlx::query("SELECT id, name FROM users ORDER BY name_key LIMIT 5000")
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| UserInfo {
-                id: UserId(row.get("id")),
-                name: row.get("name"),
-            })
-            .collect())
-    }
-
-    /// A user by id.
-    pub async fn user(&self, id: &UserId) -> Result<Option<UserInfo>, StoreError> {
-        let row = sqlx::query("SELECT id, name FROM users WHERE id = ?")
-            .bind(&id.0)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.map(|row| UserInfo {
-            id: UserId(row.get("id")),
-            name: row.get("name"),
-        }))
     }
 
     /// The newest `limit` messages of a channel.
@@ -777,7 +726,7 @@ impl Store {
         seq: Seq,
         change: MessageChange<'_>,
     ) -> Result<ChangeOutcome, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row =
             sqlx::query("SELECT author_id, deleted FROM messages WHERE channel_id = ? AND seq = ?")
                 .bind(&channel.0)
@@ -817,9 +766,34 @@ impl Store {
                         .bind(seq)
                         .execute(&mut *tx)
                         .await?;
+                    mentions::forget(&mut tx, channel, seq).await?;
+                } else {
+                    mentions::record(&mut tx, channel, seq, by, text).await?;
                 }
             }
             MessageChange::React { by, emoji, add } => {
+                if *add {
+                    let counts = sqlx::query(
+                        "SELECT COUNT(DISTINCT emoji) AS emoji,
+                                COUNT(*) FILTER (WHERE user_id = ?) AS mine,
+                                MAX(emoji = ?) AS present
+                         FROM reactions WHERE channel_id = ? AND seq = ?",
+                    )
+                    .bind(&by.0)
+                    .bind(*emoji)
+                    .bind(&channel.0)
+                    .bind(seq)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    let distinct: i64 = counts.get("emoji");
+                    let mine: i64 = counts.get("mine");
+                    let present = counts.get::<Option<i64>, _>("present") == Some(1);
+                    if (!present && distinct >= MAX_REACTION_EMOJI as i64)
+                        || mine >= MAX_REACTIONS_PER_USER as i64
+                    {
+                        return Ok(ChangeOutcome::TooManyReactions);
+                    }
+                }
                 let done = if *add {
                     sqlx::query(
                         "INSERT INTO reactions (channel_id, seq, user_id, emoji, created_at)
@@ -879,7 +853,7 @@ impl Store {
         };
         let rows = sqlx::query(
             "SELECT r.seq, r.emoji, u.id, u.name FROM reactions r JOIN users u ON u.id = r.user_id
-             WHERE r.channel_id = ? AND r.seq BETWEEN ? AND ? ORDER BY r.created_at, u.name_key",
+             WHERE r.channel_id = ? AND r.seq BETWEEN ? AND ? ORDER BY r.created_at, u.mention_key",
         )
         .bind(&channel.0)
         .bind(low)
@@ -908,15 +882,48 @@ impl Store {
 
     /// Stores a batch of messages in one transaction, in order. Either all of
     /// them are committed or none is.
-    pub async fn insert_messages(&self, batch: &[NewMessage]) -> Result<Vec<Stored>, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let mut results = Vec::with_capacity(batch.len());
+    pub async fn insert_messages(&self, batch: &[NewMessage]) -> Result<Inserted, StoreError> {
+        let mut tx = self.writer_pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut inserted = Inserted::default();
         for message in batch {
-            results.push(insert_one(&mut tx, message).await?);
+            let stored = insert_one(&mut tx, message).await?;
+            if let Stored::New(new) = &stored {
+                inserted
+                    .unhidden
+                    .extend(unhide(&mut tx, &new.channel).await?);
+            }
+            inserted.stored.push(stored);
         }
         tx.commit().await?;
-        Ok(results)
+        Ok(inserted)
     }
+}
+
+/// What a batch of inserts amounted to.
+#[derive(Debug, Default)]
+pub struct Inserted {
+    /// One outcome per message, in order.
+    pub stored: Vec<Stored>,
+    /// Members who had hidden a direct conversation that now has a new
+    /// message: it is back in their list.
+    pub unhidden: Vec<(ChannelId, UserId)>,
+}
+
+/// Shows a direct conversation with a new message again to whoever hid it.
+async fn unhide(
+    tx: &mut Transaction<'static, Sqlite>,
+    channel: &ChannelId,
+) -> Result<Vec<(ChannelId, UserId)>, StoreError> {
+    let users: Vec<String> = sqlx::query_scalar(
+        "UPDATE memberships SET hidden = 0 WHERE channel_id = ? AND hidden = 1 RETURNING user_id",
+    )
+    .bind(&channel.0)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(users
+        .into_iter()
+        .map(|user| (channel.clone(), UserId(user)))
+        .collect())
 }
 
 async fn insert_one(
@@ -931,25 +938,44 @@ async fn insert_one(
     .fetch_optional(&mut **tx)
     .await?;
     if let Some(row) = existing {
-        return Ok(Stored::Duplicate(message_from_row(&row)));
+        let original = message_from_row(&row);
+        // The same id in another conversation is a different message that
+        // cannot be stored under it: acknowledging it would lose it.
+        return Ok(if original.channel == message.channel {
+            Stored::Duplicate(original)
+        } else {
+            Stored::ClientIdReused(message.clone())
+        });
     }
     if !message.attachments.is_empty() && !files::attachments_postable(tx, message).await? {
         return Ok(Stored::InvalidAttachments(message.clone()));
     }
-    // Numbering and the membership check in one statement: no row means the
-    // author is not (or no longer) a member.
+    // Numbering, the membership check and the block check in one statement:
+    // no row means the author is not (or no longer) a member, or someone in
+    // this direct conversation has blocked them.
     let numbers = sqlx::query(
         "UPDATE channels SET last_seq = last_seq + 1, last_change = last_change + 1
-         WHERE id = ? AND EXISTS (SELECT 1 FROM memberships WHERE channel_id = ? AND user_id = ?)
+         WHERE id = ?1 AND EXISTS (SELECT 1 FROM memberships WHERE channel_id = ?1 AND user_id = ?2)
+           AND NOT (kind = 'direct' AND EXISTS (
+                SELECT 1 FROM blocks b JOIN memberships o ON o.user_id = b.user_id
+                WHERE o.channel_id = ?1 AND b.blocked_id = ?2))
          RETURNING last_seq, last_change",
     )
-    .bind(&message.channel.0)
     .bind(&message.channel.0)
     .bind(&message.author.id.0)
     .fetch_optional(&mut **tx)
     .await?;
     let Some(numbers) = numbers else {
-        return Ok(Stored::NotAMember(message.clone()));
+        let member = sqlx::query("SELECT 1 FROM memberships WHERE channel_id = ? AND user_id = ?")
+            .bind(&message.channel.0)
+            .bind(&message.author.id.0)
+            .fetch_optional(&mut **tx)
+            .await?;
+        return Ok(if member.is_some() {
+            Stored::Blocked(message.clone())
+        } else {
+            Stored::NotAMember(message.clone())
+        });
     };
     let seq: Seq = numbers.get("last_seq");
     let change: i64 = numbers.get("last_change");
@@ -967,6 +993,9 @@ async fn insert_one(
     .bind(change)
     .execute(&mut **tx)
     .await?;
+    if message.text.contains('@') {
+        mentions::record(tx, &message.channel, seq, &message.author.id, &message.text).await?;
+    }
     let attachments = files::attach_to_message(tx, message, seq).await?;
     Ok(Stored::New(ChatMessage {
         channel: message.channel.clone(),
@@ -982,6 +1011,19 @@ async fn insert_one(
         preview: None,
         change,
     }))
+}
+
+/// Refuses to start on a damaged database file (SQLite's `quick_check`),
+/// saying how to restore from a backup.
+async fn check_integrity(pool: &SqlitePool) -> Result<(), StoreError> {
+    let problems: Vec<String> = sqlx::query_scalar("PRAGMA quick_check(10)")
+        .fetch_all(pool)
+        .await?;
+    if problems.len() == 1 && problems[0] == "ok" {
+        Ok(())
+    } else {
+        Err(StoreError::Damaged(problems.join("; ")))
+    }
 }
 
 /// Gives a changed message the channel's next change number, so catch-up
@@ -1014,7 +1056,7 @@ fn seq_range(messages: &[ChatMessage]) -> Option<(Seq, Seq)> {
 
 fn kind_and_creator(row: &sqlx::sqlite::SqliteRow) -> (ChannelKind, Option<UserId>) {
     (
-        ChannelKind::parse(row.get::<String, _>("kind").as_str()),
+        stored_kind(row.get::<String, _>("kind").as_str()),
         row.get::<Option<String>, _>("created_by").map(UserId),
     )
 }

@@ -17,7 +17,7 @@ impl Store {
         preview: &LinkPreview,
     ) -> Result<Option<ChatMessage>, StoreError> {
         let json = serde_json::to_string(preview).unwrap_or_default();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let exists = sqlx::query_scalar::<_, i64>(
             "SELECT 1 FROM messages WHERE channel_id = ? AND seq = ? AND deleted = 0",
         )

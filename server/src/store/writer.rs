@@ -10,8 +10,11 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use shared::ServerMsg;
+
 use super::{NewMessage, Store, Stored};
 use crate::hub::{ConnId, Delivery, HubHandle};
+use crate::metrics::Metrics;
 use crate::preview::Previews;
 
 /// Most messages in one transaction. The hub fans a whole batch out at once,
@@ -41,20 +44,20 @@ pub struct MessageWriter {
 }
 
 impl MessageWriter {
-    /// Starts the writer task. `capacity` bounds the queue; senders wait when
-    /// it is full. `max_batch` (1 to `MAX_BATCH`) caps messages per transaction.
-    /// New messages with links are handed to `previews` after they are delivered.
+    /// Starts the writer task on `runtime` (the realtime core's). `capacity`
+    /// bounds the queue; senders wait when it is full. `max_batch` (1 to
+    /// `MAX_BATCH`) caps messages per transaction. New messages with links
+    /// are handed to `previews` after they are delivered.
     pub fn start(
-        store: Store,
-        hub: HubHandle,
-        previews: Option<Previews>,
+        runtime: &tokio::runtime::Handle,
+        parts: WriterParts,
         capacity: usize,
         max_batch: usize,
     ) -> (Self, JoinHandle<()>) {
         let (requests, receiver) = mpsc::channel(capacity);
         let stop = CancellationToken::new();
         let max_batch = max_batch.clamp(1, MAX_BATCH);
-        let task = tokio::spawn(run(store, hub, previews, receiver, stop.clone(), max_batch));
+        let task = runtime.spawn(run(parts, receiver, stop.clone(), max_batch));
         (Self { requests, stop }, task)
     }
 
@@ -69,14 +72,26 @@ impl MessageWriter {
     }
 }
 
+/// What the writer works with.
+pub struct WriterParts {
+    pub store: Store,
+    pub hub: HubHandle,
+    pub previews: Option<Previews>,
+    pub metrics: Metrics,
+}
+
 async fn run(
-    store: Store,
-    hub: HubHandle,
-    previews: Option<Previews>,
+    parts: WriterParts,
     mut receiver: mpsc::Receiver<WriteRequest>,
     stop: CancellationToken,
     max_batch: usize,
 ) {
+    let WriterParts {
+        store,
+        hub,
+        previews,
+        metrics,
+    } = parts;
     loop {
         let first = tokio::select! {
             biased;
@@ -100,7 +115,16 @@ async fn run(
                 Err(_) => break,
             }
         }
-        let deliveries = commit(&store, batch).await;
+        metrics.batch_size.observe(batch.len() as f64);
+        let started = std::time::Instant::now();
+        let (deliveries, unhidden) = commit(&store, batch).await;
+        metrics
+            .commit_seconds
+            .observe(started.elapsed().as_secs_f64());
+        // Whoever had hidden a conversation sees it again before its new message.
+        for (channel, user) in unhidden {
+            show_again(&store, &hub, channel, user).await;
+        }
         let linked: Vec<_> = match &previews {
             Some(_) => deliveries
                 .iter()
@@ -123,7 +147,27 @@ async fn run(
     tracing::debug!("message writer stopped");
 }
 
-async fn commit(store: &Store, batch: Vec<WriteRequest>) -> Vec<Delivery> {
+/// Puts a hidden conversation back in `user`'s list, in every tab.
+async fn show_again(store: &Store, hub: &HubHandle, channel: shared::ChannelId, user: shared::UserId) {
+    let info = match store.user(&user).await {
+        Ok(Some(info)) => store.channel_for(&info, &channel).await,
+        Ok(None) => return,
+        Err(error) => Err(error),
+    };
+    match info {
+        Ok(Some(info)) => {
+            hub.subscribe(user, channel, Some(ServerMsg::ChannelJoined { channel: info }))
+                .await;
+        }
+        Ok(None) => {}
+        Err(error) => tracing::warn!(%error, "showing a hidden conversation again failed"),
+    }
+}
+
+async fn commit(
+    store: &Store,
+    batch: Vec<WriteRequest>,
+) -> (Vec<Delivery>, Vec<(shared::ChannelId, shared::UserId)>) {
     let messages: Vec<NewMessage> = batch.iter().map(|r| r.message.clone()).collect();
     let mut outcome = store.insert_messages(&messages).await;
     if let Err(error) = &outcome {
@@ -132,23 +176,29 @@ async fn commit(store: &Store, batch: Vec<WriteRequest>) -> Vec<Delivery> {
         outcome = store.insert_messages(&messages).await;
     }
     match outcome {
-        Ok(stored) => batch
-            .into_iter()
-            .zip(stored)
-            .map(|(request, stored)| Delivery {
-                origin: request.origin,
-                result: Ok(stored),
-            })
-            .collect(),
-        Err(error) => {
-            tracing::error!(%error, batch = messages.len(), "storing messages failed");
+        Ok(inserted) => (
             batch
                 .into_iter()
-                .map(|request| Delivery {
+                .zip(inserted.stored)
+                .map(|(request, stored)| Delivery {
                     origin: request.origin,
-                    result: Err(request.message),
+                    result: Ok(stored),
                 })
-                .collect()
+                .collect(),
+            inserted.unhidden,
+        ),
+        Err(error) => {
+            tracing::error!(%error, batch = messages.len(), "storing messages failed");
+            (
+                batch
+                    .into_iter()
+                    .map(|request| Delivery {
+                        origin: request.origin,
+                        result: Err(request.message),
+                    })
+                    .collect(),
+                Vec::new(),
+            )
         }
     }
 }

@@ -33,7 +33,7 @@ impl TestApp {
 
     /// Starts the app after `configure` adjusted the settings.
     pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> Self {
-        chat_server::telemetry::init();
+        chat_server::telemetry::init(chat_server::settings::LogFormat::Text);
         let data = TempDir::new().unwrap();
         let static_dir = TempDir::new().unwrap();
         std::fs::write(

@@ -1,0 +1,188 @@
+//! Budgets: how often one key (a user, an address) may do one kind of thing.
+//! Built on governor's keyed GCRA limiters. Connections *wait* for their
+//! budget (the reader stops reading, so a flood slows only its sender and
+//! nothing is lost or reordered); HTTP requests over budget are *refused*
+//! with a retry time. [`RequestBudgets`] holds one budget per kind of
+//! WebSocket request, keyed by user, so opening more sockets buys no more.
+
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{Quota, RateLimiter};
+
+/// At most `burst` events at once per key, refilled one every `period`.
+pub struct Budget {
+    limiter: RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock>,
+    clock: DefaultClock,
+}
+
+impl Budget {
+    /// `burst` at once, then `per_second` sustained (both at least 1).
+    pub fn per_second(burst: u32, per_second: u32) -> Self {
+        Self::every(
+            burst,
+            Duration::from_secs(1) / per_second.clamp(1, 1_000_000),
+        )
+    }
+
+    /// `burst` at once, then one every `period`.
+    pub fn every(burst: u32, period: Duration) -> Self {
+        let burst = NonZeroU32::new(burst.max(1)).unwrap_or(NonZeroU32::MIN);
+        // `with_period` is `None` only for a zero period.
+        let quota = Quota::with_period(period.max(Duration::from_nanos(1)))
+            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+            .allow_burst(burst);
+        let clock = DefaultClock::default();
+        Self {
+            limiter: RateLimiter::new(quota, DefaultKeyedStateStore::default(), clock.clone()),
+            clock,
+        }
+    }
+
+    /// Spends one unit for `key` now, or says how long until one is available.
+    pub fn check(&self, key: &str) -> Result<(), Duration> {
+        self.limiter
+            .check_key(&key.to_owned())
+            .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
+    }
+
+    /// Waits until `key` may spend one unit, and spends it.
+    pub async fn wait(&self, key: &str) {
+        while let Err(wait) = self.check(key) {
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// Forgets keys whose budget is full again (memory stays bounded by
+    /// the keys active recently).
+    pub fn sweep(&self) {
+        self.limiter.retain_recent();
+        self.limiter.shrink_to_fit();
+    }
+}
+
+/// The kinds of WebSocket request a user's budget is counted in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestKind {
+    /// `send`.
+    Post,
+    /// `edit`, `delete`, `react`.
+    Change,
+    /// `mark_read`.
+    ReadMark,
+    /// `set_away`.
+    Presence,
+    /// `typing` (over budget: dropped, it is only a hint).
+    Typing,
+    /// Join, leave, invite, remove, topic, direct conversations, blocking.
+    Membership,
+    /// `create_channel`.
+    CreateChannel,
+    /// `sync`, `history`, `members`, `browse_channels`, `list_users`.
+    Read,
+}
+
+/// Budgets per user for each kind of request (defaults in [`RequestLimits`]).
+pub struct RequestBudgets {
+    post: Budget,
+    change: Budget,
+    read_mark: Budget,
+    presence: Budget,
+    typing: Budget,
+    membership: Budget,
+    create_channel: Budget,
+    read: Budget,
+}
+
+/// The numbers behind [`RequestBudgets`]: bursts and sustained rates per user.
+#[derive(Debug, Clone)]
+pub struct RequestLimits {
+    pub post_burst: u32,
+    pub posts_per_second: u32,
+}
+
+impl RequestBudgets {
+    pub fn new(limits: &RequestLimits) -> Self {
+        Self {
+            post: Budget::per_second(limits.post_burst, limits.posts_per_second),
+            change: Budget::per_second(20, 5),
+            read_mark: Budget::per_second(30, 5),
+            presence: Budget::every(6, Duration::from_secs(5)),
+            typing: Budget::per_second(10, 2),
+            membership: Budget::per_second(20, 2),
+            create_channel: Budget::every(5, Duration::from_secs(30)),
+            // A reconnect syncs every conversation at once.
+            read: Budget::per_second(300, 50),
+        }
+    }
+
+    fn budget(&self, kind: RequestKind) -> &Budget {
+        match kind {
+            RequestKind::Post => &self.post,
+            RequestKind::Change => &self.change,
+            RequestKind::ReadMark => &self.read_mark,
+            RequestKind::Presence => &self.presence,
+            RequestKind::Typing => &self.typing,
+            RequestKind::Membership => &self.membership,
+            RequestKind::CreateChannel => &self.create_channel,
+            RequestKind::Read => &self.read,
+        }
+    }
+
+    /// Waits for `user`'s budget of `kind`.
+    pub async fn wait(&self, kind: RequestKind, user: &str) {
+        self.budget(kind).wait(user).await;
+    }
+
+    /// Spends from `user`'s budget of `kind` if there is some left now.
+    pub fn try_spend(&self, kind: RequestKind, user: &str) -> bool {
+        self.budget(kind).check(user).is_ok()
+    }
+
+    pub fn sweep(&self) {
+        for budget in [
+            &self.post,
+            &self.change,
+            &self.read_mark,
+            &self.presence,
+            &self.typing,
+            &self.membership,
+            &self.create_channel,
+            &self.read,
+        ] {
+            budget.sweep();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_budget_allows_a_burst_then_says_when_to_retry() {
+        let budget = Budget::per_second(3, 10);
+        for _ in 0..3 {
+            assert!(budget.check("a").is_ok());
+        }
+        let wait = budget.check("a").unwrap_err();
+        assert!(
+            wait <= Duration::from_millis(100) && wait > Duration::ZERO,
+            "{wait:?}"
+        );
+        assert!(budget.check("b").is_ok(), "other keys are independent");
+    }
+
+    #[tokio::test]
+    async fn waiting_paces_to_the_sustained_rate() {
+        let budget = Budget::per_second(1, 20);
+        let started = std::time::Instant::now();
+        for _ in 0..5 {
+            budget.wait("a").await;
+        }
+        // One at once, then four at 50 ms each.
+        assert!(started.elapsed() >= Duration::from_millis(150));
+    }
+}
