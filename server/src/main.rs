@@ -10,7 +10,7 @@ use clap::Parser;
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
     let settings = Settings::parse();
-    telemetry::init(settings.log_format);
+    telemetry::init(settings.log_format, "info");
     if let Some(Command::Backup { path }) = &settings.command {
         anyhow::ensure!(!path.exists(), "{} exists already", path.display());
         let store = Store::open(&settings.database_url).await?;

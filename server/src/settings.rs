@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use clap::{Parser, Subcommand, ValueEnum};
 use ipnet::IpNet;
 
+use crate::budget::RequestLimits;
+
 /// Self-hosted real-time chat: one process serves the web app, the WebSocket and the API.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "server", version, about)]
@@ -142,6 +144,11 @@ pub struct Settings {
     /// Log format on stderr.
     #[arg(long, env = "CHAT_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+
+    /// Per-user budgets of the other kinds of request (edits, reactions,
+    /// presence…): not flags, see SECURITY.md; tests raise them.
+    #[arg(skip = RequestLimits::default())]
+    pub request_limits: RequestLimits,
 
     /// Most messages committed in one transaction (1 to 256); for benchmarks.
     #[arg(long, env = "CHAT_WRITE_BATCH", default_value_t = 256, hide = true)]

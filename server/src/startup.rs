@@ -18,7 +18,7 @@ use tokio::task::JoinHandle;
 use tracing::Instrument;
 
 use crate::auth::OriginPolicy;
-use crate::budget::{Budget, RequestBudgets, RequestLimits};
+use crate::budget::{Budget, Rate, RequestBudgets, RequestLimits};
 use crate::client_address::ClientAddresses;
 use crate::connection::{ConnectionContext, MAX_REPLY_BYTES};
 use crate::connection_limits::ConnectionLimits;
@@ -114,8 +114,8 @@ impl Application {
             settings.write_batch,
         );
         let budgets = Arc::new(RequestBudgets::new(&RequestLimits {
-            post_burst: settings.message_burst,
-            posts_per_second: settings.messages_per_second,
+            post: Rate::per_second(settings.message_burst, settings.messages_per_second.max(1)),
+            ..settings.request_limits.clone()
         }));
         let sign_in = SignInGuard::new(
             settings.sign_in_burst,
@@ -379,6 +379,7 @@ fn wrong_host(host: &str) -> HttpResponse {
 /// down the way SIGTERM does and waits; dropping it asks it to stop.
 pub struct RunningApp {
     local_addr: SocketAddr,
+    metrics_addr: Option<SocketAddr>,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<anyhow::Result<()>>,
 }
@@ -387,12 +388,14 @@ impl Application {
     /// Runs the application on a background task until `RunningApp::stop`.
     pub fn spawn(self) -> RunningApp {
         let local_addr = self.local_addr;
+        let metrics_addr = self.metrics_addr;
         let (shutdown, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(self.run_until_stopped(async {
             let _ = stopped.await;
         }));
         RunningApp {
             local_addr,
+            metrics_addr,
             shutdown: Some(shutdown),
             task,
         }
@@ -402,6 +405,11 @@ impl Application {
 impl RunningApp {
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// Where `/metrics` is served, when `--metrics-addr` was given.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
     }
 
     /// Shuts down in order and waits until the server has stopped.

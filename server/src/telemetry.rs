@@ -8,9 +8,10 @@ use tracing_subscriber::EnvFilter;
 use crate::settings::LogFormat;
 
 /// Installs the global subscriber once; later calls (tests) are ignored.
-pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new(if cfg!(test) { "warn" } else { "info" }));
+/// `default_level` applies when `RUST_LOG` is not set.
+pub fn init(format: LogFormat, default_level: &str) {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)

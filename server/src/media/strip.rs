@@ -35,7 +35,10 @@ pub fn png(bytes: &[u8]) -> Result<Vec<u8>, Malformed> {
 
 /// JPEG: keep only the segments needed to show the image right (JFIF,
 /// colour profile, Adobe colour transform and the coding segments); drop
-/// EXIF/XMP (APP1), IPTC (APP13), comments and other application segments.
+/// EXIF/XMP (APP1), IPTC (APP13), comments and other application segments,
+/// also between the scans of a progressive image, and everything after the
+/// image's end marker (an appended second image with its own EXIF, a
+/// "motion photo" video).
 pub fn jpeg(bytes: &[u8]) -> Result<Vec<u8>, Malformed> {
     const KEPT_APP: &[u8] = &[0xE0, 0xE2, 0xEE];
     if !bytes.starts_with(&[0xFF, 0xD8]) {
@@ -54,7 +57,7 @@ pub fn jpeg(bytes: &[u8]) -> Result<Vec<u8>, Malformed> {
         }
         let marker = *bytes.get(at + 1).ok_or(Malformed)?;
         match marker {
-            // End of image without scan data.
+            // End of image: anything after it is not part of this image.
             0xD9 => {
                 out.extend_from_slice(&[0xFF, 0xD9]);
                 return Ok(out);
@@ -71,19 +74,41 @@ pub fn jpeg(bytes: &[u8]) -> Result<Vec<u8>, Malformed> {
                 }
                 let end = at + 2 + length;
                 let segment = bytes.get(at..end).ok_or(Malformed)?;
-                if marker == 0xDA {
-                    // Start of scan: the entropy-coded data (and any further
-                    // scans of a progressive image) follow; copy the rest.
-                    out.extend_from_slice(&bytes[at..]);
-                    return Ok(out);
-                }
                 let is_app = (0xE0..=0xEF).contains(&marker);
                 let dropped = marker == 0xFE || (is_app && !KEPT_APP.contains(&marker));
                 if !dropped {
                     out.extend_from_slice(segment);
                 }
                 at = end;
+                if marker == 0xDA {
+                    // Start of scan: the entropy-coded data runs to the next
+                    // marker that is not a stuffed 0xFF or a restart marker.
+                    let data_end = entropy_coded_end(bytes, at)?;
+                    out.extend_from_slice(&bytes[at..data_end]);
+                    at = data_end;
+                }
             }
+        }
+    }
+}
+
+/// Where the entropy-coded data starting at `start` ends: the position of
+/// the next real marker.
+fn entropy_coded_end(bytes: &[u8], start: usize) -> Result<usize, Malformed> {
+    let mut at = start;
+    loop {
+        let next = bytes[at..]
+            .iter()
+            .position(|&b| b == 0xFF)
+            .map(|offset| at + offset)
+            .ok_or(Malformed)?;
+        match bytes.get(next + 1) {
+            // A stuffed 0xFF data byte, or a restart marker inside the data.
+            Some(0x00 | 0xD0..=0xD7) => at = next + 2,
+            // Fill bytes before a marker.
+            Some(0xFF) => at = next + 1,
+            Some(_) => return Ok(next),
+            None => return Err(Malformed),
         }
     }
 }
@@ -358,5 +383,29 @@ mod tests {
             ]
         );
         assert_eq!(jpeg(&file[..12]), Err(Malformed));
+    }
+
+    #[test]
+    fn jpeg_data_after_the_end_and_metadata_between_scans_go() {
+        let mut file = vec![0xFF, 0xD8];
+        file.extend([0xFF, 0xDA, 0, 2, 1, 0xFF, 0x00, 2, 0xFF, 0xD0, 3]);
+        // Between the scans of a progressive image.
+        file.extend([0xFF, 0xE1, 0, 7, b'E', b'x', b'i', b'f', b'A']);
+        file.extend([0xFF, 0xC4, 0, 3, 9]);
+        file.extend([0xFF, 0xDA, 0, 2, 4, 5, 0xFF, 0xFF, 0xD9]);
+        let image_end = file.len();
+        // A second image appended after the end, with its own location.
+        file.extend([0xFF, 0xD8, 0xFF, 0xE1, 0, 9, b'E', b'x', b'i', b'f', b'G', b'P', b'S']);
+        file.extend(b"ftypmp42 motion photo");
+        let stripped = jpeg(&file).unwrap();
+        assert!(!stripped.windows(4).any(|w| w == b"Exif"));
+        assert!(!stripped.windows(3).any(|w| w == b"GPS"));
+        assert!(!stripped.windows(4).any(|w| w == b"ftyp"));
+        assert!(stripped.ends_with(&[0xFF, 0xD9]));
+        assert!(stripped.len() < image_end);
+        assert!(stripped.windows(3).any(|w| w == [0xFF, 0xC4, 0]), "coding segments stay");
+        assert!(stripped.windows(2).any(|w| w == [0xFF, 0xD0]), "restart markers stay");
+        // Cut inside the scan data: refused.
+        assert_eq!(jpeg(&file[..10]), Err(Malformed));
     }
 }

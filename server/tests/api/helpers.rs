@@ -20,6 +20,8 @@ pub const RECV_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// Where `/metrics` is served.
+    pub metrics_addr: SocketAddr,
     pub settings: Settings,
     _data: TempDir,
     _static: TempDir,
@@ -33,7 +35,7 @@ impl TestApp {
 
     /// Starts the app after `configure` adjusted the settings.
     pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> Self {
-        chat_server::telemetry::init(chat_server::settings::LogFormat::Text);
+        chat_server::telemetry::init(chat_server::settings::LogFormat::Text, "warn");
         let data = TempDir::new().unwrap();
         let static_dir = TempDir::new().unwrap();
         std::fs::write(
@@ -46,9 +48,12 @@ impl TestApp {
         // `limits.rs` tests the pacing itself.
         settings.message_burst = 10_000;
         settings.messages_per_second = 10_000;
+        settings.request_limits = chat_server::budget::RequestLimits::generous();
+        settings.metrics_addr = Some("127.0.0.1:0".into());
         configure(&mut settings);
         let mut app = Self {
             addr: "127.0.0.1:0".parse().unwrap(),
+            metrics_addr: "127.0.0.1:0".parse().unwrap(),
             settings,
             _data: data,
             _static: static_dir,
@@ -64,6 +69,9 @@ impl TestApp {
             .unwrap()
             .spawn();
         self.addr = running.local_addr();
+        if let Some(metrics) = running.metrics_addr() {
+            self.metrics_addr = metrics;
+        }
         self.running = Some(running);
     }
 
@@ -85,6 +93,27 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
+    }
+
+    /// The value of a metric line (e.g. `chat_kicks_total{reason="stalled"}`),
+    /// 0 when the server has not reported it yet.
+    pub async fn metric(&self, series: &str) -> f64 {
+        let body = self
+            .http()
+            .get(format!("http://{}/metrics", self.metrics_addr))
+            .send()
+            .await
+            .unwrap()
+            .body()
+            .await
+            .unwrap();
+        let text = String::from_utf8_lossy(&body);
+        text.lines()
+            .find_map(|line| {
+                let (name, value) = line.rsplit_once(' ')?;
+                (name == series).then(|| value.parse().ok())?
+            })
+            .unwrap_or(0.0)
     }
 
     pub fn origin(&self) -> String {

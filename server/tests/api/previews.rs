@@ -498,3 +498,42 @@ async fn previews_can_be_turned_off() {
     alice.expect_silence(Duration::from_millis(700)).await;
     assert_eq!(site.total_hits(), 0);
 }
+
+#[actix_web::test]
+async fn pages_built_to_be_slow_to_read_hold_up_nobody_s_messages() {
+    // 1 MiB pages shaped to make a naive scanner quadratic: every `<` or `&`
+    // followed by a long tail without the end it looks for.
+    let shapes = ["<", "&", "<a ", "<title>&", "<meta content='"];
+    let mut answers = HashMap::new();
+    for (n, unit) in shapes.iter().enumerate() {
+        let page = unit.repeat(1024 * 1024 / unit.len());
+        answers.insert(format!("/hostile{n}"), Answer::ok("text/html", page));
+    }
+    let site = PageServer::start(PAGES_IP, answers).await;
+    let app = TestApp::spawn_with(|s| {
+        s.link_previews = true;
+        s.preview_allowed_addresses = vec![pages_ip()];
+        s.preview_resolve = vec![("pages.test".into(), pages_ip())];
+    })
+    .await;
+    let (mut mallory, _, _) = app.user("Mallory").await;
+    let (mut bob, _, _) = app.user("Bob").await;
+    // A query string makes every link new to the cache.
+    for round in 0..3 {
+        for n in 0..shapes.len() {
+            let link = site.url("pages.test", &format!("/hostile{n}?round={round}"));
+            mallory.say_acked(&format!("look {link}")).await;
+        }
+    }
+    // Everyone else's messages are acknowledged promptly meanwhile.
+    for n in 0..20 {
+        let id = bob.say(&format!("still chatting {n}")).await;
+        let started = std::time::Instant::now();
+        tokio::time::timeout(Duration::from_secs(3), bob.ack_for(&id))
+            .await
+            .expect("acknowledged while the pages are read");
+        assert!(started.elapsed() < Duration::from_secs(3));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    until(|| site.total_hits() >= shapes.len() * 3).await;
+}

@@ -3,33 +3,10 @@
 use std::time::Duration;
 
 use shared::ServerMsg;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpSocket, TcpStream};
+use tokio::io::AsyncReadExt;
 
 use crate::helpers::TestApp;
-
-/// Opens a WebSocket by hand with a tiny receive buffer, and never reads from it.
-async fn stuck_socket(app: &TestApp, token: &str) -> TcpStream {
-    let socket = TcpSocket::new_v4().unwrap();
-    socket.set_recv_buffer_size(4096).unwrap();
-    let mut stream = socket.connect(app.addr).await.unwrap();
-    let request = format!(
-        "GET /ws HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
-         Origin: http://{addr}\r\nCookie: chat_session={token}\r\n\r\n",
-        addr = app.addr
-    );
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut head = Vec::new();
-    while !head.ends_with(b"\r\n\r\n") {
-        let mut byte = [0u8; 1];
-        stream.read_exact(&mut byte).await.unwrap();
-        head.push(byte[0]);
-    }
-    let head = String::from_utf8_lossy(&head);
-    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
-    stream
-}
+use crate::raw_socket::stuck_socket;
 
 #[actix_web::test]
 async fn a_stuck_client_is_dropped_and_does_not_stall_the_others() {

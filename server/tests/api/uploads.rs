@@ -681,3 +681,171 @@ async fn uploads_during_a_database_outage_get_a_clear_error_and_work_after() {
     );
     outside.close().await;
 }
+
+/// A GIF of `width` x `height` with `frames` frames of one pixel each: tiny
+/// on disk, but every frame is drawn onto the whole canvas when decoded.
+fn gif_bomb(width: u16, height: u16, frames: usize) -> Vec<u8> {
+    let mut gif = b"GIF89a".to_vec();
+    gif.extend_from_slice(&width.to_le_bytes());
+    gif.extend_from_slice(&height.to_le_bytes());
+    gif.extend_from_slice(&[0x80, 0, 0, 0, 0, 0, 255, 255, 255]);
+    for _ in 0..frames {
+        gif.extend_from_slice(&[0x21, 0xF9, 4, 0, 10, 0, 0, 0]);
+        gif.extend_from_slice(&[0x2C, 0, 0, 0, 0, 1, 0, 1, 0, 0]);
+        // LZW, minimum code size 2: clear, pixel 0, end.
+        gif.extend_from_slice(&[2, 2, 0x44, 0x01, 0]);
+    }
+    gif.push(0x3B);
+    gif
+}
+
+#[actix_web::test]
+async fn an_animation_bomb_is_refused_quickly_and_others_upload_meanwhile() {
+    let app = TestApp::spawn().await;
+    let (alice, _, alice_token) = app.user("Alice").await;
+    let (_bob, _, bob_token) = app.user("Bob").await;
+    let general = alice.general();
+    let bomb = gif_bomb(2000, 2000, 2000);
+    assert!(bomb.len() < 50_000, "{} bytes", bomb.len());
+    let started = std::time::Instant::now();
+    let (refused, others) = futures_util::join!(
+        upload(&app, &alice_token, &general, "bomb.gif", bomb),
+        upload(
+            &app,
+            &bob_token,
+            &general,
+            "fine.png",
+            picture(300, 200, ImageFormat::Png)
+        ),
+    );
+    let (status, error) = refused.unwrap_err();
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(error.message.contains("animation is too large"), "{}", error.message);
+    assert!(others.is_ok());
+    // 8 billion pixels would take minutes; the budget stops it within moments.
+    assert!(started.elapsed() < std::time::Duration::from_secs(8));
+    // A small animation is fine.
+    upload(&app, &alice_token, &general, "ok.gif", gif_bomb(100, 100, 50))
+        .await
+        .unwrap();
+}
+
+#[actix_web::test]
+async fn uploads_beyond_those_waiting_for_the_image_slots_are_told_to_retry() {
+    let app = TestApp::spawn().await;
+    let (alice, _, token) = app.user("Alice").await;
+    let general = alice.general();
+    let heavy = picture(2500, 2500, ImageFormat::Png);
+    let answers = futures_util::future::join_all(
+        (0..14).map(|_| upload(&app, &token, &general, "heavy.png", heavy.clone())),
+    )
+    .await;
+    let busy = answers
+        .iter()
+        .filter(|answer| matches!(answer, Err((StatusCode::SERVICE_UNAVAILABLE, _))))
+        .count();
+    let stored = answers.iter().filter(|answer| answer.is_ok()).count();
+    assert_eq!(busy + stored, 14, "{answers:?}");
+    assert!(busy >= 1, "2 at work and 8 waiting at most: the rest retry later");
+    assert!(stored >= 10);
+}
+
+#[actix_web::test]
+async fn a_photo_with_a_second_image_appended_loses_both_locations() {
+    let app = TestApp::spawn().await;
+    let (alice, _, token) = app.user("Alice").await;
+    let mut photo = jpeg_with_exif("GPS 51.5007N 0.1246W");
+    // A second image after the first one's end, with its own location: how
+    // phones store previews and "motion photos".
+    photo.extend(jpeg_with_exif("GPS 48.8584N 2.2945E"));
+    let attachment = upload(&app, &token, &alice.general(), "photo.jpg", photo)
+        .await
+        .unwrap();
+    let served = fetch(&app, Some(&token), &attachment.url()).await;
+    assert!(!served.body.windows(3).any(|w| w == b"GPS"));
+    assert!(served.body.ends_with(&[0xFF, 0xD9]));
+    assert_eq!(
+        served.body.windows(2).filter(|w| *w == [0xFF, 0xD8]).count(),
+        1,
+        "one image"
+    );
+}
+
+#[actix_web::test]
+async fn file_names_lose_direction_overrides() {
+    let app = TestApp::spawn().await;
+    let (alice, _, token) = app.user("Alice").await;
+    let attachment = upload(
+        &app,
+        &token,
+        &alice.general(),
+        "invoice\u{202E}fdp.exe",
+        b"MZ not really a program".to_vec(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(attachment.name, "invoicefdp.exe");
+}
+
+#[actix_web::test]
+async fn sweeping_many_files_never_holds_up_messages() {
+    use chat_server::media::janitor::sweep;
+    use chat_server::media::storage::FileStore;
+    use chat_server::store::Store;
+    use sqlx::sqlite::SqlitePool;
+
+    let app = TestApp::spawn().await;
+    let (mut alice, alice_user, _) = app.user("Alice").await;
+    let general = alice.general();
+    // 40,000 uploads nobody posted: half from long ago (to be forgotten,
+    // each checked against everything kept), half fresh (kept).
+    let outside = SqlitePool::connect(&app.settings.database_url)
+        .await
+        .unwrap();
+    sqlx::query(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 40000)
+         INSERT INTO files (id, channel_id, uploader_id, name, kind, mime, size, sha256, created_at)
+         SELECT 'old' || i, ?, ?, 'old.bin', 'file', 'application/octet-stream', 1,
+                printf('%064d', i), CASE WHEN i % 2 = 0 THEN 0 ELSE 9000000000000 END FROM n",
+    )
+    .bind(&general.0)
+    .bind(&alice_user.id.0)
+    .execute(&outside)
+    .await
+    .unwrap();
+    outside.close().await;
+    let store = Store::open(&app.settings.database_url).await.unwrap();
+    let files = FileStore::existing(&app.settings.files_dir);
+    let sweeping = tokio::spawn(async move {
+        let removed = sweep(&store, &files, 1).await;
+        store.close().await;
+        removed
+    });
+    let mut acked = 0;
+    while !sweeping.is_finished() || acked < 50 {
+        let id = alice.say(&format!("during the sweep {acked}")).await;
+        let outcome = alice
+            .recv_until(|m| match m {
+                ServerMsg::Ack { client_id, .. } if client_id == id => Some(Ok(())),
+                ServerMsg::Error {
+                    code,
+                    client_id: Some(client_id),
+                    ..
+                } if client_id == id => Some(Err(code)),
+                _ => None,
+            })
+            .await;
+        assert_eq!(outcome, Ok(()), "message {acked} during the sweep");
+        acked += 1;
+        assert!(acked < 5_000, "the sweep never finished");
+    }
+    sweeping.await.unwrap().unwrap();
+    let outside = SqlitePool::connect(&app.settings.database_url)
+        .await
+        .unwrap();
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM files")
+        .fetch_one(&outside)
+        .await
+        .unwrap();
+    assert_eq!(left, 20_000, "the fresh half stays");
+}
