@@ -1,0 +1,593 @@
+//! Chaos: the real server binary is killed with SIGKILL at random moments
+//! while clients post over the real protocol (and reconnect, resend what was
+//! not acknowledged, and catch up, as the web client does), then stopped with
+//! SIGTERM under load. Afterwards every acknowledged message is stored
+//! exactly once under the sequence number it was acknowledged with, every
+//! sent message is stored exactly once, each channel's sequence numbers are
+//! gapless, and every client's view equals the database.
+//!
+//! `CHAT_CHAOS_KILLS` sets the number of kills (10 here; `cargo xtask chaos`
+//! runs 50). Loopback only, bounded in time.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use actix_web::cookie::Cookie;
+use awc::ws::{self, Frame};
+use futures_util::{SinkExt, StreamExt};
+use shared::api::SessionInfo;
+use shared::{ChannelId, ClientMsg, ClientMsgId, Seq, ServerMsg};
+use sqlx::Row;
+use sqlx::sqlite::SqlitePool;
+use tempfile::TempDir;
+
+const CLIENTS: usize = 6;
+/// Unacknowledged messages a client keeps in flight at most.
+const IN_FLIGHT: usize = 8;
+
+/// The server process and where it listens; killed if the test ends early.
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Everything a server start needs, kept across restarts.
+struct Setup {
+    data: TempDir,
+    static_dir: TempDir,
+}
+
+impl Setup {
+    fn new() -> Self {
+        let static_dir = TempDir::new().unwrap();
+        std::fs::write(
+            static_dir.path().join("index.html"),
+            "<!doctype html><title>chat</title>",
+        )
+        .unwrap();
+        Self {
+            data: TempDir::new().unwrap(),
+            static_dir,
+        }
+    }
+
+    fn database_url(&self) -> String {
+        format!("sqlite://{}/chat.db", self.data.path().display())
+    }
+
+    /// Starts the binary and waits until it says where it listens.
+    fn start(&self) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
+            .args(["--addr", "127.0.0.1:0", "--database-url"])
+            .arg(self.database_url())
+            .arg("--files-dir")
+            .arg(self.data.path().join("files"))
+            .arg("--static-dir")
+            .arg(self.static_dir.path())
+            .args([
+                "--link-previews",
+                "false",
+                "--shutdown-timeout",
+                "5",
+                "--message-burst",
+                "100000",
+                "--messages-per-second",
+                "100000",
+                "--workers",
+                "2",
+            ])
+            .env("RUST_LOG", "warn,server=info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the server binary starts");
+        let stderr = child.stderr.take().unwrap();
+        let (found, address) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            // Keep reading, so the server never blocks on a full pipe.
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(at) = line.find("listening on http://") {
+                    let addr = line[at + "listening on http://".len()..].trim().to_owned();
+                    let _ = found.send(addr);
+                }
+            }
+        });
+        let addr = address
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the server says where it listens");
+        Server { child, addr }
+    }
+}
+
+impl Server {
+    fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+
+    /// SIGTERM, then waits for a clean exit.
+    fn terminate(mut self) {
+        let pid = self.child.id().to_string();
+        let status = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "a clean exit after SIGTERM: {status}");
+                return;
+            }
+            assert!(Instant::now() < deadline, "the server stops after SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// A small deterministic random source (the seed is printed).
+struct Random(u64);
+
+impl Random {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n
+    }
+}
+
+/// What one client sent, was told, and holds.
+#[derive(Default)]
+struct Ledger {
+    /// Every message it ever sent: id -> (channel, text).
+    sent: HashMap<ClientMsgId, (ChannelId, String)>,
+    /// Acknowledged: id -> seq.
+    acked: HashMap<ClientMsgId, Seq>,
+    /// What it holds of each channel: seq -> (client id, text).
+    held: HashMap<ChannelId, BTreeMap<Seq, (ClientMsgId, String)>>,
+}
+
+impl Ledger {
+    fn unacked(&self) -> Vec<ClientMsgId> {
+        let mut ids: Vec<_> = self
+            .sent
+            .keys()
+            .filter(|id| !self.acked.contains_key(*id))
+            .cloned()
+            .collect();
+        ids.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        ids
+    }
+}
+
+type Framed = actix_codec::Framed<awc::BoxedSocket, ws::Codec>;
+
+/// One client: posts until told to stop, reconnecting to wherever the
+/// server is now, resending the unacknowledged, catching up after each
+/// reconnect; ends when everything it sent is acknowledged and caught up.
+async fn client(
+    number: usize,
+    token: String,
+    address: Arc<Mutex<String>>,
+    stop: Arc<AtomicBool>,
+    ledger: Arc<Mutex<Ledger>>,
+) {
+    let mut counter = 0;
+    let mut random = Random(number as u64 * 7919 + 1);
+    loop {
+        let addr = address.lock().unwrap().clone();
+        let connected = awc::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .finish()
+            .ws(format!("ws://{addr}/ws"))
+            .origin(format!("http://{addr}"))
+            .cookie(Cookie::new("chat_session", token.clone()))
+            .max_frame_size(16 * 1024 * 1024)
+            .connect()
+            .await;
+        let Ok((_, mut framed)) = connected else {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        };
+        let Some(channels) = welcome(&mut framed).await else {
+            continue;
+        };
+        // Catch up on every channel, then resend what is not acknowledged.
+        let mut caught_up: HashSet<ChannelId> = HashSet::new();
+        let mut ok = true;
+        for channel in &channels {
+            let after = last_held(&ledger, channel);
+            ok &= send(&mut framed, &sync(channel, after)).await;
+        }
+        let unacked: Vec<_> = {
+            let ledger = ledger.lock().unwrap();
+            ledger
+                .unacked()
+                .into_iter()
+                .map(|id| (ledger.sent[&id].clone(), id))
+                .collect()
+        };
+        for ((channel, text), id) in unacked {
+            ok &= send(&mut framed, &post(&channel, &id, &text)).await;
+        }
+        while ok {
+            let done = stop.load(Ordering::SeqCst)
+                && ledger.lock().unwrap().unacked().is_empty()
+                && caught_up.len() == channels.len();
+            if done {
+                let _ = framed.send(ws::Message::Close(None)).await;
+                return;
+            }
+            let in_flight = ledger.lock().unwrap().unacked().len();
+            if !stop.load(Ordering::SeqCst) && in_flight < IN_FLIGHT {
+                counter += 1;
+                let channel = channels[random.below(channels.len() as u64) as usize].clone();
+                let id = ClientMsgId::parse(&format!("c{number}-{counter}")).unwrap();
+                let text = format!("client {number} message {counter}");
+                ledger
+                    .lock()
+                    .unwrap()
+                    .sent
+                    .insert(id.clone(), (channel.clone(), text.clone()));
+                ok &= send(&mut framed, &post(&channel, &id, &text)).await;
+            }
+            match tokio::time::timeout(Duration::from_millis(20), framed.next()).await {
+                Err(_) => {}
+                Ok(Some(Ok(Frame::Text(bytes)))) => {
+                    let Ok(message) = serde_json::from_slice::<ServerMsg>(&bytes) else {
+                        panic!("not a protocol frame: {bytes:?}");
+                    };
+                    if let Some(next) = absorb(&ledger, message, &mut caught_up) {
+                        ok &= send(&mut framed, &next).await;
+                    }
+                }
+                Ok(Some(Ok(Frame::Ping(payload)))) => {
+                    ok &= framed.send(ws::Message::Pong(payload)).await.is_ok();
+                }
+                Ok(Some(Ok(_))) => {}
+                // Closed or broken: the server went away; reconnect.
+                Ok(Some(Err(_)) | None) => ok = false,
+            }
+        }
+    }
+}
+
+async fn welcome(framed: &mut Framed) -> Option<Vec<ChannelId>> {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(5), framed.next()).await {
+            Ok(Some(Ok(Frame::Text(bytes)))) => {
+                if let Ok(ServerMsg::Welcome { channels, .. }) = serde_json::from_slice(&bytes) {
+                    let mut ids: Vec<ChannelId> = channels.into_iter().map(|c| c.id).collect();
+                    ids.sort_by(|a, b| a.0.cmp(&b.0));
+                    return Some(ids);
+                }
+            }
+            Ok(Some(Ok(_))) => {}
+            _ => return None,
+        }
+    }
+}
+
+fn last_held(ledger: &Mutex<Ledger>, channel: &ChannelId) -> Option<Seq> {
+    ledger
+        .lock()
+        .unwrap()
+        .held
+        .get(channel)
+        .and_then(|held| held.keys().next_back().copied())
+}
+
+fn sync(channel: &ChannelId, after: Option<Seq>) -> ClientMsg {
+    ClientMsg::Sync {
+        channel: channel.clone(),
+        after_seq: Some(after.unwrap_or(0)),
+        after_change: None,
+    }
+}
+
+fn post(channel: &ChannelId, id: &ClientMsgId, text: &str) -> ClientMsg {
+    ClientMsg::Send {
+        channel: channel.clone(),
+        client_id: id.clone(),
+        text: text.to_owned(),
+        attachments: vec![],
+    }
+}
+
+async fn send(framed: &mut Framed, message: &ClientMsg) -> bool {
+    let text = serde_json::to_string(message).unwrap();
+    framed.send(ws::Message::Text(text.into())).await.is_ok()
+}
+
+/// Takes in one frame; returns a follow-up request (the next catch-up page).
+fn absorb(
+    ledger: &Mutex<Ledger>,
+    message: ServerMsg,
+    caught_up: &mut HashSet<ChannelId>,
+) -> Option<ClientMsg> {
+    let mut ledger = ledger.lock().unwrap();
+    match message {
+        ServerMsg::Ack {
+            channel,
+            client_id,
+            seq,
+            ..
+        } => {
+            if let Some(previous) = ledger.acked.insert(client_id.clone(), seq) {
+                assert_eq!(previous, seq, "acknowledged twice with different numbers");
+            }
+            let text = ledger.sent[&client_id].1.clone();
+            ledger
+                .held
+                .entry(channel)
+                .or_default()
+                .insert(seq, (client_id, text));
+            None
+        }
+        ServerMsg::Message { message } => {
+            ledger
+                .held
+                .entry(message.channel)
+                .or_default()
+                .insert(message.seq, (message.client_id, message.text));
+            None
+        }
+        ServerMsg::Synced {
+            channel,
+            messages,
+            complete,
+            ..
+        } => {
+            let last = messages.last().map(|m| m.seq);
+            let held = ledger.held.entry(channel.clone()).or_default();
+            for message in messages {
+                held.insert(message.seq, (message.client_id, message.text));
+            }
+            if complete {
+                caught_up.insert(channel);
+                None
+            } else {
+                Some(sync(&channel, last))
+            }
+        }
+        ServerMsg::Error { code, .. } => {
+            // Only the retryable kind (the database or writer went away
+            // mid-kill); the client resends after reconnecting.
+            assert!(code.is_retryable(), "refused: {code:?}");
+            None
+        }
+        _ => None,
+    }
+}
+
+/// Connects once more and catches up on every channel after what is held.
+async fn final_catch_up(addr: &str, token: &str, ledger: &Mutex<Ledger>) {
+    let (_, mut framed) = awc::Client::default()
+        .ws(format!("ws://{addr}/ws"))
+        .origin(format!("http://{addr}"))
+        .cookie(Cookie::new("chat_session", token.to_owned()))
+        .max_frame_size(16 * 1024 * 1024)
+        .connect()
+        .await
+        .unwrap();
+    let channels = welcome(&mut framed).await.unwrap();
+    for channel in &channels {
+        assert!(send(&mut framed, &sync(channel, last_held(ledger, channel))).await);
+    }
+    let mut caught_up = HashSet::new();
+    while caught_up.len() < channels.len() {
+        match tokio::time::timeout(Duration::from_secs(10), framed.next()).await {
+            Ok(Some(Ok(Frame::Text(bytes)))) => {
+                let message: ServerMsg = serde_json::from_slice(&bytes).unwrap();
+                if let Some(next) = absorb(ledger, message, &mut caught_up) {
+                    assert!(send(&mut framed, &next).await);
+                }
+            }
+            Ok(Some(Ok(_))) => {}
+            other => panic!("the final catch-up ended early: {other:?}"),
+        }
+    }
+    let _ = framed.send(ws::Message::Close(None)).await;
+}
+
+async fn sign_up(addr: &str, name: &str) -> String {
+    let mut response = awc::Client::default()
+        .post(format!("http://{addr}/api/session"))
+        .send_json(&serde_json::json!({ "username": name }))
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "sign up {name}");
+    let token = response.cookie("chat_session").unwrap().value().to_owned();
+    let _: SessionInfo = response.json().await.unwrap();
+    token
+}
+
+#[actix_web::test]
+async fn nothing_acknowledged_is_lost_or_doubled_across_kills_and_a_sigterm() {
+    let kills: u32 = std::env::var("CHAT_CHAOS_KILLS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(10);
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    println!("chaos seed {seed}, {kills} kills");
+    let mut random = Random(seed);
+    let setup = Setup::new();
+    let mut server = setup.start();
+    // Two channels everyone is in: #general and #chaos.
+    let mut tokens = Vec::new();
+    for n in 0..CLIENTS {
+        tokens.push(sign_up(&server.addr, &format!("client{n}")).await);
+    }
+    {
+        let (_, mut framed) = awc::Client::default()
+            .ws(format!("ws://{}/ws", server.addr))
+            .origin(format!("http://{}", server.addr))
+            .cookie(Cookie::new("chat_session", tokens[0].clone()))
+            .connect()
+            .await
+            .unwrap();
+        welcome(&mut framed).await.unwrap();
+        send(
+            &mut framed,
+            &ClientMsg::CreateChannel {
+                name: "chaos".into(),
+                topic: String::new(),
+                private: false,
+            },
+        )
+        .await;
+        let mut chaos = None;
+        while chaos.is_none() {
+            if let Some(Ok(Frame::Text(bytes))) = framed.next().await
+                && let Ok(ServerMsg::ChannelJoined { channel }) = serde_json::from_slice(&bytes)
+            {
+                chaos = Some(channel.id);
+            }
+        }
+        for token in &tokens[1..] {
+            let (_, mut other) = awc::Client::default()
+                .ws(format!("ws://{}/ws", server.addr))
+                .origin(format!("http://{}", server.addr))
+                .cookie(Cookie::new("chat_session", token.clone()))
+                .connect()
+                .await
+                .unwrap();
+            welcome(&mut other).await.unwrap();
+            send(
+                &mut other,
+                &ClientMsg::JoinChannel {
+                    channel: chaos.clone().unwrap(),
+                },
+            )
+            .await;
+            loop {
+                if let Some(Ok(Frame::Text(bytes))) = other.next().await
+                    && let Ok(ServerMsg::ChannelJoined { .. }) = serde_json::from_slice(&bytes)
+                {
+                    break;
+                }
+            }
+        }
+    }
+
+    let address = Arc::new(Mutex::new(server.addr.clone()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let ledgers: Vec<Arc<Mutex<Ledger>>> = (0..CLIENTS).map(|_| Arc::default()).collect();
+    let clients: Vec<_> = tokens
+        .iter()
+        .enumerate()
+        .map(|(n, token)| {
+            actix_web::rt::spawn(client(
+                n,
+                token.clone(),
+                address.clone(),
+                stop.clone(),
+                ledgers[n].clone(),
+            ))
+        })
+        .collect();
+
+    for _ in 0..kills {
+        tokio::time::sleep(Duration::from_millis(150 + random.below(500))).await;
+        server.kill();
+        server = setup.start();
+        *address.lock().unwrap() = server.addr.clone();
+    }
+    // A clean stop while everyone is posting.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    server.terminate();
+    server = setup.start();
+    *address.lock().unwrap() = server.addr.clone();
+    stop.store(true, Ordering::SeqCst);
+    for client in clients {
+        tokio::time::timeout(Duration::from_secs(120), client)
+            .await
+            .expect("every client gets everything acknowledged and catches up")
+            .unwrap();
+    }
+    // Others may have posted after a client's last catch-up: one more, as
+    // a client does when it next connects.
+    for (token, ledger) in tokens.iter().zip(&ledgers) {
+        final_catch_up(&server.addr, token, ledger).await;
+    }
+    server.terminate();
+
+    // What is stored.
+    let pool = SqlitePool::connect(&setup.database_url()).await.unwrap();
+    let rows = sqlx::query("SELECT channel_id, seq, client_id, body FROM messages ORDER BY channel_id, seq")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    let mut stored: HashMap<ChannelId, BTreeMap<Seq, (ClientMsgId, String)>> = HashMap::new();
+    let mut by_id: HashMap<String, (ChannelId, Seq)> = HashMap::new();
+    for row in rows {
+        let channel = ChannelId(row.get("channel_id"));
+        let seq: Seq = row.get("seq");
+        let id: String = row.get("client_id");
+        let text: String = row.get("body");
+        assert!(
+            by_id.insert(id.clone(), (channel.clone(), seq)).is_none(),
+            "{id} stored twice"
+        );
+        stored
+            .entry(channel)
+            .or_default()
+            .insert(seq, (ClientMsgId::parse(&id).unwrap(), text));
+    }
+    for (channel, messages) in &stored {
+        let seqs: Vec<Seq> = messages.keys().copied().collect();
+        let gapless: Vec<Seq> = (1..=seqs.len() as Seq).collect();
+        assert_eq!(seqs, gapless, "gapless numbers in {}", channel.0);
+    }
+    let mut total_sent = 0;
+    for ledger in &ledgers {
+        let ledger = ledger.lock().unwrap();
+        total_sent += ledger.sent.len();
+        for (id, (channel, text)) in &ledger.sent {
+            let (stored_channel, seq) = by_id
+                .get(id.as_str())
+                .unwrap_or_else(|| panic!("{} was sent but never stored", id.as_str()));
+            assert_eq!(stored_channel, channel);
+            assert_eq!(ledger.acked.get(id), Some(seq), "acked as stored");
+            assert_eq!(&stored[channel][seq].1, text);
+        }
+        for (channel, held) in &ledger.held {
+            let differences: Vec<_> = stored[channel]
+                .iter()
+                .filter(|(seq, message)| held.get(seq) != Some(message))
+                .map(|(seq, message)| (*seq, held.get(seq).cloned(), message.clone()))
+                .chain(
+                    held.iter()
+                        .filter(|(seq, _)| !stored[channel].contains_key(seq))
+                        .map(|(seq, message)| (*seq, Some(message.clone()), message.clone())),
+                )
+                .take(10)
+                .collect();
+            assert!(
+                differences.is_empty(),
+                "a client's view equals the database; (seq, held, stored): {differences:?}"
+            );
+        }
+    }
+    assert_eq!(total_sent, by_id.len(), "nothing stored that nobody sent");
+    assert!(total_sent > 0);
+    println!("{total_sent} messages over {kills} kills and a SIGTERM");
+    pool.close().await;
+}
