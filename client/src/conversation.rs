@@ -17,9 +17,45 @@ pub enum Entry {
     /// A join/leave/topic line, local to this browser (not stored).
     Notice {
         id: u64,
-        text: String,
+        parts: Vec<NoticePart>,
         at: i64,
     },
+}
+
+/// A piece of a notice: our own words, or something people chose (a name,
+/// a conversation's title, a topic), shown isolated so that right-to-left
+/// text in it cannot reorder the words around it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoticePart {
+    Text(String),
+    Name(String),
+}
+
+impl NoticePart {
+    pub fn text(words: impl Into<String>) -> Self {
+        Self::Text(words.into())
+    }
+
+    pub fn name(name: impl Into<String>) -> Self {
+        Self::Name(name.into())
+    }
+}
+
+impl Entry {
+    /// A notice's line as plain text (`None` for a message).
+    pub fn notice_text(&self) -> Option<String> {
+        match self {
+            Entry::Notice { parts, .. } => Some(
+                parts
+                    .iter()
+                    .map(|part| match part {
+                        NoticePart::Text(text) | NoticePart::Name(text) => text.as_str(),
+                    })
+                    .collect(),
+            ),
+            Entry::Message(_) => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -31,6 +67,10 @@ pub struct Conversation {
     pub loading_older: bool,
     /// History was requested since this conversation appeared here.
     pub requested: bool,
+    /// The server has answered a catch-up here at least once. Until then the
+    /// timeline holds only live messages, and the first catch-up asks for the
+    /// latest page rather than for what follows them.
+    pub synced: bool,
     /// Who is typing, and until when (ms since the epoch).
     pub typing: Vec<(UserInfo, i64)>,
     /// The highest change number among held messages: where change catch-up starts.
@@ -46,6 +86,7 @@ impl Conversation {
             has_older: false,
             loading_older: false,
             requested: false,
+            synced: false,
             typing: Vec::new(),
             last_change: 0,
             next_notice_id: 0,
@@ -62,6 +103,20 @@ impl Conversation {
             format!("/dm/{}", self.info.name)
         } else {
             format!("/c/{}", self.info.name)
+        }
+    }
+
+    /// Where catch-up starts: after the newest message held, or (never
+    /// caught up yet) the latest page.
+    pub fn catch_up_from(&self) -> Option<Seq> {
+        if self.synced { self.last_seq() } else { None }
+    }
+
+    /// The one other person of a direct conversation between two.
+    pub fn other_person(&self) -> Option<&UserInfo> {
+        match self.info.direct_with.as_slice() {
+            [other] if self.is_direct() => Some(other),
+            _ => None,
         }
     }
 
@@ -95,11 +150,11 @@ impl Conversation {
         })
     }
 
-    pub fn notice(&mut self, text: String, at: i64) {
+    pub fn notice(&mut self, parts: Vec<NoticePart>, at: i64) {
         self.next_notice_id += 1;
         self.timeline.push(Entry::Notice {
             id: self.next_notice_id,
-            text,
+            parts,
             at,
         });
         self.trim_front();

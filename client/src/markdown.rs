@@ -4,7 +4,8 @@
 //! `@names` are highlighted. The tree is rendered into Yew nodes, so nothing a
 //! user types is ever interpreted as HTML.
 
-use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+use shared::limits::MAX_MARKDOWN_DEPTH;
 use yew::prelude::*;
 
 /// The elements a message may contain.
@@ -39,23 +40,29 @@ pub enum Node {
 }
 
 /// Parses a message into its formatted tree.
+///
+/// The tree is at most [`MAX_MARKDOWN_DEPTH`] elements deep, whatever the
+/// input: an element that would open deeper is not created and its content
+/// goes into the nearest element above it, so hostile nesting (a thousand
+/// `>` or list markers) renders flattened, with every word kept, and the
+/// recursive renderer stays shallow.
 pub fn parse(text: &str) -> Vec<Node> {
     let mut options = Options::empty();
     options.insert(Options::ENABLE_STRIKETHROUGH);
-    let mut stack: Vec<(Option<Kind>, Option<String>, Vec<Node>)> = vec![(None, None, Vec::new())];
+    let mut tree = Builder::default();
     let mut in_code_block = false;
     let mut link_depth = 0usize;
     for event in Parser::new_ext(text, options) {
         match event {
             Event::Start(tag) => {
+                let block = is_block(&tag);
                 let (kind, href) = match tag {
                     Tag::Paragraph => (Some(Kind::Paragraph), None),
                     // Headings in chat are just bold lines.
                     Tag::Heading { .. } => (Some(Kind::Strong), None),
                     Tag::BlockQuote(_) => (Some(Kind::Quote), None),
-                    Tag::CodeBlock(kind) => {
+                    Tag::CodeBlock(_) => {
                         in_code_block = true;
-                        let _ = matches!(kind, CodeBlockKind::Fenced(_));
                         (Some(Kind::CodeBlock), None)
                     }
                     Tag::List(Some(start)) => (Some(Kind::NumberedList(start)), None),
@@ -75,7 +82,7 @@ pub fn parse(text: &str) -> Vec<Node> {
                     }
                     _ => (None, None),
                 };
-                stack.push((kind, href, Vec::new()));
+                tree.open(kind, href, block);
             }
             Event::End(end) => {
                 if matches!(end, TagEnd::CodeBlock) {
@@ -84,77 +91,39 @@ pub fn parse(text: &str) -> Vec<Node> {
                 if matches!(end, TagEnd::Link | TagEnd::Image) {
                     link_depth = link_depth.saturating_sub(1);
                 }
-                let Some((kind, href, children)) = stack.pop() else {
-                    continue;
-                };
-                let parent = &mut stack.last_mut().expect("the root stays on the stack").2;
-                match kind {
-                    Some(kind) => parent.push(Node::Element {
-                        kind,
-                        href,
-                        children,
-                    }),
-                    None => parent.extend(children),
-                }
+                tree.close();
             }
             Event::Text(text) => {
-                let parent = &mut stack.last_mut().expect("the root stays on the stack").2;
                 if in_code_block || link_depth > 0 {
-                    push_text(parent, &text);
+                    tree.text(&text);
                 } else {
                     for node in linkify(&text) {
-                        match node {
-                            Node::Text(text) => push_text(parent, &text),
-                            element => parent.push(element),
-                        }
+                        tree.leaf(node);
                     }
                 }
             }
-            Event::Code(code) => {
-                let parent = &mut stack.last_mut().expect("the root stays on the stack").2;
-                parent.push(Node::Element {
-                    kind: Kind::Code,
-                    href: None,
-                    children: vec![Node::Text(code.to_string())],
-                });
-            }
+            Event::Code(code) => tree.leaf(Node::Element {
+                kind: Kind::Code,
+                href: None,
+                children: vec![Node::Text(code.to_string())],
+            }),
             // Raw HTML is shown as the text it is.
-            Event::Html(html) | Event::InlineHtml(html) => {
-                let parent = &mut stack.last_mut().expect("the root stays on the stack").2;
-                push_text(parent, &html);
-            }
-            Event::SoftBreak => {
-                let parent = &mut stack.last_mut().expect("the root stays on the stack").2;
-                push_text(parent, "\n");
-            }
-            Event::HardBreak => {
-                let parent = &mut stack.last_mut().expect("the root stays on the stack").2;
-                parent.push(Node::Element {
-                    kind: Kind::LineBreak,
-                    href: None,
-                    children: Vec::new(),
-                });
-            }
-            Event::Rule => {
-                let parent = &mut stack.last_mut().expect("the root stays on the stack").2;
-                parent.push(Node::Element {
-                    kind: Kind::Rule,
-                    href: None,
-                    children: Vec::new(),
-                });
-            }
+            Event::Html(html) | Event::InlineHtml(html) => tree.text(&html),
+            Event::SoftBreak => tree.text("\n"),
+            Event::HardBreak => tree.leaf(Node::Element {
+                kind: Kind::LineBreak,
+                href: None,
+                children: Vec::new(),
+            }),
+            Event::Rule => tree.leaf(Node::Element {
+                kind: Kind::Rule,
+                href: None,
+                children: Vec::new(),
+            }),
             _ => {}
         }
     }
-    // Unbalanced input cannot leave nodes behind: fold anything still open.
-    while stack.len() > 1 {
-        let (_, _, children) = stack.pop().expect("checked length");
-        stack.last_mut().expect("checked length").2.extend(children);
-    }
-    let mut root = stack
-        .pop()
-        .map(|(_, _, children)| children)
-        .unwrap_or_default();
+    let mut root = tree.finish();
     // A one-paragraph message renders inline.
     if let [
         Node::Element {
@@ -167,6 +136,172 @@ pub fn parse(text: &str) -> Vec<Node> {
         return children;
     }
     root
+}
+
+/// One open tag while parsing: the element it makes (`None`: its content
+/// goes to the parent), a link's target, and the content so far.
+struct Open {
+    kind: Option<Kind>,
+    href: Option<String>,
+    /// A block (paragraph, quote, list, item, heading, code block): shown
+    /// on its own line even when it makes no element.
+    block: bool,
+    children: Vec<Node>,
+}
+
+/// Whether a tag starts a block of its own (rather than running inline).
+fn is_block(tag: &Tag) -> bool {
+    !matches!(
+        tag,
+        Tag::Emphasis
+            | Tag::Strong
+            | Tag::Strikethrough
+            | Tag::Link { .. }
+            | Tag::Image { .. }
+            | Tag::Superscript
+            | Tag::Subscript
+    )
+}
+
+/// Builds the tree from start/end events, never deeper than
+/// [`MAX_MARKDOWN_DEPTH`] elements.
+struct Builder {
+    /// The root's content first; every open tag after it.
+    stack: Vec<Open>,
+    /// How many of the open tags make an element (the depth of new content).
+    depth: usize,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Self {
+            stack: vec![Open {
+                kind: None,
+                href: None,
+                block: true,
+                children: Vec::new(),
+            }],
+            depth: 0,
+        }
+    }
+}
+
+impl Builder {
+    /// The content of the innermost open tag.
+    fn content(&mut self) -> &mut Vec<Node> {
+        &mut self
+            .stack
+            .last_mut()
+            .expect("the root stays on the stack")
+            .children
+    }
+
+    /// Opens a tag; past the depth limit it makes no element.
+    fn open(&mut self, kind: Option<Kind>, href: Option<String>, block: bool) {
+        let kind = kind.filter(|_| self.depth < MAX_MARKDOWN_DEPTH);
+        if kind.is_some() {
+            self.depth += 1;
+        }
+        self.stack.push(Open {
+            kind,
+            href,
+            block,
+            children: Vec::new(),
+        });
+    }
+
+    /// Closes the innermost tag: its element (or just its content) goes to the parent.
+    fn close(&mut self) {
+        if self.stack.len() <= 1 {
+            return;
+        }
+        let Some(open) = self.stack.pop() else {
+            return;
+        };
+        match open.kind {
+            Some(kind) => {
+                self.depth -= 1;
+                self.content().push(Node::Element {
+                    kind,
+                    href: open.href,
+                    children: open.children,
+                });
+            }
+            None => {
+                // A flattened block still starts on a line of its own.
+                let content = self.content();
+                let after_text = match content.last() {
+                    Some(Node::Text(text)) => !text.ends_with('\n'),
+                    Some(Node::Element { kind, .. }) => !matches!(kind, Kind::LineBreak),
+                    None => false,
+                };
+                if open.block && after_text && !open.children.is_empty() {
+                    push_text(content, "\n");
+                }
+                for node in open.children {
+                    match node {
+                        Node::Text(text) => self.text(&text),
+                        element => self.content().push(element),
+                    }
+                }
+            }
+        }
+    }
+
+    fn text(&mut self, text: &str) {
+        push_text(self.content(), text);
+    }
+
+    /// Adds a childless element, or one holding only text (code, a link, a
+    /// mention, a line break, a rule); at the depth limit only its words.
+    fn leaf(&mut self, node: Node) {
+        if self.depth < MAX_MARKDOWN_DEPTH {
+            match node {
+                Node::Text(text) => self.text(&text),
+                element => self.content().push(element),
+            }
+            return;
+        }
+        match node {
+            Node::Text(text) => self.text(&text),
+            Node::Element {
+                kind: Kind::LineBreak,
+                ..
+            } => self.text("\n"),
+            Node::Element { children, .. } => {
+                for child in children {
+                    if let Node::Text(text) = child {
+                        self.text(&text);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The root's content; anything left open (unbalanced input) is folded in.
+    fn finish(mut self) -> Vec<Node> {
+        while self.stack.len() > 1 {
+            self.close();
+        }
+        self.stack
+            .pop()
+            .map(|open| open.children)
+            .unwrap_or_default()
+    }
+}
+
+/// How many elements deep a tree is (text alone: 0).
+pub fn depth(nodes: &[Node]) -> usize {
+    // Walks with its own stack: the tree may come from anywhere.
+    let mut deepest = 0;
+    let mut todo: Vec<(&Node, usize)> = nodes.iter().map(|n| (n, 1)).collect();
+    while let Some((node, level)) = todo.pop() {
+        if let Node::Element { children, .. } = node {
+            deepest = deepest.max(level);
+            todo.extend(children.iter().map(|c| (c, level + 1)));
+        }
+    }
+    deepest
 }
 
 fn push_text(nodes: &mut Vec<Node>, text: &str) {
@@ -463,5 +598,185 @@ mod tests {
         assert!(!is_safe_url("javascript:alert(1)"));
         assert!(!is_safe_url("https://exa mple.org"));
         assert!(!is_safe_url("ftp://example.org"));
+    }
+
+    /// Every word of the text nodes, in order.
+    fn words(nodes: &[Node]) -> Vec<String> {
+        let mut out = String::new();
+        let mut todo: Vec<&Node> = nodes.iter().rev().collect();
+        while let Some(node) = todo.pop() {
+            match node {
+                Node::Text(text) => {
+                    out.push_str(text);
+                    out.push(' ');
+                }
+                Node::Element { children, .. } => todo.extend(children.iter().rev()),
+            }
+        }
+        out.split_whitespace().map(str::to_owned).collect()
+    }
+
+    fn assert_bounded(input: &str, expected_words: &[&str]) {
+        let tree = parse(input);
+        assert!(
+            depth(&tree) <= MAX_MARKDOWN_DEPTH,
+            "depth {} for {:?}…",
+            depth(&tree),
+            &input[..input.len().min(40)]
+        );
+        let found = words(&tree);
+        for word in expected_words {
+            assert!(
+                found.iter().any(|w| w.contains(word)),
+                "{word:?} lost from {:?}…: {found:?}",
+                &input[..input.len().min(40)]
+            );
+        }
+        // Rendering walks the tree recursively: it must stay shallow.
+        let _ = render(&tree, "me");
+    }
+
+    #[test]
+    fn a_thousand_nested_quotes_are_flattened_with_their_text() {
+        let input = format!("{}deep", ">".repeat(1000));
+        assert_bounded(&input, &["deep"]);
+        let tree = parse(&input);
+        assert_eq!(depth(&tree), MAX_MARKDOWN_DEPTH);
+        // Up to the limit the quotes are still quotes.
+        let mut kinds = Vec::new();
+        walk(&tree, &mut kinds);
+        let quotes = kinds.iter().filter(|(k, _)| *k == Kind::Quote).count();
+        assert_eq!(
+            quotes, MAX_MARKDOWN_DEPTH,
+            "the paragraph inside did not fit"
+        );
+        // With spaces and words at every level.
+        let spaced: String = (0..1000).map(|i| format!("> w{i}\n")).collect();
+        assert_bounded(&spaced, &["w0", "w500", "w999"]);
+        let staircase: String = (1..=1000)
+            .map(|i| format!("{} q{i}\n", ">".repeat(i)))
+            .collect();
+        assert_bounded(&staircase[..staircase.len().min(4000)], &["q1", "q40"]);
+    }
+
+    #[test]
+    fn a_thousand_nested_list_items_are_flattened_with_their_text() {
+        assert_bounded(&format!("{}deep", "- ".repeat(1000)), &["deep"]);
+        assert_bounded(&format!("{}deep", "1. ".repeat(1000)), &["deep"]);
+        assert_bounded(&format!("{}deep", "* ".repeat(1000)), &["deep"]);
+        // Indented, one word per level (as far as 4,000 characters go).
+        let mut indented = String::new();
+        let mut level = 0;
+        while indented.len() < 4_000 {
+            indented.push_str(&format!("{}- item{level}\n", "  ".repeat(level)));
+            level += 1;
+        }
+        assert_bounded(&indented, &["item0", "item10", "item30"]);
+        let found = words(&parse(&indented));
+        assert_eq!(found.len(), level, "every item keeps its word: {found:?}");
+    }
+
+    #[test]
+    fn mixed_quotes_lists_and_formatting_stay_within_the_limit() {
+        let mixed = format!(
+            "{}**`code` [link](https://example.org) @bob ~~gone~~**",
+            "> - 1. ".repeat(300)
+        );
+        assert_bounded(&mixed, &["code", "link", "@bob", "gone"]);
+        let tree = parse(&mixed);
+        let mut kinds = Vec::new();
+        walk(&tree, &mut kinds);
+        // Past the limit a code span, link or mention keeps only its words.
+        assert!(!kinds.iter().any(|(k, _)| *k == Kind::Link));
+        let inline = format!("{}x https://example.org/deep\nend", "> ".repeat(5));
+        let tree = parse(&inline);
+        let mut kinds = Vec::new();
+        walk(&tree, &mut kinds);
+        assert!(
+            kinds.iter().any(|(k, _)| *k == Kind::Link),
+            "shallow links stay links"
+        );
+        assert!(kinds.iter().filter(|(k, _)| *k == Kind::Quote).count() == 5);
+    }
+
+    #[test]
+    fn deeply_nested_emphasis_is_flattened_with_its_text() {
+        let stars = format!("{}deep{}", "*".repeat(1000), "*".repeat(1000));
+        assert_bounded(&stars, &["deep"]);
+        let mixed = format!("{}deep{}", "*_~~".repeat(300), "~~_*".repeat(300));
+        assert_bounded(&mixed, &["deep"]);
+        let links = format!(
+            "{}deep{}",
+            "[".repeat(500),
+            "](https://a.example)".repeat(100)
+        );
+        assert_bounded(&links, &["deep"]);
+        // Ordinary nesting is untouched.
+        assert_eq!(
+            parse("*a **b** c*"),
+            [el(
+                Kind::Emphasis,
+                vec![text("a "), el(Kind::Strong, vec![text("b")]), text(" c")]
+            )]
+        );
+    }
+
+    #[test]
+    fn depth_counts_elements() {
+        assert_eq!(depth(&[text("x")]), 0);
+        assert_eq!(depth(&parse("**x**")), 1);
+        assert_eq!(depth(&parse("> - **x**")), 4);
+    }
+}
+
+/// Arbitrary input never panics and never nests deeper than the limit.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Text made of markdown's structural characters, to provoke nesting.
+    fn markdownish() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            prop_oneof![
+                Just(">".to_owned()),
+                Just("> ".to_owned()),
+                Just("- ".to_owned()),
+                Just("1. ".to_owned()),
+                Just("  ".to_owned()),
+                Just("\n".to_owned()),
+                Just("*".to_owned()),
+                Just("_".to_owned()),
+                Just("~~".to_owned()),
+                Just("`".to_owned()),
+                Just("[".to_owned()),
+                Just("](https://a.example)".to_owned()),
+                Just("<b>".to_owned()),
+                Just("```\n".to_owned()),
+                Just("@bob ".to_owned()),
+                Just("https://x.example ".to_owned()),
+                "[a-z]{1,6}",
+            ],
+            0..800,
+        )
+        .prop_map(|parts| parts.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        #[test]
+        fn any_text_parses_within_the_depth_limit(input in any::<String>()) {
+            let tree = parse(&input);
+            prop_assert!(depth(&tree) <= MAX_MARKDOWN_DEPTH);
+        }
+
+        #[test]
+        fn markdown_soup_parses_within_the_depth_limit(input in markdownish()) {
+            let tree = parse(&input);
+            prop_assert!(depth(&tree) <= MAX_MARKDOWN_DEPTH);
+            let _ = render(&tree, "bob");
+        }
     }
 }

@@ -10,7 +10,7 @@ use shared::protocol::{ChannelInfo, ChannelKind, ChannelSummary, PresenceStatus,
 use shared::{Attachment, ChannelId, ChatMessage, ClientMsgId, ErrorCode, Seq, UserId, UserInfo};
 use yew::Reducible;
 
-pub use crate::conversation::{Conversation, Entry, MAX_TIMELINE, TYPING_MS};
+pub use crate::conversation::{Conversation, Entry, MAX_TIMELINE, NoticePart, TYPING_MS};
 
 /// The socket's state, shown by the connection indicator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,6 +98,8 @@ pub struct ChatState {
     pub expect_open: bool,
     /// Largest upload the server accepts (from `welcome`).
     pub max_upload_bytes: u64,
+    /// The people this user has blocked.
+    pub blocked: HashSet<UserId>,
 }
 
 #[derive(Debug, Clone)]
@@ -112,7 +114,10 @@ pub enum Action {
         online: Vec<UserInfo>,
         away: Vec<UserId>,
         max_upload_bytes: u64,
+        blocked: Vec<UserId>,
     },
+    /// The people this user has blocked, after a change (from any tab).
+    Blocked(Vec<UserId>),
     /// Catch-up or first page. `fresh` is true when it answered `after_seq: None`.
     Synced {
         channel: ChannelId,
@@ -226,7 +231,13 @@ impl ChatState {
             wanted: None,
             expect_open: false,
             max_upload_bytes: shared::limits::DEFAULT_MAX_UPLOAD_BYTES,
+            blocked: HashSet::new(),
         }
+    }
+
+    /// Whether this user has blocked `user`.
+    pub fn has_blocked(&self, user: &UserId) -> bool {
+        self.blocked.contains(user)
     }
 
     pub fn conversation(&self, channel: &ChannelId) -> Option<&Conversation> {
@@ -294,8 +305,10 @@ impl ChatState {
                 online,
                 away,
                 max_upload_bytes,
+                blocked,
             } => {
                 self.me = me;
+                self.blocked = blocked.into_iter().collect();
                 self.max_upload_bytes = max_upload_bytes;
                 self.connection = Connection::Connected;
                 self.online = online;
@@ -328,6 +341,7 @@ impl ChatState {
                     if fresh {
                         conversation.has_older = has_older;
                     }
+                    conversation.synced = true;
                     conversation.merge(messages);
                 }
                 self.pending.retain(|p| !my_ids.contains(&p.client_id));
@@ -395,12 +409,18 @@ impl ChatState {
                     self.online.sort_by_key(|u| u.name.to_lowercase());
                 }
                 self.away.remove(&user.id);
-                self.general_notice(format!("{} joined", user.name), at);
+                self.general_notice(
+                    vec![NoticePart::name(user.name), NoticePart::text(" joined")],
+                    at,
+                );
             }
             Action::UserLeft { user, at } => {
                 self.online.retain(|u| u.id != user.id);
                 self.away.remove(&user.id);
-                self.general_notice(format!("{} left", user.name), at);
+                self.general_notice(
+                    vec![NoticePart::name(user.name), NoticePart::text(" left")],
+                    at,
+                );
             }
             Action::ServerError {
                 code,
@@ -490,8 +510,12 @@ impl ChatState {
                     conversation.info.member_count += 1;
                     // Newcomers to #general are announced by presence ("X joined") already.
                     if general.as_ref() != Some(&channel) {
-                        let text = format!("{} joined {}", user.name, conversation.title());
-                        conversation.notice(text, at);
+                        let parts = vec![
+                            NoticePart::name(user.name),
+                            NoticePart::text(" joined "),
+                            NoticePart::name(conversation.title()),
+                        ];
+                        conversation.notice(parts, at);
                     }
                 }
             }
@@ -504,8 +528,12 @@ impl ChatState {
                 if let Some(conversation) = self.conversation_mut(&channel) {
                     conversation.info.member_count =
                         conversation.info.member_count.saturating_sub(1);
-                    let text = format!("{} left {}", user.name, conversation.title());
-                    conversation.notice(text, at);
+                    let parts = vec![
+                        NoticePart::name(user.name),
+                        NoticePart::text(" left "),
+                        NoticePart::name(conversation.title()),
+                    ];
+                    conversation.notice(parts, at);
                 }
             }
             Action::TopicChanged {
@@ -516,12 +544,20 @@ impl ChatState {
             } => {
                 if let Some(conversation) = self.conversation_mut(&channel) {
                     conversation.info.topic = topic.clone();
-                    let text = if topic.is_empty() {
-                        format!("{} cleared the topic", by.name)
+                    let parts = if topic.is_empty() {
+                        vec![
+                            NoticePart::name(by.name),
+                            NoticePart::text(" cleared the topic"),
+                        ]
                     } else {
-                        format!("{} changed the topic to \u{201c}{topic}\u{201d}", by.name)
+                        vec![
+                            NoticePart::name(by.name),
+                            NoticePart::text(" changed the topic to \u{201c}"),
+                            NoticePart::name(topic),
+                            NoticePart::text("\u{201d}"),
+                        ]
                     };
-                    conversation.notice(text, at);
+                    conversation.notice(parts, at);
                 }
             }
             Action::Typing {
@@ -571,6 +607,7 @@ impl ChatState {
                 self.settle_current();
             }
             Action::ExpectOpen => self.expect_open = true,
+            Action::Blocked(users) => self.blocked = users.into_iter().collect(),
             Action::ChannelError(error) => self.channel_error = error,
         }
     }
@@ -616,11 +653,11 @@ impl ChatState {
             .map(|c| c.info.id.clone());
     }
 
-    fn general_notice(&mut self, text: String, at: i64) {
+    fn general_notice(&mut self, parts: Vec<NoticePart>, at: i64) {
         if let Some(id) = self.general().map(|c| c.info.id.clone())
             && let Some(general) = self.conversation_mut(&id)
         {
-            general.notice(text, at);
+            general.notice(parts, at);
         }
     }
 }
@@ -687,6 +724,7 @@ mod tests {
             online: vec![user("Alice")],
             away: vec![],
             max_upload_bytes: 1024,
+            blocked: vec![],
         });
         state
     }
@@ -743,6 +781,7 @@ mod tests {
             online: vec![],
             away: vec![],
             max_upload_bytes: 1024,
+            blocked: vec![],
         });
         assert_eq!(state.current_conversation().unwrap().path(), "/dm/Bob");
         state.apply(Action::Navigate(Route::parse("/c/general")));
@@ -829,7 +868,7 @@ mod tests {
                 .timeline
                 .iter()
                 .filter_map(|e| match e {
-                    Entry::Notice { text, .. } => Some(text.clone()),
+                    entry @ Entry::Notice { .. } => entry.notice_text(),
                     Entry::Message(_) => None,
                 })
                 .collect()
@@ -989,5 +1028,194 @@ mod tests {
         assert!(!state.conversation(&general().id).unwrap().requested);
         state.apply(Action::Connecting);
         assert_eq!(state.connection.as_str(), "reconnecting");
+    }
+
+    fn direct_with(name: &str, others: &[&str]) -> ChannelInfo {
+        ChannelInfo {
+            direct_with: others.iter().map(|o| user(o)).collect(),
+            ..channel(name, ChannelKind::Direct)
+        }
+    }
+
+    #[test]
+    fn the_blocked_list_comes_from_welcome_and_every_change() {
+        let mut state = ChatState::new(user("Alice"));
+        state.apply(Action::Welcome {
+            me: user("Alice"),
+            channels: vec![general()],
+            online: vec![],
+            away: vec![],
+            max_upload_bytes: 1024,
+            blocked: vec![user("Mallory").id],
+        });
+        assert!(state.has_blocked(&user("Mallory").id));
+        assert!(!state.has_blocked(&user("Bob").id));
+        state.apply(Action::Blocked(vec![user("Bob").id, user("Mallory").id]));
+        assert!(state.has_blocked(&user("Bob").id));
+        state.apply(Action::Blocked(vec![user("Bob").id]));
+        assert!(!state.has_blocked(&user("Mallory").id));
+        // A reconnect's welcome is the truth again.
+        state.apply(Action::Welcome {
+            me: user("Alice"),
+            channels: vec![general()],
+            online: vec![],
+            away: vec![],
+            max_upload_bytes: 1024,
+            blocked: vec![],
+        });
+        assert!(state.blocked.is_empty());
+    }
+
+    #[test]
+    fn a_post_refused_as_blocked_fails_for_good_instead_of_being_retried() {
+        let bob = direct_with("Bob", &["Bob"]);
+        let mut state = welcomed(vec![general(), bob.clone()]);
+        state.apply(Action::Queue(pending(&bob, "to-bob", "hello?")));
+        assert!(!ErrorCode::Blocked.is_retryable());
+        state.apply(Action::ServerError {
+            code: ErrorCode::Blocked,
+            message: "You cannot write to this conversation: you have been blocked.".into(),
+            client_id: Some(ClientMsgId::parse("to-bob").unwrap()),
+        });
+        assert_eq!(
+            state.pending[0].failed.as_deref(),
+            Some("You cannot write to this conversation: you have been blocked.")
+        );
+        assert_eq!(state.sendable().count(), 0, "nothing left to resend");
+        assert!(state.notice_error.is_none(), "shown on the message itself");
+    }
+
+    #[test]
+    fn refusals_without_a_message_show_the_servers_words() {
+        let mut state = welcomed(vec![general()]);
+        state.apply(Action::ExpectOpen);
+        state.apply(Action::ServerError {
+            code: ErrorCode::Blocked,
+            message: "You cannot start a conversation with or invite someone who has blocked you."
+                .into(),
+            client_id: None,
+        });
+        assert!(!state.expect_open, "nothing opens");
+        assert!(
+            state
+                .notice_error
+                .as_deref()
+                .unwrap()
+                .contains("blocked you")
+        );
+        state.apply(Action::DismissError);
+        state.apply(Action::ServerError {
+            code: ErrorCode::TooManyReactions,
+            message: "This message has as many different reactions as it can.".into(),
+            client_id: None,
+        });
+        assert_eq!(
+            state.notice_error.as_deref(),
+            Some("This message has as many different reactions as it can.")
+        );
+    }
+
+    #[test]
+    fn a_hidden_direct_conversation_goes_away_and_comes_back_with_a_message() {
+        let bob = direct_with("Bob", &["Bob"]);
+        let mut state = welcomed(vec![general(), bob.clone()]);
+        state.apply(Action::Switch(bob.id.clone()));
+        state.apply(Action::Synced {
+            channel: bob.id.clone(),
+            messages: vec![message(&bob, 1, "Alice", "hi Bob")],
+            has_older: false,
+            fresh: true,
+        });
+        state.apply(Action::ChannelLeft {
+            channel: bob.id.clone(),
+            reason: "you hid the conversation".into(),
+        });
+        assert!(state.conversation(&bob.id).is_none());
+        assert_eq!(state.current, Some(general().id), "back to #general");
+        assert!(state.notice_error.is_none(), "hiding needs no explanation");
+
+        // Bob writes again: the conversation is back, without taking focus.
+        let mut back = bob.clone();
+        back.last_seq = 2;
+        state.apply(Action::ChannelJoined(back));
+        state.apply(Action::Message(message(&bob, 2, "Bob", "still there?")));
+        let conversation = state.conversation(&bob.id).unwrap();
+        assert_eq!(state.current, Some(general().id));
+        assert_eq!(conversation.unread(), 2);
+        assert_eq!(seqs(&state, &bob), [2]);
+        // Its first catch-up asks for the latest page, so the earlier
+        // messages come back too.
+        assert_eq!(conversation.catch_up_from(), None);
+        state.apply(Action::Synced {
+            channel: bob.id.clone(),
+            messages: vec![
+                message(&bob, 1, "Alice", "hi Bob"),
+                message(&bob, 2, "Bob", "still there?"),
+            ],
+            has_older: false,
+            fresh: true,
+        });
+        assert_eq!(seqs(&state, &bob), [1, 2]);
+        assert_eq!(
+            state.conversation(&bob.id).unwrap().catch_up_from(),
+            Some(2)
+        );
+    }
+
+    #[test]
+    fn opening_a_hidden_conversation_again_shows_it() {
+        let bob = direct_with("Bob", &["Bob"]);
+        let mut state = welcomed(vec![general(), bob.clone()]);
+        state.apply(Action::ChannelLeft {
+            channel: bob.id.clone(),
+            reason: "you hid the conversation".into(),
+        });
+        state.apply(Action::ExpectOpen);
+        state.apply(Action::ChannelJoined(bob.clone()));
+        assert_eq!(state.current, Some(bob.id.clone()));
+    }
+
+    #[test]
+    fn leaving_a_group_conversation_removes_it() {
+        let group = direct_with("Bob, Carol", &["Bob", "Carol"]);
+        let mut state = welcomed(vec![general(), group.clone()]);
+        state.apply(Action::Switch(group.id.clone()));
+        assert!(
+            state
+                .current_conversation()
+                .unwrap()
+                .other_person()
+                .is_none()
+        );
+        state.apply(Action::ChannelLeft {
+            channel: group.id.clone(),
+            reason: "you left the channel".into(),
+        });
+        assert!(state.conversation(&group.id).is_none());
+        assert_eq!(state.current, Some(general().id));
+        let one = Conversation::new(direct_with("Bob", &["Bob"]));
+        assert_eq!(one.other_person(), Some(&user("Bob")));
+        assert!(Conversation::new(general()).other_person().is_none());
+    }
+
+    #[test]
+    fn notices_keep_names_apart_from_their_words() {
+        let mut state = welcomed(vec![general()]);
+        state.apply(Action::UserJoined {
+            user: user("\u{5e9}\u{5dc}\u{5d5}\u{5dd}"),
+            at: 1,
+        });
+        let Some(Entry::Notice { parts, .. }) =
+            state.conversation(&general().id).unwrap().timeline.last()
+        else {
+            panic!("a notice");
+        };
+        assert_eq!(
+            parts,
+            &[
+                NoticePart::name("\u{5e9}\u{5dc}\u{5d5}\u{5dd}"),
+                NoticePart::text(" joined")
+            ]
+        );
     }
 }

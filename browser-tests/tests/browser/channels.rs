@@ -273,3 +273,99 @@ async fn three_people_use_channels_private_channels_and_direct_messages() {
     bob.close().await;
     carol.close().await;
 }
+
+#[actix_web::test]
+async fn a_hidden_direct_conversation_comes_back_with_the_next_message_and_blocking_stops_it() {
+    let server = TestServer::start().await;
+    let mut driver = Driver::start().await;
+    let alice = signed_in(&mut driver, &server, "Alice").await;
+    let bob = signed_in(&mut driver, &server, "Bob").await;
+
+    alice
+        .find_with("start-dm", "user", "Bob")
+        .await
+        .click()
+        .await
+        .unwrap();
+    alice.wait_for_header("Bob").await;
+    // A conversation with one person is hidden, not left.
+    assert!(!alice.exists("leave-channel").await);
+    alice.send_with_enter("Hi Bob, quick question").await;
+    alice.wait_all_confirmed().await;
+    bob.find_with("dm-item", "user", "Alice").await;
+
+    alice.find("hide-conversation").await.click().await.unwrap();
+    alice
+        .eventually("the conversation leaves Alice's list", || async {
+            !alice.exists_with("dm-item", "user", "Bob").await
+        })
+        .await;
+    alice.wait_for_header("general").await;
+    assert!(!alice.exists("dm-item").await);
+
+    // Bob writes again: it is back in Alice's list, with everything in it.
+    bob.open_conversation("dm-item", "user", "Alice").await;
+    bob.send_with_enter("Sure, ask away").await;
+    alice
+        .eventually("the conversation is back and unread", || async {
+            alice.exists_with("dm-item", "user", "Bob").await
+                && alice
+                    .find_with("dm-item", "user", "Bob")
+                    .await
+                    .attr("data-unread")
+                    .await
+                    .unwrap()
+                    .as_deref()
+                    != Some("0")
+        })
+        .await;
+    alice.open_conversation("dm-item", "user", "Bob").await;
+    alice
+        .eventually("the whole conversation shows", || async {
+            alice.messages().await == ["Alice: Hi Bob, quick question", "Bob: Sure, ask away"]
+        })
+        .await;
+
+    // Alice blocks Bob from the conversation's header: his next message is refused.
+    alice.find("block-user").await.click().await.unwrap();
+    alice.find("unblock-user").await;
+    alice.find_with("unblock-user", "user", "Bob").await;
+    bob.send_with_enter("Hello?").await;
+    bob.eventually("Bob's message is refused for good", || async {
+        match bob
+            .client
+            .find_all(fantoccini::Locator::Css(".message.failed .failure"))
+            .await
+            .unwrap()
+            .first()
+        {
+            Some(failure) => failure.text().await.unwrap_or_default().contains("blocked"),
+            None => false,
+        }
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(
+        alice.messages().await.iter().all(|m| m != "Bob: Hello?"),
+        "a blocked message never arrives"
+    );
+    bob.screenshot("blocked-message").await.unwrap();
+
+    // Unblocked (from the people list this time), Bob gets through again.
+    alice
+        .find_with("unblock-user", "user", "Bob")
+        .await
+        .click()
+        .await
+        .unwrap();
+    alice
+        .eventually("Bob is unblocked", || async {
+            alice.exists_with("block-user", "user", "Bob").await
+                && !alice.exists("unblock-user").await
+        })
+        .await;
+    bob.send_with_enter("Now?").await;
+    alice.wait_for_message("Bob: Now?").await;
+    alice.close().await;
+    bob.close().await;
+}

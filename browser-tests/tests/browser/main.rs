@@ -3,6 +3,7 @@
 
 mod channels;
 mod harness;
+mod hostile;
 mod rich;
 
 use harness::{Browser, Driver, TestServer};
@@ -443,6 +444,99 @@ async fn a_password_lets_the_same_person_sign_in_from_another_browser() {
     alice
         .wait_for_message("Alice: from the second browser")
         .await;
+    alice.close().await;
+    second.close().await;
+}
+
+#[actix_web::test]
+async fn changing_a_password_needs_the_current_one_and_signs_out_other_browsers() {
+    let server = TestServer::start().await;
+    let mut driver = Driver::start().await;
+    let alice = signed_in(&mut driver, &server, "Alice").await;
+    // A first password needs no current one.
+    assert!(!alice.exists("current-password-input").await);
+    alice
+        .find("password-input")
+        .await
+        .send_keys("correct horse battery")
+        .await
+        .unwrap();
+    alice.find("set-password").await.click().await.unwrap();
+    alice.find("password-saved").await;
+
+    // Another browser signs in with it.
+    let second = driver.browser(1280, 800).await;
+    second.open(&server.url()).await;
+    second
+        .find("username-input")
+        .await
+        .send_keys("Alice")
+        .await
+        .unwrap();
+    second
+        .find("password-input")
+        .await
+        .send_keys("correct horse battery\u{E007}")
+        .await
+        .unwrap();
+    second.wait_connected().await;
+
+    // Changing it with a wrong current password is refused, and says so.
+    let current = alice.find("current-password-input").await;
+    assert_eq!(
+        current.attr("type").await.unwrap().as_deref(),
+        Some("password")
+    );
+    assert_eq!(
+        current.attr("autocomplete").await.unwrap().as_deref(),
+        Some("current-password")
+    );
+    current.send_keys("not my password").await.unwrap();
+    alice
+        .find("password-input")
+        .await
+        .send_keys("staple battery horse")
+        .await
+        .unwrap();
+    alice.find("set-password").await.click().await.unwrap();
+    let error = alice.find("password-error").await.text().await.unwrap();
+    assert!(
+        error.contains("Your current password is not right."),
+        "{error}"
+    );
+    assert!(!alice.exists("password-saved").await);
+    assert_eq!(
+        second.connection_state().await.as_deref(),
+        Some("connected")
+    );
+
+    // With the right one it changes, and the other browser is signed out.
+    current.clear().await.unwrap();
+    current.send_keys("correct horse battery").await.unwrap();
+    alice.find("set-password").await.click().await.unwrap();
+    alice.find("password-saved").await;
+    second.find("username-input").await;
+    assert!(!second.exists("current-user").await);
+    // This browser stays signed in and connected.
+    alice.send_with_enter("still here").await;
+    alice.wait_all_confirmed().await;
+    assert_eq!(alice.connection_state().await.as_deref(), Some("connected"));
+
+    // The new password is the one that works now.
+    second
+        .find("username-input")
+        .await
+        .send_keys("Alice")
+        .await
+        .unwrap();
+    second
+        .find("password-input")
+        .await
+        .send_keys("staple battery horse\u{E007}")
+        .await
+        .unwrap();
+    second.wait_connected().await;
+    second.wait_for_message("Alice: still here").await;
     alice.close().await;
     second.close().await;
 }

@@ -1,13 +1,15 @@
 //! Files and link previews in the browser: pictures and videos sent by one
 //! person show for another, other files as download cards, a damaged image
 //! is refused with a message, and a link gets the server's preview card
-//! (pages served by a test site on 127.0.0.2).
+//! (pages served by a test site on 127.0.0.2); a linked video loads from its
+//! site only once the reader clicks play.
 
 use std::io::Cursor;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use image::{DynamicImage, ImageBuffer, ImageFormat, Rgb};
 
 use crate::harness::{Browser, Driver, TestServer};
@@ -22,6 +24,13 @@ fn picture(width: u32, height: u32) -> Vec<u8> {
         .write_to(&mut out, ImageFormat::Png)
         .unwrap();
     out.into_inner()
+}
+
+/// The smallest file the server takes for an MP4 video.
+fn tiny_mp4() -> Vec<u8> {
+    let mut mp4 = b"\0\0\0\x20ftypisom\0\0\x02\0isomiso2avc1mp41".to_vec();
+    mp4.extend(std::iter::repeat_n(0u8, 2048));
+    mp4
 }
 
 fn write(folder: &Path, name: &str, bytes: &[u8]) -> PathBuf {
@@ -131,9 +140,7 @@ async fn pictures_videos_files_and_link_previews_reach_everyone() {
 
     let folder = tempfile::TempDir::new().unwrap();
     let photo = write(folder.path(), "beach.png", &picture(900, 500));
-    let mut mp4 = b"\0\0\0\x20ftypisom\0\0\x02\0isomiso2avc1mp41".to_vec();
-    mp4.extend(std::iter::repeat_n(0u8, 2048));
-    let clip = write(folder.path(), "waves.mp4", &mp4);
+    let clip = write(folder.path(), "waves.mp4", &tiny_mp4());
     let notes = write(folder.path(), "notes.pdf", b"%PDF-1.4\n% a document\n");
     let whole = picture(50, 50);
     let broken = write(folder.path(), "broken.png", &whole[..whole.len() / 2]);
@@ -450,4 +457,127 @@ async fn a_captioned_picture_and_a_link_read_in_order() {
         std::fs::copy(shot, docs).unwrap();
     }
     site.stop(true).await;
+}
+
+/// Who asked the test site for what: `(path, User-Agent)`.
+type RequestLog = Arc<Mutex<Vec<(String, String)>>>;
+
+/// A site on 127.0.0.2 with a video at `/clip.mp4`, noting every request.
+async fn video_site() -> (actix_web::dev::ServerHandle, u16, RequestLog) {
+    let log = RequestLog::default();
+    let noted = log.clone();
+    let server = HttpServer::new(move || {
+        let log = noted.clone();
+        App::new().default_service(web::to(move |request: HttpRequest| {
+            let log = log.clone();
+            async move {
+                let agent = request
+                    .headers()
+                    .get("user-agent")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+                log.lock().unwrap().push((request.path().to_owned(), agent));
+                if request.path() == "/clip.mp4" {
+                    HttpResponse::Ok()
+                        .content_type("video/mp4")
+                        .body(tiny_mp4())
+                } else {
+                    HttpResponse::NotFound().finish()
+                }
+            }
+        }))
+    })
+    .workers(1)
+    .bind(("127.0.0.2", 0))
+    .unwrap();
+    let port = server.addrs()[0].port();
+    let server = server.run();
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+    (handle, port, log)
+}
+
+/// Requests for `path` that came from a browser (not the server's previewer).
+fn browser_requests(log: &RequestLog, path: &str) -> usize {
+    log.lock()
+        .unwrap()
+        .iter()
+        .filter(|(p, agent)| p == path && !agent.starts_with("ChatLinkPreview/"))
+        .count()
+}
+
+#[actix_web::test]
+async fn a_linked_video_loads_from_its_site_only_after_a_click() {
+    let (site, site_port, log) = video_site().await;
+    let site_ip: IpAddr = "127.0.0.2".parse().unwrap();
+    let server = TestServer::start_with(|settings| {
+        settings.link_previews = true;
+        settings.preview_allowed_addresses = vec![site_ip];
+    })
+    .await;
+    let mut driver = Driver::start().await;
+    let alice = signed_in(&mut driver, &server, "Alice").await;
+    let bob = signed_in(&mut driver, &server, "Bob").await;
+    alice.wait_connected().await;
+
+    let link = format!("http://127.0.0.2:{site_port}/clip.mp4");
+    alice.send_with_enter(&format!("look: {link}")).await;
+    bob.find_with("link-preview", "kind", "video").await;
+    alice.find_with("link-preview", "kind", "video").await;
+    let fetched_by_server = log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(path, agent)| path == "/clip.mp4" && agent.starts_with("ChatLinkPreview/"))
+        .count();
+    assert!(
+        fetched_by_server >= 1,
+        "the server made the preview: {log:?}"
+    );
+    // Showing the card tells the video's site nothing.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(
+        browser_requests(&log, "/clip.mp4"),
+        0,
+        "no browser fetched the video before a click: {log:?}"
+    );
+    for browser in [&alice, &bob] {
+        let videos = browser
+            .client
+            .execute("return document.querySelectorAll('video').length;", vec![])
+            .await
+            .unwrap();
+        assert_eq!(videos, serde_json::json!(0));
+    }
+    let play = bob.find("link-preview-play").await;
+    let label = play.text().await.unwrap();
+    assert!(label.contains("Play video from 127.0.0.2"), "{label}");
+    bob.screenshot("video-preview-before-play").await.unwrap();
+
+    // Bob asks for it: the video element appears, loads and tries to play.
+    play.click().await.unwrap();
+    let video = bob.find("link-preview-video").await;
+    assert_eq!(
+        video.attr("src").await.unwrap().as_deref(),
+        Some(link.as_str())
+    );
+    assert!(video.attr("controls").await.unwrap().is_some());
+    assert!(video.attr("autoplay").await.unwrap().is_some());
+    bob.eventually("Bob's browser requests the video", || async {
+        browser_requests(&log, "/clip.mp4") >= 1
+    })
+    .await;
+    assert!(!bob.exists("link-preview-play").await);
+    // Alice did not click: her page still has no video.
+    let videos = alice
+        .client
+        .execute("return document.querySelectorAll('video').length;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(videos, serde_json::json!(0));
+
+    site.stop(true).await;
+    alice.close().await;
+    bob.close().await;
 }

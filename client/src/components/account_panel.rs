@@ -1,5 +1,6 @@
 //! "Your account": set or change the password (so you can sign in from
-//! another browser) and sign out everywhere.
+//! another browser) and sign out everywhere. Changing a password takes the
+//! current one too; the server then signs out every other session.
 
 use shared::validate::Password;
 use web_sys::HtmlInputElement;
@@ -24,6 +25,7 @@ enum Feedback {
 #[component]
 pub fn AccountPanel(props: &AccountPanelProps) -> Html {
     let password = use_state(String::new);
+    let current = use_state(String::new);
     let feedback = use_state(|| Feedback::None);
     let has_password = use_state(|| props.has_password);
 
@@ -36,12 +38,28 @@ pub fn AccountPanel(props: &AccountPanelProps) -> Html {
             feedback.set(Feedback::None);
         })
     };
+    let on_current_input = {
+        let current = current.clone();
+        let feedback = feedback.clone();
+        Callback::from(move |event: InputEvent| {
+            let input: HtmlInputElement = event.target_unchecked_into();
+            current.set(input.value());
+            feedback.set(Feedback::None);
+        })
+    };
     let save = {
         let password = password.clone();
+        let current = current.clone();
         let feedback = feedback.clone();
         let has_password = has_password.clone();
         move || {
             if *feedback == Feedback::Saving {
+                return;
+            }
+            if *has_password && current.is_empty() {
+                feedback.set(Feedback::Error(
+                    "Enter your current password to change it.".into(),
+                ));
                 return;
             }
             if let Err(problem) = Password::parse(&password) {
@@ -50,13 +68,16 @@ pub fn AccountPanel(props: &AccountPanelProps) -> Html {
             }
             feedback.set(Feedback::Saving);
             let secret = (*password).clone();
+            let old = has_password.then(|| (*current).clone());
             let password = password.clone();
+            let current = current.clone();
             let feedback = feedback.clone();
             let has_password = has_password.clone();
             wasm_bindgen_futures::spawn_local(async move {
-                match api::set_password(&secret, None).await {
+                match api::set_password(&secret, old.as_deref()).await {
                     Ok(()) => {
                         password.set(String::new());
+                        current.set(String::new());
                         has_password.set(true);
                         feedback.set(Feedback::Saved);
                     }
@@ -87,8 +108,14 @@ pub fn AccountPanel(props: &AccountPanelProps) -> Html {
         <section class="account" aria-label="Your account">
             <h2>{ "Your account" }</h2>
             <form onsubmit={on_submit}>
+                if *has_password {
+                    <label for="current-password">{ "Current password" }</label>
+                    <input id="current-password" data-testid="current-password-input" type="password"
+                           autocomplete="current-password" value={(*current).clone()}
+                           oninput={on_current_input} />
+                }
                 <label for="new-password">
-                    { if *has_password { "Change your password" } else { "Set a password to sign in from other browsers" } }
+                    { if *has_password { "New password (your other browsers will be signed out)" } else { "Set a password to sign in from other browsers" } }
                 </label>
                 <input id="new-password" data-testid="password-input" type="password"
                        autocomplete="new-password" placeholder="At least 8 characters"

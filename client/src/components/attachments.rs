@@ -78,7 +78,7 @@ fn attachment(file: &Attachment, open: &Callback<Attachment>) -> Html {
                     <polyline points="13 2 13 9 20 9" />
                 </svg>
                 <span class="file-details">
-                    <span class="file-name">{ &file.name }</span>
+                    <span class="file-name"><bdi>{ &file.name }</bdi></span>
                     <span class="file-size">{ human_size(file.size) }</span>
                 </span>
                 <a class="file-download" href={file.url()} download={file.name.clone()}
@@ -125,7 +125,7 @@ fn ImageViewer(props: &ImageViewerProps) -> Html {
              onclick={close.clone()} {onkeydown}>
             <img src={file.url()} alt={file.name.clone()} onclick={keep_open.clone()} />
             <div class="image-viewer-bar" onclick={keep_open}>
-                <span class="image-viewer-name">{ &file.name }</span>
+                <span class="image-viewer-name"><bdi>{ &file.name }</bdi></span>
                 <span class="file-size">{ human_size(file.size) }</span>
                 <a href={file.url()} download={file.name.clone()}>{ "Download" }</a>
                 <a href={file.url()} target="_blank" rel="noopener noreferrer">{ "Open in new tab" }</a>
@@ -160,9 +160,7 @@ pub fn LinkPreviewCard(props: &LinkPreviewCardProps) -> Html {
             };
             link(image, "preview-image")
         }
-        PreviewKind::Video => html! {
-            <video class="attachment-video" src={preview.url.clone()} controls=true preload="metadata" />
-        },
+        PreviewKind::Video => html! { <VideoPreview preview={preview.clone()} /> },
         PreviewKind::Page => html! {
             <>
                 if let Some(image) = &preview.image {
@@ -192,6 +190,65 @@ pub fn LinkPreviewCard(props: &LinkPreviewCardProps) -> Html {
             { body }
         </div>
     }
+}
+
+#[derive(Properties, PartialEq)]
+struct VideoPreviewProps {
+    preview: LinkPreview,
+}
+
+/// A linked video lives on a third-party site: nothing is loaded from it
+/// (which would tell that site who reads the conversation, and when) until
+/// the reader asks for it with the play button.
+#[component]
+fn VideoPreview(props: &VideoPreviewProps) -> Html {
+    let playing = use_state(|| false);
+    let preview = &props.preview;
+    if *playing {
+        return html! {
+            <video class="attachment-video" data-testid="link-preview-video" src={preview.url.clone()}
+                   controls=true autoplay=true preload="auto" />
+        };
+    }
+    let host = link_host(&preview.url).unwrap_or_else(|| "another site".into());
+    let play = {
+        let playing = playing.clone();
+        Callback::from(move |_: MouseEvent| playing.set(true))
+    };
+    html! {
+        <div class="video-placeholder">
+            <button type="button" class="video-play" data-testid="link-preview-play" onclick={play}
+                    title={preview.url.clone()}>
+                <span class="video-play-icon" aria-hidden="true">{ "\u{25B6}" }</span>
+                <span>{ "Play video from " }<bdi>{ host }</bdi></span>
+            </button>
+            if let Some(title) = &preview.title {
+                <span class="video-title"><bdi>{ title }</bdi></span>
+            }
+        </div>
+    }
+}
+
+/// The host a link points to (`https://user@Example.org:8080/a` →
+/// `example.org`), to say where a video would be loaded from.
+pub fn link_host(url: &str) -> Option<String> {
+    let trimmed = url.trim();
+    let scheme_end = trimmed.find("://")?;
+    let scheme = &trimmed[..scheme_end];
+    if !(scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")) {
+        return None;
+    }
+    let rest = &trimmed[scheme_end + 3..];
+    let authority = rest.split(['/', '?', '#', '\\']).next().unwrap_or_default();
+    let host_port = authority.rsplit('@').next().unwrap_or_default();
+    let host = if host_port.starts_with('[') {
+        // An IPv6 address keeps its brackets.
+        let end = host_port.find(']')?;
+        &host_port[..=end]
+    } else {
+        host_port.split(':').next().unwrap_or_default()
+    };
+    (!host.is_empty()).then(|| host.to_ascii_lowercase())
 }
 
 /// Scales a size to fit the inline box, keeping its shape.
@@ -242,5 +299,32 @@ mod tests {
         assert_eq!(human_size(512), "512 bytes");
         assert_eq!(human_size(1536), "1.5 KB");
         assert_eq!(human_size(25 * 1024 * 1024), "26 MB");
+    }
+
+    #[test]
+    fn a_link_names_its_host() {
+        assert_eq!(
+            link_host("https://Videos.Example.org/a/b.mp4?x=1").as_deref(),
+            Some("videos.example.org")
+        );
+        assert_eq!(
+            link_host("http://127.0.0.2:8080/clip.mp4").as_deref(),
+            Some("127.0.0.2")
+        );
+        assert_eq!(
+            link_host("https://user:pw@host.example#frag").as_deref(),
+            Some("host.example")
+        );
+        assert_eq!(
+            link_host("https://evil.example\\@good.example/").as_deref(),
+            Some("evil.example")
+        );
+        assert_eq!(
+            link_host("http://[::1]:80/v.webm").as_deref(),
+            Some("[::1]")
+        );
+        assert_eq!(link_host("javascript://x.example/%0aalert(1)"), None);
+        assert_eq!(link_host("https:///path"), None);
+        assert_eq!(link_host("not a link"), None);
     }
 }

@@ -1,16 +1,27 @@
 //! Above the messages: the conversation's name and topic (editable by
-//! members), who is typing, and leave / invite actions.
+//! members), who is typing, and what you can do with it: invite to and
+//! leave a channel or a group conversation; block the other person of a
+//! direct conversation, or hide it until their next message.
 
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
+use super::block_button::BlockButton;
 use crate::state::Conversation;
 
 #[derive(Properties, PartialEq)]
 pub struct ConversationHeaderProps {
     pub conversation: Conversation,
     pub on_set_topic: Callback<String>,
+    /// Leave a channel or a group conversation; hide a direct conversation
+    /// with one person (both are `leave_channel` on the wire).
     pub on_leave: Callback<()>,
+    /// Whether you have blocked the other person of a direct conversation.
+    #[prop_or_default]
+    pub blocked: bool,
+    /// Block (`true`) or unblock the other person of a direct conversation.
+    #[prop_or_default]
+    pub on_block: Callback<bool>,
     pub on_invite: Callback<()>,
     pub on_members: Callback<()>,
 }
@@ -31,6 +42,8 @@ pub fn ConversationHeader(props: &ConversationHeaderProps) -> Html {
     }
     let conversation = &props.conversation;
     let direct = conversation.is_direct();
+    // A direct conversation with one other person is hidden, not left.
+    let one_to_one = direct && conversation.info.direct_with.len() <= 1;
     let start_edit = {
         let (editing, draft) = (editing.clone(), draft.clone());
         let topic = conversation.info.topic.clone();
@@ -66,7 +79,7 @@ pub fn ConversationHeader(props: &ConversationHeaderProps) -> Html {
     html! {
         <div class="conversation-header">
             <h2 data-testid="channel-header" class={classes!("conversation-title", (!direct).then_some("channel"))}>
-                { &conversation.info.name }
+                <bdi>{ &conversation.info.name }</bdi>
             </h2>
             if *editing {
                 <form class="topic-form" onsubmit={on_submit}>
@@ -77,7 +90,11 @@ pub fn ConversationHeader(props: &ConversationHeaderProps) -> Html {
             } else if !direct {
                 <button class="topic" data-testid="channel-topic" onclick={start_edit}
                         title="Change the topic">
-                    { if conversation.info.topic.is_empty() { "Add a topic" } else { conversation.info.topic.as_str() } }
+                    if conversation.info.topic.is_empty() {
+                        { "Add a topic" }
+                    } else {
+                        <bdi>{ &conversation.info.topic }</bdi>
+                    }
                 </button>
             } else {
                 <span class="topic" data-testid="channel-topic">{ "Direct message" }</span>
@@ -89,6 +106,16 @@ pub fn ConversationHeader(props: &ConversationHeaderProps) -> Html {
                 <button class="small" data-testid="invite-member" onclick={props.on_invite.reform(|_: MouseEvent| ())}>
                     { "Invite" }
                 </button>
+            }
+            if let Some(other) = conversation.other_person() {
+                <BlockButton name={other.name.clone()} blocked={props.blocked} on_block={props.on_block.clone()} />
+            }
+            if one_to_one {
+                <button class="small" data-testid="hide-conversation" onclick={props.on_leave.reform(|_: MouseEvent| ())}
+                        title="Hide this conversation until a new message arrives in it">
+                    { "Hide" }
+                </button>
+            } else {
                 <button class="small" data-testid="leave-channel" onclick={props.on_leave.reform(|_: MouseEvent| ())}>
                     { "Leave" }
                 </button>
@@ -105,11 +132,14 @@ pub struct TypingProps {
 /// "Bob is typing…", "Bob and Carol are typing…".
 #[component]
 pub fn TypingIndicator(props: &TypingProps) -> Html {
+    let name = |name: &String| html! { <bdi>{ name.clone() }</bdi> };
     let text = match props.names.as_slice() {
-        [] => String::new(),
-        [one] => format!("{one} is typing…"),
-        [one, two] => format!("{one} and {two} are typing…"),
-        [one, two, rest @ ..] => format!("{one}, {two} and {} more are typing…", rest.len()),
+        [] => html! {},
+        [one] => html! { <>{ name(one) }{ " is typing…" }</> },
+        [one, two] => html! { <>{ name(one) }{ " and " }{ name(two) }{ " are typing…" }</> },
+        [one, two, rest @ ..] => html! {
+            <>{ name(one) }{ ", " }{ name(two) }{ format!(" and {} more are typing…", rest.len()) }</>
+        },
     };
     html! {
         <div class="typing" data-testid="typing-indicator" aria-live="polite"

@@ -182,8 +182,8 @@ pub fn BrowseDialog(props: &BrowseProps) -> Html {
                         html! {
                             <li key={channel.id.0.clone()} data-testid="directory-item" data-channel={channel.name.clone()}>
                                 <div class="directory-text">
-                                    <span class="name">{ format!("#{}", channel.name) }</span>
-                                    <span class="topic">{ &channel.topic }</span>
+                                    <span class="name">{ "#" }<bdi>{ &channel.name }</bdi></span>
+                                    <span class="topic"><bdi>{ &channel.topic }</bdi></span>
                                 </div>
                                 <span class="members">{ format!("{} member{}", channel.member_count,
                                     if channel.member_count == 1 { "" } else { "s" }) }</span>
@@ -260,7 +260,7 @@ pub fn InviteDialog(props: &InviteProps) -> Html {
                             let on_invite = props.on_invite.reform(move |_: MouseEvent| id.clone());
                             html! {
                                 <li key={p.user.id.0.clone()}>
-                                    <span class="name">{ &p.user.name }</span>
+                                    <span class="name"><bdi>{ &p.user.name }</bdi></span>
                                     <button class="primary small" data-testid="invite-user" data-user={p.user.name.clone()}
                                             onclick={on_invite}>{ "Invite" }</button>
                                 </li>
@@ -306,7 +306,7 @@ pub fn MembersDialog(props: &MembersProps) -> Html {
                             let me = member.id == props.state.me.id;
                             html! {
                                 <li key={member.id.0.clone()} data-testid="member-item" data-user={member.name.clone()}>
-                                    <span class="name">{ &member.name }{ if me { " (you)" } else { "" } }</span>
+                                    <span class="name"><bdi>{ &member.name }</bdi>{ if me { " (you)" } else { "" } }</span>
                                     if props.can_remove && !me {
                                         <button class="small" data-testid="remove-member" data-user={member.name.clone()}
                                                 onclick={on_remove}>{ "Remove" }</button>

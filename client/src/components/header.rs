@@ -27,9 +27,9 @@ pub fn Header(props: &HeaderProps) -> Html {
         <header class="topbar">
             <div class="room">
                 <button class="menu" aria-label="Conversations" onclick={props.on_toggle_nav.reform(|_: MouseEvent| ())}>{ "☰" }</button>
-                <h1 class="room-name">{ &props.room }</h1>
+                <h1 class="room-name"><bdi>{ &props.room }</bdi></h1>
                 if !props.topic.is_empty() {
-                    <span class="room-topic">{ &props.topic }</span>
+                    <span class="room-topic"><bdi>{ &props.topic }</bdi></span>
                 }
             </div>
             <button class="online-count" onclick={on_toggle_users} title="Who is online"
@@ -40,7 +40,7 @@ pub fn Header(props: &HeaderProps) -> Html {
             <ConnectionStatus connection={props.connection} />
             <div class="me">
                 <span class="avatar" aria-hidden="true">{ initial(&props.me.name) }</span>
-                <span data-testid="current-user" class="me-name">{ &props.me.name }</span>
+                <span data-testid="current-user" class="me-name"><bdi>{ &props.me.name }</bdi></span>
                 <button data-testid="sign-out" class="sign-out" onclick={on_sign_out}>{ "Sign out" }</button>
             </div>
         </header>

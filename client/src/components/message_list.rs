@@ -14,7 +14,7 @@ use yew::prelude::*;
 
 use super::message_row::{MessageAction, MessageRow};
 use crate::browser::short_time;
-use crate::state::{ChatState, Entry};
+use crate::state::{ChatState, Entry, NoticePart};
 
 /// Within this many pixels of the bottom counts as "at the bottom".
 const STICK_THRESHOLD: i32 = 48;
@@ -160,9 +160,9 @@ pub fn MessageList(props: &MessageListProps) -> Html {
                             && message.text.to_lowercase().contains(&format!("@{}", me.name.to_lowercase()))}
                         pending={false} />
                 },
-                Entry::Notice { id, text, at } => html! {
+                Entry::Notice { id, parts, at } => html! {
                     <div key={format!("n{id}")} class="notice" data-testid="notice">
-                        <span class="notice-text">{ text }</span>
+                        <span class="notice-text">{ for parts.iter().map(notice_part) }</span>
                         <span class="time">{ short_time(*at) }</span>
                     </div>
                 },
@@ -181,5 +181,14 @@ pub fn MessageList(props: &MessageListProps) -> Html {
                     on_discard={Some(props.on_discard.clone())} />
             }) }
         </div>
+    }
+}
+
+/// A notice's words as they are; a name (or topic) in `<bdi>`, isolated
+/// from the words around it.
+fn notice_part(part: &NoticePart) -> Html {
+    match part {
+        NoticePart::Text(text) => html! { { text.clone() } },
+        NoticePart::Name(name) => html! { <bdi>{ name.clone() }</bdi> },
     }
 }

@@ -187,7 +187,7 @@ pub fn MessageRow(props: &MessageRowProps) -> Html {
              data-pending={if props.pending { "true" } else { "false" }}
              data-deleted={props.deleted.to_string()}>
             <div class="message-body">
-                <span class="author" data-testid="message-author">{ &props.author }</span>
+                <span class="author" data-testid="message-author"><bdi>{ &props.author }</bdi></span>
                 <span class="separator">{ ": " }</span>
                 { body }
                 if props.edited && !props.deleted {

@@ -3,6 +3,7 @@
 
 pub mod account_panel;
 pub mod attachments;
+pub mod block_button;
 pub mod composer;
 pub mod connection_status;
 pub mod conversation_header;

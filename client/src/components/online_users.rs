@@ -31,7 +31,7 @@ pub fn OnlineUsers(props: &OnlineUsersProps) -> Html {
                 { for props.users.iter().map(|user| html! {
                     <li data-testid="online-user" data-user={user.name.clone()} key={user.id.0.clone()}>
                         <span class="avatar small" aria-hidden="true">{ initial(&user.name) }</span>
-                        <span class="name">{ &user.name }</span>
+                        <span class="name"><bdi>{ &user.name }</bdi></span>
                         if user.id == props.me.id {
                             <span class="you">{ "(you)" }</span>
                         }

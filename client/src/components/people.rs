@@ -1,8 +1,10 @@
-//! Everyone with an account, their presence, and a button to message them.
+//! Everyone with an account, their presence, and buttons to message or
+//! block them.
 
 use shared::UserId;
 use yew::prelude::*;
 
+use super::block_button::BlockButton;
 use super::header::initial;
 use super::sidebar::presence_str;
 use crate::state::ChatState;
@@ -11,6 +13,8 @@ use crate::state::ChatState;
 pub struct PeopleProps {
     pub state: UseReducerHandle<ChatState>,
     pub on_start_dm: Callback<UserId>,
+    /// Block (`true`) or unblock someone.
+    pub on_block: Callback<(UserId, bool)>,
 }
 
 #[component]
@@ -37,18 +41,24 @@ pub fn People(props: &PeopleProps) -> Html {
                         let status = state.presence_of(&presence.user.id);
                         let id = presence.user.id.clone();
                         let me = presence.user.id == state.me.id;
-                        let on_dm = props.on_start_dm.reform(move |_: MouseEvent| id.clone());
+                        let on_dm = {
+                            let id = id.clone();
+                            props.on_start_dm.reform(move |_: MouseEvent| id.clone())
+                        };
+                        let on_block = props.on_block.reform(move |blocked: bool| (id.clone(), blocked));
+                        let blocked = state.has_blocked(&presence.user.id);
                         html! {
                             <li data-testid="user-item" data-user={presence.user.name.clone()}
                                 data-presence={presence_str(status)} key={presence.user.id.0.clone()}>
                                 <span class="avatar small" aria-hidden="true">{ initial(&presence.user.name) }</span>
-                                <span class="name">{ &presence.user.name }</span>
+                                <span class="name"><bdi>{ &presence.user.name }</bdi></span>
                                 <span class={classes!("dot", presence_str(status))} title={presence_str(status)}></span>
                                 if !me {
                                     <button class="small" data-testid="start-dm" data-user={presence.user.name.clone()}
                                             onclick={on_dm} title={format!("Message {}", presence.user.name)}>
                                         { "Message" }
                                     </button>
+                                    <BlockButton name={presence.user.name.clone()} {blocked} {on_block} />
                                 }
                             </li>
                         }

@@ -83,7 +83,7 @@ pub fn Sidebar(props: &SidebarProps) -> Html {
                                 } else {
                                     <span class="hash" aria-hidden="true">{ "#" }</span>
                                 }
-                                <span class="name">{ &conversation.info.name }</span>
+                                <span class="name"><bdi>{ &conversation.info.name }</bdi></span>
                                 { badge }
                             </a>
                         </li>
@@ -106,7 +106,7 @@ pub fn Sidebar(props: &SidebarProps) -> Html {
                                data-testid="dm-item" data-user={conversation.info.name.clone()}
                                data-unread={unread.to_string()} data-presence={presence_str(status)}>
                                 <span class={classes!("dot", presence_str(status))} aria-hidden="true"></span>
-                                <span class="name">{ &conversation.info.name }</span>
+                                <span class="name"><bdi>{ &conversation.info.name }</bdi></span>
                                 { badge }
                             </a>
                         </li>

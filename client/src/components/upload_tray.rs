@@ -85,7 +85,7 @@ pub fn UploadTray(props: &UploadTrayProps) -> Html {
                     };
                     html! {
                         <li key={id} class={classes!("upload-item", state)} data-state={state}>
-                            <span class="upload-name" title={item.name.clone()}>{ &item.name }</span>
+                            <span class="upload-name" title={item.name.clone()}><bdi>{ &item.name }</bdi></span>
                             <span class="upload-size">{ human_size(item.size) }</span>
                             { detail }
                             <button type="button" class="upload-remove" onclick={remove}

@@ -289,7 +289,7 @@ impl ChatSocket {
                 online,
                 away,
                 max_upload_bytes,
-                blocked: _,
+                blocked,
             } => {
                 let snapshot = {
                     let mut inner = self.inner.borrow_mut();
@@ -307,6 +307,7 @@ impl ChatSocket {
                     online,
                     away,
                     max_upload_bytes,
+                    blocked,
                 });
                 // Conversations catch up when shown (the chat page asks);
                 // unacknowledged messages go out again now.
@@ -432,7 +433,7 @@ impl ChatSocket {
             ServerMsg::Members { channel, members } => {
                 dispatch.dispatch(Action::Members { channel, members })
             }
-            ServerMsg::Blocked { .. } => {}
+            ServerMsg::Blocked { users } => dispatch.dispatch(Action::Blocked(users)),
         }
     }
 

@@ -177,7 +177,7 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
                     && !conversation.requested
                     && socket.sync(
                         conversation.info.id.clone(),
-                        conversation.last_seq(),
+                        conversation.catch_up_from(),
                         Some(conversation.last_change),
                     )
                 {
@@ -526,6 +526,26 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
             socket.send(&ClientMsg::OpenDirect { users: vec![user] });
         })
     };
+    let on_block = {
+        let socket = socket.clone();
+        Callback::from(move |(user, blocked): (UserId, bool)| {
+            socket.send(&ClientMsg::Block { user, blocked });
+        })
+    };
+    // The other person of the direct conversation on screen, if it has one.
+    let other_person = current
+        .as_ref()
+        .and_then(|c| c.other_person())
+        .map(|u| u.id.clone());
+    let on_block_other = {
+        let on_block = on_block.clone();
+        let other = other_person.clone();
+        Callback::from(move |blocked: bool| {
+            if let Some(user) = other.clone() {
+                on_block.emit((user, blocked));
+            }
+        })
+    };
     let on_leave = {
         let (state, socket) = (state.clone(), socket.clone());
         Callback::from(move |()| {
@@ -657,7 +677,9 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
                     if let Some(conversation) = current.clone() {
                         <ConversationHeader conversation={conversation.clone()} on_set_topic={on_set_topic}
                                             on_leave={on_leave} on_invite={open_dialog(Dialog::Invite)}
-                                            on_members={open_dialog(Dialog::Members)} />
+                                            on_members={open_dialog(Dialog::Members)}
+                                            blocked={other_person.as_ref().is_some_and(|u| state.has_blocked(u))}
+                                            on_block={on_block_other} />
                         <MessageList key={conversation.info.id.0.clone()} state={state.clone()}
                                      channel={conversation.info.id.clone()}
                                      scroll_memory={(*scroll_memory).clone()}
@@ -694,7 +716,7 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
                 </main>
                 <OnlineUsers users={state.online.clone()} me={state.me.clone()}
                              open={*show_users} on_close={toggle(&show_users)}>
-                    <People state={state.clone()} on_start_dm={on_start_dm} />
+                    <People state={state.clone()} on_start_dm={on_start_dm} on_block={on_block} />
                     <AccountPanel has_password={props.has_password}
                                   on_signed_out={props.on_signed_out.clone()} />
                 </OnlineUsers>
