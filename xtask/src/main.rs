@@ -9,8 +9,11 @@
 //! - `cargo xtask bench [chat|uploads]`: throughput, server CPU and latency of
 //!   the chat server (messages, and uploads) against minimal servers doing the
 //!   bare minimum, measured in the same run (see `bench/`).
+//! - `cargo xtask chaos [KILLS]`: the chaos test with many SIGKILLs (default 50).
+//! - `cargo xtask fuzz [SECONDS]`: every fuzz target for a while (nightly).
 
 mod bench;
+mod robustness;
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -31,9 +34,12 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("build-client") => prepare_web_tools().and_then(|()| build_client()),
         Some("bench") => bench::run(args.get(1).map(String::as_str)),
+        Some("chaos") => robustness::chaos(args.get(1).map(String::as_str)),
+        Some("fuzz") => robustness::fuzz(args.get(1).map(String::as_str)),
         _ => {
             eprintln!(
-                "usage: cargo xtask run [-- server flags] | test | build-client | bench [chat|uploads]"
+                "usage: cargo xtask run [-- server flags] | test | build-client | \
+                 bench [chat|uploads] | chaos [KILLS] | fuzz [SECONDS]"
             );
             return ExitCode::from(2);
         }
@@ -92,8 +98,17 @@ fn test() -> Result<()> {
         "-D",
         "warnings",
     ]))?;
-    step("testing the protocol, the server, the client's state logic and the tooling");
+    step(
+        "testing the protocol, the server (with a short chaos run), the client's state logic \
+         and the tooling",
+    );
     exec(cargo().args(["test", "--workspace", "--exclude", "browser-tests"]))?;
+    if robustness::fuzzing_available() {
+        step("a short fuzzing run of every target (`cargo xtask fuzz` runs longer)");
+        robustness::run_fuzz_targets(robustness::FUZZ_SMOKE_SECONDS)?;
+    } else {
+        step("skipping the fuzz smoke run: no nightly toolchain with cargo-fuzz here");
+    }
     step("browser tests: real server, built client, headless Chromium");
     // Only the browser test target: its summary is the run's closing line.
     exec(cargo().args([
