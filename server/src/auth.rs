@@ -182,7 +182,12 @@ mod tests {
         ] {
             assert!(allowed(&policy, host), "{host}");
         }
-        for host in ["evil.example:8080", "chat.example.org.evil.example", "", "a:b:c"] {
+        for host in [
+            "evil.example:8080",
+            "chat.example.org.evil.example",
+            "",
+            "a:b:c",
+        ] {
             assert!(!allowed(&policy, host), "{host}");
         }
     }

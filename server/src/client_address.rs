@@ -22,7 +22,9 @@ impl ClientAddresses {
 
     fn is_trusted(&self, address: IpAddr) -> bool {
         let address = canonical(address);
-        self.trusted_proxies.iter().any(|net| net.contains(&address))
+        self.trusted_proxies
+            .iter()
+            .any(|net| net.contains(&address))
     }
 
     /// The client's address as seen through trusted proxies.
@@ -62,7 +64,16 @@ pub fn address_key(address: IpAddr) -> String {
         IpAddr::V4(v4) => v4.to_string(),
         IpAddr::V6(v6) => {
             let segments = v6.segments();
-            let prefix = Ipv6Addr::new(segments[0], segments[1], segments[2], segments[3], 0, 0, 0, 0);
+            let prefix = Ipv6Addr::new(
+                segments[0],
+                segments[1],
+                segments[2],
+                segments[3],
+                0,
+                0,
+                0,
+                0,
+            );
             format!("{prefix}/64")
         }
     }

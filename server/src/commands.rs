@@ -3,7 +3,7 @@
 //! server decides, every time), changes the store, then tells the hub who must
 //! hear about it. A refusal never carries data about the channel.
 
-use shared::limits::{MAX_DIRECT_OTHERS, MAX_REACTIONS_PER_USER, MAX_REACTION_EMOJI};
+use shared::limits::{MAX_DIRECT_OTHERS, MAX_REACTION_EMOJI, MAX_REACTIONS_PER_USER};
 use shared::protocol::{ChannelKind, UserPresence};
 use shared::validate::{ChannelName, MessageText, MessageTextError, Topic};
 use shared::{ChannelId, ClientMsgId, ErrorCode, Seq, ServerMsg, UserId, UserInfo};

@@ -14,7 +14,9 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use actix_ws::{AggregatedMessage, CloseCode, CloseReason, MessageStream, ProtocolError, Session};
+use actix_ws::{
+    AggregatedMessage, CloseCode, CloseReason, Item, MessageStream, ProtocolError, Session,
+};
 use bytestring::ByteString;
 use shared::limits::{
     HISTORY_PAGE, MAX_ATTACHMENTS, MAX_FRAME_BYTES, MAX_HISTORY_PAGE, MAX_SYNC_BATCH,
@@ -28,8 +30,8 @@ use tracing::Instrument;
 
 use crate::budget::{RequestBudgets, RequestKind};
 use crate::commands::{self, Caller, Refusal, Reply};
-use crate::hub::{ConnId, HubHandle, Registration, next_conn_id};
 use crate::connection_limits::ConnectionSlot;
+use crate::hub::{ConnId, HubHandle, Registration, next_conn_id};
 use crate::metrics::Metrics;
 use crate::outbox::{Outbox, OutboxLimits, OutboxReceiver, Outgoing, PushFailure, outbox};
 use crate::preview::Previews;
@@ -46,6 +48,8 @@ const TYPING_THROTTLE: Duration = Duration::from_secs(2);
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 /// Largest reply frame; longer catch-ups and pages come in parts.
 pub const MAX_REPLY_BYTES: usize = 1024 * 1024;
+/// Longest WebSocket frame written; longer messages go out as fragments.
+const FRAGMENT_BYTES: usize = 16 * 1024;
 
 /// What every connection needs from the application.
 #[derive(Clone)]
@@ -131,9 +135,9 @@ async fn serve_connection(
         .await;
     // A sign-out that ran between the upgrade's session check and this
     // registration removed the session before telling the hub: look again.
-    if !matches!(
+    if matches!(
         context.store.session_exists(&session_user.session_id).await,
-        Ok(true)
+        Ok(false)
     ) {
         context
             .hub
@@ -191,7 +195,7 @@ async fn write_loop(mut session: Session, mut queue: OutboxReceiver, kick: Cance
             Some(Outgoing::Frame(text)) => {
                 tokio::select! {
                     () = kick.cancelled() => return,
-                    sent = session.text(text) => sent,
+                    sent = send_text(&mut session, text) => sent,
                 }
             }
             Some(Outgoing::Pong(payload)) => {
@@ -223,6 +227,30 @@ async fn write_loop(mut session: Session, mut queue: OutboxReceiver, kick: Cance
             return;
         }
     }
+}
+
+/// Sends a text frame, in fragments of at most [`FRAGMENT_BYTES`] when it is
+/// longer. actix-ws queues up to 32 items per socket beyond what has been
+/// written, so fragments keep that queue under 32 x 16 KiB whatever the
+/// replies are; the connection's [`Outbox`] counts everything before it.
+async fn send_text(session: &mut Session, text: ByteString) -> Result<(), actix_ws::Closed> {
+    if text.len() <= FRAGMENT_BYTES {
+        return session.text(text).await;
+    }
+    let bytes = text.into_bytes();
+    let mut start = 0;
+    while start < bytes.len() {
+        let end = (start + FRAGMENT_BYTES).min(bytes.len());
+        let part = bytes.slice(start..end);
+        let item = match (start == 0, end == bytes.len()) {
+            (true, _) => Item::FirstText(part),
+            (false, true) => Item::Last(part),
+            (false, false) => Item::Continue(part),
+        };
+        session.continuation(item).await?;
+        start = end;
+    }
+    Ok(())
 }
 
 struct Reader<'a> {
@@ -575,6 +603,7 @@ impl Reader<'_> {
     }
 
     async fn error(&mut self, code: ErrorCode, message: String, client_id: Option<ClientMsgId>) {
+        self.context.metrics.refused(code.as_str());
         self.send(&ServerMsg::Error {
             code,
             message,

@@ -49,7 +49,11 @@ pub fn start(upkeep: Upkeep) -> JoinHandle<()> {
 async fn delete_idle_sessions(upkeep: &Upkeep) {
     let cutoff = now_millis() - i64::try_from(upkeep.session_idle.as_millis()).unwrap_or(i64::MAX);
     loop {
-        match upkeep.store.delete_idle_sessions(cutoff, SESSION_BATCH).await {
+        match upkeep
+            .store
+            .delete_idle_sessions(cutoff, SESSION_BATCH)
+            .await
+        {
             Ok(deleted) if deleted >= u64::from(SESSION_BATCH) => {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }

@@ -333,9 +333,7 @@ impl Hub {
                 Command::CloseUser {
                     user,
                     except_session,
-                } => self.revoke(&user, |session| {
-                    except_session.as_deref() != Some(session)
-                }),
+                } => self.revoke(&user, |session| except_session.as_deref() != Some(session)),
                 Command::Shutdown(done) => {
                     self.shutdown();
                     let _ = done.send(());
@@ -530,8 +528,7 @@ impl Hub {
             Ok(Stored::Blocked(message)) => {
                 let error = frame(&ServerMsg::Error {
                     code: ErrorCode::Blocked,
-                    message: "You cannot write to this conversation: you have been blocked."
-                        .into(),
+                    message: "You cannot write to this conversation: you have been blocked.".into(),
                     client_id: Some(message.client_id),
                 });
                 self.push_all(vec![delivery.origin], &error);

@@ -127,13 +127,21 @@ pub struct Settings {
     /// Addresses or networks of reverse proxies whose `X-Forwarded-For`
     /// names the client (comma-separated, e.g. `127.0.0.1,10.0.0.0/8`).
     /// Without it, the client is the socket's peer.
-    #[arg(long = "trusted-proxy", env = "CHAT_TRUSTED_PROXIES", value_delimiter = ',')]
+    #[arg(
+        long = "trusted-proxy",
+        env = "CHAT_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
     pub trusted_proxies: Vec<IpNet>,
 
     /// The addresses people open the chat at, e.g. `https://chat.example.org`
     /// (comma-separated). Requests for other host names are refused (DNS
     /// rebinding); IP addresses and `localhost` are always accepted.
-    #[arg(long = "public-origin", env = "CHAT_PUBLIC_ORIGINS", value_delimiter = ',')]
+    #[arg(
+        long = "public-origin",
+        env = "CHAT_PUBLIC_ORIGINS",
+        value_delimiter = ','
+    )]
     pub public_origins: Vec<String>,
 
     /// Serve Prometheus metrics at `/metrics` on this address (e.g.

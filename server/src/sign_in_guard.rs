@@ -97,8 +97,20 @@ impl SignInGuard {
                 .by_name_and_address
                 .retain(|_, count| now.duration_since(count.last) < FAILURE_MEMORY);
         }
-        bump(failures.by_name_and_address.entry(pair).or_insert(fresh(now)), now);
-        bump(failures.by_name.entry(name.to_owned()).or_insert(fresh(now)), now);
+        bump(
+            failures
+                .by_name_and_address
+                .entry(pair)
+                .or_insert(fresh(now)),
+            now,
+        );
+        bump(
+            failures
+                .by_name
+                .entry(name.to_owned())
+                .or_insert(fresh(now)),
+            now,
+        );
         Ok(Attempt {
             guard: self.clone(),
             name: name.to_owned(),

@@ -24,6 +24,10 @@ use shared::{ChannelId, ClientMsg, ClientMsgId, Seq, ServerMsg};
 use sqlx::Row;
 use sqlx::sqlite::SqlitePool;
 use tempfile::TempDir;
+use text_frames::{TextFrames, Whole};
+
+#[path = "support/text_frames.rs"]
+mod text_frames;
 
 const CLIENTS: usize = 6;
 /// Unacknowledged messages a client keeps in flight at most.
@@ -116,14 +120,10 @@ impl Server {
         self.child.wait().unwrap();
     }
 
-
     /// SIGTERM, then waits for a clean exit.
     fn terminate(mut self) {
         let pid = self.child.id().to_string();
-        let status = Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap();
+        let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
         assert!(status.success());
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
@@ -208,6 +208,7 @@ async fn client(
         };
         // Catch up on every channel, then resend what is not acknowledged.
         let mut caught_up: HashSet<ChannelId> = HashSet::new();
+        let mut fragments = TextFrames::default();
         let mut ok = true;
         for channel in &channels {
             let after = last_held(&ledger, channel);
@@ -245,9 +246,14 @@ async fn client(
                     .insert(id.clone(), (channel.clone(), text.clone()));
                 ok &= send(&mut framed, &post(&channel, &id, &text)).await;
             }
-            match tokio::time::timeout(Duration::from_millis(20), framed.next()).await {
-                Err(_) => {}
-                Ok(Some(Ok(Frame::Text(bytes)))) => {
+            let frame = match tokio::time::timeout(Duration::from_millis(20), framed.next()).await {
+                Err(_) => continue,
+                Ok(Some(Ok(frame))) => frame,
+                // Closed or broken: the server went away; reconnect.
+                Ok(Some(Err(_)) | None) => break,
+            };
+            match fragments.feed(frame) {
+                Whole::Text(bytes) => {
                     let Ok(message) = serde_json::from_slice::<ServerMsg>(&bytes) else {
                         panic!("not a protocol frame: {bytes:?}");
                     };
@@ -255,12 +261,11 @@ async fn client(
                         ok &= send(&mut framed, &next).await;
                     }
                 }
-                Ok(Some(Ok(Frame::Ping(payload)))) => {
+                Whole::Other(Frame::Ping(payload)) => {
                     ok &= framed.send(ws::Message::Pong(payload)).await.is_ok();
                 }
-                Ok(Some(Ok(_))) => {}
-                // Closed or broken: the server went away; reconnect.
-                Ok(Some(Err(_)) | None) => ok = false,
+                Whole::Other(Frame::Close(_)) => break,
+                Whole::Partial | Whole::Other(_) => {}
             }
         }
     }
@@ -389,15 +394,17 @@ async fn final_catch_up(addr: &str, token: &str, ledger: &Mutex<Ledger>) {
         assert!(send(&mut framed, &sync(channel, last_held(ledger, channel))).await);
     }
     let mut caught_up = HashSet::new();
+    let mut fragments = TextFrames::default();
     while caught_up.len() < channels.len() {
         match tokio::time::timeout(Duration::from_secs(10), framed.next()).await {
-            Ok(Some(Ok(Frame::Text(bytes)))) => {
-                let message: ServerMsg = serde_json::from_slice(&bytes).unwrap();
-                if let Some(next) = absorb(ledger, message, &mut caught_up) {
-                    assert!(send(&mut framed, &next).await);
+            Ok(Some(Ok(frame))) => {
+                if let Whole::Text(bytes) = fragments.feed(frame) {
+                    let message: ServerMsg = serde_json::from_slice(&bytes).unwrap();
+                    if let Some(next) = absorb(ledger, message, &mut caught_up) {
+                        assert!(send(&mut framed, &next).await);
+                    }
                 }
             }
-            Ok(Some(Ok(_))) => {}
             other => panic!("the final catch-up ended early: {other:?}"),
         }
     }
@@ -531,10 +538,12 @@ async fn nothing_acknowledged_is_lost_or_doubled_across_kills_and_a_sigterm() {
 
     // What is stored.
     let pool = SqlitePool::connect(&setup.database_url()).await.unwrap();
-    let rows = sqlx::query("SELECT channel_id, seq, client_id, body FROM messages ORDER BY channel_id, seq")
-        .fetch_all(&pool)
-        .await
-        .unwrap();
+    let rows = sqlx::query(
+        "SELECT channel_id, seq, client_id, body FROM messages ORDER BY channel_id, seq",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
     let mut stored: HashMap<ChannelId, BTreeMap<Seq, (ClientMsgId, String)>> = HashMap::new();
     let mut by_id: HashMap<String, (ChannelId, Seq)> = HashMap::new();
     for row in rows {

@@ -16,7 +16,11 @@ fn server() -> Command {
 
 fn static_dir() -> TempDir {
     let dir = TempDir::new().unwrap();
-    std::fs::write(dir.path().join("index.html"), "<!doctype html><title>t</title>").unwrap();
+    std::fs::write(
+        dir.path().join("index.html"),
+        "<!doctype html><title>t</title>",
+    )
+    .unwrap();
     dir
 }
 
@@ -25,9 +29,18 @@ fn database_url(data: &Path) -> String {
 }
 
 /// Starts the server; returns it and its address, read from its log.
-fn start(data: &Path, web: &Path, extra: &[&str]) -> (Child, String, std::sync::mpsc::Receiver<String>) {
+fn start(
+    data: &Path,
+    web: &Path,
+    extra: &[&str],
+) -> (Child, String, std::sync::mpsc::Receiver<String>) {
     let mut child = server()
-        .args(["--addr", "127.0.0.1:0", "--database-url", &database_url(data)])
+        .args([
+            "--addr",
+            "127.0.0.1:0",
+            "--database-url",
+            &database_url(data),
+        ])
         .arg("--files-dir")
         .arg(data.join("files"))
         .arg("--static-dir")
@@ -68,7 +81,12 @@ fn stop(mut child: Child) -> String {
     let status = child.wait().unwrap();
     assert!(status.success(), "{status}");
     let mut stdout = String::new();
-    child.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
     stdout
 }
 
@@ -84,7 +102,10 @@ fn get(addr: &str, path: &str) -> (String, String) {
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-    (head.lines().next().unwrap_or("").to_owned(), body.to_owned())
+    (
+        head.lines().next().unwrap_or("").to_owned(),
+        body.to_owned(),
+    )
 }
 
 fn post_json(addr: &str, path: &str, body: &str) -> String {
@@ -137,11 +158,7 @@ fn metrics_are_served_on_their_own_address_only() {
         probe.local_addr().unwrap().port()
     };
     let metrics_addr = format!("127.0.0.1:{metrics_port}");
-    let (child, addr, _) = start(
-        data.path(),
-        web.path(),
-        &["--metrics-addr", &metrics_addr],
-    );
+    let (child, addr, _) = start(data.path(), web.path(), &["--metrics-addr", &metrics_addr]);
     assert!(post_json(&addr, "/api/session", r#"{"username":"Alice"}"#).contains("201"));
     let (status, body) = get(&metrics_addr, "/metrics");
     assert!(status.contains("200"), "{status}");
@@ -175,7 +192,11 @@ fn a_backup_taken_while_running_restores() {
         .arg(&copy)
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     // A second backup to the same place is refused rather than overwriting.
     let again = server()
         .args(["--database-url", &database_url(data.path())])
@@ -191,7 +212,10 @@ fn a_backup_taken_while_running_restores() {
     std::fs::copy(&copy, restored.path().join("chat.db")).unwrap();
     let (child, addr, _) = start(restored.path(), web.path(), &[]);
     let taken = post_json(&addr, "/api/session", r#"{"username":"Bob"}"#);
-    assert!(taken.contains("409"), "Bob exists in the restored copy: {taken}");
+    assert!(
+        taken.contains("409"),
+        "Bob exists in the restored copy: {taken}"
+    );
     stop(child);
 }
 
@@ -201,7 +225,11 @@ fn a_damaged_database_is_refused_at_start_with_a_pointer_to_the_backups() {
     let web = static_dir();
     let (child, addr, _) = start(data.path(), web.path(), &[]);
     for n in 0..50 {
-        post_json(&addr, "/api/session", &format!(r#"{{"username":"user{n}"}}"#));
+        post_json(
+            &addr,
+            "/api/session",
+            &format!(r#"{{"username":"user{n}"}}"#),
+        );
     }
     stop(child);
     // Overwrite pages in the middle of the file.
@@ -214,7 +242,12 @@ fn a_damaged_database_is_refused_at_start_with_a_pointer_to_the_backups() {
     }
     std::fs::write(&file, bytes).unwrap();
     let output = server()
-        .args(["--addr", "127.0.0.1:0", "--database-url", &database_url(data.path())])
+        .args([
+            "--addr",
+            "127.0.0.1:0",
+            "--database-url",
+            &database_url(data.path()),
+        ])
         .arg("--static-dir")
         .arg(web.path())
         .output()
@@ -222,7 +255,9 @@ fn a_damaged_database_is_refused_at_start_with_a_pointer_to_the_backups() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("damaged") || stderr.contains("malformed") || stderr.contains("not a database"),
+        stderr.contains("damaged")
+            || stderr.contains("malformed")
+            || stderr.contains("not a database"),
         "{stderr}"
     );
 }

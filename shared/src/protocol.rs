@@ -283,6 +283,32 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// The code as it appears on the wire (`"not_a_member"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::MalformedFrame => "malformed_frame",
+            Self::UnknownType => "unknown_type",
+            Self::InvalidFields => "invalid_fields",
+            Self::BinaryNotSupported => "binary_not_supported",
+            Self::FrameTooLarge => "frame_too_large",
+            Self::EmptyText => "empty_text",
+            Self::TextTooLong => "text_too_long",
+            Self::NotAMember => "not_a_member",
+            Self::InvalidChannelName => "invalid_channel_name",
+            Self::ChannelNameTaken => "channel_name_taken",
+            Self::InvalidTopic => "invalid_topic",
+            Self::UnknownMessage => "unknown_message",
+            Self::InvalidEmoji => "invalid_emoji",
+            Self::NotAllowed => "not_allowed",
+            Self::UnknownUser => "unknown_user",
+            Self::InvalidAttachment => "invalid_attachment",
+            Self::TooManyReactions => "too_many_reactions",
+            Self::Blocked => "blocked",
+            Self::StoreUnavailable => "store_unavailable",
+            Self::Busy => "busy",
+        }
+    }
+
     /// Whether resending the same frame later may succeed.
     pub fn is_retryable(self) -> bool {
         matches!(self, Self::StoreUnavailable | Self::Busy)

@@ -120,6 +120,10 @@ fn server_messages_round_trip() {
             online: vec![alice()],
             away: vec![],
             max_upload_bytes: 25 * 1024 * 1024,
+            blocked: vec![UserId("u9".into())],
+        },
+        ServerMsg::Blocked {
+            users: vec![UserId("u9".into())],
         },
         ServerMsg::Message {
             message: sample_message(),
@@ -282,4 +286,22 @@ fn passwords_need_eight_characters_and_are_kept_as_typed() {
         PasswordError::TooLong
     );
     assert!(!format!("{:?}", Password::parse("secret-secret").unwrap()).contains("secret"));
+}
+
+#[test]
+fn error_codes_name_themselves_as_on_the_wire() {
+    use shared::ErrorCode;
+    for code in [
+        ErrorCode::MalformedFrame,
+        ErrorCode::NotAMember,
+        ErrorCode::TooManyReactions,
+        ErrorCode::Blocked,
+        ErrorCode::StoreUnavailable,
+        ErrorCode::Busy,
+    ] {
+        assert_eq!(
+            serde_json::to_value(code).unwrap(),
+            serde_json::Value::String(code.as_str().to_owned())
+        );
+    }
 }

@@ -395,7 +395,9 @@ mod tests {
         file.extend([0xFF, 0xDA, 0, 2, 4, 5, 0xFF, 0xFF, 0xD9]);
         let image_end = file.len();
         // A second image appended after the end, with its own location.
-        file.extend([0xFF, 0xD8, 0xFF, 0xE1, 0, 9, b'E', b'x', b'i', b'f', b'G', b'P', b'S']);
+        file.extend([
+            0xFF, 0xD8, 0xFF, 0xE1, 0, 9, b'E', b'x', b'i', b'f', b'G', b'P', b'S',
+        ]);
         file.extend(b"ftypmp42 motion photo");
         let stripped = jpeg(&file).unwrap();
         assert!(!stripped.windows(4).any(|w| w == b"Exif"));
@@ -403,8 +405,14 @@ mod tests {
         assert!(!stripped.windows(4).any(|w| w == b"ftyp"));
         assert!(stripped.ends_with(&[0xFF, 0xD9]));
         assert!(stripped.len() < image_end);
-        assert!(stripped.windows(3).any(|w| w == [0xFF, 0xC4, 0]), "coding segments stay");
-        assert!(stripped.windows(2).any(|w| w == [0xFF, 0xD0]), "restart markers stay");
+        assert!(
+            stripped.windows(3).any(|w| w == [0xFF, 0xC4, 0]),
+            "coding segments stay"
+        );
+        assert!(
+            stripped.windows(2).any(|w| w == [0xFF, 0xD0]),
+            "restart markers stay"
+        );
         // Cut inside the scan data: refused.
         assert_eq!(jpeg(&file[..10]), Err(Malformed));
     }

@@ -211,7 +211,11 @@ mod tests {
             repeat("<title>&"),
             repeat("<meta content='"),
             repeat("<script>"),
-            [b"<meta property=og:title content=\"".as_slice(), &repeat("&#x")].concat(),
+            [
+                b"<meta property=og:title content=\"".as_slice(),
+                &repeat("&#x"),
+            ]
+            .concat(),
         ]
     }
 

@@ -18,10 +18,10 @@ use super::fetch::{FetchError, Fetched, Fetcher};
 use super::links::first_link;
 use super::page;
 use crate::hub::HubHandle;
-use crate::metrics::Metrics;
 use crate::media::image::{reserve, thumbnail_mime};
 use crate::media::sniff::{FileType, sniff};
 use crate::media::storage::FileStore;
+use crate::metrics::Metrics;
 use crate::store::Store;
 
 /// Fetches running at once.

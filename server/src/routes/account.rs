@@ -38,10 +38,13 @@ pub async fn sign_in(
         Some(name) => name.uniqueness_key(),
         None => body.username.trim().to_lowercase(),
     };
-    let attempt = state.sign_in.admit(&name_key, &address).map_err(|retry_after| {
-        state.connections.metrics.refused("sign_in_delay");
-        HttpError::rate_limited(retry_after)
-    })?;
+    let attempt = state
+        .sign_in
+        .admit(&name_key, &address)
+        .map_err(|retry_after| {
+            state.connections.metrics.refused("sign_in_delay");
+            HttpError::rate_limited(retry_after)
+        })?;
 
     let found = match &username {
         Some(name) => state.connections.store.credentials(name).await?,
@@ -49,18 +52,22 @@ pub async fn sign_in(
     };
     let typed = body.password.clone();
     let checked = match found {
-        Some((user, Some(stored))) => state
-            .hashing
-            .run(move || password::verify(&typed, &stored).then_some(user))
-            .await,
+        Some((user, Some(stored))) => {
+            state
+                .hashing
+                .run(move || password::verify(&typed, &stored).then_some(user))
+                .await
+        }
         // Same work as a real check, so timing does not reveal names.
-        _ => state
-            .hashing
-            .run(move || {
-                password::verify_dummy(&typed);
-                None
-            })
-            .await,
+        _ => {
+            state
+                .hashing
+                .run(move || {
+                    password::verify_dummy(&typed);
+                    None
+                })
+                .await
+        }
     };
     let user = match checked {
         Ok(user) => user,
@@ -114,7 +121,10 @@ pub async fn set_password(
         // Guessing the current password is guessing a password: same budget.
         let attempt = state
             .sign_in
-            .admit(&format!("id:{}", session.user.id.0), &state.addresses.key(&request))
+            .admit(
+                &format!("id:{}", session.user.id.0),
+                &state.addresses.key(&request),
+            )
             .map_err(HttpError::rate_limited)?;
         let typed = body.current_password.clone().unwrap_or_default();
         let matches = state

@@ -289,11 +289,12 @@ impl Store {
 
     /// The people `user` has blocked.
     pub async fn blocked_by(&self, user: &UserId) -> Result<Vec<UserId>, StoreError> {
-        let ids: Vec<String> =
-            sqlx::query_scalar("SELECT blocked_id FROM blocks WHERE user_id = ? ORDER BY created_at")
-                .bind(&user.0)
-                .fetch_all(&self.pool)
-                .await?;
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT blocked_id FROM blocks WHERE user_id = ? ORDER BY created_at",
+        )
+        .bind(&user.0)
+        .fetch_all(&self.pool)
+        .await?;
         Ok(ids.into_iter().map(UserId).collect())
     }
 

@@ -21,7 +21,7 @@ pub use files::{NewFile, StoredFile};
 use std::str::FromStr;
 use std::time::Duration;
 
-use shared::limits::{MAX_REACTIONS_PER_USER, MAX_REACTION_EMOJI};
+use shared::limits::{MAX_REACTION_EMOJI, MAX_REACTIONS_PER_USER};
 use shared::protocol::{ChannelInfo, ChannelKind, ChannelSummary};
 use shared::validate::{ChannelName, Topic};
 use shared::{ChannelId, ChatMessage, ClientMsgId, FileId, Reaction, Seq, UserId, UserInfo};
@@ -168,7 +168,10 @@ pub struct Store {
 /// (members only, never joinable, never listed).
 fn stored_kind(raw: &str) -> ChannelKind {
     ChannelKind::parse(raw).unwrap_or_else(|| {
-        tracing::error!(kind = raw, "a channel has an unknown kind; treating it as private");
+        tracing::error!(
+            kind = raw,
+            "a channel has an unknown kind; treating it as private"
+        );
         ChannelKind::Private
     })
 }
@@ -258,8 +261,8 @@ impl Store {
         let id: Option<String> =
             sqlx::query_scalar("SELECT id FROM channels WHERE name = ? AND kind = 'public'")
                 .bind(DEFAULT_CHANNEL)
-            .fetch_optional(&self.pool)
-            .await?;
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(id.map(ChannelId))
     }
 

@@ -148,7 +148,12 @@ async fn run(
 }
 
 /// Puts a hidden conversation back in `user`'s list, in every tab.
-async fn show_again(store: &Store, hub: &HubHandle, channel: shared::ChannelId, user: shared::UserId) {
+async fn show_again(
+    store: &Store,
+    hub: &HubHandle,
+    channel: shared::ChannelId,
+    user: shared::UserId,
+) {
     let info = match store.user(&user).await {
         Ok(Some(info)) => store.channel_for(&info, &channel).await,
         Ok(None) => return,
@@ -156,8 +161,12 @@ async fn show_again(store: &Store, hub: &HubHandle, channel: shared::ChannelId, 
     };
     match info {
         Ok(Some(info)) => {
-            hub.subscribe(user, channel, Some(ServerMsg::ChannelJoined { channel: info }))
-                .await;
+            hub.subscribe(
+                user,
+                channel,
+                Some(ServerMsg::ChannelJoined { channel: info }),
+            )
+            .await;
         }
         Ok(None) => {}
         Err(error) => tracing::warn!(%error, "showing a hidden conversation again failed"),

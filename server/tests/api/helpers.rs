@@ -15,6 +15,8 @@ use shared::api::SessionInfo;
 use shared::{ChannelId, ClientMsg, ClientMsgId, ServerMsg, UserInfo};
 use tempfile::TempDir;
 
+use crate::text_frames::{TextFrames, Whole};
+
 /// How long a test waits for a frame it expects.
 pub const RECV_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -177,6 +179,7 @@ impl TestApp {
         match request.connect().await {
             Ok((_, framed)) => Ok(WsClient {
                 framed,
+                fragments: TextFrames::default(),
                 general: None,
             }),
             Err(awc::error::WsClientError::InvalidResponseStatus(status)) => Err(status),
@@ -190,6 +193,7 @@ type Framed = actix_codec::Framed<awc::BoxedSocket, ws::Codec>;
 /// A WebSocket client speaking the chat protocol.
 pub struct WsClient {
     framed: Framed,
+    fragments: TextFrames,
     /// The id of `general`, learnt from `welcome`.
     pub general: Option<ChannelId>,
 }
@@ -258,24 +262,28 @@ impl WsClient {
         }
     }
 
-    /// The next frame or close, within `RECV_TIMEOUT`; ping/pong frames are skipped.
+    /// The next message or close, within `RECV_TIMEOUT`; ping/pong frames
+    /// are skipped and fragments joined.
     pub async fn next(&mut self) -> Received {
         loop {
             let frame = tokio::time::timeout(RECV_TIMEOUT, self.framed.next())
                 .await
                 .expect("a frame within the timeout");
-            match frame {
+            let frame = match frame {
                 None => return Received::Closed(None),
                 Some(Err(error)) => panic!("websocket error: {error}"),
-                Some(Ok(Frame::Text(bytes))) => {
+                Some(Ok(frame)) => frame,
+            };
+            match self.fragments.feed(frame) {
+                Whole::Text(bytes) => {
                     let message: ServerMsg = serde_json::from_slice(&bytes).unwrap_or_else(|e| {
                         panic!("server sent non-protocol frame ({e}): {bytes:?}")
                     });
                     return Received::Msg(message);
                 }
-                Some(Ok(Frame::Close(reason))) => return Received::Closed(reason),
-                Some(Ok(Frame::Ping(_) | Frame::Pong(_))) => {}
-                Some(Ok(other)) => panic!("unexpected frame {other:?}"),
+                Whole::Partial | Whole::Other(Frame::Ping(_) | Frame::Pong(_)) => {}
+                Whole::Other(Frame::Close(reason)) => return Received::Closed(reason),
+                Whole::Other(other) => panic!("unexpected frame {other:?}"),
             }
         }
     }

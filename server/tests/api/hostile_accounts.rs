@@ -81,7 +81,9 @@ async fn a_burst_of_guesses_runs_only_the_hashes_its_budget_allows() {
         async move {
             app.http()
                 .post(app.url("/api/sign-in"))
-                .send_json(&serde_json::json!({ "username": format!("name{n}"), "password": "guess" }))
+                .send_json(
+                    &serde_json::json!({ "username": format!("name{n}"), "password": "guess" }),
+                )
                 .await
                 .unwrap()
                 .status()
@@ -89,7 +91,10 @@ async fn a_burst_of_guesses_runs_only_the_hashes_its_budget_allows() {
     }))
     .await;
     let hashes = app.metric("chat_password_hashes_total").await - before;
-    assert!(hashes <= 10.0, "{hashes} hashes ran (the address's burst is 10)");
+    assert!(
+        hashes <= 10.0,
+        "{hashes} hashes ran (the address's burst is 10)"
+    );
     assert!(
         answers
             .iter()
@@ -115,7 +120,9 @@ async fn when_every_hashing_slot_is_taken_more_requests_are_told_to_retry() {
             app.http()
                 .post(app.url("/api/sign-in"))
                 .insert_header(("X-Forwarded-For", format!("198.51.100.{n}")))
-                .send_json(&serde_json::json!({ "username": format!("user{n}"), "password": "guess" }))
+                .send_json(
+                    &serde_json::json!({ "username": format!("user{n}"), "password": "guess" }),
+                )
                 .await
                 .unwrap()
         }
@@ -126,10 +133,16 @@ async fn when_every_hashing_slot_is_taken_more_requests_are_told_to_retry() {
         .filter(|r| r.status() == StatusCode::SERVICE_UNAVAILABLE)
         .collect();
     assert!(!busy.is_empty(), "some were told the server is busy");
-    assert!(busy.iter().all(|r| r.headers().contains_key(header::RETRY_AFTER)));
+    assert!(
+        busy.iter()
+            .all(|r| r.headers().contains_key(header::RETRY_AFTER))
+    );
     let hashes = app.metric("chat_password_hashes_total").await - before;
     assert!(hashes < 60.0, "{hashes}");
-    assert_eq!(app.metric("chat_refusals_total{reason=\"busy\"}").await as usize, busy.len());
+    assert_eq!(
+        app.metric("chat_refusals_total{reason=\"busy\"}").await as usize,
+        busy.len()
+    );
 }
 
 #[actix_web::test]
@@ -164,18 +177,33 @@ async fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
         settings.signups_per_minute = 2;
     })
     .await;
-    assert_eq!(sign_up_from(&proxied, "198.51.100.1", "a1").await, StatusCode::CREATED);
-    assert_eq!(sign_up_from(&proxied, "198.51.100.1", "a2").await, StatusCode::CREATED);
+    assert_eq!(
+        sign_up_from(&proxied, "198.51.100.1", "a1").await,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        sign_up_from(&proxied, "198.51.100.1", "a2").await,
+        StatusCode::CREATED
+    );
     assert_eq!(
         sign_up_from(&proxied, "198.51.100.1", "a3").await,
         StatusCode::TOO_MANY_REQUESTS
     );
-    assert_eq!(sign_up_from(&proxied, "198.51.100.2", "b1").await, StatusCode::CREATED);
+    assert_eq!(
+        sign_up_from(&proxied, "198.51.100.2", "b1").await,
+        StatusCode::CREATED
+    );
 
     // Without a trusted proxy, the header is the client's word and ignored.
     let direct = TestApp::spawn_with(|settings| settings.signups_per_minute = 2).await;
-    assert_eq!(sign_up_from(&direct, "198.51.100.1", "a1").await, StatusCode::CREATED);
-    assert_eq!(sign_up_from(&direct, "198.51.100.2", "a2").await, StatusCode::CREATED);
+    assert_eq!(
+        sign_up_from(&direct, "198.51.100.1", "a1").await,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        sign_up_from(&direct, "198.51.100.2", "a2").await,
+        StatusCode::CREATED
+    );
     assert_eq!(
         sign_up_from(&direct, "198.51.100.3", "a3").await,
         StatusCode::TOO_MANY_REQUESTS
@@ -261,7 +289,9 @@ async fn sessions_end_after_the_idle_time() {
     assert!(!signed_in(&app, &idle).await, "idle for 40 days (limit 30)");
     assert!(signed_in(&app, &active).await);
     assert_eq!(
-        app.try_connect(Some(&app.origin()), Some(&idle)).await.err(),
+        app.try_connect(Some(&app.origin()), Some(&idle))
+            .await
+            .err(),
         Some(StatusCode::UNAUTHORIZED)
     );
 }
@@ -315,9 +345,9 @@ async fn look_alike_names_are_taken() {
     app.sign_up("alice").await;
     for look_alike in [
         "ALICE",
-        "\u{0430}lice",                // Cyrillic а
-        "al\u{0456}ce",                // Ukrainian і
-        "ａｌｉｃｅ",                  // fullwidth
+        "\u{0430}lice",                                  // Cyrillic а
+        "al\u{0456}ce",                                  // Ukrainian і
+        "ａｌｉｃｅ",                                    // fullwidth
         "\u{1D41A}\u{1D425}\u{1D422}\u{1D41C}\u{1D41E}", // mathematical bold
     ] {
         let mut response = app

@@ -2,7 +2,7 @@
 //! person, private channel names reveal and reserve nothing, people can be
 //! blocked, and direct conversations can be hidden or left.
 
-use shared::limits::{MAX_REACTIONS_PER_USER, MAX_REACTION_EMOJI};
+use shared::limits::{MAX_REACTION_EMOJI, MAX_REACTIONS_PER_USER};
 use shared::protocol::ChannelInfo;
 use shared::{ChannelId, ClientMsg, ErrorCode, ServerMsg, UserId};
 
@@ -10,8 +10,8 @@ use crate::helpers::{TestApp, WsClient, new_client_id};
 
 /// Emoji the server accepts as reactions, all different.
 const EMOJI: &[&str] = &[
-    "😀", "😃", "😄", "😁", "😆", "😅", "😂", "🤣", "😊", "😇", "🙂", "🙃", "😉", "😌", "😍",
-    "🥰", "😘", "😗", "😙", "😚", "😋", "😛", "😝", "😜", "🤪", "🤨", "🧐", "🤓", "😎", "🤩",
+    "😀", "😃", "😄", "😁", "😆", "😅", "😂", "🤣", "😊", "😇", "🙂", "🙃", "😉", "😌", "😍", "🥰",
+    "😘", "😗", "😙", "😚", "😋", "😛", "😝", "😜", "🤪", "🤨", "🧐", "🤓", "😎", "🤩",
 ];
 
 /// Adds `me`'s reaction; the number of different emoji on the message
@@ -103,7 +103,13 @@ async fn reactions_are_capped_per_message_and_per_person() {
         react(&mut alice, &alice_user.id, seq, emoji).await.unwrap();
     }
     assert_eq!(
-        react(&mut alice, &alice_user.id, seq, EMOJI[MAX_REACTIONS_PER_USER]).await,
+        react(
+            &mut alice,
+            &alice_user.id,
+            seq,
+            EMOJI[MAX_REACTIONS_PER_USER]
+        )
+        .await,
         Err(ErrorCode::TooManyReactions)
     );
     // Everyone together: at most MAX_REACTION_EMOJI different emoji.
@@ -192,7 +198,10 @@ async fn a_blocked_user_cannot_start_conversations_invite_or_write_directly() {
         .await;
     assert_eq!(blocked, vec![alice_user.id.clone()]);
 
-    assert_eq!(post(&mut alice, &dm.id, "hello?").await, Err(ErrorCode::Blocked));
+    assert_eq!(
+        post(&mut alice, &dm.id, "hello?").await,
+        Err(ErrorCode::Blocked)
+    );
     alice
         .send(&ClientMsg::OpenDirect {
             users: vec![bob_user.id.clone()],

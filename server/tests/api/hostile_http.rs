@@ -75,14 +75,21 @@ async fn requests_for_a_foreign_name_are_refused_even_with_a_matching_origin() {
     assert_eq!(response.status(), StatusCode::MISDIRECTED_REQUEST);
     let error: ApiError = response.json().await.unwrap();
     assert_eq!(error.code, ApiErrorCode::WrongHost);
-    assert!(error.message.contains("--public-origin"), "{}", error.message);
+    assert!(
+        error.message.contains("--public-origin"),
+        "{}",
+        error.message
+    );
 
     let upgrade = app
         .http()
         .ws(format!("ws://{}/ws", app.addr))
         .set_header(header::HOST, "evil.example:8080")
         .origin("http://evil.example:8080")
-        .cookie(actix_web::cookie::Cookie::new("chat_session", token.clone()))
+        .cookie(actix_web::cookie::Cookie::new(
+            "chat_session",
+            token.clone(),
+        ))
         .connect()
         .await;
     match upgrade {

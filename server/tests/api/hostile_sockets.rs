@@ -109,9 +109,8 @@ async fn a_presence_flood_reaches_others_as_a_few_frames() {
     let mallory = stuck_socket(&app, &mallory_token).await;
     let mallory = {
         let mut mallory = mallory;
-        let toggles = (0..20_000).map(|n| {
-            serde_json::to_string(&ClientMsg::SetAway { away: n % 2 == 0 }).unwrap()
-        });
+        let toggles = (0..20_000)
+            .map(|n| serde_json::to_string(&ClientMsg::SetAway { away: n % 2 == 0 }).unwrap());
         send_frames(&mut mallory, toggles, Duration::from_secs(2)).await;
         mallory
     };

@@ -2,6 +2,8 @@
 //! application on a random loopback port with a fresh SQLite database.
 
 mod helpers;
+#[path = "../support/text_frames.rs"]
+mod text_frames;
 
 mod accounts;
 mod bad_input;
@@ -17,8 +19,8 @@ mod hostile_sockets;
 mod http;
 mod limits;
 mod presence;
-mod raw_socket;
 mod previews;
+mod raw_socket;
 mod security;
 mod slow_client;
 mod uploads;
