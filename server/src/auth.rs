@@ -114,7 +114,7 @@ impl OriginPolicy {
         };
         name == "localhost"
             || name.parse::<std::net::IpAddr>().is_ok()
-            || self.hosts.iter().any(|allowed| *allowed == name)
+            || self.hosts.contains(&name)
     }
 
     /// True when the request's `Origin` is the server's own or a configured one.
