@@ -59,3 +59,6 @@ CREATE INDEX files_unposted ON files(created_at) WHERE seq IS NULL;
 CREATE INDEX files_sha256 ON files(sha256);
 CREATE INDEX files_thumb_sha256 ON files(thumb_sha256) WHERE thumb_sha256 IS NOT NULL;
 CREATE INDEX messages_deleted ON messages(channel_id, seq) WHERE deleted = 1;
+
+-- Cached link previews older than a day are swept.
+CREATE INDEX preview_cache_fetched ON preview_cache(fetched_at);

@@ -48,6 +48,19 @@ impl Budget {
             .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
     }
 
+    /// Spends `units` for `key` now, or says how long until they are
+    /// available (`None`: more than the budget ever holds at once).
+    pub fn check_n(&self, key: &str, units: u32) -> Result<(), Option<Duration>> {
+        let Some(units) = NonZeroU32::new(units) else {
+            return Ok(());
+        };
+        match self.limiter.check_key_n(&key.to_owned(), units) {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(not_until)) => Err(Some(not_until.wait_time_from(self.clock.now()))),
+            Err(_insufficient) => Err(None),
+        }
+    }
+
     /// Waits until `key` may spend one unit, and spends it.
     pub async fn wait(&self, key: &str) {
         while let Err(wait) = self.check(key) {
@@ -80,8 +93,10 @@ pub enum RequestKind {
     Membership,
     /// `create_channel`.
     CreateChannel,
-    /// `sync`, `history`, `members`, `browse_channels`, `list_users`.
+    /// `sync`, `history`.
     Read,
+    /// `members`, `browse_channels`, `list_users`: whole lists, dearer to make.
+    Directory,
 }
 
 /// Budgets per user for each kind of request (defaults in [`RequestLimits`]).
@@ -94,6 +109,7 @@ pub struct RequestBudgets {
     membership: Budget,
     create_channel: Budget,
     read: Budget,
+    directory: Budget,
 }
 
 /// A burst and a sustained rate: `burst` at once, then one every `every`.
@@ -115,7 +131,7 @@ impl Rate {
         Self { burst, every }
     }
 
-    fn budget(self) -> Budget {
+    pub fn budget(self) -> Budget {
         Budget::every(self.burst, self.every)
     }
 }
@@ -132,6 +148,9 @@ pub struct RequestLimits {
     pub membership: Rate,
     pub create_channel: Rate,
     pub read: Rate,
+    pub directory: Rate,
+    /// Links previewed per author (over budget: no preview, the message stays).
+    pub previews: Rate,
 }
 
 impl Default for RequestLimits {
@@ -146,6 +165,8 @@ impl Default for RequestLimits {
             create_channel: Rate::every(5, Duration::from_secs(30)),
             // A reconnect syncs every conversation at once.
             read: Rate::per_second(300, 50),
+            directory: Rate::per_second(10, 1),
+            previews: Rate::every(10, Duration::from_secs(6)),
         }
     }
 }
@@ -163,6 +184,8 @@ impl RequestLimits {
             membership: lots,
             create_channel: lots,
             read: lots,
+            directory: lots,
+            previews: lots,
         }
     }
 }
@@ -178,6 +201,7 @@ impl RequestBudgets {
             membership: limits.membership.budget(),
             create_channel: limits.create_channel.budget(),
             read: limits.read.budget(),
+            directory: limits.directory.budget(),
         }
     }
 
@@ -191,6 +215,7 @@ impl RequestBudgets {
             RequestKind::Membership => &self.membership,
             RequestKind::CreateChannel => &self.create_channel,
             RequestKind::Read => &self.read,
+            RequestKind::Directory => &self.directory,
         }
     }
 
@@ -214,6 +239,7 @@ impl RequestBudgets {
             &self.membership,
             &self.create_channel,
             &self.read,
+            &self.directory,
         ] {
             budget.sweep();
         }

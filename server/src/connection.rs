@@ -665,11 +665,10 @@ fn request_kind(message: &ClientMsg) -> RequestKind {
         | ClientMsg::SetTopic { .. }
         | ClientMsg::OpenDirect { .. }
         | ClientMsg::Block { .. } => RequestKind::Membership,
-        ClientMsg::Sync { .. }
-        | ClientMsg::History { .. }
-        | ClientMsg::Members { .. }
-        | ClientMsg::BrowseChannels { .. }
-        | ClientMsg::ListUsers => RequestKind::Read,
+        ClientMsg::Sync { .. } | ClientMsg::History { .. } => RequestKind::Read,
+        ClientMsg::Members { .. } | ClientMsg::BrowseChannels { .. } | ClientMsg::ListUsers => {
+            RequestKind::Directory
+        }
     }
 }
 

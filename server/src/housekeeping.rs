@@ -1,6 +1,7 @@
 //! Periodic upkeep that is not about files: budgets forget keys that are
 //! quiet again (so their memory stays bounded by recent activity), and
-//! sessions unused for longer than the idle limit are deleted, a batch at a time.
+//! sessions unused for longer than the idle limit and cached link previews
+//! older than a day are deleted, a batch at a time.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,12 +11,14 @@ use tokio::task::JoinHandle;
 use crate::budget::{Budget, RequestBudgets};
 use crate::random::now_millis;
 use crate::sign_in_guard::SignInGuard;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 const BUDGET_SWEEP: Duration = Duration::from_secs(60);
 const SESSION_SWEEP: Duration = Duration::from_secs(60 * 60);
-/// Sessions deleted per statement.
-const SESSION_BATCH: u32 = 1_000;
+/// Rows deleted per statement.
+const BATCH: u32 = 1_000;
+/// How long a cached link preview is kept.
+const PREVIEW_CACHE: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// What housekeeping looks after.
 pub struct Upkeep {
@@ -39,33 +42,49 @@ pub fn start(upkeep: Upkeep) -> JoinHandle<()> {
                 budget.sweep();
             }
             if minutes.is_multiple_of(SESSION_SWEEP.as_secs() / BUDGET_SWEEP.as_secs()) {
-                delete_idle_sessions(&upkeep).await;
+                sweep_old_rows(&upkeep).await;
             }
             minutes += 1;
         }
     })
 }
 
-async fn delete_idle_sessions(upkeep: &Upkeep) {
-    let cutoff = now_millis() - i64::try_from(upkeep.session_idle.as_millis()).unwrap_or(i64::MAX);
+/// Deletes idle sessions and stale cached previews, a batch at a time.
+async fn sweep_old_rows(upkeep: &Upkeep) {
+    let now = now_millis();
+    let idle_cutoff = now - millis(upkeep.session_idle);
+    let stale_cutoff = now - millis(PREVIEW_CACHE);
+    let sessions = in_batches(|| upkeep.store.delete_idle_sessions(idle_cutoff, BATCH)).await;
+    let previews = in_batches(|| upkeep.store.forget_cached_previews(stale_cutoff, BATCH)).await;
+    if sessions + previews > 0 {
+        tracing::info!(sessions, previews, "swept idle sessions and stale link previews");
+    }
+}
+
+/// Runs `delete` until a batch comes back short; returns how many rows went.
+async fn in_batches<F, Fut>(mut delete: F) -> u64
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<u64, StoreError>>,
+{
+    let mut total = 0;
     loop {
-        match upkeep
-            .store
-            .delete_idle_sessions(cutoff, SESSION_BATCH)
-            .await
-        {
-            Ok(deleted) if deleted >= u64::from(SESSION_BATCH) => {
+        match delete().await {
+            Ok(deleted) => {
+                total += deleted;
+                if deleted < u64::from(BATCH) {
+                    return total;
+                }
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
-            Ok(0) => return,
-            Ok(deleted) => {
-                tracing::info!(deleted, "ended sessions unused for too long");
-                return;
-            }
             Err(error) => {
-                tracing::warn!(%error, "ending idle sessions failed");
-                return;
+                tracing::warn!(%error, "housekeeping failed");
+                return total;
             }
         }
     }
+}
+
+fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }

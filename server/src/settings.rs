@@ -33,6 +33,11 @@ pub struct Settings {
     #[arg(long, env = "CHAT_MAX_UPLOAD_BYTES", default_value_t = shared::limits::DEFAULT_MAX_UPLOAD_BYTES)]
     pub max_upload_bytes: u64,
 
+    /// Mebibytes one user may upload per hour (a burst of that much, refilled
+    /// evenly over the hour).
+    #[arg(long, env = "CHAT_UPLOAD_MIB_PER_HOUR", default_value_t = 1024)]
+    pub upload_mib_per_hour: u32,
+
     /// Fetch the first link of each message to show a preview card
     /// (`--link-previews false` turns it off: the server then fetches nothing).
     #[arg(long, env = "CHAT_LINK_PREVIEWS", default_value_t = true, action = clap::ArgAction::Set)]

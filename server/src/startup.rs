@@ -83,6 +83,7 @@ impl Application {
         let janitor_task = janitor::start(store.clone(), files.clone());
         let core = CoreRuntime::start()?;
         let (hub, hub_task) = HubHandle::start(core.handle(), metrics.clone());
+        let preview_budget = Arc::new(settings.request_limits.previews.budget());
         let previews = if settings.link_previews {
             let fetcher = Fetcher::new(
                 settings.preview_allowed_addresses.clone(),
@@ -96,6 +97,7 @@ impl Application {
                     files.clone(),
                     fetcher,
                     metrics.clone(),
+                    preview_budget.clone(),
                 )
                 .0,
             )
@@ -126,13 +128,23 @@ impl Application {
             Duration::from_secs(60) / settings.signups_per_minute.max(1),
         ));
         let uploads = Arc::new(Budget::every(UPLOAD_BURST, UPLOAD_EVERY));
+        let upload_mib = settings.upload_mib_per_hour.max(1);
+        let upload_bytes = Arc::new(Budget::every(
+            upload_mib,
+            Duration::from_secs(3600) / upload_mib,
+        ));
         let session_idle = Duration::from_secs(settings.session_idle_days * 24 * 60 * 60);
         let housekeeping_task = housekeeping::start(housekeeping::Upkeep {
             store: store.clone(),
             session_idle,
             requests: budgets.clone(),
             sign_in: sign_in.clone(),
-            budgets: vec![signups.clone(), uploads.clone()],
+            budgets: vec![
+                signups.clone(),
+                uploads.clone(),
+                upload_bytes.clone(),
+                preview_budget,
+            ],
         });
         let outbound_bytes = settings.outbound_bytes.max(2 * MAX_REPLY_BYTES);
         let state = web::Data::new(AppState {
@@ -162,6 +174,7 @@ impl Application {
             ),
             files,
             uploads,
+            upload_bytes,
             connection_limits: ConnectionLimits::new(
                 settings.max_connections_per_user,
                 settings.max_connections_per_address,

@@ -17,6 +17,7 @@ use url::Url;
 use super::fetch::{FetchError, Fetched, Fetcher};
 use super::links::first_link;
 use super::page;
+use crate::budget::Budget;
 use crate::hub::HubHandle;
 use crate::media::image::{reserve, thumbnail_mime};
 use crate::media::sniff::{FileType, sniff};
@@ -55,15 +56,19 @@ struct Context {
 #[derive(Clone)]
 pub struct Previews {
     jobs: mpsc::Sender<Job>,
+    /// Links previewed per author, so one person cannot fill the queue.
+    per_author: Arc<Budget>,
 }
 
 impl Previews {
+    /// Starts the preview worker; `per_author` paces each author's links.
     pub fn start(
         store: Store,
         hub: HubHandle,
         files: FileStore,
         fetcher: Fetcher,
         metrics: Metrics,
+        per_author: Arc<Budget>,
     ) -> (Self, JoinHandle<()>) {
         let (jobs, receiver) = mpsc::channel(QUEUE);
         let context = Arc::new(Context {
@@ -73,10 +78,14 @@ impl Previews {
             fetcher,
             metrics,
         });
-        (Self { jobs }, tokio::spawn(run(context, receiver)))
+        (
+            Self { jobs, per_author },
+            tokio::spawn(run(context, receiver)),
+        )
     }
 
-    /// Queues a preview of the message's first link, if it has one.
+    /// Queues a preview of the message's first link, if it has one (and its
+    /// author has not had too many previewed lately).
     pub fn consider(&self, message: &ChatMessage) {
         if message.deleted {
             return;
@@ -84,6 +93,10 @@ impl Previews {
         let Some(link) = first_link(&message.text) else {
             return;
         };
+        if self.per_author.check(&message.author.id.0).is_err() {
+            tracing::debug!("too many links from one author; skipping a preview");
+            return;
+        }
         let job = Job {
             channel: message.channel.clone(),
             seq: message.seq,

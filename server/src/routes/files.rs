@@ -6,6 +6,8 @@
 //! `/thumbnail`) serve it to members of its channel only;
 //! `GET /api/previews/{hash}` serves images copied for link previews.
 
+use std::time::Duration;
+
 use actix_files::NamedFile;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{
@@ -24,6 +26,7 @@ use crate::error::HttpError;
 use crate::media::image::{self as media_image, ImageError};
 use crate::media::sniff::{FileType, sniff};
 use crate::media::strip;
+use crate::slow_body;
 use crate::store::NewFile;
 
 /// Files are immutable under their id: browsers may keep them, but only for
@@ -85,15 +88,28 @@ pub async fn upload(
     if declared.is_some_and(|length| length > limit) {
         return Err(too_large(limit));
     }
+    // The user's hourly volume is charged before reading when the size is
+    // declared, and after reading otherwise.
+    if let Some(length) = declared {
+        charge_volume(&state, &user.user.id.0, length)?;
+    }
 
     let mut upload = state.files.begin().await.map_err(storage_failed)?;
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| {
-            HttpError::new(
-                StatusCode::BAD_REQUEST,
-                ApiErrorCode::InvalidRequest,
-                "The upload was interrupted.",
-            )
+        let chunk = chunk.map_err(|error| {
+            if slow_body::is_timeout(&error) {
+                HttpError::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    ApiErrorCode::Timeout,
+                    "The upload arrived too slowly and was stopped.",
+                )
+            } else {
+                HttpError::new(
+                    StatusCode::BAD_REQUEST,
+                    ApiErrorCode::InvalidRequest,
+                    "The upload was interrupted.",
+                )
+            }
         })?;
         if upload.size() + chunk.len() as u64 > limit {
             return Err(too_large(limit));
@@ -102,6 +118,9 @@ pub async fn upload(
     }
     if upload.size() == 0 {
         return Err(invalid_file("The file is empty."));
+    }
+    if declared.is_none() {
+        charge_volume(&state, &user.user.id.0, upload.size())?;
     }
 
     let file_type = sniff(upload.head());
@@ -169,6 +188,21 @@ pub async fn upload(
     new_file.thumb_sha256 = thumb_sha256;
     let attachment = record(&state, &new_file).await?;
     Ok(HttpResponse::Created().json(attachment))
+}
+
+/// Takes `bytes` (in whole mebibytes) from the user's hourly upload volume.
+fn charge_volume(state: &AppState, user: &str, bytes: u64) -> Result<(), HttpError> {
+    let mebibytes = u32::try_from(bytes.div_ceil(1024 * 1024)).unwrap_or(u32::MAX);
+    state.upload_bytes.check_n(user, mebibytes).map_err(|wait| {
+        state.connections.metrics.refused("upload_volume");
+        let mut error = HttpError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ApiErrorCode::RateLimited,
+            "You have uploaded a lot in the last hour. Please wait a while before uploading more.",
+        );
+        error.retry_after = Some(wait.unwrap_or(Duration::from_secs(3600)));
+        error
+    })
 }
 
 /// Writes the upload's row; if that fails, its bytes are left to the

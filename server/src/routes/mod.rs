@@ -41,6 +41,8 @@ pub struct AppState {
     pub files: FileStore,
     /// Uploads per user.
     pub uploads: Arc<Budget>,
+    /// Uploaded mebibytes per user.
+    pub upload_bytes: Arc<Budget>,
     /// Open WebSocket connections per user and per address.
     pub connection_limits: Arc<ConnectionLimits>,
     /// How long a session may go unused.

@@ -77,6 +77,19 @@ impl Store {
         Ok(())
     }
 
+    /// Forgets up to `limit` cached fetches older than `before` (ms); returns how many.
+    pub async fn forget_cached_previews(&self, before: i64, limit: u32) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "DELETE FROM preview_cache WHERE url IN
+               (SELECT url FROM preview_cache WHERE fetched_at < ? LIMIT ?)",
+        )
+        .bind(before)
+        .bind(limit)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Records an image copied for a preview, so `/api/previews/` may serve it.
     pub async fn add_preview_image(&self, sha256: &str, mime: &str) -> Result<(), StoreError> {
         sqlx::query(

@@ -118,6 +118,16 @@ impl PageServer {
             .count()
     }
 
+    /// Requests for paths starting with `prefix` (query strings included).
+    fn hits_prefix(&self, prefix: &str) -> usize {
+        self.requests
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(p, _)| p.starts_with(prefix))
+            .count()
+    }
+
     fn total_hits(&self) -> usize {
         self.requests.lock().unwrap().len()
     }
@@ -536,4 +546,32 @@ async fn pages_built_to_be_slow_to_read_hold_up_nobody_s_messages() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     until(|| site.total_hits() >= shapes.len() * 3).await;
+}
+
+#[actix_web::test]
+async fn one_author_cannot_fill_the_preview_queue() {
+    let site = site(Canary::start().await.port).await;
+    let app = TestApp::spawn_with(|s| {
+        s.link_previews = true;
+        s.preview_allowed_addresses = vec![pages_ip()];
+        s.preview_resolve = vec![("pages.test".into(), pages_ip())];
+        s.request_limits.previews = chat_server::budget::RequestLimits::default().previews;
+    })
+    .await;
+    let (mut mallory, _, _) = app.user("Mallory").await;
+    for n in 0..30 {
+        let link = site.url("pages.test", &format!("/article?n={n}"));
+        mallory.say_acked(&format!("spam {link}")).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let fetched = site.hits_prefix("/article");
+    assert!(fetched <= 11, "{fetched} of 30 links fetched");
+    assert!(fetched >= 5);
+    // Someone else still gets a preview.
+    let (mut bob, _, _) = app.user("Bob").await;
+    let (mut alice, _, _) = app.user("Alice").await;
+    let article = site.url("pages.test", "/second");
+    alice.say_acked(&format!("look {article}")).await;
+    let (_, preview) = preview_of(&mut bob).await;
+    assert_eq!(preview.url, article);
 }

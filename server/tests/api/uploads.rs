@@ -875,3 +875,25 @@ async fn sweeping_many_files_never_holds_up_messages() {
         .unwrap();
     assert_eq!(left, 20_000, "the fresh half stays");
 }
+
+#[actix_web::test]
+async fn each_user_has_an_hourly_upload_volume() {
+    let app = TestApp::spawn_with(|settings| settings.upload_mib_per_hour = 3).await;
+    let (alice, _, alice_token) = app.user("Alice").await;
+    let (_bob, _, bob_token) = app.user("Bob").await;
+    let general = alice.general();
+    let two_mib = vec![7u8; 2 * 1024 * 1024];
+    upload(&app, &alice_token, &general, "a.bin", two_mib.clone())
+        .await
+        .unwrap();
+    let (status, error) = upload(&app, &alice_token, &general, "b.bin", two_mib.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(error.code, ApiErrorCode::RateLimited);
+    assert!(error.message.contains("last hour"), "{}", error.message);
+    // Someone else's volume is their own.
+    upload(&app, &bob_token, &general, "c.bin", two_mib)
+        .await
+        .unwrap();
+}
