@@ -191,6 +191,7 @@ impl Application {
             .with_context(|| format!("binding {}", settings.addr))?;
         let local_addr = listener.local_addr()?;
         let static_dir = settings.static_dir.clone();
+        let unresponsive = Duration::from_secs(settings.stalled_client_timeout.max(1));
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
@@ -246,11 +247,16 @@ impl Application {
                 })
                 .configure(|config| routes::configure(config, static_dir.clone()))
         })
-        .on_connect(|connection, _extensions| {
-            // Nagle's algorithm plus delayed ACKs stall small broadcast frames by
-            // tens of milliseconds; chat frames should leave at once.
+        .on_connect(move |connection, _extensions| {
             if let Some(tcp) = connection.downcast_ref::<actix_web::rt::net::TcpStream>() {
+                // Nagle's algorithm plus delayed ACKs stall small broadcast frames by
+                // tens of milliseconds; chat frames should leave at once.
                 let _ = tcp.set_nodelay(true);
+                // A peer that takes nothing (unacknowledged data, or a zero
+                // window) for this long is cut off by the kernel, so a client
+                // that stops reading cannot pin its buffers and socket forever.
+                #[cfg(target_os = "linux")]
+                let _ = socket2::SockRef::from(tcp).set_tcp_user_timeout(Some(unresponsive));
             }
         })
         .disable_signals()

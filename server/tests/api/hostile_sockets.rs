@@ -11,7 +11,7 @@ use tokio::io::AsyncReadExt;
 use tokio::net::tcp::OwnedReadHalf;
 
 use crate::helpers::{TestApp, WsClient, new_client_id};
-use crate::raw_socket::{closed_within, send_frames, stuck_socket};
+use crate::raw_socket::{closed_within, established, send_frames, stuck_socket};
 
 const MIB: usize = 1024 * 1024;
 
@@ -95,6 +95,35 @@ async fn a_client_asking_without_reading_is_held_to_its_byte_budget_and_closed()
     assert!(closed_within(&mut mallory, Duration::from_secs(10)).await);
     // Everyone else carries on.
     alice.say_acked("still here").await;
+}
+
+#[actix_web::test]
+async fn a_client_that_never_reads_is_cut_off_by_the_kernel_too() {
+    let app = TestApp::spawn_with(|settings| settings.stalled_client_timeout = 2).await;
+    let (mut alice, _, _) = app.user("Alice").await;
+    seed(&mut alice, 100, &"é".repeat(3_999)).await;
+    let (_, token) = app.sign_up("Mallory").await;
+    let mut mallory = stuck_socket(&app, &token).await;
+    let client = mallory.local_addr().unwrap();
+    let ask = serde_json::to_string(&ClientMsg::History {
+        channel: alice.general(),
+        before_seq: i64::MAX,
+        limit: Some(100),
+    })
+    .unwrap();
+    send_frames(&mut mallory, std::iter::repeat_n(ask, 50), Duration::from_secs(2)).await;
+    assert!(established(app.addr, client), "connected at first");
+    // Mallory never reads. Closing the WebSocket is not enough (its last
+    // frames could sit in the socket forever): the connection must go.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while established(app.addr, client) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server still holds the connection of a client that never reads"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    drop(mallory);
 }
 
 #[actix_web::test]

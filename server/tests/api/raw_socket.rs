@@ -85,3 +85,26 @@ pub async fn closed_within(
         }
     }
 }
+
+/// Whether the kernel still holds an established connection from `server`
+/// to `client` (read from /proc/net/tcp, without touching the socket).
+pub fn established(server: std::net::SocketAddr, client: std::net::SocketAddr) -> bool {
+    fn hex(addr: std::net::SocketAddr) -> String {
+        match addr {
+            std::net::SocketAddr::V4(v4) => {
+                format!("{:08X}:{:04X}", u32::from_le_bytes(v4.ip().octets()), v4.port())
+            }
+            std::net::SocketAddr::V6(_) => String::new(),
+        }
+    }
+    let (local, remote) = (hex(server), hex(client));
+    std::fs::read_to_string("/proc/net/tcp")
+        .unwrap_or_default()
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            Some((*fields.get(1)?, *fields.get(2)?, *fields.get(3)?))
+        })
+        .any(|(l, r, state)| l == local && r == remote && state == "01")
+}
