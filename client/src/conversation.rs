@@ -196,7 +196,9 @@ impl Conversation {
                 && held.seq == message.seq
             {
                 if message.change >= held.change {
-                    *held = message;
+                    // A state sent to everyone does not say what this reader
+                    // reacted with: keep what was known.
+                    *held = message.keeping_marks_of(held);
                 }
                 return;
             }

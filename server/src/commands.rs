@@ -472,13 +472,22 @@ pub async fn typing(caller: &Caller<'_>, channel: &ChannelId) -> Reply {
 
 /// Tells everyone in the channel a message's new state.
 async fn announce_change(caller: &Caller<'_>, outcome: ChangeOutcome) -> Reply {
+    announce_change_except(caller, outcome, None).await
+}
+
+/// [`announce_change`] to everyone but `except` (who gets their own copy).
+async fn announce_change_except(
+    caller: &Caller<'_>,
+    outcome: ChangeOutcome,
+    except: Option<UserId>,
+) -> Reply {
     match outcome {
         ChangeOutcome::Changed(message) => {
             let channel = message.channel.clone();
             caller
                 .context
                 .hub
-                .to_room(channel, ServerMsg::MessageUpdated { message }, None)
+                .to_room(channel, ServerMsg::MessageUpdated { message }, except)
                 .await;
             Ok(None)
         }
@@ -563,9 +572,8 @@ pub async fn react(
     if emoji.len() > 64 || emojis::get(emoji).is_none() {
         return Err(refuse(ErrorCode::InvalidEmoji, "That is not an emoji."));
     }
-    let outcome = caller
-        .context
-        .store
+    let store = &caller.context.store;
+    let outcome = store
         .change_message(
             channel,
             seq,
@@ -576,5 +584,20 @@ pub async fn react(
             },
         )
         .await?;
-    announce_change(caller, outcome).await
+    let changed = matches!(outcome, ChangeOutcome::Changed(_));
+    let reply = announce_change_except(caller, outcome, Some(caller.user.id.clone())).await;
+    // Everyone else gets the state without anyone's own marks; the
+    // reactor's tabs get it with theirs.
+    if changed && let Some(mine) = store.message(channel, seq, Some(&caller.user.id)).await? {
+        caller
+            .context
+            .hub
+            .to_user(
+                caller.user.id.clone(),
+                ServerMsg::MessageUpdated { message: mine },
+                None,
+            )
+            .await;
+    }
+    reply
 }

@@ -543,8 +543,12 @@ impl Reader<'_> {
     ) -> Reply {
         self.check_member(&channel).await?;
         let store = &self.context.store;
+        let session_user = self.session_user;
+        let reader = &session_user.user.id;
         let Some(after) = after_seq else {
-            let page = store.latest_messages(&channel, HISTORY_PAGE).await?;
+            let page = store
+                .latest_messages(&channel, HISTORY_PAGE, reader)
+                .await?;
             let (messages, cut) = fit_newest(page.messages);
             return Ok(Some(ServerMsg::Synced {
                 channel,
@@ -558,13 +562,13 @@ impl Reader<'_> {
         let updated = match after_change {
             Some(change) => {
                 store
-                    .messages_changed(&channel, after, change, MAX_SYNC_BATCH)
+                    .messages_changed(&channel, after, change, MAX_SYNC_BATCH, reader)
                     .await?
             }
             None => Vec::new(),
         };
         let messages = store
-            .messages_after(&channel, after, MAX_SYNC_BATCH)
+            .messages_after(&channel, after, MAX_SYNC_BATCH, reader)
             .await?;
         let complete = messages.len() < MAX_SYNC_BATCH as usize;
         let has_older = messages.first().map_or(after > 0, |m| m.seq > 1);
@@ -592,7 +596,7 @@ impl Reader<'_> {
         let page = self
             .context
             .store
-            .messages_before(&channel, before_seq, limit)
+            .messages_before(&channel, before_seq, limit, &self.session_user.user.id)
             .await?;
         let (messages, cut) = fit_newest(page.messages);
         Ok(Some(ServerMsg::History {

@@ -57,7 +57,11 @@ async fn sweep_old_rows(upkeep: &Upkeep) {
     let sessions = in_batches(|| upkeep.store.delete_idle_sessions(idle_cutoff, BATCH)).await;
     let previews = in_batches(|| upkeep.store.forget_cached_previews(stale_cutoff, BATCH)).await;
     if sessions + previews > 0 {
-        tracing::info!(sessions, previews, "swept idle sessions and stale link previews");
+        tracing::info!(
+            sessions,
+            previews,
+            "swept idle sessions and stale link previews"
+        );
     }
 }
 

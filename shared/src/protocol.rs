@@ -441,11 +441,53 @@ pub struct ChatMessage {
     pub change: i64,
 }
 
-/// One emoji on a message and who put it there.
+/// One emoji on a message: how many put it there, the first few of them,
+/// and whether the reader did. A message's state stays small however many
+/// people react, so every change to it is cheap to send to everyone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reaction {
     pub emoji: String,
+    /// The first people who reacted with it, at most
+    /// [`REACTION_NAMES_SHOWN`](crate::limits::REACTION_NAMES_SHOWN).
     pub users: Vec<UserInfo>,
+    /// How many people reacted with it (0 from older servers: count `users`).
+    #[serde(default)]
+    pub count: u32,
+    /// Whether the person this copy was made for reacted with it. Absent in
+    /// states sent to everyone: the reader keeps what it knew.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mine: Option<bool>,
+}
+
+impl Reaction {
+    /// How many people reacted with it.
+    pub fn total(&self) -> u32 {
+        self.count
+            .max(u32::try_from(self.users.len()).unwrap_or(u32::MAX))
+    }
+
+    /// Whether `user` reacted with it, as far as this copy tells.
+    pub fn by(&self, user: &UserId) -> bool {
+        self.mine
+            .unwrap_or_else(|| self.users.iter().any(|u| &u.id == user))
+    }
+}
+
+impl ChatMessage {
+    /// This state, with the reader's own marks (`mine`) taken from `held`
+    /// wherever this state does not say (it was sent to everyone).
+    pub fn keeping_marks_of(mut self, held: &ChatMessage) -> ChatMessage {
+        for reaction in &mut self.reactions {
+            if reaction.mine.is_none() {
+                reaction.mine = held
+                    .reactions
+                    .iter()
+                    .find(|r| r.emoji == reaction.emoji)
+                    .and_then(|r| r.mine);
+            }
+        }
+        self
+    }
 }
 
 /// How a file is shown: inline image, inline video, or a download card.

@@ -163,18 +163,15 @@ pub fn MessageRow(props: &MessageRowProps) -> Html {
         Some(seq) if !props.reactions.is_empty() => html! {
             <div class="reactions">
                 { for props.reactions.iter().map(|reaction| {
-                    let mine = props
-                        .reader_id
-                        .as_ref()
-                        .is_some_and(|me| reaction.users.iter().any(|u| &u.id == me));
-                    let names: Vec<&str> = reaction.users.iter().map(|u| u.name.as_str()).collect();
+                    let mine = props.reader_id.as_ref().is_some_and(|me| reaction.by(me));
+                    let total = reaction.total();
                     html! {
                         <button class={classes!("reaction", mine.then_some("mine"))} data-testid="reaction"
-                                data-emoji={reaction.emoji.clone()} data-count={reaction.users.len().to_string()}
-                                title={names.join(", ")} aria-pressed={mine.to_string()}
+                                data-emoji={reaction.emoji.clone()} data-count={total.to_string()}
+                                title={reactors(reaction)} aria-pressed={mine.to_string()}
                                 onclick={act(MessageAction::React(seq, reaction.emoji.clone(), !mine))}>
                             <span class="emoji">{ &reaction.emoji }</span>
-                            <span class="count">{ reaction.users.len() }</span>
+                            <span class="count">{ total }</span>
                         </button>
                     }
                 }) }
@@ -214,5 +211,17 @@ pub fn MessageRow(props: &MessageRowProps) -> Html {
                 <div class="failure" role="alert">{ format!("Not sent: {reason}") }{ discard }</div>
             }
         </div>
+    }
+}
+
+/// "Alice, Bob and 3 others": who reacted, as far as the message says.
+fn reactors(reaction: &Reaction) -> String {
+    let names: Vec<&str> = reaction.users.iter().map(|u| u.name.as_str()).collect();
+    let others = reaction.total() as usize - names.len().min(reaction.total() as usize);
+    match (names.as_slice(), others) {
+        ([], _) => format!("{others} people"),
+        (names, 0) => names.join(", "),
+        (names, 1) => format!("{} and 1 other", names.join(", ")),
+        (names, others) => format!("{} and {others} others", names.join(", ")),
     }
 }

@@ -21,7 +21,7 @@ pub use files::{NewFile, StoredFile};
 use std::str::FromStr;
 use std::time::Duration;
 
-use shared::limits::{MAX_REACTION_EMOJI, MAX_REACTIONS_PER_USER};
+use shared::limits::{MAX_REACTION_EMOJI, MAX_REACTIONS_PER_USER, REACTION_NAMES_SHOWN};
 use shared::protocol::{ChannelInfo, ChannelKind, ChannelSummary};
 use shared::validate::{ChannelName, Topic};
 use shared::{ChannelId, ChatMessage, ClientMsgId, FileId, Reaction, Seq, UserId, UserInfo};
@@ -632,21 +632,23 @@ impl Store {
         Ok(())
     }
 
-    /// The newest `limit` messages of a channel.
+    /// The newest `limit` messages of a channel, as `reader` sees them.
     pub async fn latest_messages(
         &self,
         channel: &ChannelId,
         limit: u32,
+        reader: &UserId,
     ) -> Result<Page, StoreError> {
-        self.messages_before(channel, Seq::MAX, limit).await
+        self.messages_before(channel, Seq::MAX, limit, reader).await
     }
 
-    /// Up to `limit` messages older than `before_seq`, oldest first.
+    /// Up to `limit` messages older than `before_seq`, oldest first, as `reader` sees them.
     pub async fn messages_before(
         &self,
         channel: &ChannelId,
         before_seq: Seq,
         limit: u32,
+        reader: &UserId,
     ) -> Result<Page, StoreError> {
         let rows = sqlx::query(select_messages!(
             "WHERE m.channel_id = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?"
@@ -658,7 +660,11 @@ impl Store {
         .await?;
         let has_older = rows.len() > limit as usize;
         let mut messages = self
-            .with_details(channel, &rows[..rows.len().min(limit as usize)])
+            .with_details(
+                channel,
+                &rows[..rows.len().min(limit as usize)],
+                Some(reader),
+            )
             .await?;
         messages.reverse();
         Ok(Page {
@@ -667,12 +673,13 @@ impl Store {
         })
     }
 
-    /// Up to `limit` messages newer than `after_seq`, oldest first.
+    /// Up to `limit` messages newer than `after_seq`, oldest first, as `reader` sees them.
     pub async fn messages_after(
         &self,
         channel: &ChannelId,
         after_seq: Seq,
         limit: u32,
+        reader: &UserId,
     ) -> Result<Vec<ChatMessage>, StoreError> {
         let rows = sqlx::query(select_messages!(
             "WHERE m.channel_id = ? AND m.seq > ? ORDER BY m.seq ASC LIMIT ?"
@@ -682,16 +689,18 @@ impl Store {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        self.with_details(channel, &rows).await
+        self.with_details(channel, &rows, Some(reader)).await
     }
 
-    /// Held messages (seq <= `up_to_seq`) changed after change number `after_change`.
+    /// Held messages (seq <= `up_to_seq`) changed after change number
+    /// `after_change`, as `reader` sees them.
     pub async fn messages_changed(
         &self,
         channel: &ChannelId,
         up_to_seq: Seq,
         after_change: i64,
         limit: u32,
+        reader: &UserId,
     ) -> Result<Vec<ChatMessage>, StoreError> {
         let rows = sqlx::query(select_messages!(
             "WHERE m.channel_id = ? AND m.seq <= ? AND m.change_no > ? ORDER BY m.seq ASC LIMIT ?"
@@ -702,14 +711,16 @@ impl Store {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        self.with_details(channel, &rows).await
+        self.with_details(channel, &rows, Some(reader)).await
     }
 
-    /// One message with its reactions and files.
+    /// One message with its reactions and files, as everyone sees it, or
+    /// with the reactions of `reader` marked.
     pub async fn message(
         &self,
         channel: &ChannelId,
         seq: Seq,
+        reader: Option<&UserId>,
     ) -> Result<Option<ChatMessage>, StoreError> {
         let row = sqlx::query(select_messages!("WHERE m.channel_id = ? AND m.seq = ?"))
             .bind(&channel.0)
@@ -717,7 +728,7 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         let Some(row) = row else { return Ok(None) };
-        Ok(self.with_details(channel, &[row]).await?.pop())
+        Ok(self.with_details(channel, &[row], reader).await?.pop())
     }
 
     /// Changes a message (edit, delete, or a reaction) in one transaction that
@@ -827,40 +838,58 @@ impl Store {
         }
         stamp_change(&mut tx, channel, seq).await?;
         tx.commit().await?;
-        match self.message(channel, seq).await? {
+        match self.message(channel, seq, None).await? {
             Some(message) => Ok(ChangeOutcome::Changed(message)),
             None => Ok(ChangeOutcome::NoSuchMessage),
         }
     }
 
-    /// Messages from rows of `select_messages!`, with their reactions and files.
+    /// Messages from rows of `select_messages!`, with their reactions (the
+    /// reactions of `reader` marked, when given) and files.
     async fn with_details(
         &self,
         channel: &ChannelId,
         rows: &[sqlx::sqlite::SqliteRow],
+        reader: Option<&UserId>,
     ) -> Result<Vec<ChatMessage>, StoreError> {
         let mut messages: Vec<ChatMessage> = rows.iter().map(message_from_row).collect();
-        self.attach_reactions(channel, &mut messages).await?;
+        self.attach_reactions(channel, &mut messages, reader)
+            .await?;
         self.attach_files(channel, &mut messages).await?;
         Ok(messages)
     }
 
-    /// Fills in the reactions of these messages (all from `channel`).
+    /// Fills in the reactions of these messages (all from `channel`): per
+    /// emoji, in the order first used, how many reacted, the first
+    /// `REACTION_NAMES_SHOWN` of them, and whether `reader` did.
     async fn attach_reactions(
         &self,
         channel: &ChannelId,
         messages: &mut [ChatMessage],
+        reader: Option<&UserId>,
     ) -> Result<(), StoreError> {
         let Some((low, high)) = seq_range(messages) else {
             return Ok(());
         };
         let rows = sqlx::query(
-            "SELECT r.seq, r.emoji, u.id, u.name FROM reactions r JOIN users u ON u.id = r.user_id
-             WHERE r.channel_id = ? AND r.seq BETWEEN ? AND ? ORDER BY r.created_at, u.mention_key",
+            "SELECT seq, emoji, id, name, total, mine FROM (
+                 SELECT r.seq, r.emoji, u.id, u.name,
+                        ROW_NUMBER() OVER per_emoji AS place,
+                        COUNT(*) OVER whole_emoji AS total,
+                        MAX(r.user_id = ?1) OVER whole_emoji AS mine,
+                        MIN(r.created_at) OVER whole_emoji AS first_at
+                 FROM reactions r JOIN users u ON u.id = r.user_id
+                 WHERE r.channel_id = ?2 AND r.seq BETWEEN ?3 AND ?4
+                 WINDOW whole_emoji AS (PARTITION BY r.seq, r.emoji),
+                        per_emoji AS (PARTITION BY r.seq, r.emoji ORDER BY r.created_at, u.mention_key))
+             WHERE place <= ?5
+             ORDER BY seq, first_at, emoji, place",
         )
+        .bind(reader.map(|r| r.0.as_str()))
         .bind(&channel.0)
         .bind(low)
         .bind(high)
+        .bind(REACTION_NAMES_SHOWN as i64)
         .fetch_all(&self.pool)
         .await?;
         for row in rows {
@@ -870,14 +899,17 @@ impl Store {
                 id: UserId(row.get("id")),
                 name: row.get("name"),
             };
-            if let Some(message) = messages.iter_mut().find(|m| m.seq == seq) {
-                match message.reactions.iter_mut().find(|r| r.emoji == emoji) {
-                    Some(reaction) => reaction.users.push(user),
-                    None => message.reactions.push(Reaction {
-                        emoji,
-                        users: vec![user],
-                    }),
-                }
+            let Some(message) = messages.iter_mut().find(|m| m.seq == seq) else {
+                continue;
+            };
+            match message.reactions.iter_mut().find(|r| r.emoji == emoji) {
+                Some(reaction) => reaction.users.push(user),
+                None => message.reactions.push(Reaction {
+                    emoji,
+                    users: vec![user],
+                    count: u32::try_from(row.get::<i64, _>("total")).unwrap_or(u32::MAX),
+                    mine: reader.map(|_| row.get::<Option<i64>, _>("mine") == Some(1)),
+                }),
             }
         }
         Ok(())

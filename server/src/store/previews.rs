@@ -36,7 +36,7 @@ impl Store {
             .await?;
         stamp_change(&mut tx, channel, seq).await?;
         tx.commit().await?;
-        self.message(channel, seq).await
+        self.message(channel, seq, None).await
     }
 
     /// A cached fetch of `url` no older than `max_age_ms`: `Some(None)` means

@@ -37,7 +37,7 @@ async fn react(
                 if message
                     .reactions
                     .iter()
-                    .any(|r| r.emoji == emoji && r.users.iter().any(|u| &u.id == me)) =>
+                    .any(|r| r.emoji == emoji && r.by(me)) =>
             {
                 Some(Ok(message.reactions.len()))
             }
@@ -284,4 +284,65 @@ async fn a_direct_conversation_can_be_hidden_until_its_next_message() {
         })
         .await;
     assert_eq!(text, "are you there?");
+}
+
+#[actix_web::test]
+async fn a_message_s_state_stays_small_however_many_react() {
+    use shared::limits::REACTION_NAMES_SHOWN;
+
+    let app = TestApp::spawn().await;
+    let (mut alice, alice_user, _) = app.user("Alice").await;
+    let seq = alice.say_acked("react to me").await;
+    let mut reactors = Vec::new();
+    for n in 0..25 {
+        let (client, user, _) = app.user(&format!("fan{n}")).await;
+        reactors.push((client, user));
+    }
+    let mut largest = 0;
+    for (client, user) in &mut reactors {
+        react(client, &user.id, seq, "👍").await.unwrap();
+    }
+    // Everyone's copy: a count and the first few names, nobody's marks.
+    let last = alice
+        .recv_until(|m| match m {
+            ServerMsg::MessageUpdated { message } if message.reactions[0].total() == 25 => {
+                Some(message)
+            }
+            ServerMsg::MessageUpdated { message } => {
+                largest = largest.max(serde_json::to_string(&message).unwrap().len());
+                None
+            }
+            _ => None,
+        })
+        .await;
+    let thumbs = &last.reactions[0];
+    assert_eq!(thumbs.count, 25);
+    assert_eq!(thumbs.users.len(), REACTION_NAMES_SHOWN);
+    assert_eq!(thumbs.mine, None);
+    assert!(!thumbs.by(&alice_user.id));
+    assert!(largest < 2_000, "{largest} bytes for one reaction change");
+    // A reactor's own copy says it reacted, though not among the names shown.
+    let (last_client, last_user) = reactors.last_mut().unwrap();
+    last_client
+        .send(&ClientMsg::Sync {
+            channel: last_client.general(),
+            after_seq: None,
+            after_change: None,
+        })
+        .await;
+    let held = last_client
+        .recv_until(|m| match m {
+            ServerMsg::Synced { messages, .. } => Some(messages),
+            _ => None,
+        })
+        .await;
+    let message = held.iter().find(|m| m.seq == seq).unwrap();
+    assert_eq!(message.reactions[0].mine, Some(true));
+    assert!(
+        message.reactions[0]
+            .users
+            .iter()
+            .all(|u| u.id != last_user.id)
+    );
+    assert!(message.reactions[0].by(&last_user.id));
 }

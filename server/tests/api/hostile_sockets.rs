@@ -111,7 +111,12 @@ async fn a_client_that_never_reads_is_cut_off_by_the_kernel_too() {
         limit: Some(100),
     })
     .unwrap();
-    send_frames(&mut mallory, std::iter::repeat_n(ask, 50), Duration::from_secs(2)).await;
+    send_frames(
+        &mut mallory,
+        std::iter::repeat_n(ask, 50),
+        Duration::from_secs(2),
+    )
+    .await;
     assert!(established(app.addr, client), "connected at first");
     // Mallory never reads. Closing the WebSocket is not enough (its last
     // frames could sit in the socket forever): the connection must go.

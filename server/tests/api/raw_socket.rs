@@ -92,7 +92,11 @@ pub fn established(server: std::net::SocketAddr, client: std::net::SocketAddr) -
     fn hex(addr: std::net::SocketAddr) -> String {
         match addr {
             std::net::SocketAddr::V4(v4) => {
-                format!("{:08X}:{:04X}", u32::from_le_bytes(v4.ip().octets()), v4.port())
+                format!(
+                    "{:08X}:{:04X}",
+                    u32::from_le_bytes(v4.ip().octets()),
+                    v4.port()
+                )
             }
             std::net::SocketAddr::V6(_) => String::new(),
         }
