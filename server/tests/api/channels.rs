@@ -9,39 +9,8 @@ use shared::{ChannelId, ClientMsg, ErrorCode, ServerMsg, UserId};
 
 use crate::helpers::{TestApp, WsClient, new_client_id};
 
-async fn joined(client: &mut WsClient) -> ChannelInfo {
-    client
-        .recv_until(|m| match m {
-            ServerMsg::ChannelJoined { channel } => Some(channel),
-            _ => None,
-        })
-        .await
-}
-
-async fn error(client: &mut WsClient) -> ErrorCode {
-    client
-        .recv_until(|m| match m {
-            ServerMsg::Error { code, .. } => Some(code),
-            _ => None,
-        })
-        .await
-}
-
 async fn create(client: &mut WsClient, name: &str, private: bool) -> ChannelInfo {
     client.create_channel(name, private).await
-}
-
-async fn post(client: &mut WsClient, channel: &ChannelId, text: &str) -> i64 {
-    let id = new_client_id();
-    client
-        .send(&ClientMsg::Send {
-            channel: channel.clone(),
-            client_id: id.clone(),
-            text: text.into(),
-            attachments: vec![],
-        })
-        .await;
-    client.ack_for(&id).await
 }
 
 async fn next_message(client: &mut WsClient) -> shared::ChatMessage {
@@ -143,7 +112,7 @@ async fn channel_names_are_validated_and_unique() {
             })
             .await;
         assert_eq!(
-            error(&mut alice).await,
+            alice.next_error().await,
             ErrorCode::InvalidChannelName,
             "{bad:?}"
         );
@@ -157,7 +126,7 @@ async fn channel_names_are_validated_and_unique() {
             })
             .await;
         assert_eq!(
-            error(&mut alice).await,
+            alice.next_error().await,
             ErrorCode::ChannelNameTaken,
             "{taken}"
         );
@@ -169,7 +138,7 @@ async fn channel_names_are_validated_and_unique() {
             private: false,
         })
         .await;
-    assert_eq!(error(&mut alice).await, ErrorCode::InvalidTopic);
+    assert_eq!(alice.next_error().await, ErrorCode::InvalidTopic);
 }
 
 #[actix_web::test]
@@ -202,7 +171,7 @@ async fn public_channels_are_found_joined_and_kept_to_their_members() {
         channel: rust.id.clone(),
     })
     .await;
-    let bobs_rust = joined(&mut bob).await;
+    let bobs_rust = bob.joined().await;
     assert_eq!(bobs_rust.member_count, 2);
     let joined_notice = alice
         .recv_until(|m| match m {
@@ -213,7 +182,10 @@ async fn public_channels_are_found_joined_and_kept_to_their_members() {
     assert_eq!(joined_notice, (rust.id.clone(), bob_user.clone()));
 
     // Each channel numbers its own messages.
-    assert_eq!(post(&mut alice, &rust.id, "hello rustaceans").await, 1);
+    assert_eq!(
+        alice.post_to(&rust.id, "hello rustaceans").await.unwrap(),
+        1
+    );
     let message = next_message(&mut bob).await;
     assert_eq!(
         (message.channel.clone(), message.text.as_str()),
@@ -259,7 +231,7 @@ async fn public_channels_are_found_joined_and_kept_to_their_members() {
         })
         .await;
     assert_eq!(left_notice, bob_user);
-    post(&mut alice, &rust.id, "after bob left").await;
+    alice.post_to(&rust.id, "after bob left").await.unwrap();
     bob.expect_silence(Duration::from_millis(300)).await;
 }
 
@@ -270,7 +242,7 @@ async fn private_channels_admit_only_invited_members_and_removal_cuts_off_at_onc
     let (mut bob, bob_user, _) = app.user("Bob").await;
     let secret = create(&mut alice, "secret", true).await;
     assert_eq!(secret.kind, ChannelKind::Private);
-    post(&mut alice, &secret.id, "the plan").await;
+    alice.post_to(&secret.id, "the plan").await.unwrap();
 
     // Invisible when browsing, and every crafted frame is refused without data.
     bob.send(&ClientMsg::BrowseChannels {
@@ -295,7 +267,7 @@ async fn private_channels_admit_only_invited_members_and_removal_cuts_off_at_onc
             user: bob_user.id.clone(),
         })
         .await;
-    let bobs_secret = joined(&mut bob).await;
+    let bobs_secret = bob.joined().await;
     assert_eq!(bobs_secret.id, secret.id);
     bob.send(&ClientMsg::History {
         channel: secret.id.clone(),
@@ -317,7 +289,7 @@ async fn private_channels_admit_only_invited_members_and_removal_cuts_off_at_onc
         user: alice_user.id.clone(),
     })
     .await;
-    assert_eq!(error(&mut bob).await, ErrorCode::NotAllowed);
+    assert_eq!(bob.next_error().await, ErrorCode::NotAllowed);
 
     alice
         .send(&ClientMsg::RemoveMember {
@@ -333,7 +305,10 @@ async fn private_channels_admit_only_invited_members_and_removal_cuts_off_at_onc
         .await;
     assert_eq!(channel, secret.id);
     assert!(reason.contains("Alice"), "{reason}");
-    post(&mut alice, &secret.id, "after the removal").await;
+    alice
+        .post_to(&secret.id, "after the removal")
+        .await
+        .unwrap();
     bob.expect_silence(Duration::from_millis(300)).await;
     assert_locked_out(&mut bob, &secret.id, &alice_user.id).await;
 }
@@ -350,15 +325,18 @@ async fn direct_conversations_are_for_their_participants_only() {
             users: vec![bob_user.id.clone()],
         })
         .await;
-    let alices_view = joined(&mut alice).await;
-    let bobs_view = joined(&mut bob).await;
+    let alices_view = alice.joined().await;
+    let bobs_view = bob.joined().await;
     assert_eq!(alices_view.id, bobs_view.id);
     assert_eq!(alices_view.kind, ChannelKind::Direct);
     assert_eq!(alices_view.name, "Bob");
     assert_eq!(bobs_view.name, "Alice");
     assert_eq!(bobs_view.direct_with, vec![alice_user.clone()]);
 
-    post(&mut alice, &alices_view.id, "just between us").await;
+    alice
+        .post_to(&alices_view.id, "just between us")
+        .await
+        .unwrap();
     assert_eq!(next_message(&mut bob).await.text, "just between us");
     carol.expect_silence(Duration::from_millis(300)).await;
     assert_locked_out(&mut carol, &alices_view.id, &bob_user.id).await;
@@ -368,20 +346,20 @@ async fn direct_conversations_are_for_their_participants_only() {
         users: vec![alice_user.id.clone()],
     })
     .await;
-    assert_eq!(joined(&mut bob).await.id, alices_view.id);
+    assert_eq!(bob.joined().await.id, alices_view.id);
     // Nobody else can be added.
     alice
         .send(&ClientMsg::OpenDirect {
             users: vec![UserId("no-such-user".into())],
         })
         .await;
-    assert_eq!(error(&mut alice).await, ErrorCode::UnknownUser);
+    assert_eq!(alice.next_error().await, ErrorCode::UnknownUser);
     alice
         .send(&ClientMsg::OpenDirect {
             users: vec![alice_user.id.clone()],
         })
         .await;
-    assert_eq!(error(&mut alice).await, ErrorCode::NotAllowed);
+    assert_eq!(alice.next_error().await, ErrorCode::NotAllowed);
 }
 
 #[actix_web::test]
@@ -395,7 +373,7 @@ async fn topics_typing_and_presence_reach_the_right_people() {
         channel: rust.id.clone(),
     })
     .await;
-    joined(&mut bob).await;
+    bob.joined().await;
 
     bob.send(&ClientMsg::SetTopic {
         channel: rust.id.clone(),
@@ -467,8 +445,11 @@ async fn unread_counts_and_mentions_survive_reconnects_until_read() {
     let (alice_user, alice_token) = app.sign_up("Alice").await;
     let (mut bob, _, _) = app.user("Bob").await;
     let general = bob.general();
-    post(&mut bob, &general, "hello everyone").await;
-    let seq = post(&mut bob, &general, "@alice are you there?").await;
+    bob.post_to(&general, "hello everyone").await.unwrap();
+    let seq = bob
+        .post_to(&general, "@alice are you there?")
+        .await
+        .unwrap();
 
     let mut alice = app.connect(&alice_token).await;
     let general = match alice.recv().await {

@@ -333,6 +333,50 @@ impl WsClient {
         .await
     }
 
+    /// The next `channel_joined` (other frames are skipped).
+    pub async fn joined(&mut self) -> shared::protocol::ChannelInfo {
+        self.recv_until(|m| match m {
+            ServerMsg::ChannelJoined { channel } => Some(channel),
+            _ => None,
+        })
+        .await
+    }
+
+    /// The code of the next `error` (other frames are skipped).
+    pub async fn next_error(&mut self) -> shared::ErrorCode {
+        self.recv_until(|m| match m {
+            ServerMsg::Error { code, .. } => Some(code),
+            _ => None,
+        })
+        .await
+    }
+
+    /// Posts `text` to `channel`; its sequence number, or the refusal.
+    pub async fn post_to(
+        &mut self,
+        channel: &ChannelId,
+        text: &str,
+    ) -> Result<i64, shared::ErrorCode> {
+        let id = new_client_id();
+        self.send(&ClientMsg::Send {
+            channel: channel.clone(),
+            client_id: id.clone(),
+            text: text.into(),
+            attachments: vec![],
+        })
+        .await;
+        self.recv_until(|m| match m {
+            ServerMsg::Ack { client_id, seq, .. } if client_id == id => Some(Ok(seq)),
+            ServerMsg::Error {
+                client_id: Some(client_id),
+                code,
+                ..
+            } if client_id == id => Some(Err(code)),
+            _ => None,
+        })
+        .await
+    }
+
     /// Waits until the server closes the connection; returns its close reason.
     pub async fn closed(&mut self) -> Option<CloseReason> {
         loop {

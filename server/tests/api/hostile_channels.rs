@@ -3,10 +3,9 @@
 //! blocked, and direct conversations can be hidden or left.
 
 use shared::limits::{MAX_REACTION_EMOJI, MAX_REACTIONS_PER_USER};
-use shared::protocol::ChannelInfo;
-use shared::{ChannelId, ClientMsg, ErrorCode, ServerMsg, UserId};
+use shared::{ClientMsg, ErrorCode, ServerMsg, UserId};
 
-use crate::helpers::{TestApp, WsClient, new_client_id};
+use crate::helpers::{TestApp, WsClient};
 
 /// Emoji the server accepts as reactions, all different.
 const EMOJI: &[&str] = &[
@@ -42,47 +41,6 @@ async fn react(
                 Some(Ok(message.reactions.len()))
             }
             ServerMsg::Error { code, .. } => Some(Err(code)),
-            _ => None,
-        })
-        .await
-}
-
-async fn error(client: &mut WsClient) -> ErrorCode {
-    client
-        .recv_until(|m| match m {
-            ServerMsg::Error { code, .. } => Some(code),
-            _ => None,
-        })
-        .await
-}
-
-async fn joined(client: &mut WsClient) -> ChannelInfo {
-    client
-        .recv_until(|m| match m {
-            ServerMsg::ChannelJoined { channel } => Some(channel),
-            _ => None,
-        })
-        .await
-}
-
-async fn post(client: &mut WsClient, channel: &ChannelId, text: &str) -> Result<i64, ErrorCode> {
-    let id = new_client_id();
-    client
-        .send(&ClientMsg::Send {
-            channel: channel.clone(),
-            client_id: id.clone(),
-            text: text.into(),
-            attachments: vec![],
-        })
-        .await;
-    client
-        .recv_until(|m| match m {
-            ServerMsg::Ack { client_id, seq, .. } if client_id == id => Some(Ok(seq)),
-            ServerMsg::Error {
-                client_id: Some(client_id),
-                code,
-                ..
-            } if client_id == id => Some(Err(code)),
             _ => None,
         })
         .await
@@ -161,13 +119,13 @@ async fn private_channel_names_reveal_and_reserve_nothing() {
         private: false,
     })
     .await;
-    assert_eq!(error(&mut dave).await, ErrorCode::ChannelNameTaken);
+    assert_eq!(dave.next_error().await, ErrorCode::ChannelNameTaken);
     // Nobody can be in two channels of one name (names are how people tell them apart).
     bob.send(&ClientMsg::JoinChannel {
         channel: public.id.clone(),
     })
     .await;
-    assert_eq!(error(&mut bob).await, ErrorCode::ChannelNameTaken);
+    assert_eq!(bob.next_error().await, ErrorCode::ChannelNameTaken);
 }
 
 #[actix_web::test]
@@ -181,9 +139,9 @@ async fn a_blocked_user_cannot_start_conversations_invite_or_write_directly() {
             users: vec![bob_user.id.clone()],
         })
         .await;
-    let dm = joined(&mut alice).await;
-    joined(&mut bob).await;
-    post(&mut alice, &dm.id, "hi Bob").await.unwrap();
+    let dm = alice.joined().await;
+    bob.joined().await;
+    alice.post_to(&dm.id, "hi Bob").await.unwrap();
 
     bob.send(&ClientMsg::Block {
         user: alice_user.id.clone(),
@@ -199,7 +157,7 @@ async fn a_blocked_user_cannot_start_conversations_invite_or_write_directly() {
     assert_eq!(blocked, vec![alice_user.id.clone()]);
 
     assert_eq!(
-        post(&mut alice, &dm.id, "hello?").await,
+        alice.post_to(&dm.id, "hello?").await,
         Err(ErrorCode::Blocked)
     );
     alice
@@ -207,7 +165,7 @@ async fn a_blocked_user_cannot_start_conversations_invite_or_write_directly() {
             users: vec![bob_user.id.clone()],
         })
         .await;
-    assert_eq!(error(&mut alice).await, ErrorCode::Blocked);
+    assert_eq!(alice.next_error().await, ErrorCode::Blocked);
     let private = alice.create_channel("lair", true).await;
     alice
         .send(&ClientMsg::Invite {
@@ -215,9 +173,9 @@ async fn a_blocked_user_cannot_start_conversations_invite_or_write_directly() {
             user: bob_user.id.clone(),
         })
         .await;
-    assert_eq!(error(&mut alice).await, ErrorCode::Blocked);
+    assert_eq!(alice.next_error().await, ErrorCode::Blocked);
     // Bob can still write to Alice; and after unblocking, Alice can answer.
-    post(&mut bob, &dm.id, "I can still talk").await.unwrap();
+    bob.post_to(&dm.id, "I can still talk").await.unwrap();
     bob.send(&ClientMsg::Block {
         user: alice_user.id.clone(),
         blocked: false,
@@ -225,7 +183,7 @@ async fn a_blocked_user_cannot_start_conversations_invite_or_write_directly() {
     .await;
     bob.recv_until(|m| matches!(m, ServerMsg::Blocked { users } if users.is_empty()).then_some(()))
         .await;
-    post(&mut alice, &dm.id, "thanks").await.unwrap();
+    alice.post_to(&dm.id, "thanks").await.unwrap();
     // A reconnecting client learns whom it blocked from `welcome`.
     bob.send(&ClientMsg::Block {
         user: alice_user.id.clone(),
@@ -251,9 +209,9 @@ async fn a_direct_conversation_can_be_hidden_until_its_next_message() {
             users: vec![bob_user.id.clone()],
         })
         .await;
-    let dm = joined(&mut alice).await;
-    joined(&mut bob).await;
-    post(&mut bob, &dm.id, "first").await.unwrap();
+    let dm = alice.joined().await;
+    bob.joined().await;
+    bob.post_to(&dm.id, "first").await.unwrap();
     alice
         .send(&ClientMsg::LeaveChannel {
             channel: dm.id.clone(),
@@ -274,8 +232,8 @@ async fn a_direct_conversation_can_be_hidden_until_its_next_message() {
     };
     assert!(hidden_list.iter().all(|c| c.id != dm.id));
     // Bob writes again: it is back, before the message.
-    post(&mut bob, &dm.id, "are you there?").await.unwrap();
-    let back = joined(&mut alice).await;
+    bob.post_to(&dm.id, "are you there?").await.unwrap();
+    let back = alice.joined().await;
     assert_eq!(back.id, dm.id);
     let text = alice
         .recv_until(|m| match m {
