@@ -2,6 +2,8 @@
 //! reading a process's CPU time.
 
 use actix_web::cookie::Cookie;
+use actix_web::web::{Bytes, BytesMut};
+use actix_ws::Item;
 use awc::ws::Frame;
 use futures_util::StreamExt;
 use shared::{ChannelId, ServerMsg};
@@ -52,10 +54,44 @@ pub async fn open_socket(
     Ok(framed)
 }
 
+/// Puts text messages sent in fragments (the server splits long frames)
+/// back together: feed it every frame, get each whole text once.
+#[derive(Default)]
+pub struct Reassembler {
+    partial: Option<BytesMut>,
+}
+
+impl Reassembler {
+    /// The whole text `frame` completes, if any.
+    pub fn text(&mut self, frame: Frame) -> Option<Bytes> {
+        match frame {
+            Frame::Text(bytes) => Some(bytes),
+            Frame::Continuation(Item::FirstText(bytes)) => {
+                self.partial = Some(BytesMut::from(&bytes[..]));
+                None
+            }
+            Frame::Continuation(Item::Continue(bytes)) => {
+                if let Some(partial) = &mut self.partial {
+                    partial.extend_from_slice(&bytes);
+                }
+                None
+            }
+            Frame::Continuation(Item::Last(bytes)) => {
+                let mut whole = self.partial.take()?;
+                whole.extend_from_slice(&bytes);
+                Some(whole.freeze())
+            }
+            _ => None,
+        }
+    }
+}
+
 /// Reads frames up to the chat's `welcome`; returns the first channel (#general).
 pub async fn general_from_welcome(framed: &mut Framed) -> anyhow::Result<ChannelId> {
+    let mut texts = Reassembler::default();
     while let Some(frame) = framed.next().await {
-        if let Ok(Frame::Text(bytes)) = frame
+        if let Ok(frame) = frame
+            && let Some(bytes) = texts.text(frame)
             && let Ok(ServerMsg::Welcome { channels, .. }) = serde_json::from_slice(&bytes)
             && let Some(general) = channels.into_iter().next()
         {
