@@ -12,6 +12,7 @@ pub mod error;
 pub mod housekeeping;
 pub mod hub;
 pub mod media;
+pub mod memory;
 pub mod metrics;
 pub mod outbox;
 pub mod password;

@@ -7,8 +7,13 @@ use chat_server::store::Store;
 use chat_server::telemetry;
 use clap::Parser;
 
+fn main() -> anyhow::Result<()> {
+    chat_server::memory::return_large_blocks_to_the_system();
+    serve()
+}
+
 #[actix_web::main]
-async fn main() -> anyhow::Result<()> {
+async fn serve() -> anyhow::Result<()> {
     let settings = Settings::parse();
     telemetry::init(settings.log_format, "info");
     if let Some(Command::Backup { path }) = &settings.command {

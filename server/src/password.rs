@@ -1,20 +1,22 @@
 //! Password hashing with argon2id at OWASP's recommended parameters
 //! (19 MiB memory, 2 iterations, 1 lane). Hashing is slow on purpose, so it
-//! runs on blocking threads through [`Hashing`], which lets only a few run
-//! at once and answers "busy" at once when too many are waiting: a flood of
-//! sign-ins cannot take every core or gigabytes of memory.
+//! runs through [`Hashing`]: a few long-lived threads and a short queue.
+//! A flood of sign-ins cannot take every core or gigabytes of memory: more
+//! requests than the queue holds are told "busy, retry" at once, and since
+//! only those threads ever hash, only their memory arenas ever hold
+//! argon2's 19 MiB blocks.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use argon2::password_hash::{PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
-use tokio::sync::Semaphore;
+use tokio::sync::oneshot;
 
 use crate::metrics::Metrics;
 
-/// How long a request waits for a hashing slot before it is told to retry.
+/// How long a request waits for its hash before it is told to retry.
 const MAX_WAIT: Duration = Duration::from_secs(5);
 
 /// Too many hashes are running and waiting: try again shortly.
@@ -22,47 +24,64 @@ const MAX_WAIT: Duration = Duration::from_secs(5);
 #[error("password checks are busy")]
 pub struct Busy;
 
-/// Runs password hashes on blocking threads, `concurrent` at a time, with at
-/// most `max_waiting` more waiting.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Runs password hashes on `threads` dedicated threads, with at most
+/// `max_waiting` more queued; cheap to clone. The threads end when the last
+/// clone is dropped.
 #[derive(Clone)]
 pub struct Hashing {
-    slots: Arc<Semaphore>,
-    waiting: Arc<AtomicUsize>,
-    max_waiting: usize,
+    jobs: SyncSender<Job>,
     metrics: Metrics,
 }
 
 impl Hashing {
-    pub fn new(concurrent: usize, max_waiting: usize, metrics: Metrics) -> Self {
-        Self {
-            slots: Arc::new(Semaphore::new(concurrent.max(1))),
-            waiting: Arc::new(AtomicUsize::new(0)),
-            max_waiting,
-            metrics,
+    pub fn new(threads: usize, max_waiting: usize, metrics: Metrics) -> Self {
+        let (jobs, queue) = sync_channel::<Job>(max_waiting);
+        let queue = Arc::new(Mutex::new(queue));
+        for number in 0..threads.max(1) {
+            let queue = queue.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("password-{number}"))
+                .spawn(move || work(&queue));
+            if let Err(error) = spawned {
+                tracing::error!(%error, "could not start a password hashing thread");
+            }
         }
+        Self { jobs, metrics }
     }
 
-    /// Runs `work` (a hash or a verification) when a slot is free.
+    /// Runs `work` (a hash or a verification) when a thread is free.
     pub async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, Busy> {
-        if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.max_waiting {
-            self.waiting.fetch_sub(1, Ordering::SeqCst);
-            return Err(Busy);
+        let (done, result) = oneshot::channel();
+        let metrics = self.metrics.clone();
+        let job: Job = Box::new(move || {
+            metrics.password_hashes.inc();
+            let _ = done.send(work());
+        });
+        match self.jobs.try_send(job) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => return Err(Busy),
         }
-        let slot = tokio::time::timeout(MAX_WAIT, self.slots.clone().acquire_owned()).await;
-        self.waiting.fetch_sub(1, Ordering::SeqCst);
-        let Ok(Ok(slot)) = slot else {
-            return Err(Busy);
-        };
-        self.metrics.password_hashes.inc();
-        let result = tokio::task::spawn_blocking(move || {
-            let _slot = slot;
-            work()
-        })
-        .await;
-        result.map_err(|_| Busy)
+        match tokio::time::timeout(MAX_WAIT, result).await {
+            Ok(Ok(value)) => Ok(value),
+            _ => Err(Busy),
+        }
+    }
+}
+
+/// One hashing thread: takes jobs until every sender is gone.
+fn work(queue: &Mutex<Receiver<Job>>) {
+    loop {
+        // A poisoned lock only means another hashing thread panicked.
+        let next = queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
+        match next {
+            Ok(job) => job(),
+            Err(_) => return,
+        }
     }
 }
 

@@ -77,19 +77,20 @@ pub async fn reserve() -> Result<PrepareSlot, ImageError> {
 }
 
 impl PrepareSlot {
-    /// Runs CPU-bound `work` on a blocking thread, holding the slot.
+    /// Runs CPU-bound `work` on a blocking thread. The slot stays taken
+    /// until it is dropped: keep it while the result is in memory.
     pub async fn run<T: Send + 'static>(
-        self,
+        &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, ImageError> {
-        let result = tokio::task::spawn_blocking(work).await;
-        drop(self);
-        result.map_err(|_| ImageError::Busy)
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|_| ImageError::Busy)
     }
 
     /// [`prepare`] on a blocking thread.
     pub async fn prepare(
-        self,
+        &self,
         file_type: FileType,
         bytes: Vec<u8>,
     ) -> Result<PreparedImage, ImageError> {

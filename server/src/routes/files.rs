@@ -138,11 +138,10 @@ pub async fn upload(
         thumb_sha256: None,
     };
     // Images and MP4 videos are rewritten without their metadata; anything
-    // else is kept exactly as sent.
-    // Images and MP4 videos are rewritten without their metadata; anything
     // else is kept exactly as sent. Rewriting waits for a preparation slot
-    // before the file is read into memory.
-    let (bytes, thumbnail) = match file_type.kind() {
+    // before the file is read into memory, and keeps it until the result is
+    // stored, so only a few uploads are ever in memory at once.
+    let (bytes, thumbnail, slot) = match file_type.kind() {
         AttachmentKind::Image => {
             let slot = media_image::reserve().await.map_err(image_refused)?;
             let bytes = upload.into_bytes().await.map_err(storage_failed)?;
@@ -153,7 +152,7 @@ pub async fn upload(
             state.connections.metrics.image_preparations.inc();
             new_file.width = Some(prepared.width);
             new_file.height = Some(prepared.height);
-            (prepared.bytes, prepared.thumbnail)
+            (prepared.bytes, prepared.thumbnail, slot)
         }
         _ if file_type == FileType::Mp4 => {
             let slot = media_image::reserve().await.map_err(image_refused)?;
@@ -163,7 +162,7 @@ pub async fn upload(
                 .await
                 .map_err(image_refused)?
                 .map_err(|_| invalid_file("The video is damaged or incomplete."))?;
-            (bytes, None)
+            (bytes, None, slot)
         }
         _ => {
             let _content = state.files.lock().await;
@@ -184,6 +183,7 @@ pub async fn upload(
     .await
     .map_err(|_| storage_failed("storing the file stopped"))?
     .map_err(storage_failed)?;
+    drop(slot);
     new_file.sha256 = sha256;
     new_file.thumb_sha256 = thumb_sha256;
     let attachment = record(&state, &new_file).await?;
