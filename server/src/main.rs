@@ -25,6 +25,7 @@ async fn serve() -> anyhow::Result<()> {
         return Ok(());
     }
     let app = Application::build(settings).await?;
+    let shutdown = shutdown_signal();
     tracing::info!("chat server listening on http://{}", app.local_addr());
-    app.run_until_stopped(shutdown_signal()).await
+    app.run_until_stopped(shutdown).await
 }
