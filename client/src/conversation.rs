@@ -2,7 +2,7 @@
 //! notices where they happened, a bounded window, and what is unread.
 
 use shared::protocol::{ChannelInfo, ChannelKind};
-use shared::{ChatMessage, Seq, UserInfo};
+use shared::{ChangeNo, ChatMessage, Seq, UserInfo};
 
 /// Most entries kept in memory per conversation; older ones are dropped (and
 /// reloaded by scrolling up).
@@ -74,7 +74,7 @@ pub struct Conversation {
     /// Who is typing, and until when (ms since the epoch).
     pub typing: Vec<(UserInfo, i64)>,
     /// The highest change number among held messages: where change catch-up starts.
-    pub last_change: i64,
+    pub last_change: ChangeNo,
     next_notice_id: u64,
 }
 
@@ -88,7 +88,7 @@ impl Conversation {
             requested: false,
             synced: false,
             typing: Vec::new(),
-            last_change: 0,
+            last_change: ChangeNo(0),
             next_notice_id: 0,
         }
     }

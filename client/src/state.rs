@@ -257,9 +257,9 @@ impl ChatState {
 
     /// The `general` channel (where join/leave notices go).
     pub fn general(&self) -> Option<&Conversation> {
-        self.conversations
-            .iter()
-            .find(|c| c.info.kind == ChannelKind::Public && c.info.name == "general")
+        self.conversations.iter().find(|c| {
+            c.info.kind == ChannelKind::Public && c.info.name == shared::protocol::DEFAULT_CHANNEL
+        })
     }
 
     /// Pending messages still worth sending (not refused for good).
@@ -396,7 +396,7 @@ impl ChatState {
                             reactions: Vec::new(),
                             attachments: pending.attachments,
                             preview: None,
-                            change: 0,
+                            change: shared::ChangeNo(0),
                         }]);
                         // Your own message is read by definition.
                         conversation.info.last_read_seq = conversation.info.last_read_seq.max(seq);
@@ -712,7 +712,7 @@ mod tests {
             reactions: Vec::new(),
             attachments: Vec::new(),
             preview: None,
-            change: seq,
+            change: shared::ChangeNo(seq),
         }
     }
 

@@ -20,23 +20,25 @@ use tracing::Instrument;
 use crate::auth::OriginPolicy;
 use crate::budget::{Budget, Rate, RequestBudgets, RequestLimits};
 use crate::client_address::ClientAddresses;
-use crate::connection::{ConnectionContext, MAX_REPLY_BYTES};
 use crate::connection_limits::ConnectionLimits;
 use crate::core_runtime::CoreRuntime;
 use crate::error::HttpError;
-use crate::hub::HubHandle;
 use crate::media::janitor;
 use crate::media::storage::FileStore;
 use crate::metrics::Metrics;
-use crate::outbox::OutboxLimits;
 use crate::password::Hashing;
 use crate::preview::Previews;
 use crate::preview::fetch::Fetcher;
+use crate::realtime::Realtime;
+use crate::realtime::commands::MAX_REPLY_BYTES;
+use crate::realtime::fanout::FanOut;
+use crate::realtime::hub::HubHandle;
+use crate::realtime::outbox::OutboxLimits;
+use crate::realtime::writer::{MAX_BATCH, MessageWriter, WriterParts};
 use crate::routes::{self, AppState};
 use crate::settings::Settings;
 use crate::sign_in_guard::SignInGuard;
 use crate::store::Store;
-use crate::store::writer::{MAX_BATCH, MessageWriter, WriterParts};
 use crate::{housekeeping, slow_body};
 
 /// Files one user may upload at once, and then per minute.
@@ -83,6 +85,7 @@ impl Application {
         let janitor_task = janitor::start(store.clone(), files.clone());
         let core = CoreRuntime::start()?;
         let (hub, hub_task) = HubHandle::start(core.handle(), metrics.clone());
+        let fanout: Arc<dyn FanOut> = Arc::new(hub.clone());
         let preview_budget = Arc::new(settings.request_limits.previews.budget());
         let previews = if settings.link_previews {
             let fetcher = Fetcher::new(
@@ -93,7 +96,7 @@ impl Application {
             Some(
                 Previews::start(
                     store.clone(),
-                    hub.clone(),
+                    fanout.clone(),
                     files.clone(),
                     fetcher,
                     metrics.clone(),
@@ -108,7 +111,7 @@ impl Application {
             core.handle(),
             WriterParts {
                 store: store.clone(),
-                hub: hub.clone(),
+                fanout: fanout.clone(),
                 previews: previews.clone(),
                 metrics: metrics.clone(),
             },
@@ -148,9 +151,10 @@ impl Application {
         });
         let outbound_bytes = settings.outbound_bytes.max(2 * MAX_REPLY_BYTES);
         let state = web::Data::new(AppState {
-            connections: ConnectionContext {
+            realtime: Realtime {
                 store: store.clone(),
                 hub: hub.clone(),
+                fanout,
                 writer: writer.clone(),
                 max_upload_bytes: settings.max_upload_bytes,
                 previews,
@@ -203,7 +207,7 @@ impl Application {
                         .cloned()
                         .expect("the state is registered on the app");
                     if !state.origins.host_allowed(request.head()) {
-                        state.connections.metrics.refused("host");
+                        state.realtime.metrics.refused("host");
                         let host = request
                             .headers()
                             .get(header::HOST)

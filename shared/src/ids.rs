@@ -9,6 +9,16 @@ use crate::limits::MAX_CLIENT_ID_CHARS;
 /// Position of a message inside its channel: 1, 2, 3, … assigned by the server.
 pub type Seq = i64;
 
+/// A channel's change counter: each new message, edit, delete, reaction
+/// and link preview takes the channel's next number, stored on the message.
+/// Catch-up asks for the changes after the last number a client holds. Its
+/// own type, so it is never mixed up with a [`Seq`].
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(transparent)]
+pub struct ChangeNo(pub i64);
+
 /// An opaque channel identifier chosen by the server.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]

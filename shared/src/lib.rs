@@ -13,7 +13,7 @@ pub mod limits;
 pub mod protocol;
 pub mod validate;
 
-pub use ids::{ChannelId, ClientMsgId, FileId, Seq, UserId};
+pub use ids::{ChangeNo, ChannelId, ClientMsgId, FileId, Seq, UserId};
 pub use protocol::{
     Attachment, AttachmentKind, ChatMessage, ClientMsg, ErrorCode, LinkPreview, PreviewKind,
     Reaction, ServerMsg, UserInfo,

@@ -7,7 +7,15 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{ChannelId, ClientMsgId, FileId, Seq, UserId};
+use crate::ids::{ChangeNo, ChannelId, ClientMsgId, FileId, Seq, UserId};
+
+/// WebSocket close code for the sockets of a session that was signed out
+/// (sign out, sign out everywhere, a password change): the client goes back
+/// to the name prompt instead of reconnecting.
+pub const CLOSE_SIGNED_OUT: u16 = 4001;
+
+/// The public channel every user is in from the start.
+pub const DEFAULT_CHANNEL: &str = "general";
 
 /// What a browser sends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,7 +39,7 @@ pub enum ClientMsg {
         channel: ChannelId,
         after_seq: Option<Seq>,
         #[serde(default)]
-        after_change: Option<i64>,
+        after_change: Option<ChangeNo>,
     },
     /// Scroll-back: up to `limit` messages older than `before_seq`.
     History {
@@ -349,15 +357,16 @@ pub struct ChannelInfo {
     pub unread_mentions: u32,
     /// The channel's latest change number (messages, edits, deletes, reactions).
     #[serde(default)]
-    pub last_change: i64,
+    pub last_change: ChangeNo,
 }
 
-/// Public, private (members only), or a direct conversation.
+/// Public, private (members only), or a direct conversation. The default
+/// (a kind that is missing) is private: nothing becomes joinable by accident.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ChannelKind {
-    #[default]
     Public,
+    #[default]
     Private,
     Direct,
 }
@@ -438,7 +447,7 @@ pub struct ChatMessage {
     /// The channel's change number of this message's latest change; a later
     /// state of the same message has a higher one.
     #[serde(default)]
-    pub change: i64,
+    pub change: ChangeNo,
 }
 
 /// One emoji on a message: how many put it there, the first few of them,

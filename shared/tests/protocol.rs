@@ -46,7 +46,7 @@ fn sample_message() -> ChatMessage {
             width: None,
             height: None,
         })),
-        change: 7,
+        change: shared::ChangeNo(7),
     }
 }
 

@@ -8,6 +8,7 @@ use std::rc::{Rc, Weak};
 
 use gloo_timers::callback::Timeout;
 use shared::limits::HISTORY_PAGE;
+use shared::protocol::{CLOSE_SIGNED_OUT, DEFAULT_CHANNEL};
 use shared::{ChannelId, ChatMessage, ClientMsg, ClientMsgId, Seq, ServerMsg};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
@@ -17,8 +18,6 @@ use yew::prelude::*;
 use crate::browser::{now_millis, websocket_url};
 use crate::state::{Action, ChatState, Pending, TYPING_MS};
 
-/// Close code the server uses after sign-out.
-const CLOSE_SIGNED_OUT: u16 = 4001;
 /// Longest wait between reconnect attempts.
 const MAX_BACKOFF_MS: f64 = 10_000.0;
 /// Wait before resending a message the server could not store.
@@ -136,7 +135,7 @@ impl ChatSocket {
         &self,
         channel: ChannelId,
         after_seq: Option<Seq>,
-        after_change: Option<i64>,
+        after_change: Option<shared::ChangeNo>,
     ) -> bool {
         if after_seq.is_none() {
             self.inner.borrow_mut().fresh_syncs.insert(channel.clone());
@@ -299,7 +298,7 @@ impl ChatSocket {
                 };
                 let general = channels
                     .iter()
-                    .find(|c| c.name == "general")
+                    .find(|c| c.name == DEFAULT_CHANNEL)
                     .map(|c| c.id.clone());
                 dispatch.dispatch(Action::Welcome {
                     me: user,

@@ -18,11 +18,11 @@ use super::fetch::{FetchError, Fetched, Fetcher};
 use super::links::first_link;
 use super::page;
 use crate::budget::Budget;
-use crate::hub::HubHandle;
 use crate::media::image::{reserve, thumbnail_mime};
 use crate::media::sniff::{FileType, sniff};
 use crate::media::storage::FileStore;
 use crate::metrics::Metrics;
+use crate::realtime::fanout::FanOut;
 use crate::store::Store;
 
 /// Fetches running at once.
@@ -46,7 +46,7 @@ struct Job {
 
 struct Context {
     store: Store,
-    hub: HubHandle,
+    fanout: Arc<dyn FanOut>,
     files: FileStore,
     fetcher: Fetcher,
     metrics: Metrics,
@@ -64,7 +64,7 @@ impl Previews {
     /// Starts the preview worker; `per_author` paces each author's links.
     pub fn start(
         store: Store,
-        hub: HubHandle,
+        fanout: Arc<dyn FanOut>,
         files: FileStore,
         fetcher: Fetcher,
         metrics: Metrics,
@@ -73,7 +73,7 @@ impl Previews {
         let (jobs, receiver) = mpsc::channel(QUEUE);
         let context = Arc::new(Context {
             store,
-            hub,
+            fanout,
             files,
             fetcher,
             metrics,
@@ -163,7 +163,7 @@ async fn deliver(context: &Context, job: Job) {
     {
         Ok(Some(message)) => {
             context
-                .hub
+                .fanout
                 .to_room(job.channel, ServerMsg::MessageUpdated { message }, None)
                 .await;
         }

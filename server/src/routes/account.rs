@@ -18,6 +18,7 @@ use crate::auth::{
 };
 use crate::error::HttpError;
 use crate::password::{self, Busy};
+use crate::realtime::fanout::Sessions;
 
 const WRONG_CREDENTIALS: &str = "Wrong username or password.";
 const WRONG_CURRENT_PASSWORD: &str = "Your current password is not right.";
@@ -42,12 +43,12 @@ pub async fn sign_in(
         .sign_in
         .admit(&name_key, &address)
         .map_err(|retry_after| {
-            state.connections.metrics.refused("sign_in_delay");
+            state.realtime.metrics.refused("sign_in_delay");
             HttpError::rate_limited(retry_after)
         })?;
 
     let found = match &username {
-        Some(name) => state.connections.store.credentials(name).await?,
+        Some(name) => state.realtime.store.credentials(name).await?,
         None => None,
     };
     let typed = body.password.clone();
@@ -87,7 +88,7 @@ pub async fn sign_in(
     attempt.succeeded();
     let token = new_session_token();
     let session = state
-        .connections
+        .realtime
         .store
         .create_session(&user, &hash_token(&token))
         .await?;
@@ -116,7 +117,7 @@ pub async fn set_password(
             error.to_string(),
         )
     })?;
-    let store = &state.connections.store;
+    let store = &state.realtime.store;
     if let Some(stored) = store.password_hash(&session.user.id).await? {
         // Guessing the current password is guessing a password: same budget.
         let attempt = state
@@ -152,9 +153,12 @@ pub async fn set_password(
         .set_password_hash(&session.user.id, &hash, &session.session_id)
         .await?;
     state
-        .connections
-        .hub
-        .close_user(session.user.id.clone(), Some(session.session_id.clone()))
+        .realtime
+        .fanout
+        .close_sessions(
+            session.user.id.clone(),
+            Sessions::AllBut(Some(session.session_id.clone())),
+        )
         .await;
     tracing::info!(user = %session.user.name, "password set; other sessions ended");
     Ok(HttpResponse::Ok().json(SessionInfo {
@@ -170,14 +174,14 @@ pub async fn sign_out_everywhere(
 ) -> Result<HttpResponse, HttpError> {
     let session = state.signed_in(&request).await?;
     let ended = state
-        .connections
+        .realtime
         .store
         .delete_user_sessions(&session.user.id)
         .await?;
     state
-        .connections
-        .hub
-        .close_user(session.user.id.clone(), None)
+        .realtime
+        .fanout
+        .close_sessions(session.user.id.clone(), Sessions::AllBut(None))
         .await;
     tracing::info!(user = %session.user.name, ended, "signed out everywhere");
     Ok(HttpResponse::NoContent()
@@ -186,7 +190,7 @@ pub async fn sign_out_everywhere(
 }
 
 fn busy_error(state: &AppState, _: Busy) -> HttpError {
-    state.connections.metrics.refused("busy");
+    state.realtime.metrics.refused("busy");
     HttpError::busy(Duration::from_secs(1))
 }
 

@@ -58,7 +58,7 @@ pub async fn upload(
         return Err(HttpError::forbidden_origin());
     }
     if let Err(retry_after) = state.uploads.check(&user.user.id.0) {
-        state.connections.metrics.refused("rate_limited");
+        state.realtime.metrics.refused("rate_limited");
         let mut error = HttpError::new(
             StatusCode::TOO_MANY_REQUESTS,
             ApiErrorCode::RateLimited,
@@ -70,7 +70,7 @@ pub async fn upload(
         error.retry_after = Some(retry_after);
         return Err(error);
     }
-    let store = &state.connections.store;
+    let store = &state.realtime.store;
     let channel = ChannelId(channel.into_inner());
     if !store.is_member(&user.user.id, &channel).await? {
         return Err(HttpError::new(
@@ -79,7 +79,7 @@ pub async fn upload(
             "No such conversation (or you are not in it).",
         ));
     }
-    let limit = state.connections.max_upload_bytes;
+    let limit = state.realtime.max_upload_bytes;
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -149,7 +149,7 @@ pub async fn upload(
                 .prepare(file_type, bytes)
                 .await
                 .map_err(image_refused)?;
-            state.connections.metrics.image_preparations.inc();
+            state.realtime.metrics.image_preparations.inc();
             new_file.width = Some(prepared.width);
             new_file.height = Some(prepared.height);
             (prepared.bytes, prepared.thumbnail, slot)
@@ -194,7 +194,7 @@ pub async fn upload(
 fn charge_volume(state: &AppState, user: &str, bytes: u64) -> Result<(), HttpError> {
     let mebibytes = u32::try_from(bytes.div_ceil(1024 * 1024)).unwrap_or(u32::MAX);
     state.upload_bytes.check_n(user, mebibytes).map_err(|wait| {
-        state.connections.metrics.refused("upload_volume");
+        state.realtime.metrics.refused("upload_volume");
         let mut error = HttpError::new(
             StatusCode::TOO_MANY_REQUESTS,
             ApiErrorCode::RateLimited,
@@ -208,7 +208,7 @@ fn charge_volume(state: &AppState, user: &str, bytes: u64) -> Result<(), HttpErr
 /// Writes the upload's row; if that fails, its bytes are left to the
 /// janitor, which removes them unless a later upload refers to them.
 async fn record(state: &AppState, file: &NewFile) -> Result<Attachment, HttpError> {
-    let result = state.connections.store.insert_file(file).await;
+    let result = state.realtime.store.insert_file(file).await;
     if result.is_err() {
         state.files.suspect(
             [file.sha256.clone()]
@@ -245,7 +245,7 @@ async fn serve_file(
 ) -> Result<HttpResponse, HttpError> {
     let user = state.signed_in(&request).await?;
     let file = state
-        .connections
+        .realtime
         .store
         .file_for(&user.user.id, &id)
         .await?
@@ -284,7 +284,7 @@ pub async fn preview_image(
     state.signed_in(&request).await?;
     let hash = hash.into_inner();
     let mime = state
-        .connections
+        .realtime
         .store
         .preview_image_mime(&hash)
         .await?

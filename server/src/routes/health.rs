@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use super::AppState;
 
 pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
-    match state.connections.store.ping().await {
+    match state.realtime.store.ping().await {
         Ok(()) => HttpResponse::Ok().json(serde_json::json!({ "status": "ok" })),
         Err(error) => {
             tracing::error!(%error, "health check: database unavailable");

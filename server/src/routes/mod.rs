@@ -1,5 +1,5 @@
 //! HTTP routes, one file per resource. Handlers are thin: they check who is
-//! asking and call named operations on the store or the hub.
+//! asking and call named operations on the store or publish through the realtime fan-out.
 
 mod account;
 pub mod assets;
@@ -17,17 +17,17 @@ use actix_web::{HttpRequest, web};
 use crate::auth::{OriginPolicy, current_session};
 use crate::budget::Budget;
 use crate::client_address::ClientAddresses;
-use crate::connection::ConnectionContext;
 use crate::connection_limits::ConnectionLimits;
 use crate::error::HttpError;
 use crate::media::storage::FileStore;
 use crate::password::Hashing;
+use crate::realtime::Realtime;
 use crate::sign_in_guard::SignInGuard;
 use crate::store::SessionUser;
 
 /// Everything handlers share.
 pub struct AppState {
-    pub connections: ConnectionContext,
+    pub realtime: Realtime,
     pub origins: OriginPolicy,
     /// Who the client is, through trusted proxies.
     pub addresses: ClientAddresses,
@@ -52,7 +52,7 @@ pub struct AppState {
 impl AppState {
     /// The signed-in session of this request, if any.
     pub async fn session(&self, request: &HttpRequest) -> Result<Option<SessionUser>, HttpError> {
-        current_session(request, &self.connections.store, self.session_idle).await
+        current_session(request, &self.realtime.store, self.session_idle).await
     }
 
     /// The signed-in session of this request, or 401.

@@ -12,6 +12,7 @@ use crate::auth::{
     expired_session_cookie, hash_token, is_https, new_session_token, session_cookie,
 };
 use crate::error::HttpError;
+use crate::realtime::fanout::Sessions;
 
 /// `GET /api/session`: 200 with the user, or 401.
 pub async fn current(
@@ -35,7 +36,7 @@ pub async fn create(
     body: web::Json<CreateSessionRequest>,
 ) -> Result<HttpResponse, HttpError> {
     if let Err(retry_after) = state.signups.check(&state.addresses.key(&request)) {
-        state.connections.metrics.refused("rate_limited");
+        state.realtime.metrics.refused("rate_limited");
         return Err(HttpError::rate_limited(retry_after));
     }
     let username = Username::parse(&body.username).map_err(|error| {
@@ -47,16 +48,16 @@ pub async fn create(
     })?;
     let token = new_session_token();
     let session = state
-        .connections
+        .realtime
         .store
         .create_user_with_session(&username, &hash_token(&token))
         .await?;
     tracing::info!(user = %session.user.name, "new user");
     // Everyone in the default channel learns it has one more member.
-    if let Ok(Some(general)) = state.connections.store.default_channel().await {
+    if let Ok(Some(general)) = state.realtime.store.default_channel().await {
         state
-            .connections
-            .hub
+            .realtime
+            .fanout
             .to_room(
                 general.clone(),
                 ServerMsg::MemberJoined {
@@ -82,14 +83,14 @@ pub async fn sign_out(
 ) -> Result<HttpResponse, HttpError> {
     if let Some(session) = state.session(&request).await? {
         state
-            .connections
+            .realtime
             .store
             .delete_session(&session.session_id)
             .await?;
         state
-            .connections
-            .hub
-            .close_session(session.user.id, session.session_id)
+            .realtime
+            .fanout
+            .close_sessions(session.user.id, Sessions::One(session.session_id))
             .await;
     }
     Ok(HttpResponse::NoContent()

@@ -7,9 +7,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use shared::api::ApiErrorCode;
 
 use super::AppState;
-use crate::connection;
 use crate::connection_limits::OverLimit;
 use crate::error::HttpError;
+use crate::realtime::connection;
 
 pub async fn upgrade(
     request: HttpRequest,
@@ -17,7 +17,7 @@ pub async fn upgrade(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, actix_web::Error> {
     if !state.origins.allows(&request) {
-        state.connections.metrics.refused("origin");
+        state.realtime.metrics.refused("origin");
         return Err(HttpError::forbidden_origin().into());
     }
     let Some(session_user) = state.session(&request).await? else {
@@ -28,7 +28,7 @@ pub async fn upgrade(
         .connection_limits
         .take(&session_user.user.id.0, &address)
         .map_err(|over| {
-            state.connections.metrics.refused("too_many_connections");
+            state.realtime.metrics.refused("too_many_connections");
             let message = match over {
                 OverLimit::User(limit) => format!(
                     "You have {limit} chat connections open already; close a tab and try again."
@@ -44,7 +44,7 @@ pub async fn upgrade(
             )
         })?;
     let (response, session, stream) = actix_ws::handle(&request, body)?;
-    let context = state.connections.clone();
+    let context = state.realtime.clone();
     actix_web::rt::spawn(connection::serve(
         context,
         session_user,

@@ -475,7 +475,7 @@ async fn messages_with_links_get_previews_live_cached_and_on_catch_up() {
     late.send(&ClientMsg::Sync {
         channel: general,
         after_seq: Some(seq),
-        after_change: Some(0),
+        after_change: Some(shared::ChangeNo(0)),
     })
     .await;
     let updated = late

@@ -6,8 +6,9 @@ use shared::validate::Username;
 use shared::{UserId, UserInfo};
 use sqlx::Row;
 
-use super::{DEFAULT_CHANNEL, SessionUser, Store, StoreError};
+use super::Store;
 use crate::random::{new_id, now_millis};
+use crate::store::{DEFAULT_CHANNEL, SessionUser, StoreError};
 
 /// How often a session's last use is written down (at most).
 const TOUCH_EVERY_MS: i64 = 60 * 60 * 1000;

@@ -174,6 +174,11 @@ impl OutboxReceiver {
         self.receiver.recv().await
     }
 
+    /// The next item if one is queued now.
+    pub fn try_recv(&mut self) -> Option<Outgoing> {
+        self.receiver.try_recv().ok()
+    }
+
     /// Call after an item of `len` bytes has been handed to the socket.
     pub fn written(&self, len: usize) {
         self.shared.sub(len);

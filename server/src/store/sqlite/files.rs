@@ -6,8 +6,9 @@
 use shared::{Attachment, AttachmentKind, ChannelId, ChatMessage, FileId, Seq, UserId};
 use sqlx::{Row, Sqlite, Transaction};
 
-use super::{NewMessage, Store, StoreError, seq_range};
+use super::{Store, seq_range};
 use crate::random::{new_id, now_millis};
+use crate::store::{NewFile, NewMessage, StoreError, StoredFile};
 
 /// A file query: the columns `attachment_from_row` reads from `files f`, then `$rest`.
 macro_rules! select_files {
@@ -19,29 +20,6 @@ macro_rules! select_files {
             $rest
         )
     };
-}
-
-/// An uploaded file to record (its bytes are already in the files folder).
-#[derive(Debug, Clone)]
-pub struct NewFile {
-    pub channel: ChannelId,
-    pub uploader: UserId,
-    pub name: String,
-    pub kind: AttachmentKind,
-    pub mime: String,
-    pub size: u64,
-    pub width: Option<u32>,
-    pub height: Option<u32>,
-    pub sha256: String,
-    pub thumb_sha256: Option<String>,
-}
-
-/// A file someone may fetch, and where its bytes are.
-#[derive(Debug, Clone)]
-pub struct StoredFile {
-    pub attachment: Attachment,
-    pub sha256: String,
-    pub thumb_sha256: Option<String>,
 }
 
 impl Store {

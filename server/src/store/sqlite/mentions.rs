@@ -7,7 +7,7 @@
 use shared::limits::MAX_USERNAME_CHARS;
 use shared::{ChannelId, Seq, UserId};
 
-use super::StoreError;
+use crate::store::StoreError;
 
 /// `@` signs looked at per message; more are ignored (a message of `@`s
 /// must not turn into thousands of lookups).

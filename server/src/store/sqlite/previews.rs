@@ -4,8 +4,9 @@
 use shared::{ChannelId, ChatMessage, LinkPreview, Seq};
 use sqlx::Row;
 
-use super::{Store, StoreError, stamp_change};
+use super::{Store, stamp_change};
 use crate::random::now_millis;
+use crate::store::StoreError;
 
 impl Store {
     /// Sets a message's link preview as a change (new change number) and

@@ -1,8 +1,8 @@
 //! The message writer: one task that owns every message insert. Requests from
 //! all connections queue up while a transaction commits, and the next
 //! transaction takes them all, so many clients cost one fsync per batch rather
-//! than one per message. Only after the commit are the results handed to the
-//! hub, in sequence order, to be acknowledged and broadcast.
+//! than one per message. Only after the commit are the results published,
+//! in sequence order, to be acknowledged and broadcast.
 
 use std::time::Duration;
 
@@ -10,14 +10,17 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use std::sync::Arc;
+
 use shared::ServerMsg;
 
-use super::{NewMessage, Store, Stored};
-use crate::hub::{ConnId, Delivery, HubHandle};
+use super::commands::delivery_frames;
+use super::fanout::{ConnId, Delivery, Event, FanOut};
 use crate::metrics::Metrics;
 use crate::preview::Previews;
+use crate::store::{NewMessage, Store, Stored};
 
-/// Most messages in one transaction. The hub fans a whole batch out at once,
+/// Most messages in one transaction. A whole batch is fanned out at once,
 /// so connection queues must hold at least this many frames (see
 /// `Settings::outbound_queue`): a healthy client is never dropped for one burst.
 pub const MAX_BATCH: usize = 256;
@@ -75,7 +78,7 @@ impl MessageWriter {
 /// What the writer works with.
 pub struct WriterParts {
     pub store: Store,
-    pub hub: HubHandle,
+    pub fanout: Arc<dyn FanOut>,
     pub previews: Option<Previews>,
     pub metrics: Metrics,
 }
@@ -88,7 +91,7 @@ async fn run(
 ) {
     let WriterParts {
         store,
-        hub,
+        fanout,
         previews,
         metrics,
     } = parts;
@@ -117,18 +120,18 @@ async fn run(
         }
         metrics.batch_size.observe(batch.len() as f64);
         let started = std::time::Instant::now();
-        let (deliveries, unhidden) = commit(&store, batch).await;
+        let (results, unhidden) = commit(&store, batch).await;
         metrics
             .commit_seconds
             .observe(started.elapsed().as_secs_f64());
         // Whoever had hidden a conversation sees it again before its new message.
         for (channel, user) in unhidden {
-            show_again(&store, &hub, channel, user).await;
+            show_again(&store, &*fanout, channel, user).await;
         }
         let linked: Vec<_> = match &previews {
-            Some(_) => deliveries
+            Some(_) => results
                 .iter()
-                .filter_map(|d| match &d.result {
+                .filter_map(|(_, result)| match result {
                     Ok(Stored::New(message)) if message.text.contains("http") => {
                         Some(message.clone())
                     }
@@ -137,7 +140,23 @@ async fn run(
                 .collect(),
             None => Vec::new(),
         };
-        hub.deliver(deliveries).await;
+        let deliveries = results
+            .into_iter()
+            .map(|(origin, result)| {
+                let (to_sender, to_others) = delivery_frames(&result);
+                let channel = match &result {
+                    Ok(stored) => stored.channel().clone(),
+                    Err(message) => message.channel.clone(),
+                };
+                Delivery {
+                    origin,
+                    channel,
+                    to_sender,
+                    to_others,
+                }
+            })
+            .collect();
+        fanout.publish(Event::Deliver(deliveries)).await;
         if let Some(previews) = &previews {
             for message in &linked {
                 previews.consider(message);
@@ -150,7 +169,7 @@ async fn run(
 /// Puts a hidden conversation back in `user`'s list, in every tab.
 async fn show_again(
     store: &Store,
-    hub: &HubHandle,
+    fanout: &dyn FanOut,
     channel: shared::ChannelId,
     user: shared::UserId,
 ) {
@@ -161,22 +180,26 @@ async fn show_again(
     };
     match info {
         Ok(Some(info)) => {
-            hub.subscribe(
-                user,
-                channel,
-                Some(ServerMsg::ChannelJoined { channel: info }),
-            )
-            .await;
+            fanout
+                .subscribe(
+                    user,
+                    channel,
+                    Some(ServerMsg::ChannelJoined { channel: info }),
+                )
+                .await;
         }
         Ok(None) => {}
         Err(error) => tracing::warn!(%error, "showing a hidden conversation again failed"),
     }
 }
 
+/// What storing one message amounted to, for the connection that sent it.
+type Outcome = (ConnId, Result<Stored, NewMessage>);
+
 async fn commit(
     store: &Store,
     batch: Vec<WriteRequest>,
-) -> (Vec<Delivery>, Vec<(shared::ChannelId, shared::UserId)>) {
+) -> (Vec<Outcome>, Vec<(shared::ChannelId, shared::UserId)>) {
     let messages: Vec<NewMessage> = batch.iter().map(|r| r.message.clone()).collect();
     let mut outcome = store.insert_messages(&messages).await;
     if let Err(error) = &outcome {
@@ -189,10 +212,7 @@ async fn commit(
             batch
                 .into_iter()
                 .zip(inserted.stored)
-                .map(|(request, stored)| Delivery {
-                    origin: request.origin,
-                    result: Ok(stored),
-                })
+                .map(|(request, stored)| (request.origin, Ok(stored)))
                 .collect(),
             inserted.unhidden,
         ),
@@ -201,10 +221,7 @@ async fn commit(
             (
                 batch
                     .into_iter()
-                    .map(|request| Delivery {
-                        origin: request.origin,
-                        result: Err(request.message),
-                    })
+                    .map(|request| (request.origin, Err(request.message)))
                     .collect(),
                 Vec::new(),
             )

@@ -1,0 +1,282 @@
+//! Posting, catch-up, history pages, edits, deletes and reactions. Posts go
+//! to the message writer (membership is checked inside its transaction);
+//! replies are at most [`MAX_REPLY_BYTES`], so longer catch-ups and pages
+//! come in parts.
+
+use shared::limits::{HISTORY_PAGE, MAX_ATTACHMENTS, MAX_HISTORY_PAGE, MAX_SYNC_BATCH};
+use shared::validate::{MessageText, MessageTextError};
+use shared::{ChangeNo, ChannelId, ChatMessage, ClientMsgId, FileId, Seq, ServerMsg, UserId};
+
+use super::refusal::{self, Refusal};
+use super::{Caller, Reply, answer, done, membership};
+use crate::realtime::writer::WriteRequest;
+use crate::store::{ChangeOutcome, MessageChange, NewMessage};
+
+/// Largest reply frame; longer catch-ups and pages come in parts.
+pub const MAX_REPLY_BYTES: usize = 1024 * 1024;
+/// Room in a reply for messages, leaving space for the envelope.
+const MESSAGES_BUDGET: usize = MAX_REPLY_BYTES - 1024;
+
+/// Queues a message for the writer, which answers with an ack or a refusal.
+pub async fn post(
+    caller: &Caller<'_>,
+    channel: ChannelId,
+    client_id: ClientMsgId,
+    text: &str,
+    attachments: Vec<FileId>,
+) -> Reply {
+    if attachments.len() > MAX_ATTACHMENTS {
+        return Err(refusal::too_many_attachments().for_message(client_id));
+    }
+    let text = match MessageText::parse(text) {
+        Ok(text) => text.into_string(),
+        // A caption is optional.
+        Err(MessageTextError::Empty) if !attachments.is_empty() => String::new(),
+        Err(error) => return Err(refusal::bad_text(&error).for_message(client_id)),
+    };
+    let request = WriteRequest {
+        origin: caller.conn,
+        message: NewMessage {
+            channel,
+            author: caller.user.clone(),
+            client_id: client_id.clone(),
+            text,
+            attachments,
+        },
+    };
+    match caller.realtime.writer.submit(request).await {
+        Ok(()) => done(),
+        Err(_) => Err(refusal::shutting_down().for_message(client_id)),
+    }
+}
+
+/// Refuses unless the user is a member of `channel` now.
+async fn check_member(caller: &Caller<'_>, channel: &ChannelId) -> Result<(), Refusal> {
+    if caller.store().is_member(&caller.user.id, channel).await? {
+        Ok(())
+    } else {
+        Err(refusal::not_a_member())
+    }
+}
+
+/// Catch-up: the messages after `after_seq` (or the latest page) and the
+/// held ones changed since `after_change`.
+pub async fn sync(
+    caller: &Caller<'_>,
+    channel: ChannelId,
+    after_seq: Option<Seq>,
+    after_change: Option<ChangeNo>,
+) -> Reply {
+    check_member(caller, &channel).await?;
+    let store = caller.store();
+    let reader = &caller.user.id;
+    let Some(after) = after_seq else {
+        let page = store
+            .latest_messages(&channel, HISTORY_PAGE, reader)
+            .await?;
+        let (messages, cut) = fit_newest(page.messages);
+        return answer(ServerMsg::Synced {
+            channel,
+            messages,
+            has_older: page.has_older || cut,
+            complete: true,
+            updated: Vec::new(),
+        });
+    };
+    let after = after.max(0);
+    let updated = match after_change {
+        Some(change) => {
+            store
+                .messages_changed(&channel, after, change, MAX_SYNC_BATCH, reader)
+                .await?
+        }
+        None => Vec::new(),
+    };
+    let messages = store
+        .messages_after(&channel, after, MAX_SYNC_BATCH, reader)
+        .await?;
+    let complete = messages.len() < MAX_SYNC_BATCH as usize;
+    let has_older = messages.first().map_or(after > 0, |m| m.seq > 1);
+    let (messages, cut) = fit_oldest(messages);
+    // Changes to held messages that do not fit travel as separate
+    // updates (the client treats both the same way).
+    let (updated, overflow) = split_to_fit(updated);
+    let mut frames = vec![ServerMsg::Synced {
+        channel,
+        messages,
+        has_older,
+        complete: complete && !cut,
+        updated,
+    }];
+    frames.extend(
+        overflow
+            .into_iter()
+            .map(|message| ServerMsg::MessageUpdated { message }),
+    );
+    Ok(frames)
+}
+
+/// A page of older messages for scroll-back.
+pub async fn history(
+    caller: &Caller<'_>,
+    channel: ChannelId,
+    before_seq: Seq,
+    limit: Option<u32>,
+) -> Reply {
+    check_member(caller, &channel).await?;
+    let limit = limit.unwrap_or(HISTORY_PAGE).clamp(1, MAX_HISTORY_PAGE);
+    let page = caller
+        .store()
+        .messages_before(&channel, before_seq, limit, &caller.user.id)
+        .await?;
+    let (messages, cut) = fit_newest(page.messages);
+    answer(ServerMsg::History {
+        channel,
+        messages,
+        has_older: page.has_older || cut,
+    })
+}
+
+pub async fn edit(caller: &Caller<'_>, channel: &ChannelId, seq: Seq, text: &str) -> Reply {
+    membership(caller, channel).await?;
+    let text = MessageText::parse(text).map_err(|error| refusal::bad_text(&error))?;
+    let outcome = caller
+        .store()
+        .change_message(
+            channel,
+            seq,
+            MessageChange::Edit {
+                by: &caller.user.id,
+                text: text.as_str(),
+            },
+        )
+        .await?;
+    // The edit dropped the old preview; the new text may link elsewhere.
+    let edited = match &outcome {
+        ChangeOutcome::Changed(message) => Some(message.clone()),
+        _ => None,
+    };
+    let reply = announce_change(caller, outcome, None).await;
+    if let (Some(message), Some(previews)) = (edited, &caller.realtime.previews) {
+        previews.consider(&message);
+    }
+    reply
+}
+
+pub async fn delete(caller: &Caller<'_>, channel: &ChannelId, seq: Seq) -> Reply {
+    membership(caller, channel).await?;
+    let outcome = caller
+        .store()
+        .change_message(
+            channel,
+            seq,
+            MessageChange::Delete {
+                by: &caller.user.id,
+                text: "",
+            },
+        )
+        .await?;
+    announce_change(caller, outcome, None).await
+}
+
+pub async fn react(
+    caller: &Caller<'_>,
+    channel: &ChannelId,
+    seq: Seq,
+    emoji: &str,
+    add: bool,
+) -> Reply {
+    membership(caller, channel).await?;
+    // Only real emoji (any skin tone): nothing else can be stored as a reaction.
+    if emoji.len() > 64 || emojis::get(emoji).is_none() {
+        return Err(refusal::refuse(
+            shared::ErrorCode::InvalidEmoji,
+            "That is not an emoji.",
+        ));
+    }
+    let store = caller.store();
+    let outcome = store
+        .change_message(
+            channel,
+            seq,
+            MessageChange::React {
+                by: &caller.user.id,
+                emoji,
+                add,
+            },
+        )
+        .await?;
+    let changed = matches!(outcome, ChangeOutcome::Changed(_));
+    let reply = announce_change(caller, outcome, Some(caller.user.id.clone())).await;
+    // Everyone else gets the state without anyone's own marks; the
+    // reactor's tabs get it with theirs.
+    if changed && let Some(mine) = store.message(channel, seq, Some(&caller.user.id)).await? {
+        caller
+            .fanout()
+            .to_user(
+                caller.user.id.clone(),
+                ServerMsg::MessageUpdated { message: mine },
+                None,
+            )
+            .await;
+    }
+    reply
+}
+
+/// Tells everyone in the channel (but `except`, who gets their own copy) a
+/// message's new state, or refuses.
+async fn announce_change(
+    caller: &Caller<'_>,
+    outcome: ChangeOutcome,
+    except: Option<UserId>,
+) -> Reply {
+    match outcome {
+        ChangeOutcome::Changed(message) => {
+            let channel = message.channel.clone();
+            caller
+                .fanout()
+                .to_room(channel, ServerMsg::MessageUpdated { message }, except)
+                .await;
+            done()
+        }
+        ChangeOutcome::Unchanged => done(),
+        ChangeOutcome::NoSuchMessage => Err(refusal::unknown_message()),
+        ChangeOutcome::NotAllowed => Err(refusal::only_the_author()),
+        ChangeOutcome::TooManyReactions => Err(refusal::too_many_reactions()),
+    }
+}
+
+/// The JSON size of a message inside a reply.
+fn json_len(message: &ChatMessage) -> usize {
+    serde_json::to_string(message).map_or(0, |json| json.len() + 1)
+}
+
+/// The oldest messages that fit in a reply, and whether some were left out.
+fn fit_oldest(messages: Vec<ChatMessage>) -> (Vec<ChatMessage>, bool) {
+    let (fitting, rest) = split_to_fit(messages);
+    (fitting, !rest.is_empty())
+}
+
+/// The newest messages (held oldest first) that fit in a reply, and whether
+/// older ones were left out.
+fn fit_newest(mut messages: Vec<ChatMessage>) -> (Vec<ChatMessage>, bool) {
+    messages.reverse();
+    let (mut fitting, rest) = split_to_fit(messages);
+    fitting.reverse();
+    (fitting, !rest.is_empty())
+}
+
+/// Splits `messages` after the longest start that fits in a reply (at least one).
+fn split_to_fit(mut messages: Vec<ChatMessage>) -> (Vec<ChatMessage>, Vec<ChatMessage>) {
+    let mut total = 0;
+    let mut keep = messages.len();
+    for (index, message) in messages.iter().enumerate() {
+        total += json_len(message);
+        if total > MESSAGES_BUDGET && index > 0 {
+            keep = index;
+            break;
+        }
+    }
+    let rest = messages.split_off(keep);
+    (messages, rest)
+}

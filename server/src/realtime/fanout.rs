@@ -1,0 +1,158 @@
+//! How commands, the message writer, previews and HTTP routes reach the
+//! people who must hear about something: events published through the
+//! [`FanOut`] trait. Today the local hub implements it; a bus between server
+//! nodes will implement the same trait, so nothing that publishes changes
+//! when it comes. Events name users, channels and connections, and carry
+//! protocol messages only: no store outcomes, no wording decided here.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use shared::protocol::PresenceStatus;
+use shared::{ChannelId, ServerMsg, UserId};
+
+/// Identifies one WebSocket connection (one browser tab).
+pub type ConnId = u64;
+
+static NEXT_CONN_ID: AtomicU64 = AtomicU64::new(1);
+
+/// A fresh connection id, unique within this process.
+pub fn next_conn_id() -> ConnId {
+    NEXT_CONN_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+/// A future a [`FanOut`] returns (boxed, so the trait can be used as `dyn`).
+pub type FanOutFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The answer to one posted message: what its sender's connection gets (an
+/// ack or a refusal) and, when it was stored now, what everyone else in the
+/// channel gets.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub origin: ConnId,
+    pub channel: ChannelId,
+    pub to_sender: ServerMsg,
+    pub to_others: Option<ServerMsg>,
+}
+
+/// Which of a user's sessions lose their sockets.
+#[derive(Debug, Clone)]
+pub enum Sessions {
+    /// One session (signed out).
+    One(String),
+    /// Every session but this one, if any ("sign out everywhere", a password change).
+    AllBut(Option<String>),
+}
+
+impl Sessions {
+    /// Whether the session `id` is one of these.
+    pub fn contains(&self, id: &str) -> bool {
+        match self {
+            Self::One(one) => one == id,
+            Self::AllBut(kept) => kept.as_deref() != Some(id),
+        }
+    }
+}
+
+/// Something that happened, and who must hear about it.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// Every connection of `user` joins `channel`'s room, then gets `announce`.
+    Subscribe {
+        user: UserId,
+        channel: ChannelId,
+        announce: Option<ServerMsg>,
+    },
+    /// Every connection of `user` leaves `channel`'s room at once, then gets `announce`.
+    Unsubscribe {
+        user: UserId,
+        channel: ChannelId,
+        announce: ServerMsg,
+    },
+    /// Everyone in `channel`'s room (but `except_user`'s connections).
+    ToRoom {
+        channel: ChannelId,
+        message: ServerMsg,
+        except_user: Option<UserId>,
+    },
+    /// Every connection of `user` (but `except_conn`).
+    ToUser {
+        user: UserId,
+        message: ServerMsg,
+        except_conn: Option<ConnId>,
+    },
+    /// Answers to posted messages, in the order they were stored.
+    Deliver(Vec<Delivery>),
+    /// A connection went idle (away) or active again.
+    SetAway { conn: ConnId, away: bool },
+    /// Sessions of `user` were revoked: their sockets stop at once.
+    CloseSessions { user: UserId, sessions: Sessions },
+}
+
+/// Where events go. Implemented by the local hub; later also by a bus
+/// between nodes.
+pub trait FanOut: Send + Sync {
+    /// Hands an event on; returns once it is queued (not delivered).
+    fn publish(&self, event: Event) -> FanOutFuture<'_, ()>;
+
+    /// Everyone online and whether they are away; absent users are offline.
+    fn presence(&self) -> FanOutFuture<'_, HashMap<UserId, PresenceStatus>>;
+
+    fn subscribe(
+        &self,
+        user: UserId,
+        channel: ChannelId,
+        announce: Option<ServerMsg>,
+    ) -> FanOutFuture<'_, ()> {
+        self.publish(Event::Subscribe {
+            user,
+            channel,
+            announce,
+        })
+    }
+
+    fn unsubscribe(
+        &self,
+        user: UserId,
+        channel: ChannelId,
+        announce: ServerMsg,
+    ) -> FanOutFuture<'_, ()> {
+        self.publish(Event::Unsubscribe {
+            user,
+            channel,
+            announce,
+        })
+    }
+
+    fn to_room(
+        &self,
+        channel: ChannelId,
+        message: ServerMsg,
+        except_user: Option<UserId>,
+    ) -> FanOutFuture<'_, ()> {
+        self.publish(Event::ToRoom {
+            channel,
+            message,
+            except_user,
+        })
+    }
+
+    fn to_user(
+        &self,
+        user: UserId,
+        message: ServerMsg,
+        except_conn: Option<ConnId>,
+    ) -> FanOutFuture<'_, ()> {
+        self.publish(Event::ToUser {
+            user,
+            message,
+            except_conn,
+        })
+    }
+
+    fn close_sessions(&self, user: UserId, sessions: Sessions) -> FanOutFuture<'_, ()> {
+        self.publish(Event::CloseSessions { user, sessions })
+    }
+}

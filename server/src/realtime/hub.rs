@@ -1,0 +1,903 @@
+//! The hub: one task that owns every live connection, which rooms they are in
+//! and who is online, and fans messages out. It holds no locks and never waits
+//! on a socket: each connection has an outgoing queue bounded in frames and
+//! bytes ([`Outbox`]), and a connection whose queue is full is disconnected
+//! (it reconnects and catches up by sequence number) instead of slowing the
+//! room down or growing memory. Connections are indexed by user, so finding
+//! a user's sockets never scans everyone.
+//!
+//! A broadcast is serialized to JSON once; every recipient gets a clone of the
+//! same reference-counted bytes.
+
+use std::collections::{HashMap, HashSet};
+
+use actix_ws::{CloseCode, CloseReason};
+use bytestring::ByteString;
+use shared::protocol::{CLOSE_SIGNED_OUT, ChannelInfo, PresenceStatus};
+use shared::{ChannelId, ServerMsg, UserId, UserInfo};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::fanout::{ConnId, Delivery, Event, FanOut, FanOutFuture, Sessions};
+pub use super::outbox::Outgoing;
+use super::outbox::{Outbox, PushFailure};
+use crate::metrics::Metrics;
+
+/// Commands waiting for the hub before senders have to wait.
+const COMMAND_QUEUE: usize = 8_192;
+
+/// A connection introducing itself to the hub.
+pub struct Registration {
+    pub conn: ConnId,
+    pub user: UserInfo,
+    pub session_id: String,
+    pub channels: Vec<ChannelInfo>,
+    /// The people this user has blocked (told in `welcome`).
+    pub blocked: Vec<UserId>,
+    /// Bounded queue read by the connection's socket writer.
+    pub outbox: Outbox,
+    /// Cancelled by the hub to drop a connection that cannot keep up.
+    pub kick: CancellationToken,
+    /// Cancelled by the hub when the session is revoked: the connection
+    /// reads and does nothing more, and closes once its close frame is out.
+    pub stop_reading: CancellationToken,
+    /// Told to the client in `welcome`.
+    pub max_upload_bytes: u64,
+}
+
+enum Command {
+    Connect(Registration),
+    Disconnect(ConnId),
+    Publish(Event),
+    Shutdown(oneshot::Sender<()>),
+    Online(oneshot::Sender<Vec<UserInfo>>),
+    Presence(oneshot::Sender<HashMap<UserId, PresenceStatus>>),
+}
+
+/// Clonable handle to the hub task.
+#[derive(Clone)]
+pub struct HubHandle {
+    commands: mpsc::Sender<Command>,
+}
+
+impl HubHandle {
+    /// Starts the hub task on `runtime` (the realtime core's own runtime).
+    pub fn start(runtime: &tokio::runtime::Handle, metrics: Metrics) -> (Self, JoinHandle<()>) {
+        let (commands, receiver) = mpsc::channel(COMMAND_QUEUE);
+        let hub = Hub {
+            metrics,
+            ..Hub::default()
+        };
+        let task = runtime.spawn(hub.run(receiver));
+        (Self { commands }, task)
+    }
+
+    /// Adds a connection; the hub sends it `welcome` first.
+    pub async fn connect(&self, registration: Registration) {
+        let _ = self.commands.send(Command::Connect(registration)).await;
+    }
+
+    /// Removes a connection (a no-op if the hub already dropped it).
+    pub async fn disconnect(&self, conn: ConnId) {
+        let _ = self.commands.send(Command::Disconnect(conn)).await;
+    }
+
+    /// Sends every connection a close frame and refuses new ones.
+    pub async fn shutdown(&self) {
+        let (done, wait) = oneshot::channel();
+        if self.commands.send(Command::Shutdown(done)).await.is_ok() {
+            let _ = wait.await;
+        }
+    }
+
+    /// Who is online now, sorted by name.
+    pub async fn online(&self) -> Vec<UserInfo> {
+        let (reply, wait) = oneshot::channel();
+        if self.commands.send(Command::Online(reply)).await.is_err() {
+            return Vec::new();
+        }
+        wait.await.unwrap_or_default()
+    }
+}
+
+impl FanOut for HubHandle {
+    fn publish(&self, event: Event) -> FanOutFuture<'_, ()> {
+        Box::pin(async move {
+            let _ = self.commands.send(Command::Publish(event)).await;
+        })
+    }
+
+    fn presence(&self) -> FanOutFuture<'_, HashMap<UserId, PresenceStatus>> {
+        Box::pin(async move {
+            let (reply, wait) = oneshot::channel();
+            if self.commands.send(Command::Presence(reply)).await.is_err() {
+                return HashMap::new();
+            }
+            wait.await.unwrap_or_default()
+        })
+    }
+}
+
+struct Connection {
+    user: UserInfo,
+    session_id: String,
+    channels: HashSet<ChannelId>,
+    away: bool,
+    outbox: Outbox,
+    kick: CancellationToken,
+    stop_reading: CancellationToken,
+}
+
+/// An online user and their open connections.
+struct OnlineUser {
+    info: UserInfo,
+    connections: HashSet<ConnId>,
+}
+
+#[derive(Default)]
+struct Hub {
+    connections: HashMap<ConnId, Connection>,
+    rooms: HashMap<ChannelId, HashSet<ConnId>>,
+    /// Online users (at least one connection open), with their connections.
+    online: HashMap<UserId, OnlineUser>,
+    /// Users whose every connection is away.
+    away: HashSet<UserId>,
+    shutting_down: bool,
+    metrics: Metrics,
+}
+
+/// Who ends a connection.
+#[derive(Clone, Copy)]
+enum Removal {
+    /// The connection itself is closing: let it flush its last frames.
+    Requested,
+    /// The hub gives up on it (stuck or gone): stop its socket at once.
+    Kicked,
+}
+
+impl Hub {
+    async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
+        while let Some(command) = commands.recv().await {
+            match command {
+                Command::Connect(registration) => self.connect(registration),
+                Command::Disconnect(conn) => self.remove(conn, Removal::Requested),
+                Command::Publish(event) => self.apply(event),
+                Command::Shutdown(done) => {
+                    self.shutdown();
+                    let _ = done.send(());
+                }
+                Command::Online(reply) => {
+                    let _ = reply.send(self.online_users());
+                }
+                Command::Presence(reply) => {
+                    let _ = reply.send(self.presence());
+                }
+            }
+        }
+    }
+
+    fn apply(&mut self, event: Event) {
+        match event {
+            Event::Subscribe {
+                user,
+                channel,
+                announce,
+            } => self.subscribe(&user, channel, announce),
+            Event::Unsubscribe {
+                user,
+                channel,
+                announce,
+            } => self.unsubscribe(&user, &channel, announce),
+            Event::ToRoom {
+                channel,
+                message,
+                except_user,
+            } => {
+                let targets = self.room_members(&channel, except_user.as_ref());
+                self.push_all(targets, &frame(&message));
+            }
+            Event::ToUser {
+                user,
+                message,
+                except_conn,
+            } => {
+                let targets: Vec<ConnId> = self
+                    .connections_of(&user)
+                    .into_iter()
+                    .filter(|c| Some(*c) != except_conn)
+                    .collect();
+                self.push_all(targets, &frame(&message));
+            }
+            Event::Deliver(deliveries) => {
+                for delivery in deliveries {
+                    self.deliver(delivery);
+                }
+            }
+            Event::SetAway { conn, away } => self.set_away(conn, away),
+            Event::CloseSessions { user, sessions } => self.revoke(&user, &sessions),
+        }
+    }
+
+    fn presence(&self) -> HashMap<UserId, PresenceStatus> {
+        self.online
+            .keys()
+            .map(|user| {
+                let status = if self.away.contains(user) {
+                    PresenceStatus::Away
+                } else {
+                    PresenceStatus::Online
+                };
+                (user.clone(), status)
+            })
+            .collect()
+    }
+
+    fn connect(&mut self, registration: Registration) {
+        let Registration {
+            conn,
+            user,
+            session_id,
+            channels,
+            blocked,
+            outbox,
+            kick,
+            stop_reading,
+            max_upload_bytes,
+        } = registration;
+        if self.shutting_down {
+            let _ = outbox.push(Outgoing::Close(going_away()));
+            return;
+        }
+        let entry = self
+            .online
+            .entry(user.id.clone())
+            .or_insert_with(|| OnlineUser {
+                info: user.clone(),
+                connections: HashSet::new(),
+            });
+        entry.connections.insert(conn);
+        let first_connection = entry.connections.len() == 1;
+        for channel in &channels {
+            self.rooms
+                .entry(channel.id.clone())
+                .or_default()
+                .insert(conn);
+        }
+        let welcome = ServerMsg::Welcome {
+            user: user.clone(),
+            channels: channels.clone(),
+            online: self.online_users(),
+            away: self.away.iter().cloned().collect(),
+            max_upload_bytes,
+            blocked,
+        };
+        // The queue is new and empty: the welcome fits (it is refused only
+        // if it alone is over the byte bound, and then the client gets closed).
+        if outbox
+            .push(Outgoing::Frame(welcome.to_json().into()))
+            .is_err()
+        {
+            kick.cancel();
+        }
+        self.connections.insert(
+            conn,
+            Connection {
+                user: user.clone(),
+                session_id,
+                channels: channels.into_iter().map(|c| c.id).collect(),
+                away: false,
+                outbox,
+                kick,
+                stop_reading,
+            },
+        );
+        if first_connection {
+            let frame = frame(&ServerMsg::UserJoined { user: user.clone() });
+            let others: Vec<ConnId> = self
+                .connections
+                .iter()
+                .filter(|(_, c)| c.user.id != user.id)
+                .map(|(id, _)| *id)
+                .collect();
+            self.push_all(others, &frame);
+        }
+    }
+
+    /// Drops a connection; announces `user_left` when it was the user's last.
+    fn remove(&mut self, conn: ConnId, removal: Removal) {
+        let mut pending = vec![(conn, removal)];
+        while let Some((conn, removal)) = pending.pop() {
+            let Some(connection) = self.connections.remove(&conn) else {
+                continue;
+            };
+            if let Removal::Kicked = removal {
+                connection.kick.cancel();
+            }
+            for channel in &connection.channels {
+                if let Some(room) = self.rooms.get_mut(channel) {
+                    room.remove(&conn);
+                    if room.is_empty() {
+                        self.rooms.remove(channel);
+                    }
+                }
+            }
+            let last_connection = match self.online.get_mut(&connection.user.id) {
+                Some(entry) => {
+                    entry.connections.remove(&conn);
+                    entry.connections.is_empty()
+                }
+                None => false,
+            };
+            if last_connection {
+                self.online.remove(&connection.user.id);
+                self.away.remove(&connection.user.id);
+                if !self.shutting_down {
+                    let frame = frame(&ServerMsg::UserLeft {
+                        user: connection.user,
+                    });
+                    let everyone: Vec<ConnId> = self.connections.keys().copied().collect();
+                    pending.extend(
+                        self.push_collecting_failures(everyone, &frame)
+                            .into_iter()
+                            .map(|conn| (conn, Removal::Kicked)),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Sends a stored message to its channel's room (but the sender's
+    /// connection), then the sender's ack or refusal to the sender.
+    fn deliver(&mut self, delivery: Delivery) {
+        if let Some(message) = &delivery.to_others {
+            let recipients: Vec<ConnId> = self
+                .rooms
+                .get(&delivery.channel)
+                .map(|room| {
+                    room.iter()
+                        .copied()
+                        .filter(|&c| c != delivery.origin)
+                        .collect()
+                })
+                .unwrap_or_default();
+            self.push_all(recipients, &frame(message));
+        }
+        self.push_all(vec![delivery.origin], &frame(&delivery.to_sender));
+    }
+
+    fn connections_of(&self, user: &UserId) -> Vec<ConnId> {
+        self.online
+            .get(user)
+            .map(|entry| entry.connections.iter().copied().collect())
+            .unwrap_or_default()
+    }
+
+    fn room_members(&self, channel: &ChannelId, except_user: Option<&UserId>) -> Vec<ConnId> {
+        let Some(room) = self.rooms.get(channel) else {
+            return Vec::new();
+        };
+        room.iter()
+            .copied()
+            .filter(|conn| match (except_user, self.connections.get(conn)) {
+                (Some(user), Some(connection)) => &connection.user.id != user,
+                _ => true,
+            })
+            .collect()
+    }
+
+    fn subscribe(&mut self, user: &UserId, channel: ChannelId, announce: Option<ServerMsg>) {
+        let conns = self.connections_of(user);
+        for conn in &conns {
+            if let Some(connection) = self.connections.get_mut(conn) {
+                connection.channels.insert(channel.clone());
+            }
+            self.rooms.entry(channel.clone()).or_default().insert(*conn);
+        }
+        if let Some(message) = announce {
+            self.push_all(conns, &frame(&message));
+        }
+    }
+
+    fn unsubscribe(&mut self, user: &UserId, channel: &ChannelId, announce: ServerMsg) {
+        let conns = self.connections_of(user);
+        for conn in &conns {
+            if let Some(connection) = self.connections.get_mut(conn) {
+                connection.channels.remove(channel);
+            }
+            if let Some(room) = self.rooms.get_mut(channel) {
+                room.remove(conn);
+                if room.is_empty() {
+                    self.rooms.remove(channel);
+                }
+            }
+        }
+        self.push_all(conns, &frame(&announce));
+    }
+
+    fn set_away(&mut self, conn: ConnId, away: bool) {
+        let Some(connection) = self.connections.get_mut(&conn) else {
+            return;
+        };
+        connection.away = away;
+        let user = connection.user.clone();
+        let all_away = self
+            .connections_of(&user.id)
+            .iter()
+            .filter_map(|conn| self.connections.get(conn))
+            .all(|c| c.away);
+        let changed = if all_away {
+            self.away.insert(user.id.clone())
+        } else {
+            self.away.remove(&user.id)
+        };
+        if changed {
+            let status = if all_away {
+                PresenceStatus::Away
+            } else {
+                PresenceStatus::Online
+            };
+            let everyone: Vec<ConnId> = self.connections.keys().copied().collect();
+            self.push_all(everyone, &frame(&ServerMsg::Presence { user, status }));
+        }
+    }
+
+    /// Ends the user's connections whose session `matches` at once: they
+    /// leave every room now, their readers stop, and their writers send a
+    /// close frame (to a client that still reads) and end.
+    fn revoke(&mut self, user: &UserId, sessions: &Sessions) {
+        let targets: Vec<ConnId> = self
+            .connections_of(user)
+            .into_iter()
+            .filter(|conn| {
+                self.connections
+                    .get(conn)
+                    .is_some_and(|c| sessions.contains(&c.session_id))
+            })
+            .collect();
+        for conn in targets {
+            let Some(connection) = self.connections.get(&conn) else {
+                continue;
+            };
+            connection.stop_reading.cancel();
+            let removal = match connection.outbox.push(Outgoing::Close(signed_out())) {
+                Ok(()) => Removal::Requested,
+                Err(_) => Removal::Kicked,
+            };
+            self.metrics.kicked("revoked");
+            self.remove(conn, removal);
+        }
+    }
+
+    fn shutdown(&mut self) {
+        self.shutting_down = true;
+        let everyone: Vec<ConnId> = self.connections.keys().copied().collect();
+        self.close_all(everyone, going_away());
+    }
+
+    fn close_all(&mut self, targets: Vec<ConnId>, reason: CloseReason) {
+        for conn in targets {
+            if let Some(connection) = self.connections.get(&conn)
+                && connection
+                    .outbox
+                    .push(Outgoing::Close(reason.clone()))
+                    .is_err()
+            {
+                self.remove(conn, Removal::Kicked);
+            }
+        }
+    }
+
+    fn online_users(&self) -> Vec<UserInfo> {
+        let mut users: Vec<UserInfo> = self.online.values().map(|u| u.info.clone()).collect();
+        users.sort_by_key(|user| user.name.to_lowercase());
+        users
+    }
+
+    /// Queues `frame` for each target; drops the ones that are stuck or gone.
+    fn push_all(&mut self, targets: Vec<ConnId>, frame: &ByteString) {
+        let failed = self.push_collecting_failures(targets, frame);
+        for conn in failed {
+            self.remove(conn, Removal::Kicked);
+        }
+    }
+
+    fn push_collecting_failures(&self, targets: Vec<ConnId>, frame: &ByteString) -> Vec<ConnId> {
+        let mut failed = Vec::new();
+        for conn in targets {
+            let Some(connection) = self.connections.get(&conn) else {
+                continue;
+            };
+            match connection.outbox.push(Outgoing::Frame(frame.clone())) {
+                Ok(()) => {
+                    self.metrics.deliveries.inc();
+                }
+                Err(failure) => {
+                    if failure != PushFailure::Gone {
+                        tracing::warn!(
+                            conn,
+                            user = %connection.user.name,
+                            queued_bytes = connection.outbox.queued_bytes(),
+                            "outgoing queue full; disconnecting a client that is not keeping up"
+                        );
+                        self.metrics.kicked("stuck");
+                    }
+                    failed.push(conn);
+                }
+            }
+        }
+        failed
+    }
+}
+
+fn frame(message: &ServerMsg) -> ByteString {
+    ByteString::from(message.to_json())
+}
+
+fn signed_out() -> CloseReason {
+    CloseReason {
+        code: CloseCode::Other(CLOSE_SIGNED_OUT),
+        description: Some("signed out".into()),
+    }
+}
+
+fn going_away() -> CloseReason {
+    CloseReason {
+        code: CloseCode::Away,
+        description: Some("server is shutting down".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The hub on its own: connections are in-memory queues, no sockets.
+
+    use super::*;
+    use crate::realtime::outbox::{OutboxLimits, OutboxReceiver, outbox};
+
+    fn limits(frames: usize) -> OutboxLimits {
+        OutboxLimits {
+            frames,
+            bytes: 1 << 20,
+            reply_bytes: 1 << 17,
+        }
+    }
+
+    fn user(name: &str) -> UserInfo {
+        UserInfo {
+            id: UserId(format!("id-{name}")),
+            name: name.to_owned(),
+        }
+    }
+
+    fn channel(id: &str) -> ChannelInfo {
+        ChannelInfo {
+            id: ChannelId(id.to_owned()),
+            name: id.to_owned(),
+            ..ChannelInfo::default()
+        }
+    }
+
+    /// One registered connection, as its socket writer would see it.
+    struct Tab {
+        conn: ConnId,
+        queue: OutboxReceiver,
+        kick: CancellationToken,
+        stop_reading: CancellationToken,
+    }
+
+    impl Tab {
+        /// Everything queued for this connection so far.
+        fn take(&mut self) -> Vec<Outgoing> {
+            std::iter::from_fn(|| self.queue.try_recv()).collect()
+        }
+
+        /// The protocol messages queued so far (close frames and pongs left out).
+        fn messages(&mut self) -> Vec<ServerMsg> {
+            self.take()
+                .into_iter()
+                .filter_map(|item| match item {
+                    Outgoing::Frame(text) => Some(serde_json::from_str(&text).expect("valid JSON")),
+                    _ => None,
+                })
+                .collect()
+        }
+    }
+
+    struct Harness {
+        hub: HubHandle,
+        next: ConnId,
+    }
+
+    impl Harness {
+        fn new() -> Self {
+            let (hub, _task) = HubHandle::start(&tokio::runtime::Handle::current(), Metrics::new());
+            Self { hub, next: 1 }
+        }
+
+        async fn connect(&mut self, who: &UserInfo, session: &str, rooms: &[&str]) -> Tab {
+            self.connect_with(who, session, rooms, 64).await
+        }
+
+        async fn connect_with(
+            &mut self,
+            who: &UserInfo,
+            session: &str,
+            rooms: &[&str],
+            frames: usize,
+        ) -> Tab {
+            let conn = self.next;
+            self.next += 1;
+            let (outbox, queue) = outbox(limits(frames), Metrics::new());
+            let kick = CancellationToken::new();
+            let stop_reading = CancellationToken::new();
+            self.hub
+                .connect(Registration {
+                    conn,
+                    user: who.clone(),
+                    session_id: session.to_owned(),
+                    channels: rooms.iter().map(|id| channel(id)).collect(),
+                    blocked: Vec::new(),
+                    outbox,
+                    kick: kick.clone(),
+                    stop_reading: stop_reading.clone(),
+                    max_upload_bytes: 1,
+                })
+                .await;
+            self.settle().await;
+            Tab {
+                conn,
+                queue,
+                kick,
+                stop_reading,
+            }
+        }
+
+        /// Returns once the hub has handled everything sent before.
+        async fn settle(&self) {
+            self.hub.online().await;
+        }
+
+        async fn publish(&self, event: Event) {
+            self.hub.publish(event).await;
+            self.settle().await;
+        }
+    }
+
+    fn typing(room: &str, who: &UserInfo) -> ServerMsg {
+        ServerMsg::Typing {
+            channel: ChannelId(room.to_owned()),
+            user: who.clone(),
+        }
+    }
+
+    fn to_room(room: &str, message: ServerMsg, except_user: Option<&UserInfo>) -> Event {
+        Event::ToRoom {
+            channel: ChannelId(room.to_owned()),
+            message,
+            except_user: except_user.map(|u| u.id.clone()),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_new_connection_gets_welcome_first_and_others_learn_it_came_online() {
+        let mut hub = Harness::new();
+        let (alice, bob) = (user("alice"), user("bob"));
+        let mut a = hub.connect(&alice, "s1", &["general"]).await;
+        let mut b = hub.connect(&bob, "s2", &["general"]).await;
+        let seen = b.messages();
+        let ServerMsg::Welcome { online, .. } = &seen[0] else {
+            panic!("expected welcome first, got {seen:?}");
+        };
+        assert_eq!(online, &vec![alice.clone(), bob.clone()]);
+        let seen = a.messages();
+        assert!(matches!(seen[0], ServerMsg::Welcome { .. }));
+        assert_eq!(seen[1..], [ServerMsg::UserJoined { user: bob.clone() }]);
+        // A second tab of someone already online is not news.
+        let _b2 = hub.connect(&bob, "s2", &["general"]).await;
+        assert!(a.messages().is_empty());
+    }
+
+    #[tokio::test]
+    async fn room_messages_reach_its_members_but_the_excepted_user() {
+        let mut hub = Harness::new();
+        let (alice, bob, carol) = (user("alice"), user("bob"), user("carol"));
+        let mut a = hub.connect(&alice, "s1", &["dev"]).await;
+        let mut b = hub.connect(&bob, "s2", &["dev"]).await;
+        let mut c = hub.connect(&carol, "s3", &["general"]).await;
+        for tab in [&mut a, &mut b, &mut c] {
+            tab.messages();
+        }
+        hub.publish(to_room("dev", typing("dev", &alice), Some(&alice)))
+            .await;
+        assert!(a.messages().is_empty());
+        assert_eq!(b.messages(), [typing("dev", &alice)]);
+        assert!(c.messages().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_user_is_reached_on_every_tab_but_the_excepted_one() {
+        let mut hub = Harness::new();
+        let alice = user("alice");
+        let mut first = hub.connect(&alice, "s1", &[]).await;
+        let mut second = hub.connect(&alice, "s2", &[]).await;
+        first.messages();
+        second.messages();
+        let read = ServerMsg::ReadUpTo {
+            channel: ChannelId("dev".into()),
+            seq: 3,
+        };
+        hub.publish(Event::ToUser {
+            user: alice.id.clone(),
+            message: read.clone(),
+            except_conn: Some(first.conn),
+        })
+        .await;
+        assert!(first.messages().is_empty());
+        assert_eq!(second.messages(), [read]);
+    }
+
+    #[tokio::test]
+    async fn a_delivery_acks_the_sender_and_broadcasts_to_the_others() {
+        let mut hub = Harness::new();
+        let (alice, bob) = (user("alice"), user("bob"));
+        let mut a = hub.connect(&alice, "s1", &["dev"]).await;
+        let mut a2 = hub.connect(&alice, "s1", &["dev"]).await;
+        let mut b = hub.connect(&bob, "s2", &["dev"]).await;
+        for tab in [&mut a, &mut a2, &mut b] {
+            tab.messages();
+        }
+        let (ack, message) = (typing("ack", &alice), typing("dev", &alice));
+        hub.publish(Event::Deliver(vec![Delivery {
+            origin: a.conn,
+            channel: ChannelId("dev".into()),
+            to_sender: ack.clone(),
+            to_others: Some(message.clone()),
+        }]))
+        .await;
+        assert_eq!(a.messages(), [ack]);
+        // The sender's other tab shows the message like everyone else.
+        assert_eq!(a2.messages(), [message.clone()]);
+        assert_eq!(b.messages(), [message]);
+    }
+
+    #[tokio::test]
+    async fn unsubscribed_users_hear_nothing_more_from_the_room() {
+        let mut hub = Harness::new();
+        let (alice, bob) = (user("alice"), user("bob"));
+        let mut a = hub.connect(&alice, "s1", &["dev"]).await;
+        let mut b = hub.connect(&bob, "s2", &[]).await;
+        hub.publish(Event::Subscribe {
+            user: bob.id.clone(),
+            channel: ChannelId("dev".into()),
+            announce: Some(typing("joined", &bob)),
+        })
+        .await;
+        a.messages();
+        assert_eq!(b.messages().last(), Some(&typing("joined", &bob)));
+        hub.publish(to_room("dev", typing("dev", &alice), None))
+            .await;
+        assert_eq!(b.messages(), [typing("dev", &alice)]);
+        hub.publish(Event::Unsubscribe {
+            user: bob.id.clone(),
+            channel: ChannelId("dev".into()),
+            announce: typing("left", &bob),
+        })
+        .await;
+        hub.publish(to_room("dev", typing("dev", &alice), None))
+            .await;
+        assert_eq!(b.messages(), [typing("left", &bob)]);
+        assert_eq!(a.messages(), [typing("dev", &alice), typing("dev", &alice)]);
+    }
+
+    #[tokio::test]
+    async fn revoking_a_session_closes_only_its_sockets_and_stops_their_reading() {
+        let mut hub = Harness::new();
+        let alice = user("alice");
+        let mut phone = hub.connect(&alice, "phone", &["dev"]).await;
+        let mut laptop = hub.connect(&alice, "laptop", &["dev"]).await;
+        phone.take();
+        laptop.take();
+        hub.publish(Event::CloseSessions {
+            user: alice.id.clone(),
+            sessions: Sessions::One("phone".into()),
+        })
+        .await;
+        assert!(phone.stop_reading.is_cancelled());
+        assert!(matches!(
+            phone.take().as_slice(),
+            [Outgoing::Close(reason)] if reason.code == CloseCode::Other(CLOSE_SIGNED_OUT)
+        ));
+        hub.publish(to_room("dev", typing("dev", &alice), None))
+            .await;
+        assert!(phone.take().is_empty());
+        assert_eq!(laptop.messages(), [typing("dev", &alice)]);
+        assert!(!laptop.stop_reading.is_cancelled());
+        // Everywhere but the laptop (a password change made there).
+        hub.publish(Event::CloseSessions {
+            user: alice.id.clone(),
+            sessions: Sessions::AllBut(Some("laptop".into())),
+        })
+        .await;
+        assert!(!laptop.stop_reading.is_cancelled());
+        hub.publish(Event::CloseSessions {
+            user: alice.id.clone(),
+            sessions: Sessions::AllBut(None),
+        })
+        .await;
+        assert!(laptop.stop_reading.is_cancelled());
+        assert!(hub.hub.online().await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_connection_that_does_not_keep_up_is_dropped_and_others_hear_it_left() {
+        let mut hub = Harness::new();
+        let (alice, bob) = (user("alice"), user("bob"));
+        let mut a = hub.connect(&alice, "s1", &["dev"]).await;
+        // Room for its welcome and two more frames, and it reads nothing.
+        let b = hub.connect_with(&bob, "s2", &["dev"], 3).await;
+        a.messages();
+        for _ in 0..3 {
+            hub.publish(to_room("dev", typing("dev", &alice), Some(&alice)))
+                .await;
+        }
+        assert!(b.kick.is_cancelled());
+        assert_eq!(a.messages(), [ServerMsg::UserLeft { user: bob.clone() }]);
+        assert_eq!(hub.hub.online().await, [alice]);
+    }
+
+    #[tokio::test]
+    async fn someone_is_away_only_when_every_tab_is() {
+        let mut hub = Harness::new();
+        let (alice, bob) = (user("alice"), user("bob"));
+        let mut a = hub.connect(&alice, "s1", &[]).await;
+        let b1 = hub.connect(&bob, "s2", &[]).await;
+        let b2 = hub.connect(&bob, "s2", &[]).await;
+        a.messages();
+        hub.publish(Event::SetAway {
+            conn: b1.conn,
+            away: true,
+        })
+        .await;
+        assert!(a.messages().is_empty());
+        hub.publish(Event::SetAway {
+            conn: b2.conn,
+            away: true,
+        })
+        .await;
+        let away = ServerMsg::Presence {
+            user: bob.clone(),
+            status: PresenceStatus::Away,
+        };
+        assert_eq!(a.messages(), [away]);
+        assert_eq!(
+            hub.hub.presence().await.get(&bob.id),
+            Some(&PresenceStatus::Away)
+        );
+        hub.publish(Event::SetAway {
+            conn: b1.conn,
+            away: false,
+        })
+        .await;
+        let back = ServerMsg::Presence {
+            user: bob.clone(),
+            status: PresenceStatus::Online,
+        };
+        assert_eq!(a.messages(), [back]);
+    }
+
+    #[tokio::test]
+    async fn shutting_down_closes_everyone_and_turns_new_connections_away() {
+        let mut hub = Harness::new();
+        let alice = user("alice");
+        let mut a = hub.connect(&alice, "s1", &[]).await;
+        a.take();
+        hub.hub.shutdown().await;
+        assert!(matches!(
+            a.take().as_slice(),
+            [Outgoing::Close(reason)] if reason.code == CloseCode::Away
+        ));
+        let mut late = hub.connect(&user("bob"), "s2", &[]).await;
+        assert!(matches!(late.take().as_slice(), [Outgoing::Close(_)]));
+    }
+}

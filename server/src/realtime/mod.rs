@@ -1,0 +1,26 @@
+//! Everything a live connection needs, and nothing else:
+//!
+//! - [`connection`]: one socket: a reader that parses frames and hands them
+//!   to the dispatch, a writer that is the only code writing to the socket.
+//! - [`commands`]: the one dispatch of client requests (one `match` over
+//!   `ClientMsg`), each command in one place, refusals in one wording.
+//! - [`writer`]: the message writer: batches posts into one transaction,
+//!   and publishes acks and broadcasts only after the commit.
+//! - [`hub`]: this node's connections, indexed by user, their rooms and
+//!   presence; fans frames out to bounded [`outbox`] queues.
+//! - [`fanout`]: the trait and events through which everything publishes
+//!   (the hub today, a bus between nodes later).
+//! - [`context`]: what connections, commands and routes share.
+//!
+//! Dependency rules: `hub` depends on `fanout`, `outbox` and `shared` only
+//! (no store, no wording); `commands` publish only through [`fanout::FanOut`].
+
+pub mod commands;
+pub mod connection;
+pub mod context;
+pub mod fanout;
+pub mod hub;
+pub mod outbox;
+pub mod writer;
+
+pub use context::Realtime;

@@ -1,0 +1,161 @@
+//! What goes into and comes out of the store, whatever the database.
+
+use shared::{
+    Attachment, AttachmentKind, ChannelId, ChatMessage, ClientMsgId, FileId, UserId, UserInfo,
+};
+
+pub use shared::protocol::DEFAULT_CHANNEL;
+
+/// Why a storage operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the username is already taken")]
+    NameTaken,
+    #[error("the channel name is already taken")]
+    ChannelNameTaken,
+    #[error("unsupported database url {0:?}: expected sqlite://path or sqlite::memory:")]
+    UnsupportedUrl(String),
+    #[error("could not create the database folder {path}: {source}")]
+    CreateFolder {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error(
+        "the database file is damaged ({0}); restore the latest backup \
+         (see the README's \"Back up and restore\")"
+    )]
+    Damaged(String),
+}
+
+/// A signed-in browser session and its user.
+#[derive(Debug, Clone)]
+pub struct SessionUser {
+    pub session_id: String,
+    pub user: UserInfo,
+    /// Whether the user has set a password.
+    pub has_password: bool,
+}
+
+/// A message to store, already validated.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub channel: ChannelId,
+    pub author: UserInfo,
+    pub client_id: ClientMsgId,
+    /// May be empty when there are attachments.
+    pub text: String,
+    /// Unposted uploads of the author in this channel, in order.
+    pub attachments: Vec<FileId>,
+}
+
+/// What storing one message amounted to.
+#[derive(Debug, Clone)]
+pub enum Stored {
+    /// Stored now, with a new sequence number.
+    New(ChatMessage),
+    /// The author had already sent this `client_id`; here is the stored original.
+    Duplicate(ChatMessage),
+    /// The author is not a member of the channel (any more): nothing stored.
+    NotAMember(NewMessage),
+    /// An attachment is not an unposted upload of the author in this channel.
+    InvalidAttachments(NewMessage),
+    /// The author used this `client_id` for a message in another conversation.
+    ClientIdReused(NewMessage),
+    /// Someone in this direct conversation has blocked the author.
+    Blocked(NewMessage),
+}
+
+impl Stored {
+    /// The channel the message was (or was not) stored in.
+    pub fn channel(&self) -> &ChannelId {
+        match self {
+            Self::New(message) | Self::Duplicate(message) => &message.channel,
+            Self::NotAMember(message)
+            | Self::InvalidAttachments(message)
+            | Self::ClientIdReused(message)
+            | Self::Blocked(message) => &message.channel,
+        }
+    }
+}
+
+/// A change to an existing message.
+#[derive(Debug, Clone)]
+pub enum MessageChange<'a> {
+    Edit {
+        by: &'a UserId,
+        text: &'a str,
+    },
+    Delete {
+        by: &'a UserId,
+        text: &'a str,
+    },
+    React {
+        by: &'a UserId,
+        emoji: &'a str,
+        add: bool,
+    },
+}
+
+/// What a message change amounted to.
+#[derive(Debug, Clone)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "Changed is the common outcome; boxing it would only add an allocation"
+)]
+pub enum ChangeOutcome {
+    /// Stored; here is the message's new state.
+    Changed(ChatMessage),
+    /// Nothing to do (the reaction was already there, or already gone).
+    Unchanged,
+    NoSuchMessage,
+    /// Only the author may edit or delete.
+    NotAllowed,
+    /// The message has as many different emoji as it may, or the user has
+    /// put as many reactions on it as they may.
+    TooManyReactions,
+}
+
+/// A page of messages, oldest first.
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    pub messages: Vec<ChatMessage>,
+    /// Whether older messages exist before the first one.
+    pub has_older: bool,
+}
+
+/// What a batch of inserts amounted to.
+#[derive(Debug, Default)]
+pub struct Inserted {
+    /// One outcome per message, in order.
+    pub stored: Vec<Stored>,
+    /// Members who had hidden a direct conversation that now has a new
+    /// message: it is back in their list.
+    pub unhidden: Vec<(ChannelId, UserId)>,
+}
+
+/// An uploaded file to record (its bytes are already in the files folder).
+#[derive(Debug, Clone)]
+pub struct NewFile {
+    pub channel: ChannelId,
+    pub uploader: UserId,
+    pub name: String,
+    pub kind: AttachmentKind,
+    pub mime: String,
+    pub size: u64,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub sha256: String,
+    pub thumb_sha256: Option<String>,
+}
+
+/// A file someone may fetch, and where its bytes are.
+#[derive(Debug, Clone)]
+pub struct StoredFile {
+    pub attachment: Attachment,
+    pub sha256: String,
+    pub thumb_sha256: Option<String>,
+}

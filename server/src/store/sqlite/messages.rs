@@ -1,0 +1,417 @@
+//! Messages in SQLite: pages and catch-up, single messages with their
+//! reactions and files, edits, deletes, reactions, and the writer's batched
+//! inserts (numbering, membership and block checks in one statement).
+
+use shared::limits::{MAX_REACTION_EMOJI, MAX_REACTIONS_PER_USER, REACTION_NAMES_SHOWN};
+use shared::{ChangeNo, ChannelId, ChatMessage, Reaction, Seq, UserId, UserInfo};
+use sqlx::{Row, Sqlite, Transaction};
+
+use super::{Store, files, mentions, message_from_row, seq_range, stamp_change};
+use crate::random::now_millis;
+use crate::store::{ChangeOutcome, Inserted, MessageChange, NewMessage, Page, StoreError, Stored};
+
+impl Store {
+    /// The newest `limit` messages of a channel, as `reader` sees them.
+    pub async fn latest_messages(
+        &self,
+        channel: &ChannelId,
+        limit: u32,
+        reader: &UserId,
+    ) -> Result<Page, StoreError> {
+        self.messages_before(channel, Seq::MAX, limit, reader).await
+    }
+
+    /// Up to `limit` messages older than `before_seq`, oldest first, as `reader` sees them.
+    pub async fn messages_before(
+        &self,
+        channel: &ChannelId,
+        before_seq: Seq,
+        limit: u32,
+        reader: &UserId,
+    ) -> Result<Page, StoreError> {
+        let rows = sqlx::query(select_messages!(
+            "WHERE m.channel_id = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?"
+        ))
+        .bind(&channel.0)
+        .bind(before_seq)
+        .bind(i64::from(limit) + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        let has_older = rows.len() > limit as usize;
+        let mut messages = self
+            .with_details(
+                channel,
+                &rows[..rows.len().min(limit as usize)],
+                Some(reader),
+            )
+            .await?;
+        messages.reverse();
+        Ok(Page {
+            messages,
+            has_older,
+        })
+    }
+
+    /// Up to `limit` messages newer than `after_seq`, oldest first, as `reader` sees them.
+    pub async fn messages_after(
+        &self,
+        channel: &ChannelId,
+        after_seq: Seq,
+        limit: u32,
+        reader: &UserId,
+    ) -> Result<Vec<ChatMessage>, StoreError> {
+        let rows = sqlx::query(select_messages!(
+            "WHERE m.channel_id = ? AND m.seq > ? ORDER BY m.seq ASC LIMIT ?"
+        ))
+        .bind(&channel.0)
+        .bind(after_seq)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        self.with_details(channel, &rows, Some(reader)).await
+    }
+
+    /// Held messages (seq <= `up_to_seq`) changed after change number
+    /// `after_change`, as `reader` sees them.
+    pub async fn messages_changed(
+        &self,
+        channel: &ChannelId,
+        up_to_seq: Seq,
+        after_change: ChangeNo,
+        limit: u32,
+        reader: &UserId,
+    ) -> Result<Vec<ChatMessage>, StoreError> {
+        let rows = sqlx::query(select_messages!(
+            "WHERE m.channel_id = ? AND m.seq <= ? AND m.change_no > ? ORDER BY m.seq ASC LIMIT ?"
+        ))
+        .bind(&channel.0)
+        .bind(up_to_seq)
+        .bind(after_change.0)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        self.with_details(channel, &rows, Some(reader)).await
+    }
+
+    /// One message with its reactions and files, as everyone sees it, or
+    /// with the reactions of `reader` marked.
+    pub async fn message(
+        &self,
+        channel: &ChannelId,
+        seq: Seq,
+        reader: Option<&UserId>,
+    ) -> Result<Option<ChatMessage>, StoreError> {
+        let row = sqlx::query(select_messages!("WHERE m.channel_id = ? AND m.seq = ?"))
+            .bind(&channel.0)
+            .bind(seq)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(self.with_details(channel, &[row], reader).await?.pop())
+    }
+
+    /// Changes a message (edit, delete, or a reaction) in one transaction that
+    /// also takes the channel's next change number. A refused change
+    /// (`NotAllowed`, `NoSuchMessage`, `Unchanged`) writes nothing.
+    pub async fn change_message(
+        &self,
+        channel: &ChannelId,
+        seq: Seq,
+        change: MessageChange<'_>,
+    ) -> Result<ChangeOutcome, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let row =
+            sqlx::query("SELECT author_id, deleted FROM messages WHERE channel_id = ? AND seq = ?")
+                .bind(&channel.0)
+                .bind(seq)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some(row) = row else {
+            return Ok(ChangeOutcome::NoSuchMessage);
+        };
+        let author: String = row.get("author_id");
+        let deleted = row.get::<i64, _>("deleted") != 0;
+        if deleted {
+            return Ok(ChangeOutcome::NoSuchMessage);
+        }
+        let now = now_millis();
+        match &change {
+            MessageChange::Edit { by, text } | MessageChange::Delete { by, text } => {
+                if author != by.0 {
+                    return Ok(ChangeOutcome::NotAllowed);
+                }
+                let delete = matches!(change, MessageChange::Delete { .. });
+                sqlx::query(
+                    "UPDATE messages SET body = ?, edited_at = CASE WHEN ? THEN edited_at ELSE ? END,
+                            deleted = ?, preview = NULL WHERE channel_id = ? AND seq = ?",
+                )
+                .bind(if delete { "" } else { text })
+                .bind(delete)
+                .bind(now)
+                .bind(delete)
+                .bind(&channel.0)
+                .bind(seq)
+                .execute(&mut *tx)
+                .await?;
+                if delete {
+                    sqlx::query("DELETE FROM reactions WHERE channel_id = ? AND seq = ?")
+                        .bind(&channel.0)
+                        .bind(seq)
+                        .execute(&mut *tx)
+                        .await?;
+                    mentions::forget(&mut tx, channel, seq).await?;
+                } else {
+                    mentions::record(&mut tx, channel, seq, by, text).await?;
+                }
+            }
+            MessageChange::React { by, emoji, add } => {
+                if *add {
+                    let counts = sqlx::query(
+                        "SELECT COUNT(DISTINCT emoji) AS emoji,
+                                COUNT(*) FILTER (WHERE user_id = ?) AS mine,
+                                MAX(emoji = ?) AS present
+                         FROM reactions WHERE channel_id = ? AND seq = ?",
+                    )
+                    .bind(&by.0)
+                    .bind(*emoji)
+                    .bind(&channel.0)
+                    .bind(seq)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    let distinct: i64 = counts.get("emoji");
+                    let mine: i64 = counts.get("mine");
+                    let present = counts.get::<Option<i64>, _>("present") == Some(1);
+                    if (!present && distinct >= MAX_REACTION_EMOJI as i64)
+                        || mine >= MAX_REACTIONS_PER_USER as i64
+                    {
+                        return Ok(ChangeOutcome::TooManyReactions);
+                    }
+                }
+                let done = if *add {
+                    sqlx::query(
+                        "INSERT INTO reactions (channel_id, seq, user_id, emoji, created_at)
+                         VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(&channel.0)
+                    .bind(seq)
+                    .bind(&by.0)
+                    .bind(*emoji)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?
+                } else {
+                    sqlx::query(
+                        "DELETE FROM reactions WHERE channel_id = ? AND seq = ? AND user_id = ? AND emoji = ?",
+                    )
+                    .bind(&channel.0)
+                    .bind(seq)
+                    .bind(&by.0)
+                    .bind(*emoji)
+                    .execute(&mut *tx)
+                    .await?
+                };
+                if done.rows_affected() == 0 {
+                    return Ok(ChangeOutcome::Unchanged);
+                }
+            }
+        }
+        stamp_change(&mut tx, channel, seq).await?;
+        tx.commit().await?;
+        match self.message(channel, seq, None).await? {
+            Some(message) => Ok(ChangeOutcome::Changed(message)),
+            None => Ok(ChangeOutcome::NoSuchMessage),
+        }
+    }
+
+    /// Messages from rows of `select_messages!`, with their reactions (the
+    /// reactions of `reader` marked, when given) and files.
+    async fn with_details(
+        &self,
+        channel: &ChannelId,
+        rows: &[sqlx::sqlite::SqliteRow],
+        reader: Option<&UserId>,
+    ) -> Result<Vec<ChatMessage>, StoreError> {
+        let mut messages: Vec<ChatMessage> = rows.iter().map(message_from_row).collect();
+        self.attach_reactions(channel, &mut messages, reader)
+            .await?;
+        self.attach_files(channel, &mut messages).await?;
+        Ok(messages)
+    }
+
+    /// Fills in the reactions of these messages (all from `channel`): per
+    /// emoji, in the order first used, how many reacted, the first
+    /// `REACTION_NAMES_SHOWN` of them, and whether `reader` did.
+    async fn attach_reactions(
+        &self,
+        channel: &ChannelId,
+        messages: &mut [ChatMessage],
+        reader: Option<&UserId>,
+    ) -> Result<(), StoreError> {
+        let Some((low, high)) = seq_range(messages) else {
+            return Ok(());
+        };
+        let rows = sqlx::query(
+            "SELECT seq, emoji, id, name, total, mine FROM (
+                 SELECT r.seq, r.emoji, u.id, u.name,
+                        ROW_NUMBER() OVER per_emoji AS place,
+                        COUNT(*) OVER whole_emoji AS total,
+                        MAX(r.user_id = ?1) OVER whole_emoji AS mine,
+                        MIN(r.created_at) OVER whole_emoji AS first_at
+                 FROM reactions r JOIN users u ON u.id = r.user_id
+                 WHERE r.channel_id = ?2 AND r.seq BETWEEN ?3 AND ?4
+                 WINDOW whole_emoji AS (PARTITION BY r.seq, r.emoji),
+                        per_emoji AS (PARTITION BY r.seq, r.emoji ORDER BY r.created_at, u.mention_key))
+             WHERE place <= ?5
+             ORDER BY seq, first_at, emoji, place",
+        )
+        .bind(reader.map(|r| r.0.as_str()))
+        .bind(&channel.0)
+        .bind(low)
+        .bind(high)
+        .bind(REACTION_NAMES_SHOWN as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        for row in rows {
+            let seq: Seq = row.get("seq");
+            let emoji: String = row.get("emoji");
+            let user = UserInfo {
+                id: UserId(row.get("id")),
+                name: row.get("name"),
+            };
+            let Some(message) = messages.iter_mut().find(|m| m.seq == seq) else {
+                continue;
+            };
+            match message.reactions.iter_mut().find(|r| r.emoji == emoji) {
+                Some(reaction) => reaction.users.push(user),
+                None => message.reactions.push(Reaction {
+                    emoji,
+                    users: vec![user],
+                    count: u32::try_from(row.get::<i64, _>("total")).unwrap_or(u32::MAX),
+                    mine: reader.map(|_| row.get::<Option<i64>, _>("mine") == Some(1)),
+                }),
+            }
+        }
+        Ok(())
+    }
+
+    /// Stores a batch of messages in one transaction, in order. Either all of
+    /// them are committed or none is.
+    pub async fn insert_messages(&self, batch: &[NewMessage]) -> Result<Inserted, StoreError> {
+        let mut tx = self.writer_pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut inserted = Inserted::default();
+        for message in batch {
+            let stored = insert_one(&mut tx, message).await?;
+            if let Stored::New(new) = &stored {
+                inserted
+                    .unhidden
+                    .extend(unhide(&mut tx, &new.channel).await?);
+            }
+            inserted.stored.push(stored);
+        }
+        tx.commit().await?;
+        Ok(inserted)
+    }
+}
+/// Shows a direct conversation with a new message again to whoever hid it.
+async fn unhide(
+    tx: &mut Transaction<'static, Sqlite>,
+    channel: &ChannelId,
+) -> Result<Vec<(ChannelId, UserId)>, StoreError> {
+    let users: Vec<String> = sqlx::query_scalar(
+        "UPDATE memberships SET hidden = 0 WHERE channel_id = ? AND hidden = 1 RETURNING user_id",
+    )
+    .bind(&channel.0)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(users
+        .into_iter()
+        .map(|user| (channel.clone(), UserId(user)))
+        .collect())
+}
+
+async fn insert_one(
+    tx: &mut Transaction<'static, Sqlite>,
+    message: &NewMessage,
+) -> Result<Stored, StoreError> {
+    let existing = sqlx::query(select_messages!(
+        "WHERE m.author_id = ? AND m.client_id = ?"
+    ))
+    .bind(&message.author.id.0)
+    .bind(message.client_id.as_str())
+    .fetch_optional(&mut **tx)
+    .await?;
+    if let Some(row) = existing {
+        let original = message_from_row(&row);
+        // The same id in another conversation is a different message that
+        // cannot be stored under it: acknowledging it would lose it.
+        return Ok(if original.channel == message.channel {
+            Stored::Duplicate(original)
+        } else {
+            Stored::ClientIdReused(message.clone())
+        });
+    }
+    if !message.attachments.is_empty() && !files::attachments_postable(tx, message).await? {
+        return Ok(Stored::InvalidAttachments(message.clone()));
+    }
+    // Numbering, the membership check and the block check in one statement:
+    // no row means the author is not (or no longer) a member, or someone in
+    // this direct conversation has blocked them.
+    let numbers = sqlx::query(
+        "UPDATE channels SET last_seq = last_seq + 1, last_change = last_change + 1
+         WHERE id = ?1 AND EXISTS (SELECT 1 FROM memberships WHERE channel_id = ?1 AND user_id = ?2)
+           AND NOT (kind = 'direct' AND EXISTS (
+                SELECT 1 FROM blocks b JOIN memberships o ON o.user_id = b.user_id
+                WHERE o.channel_id = ?1 AND b.blocked_id = ?2))
+         RETURNING last_seq, last_change",
+    )
+    .bind(&message.channel.0)
+    .bind(&message.author.id.0)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(numbers) = numbers else {
+        let member = sqlx::query("SELECT 1 FROM memberships WHERE channel_id = ? AND user_id = ?")
+            .bind(&message.channel.0)
+            .bind(&message.author.id.0)
+            .fetch_optional(&mut **tx)
+            .await?;
+        return Ok(if member.is_some() {
+            Stored::Blocked(message.clone())
+        } else {
+            Stored::NotAMember(message.clone())
+        });
+    };
+    let seq: Seq = numbers.get("last_seq");
+    let change = ChangeNo(numbers.get("last_change"));
+    let sent_at = now_millis();
+    sqlx::query(
+        "INSERT INTO messages (channel_id, seq, author_id, client_id, body, sent_at, change_no)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&message.channel.0)
+    .bind(seq)
+    .bind(&message.author.id.0)
+    .bind(message.client_id.as_str())
+    .bind(&message.text)
+    .bind(sent_at)
+    .bind(change.0)
+    .execute(&mut **tx)
+    .await?;
+    if message.text.contains('@') {
+        mentions::record(tx, &message.channel, seq, &message.author.id, &message.text).await?;
+    }
+    let attachments = files::attach_to_message(tx, message, seq).await?;
+    Ok(Stored::New(ChatMessage {
+        channel: message.channel.clone(),
+        seq,
+        client_id: message.client_id.clone(),
+        author: message.author.clone(),
+        text: message.text.clone(),
+        sent_at,
+        edited_at: None,
+        deleted: false,
+        reactions: Vec::new(),
+        attachments,
+        preview: None,
+        change,
+    }))
+}

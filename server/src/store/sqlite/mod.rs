@@ -1,0 +1,240 @@
+//! The SQLite dialect of the store. SQLite runs in WAL mode with
+//! `synchronous=FULL`: a committed message is on disk before it is
+//! acknowledged. The message writer's batched inserts run on their own
+//! connection. Every write transaction starts with `BEGIN IMMEDIATE`, so it
+//! waits (up to the busy timeout) for the write lock instead of failing
+//! when another connection wrote first.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use shared::protocol::ChannelKind;
+use shared::{ChangeNo, ChannelId, ChatMessage, ClientMsgId, Seq, UserId, UserInfo};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Row, Sqlite, Transaction};
+
+use crate::random::{new_id, now_millis};
+use crate::store::{DEFAULT_CHANNEL, StoreError};
+
+/// A message query: the columns `message_from_row` reads, then `$rest`
+/// (a WHERE clause and ordering). Every message query goes through it.
+macro_rules! select_messages {
+    ($rest:literal) => {
+        concat!(
+            "SELECT m.channel_id, m.seq, m.client_id, m.body, m.sent_at, m.edited_at, m.deleted,
+                    m.change_no, m.preview, u.id AS author_id, u.name AS author_name
+             FROM messages m JOIN users u ON u.id = m.author_id ",
+            $rest
+        )
+    };
+}
+
+mod accounts;
+mod channels;
+mod files;
+mod mentions;
+mod messages;
+mod previews;
+
+/// Handle to the database; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pool: SqlitePool,
+    /// The message writer's own connection, so it never waits for the pool.
+    writer_pool: SqlitePool,
+}
+
+/// The kind stored for a channel; an unknown kind is treated as private
+/// (members only, never joinable, never listed).
+fn stored_kind(raw: &str) -> ChannelKind {
+    ChannelKind::parse(raw).unwrap_or_else(|| {
+        tracing::error!(
+            kind = raw,
+            "a channel has an unknown kind; treating it as private"
+        );
+        ChannelKind::Private
+    })
+}
+
+impl Store {
+    /// Opens (creating if missing) the database, applies migrations, and makes
+    /// sure the default channel exists.
+    pub async fn open(database_url: &str) -> Result<Self, StoreError> {
+        if !database_url.starts_with("sqlite:") {
+            return Err(StoreError::UnsupportedUrl(database_url.to_owned()));
+        }
+        let options = SqliteConnectOptions::from_str(database_url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        if let Some(folder) = options.get_filename().parent()
+            && !folder.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(folder).map_err(|source| StoreError::CreateFolder {
+                path: folder.display().to_string(),
+                source,
+            })?;
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options.clone())
+            .await?;
+        check_integrity(&pool).await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        let writer_pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options)
+            .await?;
+        let store = Self { pool, writer_pool };
+        store.update_name_keys().await?;
+        store.ensure_default_channel().await?;
+        Ok(store)
+    }
+
+    /// A write transaction that holds the write lock from its first statement.
+    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// Writes a consistent copy of the database to `path` while it is in use
+    /// (`VACUUM INTO`); the file must not exist yet.
+    pub async fn backup_to(&self, path: &std::path::Path) -> Result<(), StoreError> {
+        sqlx::query("VACUUM INTO ?")
+            .bind(path.to_string_lossy().into_owned())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Waits for open connections to finish and closes the pools.
+    pub async fn close(&self) {
+        self.writer_pool.close().await;
+        self.pool.close().await;
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn ensure_default_channel(&self) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO channels (id, name, topic, kind, created_at) VALUES (?, ?, ?, 'public', ?)
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(new_id())
+        .bind(DEFAULT_CHANNEL)
+        .bind("Everyone is here")
+        .bind(now_millis())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}
+
+/// Refuses to start on a damaged database file (SQLite's `quick_check`),
+/// saying how to restore from a backup.
+async fn check_integrity(pool: &SqlitePool) -> Result<(), StoreError> {
+    let problems: Vec<String> = sqlx::query_scalar("PRAGMA quick_check(10)")
+        .fetch_all(pool)
+        .await?;
+    if problems.len() == 1 && problems[0] == "ok" {
+        Ok(())
+    } else {
+        Err(StoreError::Damaged(problems.join("; ")))
+    }
+}
+
+/// Gives a changed message the channel's next change number, so catch-up
+/// (`sync` with `after_change`) finds it.
+async fn stamp_change(
+    connection: &mut sqlx::SqliteConnection,
+    channel: &ChannelId,
+    seq: Seq,
+) -> Result<i64, StoreError> {
+    let change_no: i64 = sqlx::query_scalar(
+        "UPDATE channels SET last_change = last_change + 1 WHERE id = ? RETURNING last_change",
+    )
+    .bind(&channel.0)
+    .fetch_one(&mut *connection)
+    .await?;
+    sqlx::query("UPDATE messages SET change_no = ? WHERE channel_id = ? AND seq = ?")
+        .bind(change_no)
+        .bind(&channel.0)
+        .bind(seq)
+        .execute(&mut *connection)
+        .await?;
+    Ok(change_no)
+}
+
+/// The lowest and highest sequence number of some messages (held in order).
+fn seq_range(messages: &[ChatMessage]) -> Option<(Seq, Seq)> {
+    let (first, last) = (messages.first()?, messages.last()?);
+    Some((first.seq.min(last.seq), first.seq.max(last.seq)))
+}
+
+fn kind_and_creator(row: &sqlx::sqlite::SqliteRow) -> (ChannelKind, Option<UserId>) {
+    (
+        stored_kind(row.get::<String, _>("kind").as_str()),
+        row.get::<Option<String>, _>("created_by").map(UserId),
+    )
+}
+
+fn message_from_row(row: &sqlx::sqlite::SqliteRow) -> ChatMessage {
+    let client_id: String = row.get("client_id");
+    ChatMessage {
+        channel: ChannelId(row.get("channel_id")),
+        seq: row.get("seq"),
+        // Only ids that passed `ClientMsgId::parse` are ever stored.
+        client_id: ClientMsgId::parse(&client_id)
+            .unwrap_or_else(|_| ClientMsgId::parse("invalid").expect("a literal valid id")),
+        author: UserInfo {
+            id: UserId(row.get("author_id")),
+            name: row.get("author_name"),
+        },
+        text: row.get("body"),
+        sent_at: row.get("sent_at"),
+        edited_at: row.get("edited_at"),
+        deleted: row.get::<i64, _>("deleted") != 0,
+        reactions: Vec::new(),
+        attachments: Vec::new(),
+        preview: row
+            .get::<Option<String>, _>("preview")
+            .and_then(|json| serde_json::from_str(&json).ok()),
+        change: ChangeNo(row.get("change_no")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_channel_of_a_kind_this_version_does_not_know_is_members_only() {
+        let folder = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", folder.path().join("chat.db").display());
+        let store = Store::open(&url).await.unwrap();
+        // Written by a newer version, say.
+        sqlx::query(
+            "INSERT INTO channels (id, name, topic, kind, created_at)
+             VALUES ('later', 'announcements', '', 'broadcast', 0)",
+        )
+        .execute(&store.pool)
+        .await
+        .unwrap();
+        let id = ChannelId("later".into());
+        let (kind, _) = store.channel_kind(&id).await.unwrap().unwrap();
+        assert_eq!(kind, ChannelKind::Private);
+        let stranger = UserId("stranger".into());
+        let listed = store.browse_channels(&stranger, "").await.unwrap();
+        assert!(listed.iter().all(|channel| channel.id != id));
+        assert_eq!(store.membership(&stranger, &id).await.unwrap(), None);
+    }
+}
