@@ -35,7 +35,12 @@ fn offending_lines(under: &str, needles: &[&str]) -> Vec<String> {
         for (number, line) in text.lines().enumerate() {
             let code = line.split("//").next().unwrap_or("");
             if needles.iter().any(|needle| code.contains(needle)) {
-                found.push(format!("{}:{}: {}", file.display(), number + 1, line.trim()));
+                found.push(format!(
+                    "{}:{}: {}",
+                    file.display(),
+                    number + 1,
+                    line.trim()
+                ));
             }
         }
     }
@@ -80,7 +85,11 @@ fn the_store_depends_only_on_shared_and_random() {
 
 #[test]
 fn the_hub_knows_nothing_of_the_store_commands_or_wording() {
-    for file in ["realtime/hub.rs", "realtime/fanout.rs", "realtime/outbox.rs"] {
+    for file in [
+        "realtime/hub.rs",
+        "realtime/fanout.rs",
+        "realtime/outbox.rs",
+    ] {
         let used = crate_modules_used(file);
         let allowed: BTreeSet<String> = ["realtime", "metrics"].map(String::from).into();
         assert!(
@@ -88,7 +97,10 @@ fn the_hub_knows_nothing_of_the_store_commands_or_wording() {
             "{file} reaches into {:?}",
             used.difference(&allowed).collect::<Vec<_>>()
         );
-        let lines = offending_lines(file, &["commands::", "store::", "ErrorCode", "writer::", "Refusal"]);
+        let lines = offending_lines(
+            file,
+            &["commands::", "store::", "ErrorCode", "writer::", "Refusal"],
+        );
         assert!(lines.is_empty(), "{file} must not know of: {lines:#?}");
     }
 }
@@ -102,7 +114,10 @@ fn commands_writer_previews_and_routes_publish_only_through_the_fan_out() {
         "routes",
     ] {
         let lines = offending_lines(under, &["HubHandle", "hub::", ".hub."]);
-        assert!(lines.is_empty(), "{under} uses the hub directly: {lines:#?}");
+        assert!(
+            lines.is_empty(),
+            "{under} uses the hub directly: {lines:#?}"
+        );
     }
 }
 

@@ -140,23 +140,38 @@ pub enum ClientMsgError {
 }
 
 impl ClientMsg {
-    /// Parses a text frame, telling malformed JSON, unknown types and bad fields apart.
+    /// Parses a text frame, telling malformed JSON, unknown types and bad
+    /// fields apart. A good frame is parsed once, straight into the enum;
+    /// only a refused one is looked at again to say why.
     pub fn parse(frame: &str) -> Result<Self, ClientMsgError> {
-        let value: serde_json::Value = serde_json::from_str(frame)
-            .map_err(|e| ClientMsgError::Malformed(format!("frame is not valid JSON: {e}")))?;
-        let kind = value
-            .as_object()
-            .and_then(|object| object.get("type"))
-            .and_then(|kind| kind.as_str())
+        let error = match serde_json::from_str(frame) {
+            Ok(message) => return Ok(message),
+            Err(error) => error,
+        };
+        /// Just the tag of a frame (other fields are skipped, not kept).
+        #[derive(Deserialize)]
+        struct Tag<'a> {
+            #[serde(rename = "type", borrow)]
+            kind: std::borrow::Cow<'a, str>,
+        }
+        if let Err(syntax) = serde_json::from_str::<serde::de::IgnoredAny>(frame) {
+            return Err(ClientMsgError::Malformed(format!(
+                "frame is not valid JSON: {syntax}"
+            )));
+        }
+        let kind = serde_json::from_str::<Tag>(frame)
+            .ok()
+            .filter(|_| frame.trim_start().starts_with('{'))
             .ok_or_else(|| {
                 ClientMsgError::Malformed(
                     "frame must be a JSON object with a string \"type\"".into(),
                 )
-            })?;
-        if !CLIENT_MSG_TYPES.contains(&kind) {
+            })?
+            .kind;
+        if !CLIENT_MSG_TYPES.contains(&kind.as_ref()) {
             return Err(ClientMsgError::UnknownType(kind.chars().take(64).collect()));
         }
-        serde_json::from_value(value).map_err(|e| ClientMsgError::InvalidFields(e.to_string()))
+        Err(ClientMsgError::InvalidFields(error.to_string()))
     }
 }
 

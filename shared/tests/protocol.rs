@@ -173,7 +173,15 @@ fn server_messages_round_trip() {
 
 #[test]
 fn parse_tells_malformed_unknown_and_invalid_apart() {
-    for bad in ["", "not json", "[1,2]", "{}", r#"{"type":7}"#, "\"send\""] {
+    for bad in [
+        "",
+        "not json",
+        "[1,2]",
+        r#"["send"]"#,
+        "{}",
+        r#"{"type":7}"#,
+        "\"send\"",
+    ] {
         assert!(
             matches!(ClientMsg::parse(bad), Err(ClientMsgError::Malformed(_))),
             "{bad:?}"
