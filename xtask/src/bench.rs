@@ -24,6 +24,9 @@ struct Config {
     name: &'static str,
     baseline: bool,
     write_batch: usize,
+    /// Another build of the chat server to measure in the same run
+    /// (`CHAT_BENCH_BEFORE`), for before/after ratios.
+    before: bool,
 }
 
 /// One upload configuration: who receives what.
@@ -78,33 +81,47 @@ fn chat_runs(
     scratch: &Path,
     pinning: bool,
 ) -> Result<Vec<(&'static str, Vec<Value>)>> {
+    let before = std::env::var_os("CHAT_BENCH_BEFORE").map(std::path::PathBuf::from);
     let configs = [
         Config {
             name: "baseline: minimal actix-ws broadcast",
             baseline: true,
             write_batch: 0,
+            before: false,
+        },
+        Config {
+            name: "chat server, before (CHAT_BENCH_BEFORE, batched durable writes)",
+            baseline: false,
+            write_batch: 256,
+            before: true,
         },
         Config {
             name: "chat server (batched durable writes)",
             baseline: false,
             write_batch: 256,
+            before: false,
         },
         Config {
             name: "chat server (one commit per message)",
             baseline: false,
             write_batch: 1,
+            before: false,
         },
     ];
     let mut results = Vec::new();
-    for config in &configs {
+    for config in configs.iter().filter(|c| !c.before || before.is_some()) {
         let runs = repeat(
             config.name,
             |run, addr| {
                 if config.baseline {
                     spawn_baseline(release, pinning, addr)
                 } else {
-                    let name = format!("run-{}-{run}", config.write_batch);
-                    spawn_chat(release, scratch, pinning, addr, &name, config.write_batch)
+                    let name = format!("run-{}-{}-{run}", config.write_batch, config.before);
+                    let binary = match (&before, config.before) {
+                        (Some(path), true) => path.clone(),
+                        _ => release.join("server"),
+                    };
+                    spawn_chat(&binary, scratch, pinning, addr, &name, config.write_batch)
                 }
             },
             |addr, server_pid| {
@@ -172,9 +189,9 @@ fn spawn_baseline(release: &Path, pinning: bool, addr: &str) -> Result<Child> {
     )
 }
 
-/// The chat server on `addr` with its data in `scratch`, flood limits lifted.
+/// The chat server `binary` on `addr` with its data in `scratch`, flood limits lifted.
 fn spawn_chat(
-    release: &Path,
+    binary: &Path,
     scratch: &Path,
     pinning: bool,
     addr: &str,
@@ -183,7 +200,7 @@ fn spawn_chat(
 ) -> Result<Child> {
     let db = scratch.join(format!("{name}.db"));
     spawn(
-        pinned(pinning, "1", &release.join("server"))
+        pinned(pinning, "1", binary)
             .args(["--addr", addr, "--workers", "1"])
             .arg(format!("--database-url=sqlite://{}", db.display()))
             .arg(format!(
@@ -237,7 +254,7 @@ fn upload_runs(
                     spawn_baseline(release, pinning, addr)
                 } else {
                     let name = format!("upload-{}-{run}", config.payload);
-                    spawn_chat(release, scratch, pinning, addr, &name, 256)
+                    spawn_chat(&release.join("server"), scratch, pinning, addr, &name, 256)
                 }
             },
             |addr, server_pid| {

@@ -1,75 +1,81 @@
-//! One WebSocket connection. It only moves frames: the reader parses client
-//! frames and answers them, the writer is the only code that writes to the
-//! socket, draining the connection's [`Outbox`]. Either side ending (client
-//! gone, protocol error, heartbeat timeout, kicked by the hub, session
-//! revoked) ends both, and the hub is told.
+//! One WebSocket connection. [`start`] registers it and returns the
+//! socket's only writer ([`SocketWriter`], the upgrade response's body,
+//! draining the connection's [`Outbox`]); a reader task reads whole client
+//! messages ([`ClientFrames`]), hands each to the one dispatch, and queues
+//! the answers. Either side ending (client gone, protocol error, heartbeat
+//! timeout, kicked by the hub, session revoked) ends both, and the hub is
+//! told.
 //!
-//! Every request first waits for its user's budget of that kind (so a flood
-//! slows only its sender, on every socket the user has), and every reply
-//! waits until the client has read most of what is queued for it (so a
-//! client that asks without reading stops being read, and is closed if it
-//! stays stalled). Replies are at most [`MAX_REPLY_BYTES`]: longer catch-ups
-//! are sent in parts.
+//! Every reply waits until the client has read most of what is queued for
+//! it (so a client that asks without reading stops being read, and is
+//! closed if it stays stalled).
 
 use std::time::Duration;
 
-use actix_ws::{
-    AggregatedMessage, CloseCode, CloseReason, Item, MessageStream, ProtocolError, Session,
-};
-use bytestring::ByteString;
-use shared::limits::MAX_FRAME_BYTES;
+use actix_http::ws::{CloseCode, CloseReason};
+use actix_web::web::Payload;
 use shared::protocol::ClientMsgError;
 use shared::{ClientMsg, ClientMsgId, ErrorCode, ServerMsg};
-use tokio::time::{interval, timeout};
+use tokio::time::timeout;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use super::commands::{self, Caller, ConnectionState, Reply};
 use super::context::Realtime;
 use super::fanout::{ConnId, Sessions, next_conn_id};
+use super::frames::{self, ClientFrames, FrameError, Incoming};
 use super::hub::Registration;
-use super::outbox::{Outbox, OutboxReceiver, Outgoing, PushFailure, outbox};
+use super::outbox::{Outbox, Outgoing, PushFailure, outbox};
+use super::socket_writer::SocketWriter;
 use crate::connection_limits::ConnectionSlot;
 use crate::store::SessionUser;
 
-/// How often the server pings an idle client.
-const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(15);
 /// A client silent (not even a pong) for this long is disconnected.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(45);
 /// How long a closing connection may take to flush its last frames.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
-/// Longest WebSocket frame written; longer messages go out as fragments.
-const FRAGMENT_BYTES: usize = 16 * 1024;
 
-/// Serves one upgraded socket until it closes. `slot` counts it against
-/// its user's and address's connection limits while it is open.
-pub async fn serve(
+/// Starts serving an upgraded socket: the reader runs as its own task, and
+/// the returned writer is the body of the upgrade response. `slot` counts
+/// it against its user's and address's connection limits while it is open.
+pub fn start(
     context: Realtime,
     session_user: SessionUser,
-    session: Session,
-    stream: MessageStream,
+    payload: Payload,
     slot: ConnectionSlot,
-) {
+) -> SocketWriter {
     let conn = next_conn_id();
-    let span = tracing::info_span!("connection", conn, user = %session_user.user.name);
-    serve_connection(context, session_user, session, stream, conn)
-        .instrument(span)
-        .await;
-    drop(slot);
-}
-
-async fn serve_connection(
-    context: Realtime,
-    session_user: SessionUser,
-    session: Session,
-    stream: MessageStream,
-    conn: ConnId,
-) {
     let (outbox, receiver) = outbox(context.outbox, context.metrics.clone());
     let kick = CancellationToken::new();
-    let stop_reading = CancellationToken::new();
-    let writer_task = actix_web::rt::spawn(write_loop(session, receiver, kick.clone()));
+    let writer = SocketWriter::new(receiver, kick.clone());
+    let span = tracing::info_span!("connection", conn, user = %session_user.user.name);
+    actix_web::rt::spawn(
+        async move {
+            serve(
+                context,
+                session_user,
+                ClientFrames::new(payload),
+                outbox,
+                kick,
+                conn,
+            )
+            .await;
+            drop(slot);
+        }
+        .instrument(span),
+    );
+    writer
+}
 
+async fn serve(
+    context: Realtime,
+    session_user: SessionUser,
+    frames: ClientFrames,
+    outbox: Outbox,
+    kick: CancellationToken,
+    conn: ConnId,
+) {
+    let stop_reading = CancellationToken::new();
     let user = &session_user.user;
     let loaded = async {
         let channels = context.store.channels_of(user).await?;
@@ -85,7 +91,8 @@ async fn serve_connection(
                 description: Some("database unavailable, try again".into()),
             }));
             drop(outbox);
-            let _ = timeout(CLOSE_GRACE, writer_task).await;
+            let _ = timeout(CLOSE_GRACE, kick.cancelled()).await;
+            kick.cancel();
             return;
         }
     };
@@ -130,100 +137,16 @@ async fn serve_connection(
         kick: kick.clone(),
         stop_reading,
     };
-    reader.run(stream).await;
+    reader.run(frames).await;
 
     context.hub.disconnect(conn).await;
     drop(reader);
-    // The writer ends once the queue is drained (or at once if kicked).
-    if timeout(CLOSE_GRACE, writer_task).await.is_err() {
-        kick.cancel();
-    }
+    // With every sender gone the writer sends a close frame and ends (and
+    // cancels `kick`); one that cannot finish is stopped.
+    let _ = timeout(CLOSE_GRACE, kick.cancelled()).await;
+    kick.cancel();
     context.metrics.connections.dec();
     tracing::debug!("disconnected");
-}
-
-/// Sends queued frames and heartbeat pings; the only writer to the socket.
-async fn write_loop(mut session: Session, mut queue: OutboxReceiver, kick: CancellationToken) {
-    let mut heartbeat = interval(HEARTBEAT_INTERVAL);
-    heartbeat.tick().await;
-    loop {
-        let next = tokio::select! {
-            biased;
-            () = kick.cancelled() => return,
-            next = queue.recv() => next,
-            _ = heartbeat.tick() => {
-                let sent = tokio::select! {
-                    () = kick.cancelled() => return,
-                    sent = session.ping(b"") => sent,
-                };
-                if sent.is_err() {
-                    kick.cancel();
-                    return;
-                }
-                continue;
-            }
-        };
-        let len = next.as_ref().map_or(0, Outgoing::len);
-        let sent = match next {
-            Some(Outgoing::Frame(text)) => {
-                tokio::select! {
-                    () = kick.cancelled() => return,
-                    sent = send_text(&mut session, text) => sent,
-                }
-            }
-            Some(Outgoing::Pong(payload)) => {
-                tokio::select! {
-                    () = kick.cancelled() => return,
-                    sent = session.pong(&payload) => sent,
-                }
-            }
-            Some(Outgoing::Close(reason)) => {
-                tokio::select! {
-                    () = kick.cancelled() => {}
-                    _ = session.close(Some(reason)) => {}
-                }
-                kick.cancel();
-                return;
-            }
-            None => {
-                tokio::select! {
-                    () = kick.cancelled() => {}
-                    _ = session.close(Some(CloseCode::Normal.into())) => {}
-                }
-                return;
-            }
-        };
-        queue.written(len);
-        if sent.is_err() {
-            // The client went away.
-            kick.cancel();
-            return;
-        }
-    }
-}
-
-/// Sends a text frame, in fragments of at most [`FRAGMENT_BYTES`] when it is
-/// longer. actix-ws queues up to 32 items per socket beyond what has been
-/// written, so fragments keep that queue under 32 x 16 KiB whatever the
-/// replies are; the connection's [`Outbox`] counts everything before it.
-async fn send_text(session: &mut Session, text: ByteString) -> Result<(), actix_ws::Closed> {
-    if text.len() <= FRAGMENT_BYTES {
-        return session.text(text).await;
-    }
-    let bytes = text.into_bytes();
-    let mut start = 0;
-    while start < bytes.len() {
-        let end = (start + FRAGMENT_BYTES).min(bytes.len());
-        let part = bytes.slice(start..end);
-        let item = match (start == 0, end == bytes.len()) {
-            (true, _) => Item::FirstText(part),
-            (false, true) => Item::Last(part),
-            (false, false) => Item::Continue(part),
-        };
-        session.continuation(item).await?;
-        start = end;
-    }
-    Ok(())
 }
 
 struct Reader<'a> {
@@ -239,17 +162,13 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    async fn run(&mut self, stream: MessageStream) {
-        let mut stream = stream
-            .max_frame_size(MAX_FRAME_BYTES)
-            .aggregate_continuations()
-            .max_continuation_size(MAX_FRAME_BYTES);
+    async fn run(&mut self, mut frames: ClientFrames) {
         loop {
             let next = tokio::select! {
                 biased;
                 () = self.kick.cancelled() => return,
                 () = self.stop_reading.cancelled() => return,
-                next = timeout(CLIENT_TIMEOUT, stream.recv()) => next,
+                next = timeout(CLIENT_TIMEOUT, frames.next()) => next,
             };
             let message = match next {
                 Err(_elapsed) => {
@@ -277,11 +196,11 @@ impl Reader<'_> {
         }
     }
 
-    /// Handles one frame; `true` when the connection should end.
-    async fn handle(&mut self, message: AggregatedMessage) -> bool {
+    /// Handles one message; `true` when the connection should end.
+    async fn handle(&mut self, message: Incoming) -> bool {
         match message {
-            AggregatedMessage::Text(text) => self.handle_text(&text).await,
-            AggregatedMessage::Binary(_) => {
+            Incoming::Text(text) => self.handle_text(&text).await,
+            Incoming::Binary => {
                 self.error(
                     ErrorCode::BinaryNotSupported,
                     "binary frames are not supported; send JSON text frames".into(),
@@ -289,9 +208,11 @@ impl Reader<'_> {
                 )
                 .await;
             }
-            AggregatedMessage::Ping(payload) => self.enqueue(Outgoing::Pong(payload)).await,
-            AggregatedMessage::Pong(_) => {}
-            AggregatedMessage::Close(_) => {
+            Incoming::Ping(payload) => {
+                self.enqueue(Outgoing::Frame(frames::pong(&payload))).await;
+            }
+            Incoming::Pong => {}
+            Incoming::Close => {
                 self.close(CloseCode::Normal, "bye").await;
                 return true;
             }
@@ -299,19 +220,15 @@ impl Reader<'_> {
         false
     }
 
-    async fn protocol_error(&mut self, error: ProtocolError) {
-        let too_large = matches!(error, ProtocolError::Overflow)
-            || matches!(&error, ProtocolError::Io(e) if e.to_string().contains("maximum continuation size"));
-        if too_large {
-            let limit = format!("frames are limited to {} KiB", MAX_FRAME_BYTES / 1024);
-            self.error(ErrorCode::FrameTooLarge, limit.clone(), None)
+    async fn protocol_error(&mut self, error: FrameError) {
+        if let FrameError::TooLarge = error {
+            self.error(ErrorCode::FrameTooLarge, error.to_string(), None)
                 .await;
-            self.close(CloseCode::Size, &limit).await;
         } else {
             tracing::debug!(%error, "websocket protocol error");
-            self.close(CloseCode::Protocol, "websocket protocol error")
-                .await;
         }
+        self.enqueue(Outgoing::Close(frames::close_reason(&error)))
+            .await;
     }
 
     /// Parses a text frame and hands it to the one dispatch of requests.
@@ -363,8 +280,7 @@ impl Reader<'_> {
     }
 
     async fn send(&mut self, message: &ServerMsg) {
-        self.enqueue(Outgoing::Frame(ByteString::from(message.to_json())))
-            .await;
+        self.enqueue(Outgoing::Frame(frames::text(message))).await;
     }
 
     async fn close(&mut self, code: CloseCode, description: &str) {

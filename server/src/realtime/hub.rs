@@ -6,13 +6,13 @@
 //! room down or growing memory. Connections are indexed by user, so finding
 //! a user's sockets never scans everyone.
 //!
-//! A broadcast is serialized to JSON once; every recipient gets a clone of the
-//! same reference-counted bytes.
+//! A broadcast is serialized and framed once; every recipient gets a clone of the
+//! same reference-counted bytes, a complete WebSocket frame.
 
 use std::collections::{HashMap, HashSet};
 
-use actix_ws::{CloseCode, CloseReason};
-use bytestring::ByteString;
+use actix_http::ws::{CloseCode, CloseReason};
+use actix_web::web::Bytes;
 use shared::protocol::{CLOSE_SIGNED_OUT, ChannelInfo, PresenceStatus};
 use shared::{ChannelId, ServerMsg, UserId, UserInfo};
 use tokio::sync::{mpsc, oneshot};
@@ -20,6 +20,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::fanout::{ConnId, Delivery, Event, FanOut, FanOutFuture, Sessions};
+use super::frames;
 pub use super::outbox::Outgoing;
 use super::outbox::{Outbox, PushFailure};
 use crate::metrics::Metrics;
@@ -274,10 +275,7 @@ impl Hub {
         };
         // The queue is new and empty: the welcome fits (it is refused only
         // if it alone is over the byte bound, and then the client gets closed).
-        if outbox
-            .push(Outgoing::Frame(welcome.to_json().into()))
-            .is_err()
-        {
+        if outbox.push(Outgoing::Frame(frame(&welcome))).is_err() {
             kick.cancel();
         }
         self.connections.insert(
@@ -495,14 +493,14 @@ impl Hub {
     }
 
     /// Queues `frame` for each target; drops the ones that are stuck or gone.
-    fn push_all(&mut self, targets: Vec<ConnId>, frame: &ByteString) {
+    fn push_all(&mut self, targets: Vec<ConnId>, frame: &Bytes) {
         let failed = self.push_collecting_failures(targets, frame);
         for conn in failed {
             self.remove(conn, Removal::Kicked);
         }
     }
 
-    fn push_collecting_failures(&self, targets: Vec<ConnId>, frame: &ByteString) -> Vec<ConnId> {
+    fn push_collecting_failures(&self, targets: Vec<ConnId>, frame: &Bytes) -> Vec<ConnId> {
         let mut failed = Vec::new();
         for conn in targets {
             let Some(connection) = self.connections.get(&conn) else {
@@ -530,8 +528,9 @@ impl Hub {
     }
 }
 
-fn frame(message: &ServerMsg) -> ByteString {
-    ByteString::from(message.to_json())
+/// `message` encoded once, as a complete frame every recipient shares.
+fn frame(message: &ServerMsg) -> Bytes {
+    frames::text(message)
 }
 
 fn signed_out() -> CloseReason {
@@ -597,7 +596,9 @@ mod tests {
             self.take()
                 .into_iter()
                 .filter_map(|item| match item {
-                    Outgoing::Frame(text) => Some(serde_json::from_str(&text).expect("valid JSON")),
+                    Outgoing::Frame(bytes) => Some(
+                        serde_json::from_slice(frames::payload_of(&bytes)).expect("valid JSON"),
+                    ),
                     _ => None,
                 })
                 .collect()

@@ -1,7 +1,11 @@
 //! Everything a live connection needs, and nothing else:
 //!
-//! - [`connection`]: one socket: a reader that parses frames and hands them
-//!   to the dispatch, a writer that is the only code writing to the socket.
+//! - [`connection`]: one socket: a reader task that hands whole client
+//!   messages to the dispatch, and queues the answers.
+//! - [`socket_writer`]: the only writer to a socket, the upgrade response's
+//!   body: complete frames from the connection's queue, and heartbeats.
+//! - [`frames`]: WebSocket framing, once per message (a broadcast's frame is
+//!   shared by every recipient) and whole client messages.
 //! - [`commands`]: the one dispatch of client requests (one `match` over
 //!   `ClientMsg`), each command in one place, refusals in one wording.
 //! - [`writer`]: the message writer: batches posts into one transaction,
@@ -12,15 +16,18 @@
 //!   (the hub today, a bus between nodes later).
 //! - [`context`]: what connections, commands and routes share.
 //!
-//! Dependency rules: `hub` depends on `fanout`, `outbox` and `shared` only
-//! (no store, no wording); `commands` publish only through [`fanout::FanOut`].
+//! Dependency rules: `hub` depends on `fanout`, `frames`, `outbox`,
+//! `metrics` and `shared` only (no store, no wording); commands publish only
+//! through [`fanout::FanOut`].
 
 pub mod commands;
 pub mod connection;
 pub mod context;
 pub mod fanout;
+pub mod frames;
 pub mod hub;
 pub mod outbox;
+pub mod socket_writer;
 pub mod writer;
 
 pub use context::Realtime;

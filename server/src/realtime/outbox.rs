@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use actix_ws::CloseReason;
-use bytestring::ByteString;
+use actix_http::ws::CloseReason;
+use actix_web::web::Bytes;
 use tokio::sync::{Notify, mpsc};
 
 use crate::metrics::Metrics;
@@ -20,8 +20,10 @@ use crate::metrics::Metrics;
 /// What a connection's writer sends to its socket.
 #[derive(Debug, Clone)]
 pub enum Outgoing {
-    Frame(ByteString),
-    Pong(actix_web::web::Bytes),
+    /// A complete WebSocket frame (see [`super::frames`]), maybe shared
+    /// with other connections.
+    Frame(Bytes),
+    /// The last frame.
     Close(CloseReason),
 }
 
@@ -29,8 +31,7 @@ impl Outgoing {
     /// The bytes this item holds in memory until it is written.
     pub fn len(&self) -> usize {
         match self {
-            Self::Frame(text) => text.len(),
-            Self::Pong(payload) => payload.len(),
+            Self::Frame(frame) => frame.len(),
             Self::Close(_) => 0,
         }
     }
@@ -174,6 +175,14 @@ impl OutboxReceiver {
         self.receiver.recv().await
     }
 
+    /// The next item, when one is queued (for the socket writer's stream).
+    pub fn poll_recv(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Outgoing>> {
+        self.receiver.poll_recv(cx)
+    }
+
     /// The next item if one is queued now.
     pub fn try_recv(&mut self) -> Option<Outgoing> {
         self.receiver.try_recv().ok()
@@ -200,7 +209,7 @@ mod tests {
     use super::*;
 
     fn frame(len: usize) -> Outgoing {
-        Outgoing::Frame(ByteString::from("x".repeat(len)))
+        Outgoing::Frame(Bytes::from("x".repeat(len)))
     }
 
     fn limits() -> OutboxLimits {

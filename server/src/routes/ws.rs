@@ -2,6 +2,7 @@
 //! session cookie valid (401), and the user and the address under their
 //! connection limits (429) before anything is upgraded.
 
+use actix_web::body::{BodyStream, MessageBody};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use shared::api::ApiErrorCode;
@@ -43,14 +44,8 @@ pub async fn upgrade(
                 message,
             )
         })?;
-    let (response, session, stream) = actix_ws::handle(&request, body)?;
-    let context = state.realtime.clone();
-    actix_web::rt::spawn(connection::serve(
-        context,
-        session_user,
-        session,
-        stream,
-        slot,
-    ));
-    Ok(response)
+    let mut handshake = actix_http::ws::handshake(request.head())?;
+    let writer = connection::start(state.realtime.clone(), session_user, body, slot);
+    let response = handshake.message_body(BodyStream::new(writer).boxed())?;
+    Ok(response.into())
 }

@@ -1,8 +1,8 @@
 //! Whole text messages from WebSocket frames: the server sends long
 //! messages as fragments (a first frame, continuations, a last one).
 
+use actix_http::ws::Item;
 use actix_web::web::Bytes;
-use actix_ws::Item;
 use awc::ws::Frame;
 
 /// Feeds frames in, gives whole text messages out.
