@@ -3,6 +3,8 @@
 //! inserts (numbering, membership and block checks in one statement).
 
 use shared::limits::{MAX_REACTION_EMOJI, MAX_REACTIONS_PER_USER, REACTION_NAMES_SHOWN};
+use std::collections::{HashMap, HashSet};
+
 use shared::{ChangeNo, ChannelId, ChatMessage, Reaction, Seq, UserId, UserInfo};
 use sqlx::{Row, Sqlite, Transaction};
 
@@ -295,23 +297,249 @@ impl Store {
     }
 
     /// Stores a batch of messages in one transaction, in order. Either all of
-    /// them are committed or none is.
+    /// them are committed or none is. The work is per batch, not per
+    /// message: one query finds resends, one checks who may post where (and
+    /// reads the channels' counters), each channel's counters are bumped
+    /// once, and the new rows go in one statement. Only mentions and
+    /// attachments, when a message has them, cost statements of their own.
     pub async fn insert_messages(&self, batch: &[NewMessage]) -> Result<Inserted, StoreError> {
         let mut tx = self.writer_pool.begin_with("BEGIN IMMEDIATE").await?;
-        let mut inserted = Inserted::default();
+        let mut earlier = stored_by_client_id(&mut tx, batch).await?;
+        let (rights, mut counters) = posting_rights(&mut tx, batch).await?;
+        let mut claimed: HashSet<&str> = HashSet::new();
+        let mut stored = Vec::with_capacity(batch.len());
         for message in batch {
-            let stored = insert_one(&mut tx, message).await?;
-            if let Stored::New(new) = &stored {
-                inserted
-                    .unhidden
-                    .extend(unhide(&mut tx, &new.channel).await?);
+            let key = (
+                message.author.id.clone(),
+                message.client_id.as_str().to_owned(),
+            );
+            if let Some(original) = earlier.get(&key) {
+                // The same id in another conversation is a different message
+                // that cannot be stored under it: acknowledging it would lose it.
+                stored.push(if original.channel == message.channel {
+                    Stored::Duplicate(original.clone())
+                } else {
+                    Stored::ClientIdReused(message.clone())
+                });
+                continue;
             }
-            inserted.stored.push(stored);
+            if !message.attachments.is_empty()
+                && (message
+                    .attachments
+                    .iter()
+                    .any(|file| claimed.contains(file.0.as_str()))
+                    || !files::attachments_postable(&mut tx, message).await?)
+            {
+                stored.push(Stored::InvalidAttachments(message.clone()));
+                continue;
+            }
+            let right = rights.get(&(message.channel.clone(), message.author.id.clone()));
+            match right {
+                Some(Right { blocked: true, .. }) => {
+                    stored.push(Stored::Blocked(message.clone()));
+                    continue;
+                }
+                Some(Right { member: true, .. }) => {}
+                _ => {
+                    stored.push(Stored::NotAMember(message.clone()));
+                    continue;
+                }
+            }
+            let Some(counter) = counters.get_mut(&message.channel) else {
+                stored.push(Stored::NotAMember(message.clone()));
+                continue;
+            };
+            counter.last_seq += 1;
+            counter.last_change += 1;
+            counter.touched = true;
+            claimed.extend(message.attachments.iter().map(|file| file.0.as_str()));
+            let new = ChatMessage {
+                channel: message.channel.clone(),
+                seq: counter.last_seq,
+                client_id: message.client_id.clone(),
+                author: message.author.clone(),
+                text: message.text.clone(),
+                sent_at: now_millis(),
+                edited_at: None,
+                deleted: false,
+                reactions: Vec::new(),
+                attachments: Vec::new(),
+                preview: None,
+                change: ChangeNo(counter.last_change),
+            };
+            earlier.insert(key, new.clone());
+            stored.push(Stored::New(new));
+        }
+        let mut inserted = Inserted::default();
+        for (channel, counter) in &counters {
+            if !counter.touched {
+                continue;
+            }
+            sqlx::query("UPDATE channels SET last_seq = ?, last_change = ? WHERE id = ?")
+                .bind(counter.last_seq)
+                .bind(counter.last_change)
+                .bind(&channel.0)
+                .execute(&mut *tx)
+                .await?;
+            if counter.direct {
+                // Whoever had hidden the conversation sees it again.
+                inserted.unhidden.extend(unhide(&mut tx, channel).await?);
+            }
+        }
+        insert_rows(&mut tx, &stored).await?;
+        for (message, outcome) in batch.iter().zip(stored.iter_mut()) {
+            let Stored::New(new) = outcome else { continue };
+            if message.text.contains('@') {
+                mentions::record(&mut tx, &new.channel, new.seq, &new.author.id, &new.text).await?;
+            }
+            if !message.attachments.is_empty() {
+                new.attachments = files::attach_to_message(&mut tx, message, new.seq).await?;
+            }
         }
         tx.commit().await?;
+        inserted.stored = stored;
         Ok(inserted)
     }
 }
+
+/// Whether an author may post in a channel now.
+struct Right {
+    member: bool,
+    /// Someone in this direct conversation has blocked the author.
+    blocked: bool,
+}
+
+/// A channel's counters while a batch is numbered.
+struct Counter {
+    last_seq: Seq,
+    last_change: i64,
+    direct: bool,
+    touched: bool,
+}
+
+/// The messages already stored under the batch's (author, client id) pairs.
+async fn stored_by_client_id(
+    tx: &mut Transaction<'static, Sqlite>,
+    batch: &[NewMessage],
+) -> Result<HashMap<(UserId, String), ChatMessage>, StoreError> {
+    let mut found = HashMap::new();
+    for chunk in batch.chunks(ROWS_PER_STATEMENT) {
+        let pairs = vec!["(?, ?)"; chunk.len()].join(", ");
+        let sql = format!(
+            "{} WHERE (m.author_id, m.client_id) IN (VALUES {pairs})",
+            select_messages!("")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for message in chunk {
+            query = query
+                .bind(&message.author.id.0)
+                .bind(message.client_id.as_str());
+        }
+        for row in query.fetch_all(&mut **tx).await? {
+            let message = message_from_row(&row);
+            let key = (
+                message.author.id.clone(),
+                message.client_id.as_str().to_owned(),
+            );
+            found.insert(key, message);
+        }
+    }
+    Ok(found)
+}
+
+/// Who may post where (members, not blocked), and the counters of every
+/// channel the batch posts to.
+async fn posting_rights(
+    tx: &mut Transaction<'static, Sqlite>,
+    batch: &[NewMessage],
+) -> Result<
+    (
+        HashMap<(ChannelId, UserId), Right>,
+        HashMap<ChannelId, Counter>,
+    ),
+    StoreError,
+> {
+    let pairs: HashSet<(&ChannelId, &UserId)> = batch
+        .iter()
+        .map(|message| (&message.channel, &message.author.id))
+        .collect();
+    let pairs: Vec<_> = pairs.into_iter().collect();
+    let mut rights = HashMap::new();
+    let mut counters = HashMap::new();
+    for chunk in pairs.chunks(ROWS_PER_STATEMENT) {
+        let values = vec!["(?, ?)"; chunk.len()].join(", ");
+        let sql = format!(
+            "WITH pairs (channel_id, user_id) AS (VALUES {values})
+             SELECT p.channel_id, p.user_id, c.kind, c.last_seq, c.last_change,
+                    EXISTS (SELECT 1 FROM memberships
+                            WHERE channel_id = p.channel_id AND user_id = p.user_id) AS member,
+                    c.kind = 'direct' AND EXISTS (
+                        SELECT 1 FROM blocks b JOIN memberships o ON o.user_id = b.user_id
+                        WHERE o.channel_id = p.channel_id AND b.blocked_id = p.user_id) AS blocked
+             FROM pairs p JOIN channels c ON c.id = p.channel_id"
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (channel, user) in chunk {
+            query = query.bind(&channel.0).bind(&user.0);
+        }
+        for row in query.fetch_all(&mut **tx).await? {
+            let channel = ChannelId(row.get("channel_id"));
+            let kind: String = row.get("kind");
+            counters.entry(channel.clone()).or_insert(Counter {
+                last_seq: row.get("last_seq"),
+                last_change: row.get("last_change"),
+                direct: kind == "direct",
+                touched: false,
+            });
+            rights.insert(
+                (channel, UserId(row.get("user_id"))),
+                Right {
+                    member: row.get("member"),
+                    blocked: row.get("blocked"),
+                },
+            );
+        }
+    }
+    Ok((rights, counters))
+}
+
+/// Inserts the new messages among `stored`, many rows per statement.
+async fn insert_rows(
+    tx: &mut Transaction<'static, Sqlite>,
+    stored: &[Stored],
+) -> Result<(), StoreError> {
+    let new: Vec<&ChatMessage> = stored
+        .iter()
+        .filter_map(|outcome| match outcome {
+            Stored::New(message) => Some(message),
+            _ => None,
+        })
+        .collect();
+    for chunk in new.chunks(ROWS_PER_STATEMENT) {
+        let rows = vec!["(?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
+        let sql = format!(
+            "INSERT INTO messages (channel_id, seq, author_id, client_id, body, sent_at, change_no)
+             VALUES {rows}"
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for message in chunk {
+            query = query
+                .bind(&message.channel.0)
+                .bind(message.seq)
+                .bind(&message.author.id.0)
+                .bind(message.client_id.as_str())
+                .bind(&message.text)
+                .bind(message.sent_at)
+                .bind(message.change.0);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Rows per multi-row statement: 7 parameters each stays far below SQLite's limit.
+const ROWS_PER_STATEMENT: usize = 256;
+
 /// Shows a direct conversation with a new message again to whoever hid it.
 async fn unhide(
     tx: &mut Transaction<'static, Sqlite>,
@@ -327,91 +555,4 @@ async fn unhide(
         .into_iter()
         .map(|user| (channel.clone(), UserId(user)))
         .collect())
-}
-
-async fn insert_one(
-    tx: &mut Transaction<'static, Sqlite>,
-    message: &NewMessage,
-) -> Result<Stored, StoreError> {
-    let existing = sqlx::query(select_messages!(
-        "WHERE m.author_id = ? AND m.client_id = ?"
-    ))
-    .bind(&message.author.id.0)
-    .bind(message.client_id.as_str())
-    .fetch_optional(&mut **tx)
-    .await?;
-    if let Some(row) = existing {
-        let original = message_from_row(&row);
-        // The same id in another conversation is a different message that
-        // cannot be stored under it: acknowledging it would lose it.
-        return Ok(if original.channel == message.channel {
-            Stored::Duplicate(original)
-        } else {
-            Stored::ClientIdReused(message.clone())
-        });
-    }
-    if !message.attachments.is_empty() && !files::attachments_postable(tx, message).await? {
-        return Ok(Stored::InvalidAttachments(message.clone()));
-    }
-    // Numbering, the membership check and the block check in one statement:
-    // no row means the author is not (or no longer) a member, or someone in
-    // this direct conversation has blocked them.
-    let numbers = sqlx::query(
-        "UPDATE channels SET last_seq = last_seq + 1, last_change = last_change + 1
-         WHERE id = ?1 AND EXISTS (SELECT 1 FROM memberships WHERE channel_id = ?1 AND user_id = ?2)
-           AND NOT (kind = 'direct' AND EXISTS (
-                SELECT 1 FROM blocks b JOIN memberships o ON o.user_id = b.user_id
-                WHERE o.channel_id = ?1 AND b.blocked_id = ?2))
-         RETURNING last_seq, last_change",
-    )
-    .bind(&message.channel.0)
-    .bind(&message.author.id.0)
-    .fetch_optional(&mut **tx)
-    .await?;
-    let Some(numbers) = numbers else {
-        let member = sqlx::query("SELECT 1 FROM memberships WHERE channel_id = ? AND user_id = ?")
-            .bind(&message.channel.0)
-            .bind(&message.author.id.0)
-            .fetch_optional(&mut **tx)
-            .await?;
-        return Ok(if member.is_some() {
-            Stored::Blocked(message.clone())
-        } else {
-            Stored::NotAMember(message.clone())
-        });
-    };
-    let seq: Seq = numbers.get("last_seq");
-    let change = ChangeNo(numbers.get("last_change"));
-    let sent_at = now_millis();
-    sqlx::query(
-        "INSERT INTO messages (channel_id, seq, author_id, client_id, body, sent_at, change_no)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&message.channel.0)
-    .bind(seq)
-    .bind(&message.author.id.0)
-    .bind(message.client_id.as_str())
-    .bind(&message.text)
-    .bind(sent_at)
-    .bind(change.0)
-    .execute(&mut **tx)
-    .await?;
-    if message.text.contains('@') {
-        mentions::record(tx, &message.channel, seq, &message.author.id, &message.text).await?;
-    }
-    let attachments = files::attach_to_message(tx, message, seq).await?;
-    Ok(Stored::New(ChatMessage {
-        channel: message.channel.clone(),
-        seq,
-        client_id: message.client_id.clone(),
-        author: message.author.clone(),
-        text: message.text.clone(),
-        sent_at,
-        edited_at: None,
-        deleted: false,
-        reactions: Vec::new(),
-        attachments,
-        preview: None,
-        change,
-    }))
 }
