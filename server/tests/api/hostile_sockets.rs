@@ -74,16 +74,20 @@ async fn a_client_asking_without_reading_is_held_to_its_byte_budget_and_closed()
         .await;
         (mallory, sent)
     });
+    // Closed either by the server (its replies waited too long) or by the
+    // kernel (TCP_USER_TIMEOUT: nothing acknowledged for as long), whichever
+    // comes first; either way only Alice stays connected.
     let mut most_queued = 0.0f64;
-    for _ in 0..30 {
+    for _ in 0..50 {
         most_queued = most_queued.max(app.metric("chat_outbound_queued_bytes").await);
-        if app.metric("chat_kicks_total{reason=\"stalled\"}").await >= 1.0 {
+        if app.metric("chat_connections").await <= 1.0 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    assert!(
-        app.metric("chat_kicks_total{reason=\"stalled\"}").await >= 1.0,
+    assert_eq!(
+        app.metric("chat_connections").await,
+        1.0,
         "the stalled client was closed"
     );
     // At most the budget's reply share plus one reply of at most 1 MiB.

@@ -765,11 +765,11 @@ async fn uploads_beyond_those_waiting_for_the_image_slots_are_told_to_retry() {
         .count();
     let stored = answers.iter().filter(|answer| answer.is_ok()).count();
     assert_eq!(busy + stored, 14, "{answers:?}");
-    assert!(
-        busy >= 1,
-        "2 at work and 8 waiting at most: the rest retry later"
-    );
-    assert!(stored >= 10);
+    // 2 at work and 8 waiting at most: the rest are told to retry at once
+    // (and a waiting one whose turn does not come within 10 s too, on a
+    // slow machine).
+    assert!(busy >= 4, "busy {busy}, stored {stored}: {answers:?}");
+    assert!(stored >= 2, "busy {busy}, stored {stored}: {answers:?}");
 }
 
 #[actix_web::test]
