@@ -21,17 +21,27 @@ fn src() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
 }
 
-/// The lines of `files` (under `src/<under>`) that mention one of `needles`.
-fn offending_lines(under: &str, needles: &[&str]) -> Vec<String> {
-    let mut found = Vec::new();
+/// The source files at `src/<under>` (a folder or one file), with their text.
+fn sources(under: &str) -> Vec<(PathBuf, String)> {
     let root = src().join(under);
     let files = if root.is_dir() {
         source_files(&root)
     } else {
         vec![root]
     };
-    for file in files {
-        let text = std::fs::read_to_string(&file).unwrap();
+    files
+        .into_iter()
+        .map(|file| {
+            let text = std::fs::read_to_string(&file).unwrap();
+            (file, text)
+        })
+        .collect()
+}
+
+/// The lines of `files` (under `src/<under>`) that mention one of `needles`.
+fn offending_lines(under: &str, needles: &[&str]) -> Vec<String> {
+    let mut found = Vec::new();
+    for (file, text) in sources(under) {
         for (number, line) in text.lines().enumerate() {
             let code = line.split("//").next().unwrap_or("");
             if needles.iter().any(|needle| code.contains(needle)) {
@@ -51,14 +61,7 @@ fn offending_lines(under: &str, needles: &[&str]) -> Vec<String> {
 /// through `crate::`.
 fn crate_modules_used(under: &str) -> BTreeSet<String> {
     let mut used = BTreeSet::new();
-    let root = src().join(under);
-    let files = if root.is_dir() {
-        source_files(&root)
-    } else {
-        vec![root]
-    };
-    for file in files {
-        let text = std::fs::read_to_string(&file).unwrap();
+    for (_, text) in sources(under) {
         for piece in text.split("crate::").skip(1) {
             let name: String = piece
                 .chars()

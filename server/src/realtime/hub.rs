@@ -758,7 +758,7 @@ mod tests {
         .await;
         assert_eq!(a.messages(), [ack]);
         // The sender's other tab shows the message like everyone else.
-        assert_eq!(a2.messages(), [message.clone()]);
+        assert_eq!(a2.messages(), std::slice::from_ref(&message));
         assert_eq!(b.messages(), [message]);
     }
 

@@ -72,18 +72,7 @@ pub async fn join(caller: &Caller<'_>, channel: &ChannelId) -> Reply {
     )
     .await?;
     if store.add_member(channel, &caller.user.id).await? {
-        announce_joined(caller, caller.user, channel).await?;
-        caller
-            .fanout()
-            .to_room(
-                channel.clone(),
-                ServerMsg::MemberJoined {
-                    channel: channel.clone(),
-                    user: caller.user.clone(),
-                },
-                Some(caller.user.id.clone()),
-            )
-            .await;
+        welcome_member(caller, caller.user, channel).await?;
         done()
     } else {
         let info = store.channel_for(caller.user, channel).await?;
@@ -124,6 +113,28 @@ pub async fn leave(caller: &Caller<'_>, channel: &ChannelId) -> Reply {
     )
     .await;
     done()
+}
+
+/// Puts a new member in the room (their tabs get `channel_joined`) and
+/// tells the others in the channel.
+async fn welcome_member(
+    caller: &Caller<'_>,
+    user: &UserInfo,
+    channel: &ChannelId,
+) -> Result<(), Refusal> {
+    announce_joined(caller, user, channel).await?;
+    caller
+        .fanout()
+        .to_room(
+            channel.clone(),
+            ServerMsg::MemberJoined {
+                channel: channel.clone(),
+                user: user.clone(),
+            },
+            Some(user.id.clone()),
+        )
+        .await;
+    Ok(())
 }
 
 /// Takes `user` out of the room at once and tells the remaining members.
@@ -175,18 +186,7 @@ pub async fn invite(caller: &Caller<'_>, channel: &ChannelId, user: &UserId) -> 
     .await?;
     if store.add_member(channel, &invited.id).await? {
         tracing::info!(by = %caller.user.name, user = %invited.name, "member invited");
-        announce_joined(caller, &invited, channel).await?;
-        caller
-            .fanout()
-            .to_room(
-                channel.clone(),
-                ServerMsg::MemberJoined {
-                    channel: channel.clone(),
-                    user: invited.clone(),
-                },
-                Some(invited.id.clone()),
-            )
-            .await;
+        welcome_member(caller, &invited, channel).await?;
     }
     done()
 }
