@@ -5,7 +5,7 @@
 //! one core and the load generator the other (`taskset`), all on loopback.
 
 use std::net::TcpListener;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -20,13 +20,21 @@ const CLIENTS: &str = "32";
 const MESSAGES: &str = "50";
 const ROUNDS: &str = "5";
 
+/// A server measured in the chat benchmark.
+enum Server {
+    /// The minimal actix-ws broadcast server (`baseline-server`).
+    Actix,
+    /// The bare tokio-tungstenite broadcast server (`tungstenite-server`).
+    Tungstenite,
+    /// Bun's `Bun.serve` with one pub/sub topic (`bench/bun/server.js`).
+    Bun(PathBuf),
+    /// A build of the chat server, with this many messages per transaction.
+    Chat { binary: PathBuf, write_batch: usize },
+}
+
 struct Config {
     name: &'static str,
-    baseline: bool,
-    write_batch: usize,
-    /// Another build of the chat server to measure in the same run
-    /// (`CHAT_BENCH_BEFORE`), for before/after ratios.
-    before: bool,
+    server: Server,
 }
 
 /// One upload configuration: who receives what.
@@ -81,51 +89,77 @@ fn chat_runs(
     scratch: &Path,
     pinning: bool,
 ) -> Result<Vec<(&'static str, Vec<Value>)>> {
-    let before = std::env::var_os("CHAT_BENCH_BEFORE").map(std::path::PathBuf::from);
-    let configs = [
+    let mut configs = vec![
         Config {
             name: "baseline: minimal actix-ws broadcast",
-            baseline: true,
-            write_batch: 0,
-            before: false,
+            server: Server::Actix,
         },
         Config {
-            name: "chat server, before (CHAT_BENCH_BEFORE, batched durable writes)",
-            baseline: false,
-            write_batch: 256,
-            before: true,
-        },
-        Config {
-            name: "chat server (batched durable writes)",
-            baseline: false,
-            write_batch: 256,
-            before: false,
-        },
-        Config {
-            name: "chat server (one commit per message)",
-            baseline: false,
-            write_batch: 1,
-            before: false,
+            name: "peer: bare tokio-tungstenite broadcast",
+            server: Server::Tungstenite,
         },
     ];
+    match bun() {
+        Ok(bun) => configs.push(Config {
+            name: "peer: Bun.serve pub/sub (uWebSockets)",
+            server: Server::Bun(bun),
+        }),
+        Err(error) => println!("(Bun is not measured: {error:#})"),
+    }
+    if let Some(before) = std::env::var_os("CHAT_BENCH_BEFORE") {
+        configs.push(Config {
+            name: "chat server, before (CHAT_BENCH_BEFORE, batched durable writes)",
+            server: Server::Chat {
+                binary: before.into(),
+                write_batch: 256,
+            },
+        });
+    }
+    configs.push(Config {
+        name: "chat server (batched durable writes)",
+        server: Server::Chat {
+            binary: release.join("server"),
+            write_batch: 256,
+        },
+    });
+    configs.push(Config {
+        name: "chat server (one commit per message)",
+        server: Server::Chat {
+            binary: release.join("server"),
+            write_batch: 1,
+        },
+    });
     let mut results = Vec::new();
-    for config in configs.iter().filter(|c| !c.before || before.is_some()) {
+    for (index, config) in configs.iter().enumerate() {
         let runs = repeat(
             config.name,
-            |run, addr| {
-                if config.baseline {
-                    spawn_baseline(release, pinning, addr)
-                } else {
-                    let name = format!("run-{}-{}-{run}", config.write_batch, config.before);
-                    let binary = match (&before, config.before) {
-                        (Some(path), true) => path.clone(),
-                        _ => release.join("server"),
-                    };
-                    spawn_chat(&binary, scratch, pinning, addr, &name, config.write_batch)
+            |run, addr| match &config.server {
+                Server::Actix => spawn_baseline(release, pinning, addr),
+                Server::Tungstenite => spawn(
+                    pinned(pinning, "1", &release.join("tungstenite-server"))
+                        .args(["--addr", addr]),
+                ),
+                Server::Bun(bun) => {
+                    let port = addr.rsplit(':').next().unwrap_or("0");
+                    spawn(
+                        pinned(pinning, "1", bun)
+                            .arg(root().join("bench/bun/server.js"))
+                            .arg(port),
+                    )
+                }
+                Server::Chat {
+                    binary,
+                    write_batch,
+                } => {
+                    let name = format!("run-{index}-{run}");
+                    spawn_chat(binary, scratch, pinning, addr, &name, *write_batch)
                 }
             },
             |addr, server_pid| {
-                let target = if config.baseline { "baseline" } else { "chat" };
+                let target = match config.server {
+                    Server::Chat { .. } => "chat",
+                    _ => "baseline",
+                };
                 json_line(
                     pinned(pinning, "0", &release.join("loadgen"))
                         .args(["--addr", addr, "--target", target])
@@ -144,6 +178,24 @@ fn chat_runs(
         results.push((config.name, runs));
     }
     Ok(results)
+}
+
+/// Bun, installed at the version `bench/bun/package.json` pins (with npm,
+/// from the npm registry) the first time.
+fn bun() -> Result<PathBuf> {
+    let folder = root().join("bench/bun");
+    let bun = folder.join("node_modules/.bin/bun");
+    if !bun.exists() {
+        step("installing Bun for the benchmark (npm, once)");
+        exec(
+            Command::new("npm")
+                .args(["install", "--no-audit", "--no-fund", "--no-save"])
+                .current_dir(&folder),
+        )
+        .context("npm install in bench/bun")?;
+    }
+    capture(Command::new(&bun).arg("--version")).context("running bun --version")?;
+    Ok(bun)
 }
 
 /// Runs one configuration `RUNS` times: a fresh server each time (started
@@ -313,17 +365,31 @@ fn report(results: &[(&str, Vec<Value>)]) {
     ];
     println!(
         "\n{CLIENTS} clients x {MESSAGES} messages x {ROUNDS} rounds, every message to every other client; \
-         medians of {RUNS} runs; ratio = value / baseline's value"
+         medians of {RUNS} runs; ratios = value / the actix baseline's value (and / Bun's)"
     );
-    let baseline: Vec<f64> = metrics
+    let reference = |index: usize| -> Vec<f64> {
+        metrics
+            .iter()
+            .map(|(key, _)| median(&results[index].1, key))
+            .collect()
+    };
+    let baseline = reference(0);
+    let bun = results
         .iter()
-        .map(|(key, _)| median(&results[0].1, key))
-        .collect();
+        .position(|(name, _)| name.contains("Bun"))
+        .map(reference);
     for (name, runs) in results {
         println!("\n{name}");
-        for ((key, label), base) in metrics.iter().zip(&baseline) {
+        for (index, (key, label)) in metrics.iter().enumerate() {
             let value = median(runs, key);
-            println!("  {label:<30} {value:>14.1}   ratio {:.2}", value / base);
+            let versus_bun = bun
+                .as_ref()
+                .map(|bun| format!("   vs Bun {:.2}", value / bun[index]))
+                .unwrap_or_default();
+            println!(
+                "  {label:<30} {value:>14.1}   vs actix {:.2}{versus_bun}",
+                value / baseline[index]
+            );
         }
     }
 }
