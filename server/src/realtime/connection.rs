@@ -37,7 +37,8 @@ const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
 /// Starts serving an upgraded socket: the reader runs as its own task, and
 /// the returned writer is the body of the upgrade response. `slot` counts
-/// it against its user's and address's connection limits while it is open.
+/// it against its user's and address's connection limits while the socket
+/// is open (the writer holds it).
 pub fn start(
     context: Realtime,
     session_user: SessionUser,
@@ -47,10 +48,12 @@ pub fn start(
     let conn = next_conn_id();
     let (outbox, receiver) = outbox(context.outbox, context.metrics.clone());
     let kick = CancellationToken::new();
-    let writer = SocketWriter::new(receiver, kick.clone());
+    let writer = SocketWriter::new(receiver, kick.clone(), slot);
     let span = tracing::info_span!("connection", conn, user = %session_user.user.name);
     actix_web::rt::spawn(
         async move {
+            // Whatever way the reader ends (a panic included), the socket ends too.
+            let _stop_writer = kick.clone().drop_guard();
             serve(
                 context,
                 session_user,
@@ -60,7 +63,6 @@ pub fn start(
                 conn,
             )
             .await;
-            drop(slot);
         }
         .instrument(span),
     );

@@ -152,7 +152,7 @@ pub trait FanOut: Send + Sync {
         })
     }
 
-    fn close_sessions(&self, user: UserId, sessions: Sessions) -> FanOutFuture<'_, ()> {
-        self.publish(Event::CloseSessions { user, sessions })
-    }
+    /// Revokes sessions' sockets; returns once they have stopped reading
+    /// (so nothing a client sends after a sign-out answered is acted on).
+    fn close_sessions(&self, user: UserId, sessions: Sessions) -> FanOutFuture<'_, ()>;
 }

@@ -78,6 +78,9 @@ impl From<ProtocolError> for FrameError {
     }
 }
 
+/// The longest WebSocket frame header (2 bytes, 8 of length, 4 of mask).
+const MAX_HEADER_BYTES: usize = 14;
+
 /// The messages a client sends, read from the upgraded request's body.
 pub struct ClientFrames {
     payload: actix_web::web::Payload,
@@ -106,6 +109,13 @@ impl ClientFrames {
                     Ok(None) => continue,
                     Err(error) => return Some(Err(error)),
                 },
+                // The codec looks at a frame's length only once all of it has
+                // arrived: an unfinished frame already longer than the limit
+                // is refused now, so a header announcing exabytes cannot make
+                // the buffer grow with whatever follows.
+                Ok(None) if self.buffer.len() > MAX_FRAME_BYTES + MAX_HEADER_BYTES => {
+                    return Some(Err(FrameError::TooLarge));
+                }
                 Ok(None) => {}
                 Err(error) => return Some(Err(error.into())),
             }
@@ -162,15 +172,16 @@ fn utf8_text(bytes: Bytes) -> Result<Incoming, FrameError> {
         .map_err(|_| FrameError::Protocol("text frame is not UTF-8".into()))
 }
 
-/// The close reason for a protocol error: 1009 for size, 1002 otherwise.
+/// The close reason for a protocol error: 1009 for size, 1002 otherwise
+/// (in our words, not the parser's).
 pub fn close_reason(error: &FrameError) -> CloseReason {
-    let code = match error {
-        FrameError::TooLarge => CloseCode::Size,
-        FrameError::Protocol(_) => CloseCode::Protocol,
+    let (code, description) = match error {
+        FrameError::TooLarge => (CloseCode::Size, error.to_string()),
+        FrameError::Protocol(_) => (CloseCode::Protocol, "websocket protocol error".to_owned()),
     };
     CloseReason {
         code,
-        description: Some(error.to_string()),
+        description: Some(description),
     }
 }
 

@@ -51,6 +51,8 @@ enum Command {
     Connect(Registration),
     Disconnect(ConnId),
     Publish(Event),
+    /// An event, and word back once it has been applied.
+    Apply(Event, oneshot::Sender<()>),
     Shutdown(oneshot::Sender<()>),
     Online(oneshot::Sender<Vec<UserInfo>>),
     Presence(oneshot::Sender<HashMap<UserId, PresenceStatus>>),
@@ -109,6 +111,21 @@ impl FanOut for HubHandle {
         })
     }
 
+    fn close_sessions(&self, user: UserId, sessions: Sessions) -> FanOutFuture<'_, ()> {
+        Box::pin(async move {
+            let (done, applied) = oneshot::channel();
+            let event = Event::CloseSessions { user, sessions };
+            if self
+                .commands
+                .send(Command::Apply(event, done))
+                .await
+                .is_ok()
+            {
+                let _ = applied.await;
+            }
+        })
+    }
+
     fn presence(&self) -> FanOutFuture<'_, HashMap<UserId, PresenceStatus>> {
         Box::pin(async move {
             let (reply, wait) = oneshot::channel();
@@ -164,6 +181,10 @@ impl Hub {
                 Command::Connect(registration) => self.connect(registration),
                 Command::Disconnect(conn) => self.remove(conn, Removal::Requested),
                 Command::Publish(event) => self.apply(event),
+                Command::Apply(event, done) => {
+                    self.apply(event);
+                    let _ = done.send(());
+                }
                 Command::Shutdown(done) => {
                     self.shutdown();
                     let _ = done.send(());

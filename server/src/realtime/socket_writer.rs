@@ -20,6 +20,7 @@ use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use super::frames;
 use super::outbox::{OutboxReceiver, Outgoing};
+use crate::connection_limits::ConnectionSlot;
 
 /// How often the server pings an idle client.
 const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(15);
@@ -30,10 +31,14 @@ pub struct SocketWriter {
     kick: CancellationToken,
     kicked: Pin<Box<WaitForCancellationFutureOwned>>,
     done: bool,
+    /// Counts the connection against its user's and address's limits for
+    /// as long as the socket is open (until actix drops this body), not
+    /// only while its reader runs.
+    _slot: ConnectionSlot,
 }
 
 impl SocketWriter {
-    pub fn new(queue: OutboxReceiver, kick: CancellationToken) -> Self {
+    pub fn new(queue: OutboxReceiver, kick: CancellationToken, slot: ConnectionSlot) -> Self {
         let start = tokio::time::Instant::now() + HEARTBEAT_INTERVAL;
         let mut heartbeat = interval_at(start, HEARTBEAT_INTERVAL);
         heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -43,6 +48,7 @@ impl SocketWriter {
             kicked: Box::pin(kick.clone().cancelled_owned()),
             kick,
             done: false,
+            _slot: slot,
         }
     }
 

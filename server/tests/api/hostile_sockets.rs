@@ -366,3 +366,39 @@ async fn a_client_id_used_in_another_conversation_is_refused_not_acknowledged() 
         .await;
     assert!(messages.is_empty(), "{messages:?}");
 }
+
+#[actix_web::test]
+async fn a_frame_announcing_a_huge_length_is_refused_before_it_is_buffered() {
+    use tokio::io::AsyncWriteExt;
+    let app = TestApp::spawn().await;
+    let (mut alice, _, _) = app.user("Alice").await;
+    let (_, token) = app.sign_up("Mallory").await;
+    let mut socket = stuck_socket(&app, &token).await;
+    // A masked text frame announcing 2^40 bytes, then bytes that never end.
+    let mut header = vec![0x81, 0x80 | 127];
+    header.extend_from_slice(&(1u64 << 40).to_be_bytes());
+    header.extend_from_slice(&[1, 2, 3, 4]);
+    socket.write_all(&header).await.unwrap();
+    // A server that buffers the frame keeps all of this (its only limit is
+    // a client silent for 45 s) and says nothing; one that refuses it stops
+    // at 64 KiB, says why and closes the socket.
+    let chunk = vec![b'x'; 16 * 1024];
+    for _ in 0..64 {
+        if tokio::time::timeout(Duration::from_secs(2), socket.write_all(&chunk))
+            .await
+            .map_or(true, |written| written.is_err())
+        {
+            break;
+        }
+    }
+    let refused = "chat_refusals_total{reason=\"frame_too_large\"}";
+    for _ in 0..50 {
+        if app.metric(refused).await >= 1.0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(app.metric(refused).await, 1.0);
+    assert!(closed_within(&mut socket, Duration::from_secs(10)).await);
+    alice.say_acked("still here").await;
+}
