@@ -49,7 +49,8 @@ pub fn run(only: Option<&str>) -> Result<()> {
         None => (true, true),
         Some("chat") => (true, false),
         Some("uploads") => (false, true),
-        Some(other) => bail!("unknown benchmark {other:?}: expected chat or uploads"),
+        Some("smoke") => return smoke(),
+        Some(other) => bail!("unknown benchmark {other:?}: expected chat, uploads or smoke"),
     };
     step("building the server and the load generator (release)");
     exec(cargo().args([
@@ -178,6 +179,55 @@ fn chat_runs(
         results.push((config.name, runs));
     }
     Ok(results)
+}
+
+/// A short run of the load generator (8 clients, one round) against a
+/// debug build of the chat server and of each Rust peer, so the bench tool
+/// keeps working; `cargo xtask test` runs it. Measures nothing.
+pub fn smoke() -> Result<()> {
+    exec(cargo().args(["build", "--package", "server", "--package", "bench"]))?;
+    let debug = root().join("target/debug");
+    let scratch = std::env::temp_dir().join(format!("chat-bench-smoke-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch)?;
+    std::fs::write(
+        scratch.join("index.html"),
+        "<!doctype html><title>smoke</title>",
+    )?;
+    let servers: [(&str, &str); 3] = [
+        ("chat", "server"),
+        ("baseline", "baseline-server"),
+        ("baseline", "tungstenite-server"),
+    ];
+    let outcome = servers.iter().try_for_each(|(target, binary)| {
+        let port = free_port()?;
+        let addr = format!("127.0.0.1:{port}");
+        let mut server = if *binary == "server" {
+            spawn_chat(&debug.join("server"), &scratch, false, &addr, "smoke", 256)?
+        } else {
+            spawn(Command::new(debug.join(binary)).args(["--addr", &addr]))?
+        };
+        let result = wait_for_port(port).and_then(|()| {
+            json_line(
+                Command::new(debug.join("loadgen"))
+                    .args(["--addr", &addr, "--target", target])
+                    .args(["--clients", "8", "--messages", "5", "--rounds", "1"])
+                    .args(["--server-pid", &server.id().to_string()]),
+            )
+        });
+        let _ = server.kill();
+        let _ = server.wait();
+        let result = result.with_context(|| format!("the bench smoke against {binary}"))?;
+        anyhow::ensure!(
+            result["deliveries_per_sec"]
+                .as_f64()
+                .is_some_and(|d| d > 0.0),
+            "the bench smoke against {binary} delivered nothing: {result}"
+        );
+        println!("{binary}: {result}");
+        Ok(())
+    });
+    let _ = std::fs::remove_dir_all(&scratch);
+    outcome
 }
 
 /// Bun, installed at the version `bench/bun/package.json` pins (with npm,

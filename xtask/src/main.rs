@@ -103,6 +103,8 @@ fn test() -> Result<()> {
          and the tooling",
     );
     exec(cargo().args(["test", "--workspace", "--exclude", "browser-tests"]))?;
+    step("a smoke run of the bench tool (8 clients, one round; `cargo xtask bench` measures)");
+    bench::smoke()?;
     if robustness::fuzzing_available() {
         step("a short fuzzing run of every target (`cargo xtask fuzz` runs longer)");
         robustness::run_fuzz_targets(robustness::FUZZ_SMOKE_SECONDS)?;
