@@ -195,6 +195,7 @@ impl Application {
             .with_context(|| format!("binding {}", settings.addr))?;
         let local_addr = listener.local_addr()?;
         let static_dir = settings.static_dir.clone();
+        let precompressed = routes::assets::Precompressed::scan(&static_dir);
         let unresponsive = Duration::from_secs(settings.stalled_client_timeout.max(1));
         let mut server = HttpServer::new(move || {
             App::new()
@@ -249,7 +250,7 @@ impl Application {
                         }
                     }
                 })
-                .configure(|config| routes::configure(config, static_dir.clone()))
+                .configure(|config| routes::configure(config, static_dir.clone(), &precompressed))
         })
         .on_connect(move |connection, _extensions| {
             if let Some(tcp) = connection.downcast_ref::<actix_web::rt::net::TcpStream>() {

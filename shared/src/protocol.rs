@@ -17,6 +17,10 @@ pub const CLOSE_SIGNED_OUT: u16 = 4001;
 /// The public channel every user is in from the start.
 pub const DEFAULT_CHANNEL: &str = "general";
 
+/// The User Timing mark the web app sets when the name prompt first shows
+/// (the first-load measurements read it).
+pub const PROMPT_READY_MARK: &str = "chat:name-prompt-ready";
+
 /// What a browser sends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]

@@ -14,6 +14,9 @@
 
 mod bench;
 mod robustness;
+mod web_build;
+
+use web_build::{build_client, prepare_web_tools};
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -21,10 +24,6 @@ use std::process::{Command, ExitCode};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-
-const WASM_TARGET: &str = "wasm32-unknown-unknown";
-const WASM_BINDGEN_VERSION: &str = "0.2.130";
-const TRUNK_VERSION: &str = "0.22.1";
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
@@ -93,7 +92,7 @@ fn test() -> Result<()> {
         "--package",
         "client",
         "--target",
-        WASM_TARGET,
+        web_build::WASM_TARGET,
         "--",
         "-D",
         "warnings",
@@ -125,46 +124,6 @@ fn test() -> Result<()> {
     Ok(())
 }
 
-/// Installs the wasm target, the wasm-bindgen CLI and trunk at pinned versions if missing.
-fn prepare_web_tools() -> Result<()> {
-    step("checking the web build tools (first run installs them: about 10-15 minutes)");
-    let installed = capture(Command::new("rustup").args(["target", "list", "--installed"]))
-        .context("rustup is needed to add the wasm32 target")?;
-    if !installed.lines().any(|line| line.trim() == WASM_TARGET) {
-        step(&format!("adding the Rust target {WASM_TARGET}"));
-        exec(Command::new("rustup").args(["target", "add", WASM_TARGET]))?;
-    }
-    let bindgen = capture(Command::new("wasm-bindgen").arg("--version")).unwrap_or_default();
-    if !bindgen.contains(WASM_BINDGEN_VERSION) {
-        step(&format!(
-            "installing wasm-bindgen-cli {WASM_BINDGEN_VERSION} (a few minutes)"
-        ));
-        // Not --locked: a dependency pinned in its lock file has left the registry.
-        exec(cargo().args([
-            "install",
-            "wasm-bindgen-cli",
-            "--version",
-            WASM_BINDGEN_VERSION,
-        ]))?;
-    }
-    let trunk = capture(Command::new("trunk").arg("--version")).unwrap_or_default();
-    if !trunk.contains(TRUNK_VERSION) {
-        step(&format!(
-            "installing trunk {TRUNK_VERSION} (about 10 minutes on 2 cores)"
-        ));
-        // trunk 0.22 declares a newer rust-version than it needs.
-        exec(cargo().args([
-            "install",
-            "trunk",
-            "--version",
-            TRUNK_VERSION,
-            "--locked",
-            "--ignore-rust-version",
-        ]))?;
-    }
-    Ok(())
-}
-
 /// Chromium and ChromeDriver for the browser tests: apt when root, else a clear message.
 fn ensure_browser() -> Result<()> {
     let chromium = capture(Command::new("chromium").arg("--version")).is_ok();
@@ -193,16 +152,6 @@ fn ensure_browser() -> Result<()> {
                 "chromium-driver",
             ])
             .env("DEBIAN_FRONTEND", "noninteractive"),
-    )
-}
-
-fn build_client() -> Result<()> {
-    step("building the web client (trunk build --release) into client/dist");
-    exec(
-        Command::new("trunk")
-            .args(["build", "--release"])
-            .current_dir(root().join("client"))
-            .env("TRUNK_SKIP_VERSION_CHECK", "true"),
     )
 }
 
@@ -248,7 +197,12 @@ fn with_cargo_bin_on_path(command: &mut Command) {
         .or_else(|| env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")));
     if let Some(bin) = cargo_home.map(|home| home.join("bin")) {
         let mut paths: Vec<PathBuf> = vec![bin];
-        if let Some(path) = env::var_os("PATH") {
+        // A PATH set on the command itself wins over the inherited one.
+        let own = command
+            .get_envs()
+            .find(|(key, _)| *key == "PATH")
+            .and_then(|(_, value)| value.map(ToOwned::to_owned));
+        if let Some(path) = own.or_else(|| env::var_os("PATH")) {
             paths.extend(env::split_paths(&path));
         }
         if let Ok(joined) = env::join_paths(paths) {

@@ -675,3 +675,51 @@ async fn reactions_edits_and_deletes_show_live_for_everyone() {
     alice.close().await;
     bob.close().await;
 }
+
+/// What a first visit downloads before the name prompt shows: every byte on
+/// the wire (headers included), as the browser's Resource Timing counts it.
+#[actix_web::test]
+async fn the_first_visit_downloads_under_300_kb() {
+    let server = TestServer::start().await;
+    let mut driver = Driver::start().await;
+    let browser = driver.browser(1280, 800).await;
+    browser.open(&server.url()).await;
+    browser.find("username-input").await;
+    let figures = browser
+        .client
+        .execute(
+            &format!(
+                "const nav = performance.getEntriesByType('navigation')[0];
+                 const resources = performance.getEntriesByType('resource');
+                 const mark = performance.getEntriesByName('{}')[0];
+                 return {{
+                   bytes: nav.transferSize + resources.reduce((sum, r) => sum + r.transferSize, 0),
+                   files: resources.map(r => [r.name, r.transferSize, r.decodedBodySize]),
+                   promptMs: mark ? mark.startTime : null,
+                 }};",
+                shared::protocol::PROMPT_READY_MARK
+            ),
+            vec![],
+        )
+        .await
+        .unwrap();
+    println!("first visit: {figures}");
+    let bytes = figures["bytes"].as_f64().unwrap();
+    assert!(
+        figures["promptMs"].is_number(),
+        "the app marks when the prompt shows: {figures}"
+    );
+    assert!(
+        figures["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|file| !file[0].as_str().unwrap().contains("emoji")),
+        "the emoji table is not part of the first load: {figures}"
+    );
+    assert!(
+        bytes > 50_000.0 && bytes <= 300_000.0,
+        "the first visit transferred {bytes} bytes: {figures}"
+    );
+    browser.close().await;
+}

@@ -49,6 +49,12 @@ pub fn Composer(props: &ComposerProps) -> Html {
     });
     let picker_open = use_state(|| false);
     let file_input_ref = use_node_ref();
+    // The emoji table (for `:shortcode:`s and the picker) comes once the
+    // conversation is up, off the first load's path.
+    use_effect_with((), |_| {
+        let prefetch = gloo_timers::callback::Timeout::new(1_000, emoji::prefetch);
+        move || drop(prefetch)
+    });
     let chars = draft.trim().chars().count();
     let too_long = chars > MAX_TEXT_CHARS;
 
@@ -94,6 +100,7 @@ pub fn Composer(props: &ComposerProps) -> Html {
             let mut value = input.value();
             // `:smile:` becomes 😄 as soon as the closing colon is typed.
             if value.ends_with(':') {
+                emoji::prefetch();
                 let replaced = emoji::replace_shortcodes(&value);
                 if replaced != value {
                     input.set_value(&replaced);

@@ -1,5 +1,7 @@
 //! The emoji picker: categories, search by name, skin tones, recently used
 //! first. Picking reports the emoji; the composer inserts it at the cursor.
+//! The table arrives with the first picker (or shortly after start-up); until
+//! then the recently used ones show.
 
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
@@ -12,21 +14,24 @@ pub struct EmojiPickerProps {
     pub on_close: Callback<()>,
 }
 
-const TONES: [(emojis::SkinTone, &str); 6] = [
-    (emojis::SkinTone::Default, "✋"),
-    (emojis::SkinTone::Light, "✋🏻"),
-    (emojis::SkinTone::MediumLight, "✋🏼"),
-    (emojis::SkinTone::Medium, "✋🏽"),
-    (emojis::SkinTone::MediumDark, "✋🏾"),
-    (emojis::SkinTone::Dark, "✋🏿"),
-];
+/// A sample of each skin tone: the default first, then light to dark.
+const TONE_SAMPLES: [&str; emoji::TONES + 1] = ["✋", "✋🏻", "✋🏼", "✋🏽", "✋🏾", "✋🏿"];
 
 #[component]
 pub fn EmojiPicker(props: &EmojiPickerProps) -> Html {
     let query = use_state(String::new);
-    let group = use_state(|| None::<emojis::Group>);
-    let tone = use_state(|| emojis::SkinTone::Default);
+    let group = use_state(|| None::<usize>);
+    let tone = use_state(|| 0usize);
     let recent = use_memo((), |_| emoji::recent());
+    let table = use_state(emoji::table);
+    {
+        let table = table.clone();
+        use_effect_with((), move |_| {
+            if table.is_none() {
+                emoji::with_table(move |loaded| table.set(Some(loaded)));
+            }
+        });
+    }
     let search_ref = use_node_ref();
     {
         let search_ref = search_ref.clone();
@@ -64,24 +69,24 @@ pub fn EmojiPicker(props: &EmojiPickerProps) -> Html {
                     title={title} {onclick}>{ text }</button>
         }
     };
-    let shown: Html = if !query.trim().is_empty() {
-        let found = emoji::search(&query);
+    let shown: Html = if let (false, Some(table)) = (query.trim().is_empty(), &*table) {
+        let found = table.search(&query);
         if found.is_empty() {
             html! { <p class="empty">{ "No emoji found." }</p> }
         } else {
             found
                 .into_iter()
-                .map(|e| option(emoji::with_tone(e, *tone).to_owned(), e.name().to_owned()))
+                .map(|e| option(e.with_tone(*tone).to_owned(), e.name().to_owned()))
                 .collect()
         }
     } else {
-        let current = group.unwrap_or(emojis::Group::SmileysAndEmotion);
+        let current = group.unwrap_or(0);
         let recent_part: Html = if group.is_none() && !recent.is_empty() {
             html! {
                 <>
                     <h3>{ "Recently used" }</h3>
                     { for recent.iter().map(|e| option(e.clone(), e.clone())) }
-                    <h3>{ "Smileys" }</h3>
+                    <h3>{ emoji::GROUPS[0] }</h3>
                 </>
             }
         } else {
@@ -90,7 +95,13 @@ pub fn EmojiPicker(props: &EmojiPickerProps) -> Html {
         html! {
             <>
                 { recent_part }
-                { for current.emojis().map(|e| option(emoji::with_tone(e, *tone).to_owned(), e.name().to_owned())) }
+                { match &*table {
+                    Some(table) => table
+                        .group(current)
+                        .map(|e| option(e.with_tone(*tone).to_owned(), e.name().to_owned()))
+                        .collect::<Html>(),
+                    None => html! { <p class="empty" aria-live="polite">{ "Loading emoji…" }</p> },
+                } }
             </>
         }
     };
@@ -101,9 +112,8 @@ pub fn EmojiPicker(props: &EmojiPickerProps) -> Html {
                 <input ref={search_ref} data-testid="emoji-search" type="search" placeholder="Search emoji"
                        value={(*query).clone()} oninput={on_search} />
                 <div class="tones" role="radiogroup" aria-label="Skin tone">
-                    { for TONES.iter().map(|(value, sample)| {
+                    { for TONE_SAMPLES.iter().enumerate().map(|(value, sample)| {
                         let tone_state = tone.clone();
-                        let value = *value;
                         html! {
                             <button type="button" data-testid="skin-tone"
                                     class={classes!("tone", (*tone == value).then_some("active"))}
@@ -116,7 +126,7 @@ pub fn EmojiPicker(props: &EmojiPickerProps) -> Html {
                 </div>
             </div>
             <div class="emoji-groups">
-                { for emoji::groups().into_iter().map(|(value, label)| {
+                { for emoji::GROUPS.iter().enumerate().map(|(value, label)| {
                     let group_state = group.clone();
                     let query_state = query.clone();
                     html! {
@@ -125,7 +135,7 @@ pub fn EmojiPicker(props: &EmojiPickerProps) -> Html {
                                     query_state.set(String::new());
                                     group_state.set(Some(value));
                                 })}>
-                            { label }
+                            { *label }
                         </button>
                     }
                 }) }

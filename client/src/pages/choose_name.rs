@@ -28,6 +28,12 @@ pub fn ChooseName(props: &ChooseNameProps) -> Html {
     let name_error = use_state(|| None::<String>);
     let sign_in_error = use_state(|| None::<String>);
     let busy = use_state(|| Busy::Idle);
+    // When the prompt first shows, for measuring the first load (User Timing).
+    use_effect_with((), |_| {
+        if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+            let _ = performance.mark(shared::protocol::PROMPT_READY_MARK);
+        }
+    });
 
     let on_name = {
         let name = name.clone();

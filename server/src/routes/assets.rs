@@ -1,12 +1,18 @@
 //! The compiled client: files from the static folder, `index.html` for any
-//! other path outside `/api` so client-side routes survive a reload.
+//! other path outside `/api` so client-side routes survive a reload, and the
+//! brotli or gzip copies the build wrote beside each file (`x.wasm.br`,
+//! `x.wasm.gz`) for browsers that accept them.
 
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use actix_files::{Files, NamedFile};
 use actix_web::dev::{ServiceRequest, ServiceResponse, fn_service};
-use actix_web::http::header::{CacheControl, CacheDirective};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::http::header::{
+    self, AcceptEncoding, CacheControl, CacheDirective, ContentEncoding, Encoding, Header,
+};
+use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::error::HttpError;
 
@@ -27,6 +33,112 @@ pub fn files(static_dir: PathBuf) -> Files {
                 Ok(ServiceResponse::new(request, response))
             }
         }))
+}
+
+/// The compressed copies of the static folder's files, found once at start-up:
+/// only these exact paths are ever answered from a copy.
+#[derive(Clone, Default)]
+pub struct Precompressed {
+    by_path: Arc<HashMap<String, Copies>>,
+}
+
+#[derive(Default)]
+struct Copies {
+    original: PathBuf,
+    brotli: Option<PathBuf>,
+    gzip: Option<PathBuf>,
+}
+
+impl Precompressed {
+    /// Looks for `name.br` and `name.gz` beside each file directly in `static_dir`.
+    pub fn scan(static_dir: &Path) -> Self {
+        let mut by_path: HashMap<String, Copies> = HashMap::new();
+        let Ok(entries) = std::fs::read_dir(static_dir) else {
+            return Self::default();
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+                continue;
+            };
+            let (original, encoding) = if let Some(original) = name.strip_suffix(".br") {
+                (original, ContentEncoding::Brotli)
+            } else if let Some(original) = name.strip_suffix(".gz") {
+                (original, ContentEncoding::Gzip)
+            } else {
+                continue;
+            };
+            let original_path = static_dir.join(original);
+            if !original_path.is_file() {
+                continue;
+            }
+            let copies = by_path.entry(format!("/{original}")).or_default();
+            copies.original = original_path;
+            match encoding {
+                ContentEncoding::Brotli => copies.brotli = Some(path),
+                _ => copies.gzip = Some(path),
+            }
+        }
+        Self {
+            by_path: Arc::new(by_path),
+        }
+    }
+
+    /// The URL paths that have a compressed copy.
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.by_path.keys().map(String::as_str)
+    }
+
+    /// Registers a route per compressed file, ahead of the plain files.
+    pub fn configure(&self, config: &mut web::ServiceConfig) {
+        for path in self.paths() {
+            let this = self.clone();
+            config.route(
+                path,
+                web::get().to(move |request: HttpRequest| {
+                    let this = this.clone();
+                    async move { this.serve(&request) }
+                }),
+            );
+        }
+    }
+
+    /// The best copy the browser accepts (brotli, then gzip, then the original).
+    fn serve(&self, request: &HttpRequest) -> Result<HttpResponse, actix_web::Error> {
+        let Some(copies) = self.by_path.get(request.path()) else {
+            return Ok(HttpResponse::NotFound().finish());
+        };
+        let accepted = AcceptEncoding::parse(request).ok();
+        let accepts = |encoding: &Encoding| {
+            accepted
+                .as_ref()
+                .and_then(|a| a.negotiate([encoding.clone()].iter()))
+                .is_some_and(|chosen| &chosen == encoding)
+        };
+        let chosen = [
+            (&copies.brotli, Encoding::brotli(), ContentEncoding::Brotli),
+            (&copies.gzip, Encoding::gzip(), ContentEncoding::Gzip),
+        ]
+        .into_iter()
+        .find_map(|(path, name, encoding)| {
+            path.as_ref()
+                .filter(|_| accepts(&name))
+                .map(|path| (path, encoding))
+        });
+        let mime = mime_guess::from_path(&copies.original).first_or_octet_stream();
+        let file = match chosen {
+            Some((path, encoding)) => NamedFile::open(path)?
+                .set_content_type(mime)
+                .set_content_encoding(encoding),
+            None => NamedFile::open(&copies.original)?.set_content_type(mime),
+        };
+        let mut response = file.use_etag(true).into_response(request);
+        response.headers_mut().insert(
+            header::VARY,
+            header::HeaderValue::from_static("accept-encoding"),
+        );
+        Ok(response)
+    }
 }
 
 /// The Content-Security-Policy for the web app: scripts only from this

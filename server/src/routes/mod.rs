@@ -64,7 +64,12 @@ impl AppState {
 }
 
 /// Registers every route on an actix `App`.
-pub fn configure(config: &mut web::ServiceConfig, static_dir: PathBuf) {
+pub fn configure(
+    config: &mut web::ServiceConfig,
+    static_dir: PathBuf,
+    precompressed: &assets::Precompressed,
+) {
+    precompressed.configure(config);
     config
         .route("/healthz", web::get().to(health::healthz))
         .route("/ws", web::get().to(ws::upgrade))

@@ -46,6 +46,66 @@ async fn serves_the_client_and_falls_back_to_index_for_client_routes() {
 }
 
 #[actix_web::test]
+async fn built_files_are_served_from_their_compressed_copies_when_the_browser_accepts_them() {
+    const WASM: &[u8] = b"\0asm plain bytes of the app";
+    let app = TestApp::spawn_with(|settings| {
+        let dir = &settings.static_dir;
+        std::fs::write(dir.join("client-1f2e3d4c5b_bg.wasm"), WASM).unwrap();
+        std::fs::write(dir.join("client-1f2e3d4c5b_bg.wasm.br"), b"brotli copy").unwrap();
+        std::fs::write(dir.join("client-1f2e3d4c5b_bg.wasm.gz"), b"gzip copy").unwrap();
+        // A copy whose original is missing is never served.
+        std::fs::write(dir.join("orphan.js.br"), b"orphan").unwrap();
+    })
+    .await;
+    let path = "/client-1f2e3d4c5b_bg.wasm";
+    for (accept, encoding, body) in [
+        (Some("gzip, deflate, br"), Some("br"), &b"brotli copy"[..]),
+        (Some("gzip;q=1.0, br;q=0"), Some("gzip"), b"gzip copy"),
+        (Some("identity"), None, WASM),
+        (None, None, WASM),
+    ] {
+        let mut request = app.http().get(app.url(path)).no_decompress();
+        if let Some(accept) = accept {
+            request = request.insert_header((header::ACCEPT_ENCODING, accept));
+        }
+        let mut response = request.send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{accept:?}");
+        let headers = response.headers().clone();
+        assert_eq!(
+            headers
+                .get(header::CONTENT_ENCODING)
+                .map(|v| v.to_str().unwrap()),
+            encoding,
+            "{accept:?}"
+        );
+        assert_eq!(
+            headers.get(header::CONTENT_TYPE).unwrap(),
+            "application/wasm"
+        );
+        assert_eq!(headers.get(header::VARY).unwrap(), "accept-encoding");
+        assert!(
+            headers
+                .get(header::CACHE_CONTROL)
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .contains("immutable")
+        );
+        assert_eq!(&response.body().await.unwrap()[..], body, "{accept:?}");
+    }
+    let mut response = app
+        .http()
+        .get(app.url("/orphan.js"))
+        .no_decompress()
+        .insert_header((header::ACCEPT_ENCODING, "br"))
+        .send()
+        .await
+        .unwrap();
+    let body = response.body().await.unwrap();
+    assert!(String::from_utf8_lossy(&body).contains("test client"));
+}
+
+#[actix_web::test]
 async fn picking_a_name_sets_a_secure_session_cookie() {
     let app = TestApp::spawn().await;
     let response = app
