@@ -80,7 +80,15 @@ pub struct ChatState {
     pub conversations: Vec<Conversation>,
     pub current: Option<ChannelId>,
     pub pending: Vec<Pending>,
+    /// Who is known to be online, by name: everyone when they are few,
+    /// otherwise the people shown so far (pages asked for, conversations).
     pub online: Vec<UserInfo>,
+    /// How many are online in all.
+    pub online_count: u32,
+    /// Where the next page of who is online starts (`None`: no more).
+    pub online_next: Option<String>,
+    /// The last search of who is online: the words and what matched.
+    pub online_found: Option<(String, Vec<UserInfo>)>,
     pub away: HashSet<UserId>,
     /// Everyone, for the user list (refreshed on demand).
     pub users: Vec<UserPresence>,
@@ -112,9 +120,33 @@ pub enum Action {
         me: UserInfo,
         channels: Vec<ChannelInfo>,
         online: Vec<UserInfo>,
+        online_count: u32,
         away: Vec<UserId>,
         max_upload_bytes: u64,
         blocked: Vec<UserId>,
+    },
+    /// Comings and goings among people not shown one by one.
+    PresenceSummary {
+        online_count: u32,
+        joined: Vec<UserInfo>,
+        joined_others: u32,
+        left: Vec<UserInfo>,
+        left_others: u32,
+        at: i64,
+    },
+    /// A page of who is online (an answer to `online_members`).
+    OnlinePage {
+        query: String,
+        users: Vec<UserPresence>,
+        next: Option<String>,
+        online_count: u32,
+    },
+    /// Several joined a big channel.
+    MembersJoined {
+        channel: ChannelId,
+        users: Vec<UserInfo>,
+        others: u32,
+        at: i64,
     },
     /// The people this user has blocked, after a change (from any tab).
     Blocked(Vec<UserId>),
@@ -222,6 +254,9 @@ impl ChatState {
             current: None,
             pending: Vec::new(),
             online: Vec::new(),
+            online_count: 0,
+            online_next: None,
+            online_found: None,
             away: HashSet::new(),
             users: Vec::new(),
             directory: Vec::new(),
@@ -303,6 +338,7 @@ impl ChatState {
                 me,
                 channels,
                 online,
+                online_count,
                 away,
                 max_upload_bytes,
                 blocked,
@@ -311,6 +347,9 @@ impl ChatState {
                 self.blocked = blocked.into_iter().collect();
                 self.max_upload_bytes = max_upload_bytes;
                 self.connection = Connection::Connected;
+                self.online_count = online_count.max(online.len() as u32);
+                self.online_next = (self.online_count as usize > online.len()).then(String::new);
+                self.online_found = None;
                 self.online = online;
                 self.away = away.into_iter().collect();
                 let ids: HashSet<ChannelId> = channels.iter().map(|c| c.id.clone()).collect();
@@ -404,9 +443,8 @@ impl ChatState {
                 }
             }
             Action::UserJoined { user, at } => {
-                if !self.online.iter().any(|u| u.id == user.id) {
-                    self.online.push(user.clone());
-                    self.online.sort_by_key(|u| u.name.to_lowercase());
+                if self.add_online(&user) {
+                    self.online_count += 1;
                 }
                 self.away.remove(&user.id);
                 self.general_notice(
@@ -415,6 +453,9 @@ impl ChatState {
                 );
             }
             Action::UserLeft { user, at } => {
+                if self.online.iter().any(|u| u.id == user.id) {
+                    self.online_count = self.online_count.saturating_sub(1);
+                }
                 self.online.retain(|u| u.id != user.id);
                 self.away.remove(&user.id);
                 self.general_notice(
@@ -581,12 +622,69 @@ impl ChatState {
                 }
                 PresenceStatus::Online => {
                     self.away.remove(&user.id);
+                    self.add_online(&user);
                 }
                 PresenceStatus::Offline => {
                     self.online.retain(|u| u.id != user.id);
                 }
             },
             Action::Users(users) => self.users = users,
+            Action::PresenceSummary {
+                online_count,
+                joined,
+                joined_others,
+                left,
+                left_others,
+                at,
+            } => {
+                self.online_count = online_count;
+                for user in &left {
+                    self.online.retain(|u| u.id != user.id);
+                }
+                if !joined.is_empty() {
+                    self.general_notice(names_notice(&joined, joined_others, " joined"), at);
+                }
+                if !left.is_empty() {
+                    self.general_notice(names_notice(&left, left_others, " left"), at);
+                }
+            }
+            Action::OnlinePage {
+                query,
+                users,
+                next,
+                online_count,
+            } => {
+                self.online_count = online_count;
+                for presence in &users {
+                    self.add_online(&presence.user);
+                    if presence.status == PresenceStatus::Away {
+                        self.away.insert(presence.user.id.clone());
+                    }
+                }
+                if query.is_empty() {
+                    self.online_next = next;
+                } else {
+                    let found = users.into_iter().map(|p| p.user).collect();
+                    self.online_found = Some((query, found));
+                }
+            }
+            Action::MembersJoined {
+                channel,
+                users,
+                others,
+                at,
+            } => {
+                let general = self.general().map(|c| c.info.id.clone());
+                if let Some(conversation) = self.conversation_mut(&channel) {
+                    conversation.info.member_count += users.len() as u32 + others;
+                    // Newcomers to #general are announced by presence already.
+                    if general.as_ref() != Some(&channel) && !users.is_empty() {
+                        let mut parts = names_notice(&users, others, " joined ");
+                        parts.push(NoticePart::name(conversation.title()));
+                        conversation.notice(parts, at);
+                    }
+                }
+            }
             Action::Read { channel, seq } => {
                 if let Some(conversation) = self.conversation_mut(&channel) {
                     conversation.info.last_read_seq = conversation.info.last_read_seq.max(seq);
@@ -653,6 +751,17 @@ impl ChatState {
             .map(|c| c.info.id.clone());
     }
 
+    /// Adds `user` to the known online people (by name); `true` if new.
+    fn add_online(&mut self, user: &UserInfo) -> bool {
+        if self.online.iter().any(|u| u.id == user.id) {
+            return false;
+        }
+        let key = user.name.to_lowercase();
+        let at = self.online.partition_point(|u| u.name.to_lowercase() < key);
+        self.online.insert(at, user.clone());
+        true
+    }
+
     fn general_notice(&mut self, parts: Vec<NoticePart>, at: i64) {
         if let Some(id) = self.general().map(|c| c.info.id.clone())
             && let Some(general) = self.conversation_mut(&id)
@@ -660,6 +769,25 @@ impl ChatState {
             general.notice(parts, at);
         }
     }
+}
+
+/// "Alice, Bob and 37 others joined": the names, how many more, then `verb`.
+fn names_notice(named: &[UserInfo], others: u32, verb: &str) -> Vec<NoticePart> {
+    let mut parts = Vec::new();
+    for (i, user) in named.iter().enumerate() {
+        if i > 0 {
+            let last = i + 1 == named.len() && others == 0;
+            parts.push(NoticePart::text(if last { " and " } else { ", " }));
+        }
+        parts.push(NoticePart::name(user.name.clone()));
+    }
+    match others {
+        0 => {}
+        1 => parts.push(NoticePart::text(" and 1 other")),
+        n => parts.push(NoticePart::text(format!(" and {n} others"))),
+    }
+    parts.push(NoticePart::text(verb));
+    parts
 }
 
 impl Reducible for ChatState {
@@ -722,6 +850,7 @@ mod tests {
             me: user("Alice"),
             channels,
             online: vec![user("Alice")],
+            online_count: 0,
             away: vec![],
             max_upload_bytes: 1024,
             blocked: vec![],
@@ -779,6 +908,7 @@ mod tests {
             me: user("Alice"),
             channels: vec![general(), channel("Bob", ChannelKind::Direct)],
             online: vec![],
+            online_count: 0,
             away: vec![],
             max_upload_bytes: 1024,
             blocked: vec![],
@@ -840,6 +970,75 @@ mod tests {
         assert_eq!(state.sendable().count(), 1);
         state.apply(Action::Discard(ClientMsgId::parse("a").unwrap()));
         assert_eq!(state.pending.len(), 1);
+    }
+
+    #[test]
+    fn in_a_crowd_comings_and_goings_are_summed_up_and_the_list_grows_by_pages() {
+        let rust = channel("rust", ChannelKind::Public);
+        let mut state = welcomed(vec![general(), rust.clone()]);
+        state.apply(Action::PresenceSummary {
+            online_count: 5_000,
+            joined: vec![user("Bob"), user("Carol"), user("Dan")],
+            joined_others: 37,
+            left: vec![user("Eve")],
+            left_others: 0,
+            at: 1,
+        });
+        state.apply(Action::MembersJoined {
+            channel: rust.id.clone(),
+            users: vec![user("Bob"), user("Carol")],
+            others: 0,
+            at: 2,
+        });
+        let notices = |state: &ChatState, c: &ChannelInfo| -> Vec<String> {
+            state
+                .conversation(&c.id)
+                .unwrap()
+                .timeline
+                .iter()
+                .filter_map(Entry::notice_text)
+                .collect()
+        };
+        assert_eq!(
+            notices(&state, &general()),
+            ["Bob, Carol, Dan and 37 others joined", "Eve left"]
+        );
+        assert_eq!(notices(&state, &rust), ["Bob and Carol joined #rust"]);
+        assert_eq!(state.conversation(&rust.id).unwrap().info.member_count, 2);
+        assert_eq!(state.online_count, 5_000);
+        let page = |names: &[&str]| {
+            names
+                .iter()
+                .map(|n| UserPresence {
+                    user: user(n),
+                    status: PresenceStatus::Online,
+                })
+                .collect()
+        };
+        state.apply(Action::OnlinePage {
+            query: String::new(),
+            users: page(&["zed", "Amy"]),
+            next: Some("zed".into()),
+            online_count: 4_999,
+        });
+        let names: Vec<&str> = state.online.iter().map(|u| u.name.as_str()).collect();
+        assert_eq!(names, ["Alice", "Amy", "zed"]);
+        assert_eq!(state.online_next.as_deref(), Some("zed"));
+        assert_eq!(state.online_count, 4_999);
+        state.apply(Action::OnlinePage {
+            query: "ki".into(),
+            users: page(&["Kim", "Kira"]),
+            next: None,
+            online_count: 4_999,
+        });
+        let (query, found) = state.online_found.clone().unwrap();
+        assert_eq!(query, "ki");
+        assert_eq!(found, [user("Kim"), user("Kira")]);
+        assert_eq!(
+            state.online_next.as_deref(),
+            Some("zed"),
+            "a search is not a page"
+        );
     }
 
     #[test]
@@ -1044,6 +1243,7 @@ mod tests {
             me: user("Alice"),
             channels: vec![general()],
             online: vec![],
+            online_count: 0,
             away: vec![],
             max_upload_bytes: 1024,
             blocked: vec![user("Mallory").id],
@@ -1059,6 +1259,7 @@ mod tests {
             me: user("Alice"),
             channels: vec![general()],
             online: vec![],
+            online_count: 0,
             away: vec![],
             max_upload_bytes: 1024,
             blocked: vec![],

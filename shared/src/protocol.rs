@@ -106,6 +106,15 @@ pub enum ClientMsg {
     SetAway { away: bool },
     /// Everyone with an account (for the user list and starting conversations).
     ListUsers,
+    /// A page of who is online, by name, optionally only names containing
+    /// `query`; `after` is the `next` of the previous page. The people on the
+    /// page are then kept up to date for this connection (`presence`).
+    OnlineMembers {
+        #[serde(default)]
+        query: String,
+        #[serde(default)]
+        after: Option<String>,
+    },
 }
 
 /// The `type` tags `ClientMsg` understands, to tell an unknown type from a malformed frame.
@@ -130,7 +139,14 @@ pub const CLIENT_MSG_TYPES: &[&str] = &[
     "react",
     "set_away",
     "list_users",
+    "online_members",
 ];
+
+/// At most this many people in `welcome`'s online list and in an
+/// `online_members` page. Up to this many online, everyone sees everyone
+/// come and go one by one; beyond it, a connection hears about the people it
+/// was shown, and about the rest in coalesced `presence_summary` frames.
+pub const ONLINE_PAGE: usize = 100;
 
 /// Why a text frame is not a `ClientMsg`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -187,7 +203,13 @@ pub enum ServerMsg {
     Welcome {
         user: UserInfo,
         channels: Vec<ChannelInfo>,
+        /// Who is online: everyone when they are at most [`ONLINE_PAGE`],
+        /// otherwise the people you have conversations with and the most
+        /// recently active (see `online_count`).
         online: Vec<UserInfo>,
+        /// How many are online in all.
+        #[serde(default)]
+        online_count: u32,
         /// Online users who are idle.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         away: Vec<UserId>,
@@ -229,6 +251,29 @@ pub enum ServerMsg {
     UserJoined { user: UserInfo },
     /// A user went offline (their last connection closed).
     UserLeft { user: UserInfo },
+    /// Comings and goings since the last summary, for a connection that does
+    /// not see everyone (more than [`ONLINE_PAGE`] online): at most one
+    /// every second, the first few names and how many more.
+    PresenceSummary {
+        online_count: u32,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        joined: Vec<UserInfo>,
+        #[serde(default)]
+        joined_others: u32,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        left: Vec<UserInfo>,
+        #[serde(default)]
+        left_others: u32,
+    },
+    /// Answer to `online_members`: a page of who is online, by name.
+    OnlineMembers {
+        query: String,
+        users: Vec<UserPresence>,
+        /// Ask with `after: next` for the following page; none when this is the last.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        next: Option<String>,
+        online_count: u32,
+    },
     /// You are now in this channel (created, joined, invited, or a new direct conversation).
     ChannelJoined { channel: ChannelInfo },
     /// You are no longer in this channel; its events stop.
@@ -240,6 +285,13 @@ pub enum ServerMsg {
     },
     /// Someone joined a channel you are in.
     MemberJoined { channel: ChannelId, user: UserInfo },
+    /// Several joined a big channel you are in since the last such notice
+    /// (at most one a second): the first few, and how many more.
+    MembersJoined {
+        channel: ChannelId,
+        users: Vec<UserInfo>,
+        others: u32,
+    },
     /// Someone left (or was removed from) a channel you are in.
     MemberLeft { channel: ChannelId, user: UserInfo },
     /// A channel's topic changed.
@@ -257,7 +309,8 @@ pub enum ServerMsg {
     Users { users: Vec<UserPresence> },
     /// Someone is typing in a channel you are in.
     Typing { channel: ChannelId, user: UserInfo },
-    /// A user's presence changed.
+    /// A user's presence changed: online, away, or (for people you were
+    /// shown but do not see all comings and goings of) offline.
     Presence {
         user: UserInfo,
         status: PresenceStatus,

@@ -1,7 +1,7 @@
 //! Round trips and validation of the wire protocol.
 
 use shared::api::{ApiError, ApiErrorCode, CreateSessionRequest};
-use shared::protocol::{ChannelInfo, ClientMsgError};
+use shared::protocol::{ChannelInfo, ClientMsgError, PresenceStatus, UserPresence};
 use shared::validate::{MessageText, MessageTextError, Username, UsernameError};
 use shared::{
     Attachment, AttachmentKind, ChannelId, ChatMessage, ClientMsg, ClientMsgId, ErrorCode, FileId,
@@ -118,9 +118,31 @@ fn server_messages_round_trip() {
                 ..ChannelInfo::default()
             }],
             online: vec![alice()],
+            online_count: 1_234,
             away: vec![],
             max_upload_bytes: 25 * 1024 * 1024,
             blocked: vec![UserId("u9".into())],
+        },
+        ServerMsg::PresenceSummary {
+            online_count: 5_000,
+            joined: vec![alice()],
+            joined_others: 37,
+            left: vec![],
+            left_others: 0,
+        },
+        ServerMsg::OnlineMembers {
+            query: "ali".into(),
+            users: vec![UserPresence {
+                user: alice(),
+                status: PresenceStatus::Away,
+            }],
+            next: Some("alice".into()),
+            online_count: 5_000,
+        },
+        ServerMsg::MembersJoined {
+            channel: ChannelId("c1".into()),
+            users: vec![alice()],
+            others: 2,
         },
         ServerMsg::Blocked {
             users: vec![UserId("u9".into())],

@@ -1,6 +1,9 @@
-//! Who is online now.
+//! Who is online: the count, the people known to be online (everyone when
+//! they are few; otherwise those shown so far, a page more on request), and
+//! a search that asks the server.
 
 use shared::UserInfo;
+use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use super::header::initial;
@@ -8,6 +11,14 @@ use super::header::initial;
 #[derive(Properties, PartialEq)]
 pub struct OnlineUsersProps {
     pub users: Vec<UserInfo>,
+    /// How many are online in all (may be more than `users`).
+    pub count: u32,
+    /// More can be asked for (`on_more`).
+    pub has_more: bool,
+    /// The last search answered: its words and who matched.
+    pub found: Option<(String, Vec<UserInfo>)>,
+    pub on_search: Callback<String>,
+    pub on_more: Callback<()>,
     pub me: UserInfo,
     /// Shown as an overlay on narrow screens when true.
     pub open: bool,
@@ -19,16 +30,56 @@ pub struct OnlineUsersProps {
 
 #[component]
 pub fn OnlineUsers(props: &OnlineUsersProps) -> Html {
+    let search = use_state(String::new);
     let on_close = props.on_close.reform(|_: MouseEvent| ());
+    let on_input = {
+        let search = search.clone();
+        let on_search = props.on_search.clone();
+        Callback::from(move |event: InputEvent| {
+            let input: HtmlInputElement = event.target_unchecked_into();
+            let value = input.value();
+            if !value.trim().is_empty() {
+                on_search.emit(value.trim().to_owned());
+            }
+            search.set(value);
+        })
+    };
+    let searching = search.trim();
+    let shown: Vec<UserInfo> = if searching.is_empty() {
+        props.users.clone()
+    } else {
+        match &props.found {
+            Some((query, found)) if query == searching => found.clone(),
+            // Until the server answers: the known ones that match.
+            _ => {
+                let words = searching.to_lowercase();
+                props
+                    .users
+                    .iter()
+                    .filter(|u| u.name.to_lowercase().contains(&words))
+                    .cloned()
+                    .collect()
+            }
+        }
+    };
+    let searchable = props.count as usize > props.users.len() || !searching.is_empty();
+    let on_more = props.on_more.reform(|_: MouseEvent| ());
     html! {
         <aside class={classes!("sidebar", props.open.then_some("open"))} data-testid="online-users"
                aria-label="Online users">
             <div class="sidebar-head">
-                <h2>{ format!("Online — {}", props.users.len()) }</h2>
+                <h2 data-testid="online-count" data-count={props.count.to_string()}>
+                    { format!("Online — {}", props.count) }
+                </h2>
                 <button class="close-sidebar" onclick={on_close} aria-label="Close">{ "×" }</button>
             </div>
+            if searchable {
+                <input type="search" class="online-search" data-testid="online-search"
+                       placeholder="Find who is online" aria-label="Find who is online"
+                       value={(*search).clone()} oninput={on_input} />
+            }
             <ul>
-                { for props.users.iter().map(|user| html! {
+                { for shown.iter().map(|user| html! {
                     <li data-testid="online-user" data-user={user.name.clone()} key={user.id.0.clone()}>
                         <span class="avatar small" aria-hidden="true">{ initial(&user.name) }</span>
                         <span class="name"><bdi>{ &user.name }</bdi></span>
@@ -39,6 +90,11 @@ pub fn OnlineUsers(props: &OnlineUsersProps) -> Html {
                     </li>
                 }) }
             </ul>
+            if searching.is_empty() && props.has_more {
+                <button type="button" class="link more" data-testid="online-more" onclick={on_more}>
+                    { format!("Show more ({} more online)", props.count as usize - props.users.len().min(props.count as usize)) }
+                </button>
+            }
             { props.children.clone() }
         </aside>
     }

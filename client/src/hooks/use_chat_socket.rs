@@ -286,6 +286,7 @@ impl ChatSocket {
                 user,
                 channels,
                 online,
+                online_count,
                 away,
                 max_upload_bytes,
                 blocked,
@@ -304,6 +305,7 @@ impl ChatSocket {
                     me: user,
                     channels,
                     online,
+                    online_count,
                     away,
                     max_upload_bytes,
                     blocked,
@@ -425,6 +427,41 @@ impl ChatSocket {
                 dispatch.dispatch(Action::Presence { user, status })
             }
             ServerMsg::Users { users } => dispatch.dispatch(Action::Users(users)),
+            ServerMsg::PresenceSummary {
+                online_count,
+                joined,
+                joined_others,
+                left,
+                left_others,
+            } => dispatch.dispatch(Action::PresenceSummary {
+                online_count,
+                joined,
+                joined_others,
+                left,
+                left_others,
+                at: now_millis(),
+            }),
+            ServerMsg::OnlineMembers {
+                query,
+                users,
+                next,
+                online_count,
+            } => dispatch.dispatch(Action::OnlinePage {
+                query,
+                users,
+                next,
+                online_count,
+            }),
+            ServerMsg::MembersJoined {
+                channel,
+                users,
+                others,
+            } => dispatch.dispatch(Action::MembersJoined {
+                channel,
+                users,
+                others,
+                at: now_millis(),
+            }),
             ServerMsg::ReadUpTo { channel, seq } => {
                 dispatch.dispatch(Action::Read { channel, seq })
             }

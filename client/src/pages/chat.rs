@@ -526,6 +526,22 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
             socket.send(&ClientMsg::OpenDirect { users: vec![user] });
         })
     };
+    let on_online_search = {
+        let socket = socket.clone();
+        Callback::from(move |query: String| {
+            socket.send(&ClientMsg::OnlineMembers { query, after: None });
+        })
+    };
+    let on_online_more = {
+        let (state, socket) = (state.clone(), socket.clone());
+        Callback::from(move |()| {
+            let after = state.online_next.clone().filter(|next| !next.is_empty());
+            socket.send(&ClientMsg::OnlineMembers {
+                query: String::new(),
+                after,
+            });
+        })
+    };
     let on_block = {
         let socket = socket.clone();
         Callback::from(move |(user, blocked): (UserId, bool)| {
@@ -714,7 +730,11 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
                               initial_draft={state.current.as_ref().and_then(|c| drafts.borrow().get(c).cloned()).unwrap_or_default()}
                               placeholder={format!("Message {title}")} />
                 </main>
-                <OnlineUsers users={state.online.clone()} me={state.me.clone()}
+                <OnlineUsers users={state.online.clone()} count={state.online_count}
+                             has_more={state.online_next.is_some()}
+                             found={state.online_found.clone()}
+                             on_search={on_online_search} on_more={on_online_more}
+                             me={state.me.clone()}
                              open={*show_users} on_close={toggle(&show_users)}>
                     <People state={state.clone()} on_start_dm={on_start_dm} on_block={on_block} />
                     <AccountPanel has_password={props.has_password}

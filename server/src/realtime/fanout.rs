@@ -10,8 +10,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use shared::protocol::PresenceStatus;
-use shared::{ChannelId, ServerMsg, UserId};
+use shared::protocol::{PresenceStatus, UserPresence};
+use shared::{ChannelId, ServerMsg, UserId, UserInfo};
 
 /// Identifies one WebSocket connection (one browser tab).
 pub type ConnId = u64;
@@ -35,6 +35,15 @@ pub struct Delivery {
     pub channel: ChannelId,
     pub to_sender: ServerMsg,
     pub to_others: Option<ServerMsg>,
+}
+
+/// A page of who is online, by name.
+#[derive(Debug, Clone, Default)]
+pub struct OnlinePage {
+    pub users: Vec<UserPresence>,
+    /// Where the next page starts, if there is one.
+    pub next: Option<String>,
+    pub online_count: u32,
 }
 
 /// Which of a user's sessions lose their sockets.
@@ -83,6 +92,9 @@ pub enum Event {
         message: ServerMsg,
         except_conn: Option<ConnId>,
     },
+    /// `user` joined `channel`: its room hears it at once when small, in a
+    /// coalesced notice ("Alice, Bob and 37 others") when large.
+    MemberJoined { channel: ChannelId, user: UserInfo },
     /// Answers to posted messages, in the order they were stored.
     Deliver(Vec<Delivery>),
     /// A connection went idle (away) or active again.
@@ -99,6 +111,19 @@ pub trait FanOut: Send + Sync {
 
     /// Everyone online and whether they are away; absent users are offline.
     fn presence(&self) -> FanOutFuture<'_, HashMap<UserId, PresenceStatus>>;
+
+    /// A page of who is online whose name contains `query`, after the name
+    /// `after`; `conn` hears about the people on it from then on.
+    fn online_page(
+        &self,
+        conn: ConnId,
+        query: String,
+        after: Option<String>,
+    ) -> FanOutFuture<'_, OnlinePage>;
+
+    fn member_joined(&self, channel: ChannelId, user: UserInfo) -> FanOutFuture<'_, ()> {
+        self.publish(Event::MemberJoined { channel, user })
+    }
 
     fn subscribe(
         &self,

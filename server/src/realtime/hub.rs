@@ -10,23 +10,28 @@
 //! same reference-counted bytes, a complete WebSocket frame.
 
 use std::collections::{HashMap, HashSet};
+use std::time::Duration;
 
 use actix_http::ws::{CloseCode, CloseReason};
 use actix_web::web::Bytes;
-use shared::protocol::{CLOSE_SIGNED_OUT, ChannelInfo, PresenceStatus};
+use shared::protocol::{CLOSE_SIGNED_OUT, ChannelInfo, ChannelKind, ONLINE_PAGE, PresenceStatus};
 use shared::{ChannelId, ServerMsg, UserId, UserInfo};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::fanout::{ConnId, Delivery, Event, FanOut, FanOutFuture, Sessions};
+use super::fanout::{ConnId, Delivery, Event, FanOut, FanOutFuture, OnlinePage, Sessions};
 use super::frames;
 pub use super::outbox::Outgoing;
 use super::outbox::{Outbox, PushFailure};
+use super::presence::{Coalesced, Presence};
 use crate::metrics::Metrics;
 
 /// Commands waiting for the hub before senders have to wait.
 const COMMAND_QUEUE: usize = 8_192;
+
+/// How often coalesced notices (presence summaries, joins to big channels) go out.
+pub const SUMMARY_EVERY: Duration = Duration::from_secs(1);
 
 /// A connection introducing itself to the hub.
 pub struct Registration {
@@ -56,6 +61,12 @@ enum Command {
     Shutdown(oneshot::Sender<()>),
     Online(oneshot::Sender<Vec<UserInfo>>),
     Presence(oneshot::Sender<HashMap<UserId, PresenceStatus>>),
+    OnlinePage {
+        conn: ConnId,
+        query: String,
+        after: Option<String>,
+        reply: oneshot::Sender<OnlinePage>,
+    },
 }
 
 /// Clonable handle to the hub task.
@@ -126,6 +137,27 @@ impl FanOut for HubHandle {
         })
     }
 
+    fn online_page(
+        &self,
+        conn: ConnId,
+        query: String,
+        after: Option<String>,
+    ) -> FanOutFuture<'_, OnlinePage> {
+        Box::pin(async move {
+            let (reply, wait) = oneshot::channel();
+            let command = Command::OnlinePage {
+                conn,
+                query,
+                after,
+                reply,
+            };
+            if self.commands.send(command).await.is_err() {
+                return OnlinePage::default();
+            }
+            wait.await.unwrap_or_default()
+        })
+    }
+
     fn presence(&self) -> FanOutFuture<'_, HashMap<UserId, PresenceStatus>> {
         Box::pin(async move {
             let (reply, wait) = oneshot::channel();
@@ -147,20 +179,14 @@ struct Connection {
     stop_reading: CancellationToken,
 }
 
-/// An online user and their open connections.
-struct OnlineUser {
-    info: UserInfo,
-    connections: HashSet<ConnId>,
-}
-
 #[derive(Default)]
 struct Hub {
     connections: HashMap<ConnId, Connection>,
     rooms: HashMap<ChannelId, HashSet<ConnId>>,
-    /// Online users (at least one connection open), with their connections.
-    online: HashMap<UserId, OnlineUser>,
-    /// Users whose every connection is away.
-    away: HashSet<UserId>,
+    /// Who is online, and who hears about whom.
+    presence: Presence,
+    /// Joins to big channels since the last tick.
+    pending_joins: HashMap<ChannelId, Coalesced>,
     shutting_down: bool,
     metrics: Metrics,
 }
@@ -176,7 +202,19 @@ enum Removal {
 
 impl Hub {
     async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
-        while let Some(command) = commands.recv().await {
+        let mut ticks = tokio::time::interval(SUMMARY_EVERY);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let command = tokio::select! {
+                command = commands.recv() => match command {
+                    Some(command) => command,
+                    None => break,
+                },
+                _ = ticks.tick() => {
+                    self.send_summaries();
+                    continue;
+                }
+            };
             match command {
                 Command::Connect(registration) => self.connect(registration),
                 Command::Disconnect(conn) => self.remove(conn, Removal::Requested),
@@ -193,7 +231,15 @@ impl Hub {
                     let _ = reply.send(self.online_users());
                 }
                 Command::Presence(reply) => {
-                    let _ = reply.send(self.presence());
+                    let _ = reply.send(self.presence.statuses());
+                }
+                Command::OnlinePage {
+                    conn,
+                    query,
+                    after,
+                    reply,
+                } => {
+                    let _ = reply.send(self.presence.page(conn, &query, after.as_deref()));
                 }
             }
         }
@@ -231,6 +277,7 @@ impl Hub {
                     .collect();
                 self.push_all(targets, &frame(&message));
             }
+            Event::MemberJoined { channel, user } => self.member_joined(channel, user),
             Event::Deliver(deliveries) => {
                 for delivery in deliveries {
                     self.deliver(delivery);
@@ -239,20 +286,6 @@ impl Hub {
             Event::SetAway { conn, away } => self.set_away(conn, away),
             Event::CloseSessions { user, sessions } => self.revoke(&user, &sessions),
         }
-    }
-
-    fn presence(&self) -> HashMap<UserId, PresenceStatus> {
-        self.online
-            .keys()
-            .map(|user| {
-                let status = if self.away.contains(user) {
-                    PresenceStatus::Away
-                } else {
-                    PresenceStatus::Online
-                };
-                (user.clone(), status)
-            })
-            .collect()
     }
 
     fn connect(&mut self, registration: Registration) {
@@ -271,15 +304,12 @@ impl Hub {
             let _ = outbox.push(Outgoing::Close(going_away()));
             return;
         }
-        let entry = self
-            .online
-            .entry(user.id.clone())
-            .or_insert_with(|| OnlineUser {
-                info: user.clone(),
-                connections: HashSet::new(),
-            });
-        entry.connections.insert(conn);
-        let first_connection = entry.connections.len() == 1;
+        let contacts: Vec<UserId> = channels
+            .iter()
+            .filter(|c| c.kind == ChannelKind::Direct)
+            .flat_map(|c| c.direct_with.iter().map(|u| u.id.clone()))
+            .collect();
+        let connected = self.presence.connect(conn, &user, &contacts);
         for channel in &channels {
             self.rooms
                 .entry(channel.id.clone())
@@ -289,8 +319,9 @@ impl Hub {
         let welcome = ServerMsg::Welcome {
             user: user.clone(),
             channels: channels.clone(),
-            online: self.online_users(),
-            away: self.away.iter().cloned().collect(),
+            online: connected.online,
+            online_count: connected.online_count,
+            away: connected.away,
             max_upload_bytes,
             blocked,
         };
@@ -311,15 +342,66 @@ impl Hub {
                 stop_reading,
             },
         );
-        if first_connection {
-            let frame = frame(&ServerMsg::UserJoined { user: user.clone() });
-            let others: Vec<ConnId> = self
+        if connected.first {
+            self.announce(
+                &user.id,
+                ServerMsg::UserJoined { user: user.clone() },
+                ServerMsg::Presence {
+                    user: user.clone(),
+                    status: PresenceStatus::Online,
+                },
+            );
+        }
+    }
+
+    /// Tells those who see everyone `one_by_one`, and those who were shown
+    /// `user` `to_watchers`.
+    fn announce(&mut self, user: &UserId, one_by_one: ServerMsg, to_watchers: ServerMsg) {
+        let audience = self.presence.audience(user);
+        let failed = [
+            (audience.see_all, one_by_one),
+            (audience.watchers, to_watchers),
+        ]
+        .into_iter()
+        .filter(|(targets, _)| !targets.is_empty())
+        .flat_map(|(targets, message)| self.push_collecting_failures(targets, &frame(&message)))
+        .collect::<Vec<_>>();
+        for conn in failed {
+            self.remove(conn, Removal::Kicked);
+        }
+    }
+
+    /// A join to a channel: one by one in small rooms, coalesced in big ones.
+    fn member_joined(&mut self, channel: ChannelId, user: UserInfo) {
+        let room_size = self.rooms.get(&channel).map_or(0, HashSet::len);
+        if room_size <= ONLINE_PAGE {
+            let targets = self.room_members(&channel, Some(&user.id));
+            self.push_all(targets, &frame(&ServerMsg::MemberJoined { channel, user }));
+        } else {
+            self.pending_joins.entry(channel).or_default().add(user);
+        }
+    }
+
+    /// The coalesced notices of the last tick: who came and went (to the
+    /// connections that do not see everyone), and joins to big channels.
+    fn send_summaries(&mut self) {
+        if let Some(summary) = self.presence.take_summary() {
+            let targets: Vec<ConnId> = self
                 .connections
-                .iter()
-                .filter(|(_, c)| c.user.id != user.id)
-                .map(|(id, _)| *id)
+                .keys()
+                .copied()
+                .filter(|conn| !self.presence.sees_all(*conn))
                 .collect();
-            self.push_all(others, &frame);
+            self.push_all(targets, &frame(&summary));
+        }
+        for (channel, joined) in std::mem::take(&mut self.pending_joins) {
+            let targets = self.room_members(&channel, None);
+            let message = ServerMsg::MembersJoined {
+                channel,
+                users: joined.named,
+                others: joined.others,
+            };
+            self.push_all(targets, &frame(&message));
         }
     }
 
@@ -341,23 +423,22 @@ impl Hub {
                     }
                 }
             }
-            let last_connection = match self.online.get_mut(&connection.user.id) {
-                Some(entry) => {
-                    entry.connections.remove(&conn);
-                    entry.connections.is_empty()
-                }
-                None => false,
-            };
-            if last_connection {
-                self.online.remove(&connection.user.id);
-                self.away.remove(&connection.user.id);
-                if !self.shutting_down {
-                    let frame = frame(&ServerMsg::UserLeft {
-                        user: connection.user,
-                    });
-                    let everyone: Vec<ConnId> = self.connections.keys().copied().collect();
+            let last_connection = self.presence.disconnect(conn, &connection.user.id);
+            if last_connection && !self.shutting_down {
+                let audience = self.presence.audience(&connection.user.id);
+                let one_by_one = frame(&ServerMsg::UserLeft {
+                    user: connection.user.clone(),
+                });
+                let to_watchers = frame(&ServerMsg::Presence {
+                    user: connection.user,
+                    status: PresenceStatus::Offline,
+                });
+                for (targets, frame) in [
+                    (audience.see_all, one_by_one),
+                    (audience.watchers, to_watchers),
+                ] {
                     pending.extend(
-                        self.push_collecting_failures(everyone, &frame)
+                        self.push_collecting_failures(targets, &frame)
                             .into_iter()
                             .map(|conn| (conn, Removal::Kicked)),
                     );
@@ -369,6 +450,11 @@ impl Hub {
     /// Sends a stored message to its channel's room (but the sender's
     /// connection), then the sender's ack or refusal to the sender.
     fn deliver(&mut self, delivery: Delivery) {
+        if delivery.to_others.is_some()
+            && let Some(connection) = self.connections.get(&delivery.origin)
+        {
+            self.presence.touch(&connection.user.id);
+        }
         if let Some(message) = &delivery.to_others {
             let recipients: Vec<ConnId> = self
                 .rooms
@@ -386,10 +472,7 @@ impl Hub {
     }
 
     fn connections_of(&self, user: &UserId) -> Vec<ConnId> {
-        self.online
-            .get(user)
-            .map(|entry| entry.connections.iter().copied().collect())
-            .unwrap_or_default()
+        self.presence.connections_of(user).collect()
     }
 
     fn room_members(&self, channel: &ChannelId, except_user: Option<&UserId>) -> Vec<ConnId> {
@@ -445,19 +528,17 @@ impl Hub {
             .iter()
             .filter_map(|conn| self.connections.get(conn))
             .all(|c| c.away);
-        let changed = if all_away {
-            self.away.insert(user.id.clone())
-        } else {
-            self.away.remove(&user.id)
-        };
-        if changed {
+        if self.presence.set_away(&user.id, all_away) {
             let status = if all_away {
                 PresenceStatus::Away
             } else {
                 PresenceStatus::Online
             };
-            let everyone: Vec<ConnId> = self.connections.keys().copied().collect();
-            self.push_all(everyone, &frame(&ServerMsg::Presence { user, status }));
+            let message = ServerMsg::Presence {
+                user: user.clone(),
+                status,
+            };
+            self.announce(&user.id, message.clone(), message);
         }
     }
 
@@ -508,9 +589,7 @@ impl Hub {
     }
 
     fn online_users(&self) -> Vec<UserInfo> {
-        let mut users: Vec<UserInfo> = self.online.values().map(|u| u.info.clone()).collect();
-        users.sort_by_key(|user| user.name.to_lowercase());
-        users
+        self.presence.everyone()
     }
 
     /// Queues `frame` for each target; drops the ones that are stuck or gone.

@@ -12,12 +12,15 @@
 //!   and publishes acks and broadcasts only after the commit.
 //! - [`hub`]: this node's connections, indexed by user, their rooms and
 //!   presence; fans frames out to bounded [`outbox`] queues.
+//! - [`presence`]: who is online and who hears about whom (everyone one by
+//!   one up to a page of people; beyond, what each connection was shown,
+//!   plus coalesced summaries), the hub's bookkeeping, without queues.
 //! - [`fanout`]: the trait and events through which everything publishes
 //!   (the hub today, a bus between nodes later).
 //! - [`context`]: what connections, commands and routes share.
 //!
 //! Dependency rules: `hub` depends on `fanout`, `frames`, `outbox`,
-//! `metrics` and `shared` only (no store, no wording); commands publish only
+//! `presence`, `metrics` and `shared` only (no store, no wording); commands publish only
 //! through [`fanout::FanOut`].
 
 pub mod commands;
@@ -27,6 +30,7 @@ pub mod fanout;
 pub mod frames;
 pub mod hub;
 pub mod outbox;
+pub mod presence;
 pub mod socket_writer;
 pub mod writer;
 

@@ -3,7 +3,6 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use shared::ServerMsg;
 use shared::api::{ApiErrorCode, CreateSessionRequest, SessionInfo};
 use shared::validate::Username;
 
@@ -58,14 +57,7 @@ pub async fn create(
         state
             .realtime
             .fanout
-            .to_room(
-                general.clone(),
-                ServerMsg::MemberJoined {
-                    channel: general,
-                    user: session.user.clone(),
-                },
-                Some(session.user.id.clone()),
-            )
+            .member_joined(general, session.user.clone())
             .await;
     }
     Ok(HttpResponse::Created()

@@ -10,6 +10,7 @@ mod bad_input;
 mod changes;
 mod channels;
 mod chat;
+mod crowd;
 mod database;
 mod history;
 mod hostile_accounts;

@@ -125,14 +125,7 @@ async fn welcome_member(
     announce_joined(caller, user, channel).await?;
     caller
         .fanout()
-        .to_room(
-            channel.clone(),
-            ServerMsg::MemberJoined {
-                channel: channel.clone(),
-                user: user.clone(),
-            },
-            Some(user.id.clone()),
-        )
+        .member_joined(channel.clone(), user.clone())
         .await;
     Ok(())
 }

@@ -134,6 +134,9 @@ pub async fn dispatch(
         ClientMsg::OpenDirect { users } => people::open_direct(caller, &users).await,
         ClientMsg::Block { user, blocked } => people::block(caller, &user, blocked).await,
         ClientMsg::ListUsers => people::list_users(caller).await,
+        ClientMsg::OnlineMembers { query, after } => {
+            people::online_members(caller, query, after).await
+        }
         ClientMsg::Typing { channel } => {
             people::typing(caller, &mut state.last_typing, channel).await
         }
@@ -160,9 +163,10 @@ fn request_kind(request: &ClientMsg) -> RequestKind {
         | ClientMsg::OpenDirect { .. }
         | ClientMsg::Block { .. } => RequestKind::Membership,
         ClientMsg::Sync { .. } | ClientMsg::History { .. } => RequestKind::Read,
-        ClientMsg::Members { .. } | ClientMsg::BrowseChannels { .. } | ClientMsg::ListUsers => {
-            RequestKind::Directory
-        }
+        ClientMsg::Members { .. }
+        | ClientMsg::BrowseChannels { .. }
+        | ClientMsg::ListUsers
+        | ClientMsg::OnlineMembers { .. } => RequestKind::Directory,
     }
 }
 

@@ -86,6 +86,30 @@ pub async fn list_users(caller: &Caller<'_>) -> Reply {
     answer(ServerMsg::Users { users })
 }
 
+/// Longest search text or page cursor looked at (names are shorter).
+const MAX_ONLINE_QUERY_CHARS: usize = 64;
+
+/// A page of who is online (optionally matching `query`); this connection
+/// hears about those people from now on.
+pub async fn online_members(caller: &Caller<'_>, query: String, after: Option<String>) -> Reply {
+    let bounded = |text: &str| {
+        text.chars()
+            .take(MAX_ONLINE_QUERY_CHARS)
+            .collect::<String>()
+    };
+    let query = bounded(&query);
+    let page = caller
+        .fanout()
+        .online_page(caller.conn, query.clone(), after.as_deref().map(bounded))
+        .await;
+    answer(ServerMsg::OnlineMembers {
+        query,
+        users: page.users,
+        next: page.next,
+        online_count: page.online_count,
+    })
+}
+
 /// Tells the others in a channel that the caller is typing (at most once
 /// per [`TYPING_THROTTLE`] per connection and channel).
 pub async fn typing(
