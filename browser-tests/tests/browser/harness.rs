@@ -84,6 +84,41 @@ impl TestServer {
     pub fn url(&self) -> String {
         format!("http://{}/", self.addr)
     }
+
+    /// `count` people online at once (signed up, each with an open socket
+    /// that reads nothing), named `prefix000`, `prefix001`, …: a crowd for
+    /// the browser to see. Dropping the result takes them offline.
+    pub async fn crowd(&self, prefix: &str, count: usize) -> Vec<impl Sized> {
+        use awc::cookie::Cookie;
+        // The default connector holds at most 100 connections.
+        let http = awc::Client::builder()
+            .connector(awc::Connector::new().limit(0))
+            .finish();
+        let mut sockets = Vec::with_capacity(count);
+        for n in 0..count {
+            let name = format!("{prefix}{n:03}");
+            let response = http
+                .post(format!("{}api/session", self.url()))
+                .send_json(&serde_json::json!({ "username": name }))
+                .await
+                .unwrap();
+            assert_eq!(response.status().as_u16(), 201, "sign up {name}");
+            let token = response
+                .cookie("chat_session")
+                .expect("a session cookie")
+                .value()
+                .to_owned();
+            let (_, socket) = http
+                .ws(format!("ws://{}/ws", self.addr))
+                .origin(format!("http://{}", self.addr))
+                .cookie(Cookie::new("chat_session", token))
+                .connect()
+                .await
+                .expect("a websocket");
+            sockets.push(socket);
+        }
+        sockets
+    }
 }
 
 /// One ChromeDriver process on a free loopback port; killed on drop.

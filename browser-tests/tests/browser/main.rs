@@ -723,3 +723,54 @@ async fn the_first_visit_downloads_under_300_kb() {
     );
     browser.close().await;
 }
+
+/// More people online than one page: the panel shows the count, a page, a
+/// "show more" that brings the next, and a search answered by the server.
+#[actix_web::test]
+async fn a_crowd_online_shows_a_count_pages_and_a_search() {
+    let server = TestServer::start_with(|settings| settings.signups_per_minute = 10_000).await;
+    let crowd = server
+        .crowd("guest", shared::protocol::ONLINE_PAGE + 30)
+        .await;
+    let mut driver = Driver::start().await;
+    let alice = signed_in(&mut driver, &server, "Alice").await;
+    let total = crowd.len() + 1;
+    alice
+        .eventually("the count says everyone", || async {
+            alice
+                .find("online-count")
+                .await
+                .attr("data-count")
+                .await
+                .unwrap()
+                .as_deref()
+                == Some(total.to_string().as_str())
+        })
+        .await;
+    let shown = alice.online_users().await.len();
+    assert!(
+        shown <= shared::protocol::ONLINE_PAGE,
+        "{shown} listed at first"
+    );
+    alice.find("online-more").await.click().await.unwrap();
+    alice
+        .eventually("a page more is listed", || async {
+            alice.online_users().await.len() > shown
+        })
+        .await;
+    alice
+        .find("online-search")
+        .await
+        .send_keys("guest12")
+        .await
+        .unwrap();
+    alice
+        .eventually("the search shows who matches", || async {
+            let names = alice.online_users().await;
+            names.len() == 10 && names.iter().all(|n| n.starts_with("guest12"))
+        })
+        .await;
+    alice.screenshot("online-crowd").await.unwrap();
+    drop(crowd);
+    alice.close().await;
+}

@@ -8,6 +8,9 @@ use yew::prelude::*;
 
 use super::header::initial;
 
+/// With more than this many online (or more than are listed), a search shows.
+const SEARCH_FROM: usize = 20;
+
 #[derive(Properties, PartialEq)]
 pub struct OnlineUsersProps {
     pub users: Vec<UserInfo>,
@@ -62,7 +65,8 @@ pub fn OnlineUsers(props: &OnlineUsersProps) -> Html {
             }
         }
     };
-    let searchable = props.count as usize > props.users.len() || !searching.is_empty();
+    let searchable =
+        props.count as usize > SEARCH_FROM.min(props.users.len()) || !searching.is_empty();
     let on_more = props.on_more.reform(|_: MouseEvent| ());
     html! {
         <aside class={classes!("sidebar", props.open.then_some("open"))} data-testid="online-users"

@@ -588,10 +588,12 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
         })
     };
     {
-        // The user list is loaded once connected and refreshed on presence changes.
+        // The user list is loaded once connected, and refreshed on presence
+        // changes while few are online (in a crowd that would be every second).
         let socket = socket.clone();
+        let small = state.online_count as usize <= shared::protocol::ONLINE_PAGE;
         use_effect_with(
-            (state.connection, state.online.len()),
+            (state.connection, small.then_some(state.online_count)),
             move |(connection, _)| {
                 if connection.as_str() == "connected" {
                     socket.send(&ClientMsg::ListUsers);
@@ -681,7 +683,7 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
         .unwrap_or_default();
     html! {
         <div class="app">
-            <Header room={title.clone()} topic={topic} online_count={state.online.len()}
+            <Header room={title.clone()} topic={topic} online_count={state.online_count as usize}
                     me={state.me.clone()} connection={state.connection}
                     on_toggle_users={toggle(&show_users)} on_toggle_nav={toggle(&show_nav)}
                     on_sign_out={on_sign_out} />
