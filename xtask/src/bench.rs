@@ -44,13 +44,19 @@ struct UploadConfig {
     payload: &'static str,
 }
 
+/// Clients in the connection storm.
+const STORM_CLIENTS: usize = 10_000;
+
 pub fn run(only: Option<&str>) -> Result<()> {
-    let (chat, uploads) = match only {
-        None => (true, true),
-        Some("chat") => (true, false),
-        Some("uploads") => (false, true),
+    let (chat, storm, uploads) = match only {
+        None => (true, true, true),
+        Some("chat") => (true, false, false),
+        Some("storm") => (false, true, false),
+        Some("uploads") => (false, false, true),
         Some("smoke") => return smoke(),
-        Some(other) => bail!("unknown benchmark {other:?}: expected chat, uploads or smoke"),
+        Some(other) => {
+            bail!("unknown benchmark {other:?}: expected chat, storm, uploads or smoke")
+        }
     };
     step("building the server and the load generator (release)");
     exec(cargo().args([
@@ -76,6 +82,10 @@ pub fn run(only: Option<&str>) -> Result<()> {
     if chat {
         let results = chat_runs(&release, &scratch, pinning)?;
         report(&results);
+    }
+    if storm {
+        let storm = storm_run(&release, &release, &scratch, pinning, STORM_CLIENTS)?;
+        report_storm(&storm);
     }
     if uploads {
         let results = upload_runs(&release, &scratch, pinning)?;
@@ -182,8 +192,9 @@ fn chat_runs(
 }
 
 /// A short run of the load generator (8 clients, one round) against a
-/// debug build of the chat server and of each Rust peer, so the bench tool
-/// keeps working; `cargo xtask test` runs it. Measures nothing.
+/// debug build of the chat server and of each Rust peer, and of the
+/// connection storm (40 clients, a restart), so the bench tools keep
+/// working; `cargo xtask test` runs it. Measures nothing.
 pub fn smoke() -> Result<()> {
     exec(cargo().args(["build", "--package", "server", "--package", "bench"]))?;
     let debug = root().join("target/debug");
@@ -226,8 +237,120 @@ pub fn smoke() -> Result<()> {
         println!("{binary}: {result}");
         Ok(())
     });
+    let outcome = outcome.and_then(|()| {
+        let (fresh, reconnect, baseline) = storm_run(&debug, &debug, &scratch, false, 40)?;
+        println!("storm: {fresh} {reconnect} {baseline}");
+        anyhow::ensure!(
+            reconnect["failed"] == 0 && reconnect["with_gaps"] == 0 && reconnect["clients"] == 40,
+            "the storm smoke lost clients or messages: {reconnect}"
+        );
+        Ok(())
+    });
     let _ = std::fs::remove_dir_all(&scratch);
     outcome
+}
+
+/// The connection storm against the chat server and the actix baseline:
+/// `clients` fresh connections, then (chat) a restart and all of them
+/// reconnecting at once. Returns (the chat's fresh and reconnect results,
+/// the baseline's fresh result).
+fn storm_run(
+    servers: &Path,
+    tools: &Path,
+    scratch: &Path,
+    pinning: bool,
+    clients: usize,
+) -> Result<(Value, Value, Value)> {
+    let state = scratch.join("storm-sessions.json");
+    let connectgen = |addr: &str, target: &str, phase: &str, pid: u32| {
+        json_line(
+            &mut with_fd_limit(pinning, "0", &tools.join("connectgen"))
+                .args(["--addr", addr, "--target", target, "--phase", phase])
+                .args(["--clients", &clients.to_string()])
+                .arg(format!("--state={}", state.display()))
+                .args(["--server-pid", &pid.to_string()]),
+        )
+    };
+    let port = free_port()?;
+    let addr = format!("127.0.0.1:{port}");
+    step(&format!(
+        "connection storm: {clients} clients into the chat server"
+    ));
+    let start_chat = || {
+        let mut command = with_fd_limit(pinning, "1", &servers.join("server"));
+        chat_args(&mut command, scratch, &addr, "storm", 256);
+        spawn(&mut command)
+    };
+    let mut server = start_chat()?;
+    let fresh = wait_for_port(port).and_then(|()| connectgen(&addr, "chat", "fresh", server.id()));
+    let _ = server.kill();
+    let _ = server.wait();
+    let fresh = fresh?;
+    println!("{fresh}");
+    step("reconnect storm: the chat server restarts and everyone comes back at once");
+    let mut server = start_chat()?;
+    let reconnect =
+        wait_for_port(port).and_then(|()| connectgen(&addr, "chat", "reconnect", server.id()));
+    let _ = server.kill();
+    let _ = server.wait();
+    let reconnect = reconnect?;
+    println!("{reconnect}");
+    step(&format!(
+        "connection storm: {clients} clients into the actix baseline"
+    ));
+    let port = free_port()?;
+    let addr = format!("127.0.0.1:{port}");
+    let mut server = spawn(
+        with_fd_limit(pinning, "1", &servers.join("baseline-server")).args([
+            "--addr",
+            &addr,
+            "--workers",
+            "1",
+        ]),
+    )?;
+    let baseline =
+        wait_for_port(port).and_then(|()| connectgen(&addr, "baseline", "fresh", server.id()));
+    let _ = server.kill();
+    let _ = server.wait();
+    let baseline = baseline?;
+    println!("{baseline}");
+    Ok((fresh, reconnect, baseline))
+}
+
+fn report_storm((fresh, reconnect, baseline): &(Value, Value, Value)) {
+    let number = |value: &Value, key: &str| value[key].as_f64().unwrap_or(f64::NAN);
+    let chat_memory = number(fresh, "memory_per_connection_bytes");
+    let actix_memory = number(baseline, "memory_per_connection_bytes");
+    println!(
+        "\nconnection storm, {} clients (sign up, socket, welcome, sync), one run",
+        fresh["clients"]
+    );
+    println!(
+        "  all connected in                {:>10.1} s   (target 10 s)",
+        number(fresh, "connect_sec")
+    );
+    println!(
+        "  restart, all reconnected in     {:>10.1} s   (target 10 s); failed {}, with gaps {}, dropped {}",
+        number(reconnect, "reconnect_sec"),
+        reconnect["failed"],
+        reconnect["with_gaps"],
+        reconnect["dropped"]
+    );
+    println!(
+        "  idle memory per connection      {:>10.0} B   vs actix {:.2} (actix baseline: {:.0} B)",
+        chat_memory,
+        chat_memory / actix_memory,
+        actix_memory
+    );
+}
+
+/// `program` with the open-file limit raised (thousands of sockets), on `core`.
+fn with_fd_limit(pinning: bool, core: &str, program: &Path) -> Command {
+    let mut command = pinned(pinning, core, Path::new("sh"));
+    command
+        .args(["-c", "ulimit -n 19500 && exec \"$@\"", "sh"])
+        .arg(program);
+    command
 }
 
 /// Bun, installed at the version `bench/bun/package.json` pins (with npm,
@@ -300,29 +423,35 @@ fn spawn_chat(
     name: &str,
     write_batch: usize,
 ) -> Result<Child> {
+    let mut command = pinned(pinning, "1", binary);
+    chat_args(&mut command, scratch, addr, name, write_batch);
+    spawn(&mut command)
+}
+
+/// The chat server's flags for a bench run: its data under `scratch`,
+/// flood limits lifted.
+fn chat_args(command: &mut Command, scratch: &Path, addr: &str, name: &str, write_batch: usize) {
     let db = scratch.join(format!("{name}.db"));
-    spawn(
-        pinned(pinning, "1", binary)
-            .args(["--addr", addr, "--workers", "1"])
-            .arg(format!("--database-url=sqlite://{}", db.display()))
-            .arg(format!(
-                "--files-dir={}",
-                scratch.join(format!("{name}-files")).display()
-            ))
-            .arg(format!("--static-dir={}", scratch.display()))
-            .arg(format!("--write-batch={write_batch}"))
-            .arg("--link-previews=false")
-            // Measure the server, not its flood protection.
-            .args([
-                "--message-burst",
-                "1000000",
-                "--messages-per-second",
-                "1000000",
-                "--signups-per-minute",
-                "1000000",
-            ])
-            .env("RUST_LOG", "warn"),
-    )
+    command
+        .args(["--addr", addr, "--workers", "1"])
+        .arg(format!("--database-url=sqlite://{}", db.display()))
+        .arg(format!(
+            "--files-dir={}",
+            scratch.join(format!("{name}-files")).display()
+        ))
+        .arg(format!("--static-dir={}", scratch.display()))
+        .arg(format!("--write-batch={write_batch}"))
+        .arg("--link-previews=false")
+        // Measure the server, not its flood protection.
+        .args([
+            "--message-burst",
+            "1000000",
+            "--messages-per-second",
+            "1000000",
+            "--signups-per-minute",
+            "1000000",
+        ])
+        .env("RUST_LOG", "warn");
 }
 
 fn upload_runs(
