@@ -1,5 +1,5 @@
-//! What the load generators share: joining the chat as a new user, and
-//! reading a process's CPU time.
+//! What the load generators share: joining the chat as a new user, client
+//! sockets spread over loopback addresses, and reading a process's CPU time.
 
 use actix_web::cookie::Cookie;
 use actix_web::web::{Bytes, BytesMut};
@@ -99,6 +99,26 @@ pub async fn general_from_welcome(framed: &mut Framed) -> anyhow::Result<Channel
         }
     }
     anyhow::bail!("the socket closed before the welcome")
+}
+
+/// HTTP clients bound to `sources` loopback source addresses (127.0.0.2, …),
+/// so thousands of sockets do not run out of ephemeral ports; no limit on
+/// connections per client.
+pub fn spread_clients(sources: usize) -> Vec<awc::Client> {
+    (0..sources.max(1))
+        .map(|n| {
+            let source = std::net::IpAddr::V4(std::net::Ipv4Addr::new(
+                127,
+                0,
+                (2 + n / 250) as u8,
+                (2 + n % 250) as u8,
+            ));
+            awc::Client::builder()
+                .connector(awc::Connector::new().local_address(source).limit(0))
+                .timeout(std::time::Duration::from_secs(30))
+                .finish()
+        })
+        .collect()
 }
 
 /// User + system CPU seconds of a process, from /proc/PID/stat.

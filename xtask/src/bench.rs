@@ -19,6 +19,9 @@ const RUNS: usize = 3;
 const CLIENTS: &str = "32";
 const MESSAGES: &str = "50";
 const ROUNDS: &str = "5";
+/// The durable-write benchmark: conversations, and messages per person.
+const WRITE_PAIRS: &str = "1000";
+const WRITE_MESSAGES: &str = "20";
 
 /// A server measured in the chat benchmark.
 enum Server {
@@ -48,14 +51,15 @@ struct UploadConfig {
 const STORM_CLIENTS: usize = 10_000;
 
 pub fn run(only: Option<&str>) -> Result<()> {
-    let (chat, storm, uploads) = match only {
-        None => (true, true, true),
-        Some("chat") => (true, false, false),
-        Some("storm") => (false, true, false),
-        Some("uploads") => (false, false, true),
+    let (chat, writes, storm, uploads) = match only {
+        None => (true, true, true, true),
+        Some("chat") => (true, false, false, false),
+        Some("writes") => (false, true, false, false),
+        Some("storm") => (false, false, true, false),
+        Some("uploads") => (false, false, false, true),
         Some("smoke") => return smoke(),
         Some(other) => {
-            bail!("unknown benchmark {other:?}: expected chat, storm, uploads or smoke")
+            bail!("unknown benchmark {other:?}: expected chat, writes, storm, uploads or smoke")
         }
     };
     step("building the server and the load generator (release)");
@@ -82,6 +86,10 @@ pub fn run(only: Option<&str>) -> Result<()> {
     if chat {
         let results = chat_runs(&release, &scratch, pinning)?;
         report(&results);
+    }
+    if writes {
+        let results = write_runs(&release, &scratch, pinning)?;
+        report_writes(&results);
     }
     if storm {
         let storm = storm_run(&release, &release, &scratch, pinning, STORM_CLIENTS)?;
@@ -250,6 +258,75 @@ pub fn smoke() -> Result<()> {
     outcome
 }
 
+/// Durable writes into 1,000 two-person conversations: the chat server
+/// against raw SQLite inserts in batches of 100 at the same durability.
+fn write_runs(
+    release: &Path,
+    scratch: &Path,
+    pinning: bool,
+) -> Result<Vec<(&'static str, Vec<Value>)>> {
+    let writegen = release.join("writegen");
+    let mut raw = Vec::new();
+    for run in 0..RUNS {
+        step(&format!(
+            "baseline: raw SQLite, 100 rows per transaction, WAL, synchronous=FULL — run {}/{RUNS}",
+            run + 1
+        ));
+        let result = json_line(
+            pinned(pinning, "1", &writegen)
+                .args(["--target", "sqlite", "--pairs", WRITE_PAIRS])
+                .args(["--messages", WRITE_MESSAGES])
+                .arg(format!("--db={}", scratch.join("raw.db").display())),
+        )?;
+        println!("{result}");
+        raw.push(result);
+    }
+    let chat = repeat(
+        "chat server: 1,000 direct conversations, both people sending",
+        |run, addr| {
+            spawn_chat(
+                &release.join("server"),
+                scratch,
+                pinning,
+                addr,
+                &format!("writes-{run}"),
+                256,
+            )
+        },
+        |addr, server_pid| {
+            json_line(
+                with_fd_limit(pinning, "0", &writegen)
+                    .args(["--target", "chat", "--addr", addr, "--pairs", WRITE_PAIRS])
+                    .args(["--messages", WRITE_MESSAGES])
+                    .args(["--server-pid", &server_pid.to_string()]),
+            )
+        },
+    )?;
+    Ok(vec![
+        ("raw SQLite inserts, batches of 100", raw),
+        ("chat server, stored and acked", chat),
+    ])
+}
+
+fn report_writes(results: &[(&str, Vec<Value>)]) {
+    println!(
+        "\ndurable writes: {WRITE_PAIRS} two-person conversations x 2 people x {WRITE_MESSAGES} \
+         messages; medians of {RUNS} runs; ratio = value / raw SQLite's"
+    );
+    let raw = median(&results[0].1, "stored_per_sec");
+    for (name, runs) in results {
+        let value = median(runs, "stored_per_sec");
+        println!(
+            "  {name:<40} {value:>10.0} messages/s   ratio {:.2}   (target 0.5)",
+            value / raw
+        );
+        let p50 = median(runs, "ack_p50_ms");
+        if p50.is_finite() {
+            println!("  {:<40} {p50:>10.1} ms ack p50", "");
+        }
+    }
+}
+
 /// The connection storm against the chat server and the actix baseline:
 /// `clients` fresh connections, then (chat) a restart and all of them
 /// reconnecting at once. Returns (the chat's fresh and reconnect results,
@@ -264,7 +341,7 @@ fn storm_run(
     let state = scratch.join("storm-sessions.json");
     let connectgen = |addr: &str, target: &str, phase: &str, pid: u32| {
         json_line(
-            &mut with_fd_limit(pinning, "0", &tools.join("connectgen"))
+            with_fd_limit(pinning, "0", &tools.join("connectgen"))
                 .args(["--addr", addr, "--target", target, "--phase", phase])
                 .args(["--clients", &clients.to_string()])
                 .arg(format!("--state={}", state.display()))

@@ -10,7 +10,7 @@
 //! ephemeral ports last. Loopback only, bounded in count and time.
 
 use std::cell::Cell;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -93,69 +93,63 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One HTTP client per source address.
-fn clients(args: &Args) -> Vec<awc::Client> {
-    (0..args.sources.max(1))
-        .map(|n| {
-            let source = IpAddr::V4(Ipv4Addr::new(
-                127,
-                0,
-                (2 + n / 250) as u8,
-                (2 + n % 250) as u8,
-            ));
-            awc::Client::builder()
-                .connector(awc::Connector::new().local_address(source).limit(0))
-                .timeout(Duration::from_secs(30))
-                .finish()
-        })
-        .collect()
-}
-
 async fn fresh(args: &Args) -> anyhow::Result<serde_json::Value> {
-    let http = Rc::new(clients(args));
+    let http = Rc::new(bench::spread_clients(args.sources));
     let memory_before = rss_bytes(args.server_pid);
     let gate = Rc::new(Semaphore::new(args.concurrency));
+    let dropped = Rc::new(Cell::new(0));
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(args.clients);
     for index in 0..args.clients {
-        let (http, gate) = (http.clone(), gate.clone());
-        let (addr, target) = (args.addr, args.target);
+        let (http, gate, dropped) = (http.clone(), gate.clone(), dropped.clone());
+        let (addr, target, posts) = (args.addr, args.target, args.posts);
         let name = format!("crowd{index}x{}", std::process::id());
-        tasks.push(actix_web::rt::spawn(async move {
-            let _turn = gate.acquire().await?;
-            let http = &http[index % http.len()];
-            match target {
-                Target::Chat => {
-                    let token = sign_up(http, addr, &name).await?;
-                    let mut framed = open_socket(http, addr, Some(&token)).await?;
-                    let general = welcome(&mut framed).await?;
-                    sync(&mut framed, &general, None).await?;
-                    anyhow::Ok((framed, Some((token, general))))
+        let (ready, joined) = tokio::sync::oneshot::channel();
+        actix_web::rt::spawn(async move {
+            let client = async {
+                let turn = gate.acquire().await?;
+                let http = &http[index % http.len()];
+                let (framed, session) = match target {
+                    Target::Chat => {
+                        let token = sign_up(http, addr, &name).await?;
+                        let mut framed = open_socket(http, addr, Some(&token)).await?;
+                        let general = welcome(&mut framed).await?;
+                        sync(&mut framed, &general, None).await?;
+                        let seq = if index < posts {
+                            post(&mut framed, &general, index).await?
+                        } else {
+                            0
+                        };
+                        (framed, Some((token, general, seq)))
+                    }
+                    Target::Baseline => (open_socket(http, addr, None).await?, None),
+                };
+                drop(turn);
+                anyhow::Ok((framed, session))
+            };
+            match client.await {
+                Ok((framed, session)) => {
+                    let _ = ready.send(Ok(session));
+                    stay(framed, dropped).await;
                 }
-                Target::Baseline => Ok((open_socket(http, addr, None).await?, None)),
+                Err(error) => {
+                    let _ = ready.send(Err(error));
+                }
             }
-        }));
+        });
+        tasks.push(joined);
     }
-    let mut sockets = Vec::with_capacity(args.clients);
     let mut tokens = Vec::with_capacity(args.clients);
     let mut general = None;
+    let mut last_seq = 0;
     for task in tasks {
-        let (framed, session) = task.await??;
-        sockets.push(framed);
-        if let Some((token, channel)) = session {
+        if let Some((token, channel, seq)) = task.await?? {
             tokens.push(token);
             general = Some(channel);
+            last_seq = last_seq.max(seq);
         }
     }
     let connect_secs = started.elapsed().as_secs_f64();
-
-    let mut last_seq = 0;
-    if let Some(general) = &general {
-        for (n, framed) in sockets.iter_mut().take(args.posts).enumerate() {
-            last_seq = post(framed, general, n).await?;
-        }
-    }
-    let dropped = drain_all(sockets);
     // Let the notices of the storm settle before reading the memory.
     tokio::time::sleep(Duration::from_secs(3)).await;
     let memory_after = rss_bytes(args.server_pid);
@@ -179,36 +173,44 @@ async fn fresh(args: &Args) -> anyhow::Result<serde_json::Value> {
 
 async fn reconnect(args: &Args) -> anyhow::Result<serde_json::Value> {
     let saved: Saved = serde_json::from_slice(&std::fs::read(&args.state)?)?;
-    let http = Rc::new(clients(args));
+    let http = Rc::new(bench::spread_clients(args.sources));
     let gate = Rc::new(Semaphore::new(args.concurrency));
+    let dropped = Rc::new(Cell::new(0));
     let from = (saved.last_seq - args.posts as i64).max(0);
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(saved.tokens.len());
     for (index, token) in saved.tokens.iter().cloned().enumerate() {
-        let (http, gate) = (http.clone(), gate.clone());
+        let (http, gate, dropped) = (http.clone(), gate.clone(), dropped.clone());
         let addr = args.addr;
         let general = saved.general.clone();
-        tasks.push(actix_web::rt::spawn(async move {
-            let _turn = gate.acquire().await?;
-            let http = &http[index % http.len()];
-            let mut framed = open_socket(http, addr, Some(&token)).await?;
-            welcome(&mut framed).await?;
-            let seqs = sync(&mut framed, &general, Some(from)).await?;
-            anyhow::Ok((framed, seqs))
-        }));
+        let (ready, joined) = tokio::sync::oneshot::channel();
+        actix_web::rt::spawn(async move {
+            let client = async {
+                let _turn = gate.acquire().await?;
+                let http = &http[index % http.len()];
+                let mut framed = open_socket(http, addr, Some(&token)).await?;
+                welcome(&mut framed).await?;
+                let seqs = sync(&mut framed, &general, Some(from)).await?;
+                anyhow::Ok((framed, seqs))
+            };
+            match client.await {
+                Ok((framed, seqs)) => {
+                    let _ = ready.send(Ok(seqs));
+                    stay(framed, dropped).await;
+                }
+                Err(error) => {
+                    let _ = ready.send(Err(error));
+                }
+            }
+        });
+        tasks.push(joined);
     }
-    let mut sockets = Vec::with_capacity(tasks.len());
-    let mut gaps = 0;
-    let mut failed = 0;
+    let expected: Vec<i64> = (from + 1..=saved.last_seq).collect();
+    let (mut gaps, mut failed) = (0, 0);
     for task in tasks {
         match task.await? {
-            Ok((framed, seqs)) => {
-                let expected: Vec<i64> = (from + 1..=saved.last_seq).collect();
-                if seqs != expected {
-                    gaps += 1;
-                }
-                sockets.push(framed);
-            }
+            Ok(seqs) if seqs == expected => {}
+            Ok(_) => gaps += 1,
             Err(error) => {
                 failed += 1;
                 if failed == 1 {
@@ -218,7 +220,6 @@ async fn reconnect(args: &Args) -> anyhow::Result<serde_json::Value> {
         }
     }
     let reconnect_secs = started.elapsed().as_secs_f64();
-    let dropped = drain_all(sockets);
     tokio::time::sleep(Duration::from_secs(3)).await;
     Ok(serde_json::json!({
         "clients": saved.tokens.len(),
@@ -308,21 +309,21 @@ async fn next_matching<T>(
     anyhow::bail!("the socket closed")
 }
 
-/// Keeps every socket read (and answers nothing); counts those the server closes.
-fn drain_all(sockets: Vec<Framed>) -> Rc<Cell<usize>> {
-    let dropped = Rc::new(Cell::new(0));
-    for mut framed in sockets {
-        let dropped = dropped.clone();
-        actix_web::rt::spawn(async move {
-            while let Some(frame) = framed.next().await {
-                if matches!(frame, Ok(Frame::Close(_)) | Err(_)) {
+/// Keeps a connected socket read and answers the server's pings, like an
+/// idle browser tab; counts it in `dropped` if the server closes it.
+async fn stay(mut framed: Framed, dropped: Rc<Cell<usize>>) {
+    while let Some(frame) = framed.next().await {
+        match frame {
+            Ok(Frame::Ping(payload)) => {
+                if framed.send(Message::Pong(payload)).await.is_err() {
                     break;
                 }
             }
-            dropped.set(dropped.get() + 1);
-        });
+            Ok(Frame::Close(_)) | Err(_) => break,
+            Ok(_) => {}
+        }
     }
-    dropped
+    dropped.set(dropped.get() + 1);
 }
 
 /// The resident memory of a process, from /proc/PID/status.

@@ -180,7 +180,7 @@ impl Presence {
                 .filter_map(|id| self.users.get(id))
                 .map(|u| u.info.clone())
                 .collect();
-            online.sort_by_key(|u| u.name.to_lowercase());
+            online.sort_by_cached_key(|u| u.name.to_lowercase());
             online
         };
         let mut watched: Vec<UserId> = online.iter().map(|u| u.id.clone()).collect();

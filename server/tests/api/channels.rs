@@ -485,3 +485,40 @@ async fn unread_counts_and_mentions_survive_reconnects_until_read() {
     };
     assert_eq!((general.last_read_seq, general.unread_mentions), (2, 0));
 }
+
+#[actix_web::test]
+async fn member_counts_follow_joins_and_leaves() {
+    let app = TestApp::spawn().await;
+    let (mut alice, _, _) = app.user("alice").await;
+    let (mut bob, _, bob_token) = app.user("bob").await;
+    let rust = create(&mut alice, "rust", false).await;
+    bob.send(&ClientMsg::JoinChannel {
+        channel: rust.id.clone(),
+    })
+    .await;
+    assert_eq!(bob.joined().await.member_count, 2);
+    bob.send(&ClientMsg::LeaveChannel {
+        channel: rust.id.clone(),
+    })
+    .await;
+    bob.recv_until(|m| matches!(m, ServerMsg::ChannelLeft { .. }).then_some(()))
+        .await;
+    bob.send(&ClientMsg::BrowseChannels {
+        query: "rust".into(),
+    })
+    .await;
+    let found = bob
+        .recv_until(|m| match m {
+            ServerMsg::ChannelDirectory { channels, .. } => Some(channels),
+            _ => None,
+        })
+        .await;
+    assert_eq!(found[0].member_count, 1);
+    // Everyone is in #general, and a new connection is told so.
+    let mut again = app.connect(&bob_token).await;
+    let ServerMsg::Welcome { channels, .. } = again.recv().await else {
+        panic!("welcome first");
+    };
+    let general = channels.iter().find(|c| c.name == "general").unwrap();
+    assert_eq!(general.member_count, 2);
+}

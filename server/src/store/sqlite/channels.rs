@@ -48,7 +48,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT c.id, COALESCE(c.display_name, c.name) AS name, c.topic, c.kind, c.created_by,
                     c.last_seq, c.last_change, m.last_read_seq,
-                    (SELECT COUNT(*) FROM memberships mm WHERE mm.channel_id = c.id) AS member_count,
+                    c.member_count,
                     (SELECT COUNT(*) FROM mentions x
                       WHERE x.user_id = m.user_id AND x.channel_id = c.id
                         AND x.seq > m.last_read_seq) AS unread_mentions
@@ -260,7 +260,7 @@ impl Store {
         let pattern = format!("%{}%", query.trim().to_lowercase());
         let rows = sqlx::query(
             "SELECT c.id, c.name, c.topic,
-                    (SELECT COUNT(*) FROM memberships m WHERE m.channel_id = c.id) AS member_count,
+                    c.member_count,
                     EXISTS (SELECT 1 FROM memberships m WHERE m.channel_id = c.id AND m.user_id = ?) AS joined
              FROM channels c
              WHERE c.kind = 'public' AND (lower(c.name) LIKE ? OR lower(c.topic) LIKE ?)
