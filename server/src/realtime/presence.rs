@@ -65,6 +65,27 @@ pub struct Audience {
     pub watchers: Vec<ConnId>,
 }
 
+/// A user, as a small number (see [`Interner`]).
+type Key = u32;
+
+/// Numbers for user ids, handed out on first sight and kept (one per
+/// account ever seen by this process).
+#[derive(Default)]
+struct Interner {
+    keys: HashMap<UserId, Key>,
+}
+
+impl Interner {
+    fn key(&mut self, user: &UserId) -> Key {
+        let next = self.keys.len() as Key;
+        *self.keys.entry(user.clone()).or_insert(next)
+    }
+
+    fn get(&self, user: &UserId) -> Option<Key> {
+        self.keys.get(user).copied()
+    }
+}
+
 #[derive(Default)]
 pub struct Presence {
     users: HashMap<UserId, OnlineUser>,
@@ -73,8 +94,11 @@ pub struct Presence {
     clock: u64,
     away: HashSet<UserId>,
     see_all: HashSet<ConnId>,
-    watching: HashMap<ConnId, HashSet<UserId>>,
-    watchers: HashMap<UserId, HashSet<ConnId>>,
+    /// Who each connection watches, and the reverse; users by [`Key`] (a
+    /// connection watches up to a thousand people: ids would cost kilobytes).
+    watching: HashMap<ConnId, HashSet<Key>>,
+    watchers: HashMap<Key, HashSet<ConnId>>,
+    keys: Interner,
     joined: Coalesced,
     left: Coalesced,
 }
@@ -257,8 +281,9 @@ impl Presence {
             .filter(|c| !own.contains(c))
             .collect();
         let watchers = self
-            .watchers
+            .keys
             .get(user)
+            .and_then(|key| self.watchers.get(&key))
             .into_iter()
             .flatten()
             .copied()
@@ -333,8 +358,9 @@ impl Presence {
             if watching.len() >= WATCH_MAX {
                 break;
             }
-            if watching.insert(user.clone()) {
-                self.watchers.entry(user).or_default().insert(conn);
+            let key = self.keys.key(&user);
+            if watching.insert(key) {
+                self.watchers.entry(key).or_default().insert(conn);
             }
         }
     }
