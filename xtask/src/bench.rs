@@ -1,5 +1,6 @@
-//! `cargo xtask bench [chat|uploads]`: runs the load generators against
-//! minimal servers (the baselines: an actix-ws broadcast server, and an
+//! `cargo xtask bench [chat|writes|storm|uploads]`: runs the load
+//! generators against minimal servers (the baselines: an actix-ws broadcast
+//! server, a bare tokio-tungstenite one, Bun, raw SQLite inserts, and an
 //! upload sink that only writes the body to disk) and against the chat
 //! server, in the same run, and prints medians and ratios. The server gets
 //! one core and the load generator the other (`taskset`), all on loopback.

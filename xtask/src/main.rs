@@ -6,9 +6,10 @@
 //!   apt when root), build the client, then run formatting and lint checks, every
 //!   test of the workspace, the client's tests and the browser tests.
 //! - `cargo xtask build-client`: only build `client/dist`.
-//! - `cargo xtask bench [chat|uploads]`: throughput, server CPU and latency of
-//!   the chat server (messages, and uploads) against minimal servers doing the
-//!   bare minimum, measured in the same run (see `bench/`).
+//! - `cargo xtask bench [chat|writes|storm|uploads|smoke]`: throughput,
+//!   server CPU, latency, durable writes, connection storms and memory of the
+//!   chat server against peers doing the bare minimum, measured in the same
+//!   run (see `bench/`).
 //! - `cargo xtask chaos [KILLS]`: the chaos test with many SIGKILLs (default 50).
 //! - `cargo xtask fuzz [SECONDS]`: every fuzz target for a while (nightly).
 
@@ -38,7 +39,7 @@ fn main() -> ExitCode {
         _ => {
             eprintln!(
                 "usage: cargo xtask run [-- server flags] | test | build-client | \
-                 bench [chat|uploads] | chaos [KILLS] | fuzz [SECONDS]"
+                 bench [chat|writes|storm|uploads|smoke] | chaos [KILLS] | fuzz [SECONDS]"
             );
             return ExitCode::from(2);
         }
