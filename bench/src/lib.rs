@@ -86,6 +86,51 @@ impl Reassembler {
     }
 }
 
+/// Reads frames until a message `pick` takes; fails if the socket closes first.
+pub async fn next_matching<T>(
+    framed: &mut Framed,
+    mut pick: impl FnMut(ServerMsg) -> Option<T>,
+) -> anyhow::Result<T> {
+    let mut texts = Reassembler::default();
+    while let Some(frame) = framed.next().await {
+        match frame? {
+            Frame::Close(reason) => anyhow::bail!("closed: {reason:?}"),
+            frame => {
+                if let Some(bytes) = texts.text(frame)
+                    && let Ok(message) = serde_json::from_slice(&bytes)
+                    && let Some(found) = pick(message)
+                {
+                    return Ok(found);
+                }
+            }
+        }
+    }
+    anyhow::bail!("the socket closed")
+}
+
+/// Sends one protocol message as a text frame.
+pub async fn send(framed: &mut Framed, message: &shared::ClientMsg) -> anyhow::Result<()> {
+    use futures_util::SinkExt;
+    framed
+        .send(awc::ws::Message::Text(
+            serde_json::to_string(message)?.into(),
+        ))
+        .await?;
+    Ok(())
+}
+
+/// Runs `work` for at most `seconds`, then prints its JSON line.
+pub async fn within(
+    seconds: u64,
+    work: impl std::future::Future<Output = anyhow::Result<serde_json::Value>>,
+) -> anyhow::Result<()> {
+    let result = tokio::time::timeout(std::time::Duration::from_secs(seconds), work)
+        .await
+        .map_err(|_| anyhow::anyhow!("gave up after {seconds} s"))??;
+    println!("{result}");
+    Ok(())
+}
+
 /// Reads frames up to the chat's `welcome`; returns the first channel (#general).
 pub async fn general_from_welcome(framed: &mut Framed) -> anyhow::Result<ChannelId> {
     let mut texts = Reassembler::default();

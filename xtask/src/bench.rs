@@ -202,7 +202,8 @@ fn chat_runs(
 
 /// A short run of the load generator (8 clients, one round) against a
 /// debug build of the chat server and of each Rust peer, and of the
-/// connection storm (40 clients, a restart), so the bench tools keep
+/// durable writes (10 conversations), and of the connection storm (40
+/// clients, a restart), so the bench tools keep
 /// working; `cargo xtask test` runs it. Measures nothing.
 pub fn smoke() -> Result<()> {
     exec(cargo().args(["build", "--package", "server", "--package", "bench"]))?;
@@ -247,6 +248,30 @@ pub fn smoke() -> Result<()> {
         Ok(())
     });
     let outcome = outcome.and_then(|()| {
+        let port = free_port()?;
+        let addr = format!("127.0.0.1:{port}");
+        let mut server = spawn_chat(&debug.join("server"), &scratch, false, &addr, "writes", 256)?;
+        let writegen = debug.join("writegen");
+        let chat = wait_for_port(port).and_then(|()| {
+            json_line(
+                Command::new(&writegen)
+                    .args(["--target", "chat", "--addr", &addr, "--pairs", "10"])
+                    .args(["--messages", "3", "--sources", "2"]),
+            )
+        });
+        let _ = server.kill();
+        let _ = server.wait();
+        let raw = json_line(
+            Command::new(&writegen)
+                .args(["--target", "sqlite", "--pairs", "10", "--messages", "3"])
+                .arg(format!("--db={}", scratch.join("raw.db").display())),
+        )?;
+        let chat = chat?;
+        println!("writes: {chat} {raw}");
+        anyhow::ensure!(
+            chat["messages"] == 60.0 && raw["messages"] == 60,
+            "the writes smoke stored the wrong count: {chat} {raw}"
+        );
         let (fresh, reconnect, baseline) = storm_run(&debug, &debug, &scratch, false, 40)?;
         println!("storm: {fresh} {reconnect} {baseline}");
         anyhow::ensure!(

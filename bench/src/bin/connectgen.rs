@@ -15,7 +15,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use awc::ws::{Frame, Message};
-use bench::{Framed, Reassembler, open_socket, sign_up};
+use bench::{Framed, next_matching, open_socket, sign_up};
 use clap::{Parser, ValueEnum};
 use futures_util::{SinkExt, StreamExt};
 use shared::{ChannelId, ClientMsg, ClientMsgId, ServerMsg};
@@ -80,17 +80,13 @@ async fn main() -> anyhow::Result<()> {
         args.addr.ip().is_loopback(),
         "load tests target loopback only"
     );
-    let deadline = Duration::from_secs(args.timeout_secs);
-    let result = tokio::time::timeout(deadline, async {
+    bench::within(args.timeout_secs, async {
         match args.phase {
             Phase::Fresh => fresh(&args).await,
             Phase::Reconnect => reconnect(&args).await,
         }
     })
     .await
-    .map_err(|_| anyhow::anyhow!("gave up after {deadline:?}"))??;
-    println!("{result}");
-    Ok(())
 }
 
 async fn fresh(args: &Args) -> anyhow::Result<serde_json::Value> {
@@ -286,27 +282,6 @@ async fn post(framed: &mut Framed, general: &ChannelId, n: usize) -> anyhow::Res
         _ => None,
     })
     .await
-}
-
-async fn next_matching<T>(
-    framed: &mut Framed,
-    mut pick: impl FnMut(ServerMsg) -> Option<T>,
-) -> anyhow::Result<T> {
-    let mut texts = Reassembler::default();
-    while let Some(frame) = framed.next().await {
-        match frame? {
-            Frame::Close(reason) => anyhow::bail!("closed: {reason:?}"),
-            frame => {
-                if let Some(bytes) = texts.text(frame)
-                    && let Ok(message) = serde_json::from_slice(&bytes)
-                    && let Some(found) = pick(message)
-                {
-                    return Ok(found);
-                }
-            }
-        }
-    }
-    anyhow::bail!("the socket closed")
 }
 
 /// Keeps a connected socket read and answers the server's pings, like an

@@ -15,10 +15,11 @@ use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use awc::ws::{Frame, Message};
-use bench::{Framed, Reassembler, cpu_seconds, open_socket, sign_up, spread_clients};
+use bench::{
+    Framed, Reassembler, cpu_seconds, next_matching, open_socket, send, sign_up, spread_clients,
+};
 use clap::{Parser, ValueEnum};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use shared::{ChannelId, ClientMsg, ClientMsgId, ServerMsg, UserId};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection};
@@ -60,16 +61,13 @@ struct Args {
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let result = tokio::time::timeout(Duration::from_secs(300), async {
+    bench::within(300, async {
         match args.target {
             Target::Chat => chat(&args).await,
             Target::Sqlite => raw_sqlite(&args).await,
         }
     })
     .await
-    .map_err(|_| anyhow::anyhow!("gave up after 300 s"))??;
-    println!("{result}");
-    Ok(())
 }
 
 struct Person {
@@ -204,32 +202,6 @@ async fn talk(
         }
     }
     Ok(latencies)
-}
-
-async fn send(framed: &mut Framed, message: &ClientMsg) -> anyhow::Result<()> {
-    framed
-        .send(Message::Text(serde_json::to_string(message)?.into()))
-        .await?;
-    Ok(())
-}
-
-async fn next_matching<T>(
-    framed: &mut Framed,
-    mut pick: impl FnMut(ServerMsg) -> Option<T>,
-) -> anyhow::Result<T> {
-    let mut texts = Reassembler::default();
-    while let Some(frame) = framed.next().await {
-        if let Frame::Close(reason) = frame.as_ref().map_err(|e| anyhow::anyhow!("{e}"))? {
-            anyhow::bail!("closed: {reason:?}");
-        }
-        if let Some(bytes) = texts.text(frame?)
-            && let Ok(message) = serde_json::from_slice(&bytes)
-            && let Some(found) = pick(message)
-        {
-            return Ok(found);
-        }
-    }
-    anyhow::bail!("the socket closed")
 }
 
 /// The same rows straight into SQLite, `--batch` per transaction.
