@@ -52,16 +52,19 @@ struct UploadConfig {
 const STORM_CLIENTS: usize = 10_000;
 
 pub fn run(only: Option<&str>) -> Result<()> {
-    let (chat, writes, storm, uploads) = match only {
-        None => (true, true, true, true),
-        Some("chat") => (true, false, false, false),
-        Some("writes") => (false, true, false, false),
-        Some("storm") => (false, false, true, false),
-        Some("uploads") => (false, false, false, true),
+    let all = only.is_none();
+    let (chat, writes, history, storm, uploads) = match only {
+        None | Some("chat" | "writes" | "history" | "storm" | "uploads") => (
+            all || only == Some("chat"),
+            all || only == Some("writes"),
+            all || only == Some("history"),
+            all || only == Some("storm"),
+            all || only == Some("uploads"),
+        ),
         Some("smoke") => return smoke(),
-        Some(other) => {
-            bail!("unknown benchmark {other:?}: expected chat, writes, storm, uploads or smoke")
-        }
+        Some(other) => bail!(
+            "unknown benchmark {other:?}: expected chat, writes, history, storm, uploads or smoke"
+        ),
     };
     step("building the server and the load generator (release)");
     exec(cargo().args([
@@ -91,6 +94,16 @@ pub fn run(only: Option<&str>) -> Result<()> {
     if writes {
         let results = write_runs(&release, &scratch, pinning)?;
         report_writes(&results);
+    }
+    if history {
+        let (idle, loaded) = history_run(
+            &release,
+            &scratch,
+            pinning,
+            HISTORY_MESSAGES,
+            ("1000", "100", Duration::from_secs(8)),
+        )?;
+        report_history(&idle, &loaded);
     }
     if storm {
         let storm = storm_run(&release, &release, &scratch, pinning, STORM_CLIENTS)?;
@@ -202,7 +215,8 @@ fn chat_runs(
 
 /// A short run of the load generator (8 clients, one round) against a
 /// debug build of the chat server and of each Rust peer, and of the
-/// durable writes (10 conversations), and of the connection storm (40
+/// durable writes (10 conversations), history (300 messages), and of the
+/// connection storm (40
 /// clients, a restart), so the bench tools keep
 /// working; `cargo xtask test` runs it. Measures nothing.
 pub fn smoke() -> Result<()> {
@@ -272,6 +286,18 @@ pub fn smoke() -> Result<()> {
             chat["messages"] == 60.0 && raw["messages"] == 60,
             "the writes smoke stored the wrong count: {chat} {raw}"
         );
+        let (idle, loaded) = history_run(
+            &debug,
+            &scratch,
+            false,
+            300,
+            ("10", "50", Duration::from_secs(1)),
+        )?;
+        println!("history: {idle} {loaded}");
+        anyhow::ensure!(
+            idle["channel_messages"].as_i64() >= Some(300) && loaded["requests"] == 2000,
+            "the history smoke went wrong: {idle} {loaded}"
+        );
         let (fresh, reconnect, baseline) = storm_run(&debug, &debug, &scratch, false, 40)?;
         println!("storm: {fresh} {reconnect} {baseline}");
         anyhow::ensure!(
@@ -282,6 +308,83 @@ pub fn smoke() -> Result<()> {
     });
     let _ = std::fs::remove_dir_all(&scratch);
     outcome
+}
+
+/// Messages in #general for the history benchmark.
+const HISTORY_MESSAGES: usize = 1_000_000;
+
+/// History pages of 50 from a channel of `messages`, over the socket: idle,
+/// then while `writegen` writes (`messages_per_writer` each) into 1,000 DMs.
+fn history_run(
+    binaries: &Path,
+    scratch: &Path,
+    pinning: bool,
+    messages: usize,
+    (pairs, messages_per_writer, warmup): (&str, &str, Duration),
+) -> Result<(Value, Value)> {
+    let port = free_port()?;
+    let addr = format!("127.0.0.1:{port}");
+    let mut server = spawn_chat(
+        &binaries.join("server"),
+        scratch,
+        pinning,
+        &addr,
+        "history",
+        256,
+    )?;
+    let historygen = |seed: usize| {
+        json_line(pinned(pinning, "0", &binaries.join("historygen")).args([
+            "--addr",
+            &addr,
+            "--seed",
+            &seed.to_string(),
+        ]))
+    };
+    let outcome = wait_for_port(port).and_then(|()| {
+        step(&format!(
+            "history: {messages} messages into #general, then pages of 50 from anywhere, idle"
+        ));
+        let idle = historygen(messages)?;
+        println!("{idle}");
+        step(&format!(
+            "history: the same while {pairs} conversations are being written to"
+        ));
+        let mut writer = with_fd_limit(pinning, "0", &binaries.join("writegen"))
+            .args(["--target", "chat", "--addr", &addr, "--pairs", pairs])
+            .args(["--messages", messages_per_writer])
+            .stdout(Stdio::null())
+            .spawn()
+            .context("starting writegen")?;
+        // Let the writers get going first.
+        std::thread::sleep(warmup);
+        let loaded = historygen(0);
+        let _ = writer.kill();
+        let _ = writer.wait();
+        let loaded = loaded?;
+        println!("{loaded}");
+        Ok((idle, loaded))
+    });
+    let _ = server.kill();
+    let _ = server.wait();
+    outcome
+}
+
+fn report_history(idle: &Value, loaded: &Value) {
+    let number = |value: &Value, key: &str| value[key].as_f64().unwrap_or(f64::NAN);
+    println!(
+        "\nhistory: pages of 50 from #general with {} messages, {} requests, one run",
+        idle["channel_messages"], idle["requests"]
+    );
+    println!(
+        "  idle                 p50 {:>7.2} ms   p99 {:>7.2} ms   (target p99 1 ms)",
+        number(idle, "history_p50_ms"),
+        number(idle, "history_p99_ms")
+    );
+    println!(
+        "  during durable writes p50 {:>7.2} ms   p99 {:>7.2} ms   (target p99 5 ms)",
+        number(loaded, "history_p50_ms"),
+        number(loaded, "history_p99_ms")
+    );
 }
 
 /// Durable writes into 1,000 two-person conversations: the chat server

@@ -1,0 +1,137 @@
+//! History pages from a long channel: `--seed N` first posts N messages
+//! into #general (one client, many in flight), then `--requests` pages of
+//! 50 are asked for over the socket one after another, each from a random
+//! place in the channel, and their round trips reported (p50, p99). Run it
+//! alone for the idle figure, beside `writegen` for the figure under load.
+//! Prints one JSON line. Loopback only.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use bench::{Framed, next_matching, open_socket, send, sign_up};
+use clap::Parser;
+use shared::{ChannelId, ClientMsg, ClientMsgId, ServerMsg};
+
+#[derive(Parser)]
+struct Args {
+    /// Chat server address; must be a loopback address.
+    #[arg(long)]
+    addr: SocketAddr,
+    /// Messages to post into #general first (0: the channel is already long).
+    #[arg(long, default_value_t = 0)]
+    seed: usize,
+    #[arg(long, default_value_t = 2_000)]
+    requests: usize,
+    /// Messages per page.
+    #[arg(long, default_value_t = 50)]
+    page: u32,
+}
+
+#[actix_web::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    anyhow::ensure!(
+        args.addr.ip().is_loopback(),
+        "load tests target loopback only"
+    );
+    bench::within(1_800, run(&args)).await
+}
+
+async fn run(args: &Args) -> anyhow::Result<serde_json::Value> {
+    let http = awc::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .finish();
+    let name = format!("historian{}", std::process::id());
+    let token = sign_up(&http, args.addr, &name).await?;
+    let mut framed = open_socket(&http, args.addr, Some(&token)).await?;
+    let (general, mut last_seq) = next_matching(&mut framed, |m| match m {
+        ServerMsg::Welcome { channels, .. } => channels
+            .into_iter()
+            .find(|c| c.name == shared::protocol::DEFAULT_CHANNEL)
+            .map(|c| (c.id, c.last_seq)),
+        _ => None,
+    })
+    .await?;
+    let seeding = Instant::now();
+    if args.seed > 0 {
+        last_seq = seed(&mut framed, &general, args.seed).await?;
+    }
+    let seed_secs = seeding.elapsed().as_secs_f64();
+    anyhow::ensure!(last_seq > i64::from(args.page), "the channel is too short");
+    let mut random = fastrand(last_seq as u64);
+    let mut times = Vec::with_capacity(args.requests);
+    for _ in 0..args.requests {
+        let before_seq =
+            i64::from(args.page) + 1 + (random() % (last_seq as u64 - u64::from(args.page))) as i64;
+        let asked = Instant::now();
+        send(
+            &mut framed,
+            &ClientMsg::History {
+                channel: general.clone(),
+                before_seq,
+                limit: Some(args.page),
+            },
+        )
+        .await?;
+        let got = next_matching(&mut framed, |m| match m {
+            ServerMsg::History { messages, .. } => Some(messages.len()),
+            _ => None,
+        })
+        .await?;
+        times.push(asked.elapsed());
+        anyhow::ensure!(got == args.page as usize, "a page of {got}");
+    }
+    times.sort();
+    let at = |p: f64| {
+        times[((times.len() as f64 * p) as usize).min(times.len() - 1)].as_secs_f64() * 1000.0
+    };
+    Ok(serde_json::json!({
+        "channel_messages": last_seq,
+        "seed_sec": seed_secs,
+        "history_p50_ms": at(0.50),
+        "history_p99_ms": at(0.99),
+        "requests": times.len(),
+    }))
+}
+
+/// Posts `count` messages keeping many in flight; returns the last seq.
+async fn seed(framed: &mut Framed, general: &ChannelId, count: usize) -> anyhow::Result<i64> {
+    const WINDOW: usize = 512;
+    let mut in_flight = VecDeque::new();
+    let mut last = 0;
+    for n in 0..count {
+        let client_id = ClientMsgId::parse(&format!("h{n}"))?;
+        let request = ClientMsg::Send {
+            channel: general.clone(),
+            client_id: client_id.clone(),
+            text: format!("history message {n}, of the length of an ordinary sentence"),
+            attachments: vec![],
+        };
+        send(framed, &request).await?;
+        in_flight.push_back(client_id);
+        while in_flight.len() >= WINDOW || (n + 1 == count && !in_flight.is_empty()) {
+            let answer = next_matching(framed, |m| match m {
+                ServerMsg::Ack { client_id, seq, .. } => Some(Ok((client_id, seq))),
+                ServerMsg::Error { message, .. } => Some(Err(message)),
+                _ => None,
+            })
+            .await?;
+            let (id, seq) = answer.map_err(|refused| anyhow::anyhow!("refused: {refused}"))?;
+            in_flight.retain(|pending| *pending != id);
+            last = last.max(seq);
+        }
+    }
+    Ok(last)
+}
+
+/// A small xorshift generator (no dependency for a benchmark's dice).
+fn fastrand(seed: u64) -> impl FnMut() -> u64 {
+    let mut state = seed | 1;
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    }
+}
