@@ -1,7 +1,10 @@
 //! History pages from a long channel: `--seed N` first posts N messages
 //! into #general (one client, many in flight), then `--requests` pages of
 //! 50 are asked for over the socket one after another, each from a random
-//! place in the channel, and their round trips reported (p50, p99). Run it
+//! place in the channel, and their round trips reported (p50, p99). The
+//! requests rotate over `--readers` people so that none of them runs into
+//! the per-person read budget (300 at once, then 50 a second): this
+//! measures the server, not its flood protection. Run it
 //! alone for the idle figure, beside `writegen` for the figure under load.
 //! Prints one JSON line. Loopback only.
 
@@ -26,6 +29,9 @@ struct Args {
     /// Messages per page.
     #[arg(long, default_value_t = 50)]
     page: u32,
+    /// People asking, in turn.
+    #[arg(long, default_value_t = 10)]
+    readers: usize,
 }
 
 #[actix_web::main]
@@ -42,31 +48,45 @@ async fn run(args: &Args) -> anyhow::Result<serde_json::Value> {
     let http = awc::Client::builder()
         .timeout(Duration::from_secs(30))
         .finish();
-    let name = format!("historian{}", std::process::id());
-    let token = sign_up(&http, args.addr, &name).await?;
-    let mut framed = open_socket(&http, args.addr, Some(&token)).await?;
-    let (general, mut last_seq) = next_matching(&mut framed, |m| match m {
-        ServerMsg::Welcome { channels, .. } => channels
-            .into_iter()
-            .find(|c| c.name == shared::protocol::DEFAULT_CHANNEL)
-            .map(|c| (c.id, c.last_seq)),
-        _ => None,
-    })
-    .await?;
+    let join = |name: String| {
+        let http = &http;
+        async move {
+            let token = sign_up(http, args.addr, &name).await?;
+            let mut framed = open_socket(http, args.addr, Some(&token)).await?;
+            let (general, last_seq) = next_matching(&mut framed, |m| match m {
+                ServerMsg::Welcome { channels, .. } => channels
+                    .into_iter()
+                    .find(|c| c.name == shared::protocol::DEFAULT_CHANNEL)
+                    .map(|c| (c.id, c.last_seq)),
+                _ => None,
+            })
+            .await?;
+            anyhow::Ok((framed, general, last_seq))
+        }
+    };
+    let pid = std::process::id();
+    // The seeder posts before the readers come, so they are not sent it all.
+    let (mut seeder, general, mut last_seq) = join(format!("seeder{pid}")).await?;
     let seeding = Instant::now();
     if args.seed > 0 {
-        last_seq = seed(&mut framed, &general, args.seed).await?;
+        last_seq = seed(&mut seeder, &general, args.seed).await?;
     }
+    drop(seeder);
     let seed_secs = seeding.elapsed().as_secs_f64();
+    let mut readers = Vec::new();
+    for n in 0..args.readers.max(1) {
+        readers.push(join(format!("historian{n}x{pid}")).await?.0);
+    }
     anyhow::ensure!(last_seq > i64::from(args.page), "the channel is too short");
     let mut random = fastrand(last_seq as u64);
     let mut times = Vec::with_capacity(args.requests);
-    for _ in 0..args.requests {
+    for request in 0..args.requests {
+        let framed = &mut readers[request % args.readers.max(1)];
         let before_seq =
             i64::from(args.page) + 1 + (random() % (last_seq as u64 - u64::from(args.page))) as i64;
         let asked = Instant::now();
         send(
-            &mut framed,
+            framed,
             &ClientMsg::History {
                 channel: general.clone(),
                 before_seq,
@@ -74,7 +94,7 @@ async fn run(args: &Args) -> anyhow::Result<serde_json::Value> {
             },
         )
         .await?;
-        let got = next_matching(&mut framed, |m| match m {
+        let got = next_matching(framed, |m| match m {
             ServerMsg::History { messages, .. } => Some(messages.len()),
             _ => None,
         })
