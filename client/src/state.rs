@@ -90,8 +90,12 @@ pub struct ChatState {
     /// The last search of who is online: the words and what matched.
     pub online_found: Option<(String, Vec<UserInfo>)>,
     pub away: HashSet<UserId>,
-    /// Everyone, for the user list (refreshed on demand).
+    /// People with an account, for the user list: the pages of the last
+    /// search (`users_query`; all when empty), refreshed on demand.
     pub users: Vec<UserPresence>,
+    pub users_query: String,
+    /// Where the next page of people starts (`None`: no more).
+    pub users_next: Option<String>,
     /// Results of browsing public channels.
     pub directory: Vec<ChannelSummary>,
     /// The member list last asked for.
@@ -230,7 +234,13 @@ pub enum Action {
         user: UserInfo,
         status: PresenceStatus,
     },
-    Users(Vec<UserPresence>),
+    /// A page of people: the first of a search (`after` none) or the next.
+    Users {
+        users: Vec<UserPresence>,
+        query: String,
+        after: Option<String>,
+        next: Option<String>,
+    },
     /// Read up to `seq` (here or in another tab).
     Read {
         channel: ChannelId,
@@ -259,6 +269,8 @@ impl ChatState {
             online_found: None,
             away: HashSet::new(),
             users: Vec::new(),
+            users_query: String::new(),
+            users_next: None,
             directory: Vec::new(),
             members: None,
             notice_error: None,
@@ -628,7 +640,23 @@ impl ChatState {
                     self.online.retain(|u| u.id != user.id);
                 }
             },
-            Action::Users(users) => self.users = users,
+            Action::Users {
+                users,
+                query,
+                after,
+                next,
+            } => {
+                if after.is_some() && query == self.users_query {
+                    let known: HashSet<UserId> =
+                        self.users.iter().map(|p| p.user.id.clone()).collect();
+                    self.users
+                        .extend(users.into_iter().filter(|p| !known.contains(&p.user.id)));
+                } else {
+                    self.users = users;
+                }
+                self.users_query = query;
+                self.users_next = next;
+            }
             Action::PresenceSummary {
                 online_count,
                 joined,

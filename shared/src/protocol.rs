@@ -104,8 +104,14 @@ pub enum ClientMsg {
     Block { user: UserId, blocked: bool },
     /// Away after idling, or back.
     SetAway { away: bool },
-    /// Everyone with an account (for the user list and starting conversations).
-    ListUsers,
+    /// People with an account whose name contains `query` (everyone when
+    /// empty), by name, a page at a time; `after` is the previous page's `next`.
+    ListUsers {
+        #[serde(default)]
+        query: String,
+        #[serde(default)]
+        after: Option<String>,
+    },
     /// A page of who is online, by name, optionally only names containing
     /// `query`; `after` is the `next` of the previous page. The people on the
     /// page are then kept up to date for this connection (`presence`).
@@ -147,6 +153,9 @@ pub const CLIENT_MSG_TYPES: &[&str] = &[
 /// come and go one by one; beyond it, a connection hears about the people it
 /// was shown, and about the rest in coalesced `presence_summary` frames.
 pub const ONLINE_PAGE: usize = 100;
+
+/// At most this many people in a `users` page.
+pub const USERS_PAGE: usize = 200;
 
 /// Why a text frame is not a `ClientMsg`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -305,8 +314,18 @@ pub enum ServerMsg {
         channel: ChannelId,
         members: Vec<UserInfo>,
     },
-    /// Answer to `list_users`: everyone, with their presence.
-    Users { users: Vec<UserPresence> },
+    /// Answer to `list_users`: a page of people, with their presence.
+    Users {
+        users: Vec<UserPresence>,
+        /// The `query` and `after` this answers.
+        #[serde(default)]
+        query: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        after: Option<String>,
+        /// Ask with `after: next` for the following page; none when this is the last.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        next: Option<String>,
+    },
     /// Someone is typing in a channel you are in.
     Typing { channel: ChannelId, user: UserInfo },
     /// A user's presence changed: online, away, or (for people you were

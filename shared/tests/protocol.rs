@@ -335,3 +335,14 @@ fn error_codes_name_themselves_as_on_the_wire() {
         );
     }
 }
+
+#[test]
+fn list_users_without_fields_asks_for_the_first_page_of_everyone() {
+    assert_eq!(
+        ClientMsg::parse(r#"{"type":"list_users"}"#).unwrap(),
+        ClientMsg::ListUsers {
+            query: String::new(),
+            after: None,
+        }
+    );
+}

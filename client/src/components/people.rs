@@ -1,5 +1,5 @@
-//! Everyone with an account, their presence, and buttons to message or
-//! block them.
+//! People with an account (a page at a time, searched by the server),
+//! their presence, and buttons to message or block them.
 
 use shared::UserId;
 use yew::prelude::*;
@@ -15,6 +15,10 @@ pub struct PeopleProps {
     pub on_start_dm: Callback<UserId>,
     /// Block (`true`) or unblock someone.
     pub on_block: Callback<(UserId, bool)>,
+    /// Ask the server for the people matching these words.
+    pub on_search: Callback<String>,
+    /// Ask for the next page.
+    pub on_more: Callback<()>,
 }
 
 #[component]
@@ -23,8 +27,10 @@ pub fn People(props: &PeopleProps) -> Html {
     let state = &props.state;
     let on_search = {
         let query = query.clone();
+        let ask = props.on_search.clone();
         Callback::from(move |event: InputEvent| {
             let input: web_sys::HtmlInputElement = event.target_unchecked_into();
+            ask.emit(input.value().trim().to_owned());
             query.set(input.value());
         })
     };
@@ -64,6 +70,12 @@ pub fn People(props: &PeopleProps) -> Html {
                         }
                     }) }
             </ul>
+            if state.users_next.is_some() && state.users_query.to_lowercase() == needle {
+                <button type="button" class="link more" data-testid="user-more"
+                        onclick={props.on_more.reform(|_: MouseEvent| ())}>
+                    { "Show more people" }
+                </button>
+            }
         </section>
     }
 }

@@ -426,7 +426,17 @@ impl ChatSocket {
             ServerMsg::Presence { user, status } => {
                 dispatch.dispatch(Action::Presence { user, status })
             }
-            ServerMsg::Users { users } => dispatch.dispatch(Action::Users(users)),
+            ServerMsg::Users {
+                users,
+                query,
+                after,
+                next,
+            } => dispatch.dispatch(Action::Users {
+                users,
+                query,
+                after,
+                next,
+            }),
             ServerMsg::PresenceSummary {
                 online_count,
                 joined,

@@ -376,7 +376,10 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
                     });
                 }
                 Dialog::Invite => {
-                    socket.send(&ClientMsg::ListUsers);
+                    socket.send(&ClientMsg::ListUsers {
+                        query: String::new(),
+                        after: None,
+                    });
                 }
                 Dialog::Members => {
                     if let Some(channel) = state.current.clone() {
@@ -526,6 +529,23 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
             socket.send(&ClientMsg::OpenDirect { users: vec![user] });
         })
     };
+    let on_user_search = {
+        let socket = socket.clone();
+        Callback::from(move |query: String| {
+            socket.send(&ClientMsg::ListUsers { query, after: None });
+        })
+    };
+    let on_more_users = {
+        let (state, socket) = (state.clone(), socket.clone());
+        Callback::from(move |()| {
+            if let Some(after) = state.users_next.clone() {
+                socket.send(&ClientMsg::ListUsers {
+                    query: state.users_query.clone(),
+                    after: Some(after),
+                });
+            }
+        })
+    };
     let on_online_search = {
         let socket = socket.clone();
         Callback::from(move |query: String| {
@@ -592,11 +612,12 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
         // changes while few are online (in a crowd that would be every second).
         let socket = socket.clone();
         let small = state.online_count as usize <= shared::protocol::ONLINE_PAGE;
+        let query = state.users_query.clone();
         use_effect_with(
             (state.connection, small.then_some(state.online_count)),
             move |(connection, _)| {
                 if connection.as_str() == "connected" {
-                    socket.send(&ClientMsg::ListUsers);
+                    socket.send(&ClientMsg::ListUsers { query, after: None });
                 }
             },
         );
@@ -738,7 +759,8 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
                              on_search={on_online_search} on_more={on_online_more}
                              me={state.me.clone()}
                              open={*show_users} on_close={toggle(&show_users)}>
-                    <People state={state.clone()} on_start_dm={on_start_dm} on_block={on_block} />
+                    <People state={state.clone()} on_start_dm={on_start_dm} on_block={on_block}
+                            on_search={on_user_search} on_more={on_more_users} />
                     <AccountPanel has_password={props.has_password}
                                   on_signed_out={props.on_signed_out.clone()} />
                 </OnlineUsers>

@@ -420,10 +420,15 @@ async fn topics_typing_and_presence_reach_the_right_people() {
             .await;
         assert_eq!(presence, (alice_user.clone(), PresenceStatus::Away));
     }
-    carol.send(&ClientMsg::ListUsers).await;
+    carol
+        .send(&ClientMsg::ListUsers {
+            query: String::new(),
+            after: None,
+        })
+        .await;
     let users = carol
         .recv_until(|m| match m {
-            ServerMsg::Users { users } => Some(users),
+            ServerMsg::Users { users, .. } => Some(users),
             _ => None,
         })
         .await;

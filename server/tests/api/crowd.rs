@@ -123,3 +123,44 @@ async fn a_crowd_gets_bounded_welcomes_pages_and_coalesced_notices() {
         })
         .await;
 }
+
+#[actix_web::test]
+async fn people_come_a_page_at_a_time_and_the_server_searches_them_all() {
+    use shared::protocol::USERS_PAGE;
+    let app = TestApp::spawn_with(|settings| settings.signups_per_minute = 10_000).await;
+    let total = USERS_PAGE + 10;
+    for n in 0..total - 1 {
+        app.sign_up(&format!("member{n:03}")).await;
+    }
+    let (mut zed, _, _) = app.user("zed").await;
+    let mut ask = async |query: &str, after: Option<String>| {
+        zed.send(&ClientMsg::ListUsers {
+            query: query.into(),
+            after,
+        })
+        .await;
+        zed.recv_until(|m| match m {
+            ServerMsg::Users { users, next, .. } => Some((users, next)),
+            _ => None,
+        })
+        .await
+    };
+    let (first, next) = ask("", None).await;
+    assert_eq!(first.len(), USERS_PAGE);
+    assert_eq!(first[0].user.name, "member000");
+    let (second, next) = ask("", next).await;
+    assert_eq!(next, None);
+    assert_eq!(first.len() + second.len(), total);
+    assert_eq!(second.last().unwrap().user.name, "zed");
+    assert_eq!(second.last().unwrap().status, PresenceStatus::Online);
+    // Beyond the first page too: the server searches everyone.
+    let (found, next) = ask("MEMBER20", None).await;
+    let names: Vec<&str> = found.iter().map(|p| p.user.name.as_str()).collect();
+    assert_eq!(
+        names,
+        (200..209)
+            .map(|n| format!("member{n:03}"))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(next, None);
+}

@@ -133,7 +133,7 @@ pub async fn dispatch(
         ClientMsg::MarkRead { channel, seq } => channels::mark_read(caller, &channel, seq).await,
         ClientMsg::OpenDirect { users } => people::open_direct(caller, &users).await,
         ClientMsg::Block { user, blocked } => people::block(caller, &user, blocked).await,
-        ClientMsg::ListUsers => people::list_users(caller).await,
+        ClientMsg::ListUsers { query, after } => people::list_users(caller, query, after).await,
         ClientMsg::OnlineMembers { query, after } => {
             people::online_members(caller, query, after).await
         }
@@ -165,7 +165,7 @@ fn request_kind(request: &ClientMsg) -> RequestKind {
         ClientMsg::Sync { .. } | ClientMsg::History { .. } => RequestKind::Read,
         ClientMsg::Members { .. }
         | ClientMsg::BrowseChannels { .. }
-        | ClientMsg::ListUsers
+        | ClientMsg::ListUsers { .. }
         | ClientMsg::OnlineMembers { .. } => RequestKind::Directory,
     }
 }

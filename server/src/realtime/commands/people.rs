@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use shared::limits::MAX_DIRECT_OTHERS;
-use shared::protocol::UserPresence;
+use shared::protocol::{USERS_PAGE, UserPresence};
 use shared::{ChannelId, ErrorCode, ServerMsg, UserId};
 
 use super::refusal::{self, refuse};
@@ -71,32 +71,40 @@ pub async fn block(caller: &Caller<'_>, user: &UserId, blocked: bool) -> Reply {
 }
 
 /// Everyone, with whether they are online, away or offline.
-pub async fn list_users(caller: &Caller<'_>) -> Reply {
-    let presence = caller.fanout().presence().await;
-    let users = caller
+/// Longest search text or page cursor looked at (names are shorter).
+const MAX_QUERY_CHARS: usize = 64;
+
+/// A search text or page cursor, cut to [`MAX_QUERY_CHARS`].
+fn bounded(text: &str) -> String {
+    text.chars().take(MAX_QUERY_CHARS).collect()
+}
+
+pub async fn list_users(caller: &Caller<'_>, query: String, after: Option<String>) -> Reply {
+    let query = bounded(&query);
+    let after = after.as_deref().map(bounded);
+    let (page, next) = caller
         .store()
-        .users()
-        .await?
+        .users_page(&query, after.as_deref(), USERS_PAGE)
+        .await?;
+    let presence = caller.fanout().presence().await;
+    let users = page
         .into_iter()
         .map(|user| UserPresence {
             status: presence.get(&user.id).copied().unwrap_or_default(),
             user,
         })
         .collect();
-    answer(ServerMsg::Users { users })
+    answer(ServerMsg::Users {
+        users,
+        query,
+        after,
+        next,
+    })
 }
-
-/// Longest search text or page cursor looked at (names are shorter).
-const MAX_ONLINE_QUERY_CHARS: usize = 64;
 
 /// A page of who is online (optionally matching `query`); this connection
 /// hears about those people from now on.
 pub async fn online_members(caller: &Caller<'_>, query: String, after: Option<String>) -> Reply {
-    let bounded = |text: &str| {
-        text.chars()
-            .take(MAX_ONLINE_QUERY_CHARS)
-            .collect::<String>()
-    };
     let query = bounded(&query);
     let page = caller
         .fanout()

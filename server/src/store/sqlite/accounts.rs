@@ -236,17 +236,37 @@ impl Store {
     }
 
     /// Every user, by name (the directory for the user list).
-    pub async fn users(&self) -> Result<Vec<UserInfo>, StoreError> {
-        let rows = sqlx::query("SELECT id, name FROM users ORDER BY mention_key LIMIT 5000")
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(rows
-            .into_iter()
+    /// Up to `limit` people whose lowercase name contains `query`, by name,
+    /// after the lowercase name `after`; and where the next page starts.
+    pub async fn users_page(
+        &self,
+        query: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<UserInfo>, Option<String>), StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, name, mention_key FROM users
+             WHERE mention_key > ? AND instr(mention_key, ?) > 0
+             ORDER BY mention_key LIMIT ?",
+        )
+        .bind(after.map(str::to_lowercase).unwrap_or_default())
+        .bind(query.trim().to_lowercase())
+        .bind(limit as i64 + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        let more = rows.len() > limit;
+        let rows = &rows[..rows.len().min(limit)];
+        let next = more
+            .then(|| rows.last().map(|row| row.get::<String, _>("mention_key")))
+            .flatten();
+        let users = rows
+            .iter()
             .map(|row| UserInfo {
                 id: UserId(row.get("id")),
                 name: row.get("name"),
             })
-            .collect())
+            .collect();
+        Ok((users, next))
     }
 
     /// A user by id.
