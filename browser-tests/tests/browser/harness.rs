@@ -12,6 +12,7 @@ use chat_server::startup::{Application, RunningApp};
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
+use shared::{ChannelId, ClientMsg, ClientMsgId, ServerMsg};
 use tempfile::TempDir;
 use tokio::process::{Child, Command};
 
@@ -89,35 +90,125 @@ impl TestServer {
     /// that reads nothing), named `prefix000`, `prefix001`, …: a crowd for
     /// the browser to see. Dropping the result takes them offline.
     pub async fn crowd(&self, prefix: &str, count: usize) -> Vec<impl Sized> {
-        use awc::cookie::Cookie;
         // The default connector holds at most 100 connections.
         let http = awc::Client::builder()
             .connector(awc::Connector::new().limit(0))
             .finish();
         let mut sockets = Vec::with_capacity(count);
         for n in 0..count {
-            let name = format!("{prefix}{n:03}");
-            let response = http
-                .post(format!("{}api/session", self.url()))
-                .send_json(&serde_json::json!({ "username": name }))
-                .await
-                .unwrap();
-            assert_eq!(response.status().as_u16(), 201, "sign up {name}");
-            let token = response
-                .cookie("chat_session")
-                .expect("a session cookie")
-                .value()
-                .to_owned();
-            let (_, socket) = http
-                .ws(format!("ws://{}/ws", self.addr))
-                .origin(format!("http://{}", self.addr))
-                .cookie(Cookie::new("chat_session", token))
-                .connect()
-                .await
-                .expect("a websocket");
-            sockets.push(socket);
+            sockets.push(self.socket_of(&http, &format!("{prefix}{n:03}")).await);
         }
         sockets
+    }
+
+    /// Someone new, signed up with an open socket, who posts to #general.
+    pub async fn speaker(&self, name: &str) -> Speaker {
+        let mut socket = self.socket_of(&awc::Client::default(), name).await;
+        let channel = loop {
+            if let ServerMsg::Welcome { channels, .. } = next_frame(&mut socket).await {
+                break channels
+                    .into_iter()
+                    .find(|c| c.name == shared::protocol::DEFAULT_CHANNEL)
+                    .expect("#general")
+                    .id;
+            }
+        };
+        Speaker {
+            socket,
+            channel,
+            sent: 0,
+        }
+    }
+
+    /// Signs `name` up and opens a WebSocket with its session.
+    async fn socket_of(&self, http: &awc::Client, name: &str) -> Socket {
+        use awc::cookie::Cookie;
+        let response = http
+            .post(format!("{}api/session", self.url()))
+            .send_json(&serde_json::json!({ "username": name }))
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 201, "sign up {name}");
+        let token = response
+            .cookie("chat_session")
+            .expect("a session cookie")
+            .value()
+            .to_owned();
+        let (_, socket) = http
+            .ws(format!("ws://{}/ws", self.addr))
+            .origin(format!("http://{}", self.addr))
+            .cookie(Cookie::new("chat_session", token))
+            .connect()
+            .await
+            .expect("a websocket");
+        socket
+    }
+}
+
+type Socket = actix_codec::Framed<awc::BoxedSocket, awc::ws::Codec>;
+
+/// The next server message on a test socket (pings and the like skipped).
+async fn next_frame(socket: &mut Socket) -> ServerMsg {
+    use futures_util::StreamExt;
+    loop {
+        let frame = tokio::time::timeout(WAIT, socket.next())
+            .await
+            .expect("a frame in time")
+            .expect("the socket stays open")
+            .expect("a valid frame");
+        if let awc::ws::Frame::Text(bytes) = frame {
+            return serde_json::from_slice(&bytes).expect("a server message");
+        }
+    }
+}
+
+/// A person on a plain WebSocket who posts to #general.
+pub struct Speaker {
+    socket: Socket,
+    channel: ChannelId,
+    sent: u64,
+}
+
+impl Speaker {
+    /// Says "is typing" in #general.
+    pub async fn typing(&mut self) {
+        self.send(&ClientMsg::Typing {
+            channel: self.channel.clone(),
+        })
+        .await;
+    }
+
+    async fn send(&mut self, message: &ClientMsg) {
+        use futures_util::SinkExt;
+        let json = serde_json::to_string(message).unwrap();
+        self.socket
+            .send(awc::ws::Message::Text(json.into()))
+            .await
+            .unwrap();
+    }
+
+    /// Posts each text to #general, then waits until the server has
+    /// acknowledged them all (stored for good).
+    pub async fn say(&mut self, texts: impl IntoIterator<Item = String>) {
+        let mut waiting = 0;
+        for text in texts {
+            self.sent += 1;
+            let message = ClientMsg::Send {
+                channel: self.channel.clone(),
+                client_id: ClientMsgId::parse(&format!("speaker-{}", self.sent)).unwrap(),
+                text,
+                attachments: Vec::new(),
+            };
+            self.send(&message).await;
+            waiting += 1;
+        }
+        while waiting > 0 {
+            match next_frame(&mut self.socket).await {
+                ServerMsg::Ack { .. } => waiting -= 1,
+                ServerMsg::Error { message, .. } => panic!("refused: {message}"),
+                _ => {}
+            }
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 mod channels;
 mod harness;
 mod hostile;
+mod render;
 mod rich;
 
 use harness::{Browser, Driver, TestServer};
