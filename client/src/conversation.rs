@@ -1,19 +1,20 @@
 //! One conversation's timeline: messages ordered by sequence number, local
 //! notices where they happened, a bounded window, and what is unread.
 
+use std::rc::Rc;
+
 use shared::protocol::{ChannelInfo, ChannelKind};
 use shared::{ChangeNo, ChatMessage, Seq, UserInfo};
 
 /// Most entries kept in memory per conversation; older ones are dropped (and
 /// reloaded by scrolling up).
 pub const MAX_TIMELINE: usize = 600;
-/// How long "… is typing" lasts without a new notice, in milliseconds.
-pub const TYPING_MS: i64 = 6_000;
-
-/// One line in the message list.
-#[derive(Debug, Clone, PartialEq)]
+/// One line in the message list. A message is shared (`Rc`): copying a
+/// timeline to change one line copies pointers, and a row whose message is
+/// the same allocation as before is known unchanged without comparing it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Entry {
-    Message(ChatMessage),
+    Message(Rc<ChatMessage>),
     /// A join/leave/topic line, local to this browser (not stored).
     Notice {
         id: u64,
@@ -58,7 +59,7 @@ impl Entry {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Conversation {
     pub info: ChannelInfo,
     pub timeline: Vec<Entry>,
@@ -71,8 +72,6 @@ pub struct Conversation {
     /// timeline holds only live messages, and the first catch-up asks for the
     /// latest page rather than for what follows them.
     pub synced: bool,
-    /// Who is typing, and until when (ms since the epoch).
-    pub typing: Vec<(UserInfo, i64)>,
     /// The highest change number among held messages: where change catch-up starts.
     pub last_change: ChangeNo,
     next_notice_id: u64,
@@ -87,7 +86,6 @@ impl Conversation {
             loading_older: false,
             requested: false,
             synced: false,
-            typing: Vec::new(),
             last_change: ChangeNo(0),
             next_notice_id: 0,
         }
@@ -161,9 +159,9 @@ impl Conversation {
     }
 
     /// Inserts messages by sequence number, ignoring ones already held.
-    /// Returns the ones that were new.
-    pub fn merge(&mut self, messages: Vec<ChatMessage>) -> Vec<ChatMessage> {
-        let mut added = Vec::new();
+    /// Returns how many were new.
+    pub fn merge(&mut self, messages: Vec<ChatMessage>) -> usize {
+        let mut added = 0;
         let mut prepended = false;
         for message in messages {
             if message.channel != self.info.id {
@@ -177,9 +175,9 @@ impl Conversation {
             }
             self.info.last_seq = self.info.last_seq.max(message.seq);
             self.last_change = self.last_change.max(message.change);
-            self.typing.retain(|(user, _)| user.id != message.author.id);
-            added.push(message.clone());
-            self.timeline.insert(index, Entry::Message(message));
+            added += 1;
+            self.timeline
+                .insert(index, Entry::Message(Rc::new(message)));
         }
         if !prepended {
             self.trim_front();
@@ -198,7 +196,7 @@ impl Conversation {
                 if message.change >= held.change {
                     // A state sent to everyone does not say what this reader
                     // reacted with: keep what was known.
-                    *held = message.keeping_marks_of(held);
+                    *held = Rc::new(message.keeping_marks_of(held));
                 }
                 return;
             }

@@ -10,7 +10,10 @@ use shared::protocol::{ChannelInfo, ChannelKind, ChannelSummary, PresenceStatus,
 use shared::{Attachment, ChannelId, ChatMessage, ClientMsgId, ErrorCode, Seq, UserId, UserInfo};
 use yew::Reducible;
 
-pub use crate::conversation::{Conversation, Entry, MAX_TIMELINE, NoticePart, TYPING_MS};
+pub use crate::conversation::{Conversation, Entry, MAX_TIMELINE, NoticePart};
+
+/// How long "… is typing" lasts without a new notice, in milliseconds.
+pub const TYPING_MS: i64 = 6_000;
 
 /// The socket's state, shown by the connection indicator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,12 +75,24 @@ impl Route {
     }
 }
 
+/// Someone typing in a conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Typing {
+    pub channel: ChannelId,
+    pub user: UserInfo,
+    pub until: i64,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChatState {
     pub me: UserInfo,
     pub connection: Connection,
-    /// Channels first (by name), then direct conversations.
-    pub conversations: Vec<Conversation>,
+    /// Channels first (by name), then direct conversations. Each is shared:
+    /// an action copies only the conversations it changes.
+    pub conversations: Vec<Rc<Conversation>>,
+    /// Who is typing where, and until when (ms since the epoch). Kept apart
+    /// from the conversations so that a typing notice does not touch them.
+    pub typing: Vec<Typing>,
     pub current: Option<ChannelId>,
     pub pending: Vec<Pending>,
     /// Who is known to be online, by name: everyone when they are few,
@@ -154,10 +169,13 @@ pub enum Action {
     },
     /// The people this user has blocked, after a change (from any tab).
     Blocked(Vec<UserId>),
-    /// Catch-up or first page. `fresh` is true when it answered `after_seq: None`.
+    /// Catch-up or first page, with the held messages that changed since
+    /// (applied together: one render for the whole catch-up). `fresh` is
+    /// true when it answered `after_seq: None`.
     Synced {
         channel: ChannelId,
         messages: Vec<ChatMessage>,
+        updated: Vec<ChatMessage>,
         has_older: bool,
         fresh: bool,
     },
@@ -261,6 +279,7 @@ impl ChatState {
             me,
             connection: Connection::Connecting,
             conversations: Vec::new(),
+            typing: Vec::new(),
             current: None,
             pending: Vec::new(),
             online: Vec::new(),
@@ -287,23 +306,46 @@ impl ChatState {
         self.blocked.contains(user)
     }
 
-    pub fn conversation(&self, channel: &ChannelId) -> Option<&Conversation> {
+    pub fn conversation(&self, channel: &ChannelId) -> Option<&Rc<Conversation>> {
         self.conversations.iter().find(|c| &c.info.id == channel)
     }
 
+    /// A conversation to change (copied first if the page still shows it).
     fn conversation_mut(&mut self, channel: &ChannelId) -> Option<&mut Conversation> {
         self.conversations
             .iter_mut()
             .find(|c| &c.info.id == channel)
+            .map(Rc::make_mut)
+    }
+
+    /// Changes every conversation for which `needs` holds.
+    fn change_each(
+        &mut self,
+        needs: impl Fn(&Conversation) -> bool,
+        change: impl Fn(&mut Conversation),
+    ) {
+        for conversation in &mut self.conversations {
+            if needs(conversation) {
+                change(Rc::make_mut(conversation));
+            }
+        }
     }
 
     /// The conversation on screen.
-    pub fn current_conversation(&self) -> Option<&Conversation> {
+    pub fn current_conversation(&self) -> Option<&Rc<Conversation>> {
         self.current.as_ref().and_then(|id| self.conversation(id))
     }
 
+    /// Who is typing in `channel`.
+    pub fn typing_in<'a>(&'a self, channel: &'a ChannelId) -> impl Iterator<Item = &'a UserInfo> {
+        self.typing
+            .iter()
+            .filter(move |t| &t.channel == channel)
+            .map(|t| &t.user)
+    }
+
     /// The `general` channel (where join/leave notices go).
-    pub fn general(&self) -> Option<&Conversation> {
+    pub fn general(&self) -> Option<&Rc<Conversation>> {
         self.conversations.iter().find(|c| {
             c.info.kind == ChannelKind::Public && c.info.name == shared::protocol::DEFAULT_CHANNEL
         })
@@ -339,12 +381,15 @@ impl ChatState {
             }
             Action::Disconnected { attempt } => {
                 self.connection = Connection::Reconnecting { attempt };
-                for conversation in &mut self.conversations {
-                    // Catch up again once reconnected.
-                    conversation.requested = false;
-                    conversation.loading_older = false;
-                    conversation.typing.clear();
-                }
+                // Catch up again once reconnected.
+                self.change_each(
+                    |c| c.requested || c.loading_older,
+                    |c| {
+                        c.requested = false;
+                        c.loading_older = false;
+                    },
+                );
+                self.typing.clear();
             }
             Action::Welcome {
                 me,
@@ -383,12 +428,16 @@ impl ChatState {
             Action::Synced {
                 channel,
                 messages,
+                updated,
                 has_older,
                 fresh,
             } => {
                 let my_ids: Vec<ClientMsgId> =
                     messages.iter().map(|m| m.client_id.clone()).collect();
                 if let Some(conversation) = self.conversation_mut(&channel) {
+                    for message in updated {
+                        conversation.update(message);
+                    }
                     if fresh {
                         conversation.has_older = has_older;
                     }
@@ -413,9 +462,12 @@ impl ChatState {
                 let mention = format!("@{}", self.me.name.to_lowercase());
                 let mine = message.author.id == self.me.id;
                 let mentions_me = !mine && message.text.to_lowercase().contains(&mention);
+                let (channel, author) = (message.channel.clone(), message.author.id.clone());
+                self.typing
+                    .retain(|t| !(t.channel == channel && t.user.id == author));
                 if let Some(conversation) = self.conversation_mut(&message.channel) {
                     let added = conversation.merge(vec![message]);
-                    if mentions_me && !added.is_empty() {
+                    if mentions_me && added > 0 {
                         conversation.info.unread_mentions += 1;
                     }
                 }
@@ -487,9 +539,7 @@ impl ChatState {
                 }
                 Some(_) => {}
                 None => {
-                    for conversation in &mut self.conversations {
-                        conversation.loading_older = false;
-                    }
+                    self.change_each(|c| c.loading_older, |c| c.loading_older = false);
                     match code {
                         ErrorCode::InvalidChannelName
                         | ErrorCode::ChannelNameTaken
@@ -550,6 +600,7 @@ impl ChatState {
                 }
                 self.conversations.retain(|c| c.info.id != channel);
                 self.pending.retain(|p| p.channel != channel);
+                self.typing.retain(|t| t.channel != channel);
                 if self.current.as_ref() == Some(&channel) {
                     self.current = None;
                     self.settle_current();
@@ -618,16 +669,17 @@ impl ChatState {
                 user,
                 until,
             } => {
-                if let Some(conversation) = self.conversation_mut(&channel) {
-                    conversation.typing.retain(|(u, _)| u.id != user.id);
-                    conversation.typing.push((user, until));
+                if self.conversation(&channel).is_some() {
+                    self.typing
+                        .retain(|t| !(t.channel == channel && t.user.id == user.id));
+                    self.typing.push(Typing {
+                        channel,
+                        user,
+                        until,
+                    });
                 }
             }
-            Action::Tick { now } => {
-                for conversation in &mut self.conversations {
-                    conversation.typing.retain(|(_, until)| *until > now);
-                }
-            }
+            Action::Tick { now } => self.typing.retain(|t| t.until > now),
             Action::Presence { user, status } => match status {
                 PresenceStatus::Away => {
                     self.away.insert(user.id);
@@ -746,7 +798,7 @@ impl ChatState {
             existing.info = info;
             existing.info.last_seq = last_seq;
         } else {
-            self.conversations.push(Conversation::new(info));
+            self.conversations.push(Rc::new(Conversation::new(info)));
         }
         self.conversations.sort_by(|a, b| {
             (a.is_direct(), a.info.name.to_lowercase())
@@ -1193,9 +1245,78 @@ mod tests {
             until: 50,
         });
         state.apply(Action::Tick { now: 60 });
-        assert_eq!(state.conversation(&rust.id).unwrap().typing.len(), 1);
+        let typing: Vec<_> = state.typing_in(&rust.id).map(|u| u.name.clone()).collect();
+        assert_eq!(typing, ["Bob"]);
         state.apply(Action::Message(message(&rust, 1, "Bob", "done typing")));
-        assert!(state.conversation(&rust.id).unwrap().typing.is_empty());
+        assert_eq!(state.typing_in(&rust.id).count(), 0);
+    }
+
+    #[test]
+    fn an_action_copies_only_what_it_changes() {
+        let rust = channel("rust", ChannelKind::Public);
+        let mut state = welcomed(vec![general(), rust.clone()]);
+        let general_id = state.general().unwrap().info.id.clone();
+        state.apply(Action::Message(message(&rust, 1, "Bob", "first")));
+        let before = state.clone();
+        state.apply(Action::Message(message(&rust, 2, "Bob", "second")));
+        let (old, new) = (
+            before.conversation(&rust.id).unwrap(),
+            state.conversation(&rust.id).unwrap(),
+        );
+        assert!(
+            !Rc::ptr_eq(old, new),
+            "the changed conversation is a new copy"
+        );
+        assert_eq!(old.timeline.len(), 1, "the old state is untouched");
+        let (Entry::Message(a), Entry::Message(b)) = (&old.timeline[0], &new.timeline[0]) else {
+            panic!("messages");
+        };
+        assert!(Rc::ptr_eq(a, b), "held messages are shared, not copied");
+        assert!(
+            Rc::ptr_eq(
+                before.conversation(&general_id).unwrap(),
+                state.conversation(&general_id).unwrap()
+            ),
+            "other conversations are shared"
+        );
+        // Typing touches no conversation at all.
+        let before = state.clone();
+        state.apply(Action::Typing {
+            channel: rust.id.clone(),
+            user: user("Carol"),
+            until: i64::MAX,
+        });
+        assert!(Rc::ptr_eq(
+            before.conversation(&rust.id).unwrap(),
+            state.conversation(&rust.id).unwrap()
+        ));
+    }
+
+    #[test]
+    fn a_catch_up_applies_new_and_changed_messages_together() {
+        let rust = channel("rust", ChannelKind::Public);
+        let mut state = welcomed(vec![general(), rust.clone()]);
+        state.apply(Action::Message(message(&rust, 1, "Bob", "old text")));
+        let mut edited = message(&rust, 1, "Bob", "new text");
+        edited.change = shared::ChangeNo(5);
+        state.apply(Action::Synced {
+            channel: rust.id.clone(),
+            messages: vec![message(&rust, 2, "Bob", "later")],
+            updated: vec![edited],
+            has_older: false,
+            fresh: false,
+        });
+        let texts: Vec<_> = state
+            .conversation(&rust.id)
+            .unwrap()
+            .timeline
+            .iter()
+            .filter_map(|e| match e {
+                Entry::Message(m) => Some(m.text.clone()),
+                Entry::Notice { .. } => None,
+            })
+            .collect();
+        assert_eq!(texts, ["new text", "later"]);
     }
 
     #[test]
@@ -1226,6 +1347,7 @@ mod tests {
         state.apply(Action::Synced {
             channel: g.id.clone(),
             messages: (51..=100).map(|s| message(&g, s, "Bob", "m")).collect(),
+            updated: Vec::new(),
             has_older: true,
             fresh: true,
         });
@@ -1352,6 +1474,7 @@ mod tests {
         state.apply(Action::Synced {
             channel: bob.id.clone(),
             messages: vec![message(&bob, 1, "Alice", "hi Bob")],
+            updated: Vec::new(),
             has_older: false,
             fresh: true,
         });
@@ -1381,6 +1504,7 @@ mod tests {
                 message(&bob, 1, "Alice", "hi Bob"),
                 message(&bob, 2, "Bob", "still there?"),
             ],
+            updated: Vec::new(),
             has_older: false,
             fresh: true,
         });

@@ -4,10 +4,10 @@
 //! (`cargo xtask bench render` runs this test in a release build), and a
 //! timed assertion would fail on a slow machine for no fault of the code.
 //! What the test does assert is that the instrument saw every frame it
-//! measured and that the page showed each message.
+//! measured, that the page showed each message, and that a new message left
+//! the rows already shown in place instead of building them again.
 
 use crate::harness::{Driver, TestServer};
-use crate::signed_in;
 
 /// Wraps every WebSocket `onmessage` handler the page installs so that each
 /// frame records how long its handling took: the handler itself, and the
@@ -47,15 +47,26 @@ async fn the_cost_of_one_frame_with_600_messages_loaded() {
     bob.sign_up("Bob").await;
 
     let mut alice = server.speaker("Alice").await;
-    alice.say((1..=600).map(|n| format!("m{n} with **some** _markdown_ and a 😄"))).await;
-    bob.wait_for_message("Alice: m600 with some markdown and a 😄").await;
+    alice
+        .say((1..=600).map(|n| format!("m{n} with **some** _markdown_ and a 😄")))
+        .await;
+    bob.wait_for_message("Alice: m600 with some markdown and a 😄")
+        .await;
     bob.eventually("a full window of messages shows", || async {
         bob.messages().await.len() >= 590
     })
     .await;
 
+    // A row on screen before the probes is the same element after them: a
+    // new message adds its row and leaves the others be (rebuilt rows would
+    // also lose the reader's text selection and the hovered menu).
     bob.client
-        .execute("window.frameCosts.length = 0;", vec![])
+        .execute(
+            "window.frameCosts.length = 0;
+             const rows = document.querySelectorAll('[data-testid=\"message\"]');
+             window.keptRow = rows[rows.length - 10];",
+            vec![],
+        )
         .await
         .unwrap();
     for n in 1..=PROBES {
@@ -81,8 +92,23 @@ async fn the_cost_of_one_frame_with_600_messages_loaded() {
         ms
     };
     let (messages, typing) = (of("message"), of("typing"));
-    assert_eq!(messages.len(), PROBES, "every message was measured: {costs}");
-    assert_eq!(typing.len(), PROBES, "every typing notice was measured: {costs}");
+    assert_eq!(
+        messages.len(),
+        PROBES,
+        "every message was measured: {costs}"
+    );
+    // The server passes a burst of typing notices, then two a second.
+    assert!(typing.len() >= 10, "typing notices were measured: {costs}");
+    let kept = bob
+        .client
+        .execute("return window.keptRow.isConnected;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        kept,
+        serde_json::json!(true),
+        "existing rows were not rebuilt"
+    );
     let shown = bob.messages().await.len();
     assert!(shown >= 590, "the window stayed full: {shown}");
     let median = |ms: &[f64]| ms[ms.len() / 2];

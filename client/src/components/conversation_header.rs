@@ -3,7 +3,9 @@
 //! leave a channel or a group conversation; block the other person of a
 //! direct conversation, or hide it until their next message.
 
+use std::rc::Rc;
 use web_sys::HtmlInputElement;
+
 use yew::prelude::*;
 
 use super::block_button::BlockButton;
@@ -11,7 +13,7 @@ use crate::state::Conversation;
 
 #[derive(Properties, PartialEq)]
 pub struct ConversationHeaderProps {
-    pub conversation: Conversation,
+    pub conversation: Rc<Conversation>,
     pub on_set_topic: Callback<String>,
     /// Leave a channel or a group conversation; hide a direct conversation
     /// with one person (both are `leave_channel` on the wire).

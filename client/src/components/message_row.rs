@@ -3,13 +3,16 @@
 //! react, edit or delete. Deleted messages show as "message deleted".
 //! Files and the link preview are drawn by [`super::attachments`].
 
-use shared::{Attachment, ClientMsgId, LinkPreview, Reaction, Seq, UserId};
+use std::rc::Rc;
+
+use shared::{Attachment, ChatMessage, ClientMsgId, LinkPreview, Reaction, Seq, UserInfo};
 use web_sys::HtmlTextAreaElement;
 use yew::prelude::*;
 
 use super::attachments::{Attachments, LinkPreviewCard};
 use crate::browser::{full_time, iso_time, short_time};
 use crate::markdown;
+use crate::state::Pending;
 
 /// What the reader asks to do with a stored message.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,47 +27,91 @@ pub enum MessageAction {
     React(Seq, String, bool),
 }
 
+/// What a row shows: a stored message (shared with the state, so an
+/// unchanged one is recognised by its pointer), or one still on its way.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Line {
+    Stored(Rc<ChatMessage>),
+    Pending(Pending),
+}
+
+/// A row renders again only when these change: its line, whether it is being
+/// edited, or the reader. The callbacks are stable (see `use_event`).
 #[derive(Properties, PartialEq)]
 pub struct MessageRowProps {
-    pub author: String,
-    pub text: String,
-    /// The reader's name, so their own mentions stand out.
-    #[prop_or_default]
-    pub reader: String,
-    /// The reader's id, to mark their own reactions.
-    #[prop_or_default]
-    pub reader_id: Option<UserId>,
-    pub sent_at: i64,
-    pub mine: bool,
-    /// The text mentions the reader by `@name`.
-    #[prop_or_default]
-    pub mentions_me: bool,
-    pub pending: bool,
-    /// The stored message's number (none while pending).
-    #[prop_or_default]
-    pub seq: Option<Seq>,
-    #[prop_or_default]
-    pub edited: bool,
-    #[prop_or_default]
-    pub deleted: bool,
-    #[prop_or_default]
-    pub reactions: Vec<Reaction>,
-    #[prop_or_default]
-    pub attachments: Vec<Attachment>,
-    #[prop_or_default]
-    pub preview: Option<LinkPreview>,
+    pub line: Line,
+    /// Who reads: their mentions stand out, their reactions are marked.
+    pub reader: Rc<UserInfo>,
     /// This row is being edited.
     #[prop_or_default]
     pub editing: bool,
     #[prop_or_default]
     pub on_action: Option<Callback<MessageAction>>,
-    /// Set when the server refused this pending message for good.
-    #[prop_or_default]
-    pub failed: Option<String>,
-    #[prop_or_default]
-    pub client_id: Option<ClientMsgId>,
     #[prop_or_default]
     pub on_discard: Option<Callback<ClientMsgId>>,
+}
+
+/// A row's facts, whichever kind of line it is.
+struct Shown<'a> {
+    author: &'a str,
+    text: &'a str,
+    sent_at: i64,
+    mine: bool,
+    pending: bool,
+    seq: Option<Seq>,
+    edited: bool,
+    deleted: bool,
+    reactions: &'a [Reaction],
+    attachments: &'a [Attachment],
+    preview: Option<&'a LinkPreview>,
+    failed: Option<&'a str>,
+    client_id: Option<&'a ClientMsgId>,
+}
+
+impl<'a> Shown<'a> {
+    fn of(line: &'a Line, reader: &'a UserInfo) -> Self {
+        match line {
+            Line::Stored(message) => Self {
+                author: &message.author.name,
+                text: &message.text,
+                sent_at: message.sent_at,
+                mine: message.author.id == reader.id,
+                pending: false,
+                seq: Some(message.seq),
+                edited: message.edited_at.is_some(),
+                deleted: message.deleted,
+                reactions: &message.reactions,
+                attachments: &message.attachments,
+                preview: message.preview.as_deref(),
+                failed: None,
+                client_id: None,
+            },
+            Line::Pending(pending) => Self {
+                author: &reader.name,
+                text: &pending.text,
+                sent_at: pending.created_at,
+                mine: true,
+                pending: true,
+                seq: None,
+                edited: false,
+                deleted: false,
+                reactions: &[],
+                attachments: &pending.attachments,
+                preview: None,
+                failed: pending.failed.as_deref(),
+                client_id: Some(&pending.client_id),
+            },
+        }
+    }
+
+    /// Someone else's message naming the reader by `@name`.
+    fn mentions(&self, reader: &UserInfo) -> bool {
+        !self.mine
+            && self
+                .text
+                .to_lowercase()
+                .contains(&format!("@{}", reader.name.to_lowercase()))
+    }
 }
 
 #[component]
@@ -80,17 +127,18 @@ pub fn MessageRow(props: &MessageRowProps) -> Html {
             }
         });
     }
+    let row = Shown::of(&props.line, &props.reader);
     let class = classes!(
         "message",
-        props.mine.then_some("mine"),
-        props.mentions_me.then_some("mention"),
-        (!props.deleted && crate::emoji::is_emoji_only(&props.text)).then_some("jumbo"),
-        props.pending.then_some("pending"),
-        props.deleted.then_some("deleted"),
-        props.failed.is_some().then_some("failed"),
+        row.mine.then_some("mine"),
+        row.mentions(&props.reader).then_some("mention"),
+        (!row.deleted && crate::emoji::is_emoji_only(row.text)).then_some("jumbo"),
+        row.pending.then_some("pending"),
+        row.deleted.then_some("deleted"),
+        row.failed.is_some().then_some("failed"),
     );
-    let discard = match (&props.on_discard, &props.client_id) {
-        (Some(on_discard), Some(id)) if props.failed.is_some() => {
+    let discard = match (&props.on_discard, row.client_id) {
+        (Some(on_discard), Some(id)) if row.failed.is_some() => {
             let id = id.clone();
             let on_click = on_discard.reform(move |_: MouseEvent| id.clone());
             html! { <button class="discard" onclick={on_click}>{ "Remove" }</button> }
@@ -106,9 +154,9 @@ pub fn MessageRow(props: &MessageRowProps) -> Html {
             }
         })
     };
-    let body = if props.deleted {
+    let body = if row.deleted {
         html! { <span class="text deleted-text" data-testid="message-text">{ "message deleted" }</span> }
-    } else if let (true, Some(seq)) = (props.editing, props.seq) {
+    } else if let (true, Some(seq)) = (props.editing, row.seq) {
         let on_action = props.on_action.clone();
         let onkeydown = Callback::from(move |event: KeyboardEvent| {
             let Some(on_action) = &on_action else { return };
@@ -123,27 +171,27 @@ pub fn MessageRow(props: &MessageRowProps) -> Html {
         });
         html! {
             <span class="text editing">
-                <textarea ref={edit_ref} data-testid="edit-input" rows="2" value={props.text.clone()}
+                <textarea ref={edit_ref} data-testid="edit-input" rows="2" value={row.text.to_owned()}
                           {onkeydown} aria-label="Edit message" />
                 <span class="edit-hint">{ "Enter to save, Esc to cancel" }</span>
             </span>
         }
-    } else if props.text.is_empty() {
+    } else if row.text.is_empty() {
         // A file without a caption: the text element stays, empty.
         html! { <span class="text" data-testid="message-text"></span> }
     } else {
         html! {
             <span class="text" data-testid="message-text">
-                { markdown::render(&markdown::parse(&props.text), &props.reader) }
+                { markdown::render(&markdown::parse(row.text), &props.reader.name) }
             </span>
         }
     };
-    let menu = match props.seq {
-        Some(seq) if !props.deleted && !props.pending && props.on_action.is_some() => html! {
+    let menu = match row.seq {
+        Some(seq) if !row.deleted && !row.pending && props.on_action.is_some() => html! {
             <div class="message-menu" data-testid="message-menu">
                 <button data-testid="add-reaction" title="Add reaction" aria-label="Add reaction"
                         onclick={act(MessageAction::PickReaction(seq))}>{ "☺+" }</button>
-                if props.mine {
+                if row.mine {
                     <button data-testid="edit-message" title="Edit" aria-label="Edit"
                             onclick={act(MessageAction::StartEdit(seq))}>{ "✎" }</button>
                     <button data-testid="delete-message" title="Delete" aria-label="Delete"
@@ -159,11 +207,11 @@ pub fn MessageRow(props: &MessageRowProps) -> Html {
         },
         _ => html! {},
     };
-    let reactions = match props.seq {
-        Some(seq) if !props.reactions.is_empty() => html! {
+    let reactions = match row.seq {
+        Some(seq) if !row.reactions.is_empty() => html! {
             <div class="reactions">
-                { for props.reactions.iter().map(|reaction| {
-                    let mine = props.reader_id.as_ref().is_some_and(|me| reaction.by(me));
+                { for row.reactions.iter().map(|reaction| {
+                    let mine = reaction.by(&props.reader.id);
                     let total = reaction.total();
                     html! {
                         <button class={classes!("reaction", mine.then_some("mine"))} data-testid="reaction"
@@ -180,34 +228,34 @@ pub fn MessageRow(props: &MessageRowProps) -> Html {
         _ => html! {},
     };
     html! {
-        <div class={class} data-testid="message" data-author={props.author.clone()}
-             data-pending={if props.pending { "true" } else { "false" }}
-             data-deleted={props.deleted.to_string()}>
+        <div class={class} data-testid="message" data-author={row.author.to_owned()}
+             data-pending={if row.pending { "true" } else { "false" }}
+             data-deleted={row.deleted.to_string()}>
             <div class="message-body">
-                <span class="author" data-testid="message-author"><bdi>{ &props.author }</bdi></span>
+                <span class="author" data-testid="message-author"><bdi>{ row.author }</bdi></span>
                 <span class="separator">{ ": " }</span>
                 { body }
-                if props.edited && !props.deleted {
+                if row.edited && !row.deleted {
                     <span class="edited" data-testid="edited-marker">{ "(edited)" }</span>
                 }
             </div>
             { menu }
-            <time class="time" data-testid="message-time" datetime={iso_time(props.sent_at)}
-                  title={full_time(props.sent_at)}>
-                { if props.pending && props.failed.is_none() { "sending…".to_string() } else { short_time(props.sent_at) } }
+            <time class="time" data-testid="message-time" datetime={iso_time(row.sent_at)}
+                  title={full_time(row.sent_at)}>
+                { if row.pending && row.failed.is_none() { "sending…".to_string() } else { short_time(row.sent_at) } }
             </time>
-            if !props.deleted && (!props.attachments.is_empty() || props.preview.is_some()) {
+            if !row.deleted && (!row.attachments.is_empty() || row.preview.is_some()) {
                 <div class="message-extras">
-                    if !props.attachments.is_empty() {
-                        <Attachments attachments={props.attachments.clone()} />
+                    if !row.attachments.is_empty() {
+                        <Attachments attachments={row.attachments.to_vec()} />
                     }
-                    if let Some(preview) = &props.preview {
+                    if let Some(preview) = row.preview {
                         <LinkPreviewCard preview={preview.clone()} />
                     }
                 </div>
             }
             { reactions }
-            if let Some(reason) = &props.failed {
+            if let Some(reason) = row.failed {
                 <div class="failure" role="alert">{ format!("Not sent: {reason}") }{ discard }</div>
             }
         </div>

@@ -329,14 +329,12 @@ impl ChatSocket {
                 complete,
                 updated,
             } => {
-                for message in updated {
-                    dispatch.dispatch(Action::Updated(message));
-                }
                 let last = messages.last().map(|m| m.seq);
                 let fresh = self.inner.borrow_mut().fresh_syncs.remove(&channel);
                 dispatch.dispatch(Action::Synced {
                     channel: channel.clone(),
                     messages,
+                    updated,
                     has_older,
                     fresh,
                 });

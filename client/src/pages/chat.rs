@@ -27,6 +27,7 @@ use crate::components::people::People;
 use crate::components::sidebar::Sidebar;
 use crate::components::upload_tray::UploadTray;
 use crate::hooks::use_chat_socket::use_chat_socket;
+use crate::hooks::use_event::use_event;
 use crate::hooks::use_file_drop::use_file_drop;
 use crate::hooks::use_uploads::use_uploads;
 use crate::outbox;
@@ -132,7 +133,7 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
     let on_message = {
         let me = props.me.clone();
         let direct_ids = direct_ids.clone();
-        Callback::from(move |message: ChatMessage| {
+        use_event(move |message: ChatMessage| {
             if message.author.id == me.id || !page_hidden() {
                 return;
             }
@@ -200,7 +201,10 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
     }
     {
         // Once a second: drop expired typing notices, and report idleness.
-        let state = state.clone();
+        // The ticker outlives this render: it reads whether anyone types now.
+        let anyone_typing = use_mut_ref(|| false);
+        *anyone_typing.borrow_mut() = !state.typing.is_empty();
+        let dispatcher = state.dispatcher();
         let socket = socket.clone();
         use_effect_with((), move |_| {
             let last_activity = Rc::new(Cell::new(now_millis()));
@@ -226,8 +230,8 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
             }
             let ticker = Interval::new(1_000, move || {
                 let now = now_millis();
-                if state.conversations.iter().any(|c| !c.typing.is_empty()) {
-                    state.dispatch(Action::Tick { now });
+                if *anyone_typing.borrow() {
+                    dispatcher.dispatch(Action::Tick { now });
                 }
                 if !away.get()
                     && now - last_activity.get() > AWAY_AFTER_MS
@@ -253,7 +257,7 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
     let post = {
         let state = state.clone();
         let socket = socket.clone();
-        Callback::from(move |message: Outgoing| {
+        use_event(move |message: Outgoing| {
             let pending = Pending {
                 channel: message.channel,
                 client_id: new_client_id(),
@@ -271,7 +275,7 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
         let state = state.clone();
         let last_typing = last_typing.clone();
         let uploads = uploads.clone();
-        Callback::from(move |text: String| {
+        use_event(move |text: String| {
             // Receivers drop "is typing" when the message arrives; typing again re-announces.
             *last_typing.borrow_mut() = 0;
             let Some(channel) = state.current.clone() else {
@@ -293,7 +297,7 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
     let on_files = {
         let state = state.clone();
         let add = uploads.add.clone();
-        Callback::from(move |files: Vec<web_sys::File>| {
+        use_event(move |files: Vec<web_sys::File>| {
             if let Some(channel) = state.current.clone() {
                 add.emit((channel, files));
             }
@@ -322,7 +326,7 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
         let state = state.clone();
         let socket = socket.clone();
         let last_typing = last_typing.clone();
-        Callback::from(move |()| {
+        use_event(move |()| {
             let now = now_millis();
             if now - *last_typing.borrow() < TYPING_EVERY_MS {
                 return;
@@ -337,7 +341,7 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
     let on_load_older = {
         let state = state.clone();
         let socket = socket.clone();
-        Callback::from(move |()| {
+        use_event(move |()| {
             let Some(conversation) = state.current_conversation() else {
                 return;
             };
@@ -353,21 +357,21 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
     };
     let on_discard = {
         let state = state.clone();
-        Callback::from(move |id: ClientMsgId| state.dispatch(Action::Discard(id)))
+        use_event(move |id: ClientMsgId| state.dispatch(Action::Discard(id)))
     };
     let on_switch = {
         let state = state.clone();
         let show_nav = show_nav.clone();
-        Callback::from(move |channel: ChannelId| {
+        use_event(move |channel: ChannelId| {
             show_nav.set(false);
             state.dispatch(Action::Switch(channel));
         })
     };
-    let open_dialog = |which: Dialog| {
+    let open_dialog = {
         let dialog = dialog.clone();
         let state = state.clone();
         let socket = socket.clone();
-        Callback::from(move |()| {
+        use_event(move |which: Dialog| {
             state.dispatch(Action::ChannelError(None));
             match which {
                 Dialog::Browse => {
@@ -391,13 +395,21 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
             dialog.set(which);
         })
     };
+    let dialog_opener = |which: Dialog| {
+        let open_dialog = open_dialog.clone();
+        move |()| open_dialog.emit(which)
+    };
+    let open_create = use_event(dialog_opener(Dialog::Create));
+    let open_browse = use_event(dialog_opener(Dialog::Browse));
+    let open_invite = use_event(dialog_opener(Dialog::Invite));
+    let open_members = use_event(dialog_opener(Dialog::Members));
     let close_dialog = {
         let dialog = dialog.clone();
-        Callback::from(move |()| dialog.set(Dialog::None))
+        use_event(move |()| dialog.set(Dialog::None))
     };
     let on_create = {
         let (state, socket) = (state.clone(), socket.clone());
-        Callback::from(move |new: NewChannel| {
+        use_event(move |new: NewChannel| {
             // The dialog closes when the channel opens, or shows the refusal.
             state.dispatch(Action::ExpectOpen);
             socket.send(&ClientMsg::CreateChannel {
@@ -418,13 +430,13 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
     }
     let on_search = {
         let socket = socket.clone();
-        Callback::from(move |query: String| {
+        use_event(move |query: String| {
             socket.send(&ClientMsg::BrowseChannels { query });
         })
     };
     let on_join = {
         let (state, socket, dialog) = (state.clone(), socket.clone(), dialog.clone());
-        Callback::from(move |channel: ChannelId| {
+        use_event(move |channel: ChannelId| {
             if state.conversation(&channel).is_some() {
                 state.dispatch(Action::Switch(channel));
             } else {
@@ -436,7 +448,7 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
     };
     let on_invite = {
         let (state, socket, dialog) = (state.clone(), socket.clone(), dialog.clone());
-        Callback::from(move |user: UserId| {
+        use_event(move |user: UserId| {
             if let Some(channel) = state.current.clone() {
                 socket.send(&ClientMsg::Invite { channel, user });
             }
@@ -446,7 +458,7 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
     let on_action = {
         let (state, socket) = (state.clone(), socket.clone());
         let (editing, reacting) = (editing.clone(), reacting.clone());
-        Callback::from(move |action: MessageAction| {
+        use_event(move |action: MessageAction| {
             let Some(channel) = state.current.clone() else {
                 return;
             };
@@ -477,7 +489,7 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
     };
     let on_pick_reaction = {
         let (state, socket, reacting) = (state.clone(), socket.clone(), reacting.clone());
-        Callback::from(move |emoji: String| {
+        use_event(move |emoji: String| {
             if let (Some(channel), Some(seq)) = (state.current.clone(), *reacting) {
                 socket.send(&ClientMsg::React {
                     channel,
@@ -491,11 +503,11 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
     };
     let close_reacting = {
         let reacting = reacting.clone();
-        Callback::from(move |()| reacting.set(None))
+        use_event(move |()| reacting.set(None))
     };
     let on_edit_last = {
         let (state, editing) = (state.clone(), editing.clone());
-        Callback::from(move |()| {
+        use_event(move |()| {
             let me = state.me.id.clone();
             let last = state.current_conversation().and_then(|conversation| {
                 conversation
@@ -516,7 +528,7 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
     };
     let on_remove = {
         let (state, socket) = (state.clone(), socket.clone());
-        Callback::from(move |user: UserId| {
+        use_event(move |user: UserId| {
             if let Some(channel) = state.current.clone() {
                 socket.send(&ClientMsg::RemoveMember { channel, user });
             }
@@ -524,20 +536,20 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
     };
     let on_start_dm = {
         let (state, socket) = (state.clone(), socket.clone());
-        Callback::from(move |user: UserId| {
+        use_event(move |user: UserId| {
             state.dispatch(Action::ExpectOpen);
             socket.send(&ClientMsg::OpenDirect { users: vec![user] });
         })
     };
     let on_user_search = {
         let socket = socket.clone();
-        Callback::from(move |query: String| {
+        use_event(move |query: String| {
             socket.send(&ClientMsg::ListUsers { query, after: None });
         })
     };
     let on_more_users = {
         let (state, socket) = (state.clone(), socket.clone());
-        Callback::from(move |()| {
+        use_event(move |()| {
             if let Some(after) = state.users_next.clone() {
                 socket.send(&ClientMsg::ListUsers {
                     query: state.users_query.clone(),
@@ -548,13 +560,13 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
     };
     let on_online_search = {
         let socket = socket.clone();
-        Callback::from(move |query: String| {
+        use_event(move |query: String| {
             socket.send(&ClientMsg::OnlineMembers { query, after: None });
         })
     };
     let on_online_more = {
         let (state, socket) = (state.clone(), socket.clone());
-        Callback::from(move |()| {
+        use_event(move |()| {
             let after = state.online_next.clone().filter(|next| !next.is_empty());
             socket.send(&ClientMsg::OnlineMembers {
                 query: String::new(),
@@ -564,7 +576,7 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
     };
     let on_block = {
         let socket = socket.clone();
-        Callback::from(move |(user, blocked): (UserId, bool)| {
+        use_event(move |(user, blocked): (UserId, bool)| {
             socket.send(&ClientMsg::Block { user, blocked });
         })
     };
@@ -576,7 +588,7 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
     let on_block_other = {
         let on_block = on_block.clone();
         let other = other_person.clone();
-        Callback::from(move |blocked: bool| {
+        use_event(move |blocked: bool| {
             if let Some(user) = other.clone() {
                 on_block.emit((user, blocked));
             }
@@ -584,7 +596,7 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
     };
     let on_leave = {
         let (state, socket) = (state.clone(), socket.clone());
-        Callback::from(move |()| {
+        use_event(move |()| {
             if let Some(channel) = state.current.clone() {
                 socket.send(&ClientMsg::LeaveChannel { channel });
             }
@@ -592,7 +604,7 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
     };
     let on_set_topic = {
         let (state, socket) = (state.clone(), socket.clone());
-        Callback::from(move |topic: String| {
+        use_event(move |topic: String| {
             if let Some(channel) = state.current.clone() {
                 socket.send(&ClientMsg::SetTopic { channel, topic });
             }
@@ -601,7 +613,7 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
     let on_draft = {
         let drafts = drafts.clone();
         let current = state.current.clone();
-        Callback::from(move |text: String| {
+        use_event(move |text: String| {
             if let Some(channel) = &current {
                 drafts.borrow_mut().insert(channel.clone(), text);
             }
@@ -625,7 +637,7 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
     let on_sign_out = {
         let on_signed_out = props.on_signed_out.clone();
         let user_id = props.me.id.0.clone();
-        Callback::from(move |()| {
+        use_event(move |()| {
             let on_signed_out = on_signed_out.clone();
             let user_id = user_id.clone();
             wasm_bindgen_futures::spawn_local(async move {
@@ -636,12 +648,15 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
         })
     };
     let toggle = |flag: &UseStateHandle<bool>| {
-        let flag = flag.clone();
-        Callback::from(move |()| flag.set(!*flag))
+        let shown = **flag;
+        let flag = flag.setter();
+        move |()| flag.set(!shown)
     };
+    let toggle_users = use_event(toggle(&show_users));
+    let toggle_nav = use_event(toggle(&show_nav));
     let dismiss_error = {
         let state = state.clone();
-        Callback::from(move |_: MouseEvent| state.dispatch(Action::DismissError))
+        use_event(move |_: MouseEvent| state.dispatch(Action::DismissError))
     };
 
     // A shared link to a public channel you are not in: offer to join it.
@@ -677,7 +692,7 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
     let join_offered = {
         let (state, socket) = (state.clone(), socket.clone());
         let offer = offer.clone();
-        Callback::from(move |_: MouseEvent| {
+        use_event(move |_: MouseEvent| {
             if let Some(channel) = &offer {
                 state.dispatch(Action::ExpectOpen);
                 socket.send(&ClientMsg::JoinChannel {
@@ -688,7 +703,7 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
     };
     let dismiss_offer = {
         let state = state.clone();
-        Callback::from(move |_: MouseEvent| state.dispatch(Action::Navigate(None)))
+        use_event(move |_: MouseEvent| state.dispatch(Action::Navigate(None)))
     };
     let title = current
         .as_ref()
@@ -700,27 +715,34 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
         .unwrap_or_default();
     let typing_names: Vec<String> = current
         .as_ref()
-        .map(|c| c.typing.iter().map(|(u, _)| u.name.clone()).collect())
+        .map(|c| {
+            state
+                .typing_in(&c.info.id)
+                .map(|u| u.name.clone())
+                .collect()
+        })
         .unwrap_or_default();
+    let reader = use_memo(state.me.clone(), |me| me.clone());
     html! {
         <div class="app">
             <Header room={title.clone()} topic={topic} online_count={state.online_count as usize}
                     me={state.me.clone()} connection={state.connection}
-                    on_toggle_users={toggle(&show_users)} on_toggle_nav={toggle(&show_nav)}
+                    on_toggle_users={toggle_users.clone()} on_toggle_nav={toggle_nav}
                     on_sign_out={on_sign_out} />
             <div class="layout">
                 <Sidebar state={state.clone()} on_switch={on_switch} open={*show_nav}
-                         on_create={open_dialog(Dialog::Create)} on_browse={open_dialog(Dialog::Browse)} />
+                         on_create={open_create} on_browse={open_browse} />
                 <main class={classes!("conversation", drop.dragging.then_some("drop-target"))}
                       ondragover={drop.on_drag_over} ondragleave={drop.on_drag_leave} ondrop={drop.on_drop}>
                     if let Some(conversation) = current.clone() {
                         <ConversationHeader conversation={conversation.clone()} on_set_topic={on_set_topic}
-                                            on_leave={on_leave} on_invite={open_dialog(Dialog::Invite)}
-                                            on_members={open_dialog(Dialog::Members)}
+                                            on_leave={on_leave} on_invite={open_invite}
+                                            on_members={open_members}
                                             blocked={other_person.as_ref().is_some_and(|u| state.has_blocked(u))}
                                             on_block={on_block_other} />
-                        <MessageList key={conversation.info.id.0.clone()} state={state.clone()}
-                                     channel={conversation.info.id.clone()}
+                        <MessageList key={conversation.info.id.0.clone()} conversation={conversation.clone()}
+                                     pending={state.pending_in(&conversation.info.id).cloned().collect::<Vec<_>>()}
+                                     reader={reader} connected={state.connection.as_str() == "connected"}
                                      scroll_memory={(*scroll_memory).clone()}
                                      on_load_older={on_load_older} on_discard={on_discard}
                                      editing={*editing} on_action={on_action} />
@@ -758,7 +780,7 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
                              found={state.online_found.clone()}
                              on_search={on_online_search} on_more={on_online_more}
                              me={state.me.clone()}
-                             open={*show_users} on_close={toggle(&show_users)}>
+                             open={*show_users} on_close={toggle_users}>
                     <People state={state.clone()} on_start_dm={on_start_dm} on_block={on_block}
                             on_search={on_user_search} on_more={on_more_users} />
                     <AccountPanel has_password={props.has_password}
