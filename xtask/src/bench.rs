@@ -1,4 +1,4 @@
-//! `cargo xtask bench [chat|writes|storm|uploads]`: runs the load
+//! `cargo xtask bench [chat|writes|history|storm|uploads|render]`: runs the load
 //! generators against minimal servers (the baselines: an actix-ws broadcast
 //! server, a bare tokio-tungstenite one, Bun, raw SQLite inserts, and an
 //! upload sink that only writes the body to disk) and against the chat
@@ -62,8 +62,10 @@ pub fn run(only: Option<&str>) -> Result<()> {
             all || only == Some("uploads"),
         ),
         Some("smoke") => return smoke(),
+        Some("render") => return render(),
         Some(other) => bail!(
-            "unknown benchmark {other:?}: expected chat, writes, history, storm, uploads or smoke"
+            "unknown benchmark {other:?}: expected chat, writes, history, storm, uploads, \
+             render or smoke"
         ),
     };
     step("building the server and the load generator (release)");
@@ -219,6 +221,28 @@ fn chat_runs(
 /// connection storm (40
 /// clients, a restart), so the bench tools keep
 /// working; `cargo xtask test` runs it. Measures nothing.
+/// `cargo xtask bench render`: what one server frame (a message, a typing
+/// notice) costs the page's main thread with 600 messages shown, measured in
+/// headless Chromium with the client's production build by the browser test
+/// that prints it (`render::`; it runs, briefly, in the test command too).
+fn render() -> Result<()> {
+    crate::prepare_web_tools()?;
+    crate::ensure_browser()?;
+    crate::build_client()?;
+    step("one frame's main-thread time with 600 messages shown (headless Chromium)");
+    exec(cargo().args([
+        "test",
+        "--package",
+        "browser-tests",
+        "--test",
+        "browser",
+        "render::",
+        "--",
+        "--nocapture",
+        "--test-threads=1",
+    ]))
+}
+
 pub fn smoke() -> Result<()> {
     exec(cargo().args(["build", "--package", "server", "--package", "bench"]))?;
     let debug = root().join("target/debug");

@@ -6,10 +6,11 @@
 //!   apt when root), build the client, then run formatting and lint checks, every
 //!   test of the workspace, the client's tests and the browser tests.
 //! - `cargo xtask build-client`: only build `client/dist`.
-//! - `cargo xtask bench [chat|writes|storm|uploads|smoke]`: throughput,
-//!   server CPU, latency, durable writes, connection storms and memory of the
-//!   chat server against peers doing the bare minimum, measured in the same
-//!   run (see `bench/`).
+//! - `cargo xtask bench [chat|writes|history|storm|uploads|render|smoke]`:
+//!   throughput, server CPU, latency, durable writes, history reads,
+//!   connection storms and memory of the chat server against peers doing the
+//!   bare minimum, measured in the same run (see `bench/`), and what a frame
+//!   costs the browser (`render`).
 //! - `cargo xtask chaos [KILLS]`: the chaos test with many SIGKILLs (default 50).
 //! - `cargo xtask fuzz [SECONDS]`: every fuzz target for a while (nightly).
 
@@ -39,7 +40,7 @@ fn main() -> ExitCode {
         _ => {
             eprintln!(
                 "usage: cargo xtask run [-- server flags] | test | build-client | \
-                 bench [chat|writes|storm|uploads|smoke] | chaos [KILLS] | fuzz [SECONDS]"
+                 bench [chat|writes|history|storm|uploads|render|smoke] | chaos [KILLS] | fuzz [SECONDS]"
             );
             return ExitCode::from(2);
         }

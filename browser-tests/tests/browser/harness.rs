@@ -19,9 +19,12 @@ use tokio::process::{Child, Command};
 /// How long a test waits for something it expects to see.
 pub const WAIT: Duration = Duration::from_secs(15);
 
-/// `client/dist` of this workspace.
+/// `client/dist` of this workspace, or the built client named by
+/// `CHAT_TEST_DIST` (to measure another build of the client in the same run).
 fn dist_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../client/dist")
+    std::env::var_os("CHAT_TEST_DIST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../client/dist"))
 }
 
 /// The chat server, restartable on the same address.

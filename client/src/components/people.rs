@@ -9,7 +9,7 @@ use super::header::initial;
 use super::sidebar::presence_str;
 use crate::state::ChatState;
 
-#[derive(Properties, PartialEq)]
+#[derive(Properties)]
 pub struct PeopleProps {
     pub state: UseReducerHandle<ChatState>,
     pub on_start_dm: Callback<UserId>,
@@ -19,6 +19,26 @@ pub struct PeopleProps {
     pub on_search: Callback<String>,
     /// Ask for the next page.
     pub on_more: Callback<()>,
+}
+
+/// The list renders again only when what it shows changed (the people, who
+/// is online or away, who is blocked, whether more can be asked for), not on
+/// every message or typing notice.
+impl PartialEq for PeopleProps {
+    fn eq(&self, other: &Self) -> bool {
+        let (a, b) = (&*self.state, &*other.state);
+        a.users == b.users
+            && a.users_next == b.users_next
+            && a.users_query == b.users_query
+            && a.online == b.online
+            && a.away == b.away
+            && a.blocked == b.blocked
+            && a.me == b.me
+            && self.on_start_dm == other.on_start_dm
+            && self.on_block == other.on_block
+            && self.on_search == other.on_search
+            && self.on_more == other.on_more
+    }
 }
 
 #[component]

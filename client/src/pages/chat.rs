@@ -1,17 +1,13 @@
-//! The chat screen: owns the reducer and the socket, keeps the address bar in
-//! step with the conversation shown, and passes state and callbacks down.
+//! The chat screen: owns the reducer and the socket, wires the page's hooks
+//! (address bar, outbox, activity, the open conversation, message actions)
+//! and passes narrow state and stable callbacks down.
 
-use std::cell::Cell;
 use std::collections::HashMap;
-use std::rc::Rc;
 
-use gloo_timers::callback::Interval;
-use shared::{ChannelId, ChatMessage, ClientMsg, ClientMsgId, Seq, UserId, UserInfo};
-use wasm_bindgen::JsCast;
-use wasm_bindgen::closure::Closure;
+use shared::{ChannelId, ChatMessage, ClientMsg, ClientMsgId, UserId, UserInfo};
 use yew::prelude::*;
 
-use crate::browser::{current_path, new_client_id, notify, now_millis, page_hidden, push_path};
+use crate::browser::{new_client_id, notify, now_millis, page_hidden};
 use crate::components::account_panel::AccountPanel;
 use crate::components::composer::Composer;
 use crate::components::conversation_header::{ConversationHeader, TypingIndicator};
@@ -21,29 +17,23 @@ use crate::components::dialogs::{
 use crate::components::emoji_picker::EmojiPicker;
 use crate::components::header::Header;
 use crate::components::message_list::{MessageList, ScrollMemory};
-use crate::components::message_row::MessageAction;
 use crate::components::online_users::OnlineUsers;
 use crate::components::people::People;
 use crate::components::sidebar::Sidebar;
 use crate::components::upload_tray::UploadTray;
+use crate::hooks::use_activity::use_activity;
+use crate::hooks::use_address_bar::use_address_bar;
 use crate::hooks::use_chat_socket::use_chat_socket;
 use crate::hooks::use_event::use_event;
 use crate::hooks::use_file_drop::use_file_drop;
+use crate::hooks::use_message_actions::use_message_actions;
+use crate::hooks::use_open_conversation::use_open_conversation;
+use crate::hooks::use_outbox::use_outbox;
 use crate::hooks::use_uploads::use_uploads;
 use crate::outbox;
 use crate::state::{Action, ChatState, Pending, Route};
 use crate::uploads::Outgoing;
 
-/// Idle this long (ms) and you show as away.
-const AWAY_AFTER_MS: i64 = 5 * 60 * 1000;
-/// What counts as the user being active (and so not away).
-const ACTIVITY_EVENTS: [&str; 5] = [
-    "keydown",
-    "pointerdown",
-    "pointermove",
-    "focus",
-    "visibilitychange",
-];
 /// Typing notices are sent at most this often (ms).
 const TYPING_EVERY_MS: i64 = 3_000;
 
@@ -77,51 +67,7 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
     let drafts = use_mut_ref(HashMap::<ChannelId, String>::new);
     let scroll_memory = use_memo((), |_| ScrollMemory::default());
     let last_typing = use_mut_ref(|| 0i64);
-    let editing = use_state(|| None::<Seq>);
-    let reacting = use_state(|| None::<Seq>);
-    {
-        // A different conversation: nothing is being edited or reacted to there.
-        let (editing, reacting) = (editing.clone(), reacting.clone());
-        use_effect_with(state.current.clone(), move |_| {
-            editing.set(None);
-            reacting.set(None);
-        });
-    }
-
-    {
-        // Messages typed before a reload and never acknowledged are sent again;
-        // the address bar says which conversation to open.
-        let state = state.clone();
-        let user_id = props.me.id.0.clone();
-        use_effect_with((), move |_| {
-            state.dispatch(Action::Restore(outbox::load(&user_id)));
-            state.dispatch(Action::Navigate(Route::parse(&current_path())));
-        });
-    }
-    {
-        // Back and forward buttons switch conversations.
-        let dispatcher = state.dispatcher();
-        use_effect_with((), move |_| {
-            let listener = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
-                dispatcher.dispatch(Action::Navigate(Route::parse(&current_path())));
-            });
-            let window = web_sys::window();
-            if let Some(window) = &window {
-                let _ = window.add_event_listener_with_callback(
-                    "popstate",
-                    listener.as_ref().unchecked_ref(),
-                );
-            }
-            move || {
-                if let Some(window) = window {
-                    let _ = window.remove_event_listener_with_callback(
-                        "popstate",
-                        listener.as_ref().unchecked_ref(),
-                    );
-                }
-            }
-        });
-    }
+    use_address_bar(&state);
 
     let direct_ids = use_mut_ref(std::collections::HashSet::<ChannelId>::new);
     *direct_ids.borrow_mut() = state
@@ -153,106 +99,11 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
         })
     };
     let socket = use_chat_socket(state.clone(), props.on_signed_out.clone(), on_message);
-    {
-        let user_id = props.me.id.0.clone();
-        use_effect_with(state.pending.clone(), move |pending| {
-            outbox::save(&user_id, pending);
-        });
-    }
+    use_outbox(&state, &props.me.id.0);
 
-    // The conversation on screen: load its history, keep the URL in step, mark it read.
+    use_open_conversation(&state, &socket);
     let current = state.current_conversation().cloned();
-    {
-        let state = state.clone();
-        let socket = socket.clone();
-        let key = (
-            current.as_ref().map(|c| c.info.id.clone()),
-            current
-                .as_ref()
-                .map(|c| (c.requested, c.info.last_seq, c.info.last_read_seq)),
-            state.connection,
-        );
-        use_effect_with(key, move |_| {
-            if let Some(conversation) = state.current_conversation() {
-                if state.connection.as_str() == "connected"
-                    && !conversation.requested
-                    && socket.sync(
-                        conversation.info.id.clone(),
-                        conversation.catch_up_from(),
-                        Some(conversation.last_change),
-                    )
-                {
-                    state.dispatch(Action::Requested(conversation.info.id.clone()));
-                }
-                push_path(&conversation.path());
-                let unread = conversation.info.last_seq > conversation.info.last_read_seq
-                    || conversation.info.unread_mentions > 0;
-                if unread && !page_hidden() && state.connection.as_str() == "connected" {
-                    let (channel, seq) = (conversation.info.id.clone(), conversation.info.last_seq);
-                    if socket.send(&ClientMsg::MarkRead {
-                        channel: channel.clone(),
-                        seq,
-                    }) {
-                        state.dispatch(Action::Read { channel, seq });
-                    }
-                }
-            }
-        });
-    }
-    {
-        // Once a second: drop expired typing notices, and report idleness.
-        // The ticker outlives this render: it reads whether anyone types now.
-        let anyone_typing = use_mut_ref(|| false);
-        *anyone_typing.borrow_mut() = !state.typing.is_empty();
-        let dispatcher = state.dispatcher();
-        let socket = socket.clone();
-        use_effect_with((), move |_| {
-            let last_activity = Rc::new(Cell::new(now_millis()));
-            let away = Rc::new(Cell::new(false));
-            let mark_active = {
-                let (last_activity, away, socket) =
-                    (last_activity.clone(), away.clone(), socket.clone());
-                Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
-                    last_activity.set(now_millis());
-                    if away.replace(false) {
-                        socket.send(&ClientMsg::SetAway { away: false });
-                    }
-                })
-            };
-            let document = web_sys::window().and_then(|w| w.document());
-            if let Some(document) = &document {
-                for event in ACTIVITY_EVENTS {
-                    let _ = document.add_event_listener_with_callback(
-                        event,
-                        mark_active.as_ref().unchecked_ref(),
-                    );
-                }
-            }
-            let ticker = Interval::new(1_000, move || {
-                let now = now_millis();
-                if *anyone_typing.borrow() {
-                    dispatcher.dispatch(Action::Tick { now });
-                }
-                if !away.get()
-                    && now - last_activity.get() > AWAY_AFTER_MS
-                    && socket.send(&ClientMsg::SetAway { away: true })
-                {
-                    away.set(true);
-                }
-            });
-            move || {
-                drop(ticker);
-                if let Some(document) = document {
-                    for event in ACTIVITY_EVENTS {
-                        let _ = document.remove_event_listener_with_callback(
-                            event,
-                            mark_active.as_ref().unchecked_ref(),
-                        );
-                    }
-                }
-            }
-        });
-    }
+    use_activity(&state, &socket);
 
     let post = {
         let state = state.clone();
@@ -455,77 +306,7 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
             dialog.set(Dialog::None);
         })
     };
-    let on_action = {
-        let (state, socket) = (state.clone(), socket.clone());
-        let (editing, reacting) = (editing.clone(), reacting.clone());
-        use_event(move |action: MessageAction| {
-            let Some(channel) = state.current.clone() else {
-                return;
-            };
-            match action {
-                MessageAction::StartEdit(seq) => editing.set(Some(seq)),
-                MessageAction::CancelEdit => editing.set(None),
-                MessageAction::SaveEdit(seq, text) => {
-                    let text = crate::emoji::replace_shortcodes(&text);
-                    if !text.trim().is_empty() {
-                        socket.send(&ClientMsg::Edit { channel, seq, text });
-                    }
-                    editing.set(None);
-                }
-                MessageAction::Delete(seq) => {
-                    socket.send(&ClientMsg::Delete { channel, seq });
-                }
-                MessageAction::PickReaction(seq) => reacting.set(Some(seq)),
-                MessageAction::React(seq, emoji, add) => {
-                    socket.send(&ClientMsg::React {
-                        channel,
-                        seq,
-                        emoji,
-                        add,
-                    });
-                }
-            }
-        })
-    };
-    let on_pick_reaction = {
-        let (state, socket, reacting) = (state.clone(), socket.clone(), reacting.clone());
-        use_event(move |emoji: String| {
-            if let (Some(channel), Some(seq)) = (state.current.clone(), *reacting) {
-                socket.send(&ClientMsg::React {
-                    channel,
-                    seq,
-                    emoji,
-                    add: true,
-                });
-            }
-            reacting.set(None);
-        })
-    };
-    let close_reacting = {
-        let reacting = reacting.clone();
-        use_event(move |()| reacting.set(None))
-    };
-    let on_edit_last = {
-        let (state, editing) = (state.clone(), editing.clone());
-        use_event(move |()| {
-            let me = state.me.id.clone();
-            let last = state.current_conversation().and_then(|conversation| {
-                conversation
-                    .timeline
-                    .iter()
-                    .rev()
-                    .find_map(|entry| match entry {
-                        crate::state::Entry::Message(m) if m.author.id == me && !m.deleted => {
-                            Some(m.seq)
-                        }
-                        _ => None,
-                    })
-            });
-            if last.is_some() {
-                editing.set(last);
-            }
-        })
-    };
+    let actions = use_message_actions(&state, &socket);
     let on_remove = {
         let (state, socket) = (state.clone(), socket.clone());
         use_event(move |user: UserId| {
@@ -745,7 +526,7 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
                                      reader={reader} connected={state.connection.as_str() == "connected"}
                                      scroll_memory={(*scroll_memory).clone()}
                                      on_load_older={on_load_older} on_discard={on_discard}
-                                     editing={*editing} on_action={on_action} />
+                                     editing={actions.editing} on_action={actions.on_action.clone()} />
                         <TypingIndicator names={typing_names} />
                     } else {
                         <div class="message-list" data-testid="message-list"></div>
@@ -771,7 +552,7 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
                     <Composer key={state.current.as_ref().map(|c| c.0.clone()).unwrap_or_default()}
                               on_send={on_send} on_typing={on_typing} on_draft={on_draft}
                               on_files={on_files} has_files={tray_has_files}
-                              on_edit_last={on_edit_last}
+                              on_edit_last={actions.on_edit_last.clone()}
                               initial_draft={state.current.as_ref().and_then(|c| drafts.borrow().get(c).cloned()).unwrap_or_default()}
                               placeholder={format!("Message {title}")} />
                 </main>
@@ -787,10 +568,10 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
                                   on_signed_out={props.on_signed_out.clone()} />
                 </OnlineUsers>
             </div>
-            if reacting.is_some() {
-                <div class="modal-backdrop" onclick={close_reacting.reform(|_: MouseEvent| ())}>
+            if actions.reacting.is_some() {
+                <div class="modal-backdrop" onclick={actions.close_reacting.reform(|_: MouseEvent| ())}>
                     <div class="reaction-picker" onclick={|e: MouseEvent| e.stop_propagation()}>
-                        <EmojiPicker on_pick={on_pick_reaction} on_close={close_reacting.clone()} />
+                        <EmojiPicker on_pick={actions.on_pick_reaction.clone()} on_close={actions.close_reacting.clone()} />
                     </div>
                 </div>
             }

@@ -1,0 +1,119 @@
+//! What the reader does to stored messages: which one is being edited or
+//! reacted to, and the requests each action sends. A different conversation
+//! clears both.
+
+use shared::{ClientMsg, Seq};
+use yew::prelude::*;
+
+use super::use_chat_socket::ChatSocket;
+use super::use_event::use_event;
+use crate::components::message_row::MessageAction;
+use crate::state::{ChatState, Entry};
+
+/// The message actions' state and handlers (all stable across renders).
+pub struct MessageActions {
+    /// The stored message being edited, if any.
+    pub editing: Option<Seq>,
+    /// The message whose reaction picker is open, if any.
+    pub reacting: Option<Seq>,
+    pub on_action: Callback<MessageAction>,
+    /// An emoji picked for `reacting`.
+    pub on_pick_reaction: Callback<String>,
+    pub close_reacting: Callback<()>,
+    /// Up in an empty composer: edit your last message here.
+    pub on_edit_last: Callback<()>,
+}
+
+#[hook]
+pub fn use_message_actions(
+    state: &UseReducerHandle<ChatState>,
+    socket: &ChatSocket,
+) -> MessageActions {
+    let editing = use_state(|| None::<Seq>);
+    let reacting = use_state(|| None::<Seq>);
+    {
+        // A different conversation: nothing is being edited or reacted to there.
+        let (editing, reacting) = (editing.clone(), reacting.clone());
+        use_effect_with(state.current.clone(), move |_| {
+            editing.set(None);
+            reacting.set(None);
+        });
+    }
+    let on_action = {
+        let (state, socket) = (state.clone(), socket.clone());
+        let (editing, reacting) = (editing.clone(), reacting.clone());
+        use_event(move |action: MessageAction| {
+            let Some(channel) = state.current.clone() else {
+                return;
+            };
+            match action {
+                MessageAction::StartEdit(seq) => editing.set(Some(seq)),
+                MessageAction::CancelEdit => editing.set(None),
+                MessageAction::SaveEdit(seq, text) => {
+                    let text = crate::emoji::replace_shortcodes(&text);
+                    if !text.trim().is_empty() {
+                        socket.send(&ClientMsg::Edit { channel, seq, text });
+                    }
+                    editing.set(None);
+                }
+                MessageAction::Delete(seq) => {
+                    socket.send(&ClientMsg::Delete { channel, seq });
+                }
+                MessageAction::PickReaction(seq) => reacting.set(Some(seq)),
+                MessageAction::React(seq, emoji, add) => {
+                    socket.send(&ClientMsg::React {
+                        channel,
+                        seq,
+                        emoji,
+                        add,
+                    });
+                }
+            }
+        })
+    };
+    let on_pick_reaction = {
+        let (state, socket, reacting) = (state.clone(), socket.clone(), reacting.clone());
+        use_event(move |emoji: String| {
+            if let (Some(channel), Some(seq)) = (state.current.clone(), *reacting) {
+                socket.send(&ClientMsg::React {
+                    channel,
+                    seq,
+                    emoji,
+                    add: true,
+                });
+            }
+            reacting.set(None);
+        })
+    };
+    let close_reacting = {
+        let reacting = reacting.clone();
+        use_event(move |()| reacting.set(None))
+    };
+    let on_edit_last = {
+        let (state, editing) = (state.clone(), editing.clone());
+        use_event(move |()| {
+            let me = state.me.id.clone();
+            let last = state.current_conversation().and_then(|conversation| {
+                conversation
+                    .timeline
+                    .iter()
+                    .rev()
+                    .find_map(|entry| match entry {
+                        Entry::Message(m) if m.author.id == me && !m.deleted => Some(m.seq),
+                        _ => None,
+                    })
+            });
+            if last.is_some() {
+                editing.set(last);
+            }
+        })
+    };
+    MessageActions {
+        editing: *editing,
+        reacting: *reacting,
+        on_action,
+        on_pick_reaction,
+        close_reacting,
+        on_edit_last,
+    }
+}
