@@ -11,6 +11,16 @@ use shared::{ChannelId, ServerMsg};
 /// A client WebSocket.
 pub type Framed = actix_codec::Framed<awc::BoxedSocket, awc::ws::Codec>;
 
+/// Refuses any address off loopback: load tests, attacks and bench servers
+/// never touch another machine, not even by a mistyped flag.
+pub fn loopback_only(addr: std::net::SocketAddr) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        addr.ip().is_loopback(),
+        "{addr}: load tests and bench servers use loopback only"
+    );
+    Ok(())
+}
+
 /// Picks the username `name` on the server at `addr`; returns the session token.
 pub async fn sign_up(
     http: &awc::Client,

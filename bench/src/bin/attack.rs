@@ -166,10 +166,7 @@ async fn main() -> anyhow::Result<()> {
     .chain([("--metrics-addr", args.metrics_addr)])
     {
         if let Some(addr) = addr {
-            anyhow::ensure!(
-                addr.ip().is_loopback(),
-                "{what}: attacks target loopback only"
-            );
+            bench::loopback_only(addr).map_err(|e| e.context(what))?;
         }
     }
     let connector = awc::Connector::new().limit(0);

@@ -76,10 +76,7 @@ struct Saved {
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    anyhow::ensure!(
-        args.addr.ip().is_loopback(),
-        "load tests target loopback only"
-    );
+    bench::loopback_only(args.addr)?;
     bench::within(args.timeout_secs, async {
         match args.phase {
             Phase::Fresh => fresh(&args).await,
@@ -100,40 +97,27 @@ async fn fresh(args: &Args) -> anyhow::Result<serde_json::Value> {
         let (http, gate, dropped) = (http.clone(), gate.clone(), dropped.clone());
         let (addr, target, posts) = (args.addr, args.target, args.posts);
         let name = format!("crowd{index}x{}", std::process::id());
-        let (ready, joined) = tokio::sync::oneshot::channel();
-        actix_web::rt::spawn(async move {
-            let client = async {
-                let turn = gate.acquire().await?;
-                let http = &http[index % http.len()];
-                let (framed, session) = match target {
-                    Target::Chat => {
-                        let token = sign_up(http, addr, &name).await?;
-                        let mut framed = open_socket(http, addr, Some(&token)).await?;
-                        let general = welcome(&mut framed).await?;
-                        sync(&mut framed, &general, None).await?;
-                        let seq = if index < posts {
-                            post(&mut framed, &general, index).await?
-                        } else {
-                            0
-                        };
-                        (framed, Some((token, general, seq)))
-                    }
-                    Target::Baseline => (open_socket(http, addr, None).await?, None),
-                };
-                drop(turn);
-                anyhow::Ok((framed, session))
+        tasks.push(spawn_client(dropped, async move {
+            let turn = gate.acquire().await?;
+            let http = &http[index % http.len()];
+            let (framed, session) = match target {
+                Target::Chat => {
+                    let token = sign_up(http, addr, &name).await?;
+                    let mut framed = open_socket(http, addr, Some(&token)).await?;
+                    let general = bench::general_from_welcome(&mut framed).await?;
+                    sync(&mut framed, &general, None).await?;
+                    let seq = if index < posts {
+                        post(&mut framed, &general, index).await?
+                    } else {
+                        0
+                    };
+                    (framed, Some((token, general, seq)))
+                }
+                Target::Baseline => (open_socket(http, addr, None).await?, None),
             };
-            match client.await {
-                Ok((framed, session)) => {
-                    let _ = ready.send(Ok(session));
-                    stay(framed, dropped).await;
-                }
-                Err(error) => {
-                    let _ = ready.send(Err(error));
-                }
-            }
-        });
-        tasks.push(joined);
+            drop(turn);
+            anyhow::Ok((framed, session))
+        }));
     }
     let mut tokens = Vec::with_capacity(args.clients);
     let mut general = None;
@@ -179,27 +163,14 @@ async fn reconnect(args: &Args) -> anyhow::Result<serde_json::Value> {
         let (http, gate, dropped) = (http.clone(), gate.clone(), dropped.clone());
         let addr = args.addr;
         let general = saved.general.clone();
-        let (ready, joined) = tokio::sync::oneshot::channel();
-        actix_web::rt::spawn(async move {
-            let client = async {
-                let _turn = gate.acquire().await?;
-                let http = &http[index % http.len()];
-                let mut framed = open_socket(http, addr, Some(&token)).await?;
-                welcome(&mut framed).await?;
-                let seqs = sync(&mut framed, &general, Some(from)).await?;
-                anyhow::Ok((framed, seqs))
-            };
-            match client.await {
-                Ok((framed, seqs)) => {
-                    let _ = ready.send(Ok(seqs));
-                    stay(framed, dropped).await;
-                }
-                Err(error) => {
-                    let _ = ready.send(Err(error));
-                }
-            }
-        });
-        tasks.push(joined);
+        tasks.push(spawn_client(dropped, async move {
+            let _turn = gate.acquire().await?;
+            let http = &http[index % http.len()];
+            let mut framed = open_socket(http, addr, Some(&token)).await?;
+            bench::general_from_welcome(&mut framed).await?;
+            let seqs = sync(&mut framed, &general, Some(from)).await?;
+            anyhow::Ok((framed, seqs))
+        }));
     }
     let expected: Vec<i64> = (from + 1..=saved.last_seq).collect();
     let (mut gaps, mut failed) = (0, 0);
@@ -226,9 +197,25 @@ async fn reconnect(args: &Args) -> anyhow::Result<serde_json::Value> {
     }))
 }
 
-/// Reads frames up to `welcome`; returns #general.
-async fn welcome(framed: &mut Framed) -> anyhow::Result<ChannelId> {
-    bench::general_from_welcome(framed).await
+/// Runs one client's `connect` on its own task; once connected the socket
+/// stays open (see [`stay`]). The receiver gets what `connect` returned.
+fn spawn_client<T: 'static>(
+    dropped: Rc<Cell<usize>>,
+    connect: impl Future<Output = anyhow::Result<(Framed, T)>> + 'static,
+) -> tokio::sync::oneshot::Receiver<anyhow::Result<T>> {
+    let (ready, joined) = tokio::sync::oneshot::channel();
+    actix_web::rt::spawn(async move {
+        match connect.await {
+            Ok((framed, value)) => {
+                let _ = ready.send(Ok(value));
+                stay(framed, dropped).await;
+            }
+            Err(error) => {
+                let _ = ready.send(Err(error));
+            }
+        }
+    });
+    joined
 }
 
 /// Catches up #general after `after_seq`; returns the seqs received.
@@ -245,9 +232,7 @@ async fn sync(
             after_seq: after,
             after_change: None,
         };
-        framed
-            .send(Message::Text(serde_json::to_string(&request)?.into()))
-            .await?;
+        bench::send(framed, &request).await?;
         let (messages, complete) = next_matching(framed, |message| match message {
             ServerMsg::Synced {
                 messages, complete, ..
@@ -272,9 +257,7 @@ async fn post(framed: &mut Framed, general: &ChannelId, n: usize) -> anyhow::Res
         text: format!("storm message {n}"),
         attachments: vec![],
     };
-    framed
-        .send(Message::Text(serde_json::to_string(&request)?.into()))
-        .await?;
+    bench::send(framed, &request).await?;
     next_matching(framed, |message| match message {
         ServerMsg::Ack {
             client_id: id, seq, ..

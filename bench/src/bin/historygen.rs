@@ -37,10 +37,7 @@ struct Args {
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    anyhow::ensure!(
-        args.addr.ip().is_loopback(),
-        "load tests target loopback only"
-    );
+    bench::loopback_only(args.addr)?;
     bench::within(1_800, run(&args)).await
 }
 

@@ -48,10 +48,7 @@ struct Client {
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    anyhow::ensure!(
-        args.addr.ip().is_loopback(),
-        "load tests target loopback only"
-    );
+    bench::loopback_only(args.addr)?;
     let http = awc::Client::builder()
         .timeout(Duration::from_secs(30))
         .finish();

@@ -24,10 +24,7 @@ type Peers = Arc<Mutex<Vec<mpsc::UnboundedSender<Message>>>>;
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let listener = TcpListener::bind(&args.addr).await?;
-    anyhow::ensure!(
-        listener.local_addr()?.ip().is_loopback(),
-        "bench servers listen on loopback only"
-    );
+    bench::loopback_only(listener.local_addr()?)?;
     println!("listening on {}", listener.local_addr()?);
     let peers: Peers = Arc::default();
     loop {

@@ -79,7 +79,7 @@ async fn chat(args: &Args) -> anyhow::Result<serde_json::Value> {
     let addr = args
         .addr
         .ok_or_else(|| anyhow::anyhow!("--addr is needed"))?;
-    anyhow::ensure!(addr.ip().is_loopback(), "load tests target loopback only");
+    bench::loopback_only(addr)?;
     let http = Rc::new(spread_clients(args.sources));
     let gate = Rc::new(Semaphore::new(256));
     let mut joining = Vec::new();
