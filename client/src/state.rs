@@ -75,6 +75,25 @@ impl Route {
     }
 }
 
+/// Where the next page of a list starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NextPage {
+    /// From the beginning: what was shown so far came another way.
+    First,
+    /// After this name.
+    After(String),
+}
+
+impl NextPage {
+    /// The `after` of the request for it.
+    pub fn after(&self) -> Option<String> {
+        match self {
+            Self::First => None,
+            Self::After(name) => Some(name.clone()),
+        }
+    }
+}
+
 /// Someone typing in a conversation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Typing {
@@ -101,7 +120,7 @@ pub struct ChatState {
     /// How many are online in all.
     pub online_count: u32,
     /// Where the next page of who is online starts (`None`: no more).
-    pub online_next: Option<String>,
+    pub online_next: Option<NextPage>,
     /// The last search of who is online: the words and what matched.
     pub online_found: Option<(String, Vec<UserInfo>)>,
     pub away: HashSet<UserId>,
@@ -405,7 +424,9 @@ impl ChatState {
                 self.max_upload_bytes = max_upload_bytes;
                 self.connection = Connection::Connected;
                 self.online_count = online_count.max(online.len() as u32);
-                self.online_next = (self.online_count as usize > online.len()).then(String::new);
+                // `welcome` showed some of them, not a page: pages start over.
+                self.online_next =
+                    (self.online_count as usize > online.len()).then_some(NextPage::First);
                 self.online_found = None;
                 self.online = online;
                 self.away = away.into_iter().collect();
@@ -742,7 +763,7 @@ impl ChatState {
                     }
                 }
                 if query.is_empty() {
-                    self.online_next = next;
+                    self.online_next = next.map(NextPage::After);
                 } else {
                     let found = users.into_iter().map(|p| p.user).collect();
                     self.online_found = Some((query, found));
@@ -1103,7 +1124,7 @@ mod tests {
         });
         let names: Vec<&str> = state.online.iter().map(|u| u.name.as_str()).collect();
         assert_eq!(names, ["Alice", "Amy", "zed"]);
-        assert_eq!(state.online_next.as_deref(), Some("zed"));
+        assert_eq!(state.online_next, Some(NextPage::After("zed".into())));
         assert_eq!(state.online_count, 4_999);
         state.apply(Action::OnlinePage {
             query: "ki".into(),
@@ -1115,8 +1136,8 @@ mod tests {
         assert_eq!(query, "ki");
         assert_eq!(found, [user("Kim"), user("Kira")]);
         assert_eq!(
-            state.online_next.as_deref(),
-            Some("zed"),
+            state.online_next,
+            Some(NextPage::After("zed".into())),
             "a search is not a page"
         );
     }

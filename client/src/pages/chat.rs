@@ -31,7 +31,7 @@ use crate::hooks::use_open_conversation::use_open_conversation;
 use crate::hooks::use_outbox::use_outbox;
 use crate::hooks::use_uploads::use_uploads;
 use crate::outbox;
-use crate::state::{Action, ChatState, Pending, Route};
+use crate::state::{Action, ChatState, NextPage, Pending, Route};
 use crate::uploads::Outgoing;
 
 /// Typing notices are sent at most this often (ms).
@@ -348,7 +348,7 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
     let on_online_more = {
         let (state, socket) = (state.clone(), socket.clone());
         use_event(move |()| {
-            let after = state.online_next.clone().filter(|next| !next.is_empty());
+            let after = state.online_next.as_ref().and_then(NextPage::after);
             socket.send(&ClientMsg::OnlineMembers {
                 query: String::new(),
                 after,

@@ -93,8 +93,7 @@ async fn serve(
                 description: Some("database unavailable, try again".into()),
             }));
             drop(outbox);
-            let _ = timeout(CLOSE_GRACE, kick.cancelled()).await;
-            kick.cancel();
+            let_the_writer_close(&kick).await;
             return;
         }
     };
@@ -143,12 +142,17 @@ async fn serve(
 
     context.hub.disconnect(conn).await;
     drop(reader);
-    // With every sender gone the writer sends a close frame and ends (and
-    // cancels `kick`); one that cannot finish is stopped.
-    let _ = timeout(CLOSE_GRACE, kick.cancelled()).await;
-    kick.cancel();
+    let_the_writer_close(&kick).await;
     context.metrics.connections.dec();
     tracing::debug!("disconnected");
+}
+
+/// With every sender of its outbox gone, the socket writer sends a close
+/// frame and ends (cancelling `kick`); one that cannot finish within
+/// [`CLOSE_GRACE`] is stopped.
+async fn let_the_writer_close(kick: &CancellationToken) {
+    let _ = timeout(CLOSE_GRACE, kick.cancelled()).await;
+    kick.cancel();
 }
 
 struct Reader<'a> {

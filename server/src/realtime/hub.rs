@@ -263,7 +263,7 @@ impl Hub {
                 except_user,
             } => {
                 let targets = self.room_members(&channel, except_user.as_ref());
-                self.push_all(targets, &frame(&message));
+                self.push_all(targets, &frames::text(&message));
             }
             Event::ToUser {
                 user,
@@ -275,7 +275,7 @@ impl Hub {
                     .into_iter()
                     .filter(|c| Some(*c) != except_conn)
                     .collect();
-                self.push_all(targets, &frame(&message));
+                self.push_all(targets, &frames::text(&message));
             }
             Event::MemberJoined { channel, user } => self.member_joined(channel, user),
             Event::Deliver(deliveries) => {
@@ -327,7 +327,10 @@ impl Hub {
         };
         // The queue is new and empty: the welcome fits (it is refused only
         // if it alone is over the byte bound, and then the client gets closed).
-        if outbox.push(Outgoing::Frame(frame(&welcome))).is_err() {
+        if outbox
+            .push(Outgoing::Frame(frames::text(&welcome)))
+            .is_err()
+        {
             kick.cancel();
         }
         self.connections.insert(
@@ -364,7 +367,9 @@ impl Hub {
         ]
         .into_iter()
         .filter(|(targets, _)| !targets.is_empty())
-        .flat_map(|(targets, message)| self.push_collecting_failures(targets, &frame(&message)))
+        .flat_map(|(targets, message)| {
+            self.push_collecting_failures(targets, &frames::text(&message))
+        })
         .collect::<Vec<_>>();
         for conn in failed {
             self.remove(conn, Removal::Kicked);
@@ -376,7 +381,10 @@ impl Hub {
         let room_size = self.rooms.get(&channel).map_or(0, HashSet::len);
         if room_size <= ONLINE_PAGE {
             let targets = self.room_members(&channel, Some(&user.id));
-            self.push_all(targets, &frame(&ServerMsg::MemberJoined { channel, user }));
+            self.push_all(
+                targets,
+                &frames::text(&ServerMsg::MemberJoined { channel, user }),
+            );
         } else {
             self.pending_joins.entry(channel).or_default().add(user);
         }
@@ -392,7 +400,7 @@ impl Hub {
                 .copied()
                 .filter(|conn| !self.presence.sees_all(*conn))
                 .collect();
-            self.push_all(targets, &frame(&summary));
+            self.push_all(targets, &frames::text(&summary));
         }
         for (channel, joined) in std::mem::take(&mut self.pending_joins) {
             let targets = self.room_members(&channel, None);
@@ -401,7 +409,7 @@ impl Hub {
                 users: joined.named,
                 others: joined.others,
             };
-            self.push_all(targets, &frame(&message));
+            self.push_all(targets, &frames::text(&message));
         }
     }
 
@@ -426,10 +434,10 @@ impl Hub {
             let last_connection = self.presence.disconnect(conn, &connection.user.id);
             if last_connection && !self.shutting_down {
                 let audience = self.presence.audience(&connection.user.id);
-                let one_by_one = frame(&ServerMsg::UserLeft {
+                let one_by_one = frames::text(&ServerMsg::UserLeft {
                     user: connection.user.clone(),
                 });
-                let to_watchers = frame(&ServerMsg::Presence {
+                let to_watchers = frames::text(&ServerMsg::Presence {
                     user: connection.user,
                     status: PresenceStatus::Offline,
                 });
@@ -466,9 +474,9 @@ impl Hub {
                         .collect()
                 })
                 .unwrap_or_default();
-            self.push_all(recipients, &frame(message));
+            self.push_all(recipients, &frames::text(message));
         }
-        self.push_all(vec![delivery.origin], &frame(&delivery.to_sender));
+        self.push_all(vec![delivery.origin], &frames::text(&delivery.to_sender));
     }
 
     fn connections_of(&self, user: &UserId) -> Vec<ConnId> {
@@ -497,7 +505,7 @@ impl Hub {
             self.rooms.entry(channel.clone()).or_default().insert(*conn);
         }
         if let Some(message) = announce {
-            self.push_all(conns, &frame(&message));
+            self.push_all(conns, &frames::text(&message));
         }
     }
 
@@ -514,7 +522,7 @@ impl Hub {
                 }
             }
         }
-        self.push_all(conns, &frame(&announce));
+        self.push_all(conns, &frames::text(&announce));
     }
 
     fn set_away(&mut self, conn: ConnId, away: bool) {
@@ -626,11 +634,6 @@ impl Hub {
         }
         failed
     }
-}
-
-/// `message` encoded once, as a complete frame every recipient shares.
-fn frame(message: &ServerMsg) -> Bytes {
-    frames::text(message)
 }
 
 fn signed_out() -> CloseReason {

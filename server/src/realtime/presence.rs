@@ -181,9 +181,12 @@ impl Presence {
         } else {
             // Too many for everyone to see everyone: those who did see
             // everyone keep watching whom they know and get summaries.
-            for conn in std::mem::take(&mut self.see_all) {
+            let saw_all = std::mem::take(&mut self.see_all);
+            if !saw_all.is_empty() {
                 let everyone: Vec<UserId> = self.users.keys().cloned().collect();
-                self.watch(conn, everyone);
+                for conn in saw_all {
+                    self.watch(conn, everyone.iter().cloned());
+                }
             }
             let mut shown: Vec<UserId> = contacts
                 .iter()
@@ -191,11 +194,12 @@ impl Presence {
                 .take(ONLINE_PAGE / 2)
                 .cloned()
                 .collect();
+            let mut seen: HashSet<UserId> = shown.iter().cloned().collect();
             for (_, id) in self.by_activity.iter().rev() {
                 if shown.len() >= ONLINE_PAGE {
                     break;
                 }
-                if !shown.contains(id) {
+                if seen.insert(id.clone()) {
                     shown.push(id.clone());
                 }
             }
@@ -273,7 +277,8 @@ impl Presence {
 
     /// Who hears about `user` (never `user`'s own connections).
     pub fn audience(&self, user: &UserId) -> Audience {
-        let own: HashSet<ConnId> = self.connections_of(user).collect();
+        let none = HashSet::new();
+        let own = self.users.get(user).map_or(&none, |u| &u.connections);
         let see_all = self
             .see_all
             .iter()
@@ -322,7 +327,8 @@ impl Presence {
                 status: self.status(&u.info.id),
             })
             .collect();
-        self.watch(conn, users.iter().map(|u| u.user.id.clone()).collect());
+        let shown: Vec<UserId> = users.iter().map(|u| u.user.id.clone()).collect();
+        self.watch(conn, shown);
         OnlinePage {
             users,
             next,
@@ -352,7 +358,7 @@ impl Presence {
         self.watching.len() > self.see_all.len()
     }
 
-    fn watch(&mut self, conn: ConnId, users: Vec<UserId>) {
+    fn watch(&mut self, conn: ConnId, users: impl IntoIterator<Item = UserId>) {
         let watching = self.watching.entry(conn).or_default();
         for user in users {
             if watching.len() >= WATCH_MAX {
