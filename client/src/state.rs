@@ -126,7 +126,8 @@ pub struct ChatState {
     pub away: HashSet<UserId>,
     /// People with an account, for the user list: the pages of the last
     /// search (`users_query`; all when empty), refreshed on demand.
-    pub users: Vec<UserPresence>,
+    /// Shared with the list that shows them: a render compares one pointer.
+    pub users: Rc<Vec<UserPresence>>,
     pub users_query: String,
     /// Where the next page of people starts (`None`: no more).
     pub users_next: Option<String>,
@@ -292,6 +293,17 @@ pub enum Action {
     ChannelError(Option<String>),
 }
 
+/// `user`'s presence, given who is known to be online and who of them is away.
+pub fn presence_in(online: &[UserInfo], away: &HashSet<UserId>, user: &UserId) -> PresenceStatus {
+    if !online.iter().any(|u| &u.id == user) {
+        PresenceStatus::Offline
+    } else if away.contains(user) {
+        PresenceStatus::Away
+    } else {
+        PresenceStatus::Online
+    }
+}
+
 impl ChatState {
     pub fn new(me: UserInfo) -> Self {
         Self {
@@ -306,7 +318,7 @@ impl ChatState {
             online_next: None,
             online_found: None,
             away: HashSet::new(),
-            users: Vec::new(),
+            users: Rc::default(),
             users_query: String::new(),
             users_next: None,
             directory: Vec::new(),
@@ -382,13 +394,7 @@ impl ChatState {
 
     /// Presence of a user as far as this page knows.
     pub fn presence_of(&self, user: &UserId) -> PresenceStatus {
-        if !self.online.iter().any(|u| &u.id == user) {
-            PresenceStatus::Offline
-        } else if self.away.contains(user) {
-            PresenceStatus::Away
-        } else {
-            PresenceStatus::Online
-        }
+        presence_in(&self.online, &self.away, user)
     }
 
     pub fn apply(&mut self, action: Action) {
@@ -722,10 +728,10 @@ impl ChatState {
                 if after.is_some() && query == self.users_query {
                     let known: HashSet<UserId> =
                         self.users.iter().map(|p| p.user.id.clone()).collect();
-                    self.users
+                    Rc::make_mut(&mut self.users)
                         .extend(users.into_iter().filter(|p| !known.contains(&p.user.id)));
                 } else {
-                    self.users = users;
+                    self.users = Rc::new(users);
                 }
                 self.users_query = query;
                 self.users_next = next;

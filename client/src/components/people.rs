@@ -1,17 +1,32 @@
 //! People with an account (a page at a time, searched by the server),
 //! their presence, and buttons to message or block them.
 
-use shared::UserId;
+use std::collections::HashSet;
+use std::rc::Rc;
+
+use shared::protocol::UserPresence;
+use shared::{UserId, UserInfo};
 use yew::prelude::*;
 
 use super::block_button::BlockButton;
 use super::header::initial;
 use super::sidebar::presence_str;
-use crate::state::ChatState;
+use crate::state::presence_in;
 
-#[derive(Properties)]
+/// Only what the list shows, so that it renders again when the people, who
+/// is online or away, or who is blocked change, not on every message.
+#[derive(Properties, PartialEq)]
 pub struct PeopleProps {
-    pub state: UseReducerHandle<ChatState>,
+    /// The pages of people shown, for the search `query`.
+    pub users: Rc<Vec<UserPresence>>,
+    pub query: String,
+    /// Whether the server has more people for `query`.
+    pub has_more: bool,
+    /// Who is known to be online, and who of them is away.
+    pub online: Vec<UserInfo>,
+    pub away: HashSet<UserId>,
+    pub blocked: HashSet<UserId>,
+    pub me: UserId,
     pub on_start_dm: Callback<UserId>,
     /// Block (`true`) or unblock someone.
     pub on_block: Callback<(UserId, bool)>,
@@ -21,30 +36,9 @@ pub struct PeopleProps {
     pub on_more: Callback<()>,
 }
 
-/// The list renders again only when what it shows changed (the people, who
-/// is online or away, who is blocked, whether more can be asked for), not on
-/// every message or typing notice.
-impl PartialEq for PeopleProps {
-    fn eq(&self, other: &Self) -> bool {
-        let (a, b) = (&*self.state, &*other.state);
-        a.users == b.users
-            && a.users_next == b.users_next
-            && a.users_query == b.users_query
-            && a.online == b.online
-            && a.away == b.away
-            && a.blocked == b.blocked
-            && a.me == b.me
-            && self.on_start_dm == other.on_start_dm
-            && self.on_block == other.on_block
-            && self.on_search == other.on_search
-            && self.on_more == other.on_more
-    }
-}
-
 #[component]
 pub fn People(props: &PeopleProps) -> Html {
     let query = use_state(String::new);
-    let state = &props.state;
     let on_search = {
         let query = query.clone();
         let ask = props.on_search.clone();
@@ -61,18 +55,18 @@ pub fn People(props: &PeopleProps) -> Html {
             <input class="people-search" data-testid="user-search" type="search" placeholder="Find someone"
                    value={(*query).clone()} oninput={on_search} />
             <ul data-testid="user-list">
-                { for state.users.iter()
+                { for props.users.iter()
                     .filter(|p| needle.is_empty() || p.user.name.to_lowercase().contains(&needle))
                     .map(|presence| {
-                        let status = state.presence_of(&presence.user.id);
+                        let status = presence_in(&props.online, &props.away, &presence.user.id);
                         let id = presence.user.id.clone();
-                        let me = presence.user.id == state.me.id;
+                        let me = presence.user.id == props.me;
                         let on_dm = {
                             let id = id.clone();
                             props.on_start_dm.reform(move |_: MouseEvent| id.clone())
                         };
                         let on_block = props.on_block.reform(move |blocked: bool| (id.clone(), blocked));
-                        let blocked = state.has_blocked(&presence.user.id);
+                        let blocked = props.blocked.contains(&presence.user.id);
                         html! {
                             <li data-testid="user-item" data-user={presence.user.name.clone()}
                                 data-presence={presence_str(status)} key={presence.user.id.0.clone()}>
@@ -90,7 +84,7 @@ pub fn People(props: &PeopleProps) -> Html {
                         }
                     }) }
             </ul>
-            if state.users_next.is_some() && state.users_query.to_lowercase() == needle {
+            if props.has_more && props.query.to_lowercase() == needle {
                 <button type="button" class="link more" data-testid="user-more"
                         onclick={props.on_more.reform(|_: MouseEvent| ())}>
                     { "Show more people" }

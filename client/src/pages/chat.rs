@@ -562,7 +562,11 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
                              on_search={on_online_search} on_more={on_online_more}
                              me={state.me.clone()}
                              open={*show_users} on_close={toggle_users}>
-                    <People state={state.clone()} on_start_dm={on_start_dm} on_block={on_block}
+                    <People users={state.users.clone()} query={state.users_query.clone()}
+                            has_more={state.users_next.is_some()}
+                            online={state.online.clone()} away={state.away.clone()}
+                            blocked={state.blocked.clone()} me={state.me.id.clone()}
+                            on_start_dm={on_start_dm} on_block={on_block}
                             on_search={on_user_search} on_more={on_more_users} />
                     <AccountPanel has_password={props.has_password}
                                   on_signed_out={props.on_signed_out.clone()} />
