@@ -371,21 +371,16 @@ impl Store {
             stored.push(Stored::New(new));
         }
         let mut inserted = Inserted::default();
-        for (channel, counter) in &counters {
-            if !counter.touched {
-                continue;
-            }
-            sqlx::query("UPDATE channels SET last_seq = ?, last_change = ? WHERE id = ?")
-                .bind(counter.last_seq)
-                .bind(counter.last_change)
-                .bind(&channel.0)
-                .execute(&mut *tx)
-                .await?;
-            if counter.direct {
-                // Whoever had hidden the conversation sees it again.
-                inserted.unhidden.extend(unhide(&mut tx, channel).await?);
-            }
-        }
+        let touched: Vec<(&ChannelId, &Counter)> =
+            counters.iter().filter(|(_, c)| c.touched).collect();
+        bump_counters(&mut tx, &touched).await?;
+        // Whoever had hidden a direct conversation sees it again.
+        let direct: Vec<&ChannelId> = touched
+            .iter()
+            .filter(|(_, c)| c.direct)
+            .map(|(channel, _)| *channel)
+            .collect();
+        inserted.unhidden = unhide(&mut tx, &direct).await?;
         insert_rows(&mut tx, &stored).await?;
         for (message, outcome) in batch.iter().zip(stored.iter_mut()) {
             let Stored::New(new) = outcome else { continue };
@@ -543,16 +538,52 @@ const ROWS_PER_STATEMENT: usize = 256;
 /// Shows a direct conversation with a new message again to whoever hid it.
 async fn unhide(
     tx: &mut Transaction<'static, Sqlite>,
-    channel: &ChannelId,
+    channels: &[&ChannelId],
 ) -> Result<Vec<(ChannelId, UserId)>, StoreError> {
-    let users: Vec<String> = sqlx::query_scalar(
-        "UPDATE memberships SET hidden = 0 WHERE channel_id = ? AND hidden = 1 RETURNING user_id",
-    )
-    .bind(&channel.0)
-    .fetch_all(&mut **tx)
-    .await?;
-    Ok(users
-        .into_iter()
-        .map(|user| (channel.clone(), UserId(user)))
-        .collect())
+    let mut unhidden = Vec::new();
+    for chunk in channels.chunks(ROWS_PER_STATEMENT) {
+        let places = vec!["?"; chunk.len()].join(", ");
+        let sql = format!(
+            "UPDATE memberships SET hidden = 0 WHERE hidden = 1 AND channel_id IN ({places})
+             RETURNING channel_id, user_id"
+        );
+        let mut query = sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(sql));
+        for channel in chunk {
+            query = query.bind(&channel.0);
+        }
+        unhidden.extend(
+            query
+                .fetch_all(&mut **tx)
+                .await?
+                .into_iter()
+                .map(|(channel, user)| (ChannelId(channel), UserId(user))),
+        );
+    }
+    Ok(unhidden)
+}
+
+/// Writes the touched channels' new `last_seq` and `last_change`: one
+/// statement per [`ROWS_PER_STATEMENT`] channels, not one per channel (a
+/// batch of direct messages touches as many channels as it has messages).
+async fn bump_counters(
+    tx: &mut Transaction<'static, Sqlite>,
+    touched: &[(&ChannelId, &Counter)],
+) -> Result<(), StoreError> {
+    for chunk in touched.chunks(ROWS_PER_STATEMENT) {
+        let values = vec!["(?, ?, ?)"; chunk.len()].join(", ");
+        let sql = format!(
+            "WITH new (id, last_seq, last_change) AS (VALUES {values})
+             UPDATE channels SET last_seq = new.last_seq, last_change = new.last_change
+             FROM new WHERE channels.id = new.id"
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (channel, counter) in chunk {
+            query = query
+                .bind(&channel.0)
+                .bind(counter.last_seq)
+                .bind(counter.last_change);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
 }
