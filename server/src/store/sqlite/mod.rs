@@ -58,6 +58,15 @@ fn stored_kind(raw: &str) -> ChannelKind {
     })
 }
 
+/// The message writer's page cache (negative: KiB): a batch touches index
+/// pages all over the messages table, and re-reading them from the file
+/// costs more than the memory.
+const WRITER_CACHE: &str = "-65536";
+/// WAL pages written before the writer copies them back into the database
+/// (SQLite's default is 1,000, which a batch of 256 messages into scattered
+/// conversations reaches every other commit, each time with an extra sync).
+const WAL_CHECKPOINT_PAGES: &str = "16384";
+
 impl Store {
     /// Opens (creating if missing) the database, applies migrations, and makes
     /// sure the default channel exists.
@@ -89,7 +98,12 @@ impl Store {
         let writer_pool = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options)
+            .connect_with(
+                options
+                    .pragma("cache_size", WRITER_CACHE)
+                    .pragma("wal_autocheckpoint", WAL_CHECKPOINT_PAGES)
+                    .pragma("temp_store", "memory"),
+            )
             .await?;
         let store = Self { pool, writer_pool };
         store.update_name_keys().await?;
