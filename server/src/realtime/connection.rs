@@ -84,7 +84,10 @@ async fn serve(
         let blocked = context.store.blocked_by(&user.id).await?;
         Ok::<_, crate::store::StoreError>((channels, blocked))
     };
-    let (channels, blocked) = match loaded.await {
+    // Every await apart from the read loop's is boxed: a task's memory is its
+    // largest state, and an idle connection should not carry the biggest
+    // command's.
+    let (channels, blocked) = match Box::pin(loaded).await {
         Ok(loaded) => loaded,
         Err(error) => {
             tracing::error!(%error, "could not load channels for a new connection");
@@ -97,33 +100,29 @@ async fn serve(
             return;
         }
     };
-    context
-        .hub
-        .connect(Registration {
-            conn,
-            user: user.clone(),
-            session_id: session_user.session_id.clone(),
-            channels,
-            blocked,
-            outbox: outbox.clone(),
-            kick: kick.clone(),
-            stop_reading: stop_reading.clone(),
-            max_upload_bytes: context.max_upload_bytes,
-        })
-        .await;
+    Box::pin(context.hub.connect(Registration {
+        conn,
+        user: user.clone(),
+        session_id: session_user.session_id.clone(),
+        channels,
+        blocked,
+        outbox: outbox.clone(),
+        kick: kick.clone(),
+        stop_reading: stop_reading.clone(),
+        max_upload_bytes: context.max_upload_bytes,
+    }))
+    .await;
     // A sign-out that ran between the upgrade's session check and this
     // registration removed the session before telling the hub: look again.
     if matches!(
-        context.store.session_exists(&session_user.session_id).await,
+        Box::pin(context.store.session_exists(&session_user.session_id)).await,
         Ok(false)
     ) {
-        context
-            .fanout
-            .close_sessions(
-                user.id.clone(),
-                Sessions::One(session_user.session_id.clone()),
-            )
-            .await;
+        Box::pin(context.fanout.close_sessions(
+            user.id.clone(),
+            Sessions::One(session_user.session_id.clone()),
+        ))
+        .await;
     }
     context.metrics.connections.inc();
     context.metrics.connections_opened.inc();
@@ -140,7 +139,7 @@ async fn serve(
     };
     reader.run(frames).await;
 
-    context.hub.disconnect(conn).await;
+    Box::pin(context.hub.disconnect(conn)).await;
     drop(reader);
     let_the_writer_close(&kick).await;
     context.metrics.connections.dec();
@@ -194,7 +193,8 @@ impl Reader<'_> {
                 biased;
                 () = kick.cancelled() => true,
                 () = stop_reading.cancelled() => true,
-                done = self.handle(message) => done,
+                // Boxed: only a frame being handled holds a command's state.
+                done = Box::pin(self.handle(message)) => done,
             };
             if done {
                 return;
