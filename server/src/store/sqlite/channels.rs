@@ -61,7 +61,14 @@ impl Store {
         .bind(only.map(|c| c.0.as_str()))
         .fetch_all(&self.pool)
         .await?;
-        let mut others = self.direct_partners(user, only).await?;
+        let any_direct = rows
+            .iter()
+            .any(|row| stored_kind(row.get::<String, _>("kind").as_str()) == ChannelKind::Direct);
+        let mut others = if any_direct {
+            self.direct_partners(user, only).await?
+        } else {
+            HashMap::new()
+        };
         let mut channels = Vec::with_capacity(rows.len());
         for row in rows {
             let id = ChannelId(row.get("id"));

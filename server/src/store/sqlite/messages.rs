@@ -234,9 +234,14 @@ impl Store {
         reader: Option<&UserId>,
     ) -> Result<Vec<ChatMessage>, StoreError> {
         let mut messages: Vec<ChatMessage> = rows.iter().map(message_from_row).collect();
-        self.attach_reactions(channel, &mut messages, reader)
-            .await?;
-        self.attach_files(channel, &mut messages).await?;
+        let any = |column: &str| rows.iter().any(|row| row.get::<bool, _>(column));
+        if any("has_reactions") {
+            self.attach_reactions(channel, &mut messages, reader)
+                .await?;
+        }
+        if any("has_files") {
+            self.attach_files(channel, &mut messages).await?;
+        }
         Ok(messages)
     }
 

@@ -18,13 +18,19 @@ use sqlx::{Row, Sqlite, Transaction};
 use crate::random::{new_id, now_millis};
 use crate::store::{DEFAULT_CHANNEL, StoreError};
 
-/// A message query: the columns `message_from_row` reads, then `$rest`
-/// (a WHERE clause and ordering). Every message query goes through it.
+/// A message query: the columns `message_from_row` reads, whether the
+/// message has reactions or files (so that a page without any costs no
+/// further round trip to the database), then `$rest` (a WHERE clause and
+/// ordering). Every message query goes through it.
 macro_rules! select_messages {
     ($rest:literal) => {
         concat!(
             "SELECT m.channel_id, m.seq, m.client_id, m.body, m.sent_at, m.edited_at, m.deleted,
-                    m.change_no, m.preview, u.id AS author_id, u.name AS author_name
+                    m.change_no, m.preview, u.id AS author_id, u.name AS author_name,
+                    EXISTS (SELECT 1 FROM reactions r
+                            WHERE r.channel_id = m.channel_id AND r.seq = m.seq) AS has_reactions,
+                    EXISTS (SELECT 1 FROM files f
+                            WHERE f.channel_id = m.channel_id AND f.seq = m.seq) AS has_files
              FROM messages m JOIN users u ON u.id = m.author_id ",
             $rest
         )
