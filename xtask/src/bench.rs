@@ -230,17 +230,7 @@ fn render() -> Result<()> {
     crate::ensure_browser()?;
     crate::build_client()?;
     step("one frame's main-thread time with 600 messages shown (headless Chromium)");
-    exec(cargo().args([
-        "test",
-        "--package",
-        "browser-tests",
-        "--test",
-        "browser",
-        "render::",
-        "--",
-        "--nocapture",
-        "--test-threads=1",
-    ]))
+    crate::browser_tests(&["render::"], &["--nocapture"])
 }
 
 pub fn smoke() -> Result<()> {

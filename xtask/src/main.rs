@@ -114,16 +114,7 @@ fn test() -> Result<()> {
     }
     step("browser tests: real server, built client, headless Chromium");
     // Only the browser test target: its summary is the run's closing line.
-    exec(cargo().args([
-        "test",
-        "--package",
-        "browser-tests",
-        "--test",
-        "browser",
-        "--",
-        "--test-threads=1",
-    ]))?;
-    Ok(())
+    browser_tests(&[], &[])
 }
 
 /// Chromium and ChromeDriver for the browser tests: apt when root, else a clear message.
@@ -154,6 +145,19 @@ fn ensure_browser() -> Result<()> {
                 "chromium-driver",
             ])
             .env("DEBIAN_FRONTEND", "noninteractive"),
+    )
+}
+
+/// The browser tests (only those matching `filters`, when given; with the
+/// test harness's `flags`), one at a time: they share one Chromium.
+pub(crate) fn browser_tests(filters: &[&str], flags: &[&str]) -> Result<()> {
+    exec(
+        cargo()
+            .args(["test", "--package", "browser-tests", "--test", "browser"])
+            .args(filters)
+            .arg("--")
+            .args(flags)
+            .arg("--test-threads=1"),
     )
 }
 
