@@ -7,15 +7,13 @@
 //! Bytes count from the moment a frame is queued until its writer has
 //! handed it to the socket.
 
-use std::collections::VecDeque;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use actix_http::ws::CloseReason;
 use actix_web::web::Bytes;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, mpsc};
 
 use crate::metrics::Metrics;
 
@@ -66,30 +64,11 @@ pub enum PushFailure {
 }
 
 struct Shared {
-    queue: Mutex<Queue>,
     bytes: AtomicUsize,
     drained: Notify,
     limits: OutboxLimits,
     metrics: Metrics,
 }
-
-/// The items themselves: a plain deque under a lock (the hub pushes from
-/// its thread, the socket writer takes on the connection's), which holds
-/// nothing while empty; a channel would keep a block of slots per
-/// connection, idle or not.
-struct Queue {
-    items: VecDeque<Outgoing>,
-    /// Live [`Outbox`] handles: with none left, the writer ends.
-    senders: usize,
-    /// The receiver is gone: nothing more gets in.
-    closed: bool,
-    /// The writer waiting for an item.
-    waker: Option<Waker>,
-}
-
-/// An emptied queue keeps at most this many slots; a burst's larger
-/// buffer goes back to the allocator.
-const KEPT_SLOTS: usize = 16;
 
 impl Shared {
     fn add(&self, len: usize) {
@@ -106,98 +85,36 @@ impl Shared {
     fn queued(&self) -> usize {
         self.bytes.load(Ordering::SeqCst)
     }
-
-    fn lock(&self) -> MutexGuard<'_, Queue> {
-        // The lock guards plain data and no code under it panics: a
-        // poisoned lock still holds a consistent queue.
-        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Queues `item` if the queue is open and under its frame bound.
-    fn enqueue(&self, item: Outgoing) -> Result<(), PushFailure> {
-        let len = item.len();
-        let waker = {
-            let mut queue = self.lock();
-            if queue.closed {
-                return Err(PushFailure::Gone);
-            }
-            if queue.items.len() >= self.limits.frames {
-                return Err(PushFailure::Stuck);
-            }
-            self.add(len);
-            queue.items.push_back(item);
-            queue.waker.take()
-        };
-        if let Some(waker) = waker {
-            waker.wake();
-        }
-        Ok(())
-    }
-
-    /// Whether a reply may be queued now (few enough bytes and frames).
-    fn has_room_for_reply(&self) -> bool {
-        self.queued() <= self.limits.reply_bytes && self.lock().items.len() < self.limits.frames
-    }
 }
 
 /// The sending side; cheap to clone.
+#[derive(Clone)]
 pub struct Outbox {
+    sender: mpsc::Sender<Outgoing>,
     shared: Arc<Shared>,
-}
-
-impl Clone for Outbox {
-    fn clone(&self) -> Self {
-        self.shared.lock().senders += 1;
-        Self {
-            shared: self.shared.clone(),
-        }
-    }
-}
-
-impl Drop for Outbox {
-    fn drop(&mut self) {
-        let waker = {
-            let mut queue = self.shared.lock();
-            queue.senders -= 1;
-            if queue.senders > 0 {
-                return;
-            }
-            queue.waker.take()
-        };
-        // The last sender: the writer learns that nothing more will come.
-        if let Some(waker) = waker {
-            waker.wake();
-        }
-    }
 }
 
 /// The receiving side, read by the connection's socket writer.
 pub struct OutboxReceiver {
+    receiver: mpsc::Receiver<Outgoing>,
     shared: Arc<Shared>,
 }
 
 /// A new queue with these bounds.
 pub fn outbox(limits: OutboxLimits, metrics: Metrics) -> (Outbox, OutboxReceiver) {
+    let (sender, receiver) = mpsc::channel(limits.frames.max(1));
     let shared = Arc::new(Shared {
-        queue: Mutex::new(Queue {
-            items: VecDeque::new(),
-            senders: 1,
-            closed: false,
-            waker: None,
-        }),
         bytes: AtomicUsize::new(0),
         drained: Notify::new(),
-        limits: OutboxLimits {
-            frames: limits.frames.max(1),
-            ..limits
-        },
+        limits,
         metrics,
     });
     (
         Outbox {
+            sender,
             shared: shared.clone(),
         },
-        OutboxReceiver { shared },
+        OutboxReceiver { receiver, shared },
     )
 }
 
@@ -208,27 +125,39 @@ impl Outbox {
         if len > 0 && self.shared.queued() + len > self.shared.limits.bytes {
             return Err(PushFailure::Stuck);
         }
-        self.shared.enqueue(item)
+        self.shared.add(len);
+        match self.sender.try_send(item) {
+            Ok(()) => Ok(()),
+            Err(error) => {
+                self.shared.sub(len);
+                Err(match error {
+                    mpsc::error::TrySendError::Full(_) => PushFailure::Stuck,
+                    mpsc::error::TrySendError::Closed(_) => PushFailure::Gone,
+                })
+            }
+        }
     }
 
     /// Queues one of the connection's own replies, first waiting (up to
-    /// `patience`) until at most `reply_bytes` (and fewer frames than the
-    /// bound) are queued.
+    /// `patience`) until at most `reply_bytes` are queued.
     pub async fn push_reply(&self, item: Outgoing, patience: Duration) -> Result<(), PushFailure> {
         let waited = tokio::time::timeout(patience, async {
             loop {
                 let drained = self.shared.drained.notified();
                 tokio::pin!(drained);
                 drained.as_mut().enable();
-                if self.shared.lock().closed {
-                    return Err(PushFailure::Gone);
-                }
-                if self.shared.has_room_for_reply() {
+                if self.shared.queued() <= self.shared.limits.reply_bytes {
                     break;
                 }
                 drained.await;
             }
-            self.shared.enqueue(item)
+            let len = item.len();
+            self.shared.add(len);
+            let sent = self.sender.send(item).await;
+            if sent.is_err() {
+                self.shared.sub(len);
+            }
+            sent.map_err(|_| PushFailure::Gone)
         })
         .await;
         waited.unwrap_or(Err(PushFailure::Stalled))
@@ -243,31 +172,20 @@ impl Outbox {
 impl OutboxReceiver {
     /// The next item; `None` once every sender is gone and the queue is empty.
     pub async fn recv(&mut self) -> Option<Outgoing> {
-        std::future::poll_fn(|cx| self.poll_recv(cx)).await
+        self.receiver.recv().await
     }
 
     /// The next item, when one is queued (for the socket writer's stream).
-    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Outgoing>> {
-        let mut queue = self.shared.lock();
-        if let Some(item) = queue.items.pop_front() {
-            if queue.items.is_empty() && queue.items.capacity() > KEPT_SLOTS {
-                queue.items = VecDeque::new();
-            }
-            return Poll::Ready(Some(item));
-        }
-        if queue.senders == 0 {
-            return Poll::Ready(None);
-        }
-        match &mut queue.waker {
-            Some(waker) if waker.will_wake(cx.waker()) => {}
-            slot => *slot = Some(cx.waker().clone()),
-        }
-        Poll::Pending
+    pub fn poll_recv(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Outgoing>> {
+        self.receiver.poll_recv(cx)
     }
 
     /// The next item if one is queued now.
     pub fn try_recv(&mut self) -> Option<Outgoing> {
-        self.shared.lock().items.pop_front()
+        self.receiver.try_recv().ok()
     }
 
     /// Call after an item of `len` bytes has been handed to the socket.
@@ -279,17 +197,10 @@ impl OutboxReceiver {
 impl Drop for OutboxReceiver {
     fn drop(&mut self) {
         // Nothing more gets in; what is left will never be written.
-        let left = {
-            let mut queue = self.shared.lock();
-            queue.closed = true;
-            queue.waker = None;
-            std::mem::take(&mut queue.items)
-        };
-        for item in left {
+        self.receiver.close();
+        while let Ok(item) = self.receiver.try_recv() {
             self.shared.sub(item.len());
         }
-        // Replies waiting for room learn that there will be none.
-        self.shared.drained.notify_waiters();
     }
 }
 
@@ -348,38 +259,5 @@ mod tests {
         drop(receiver);
         assert_eq!(metrics.outbound_bytes.get(), 0);
         assert_eq!(outbox.push(frame(1)), Err(PushFailure::Gone));
-    }
-
-    #[tokio::test]
-    async fn pushes_over_the_frame_bound_are_refused_and_the_writer_ends_with_the_last_sender() {
-        let (outbox, mut receiver) = outbox(
-            OutboxLimits {
-                frames: 2,
-                ..limits()
-            },
-            Metrics::new(),
-        );
-        let tab = outbox.clone();
-        outbox.push(frame(1)).unwrap();
-        tab.push(frame(1)).unwrap();
-        assert_eq!(outbox.push(frame(1)), Err(PushFailure::Stuck));
-        drop(outbox);
-        assert!(receiver.recv().await.is_some());
-        drop(tab);
-        // What was queued still comes out, then the end.
-        assert!(receiver.recv().await.is_some());
-        assert!(receiver.recv().await.is_none());
-    }
-
-    #[tokio::test]
-    async fn an_emptied_queue_gives_a_burst_s_memory_back() {
-        let (outbox, mut receiver) = outbox(limits(), Metrics::new());
-        for _ in 0..100 {
-            outbox.push(frame(1)).unwrap();
-        }
-        while receiver.try_recv().is_some() {}
-        outbox.push(frame(1)).unwrap();
-        assert!(receiver.recv().await.is_some());
-        assert!(receiver.shared.lock().items.capacity() <= KEPT_SLOTS);
     }
 }
