@@ -58,6 +58,15 @@ async fn a_client_asking_without_reading_is_held_to_its_byte_budget_and_closed()
     let general = alice.general();
     let (_, token) = app.sign_up("Mallory").await;
     let mut mallory = stuck_socket(&app, &token).await;
+    // The upgrade answers before the connection is counted: wait for it, or
+    // the count below could read 1 before Mallory is in and 2 just after.
+    for _ in 0..100 {
+        if app.metric("chat_connections_opened_total").await >= 2.0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(app.metric("chat_connections").await, 2.0, "Mallory is in");
     let ask = serde_json::to_string(&ClientMsg::History {
         channel: general,
         before_seq: i64::MAX,
