@@ -7,6 +7,7 @@
 use shared::limits::MAX_USERNAME_CHARS;
 use shared::{ChannelId, Seq, UserId};
 
+use super::placeholders;
 use crate::store::StoreError;
 
 /// `@` signs looked at per message; more are ignored (a message of `@`s
@@ -25,10 +26,10 @@ pub(super) async fn record(
     forget(connection, channel, seq).await?;
     for candidates in candidates(text) {
         // Up to MAX_USERNAME_CHARS placeholders: well within SQLite's limit.
-        let placeholders = vec!["?"; candidates.len()].join(", ");
+        let keys = placeholders("?", candidates.len());
         let sql = format!(
             "INSERT OR IGNORE INTO mentions (user_id, channel_id, seq)
-             SELECT id, ?, ? FROM users WHERE id != ? AND mention_key IN ({placeholders})"
+             SELECT id, ?, ? FROM users WHERE id != ? AND mention_key IN ({keys})"
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(&channel.0)

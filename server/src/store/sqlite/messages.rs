@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use shared::{ChangeNo, ChannelId, ChatMessage, Reaction, Seq, UserId, UserInfo};
 use sqlx::{Row, Sqlite, Transaction};
 
-use super::{Store, files, mentions, message_from_row, seq_range, stamp_change};
+use super::{Store, files, mentions, message_from_row, placeholders, seq_range, stamp_change};
 use crate::random::now_millis;
 use crate::store::{ChangeOutcome, Inserted, MessageChange, NewMessage, Page, StoreError, Stored};
 
@@ -424,7 +424,7 @@ async fn stored_by_client_id(
 ) -> Result<HashMap<(UserId, String), ChatMessage>, StoreError> {
     let mut found = HashMap::new();
     for chunk in batch.chunks(ROWS_PER_STATEMENT) {
-        let pairs = vec!["(?, ?)"; chunk.len()].join(", ");
+        let pairs = placeholders("(?, ?)", chunk.len());
         let sql = format!(
             "{} WHERE (m.author_id, m.client_id) IN (VALUES {pairs})",
             select_messages!("")
@@ -467,7 +467,7 @@ async fn posting_rights(
     let mut rights = HashMap::new();
     let mut counters = HashMap::new();
     for chunk in pairs.chunks(ROWS_PER_STATEMENT) {
-        let values = vec!["(?, ?)"; chunk.len()].join(", ");
+        let values = placeholders("(?, ?)", chunk.len());
         let sql = format!(
             "WITH pairs (channel_id, user_id) AS (VALUES {values})
              SELECT p.channel_id, p.user_id, c.kind, c.last_seq, c.last_change,
@@ -516,7 +516,7 @@ async fn insert_rows(
         })
         .collect();
     for chunk in new.chunks(ROWS_PER_STATEMENT) {
-        let rows = vec!["(?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
+        let rows = placeholders("(?, ?, ?, ?, ?, ?, ?)", chunk.len());
         let sql = format!(
             "INSERT INTO messages (channel_id, seq, author_id, client_id, body, sent_at, change_no)
              VALUES {rows}"
@@ -547,7 +547,7 @@ async fn unhide(
 ) -> Result<Vec<(ChannelId, UserId)>, StoreError> {
     let mut unhidden = Vec::new();
     for chunk in channels.chunks(ROWS_PER_STATEMENT) {
-        let places = vec!["?"; chunk.len()].join(", ");
+        let places = placeholders("?", chunk.len());
         let sql = format!(
             "UPDATE memberships SET hidden = 0 WHERE hidden = 1 AND channel_id IN ({places})
              RETURNING channel_id, user_id"
@@ -575,7 +575,7 @@ async fn bump_counters(
     touched: &[(&ChannelId, &Counter)],
 ) -> Result<(), StoreError> {
     for chunk in touched.chunks(ROWS_PER_STATEMENT) {
-        let values = vec!["(?, ?, ?)"; chunk.len()].join(", ");
+        let values = placeholders("(?, ?, ?)", chunk.len());
         let sql = format!(
             "WITH new (id, last_seq, last_change) AS (VALUES {values})
              UPDATE channels SET last_seq = new.last_seq, last_change = new.last_change

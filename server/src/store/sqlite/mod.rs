@@ -194,6 +194,12 @@ async fn stamp_change(
     Ok(change_no)
 }
 
+/// `count` copies of a placeholder group (`"?"`, `"(?, ?)"`…) separated by
+/// commas, for an `IN (…)` list or a `VALUES` list bound row by row.
+fn placeholders(group: &str, count: usize) -> String {
+    vec![group; count].join(", ")
+}
+
 /// The lowest and highest sequence number of some messages (held in order).
 fn seq_range(messages: &[ChatMessage]) -> Option<(Seq, Seq)> {
     let (first, last) = (messages.first()?, messages.last()?);
