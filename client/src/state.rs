@@ -116,7 +116,8 @@ pub struct ChatState {
     pub pending: Vec<Pending>,
     /// Who is known to be online, by name: everyone when they are few,
     /// otherwise the people shown so far (pages asked for, conversations).
-    pub online: Vec<UserInfo>,
+    /// Shared with the lists that show them (the online panel, People).
+    pub online: Rc<Vec<UserInfo>>,
     /// How many are online in all.
     pub online_count: u32,
     /// Where the next page of who is online starts (`None`: no more).
@@ -313,7 +314,7 @@ impl ChatState {
             typing: Vec::new(),
             current: None,
             pending: Vec::new(),
-            online: Vec::new(),
+            online: Rc::default(),
             online_count: 0,
             online_next: None,
             online_found: None,
@@ -434,7 +435,7 @@ impl ChatState {
                 self.online_next =
                     (self.online_count as usize > online.len()).then_some(NextPage::First);
                 self.online_found = None;
-                self.online = online;
+                self.online = Rc::new(online);
                 self.away = away.into_iter().collect();
                 let ids: HashSet<ChannelId> = channels.iter().map(|c| c.id.clone()).collect();
                 // Conversations we were removed from while away disappear.
@@ -547,7 +548,7 @@ impl ChatState {
                 if self.online.iter().any(|u| u.id == user.id) {
                     self.online_count = self.online_count.saturating_sub(1);
                 }
-                self.online.retain(|u| u.id != user.id);
+                Rc::make_mut(&mut self.online).retain(|u| u.id != user.id);
                 self.away.remove(&user.id);
                 self.general_notice(
                     vec![NoticePart::name(user.name), NoticePart::text(" left")],
@@ -716,7 +717,7 @@ impl ChatState {
                     self.add_online(&user);
                 }
                 PresenceStatus::Offline => {
-                    self.online.retain(|u| u.id != user.id);
+                    Rc::make_mut(&mut self.online).retain(|u| u.id != user.id);
                 }
             },
             Action::Users {
@@ -746,7 +747,7 @@ impl ChatState {
             } => {
                 self.online_count = online_count;
                 for user in &left {
-                    self.online.retain(|u| u.id != user.id);
+                    Rc::make_mut(&mut self.online).retain(|u| u.id != user.id);
                 }
                 if !joined.is_empty() {
                     self.general_notice(names_notice(&joined, joined_others, " joined"), at);
@@ -865,7 +866,7 @@ impl ChatState {
         }
         let key = user.name.to_lowercase();
         let at = self.online.partition_point(|u| u.name.to_lowercase() < key);
-        self.online.insert(at, user.clone());
+        Rc::make_mut(&mut self.online).insert(at, user.clone());
         true
     }
 
@@ -1191,7 +1192,7 @@ mod tests {
             state.conversation(&rust.id).unwrap().info.topic,
             "Rust 2024"
         );
-        assert_eq!(state.online, [user("Alice"), user("Bob")]);
+        assert_eq!(*state.online, [user("Alice"), user("Bob")]);
     }
 
     #[test]

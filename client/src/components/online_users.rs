@@ -2,6 +2,8 @@
 //! they are few; otherwise those shown so far, a page more on request), and
 //! a search that asks the server.
 
+use std::rc::Rc;
+
 use shared::UserInfo;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
@@ -13,7 +15,7 @@ const SEARCH_FROM: usize = 20;
 
 #[derive(Properties, PartialEq)]
 pub struct OnlineUsersProps {
-    pub users: Vec<UserInfo>,
+    pub users: Rc<Vec<UserInfo>>,
     /// How many are online in all (may be more than `users`).
     pub count: u32,
     /// More can be asked for (`on_more`).
@@ -49,7 +51,7 @@ pub fn OnlineUsers(props: &OnlineUsersProps) -> Html {
     };
     let searching = search.trim();
     let shown: Vec<UserInfo> = if searching.is_empty() {
-        props.users.clone()
+        props.users.to_vec()
     } else {
         match &props.found {
             Some((query, found)) if query == searching => found.clone(),

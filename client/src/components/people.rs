@@ -23,7 +23,7 @@ pub struct PeopleProps {
     /// Whether the server has more people for `query`.
     pub has_more: bool,
     /// Who is known to be online, and who of them is away.
-    pub online: Vec<UserInfo>,
+    pub online: Rc<Vec<UserInfo>>,
     pub away: HashSet<UserId>,
     pub blocked: HashSet<UserId>,
     pub me: UserId,
