@@ -18,6 +18,7 @@ pub mod realtime;
 pub mod routes;
 pub mod settings;
 pub mod sign_in_guard;
+pub mod signup_writer;
 pub mod slow_body;
 pub mod startup;
 pub mod store;

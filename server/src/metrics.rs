@@ -32,6 +32,8 @@ pub struct Metrics {
     refusals: Family<Label, Counter>,
     /// Messages per write transaction.
     pub batch_size: Histogram,
+    /// Sign-ups per write transaction.
+    pub signup_batch_size: Histogram,
     /// Seconds from BEGIN to COMMIT of a write batch.
     pub commit_seconds: Histogram,
     /// Link preview fetches, by outcome.
@@ -59,6 +61,7 @@ impl Metrics {
             kicks: Family::default(),
             refusals: Family::default(),
             batch_size: Histogram::new(exponential_buckets(1.0, 2.0, 9)),
+            signup_batch_size: Histogram::new(exponential_buckets(1.0, 2.0, 9)),
             commit_seconds: Histogram::new(exponential_buckets(0.000_25, 2.0, 14)),
             preview_fetches: Family::default(),
             password_hashes: Counter::default(),
@@ -100,6 +103,11 @@ impl Metrics {
                 "writer_batch_size",
                 "Messages per write transaction",
                 metrics.batch_size.clone(),
+            );
+            registry.register(
+                "signup_batch_size",
+                "Sign-ups per write transaction",
+                metrics.signup_batch_size.clone(),
             );
             registry.register(
                 "writer_commit_seconds",

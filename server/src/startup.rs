@@ -38,6 +38,7 @@ use crate::realtime::writer::{MAX_BATCH, MessageWriter, WriterParts};
 use crate::routes::{self, AppState};
 use crate::settings::Settings;
 use crate::sign_in_guard::SignInGuard;
+use crate::signup_writer::SignupWriter;
 use crate::store::Store;
 use crate::{housekeeping, slow_body};
 
@@ -170,6 +171,7 @@ impl Application {
             origins: OriginPolicy::new(&settings.public_origins, &settings.allowed_origins),
             addresses: ClientAddresses::new(settings.trusted_proxies.clone()),
             signups,
+            signup_writer: SignupWriter::start(core.handle(), store.clone(), metrics.clone()),
             sign_in,
             hashing: Hashing::new(
                 settings.password_checks,

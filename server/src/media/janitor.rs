@@ -104,7 +104,7 @@ mod tests {
             .await
             .unwrap()
             .user;
-        let general = store.default_channel().await.unwrap().unwrap();
+        let general = store.default_channel().unwrap().clone();
         store
             .insert_file(&NewFile {
                 channel: ChannelId(general.0.clone()),

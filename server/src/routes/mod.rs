@@ -23,6 +23,7 @@ use crate::media::storage::FileStore;
 use crate::password::Hashing;
 use crate::realtime::Realtime;
 use crate::sign_in_guard::SignInGuard;
+use crate::signup_writer::SignupWriter;
 use crate::store::SessionUser;
 
 /// Everything handlers share.
@@ -33,6 +34,8 @@ pub struct AppState {
     pub addresses: ClientAddresses,
     /// Username creations per address.
     pub signups: Arc<Budget>,
+    /// Sign-ups, committed a batch at a time.
+    pub signup_writer: SignupWriter,
     /// Password sign-in attempts per address and name.
     pub sign_in: Arc<SignInGuard>,
     /// argon2 runs, a few at a time.

@@ -47,17 +47,16 @@ pub async fn create(
     })?;
     let token = new_session_token();
     let session = state
-        .realtime
-        .store
-        .create_user_with_session(&username, &hash_token(&token))
+        .signup_writer
+        .create(username, hash_token(&token))
         .await?;
     tracing::info!(user = %session.user.name, "new user");
     // Everyone in the default channel learns it has one more member.
-    if let Ok(Some(general)) = state.realtime.store.default_channel().await {
+    if let Some(general) = state.realtime.store.default_channel() {
         state
             .realtime
             .fanout
-            .member_joined(general, session.user.clone())
+            .member_joined(general.clone(), session.user.clone())
             .await;
     }
     Ok(HttpResponse::Created()

@@ -1,5 +1,6 @@
 //! What goes into and comes out of the store, whatever the database.
 
+use shared::validate::Username;
 use shared::{
     Attachment, AttachmentKind, ChannelId, ChatMessage, ClientMsgId, FileId, UserId, UserInfo,
 };
@@ -24,6 +25,9 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("database migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
+    /// The write this request was part of failed (the cause is logged once).
+    #[error("the write it was part of failed: {0}")]
+    BatchFailed(String),
     #[error(
         "the database file is damaged ({0}); restore the latest backup \
          (see the README's \"Back up and restore\")"
@@ -38,6 +42,13 @@ pub struct SessionUser {
     pub user: UserInfo,
     /// Whether the user has set a password.
     pub has_password: bool,
+}
+
+/// A sign-up to store: the name picked and the first session's token hash.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub name: Username,
+    pub token_hash: String,
 }
 
 /// A message to store, already validated.

@@ -362,3 +362,60 @@ async fn look_alike_names_are_taken() {
     }
     app.sign_up("alicia").await;
 }
+
+/// A crowd picking names at the same moment is committed a batch at a time
+/// (one sync to disk for many), and a batch still gives a name and its
+/// look-alikes to exactly one of them.
+#[actix_web::test]
+async fn names_picked_at_the_same_moment_share_commits_and_look_alikes_still_lose() {
+    let app = TestApp::spawn_with(|settings| settings.signups_per_minute = 10_000).await;
+    let look_alikes = ["carol", "CAROL", "c\u{0430}rol", "ｃａｒｏｌ"];
+    let names: Vec<String> = (0..60)
+        .map(|n| format!("crowd{n:02}"))
+        .chain(look_alikes.iter().map(|name| name.to_string()))
+        .collect();
+    let answers = join_all(names.iter().map(|name| {
+        let request = app
+            .http()
+            .post(app.url("/api/session"))
+            .send_json(&serde_json::json!({ "username": name }));
+        async move {
+            let response = request.await.unwrap();
+            let token = response
+                .cookie("chat_session")
+                .map(|c| c.value().to_owned());
+            (response.status(), token)
+        }
+    }))
+    .await;
+
+    let (crowd, carols) = answers.split_at(60);
+    for (status, token) in crowd {
+        assert_eq!(*status, StatusCode::CREATED);
+        // Each has a working session and is in #general.
+        let mut client = app.connect(token.as_deref().unwrap()).await;
+        let ServerMsg::Welcome { channels, .. } = client.recv().await else {
+            panic!("welcome first");
+        };
+        assert!(channels.iter().any(|channel| channel.name == "general"));
+    }
+    let created: Vec<_> = carols
+        .iter()
+        .filter(|(status, _)| *status == StatusCode::CREATED)
+        .collect();
+    assert_eq!(created.len(), 1, "{carols:?}");
+    assert!(
+        carols
+            .iter()
+            .all(|(status, _)| *status == StatusCode::CREATED || *status == StatusCode::CONFLICT)
+    );
+
+    let transactions = app.metric("chat_signup_batch_size_count").await;
+    let stored = app.metric("chat_signup_batch_size_sum").await;
+    assert_eq!(stored as usize, names.len());
+    assert!(
+        transactions <= (names.len() / 2) as f64,
+        "{} sign-ups took {transactions} transactions",
+        names.len()
+    );
+}

@@ -6,14 +6,19 @@ use shared::validate::Username;
 use shared::{UserId, UserInfo};
 use sqlx::Row;
 
-use super::Store;
+use std::collections::HashSet;
+
+use super::{Store, placeholders};
 use crate::random::{new_id, now_millis};
-use crate::store::{DEFAULT_CHANNEL, SessionUser, StoreError};
+use crate::store::{NewAccount, SessionUser, StoreError};
 
 /// How often a session's last use is written down (at most).
 const TOUCH_EVERY_MS: i64 = 60 * 60 * 1000;
 /// The rule `users.name_key` is computed by; recomputed when it changes.
 const NAME_KEY_RULE: &str = "nfkc-lowercase-uts39-skeleton";
+/// Accounts per multi-row statement (five values each, well under SQLite's
+/// limit of bound values).
+const ROWS_PER_STATEMENT: usize = 256;
 
 impl Store {
     /// Creates a user with a first session and puts them in the default channel.
@@ -22,53 +27,100 @@ impl Store {
         name: &Username,
         token_hash: &str,
     ) -> Result<SessionUser, StoreError> {
-        let now = now_millis();
-        let user = UserInfo {
-            id: UserId(new_id()),
-            name: name.as_str().to_owned(),
+        let account = NewAccount {
+            name: name.clone(),
+            token_hash: token_hash.to_owned(),
         };
-        let session_id = new_id();
+        let mut created = self.create_accounts(std::slice::from_ref(&account)).await?;
+        created.pop().unwrap_or(Err(StoreError::NameTaken))
+    }
+
+    /// Creates users, each with a first session and in the default channel,
+    /// in one transaction (one sync to disk for all of them). Answers each
+    /// account in order: its session, or `NameTaken` when the name or a
+    /// look-alike is taken (also by an earlier account of the same batch).
+    pub async fn create_accounts(
+        &self,
+        accounts: &[NewAccount],
+    ) -> Result<Vec<Result<SessionUser, StoreError>>, StoreError> {
+        let now = now_millis();
+        let users: Vec<UserInfo> = accounts
+            .iter()
+            .map(|account| UserInfo {
+                id: UserId(new_id()),
+                name: account.name.as_str().to_owned(),
+            })
+            .collect();
+        let sessions: Vec<String> = accounts.iter().map(|_| new_id()).collect();
         let mut tx = self.begin_write().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO users (id, name, name_key, mention_key, created_at) VALUES (?, ?, ?, ?, ?)
-             ON CONFLICT (name_key) DO NOTHING",
-        )
-        .bind(&user.id.0)
-        .bind(&user.name)
-        .bind(name.uniqueness_key())
-        .bind(name.mention_key())
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        if inserted.rows_affected() == 0 {
-            return Err(StoreError::NameTaken);
+        let mut created = HashSet::new();
+        for rows in (0..accounts.len())
+            .collect::<Vec<_>>()
+            .chunks(ROWS_PER_STATEMENT)
+        {
+            let sql = format!(
+                "INSERT INTO users (id, name, name_key, mention_key, created_at) VALUES {}
+                 ON CONFLICT (name_key) DO NOTHING RETURNING id",
+                placeholders("(?, ?, ?, ?, ?)", rows.len())
+            );
+            let mut insert = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql));
+            for &row in rows {
+                let name = &accounts[row].name;
+                insert = insert
+                    .bind(&users[row].id.0)
+                    .bind(&users[row].name)
+                    .bind(name.uniqueness_key())
+                    .bind(name.mention_key())
+                    .bind(now);
+            }
+            created.extend(insert.fetch_all(&mut *tx).await?);
         }
-        sqlx::query(
-            "INSERT INTO sessions (id, token_hash, user_id, created_at, last_seen_at)
-             VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(&session_id)
-        .bind(token_hash)
-        .bind(&user.id.0)
-        .bind(now)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO memberships (channel_id, user_id, joined_at)
-             SELECT id, ?, ? FROM channels WHERE name = ? AND kind = 'public'",
-        )
-        .bind(&user.id.0)
-        .bind(now)
-        .bind(DEFAULT_CHANNEL)
-        .execute(&mut *tx)
-        .await?;
+        let new: Vec<usize> = (0..accounts.len())
+            .filter(|&row| created.contains(&users[row].id.0))
+            .collect();
+        for rows in new.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO sessions (id, token_hash, user_id, created_at, last_seen_at) VALUES {}",
+                placeholders("(?, ?, ?, ?, ?)", rows.len())
+            );
+            let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for &row in rows {
+                insert = insert
+                    .bind(&sessions[row])
+                    .bind(&accounts[row].token_hash)
+                    .bind(&users[row].id.0)
+                    .bind(now)
+                    .bind(now);
+            }
+            insert.execute(&mut *tx).await?;
+            if let Some(general) = &self.default_channel {
+                let sql = format!(
+                    "INSERT INTO memberships (channel_id, user_id, joined_at) VALUES {}",
+                    placeholders("(?, ?, ?)", rows.len())
+                );
+                let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for &row in rows {
+                    insert = insert.bind(&general.0).bind(&users[row].id.0).bind(now);
+                }
+                insert.execute(&mut *tx).await?;
+            }
+        }
         tx.commit().await?;
-        Ok(SessionUser {
-            session_id,
-            user,
-            has_password: false,
-        })
+        Ok(users
+            .into_iter()
+            .zip(sessions)
+            .map(|(user, session_id)| {
+                if created.contains(&user.id.0) {
+                    Ok(SessionUser {
+                        session_id,
+                        user,
+                        has_password: false,
+                    })
+                } else {
+                    Err(StoreError::NameTaken)
+                }
+            })
+            .collect())
     }
 
     /// The user a name stands for (the same name or a look-alike of it) and

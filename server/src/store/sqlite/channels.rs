@@ -12,17 +12,12 @@ use sqlx::Row;
 
 use super::{Store, kind_and_creator, stored_kind};
 use crate::random::{new_id, now_millis};
-use crate::store::{DEFAULT_CHANNEL, StoreError};
+use crate::store::StoreError;
 
 impl Store {
-    /// The id of the default channel.
-    pub async fn default_channel(&self) -> Result<Option<ChannelId>, StoreError> {
-        let id: Option<String> =
-            sqlx::query_scalar("SELECT id FROM channels WHERE name = ? AND kind = 'public'")
-                .bind(DEFAULT_CHANNEL)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(id.map(ChannelId))
+    /// The id of the default channel (everyone joins it on sign-up).
+    pub fn default_channel(&self) -> Option<&ChannelId> {
+        self.default_channel.as_ref()
     }
 
     /// The channels a user is a member of (but hidden direct

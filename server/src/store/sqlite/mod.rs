@@ -50,6 +50,8 @@ pub struct Store {
     pool: SqlitePool,
     /// The message writer's own connection, so it never waits for the pool.
     writer_pool: SqlitePool,
+    /// The default channel (public; never renamed or removed), read once.
+    default_channel: Option<ChannelId>,
 }
 
 /// The kind stored for a channel; an unknown kind is treated as private
@@ -111,9 +113,13 @@ impl Store {
                     .pragma("temp_store", "memory"),
             )
             .await?;
-        let store = Self { pool, writer_pool };
+        let mut store = Self {
+            pool,
+            writer_pool,
+            default_channel: None,
+        };
         store.update_name_keys().await?;
-        store.ensure_default_channel().await?;
+        store.default_channel = store.ensure_default_channel().await?;
         Ok(store)
     }
 
@@ -144,7 +150,9 @@ impl Store {
         Ok(())
     }
 
-    async fn ensure_default_channel(&self) -> Result<(), StoreError> {
+    /// Creates the default channel if it is missing; returns its id (none
+    /// if a channel of that name is not public).
+    async fn ensure_default_channel(&self) -> Result<Option<ChannelId>, StoreError> {
         sqlx::query(
             "INSERT INTO channels (id, name, topic, kind, created_at) VALUES (?, ?, ?, 'public', ?)
              ON CONFLICT (name) DO NOTHING",
@@ -155,7 +163,12 @@ impl Store {
         .bind(now_millis())
         .execute(&self.pool)
         .await?;
-        Ok(())
+        let id: Option<String> =
+            sqlx::query_scalar("SELECT id FROM channels WHERE name = ? AND kind = 'public'")
+                .bind(DEFAULT_CHANNEL)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(id.map(ChannelId))
     }
 }
 
