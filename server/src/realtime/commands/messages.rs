@@ -7,7 +7,7 @@ use shared::limits::{HISTORY_PAGE, MAX_ATTACHMENTS, MAX_HISTORY_PAGE, MAX_SYNC_B
 use shared::validate::{MessageText, MessageTextError};
 use shared::{ChangeNo, ChannelId, ChatMessage, ClientMsgId, FileId, Seq, ServerMsg, UserId};
 
-use super::refusal::{self, Refusal};
+use super::refusal;
 use super::{Caller, Reply, answer, done, membership};
 use crate::realtime::writer::WriteRequest;
 use crate::store::{ChangeOutcome, MessageChange, NewMessage};
@@ -50,15 +50,6 @@ pub async fn post(
     }
 }
 
-/// Refuses unless the user is a member of `channel` now.
-async fn check_member(caller: &Caller<'_>, channel: &ChannelId) -> Result<(), Refusal> {
-    if caller.store().is_member(&caller.user.id, channel).await? {
-        Ok(())
-    } else {
-        Err(refusal::not_a_member())
-    }
-}
-
 /// Catch-up: the messages after `after_seq` (or the latest page) and the
 /// held ones changed since `after_change`.
 pub async fn sync(
@@ -67,13 +58,13 @@ pub async fn sync(
     after_seq: Option<Seq>,
     after_change: Option<ChangeNo>,
 ) -> Reply {
-    check_member(caller, &channel).await?;
     let store = caller.store();
     let reader = &caller.user.id;
     let Some(after) = after_seq else {
         let page = store
             .latest_messages(&channel, HISTORY_PAGE, reader)
-            .await?;
+            .await?
+            .ok_or_else(refusal::not_a_member)?;
         let (messages, cut) = fit_newest(page.messages);
         return answer(ServerMsg::Synced {
             channel,
@@ -84,6 +75,11 @@ pub async fn sync(
         });
     };
     let after = after.max(0);
+    // The page asks for membership too: a non-member learns nothing.
+    let messages = store
+        .messages_after(&channel, after, MAX_SYNC_BATCH, reader)
+        .await?
+        .ok_or_else(refusal::not_a_member)?;
     let updated = match after_change {
         Some(change) => {
             store
@@ -92,9 +88,6 @@ pub async fn sync(
         }
         None => Vec::new(),
     };
-    let messages = store
-        .messages_after(&channel, after, MAX_SYNC_BATCH, reader)
-        .await?;
     let complete = messages.len() < MAX_SYNC_BATCH as usize;
     let has_older = messages.first().map_or(after > 0, |m| m.seq > 1);
     let (messages, cut) = fit_oldest(messages);
@@ -123,12 +116,12 @@ pub async fn history(
     before_seq: Seq,
     limit: Option<u32>,
 ) -> Reply {
-    check_member(caller, &channel).await?;
     let limit = limit.unwrap_or(HISTORY_PAGE).clamp(1, MAX_HISTORY_PAGE);
     let page = caller
         .store()
         .messages_before(&channel, before_seq, limit, &caller.user.id)
-        .await?;
+        .await?
+        .ok_or_else(refusal::not_a_member)?;
     let (messages, cut) = fit_newest(page.messages);
     answer(ServerMsg::History {
         channel,

@@ -6,6 +6,7 @@ use shared::limits::{MAX_REACTION_EMOJI, MAX_REACTIONS_PER_USER, REACTION_NAMES_
 use std::collections::{HashMap, HashSet};
 
 use shared::{ChangeNo, ChannelId, ChatMessage, Reaction, Seq, UserId, UserInfo};
+use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, Sqlite, Transaction};
 
 use super::{Store, files, mentions, message_from_row, placeholders, seq_range, stamp_change};
@@ -13,32 +14,41 @@ use crate::random::now_millis;
 use crate::store::{ChangeOutcome, Inserted, MessageChange, NewMessage, Page, StoreError, Stored};
 
 impl Store {
-    /// The newest `limit` messages of a channel, as `reader` sees them.
+    /// The newest `limit` messages of a channel, as `reader` sees them;
+    /// `None` when `reader` is not a member.
     pub async fn latest_messages(
         &self,
         channel: &ChannelId,
         limit: u32,
         reader: &UserId,
-    ) -> Result<Page, StoreError> {
+    ) -> Result<Option<Page>, StoreError> {
         self.messages_before(channel, Seq::MAX, limit, reader).await
     }
 
-    /// Up to `limit` messages older than `before_seq`, oldest first, as `reader` sees them.
+    /// Up to `limit` messages older than `before_seq`, oldest first, as
+    /// `reader` sees them; `None` when `reader` is not a member.
     pub async fn messages_before(
         &self,
         channel: &ChannelId,
         before_seq: Seq,
         limit: u32,
         reader: &UserId,
-    ) -> Result<Page, StoreError> {
+    ) -> Result<Option<Page>, StoreError> {
         let rows = sqlx::query(select_messages!(
-            "WHERE m.channel_id = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?"
+            "WHERE m.channel_id = ? AND m.seq < ?
+               AND EXISTS (SELECT 1 FROM memberships WHERE channel_id = ? AND user_id = ?)
+             ORDER BY m.seq DESC LIMIT ?"
         ))
         .bind(&channel.0)
         .bind(before_seq)
+        .bind(&channel.0)
+        .bind(&reader.0)
         .bind(i64::from(limit) + 1)
         .fetch_all(&self.pool)
         .await?;
+        let Some(rows) = self.rows_for_member(rows, channel, reader).await? else {
+            return Ok(None);
+        };
         let has_older = rows.len() > limit as usize;
         let mut messages = self
             .with_details(
@@ -48,29 +58,52 @@ impl Store {
             )
             .await?;
         messages.reverse();
-        Ok(Page {
+        Ok(Some(Page {
             messages,
             has_older,
-        })
+        }))
     }
 
-    /// Up to `limit` messages newer than `after_seq`, oldest first, as `reader` sees them.
+    /// Up to `limit` messages newer than `after_seq`, oldest first, as
+    /// `reader` sees them; `None` when `reader` is not a member.
     pub async fn messages_after(
         &self,
         channel: &ChannelId,
         after_seq: Seq,
         limit: u32,
         reader: &UserId,
-    ) -> Result<Vec<ChatMessage>, StoreError> {
+    ) -> Result<Option<Vec<ChatMessage>>, StoreError> {
         let rows = sqlx::query(select_messages!(
-            "WHERE m.channel_id = ? AND m.seq > ? ORDER BY m.seq ASC LIMIT ?"
+            "WHERE m.channel_id = ? AND m.seq > ?
+               AND EXISTS (SELECT 1 FROM memberships WHERE channel_id = ? AND user_id = ?)
+             ORDER BY m.seq ASC LIMIT ?"
         ))
         .bind(&channel.0)
         .bind(after_seq)
+        .bind(&channel.0)
+        .bind(&reader.0)
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        self.with_details(channel, &rows, Some(reader)).await
+        let Some(rows) = self.rows_for_member(rows, channel, reader).await? else {
+            return Ok(None);
+        };
+        Ok(Some(self.with_details(channel, &rows, Some(reader)).await?))
+    }
+
+    /// The rows of a page whose query asked for membership too: they stand
+    /// as they are, and only an empty page costs a second look, to tell "no
+    /// messages" from "not a member" (`None`).
+    async fn rows_for_member(
+        &self,
+        rows: Vec<SqliteRow>,
+        channel: &ChannelId,
+        reader: &UserId,
+    ) -> Result<Option<Vec<SqliteRow>>, StoreError> {
+        if rows.is_empty() && !self.is_member(reader, channel).await? {
+            return Ok(None);
+        }
+        Ok(Some(rows))
     }
 
     /// Held messages (seq <= `up_to_seq`) changed after change number
