@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::HttpError;
 use crate::random::{hex_token, to_hex};
-use crate::store::{SessionUser, Store};
+use crate::store::{Accounts, SessionUser, Store};
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "chat_session";

@@ -9,7 +9,7 @@ use shared::validate::Username;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::metrics::Metrics;
-use crate::store::{NewAccount, SessionUser, Store, StoreError};
+use crate::store::{Accounts, NewAccount, SessionUser, Store, StoreError};
 
 /// Sign-ups per transaction at most.
 const MAX_BATCH: usize = 256;

@@ -817,7 +817,7 @@ fn spawn(command: &mut Command) -> Result<Child> {
         .context("starting a server")
 }
 
-fn free_port() -> Result<u16> {
+pub(crate) fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 

@@ -2,9 +2,11 @@
 //!
 //! - `cargo xtask run [-- SERVER ARGS]`: install the pinned web tools if missing,
 //!   build the client in release mode, start the server on http://127.0.0.1:8080.
-//! - `cargo xtask test`: install what is missing (Chromium and ChromeDriver via
-//!   apt when root), build the client, then run formatting and lint checks, every
-//!   test of the workspace, the client's tests and the browser tests.
+//! - `cargo xtask test`: install what is missing (Chromium, ChromeDriver and
+//!   PostgreSQL via apt when root), build the client, then run formatting and
+//!   lint checks, every test of the workspace (with a throwaway PostgreSQL
+//!   cluster on loopback for the store's conformance tests), the client's
+//!   tests and the browser tests.
 //! - `cargo xtask build-client`: only build `client/dist`.
 //! - `cargo xtask bench [chat|writes|history|storm|uploads|render|smoke]`:
 //!   throughput, server CPU, latency, durable writes, history reads,
@@ -15,6 +17,7 @@
 //! - `cargo xtask fuzz [SECONDS]`: every fuzz target for a while (nightly).
 
 mod bench;
+mod postgres;
 mod robustness;
 mod web_build;
 
@@ -103,7 +106,14 @@ fn test() -> Result<()> {
         "testing the protocol, the server (with a short chaos run), the client's state logic \
          and the tooling",
     );
-    exec(cargo().args(["test", "--workspace", "--exclude", "browser-tests"]))?;
+    step("starting a throwaway PostgreSQL cluster on loopback for the store's conformance tests");
+    let postgres = postgres::TestPostgres::start()?;
+    exec(
+        cargo()
+            .args(["test", "--workspace", "--exclude", "browser-tests"])
+            .env(postgres::URL_VARIABLE, &postgres.url),
+    )?;
+    drop(postgres);
     step("a smoke run of the bench tool (8 clients, one round; `cargo xtask bench` measures)");
     bench::smoke()?;
     if robustness::fuzzing_available() {

@@ -19,6 +19,7 @@ use crate::auth::{
 use crate::error::HttpError;
 use crate::password::{self, Busy};
 use crate::realtime::fanout::Sessions;
+use crate::store::Accounts;
 
 const WRONG_CREDENTIALS: &str = "Wrong username or password.";
 const WRONG_CURRENT_PASSWORD: &str = "Your current password is not right.";

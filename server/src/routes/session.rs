@@ -12,6 +12,7 @@ use crate::auth::{
 };
 use crate::error::HttpError;
 use crate::realtime::fanout::Sessions;
+use crate::store::Accounts;
 
 /// `GET /api/session`: 200 with the user, or 401.
 pub async fn current(

@@ -1,7 +1,9 @@
 //! Storage: the named operations the rest of the server uses, and the
 //! shapes they take and return ([`model`]). The SQL lives in one folder per
-//! dialect: [`sqlite`] today, so a PostgreSQL implementation sits beside it
-//! rather than inside it. Within a dialect, one file per aggregate:
+//! dialect: [`sqlite`], and [`postgres`] growing beside it (accounts so
+//! far; the server does not open PostgreSQL until every aggregate is
+//! there). Each aggregate's operations are a trait ([`Accounts`]) that every
+//! dialect implements. Within a dialect, one file per aggregate:
 //! accounts (users, sessions, blocks), channels (and memberships, read
 //! state), messages (posts, edits, reactions, catch-up), files, previews,
 //! mentions.
@@ -10,8 +12,11 @@
 //! module `random` (ids and the clock). It knows nothing of connections,
 //! the hub, the fan-out or previews; callers publish what changed.
 
+pub mod accounts;
 pub mod model;
+pub mod postgres;
 pub mod sqlite;
 
+pub use accounts::Accounts;
 pub use model::*;
 pub use sqlite::Store;

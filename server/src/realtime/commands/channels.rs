@@ -8,6 +8,8 @@ use shared::{ChannelId, ErrorCode, Seq, ServerMsg, UserId, UserInfo};
 use super::refusal::{self, Refusal, refuse};
 use super::{Caller, Reply, announce_joined, answer, done, membership};
 
+use crate::store::Accounts;
+
 pub async fn create(caller: &Caller<'_>, name: &str, topic: &str, private: bool) -> Reply {
     let name = ChannelName::parse(name)
         .map_err(|e| refuse(ErrorCode::InvalidChannelName, e.to_string()))?;

@@ -2,56 +2,31 @@
 //! browser sessions (which end after a period without use), and blocks
 //! between users.
 
+use std::collections::HashSet;
+
 use shared::validate::Username;
 use shared::{UserId, UserInfo};
 use sqlx::Row;
 
-use std::collections::HashSet;
-
 use super::{Store, placeholders};
 use crate::random::{new_id, now_millis};
-use crate::store::{NewAccount, SessionUser, StoreError};
+use crate::store::accounts::{
+    NAME_KEY_RULE, SessionRow, batch_answers, directory_page, directory_search, live_session,
+    name_keys, new_users,
+};
+use crate::store::{Accounts, NewAccount, SessionUser, StoreError};
 
-/// How often a session's last use is written down (at most).
-const TOUCH_EVERY_MS: i64 = 60 * 60 * 1000;
-/// The rule `users.name_key` is computed by; recomputed when it changes.
-const NAME_KEY_RULE: &str = "nfkc-lowercase-uts39-skeleton";
 /// Accounts per multi-row statement (five values each, well under SQLite's
 /// limit of bound values).
 const ROWS_PER_STATEMENT: usize = 256;
 
-impl Store {
-    /// Creates a user with a first session and puts them in the default channel.
-    pub async fn create_user_with_session(
-        &self,
-        name: &Username,
-        token_hash: &str,
-    ) -> Result<SessionUser, StoreError> {
-        let account = NewAccount {
-            name: name.clone(),
-            token_hash: token_hash.to_owned(),
-        };
-        let mut created = self.create_accounts(std::slice::from_ref(&account)).await?;
-        created.pop().unwrap_or(Err(StoreError::NameTaken))
-    }
-
-    /// Creates users, each with a first session and in the default channel,
-    /// in one transaction (one sync to disk for all of them). Answers each
-    /// account in order: its session, or `NameTaken` when the name or a
-    /// look-alike is taken (also by an earlier account of the same batch).
-    pub async fn create_accounts(
+impl Accounts for Store {
+    async fn create_accounts(
         &self,
         accounts: &[NewAccount],
     ) -> Result<Vec<Result<SessionUser, StoreError>>, StoreError> {
         let now = now_millis();
-        let users: Vec<UserInfo> = accounts
-            .iter()
-            .map(|account| UserInfo {
-                id: UserId(new_id()),
-                name: account.name.as_str().to_owned(),
-            })
-            .collect();
-        let sessions: Vec<String> = accounts.iter().map(|_| new_id()).collect();
+        let (users, sessions) = new_users(accounts);
         let mut tx = self.begin_write().await?;
         let mut created = HashSet::new();
         for rows in (0..accounts.len())
@@ -106,26 +81,10 @@ impl Store {
             }
         }
         tx.commit().await?;
-        Ok(users
-            .into_iter()
-            .zip(sessions)
-            .map(|(user, session_id)| {
-                if created.contains(&user.id.0) {
-                    Ok(SessionUser {
-                        session_id,
-                        user,
-                        has_password: false,
-                    })
-                } else {
-                    Err(StoreError::NameTaken)
-                }
-            })
-            .collect())
+        Ok(batch_answers(users, sessions, &created))
     }
 
-    /// The user a name stands for (the same name or a look-alike of it) and
-    /// their password hash, if they set one.
-    pub async fn credentials(
+    async fn credentials(
         &self,
         name: &Username,
     ) -> Result<Option<(UserInfo, Option<String>)>, StoreError> {
@@ -144,8 +103,7 @@ impl Store {
         }))
     }
 
-    /// A user's password hash, if they set one.
-    pub async fn password_hash(&self, user: &UserId) -> Result<Option<String>, StoreError> {
+    async fn password_hash(&self, user: &UserId) -> Result<Option<String>, StoreError> {
         let hash: Option<Option<String>> =
             sqlx::query_scalar("SELECT password_hash FROM users WHERE id = ?")
                 .bind(&user.0)
@@ -154,9 +112,7 @@ impl Store {
         Ok(hash.flatten())
     }
 
-    /// Sets or replaces a user's password hash and ends their other sessions
-    /// (all but `keep_session`) in the same transaction.
-    pub async fn set_password_hash(
+    async fn set_password_hash(
         &self,
         user: &UserId,
         hash: &str,
@@ -177,8 +133,7 @@ impl Store {
         Ok(())
     }
 
-    /// A new session for an existing user (after signing in with a password).
-    pub async fn create_session(
+    async fn create_session(
         &self,
         user: &UserInfo,
         token_hash: &str,
@@ -203,8 +158,7 @@ impl Store {
         })
     }
 
-    /// Ends every session of a user (sign out everywhere).
-    pub async fn delete_user_sessions(&self, user: &UserId) -> Result<u64, StoreError> {
+    async fn delete_user_sessions(&self, user: &UserId) -> Result<u64, StoreError> {
         let done = sqlx::query("DELETE FROM sessions WHERE user_id = ?")
             .bind(&user.0)
             .execute(&self.pool)
@@ -212,48 +166,34 @@ impl Store {
         Ok(done.rows_affected())
     }
 
-    /// The session a cookie token hash belongs to, if it exists and was used
-    /// since `idle_cutoff` (ms since the epoch). Using it keeps it alive.
-    pub async fn session_by_token_hash(
+    async fn session_by_token_hash(
         &self,
         token_hash: &str,
         idle_cutoff: i64,
     ) -> Result<Option<SessionUser>, StoreError> {
-        let row = sqlx::query(
-            "SELECT s.id AS session_id, s.last_seen_at, u.id AS user_id, u.name AS user_name,
-                    u.password_hash IS NOT NULL AS has_password
+        let row: Option<SessionRow> = sqlx::query_as(
+            "SELECT s.id, s.last_seen_at, u.id, u.name, u.password_hash IS NOT NULL
              FROM sessions s JOIN users u ON u.id = s.user_id
              WHERE s.token_hash = ?",
         )
         .bind(token_hash)
         .fetch_optional(&self.pool)
         .await?;
-        let Some(row) = row else { return Ok(None) };
-        let last_seen: i64 = row.get("last_seen_at");
-        let session_id: String = row.get("session_id");
-        if last_seen < idle_cutoff {
-            return Ok(None);
-        }
         let now = now_millis();
-        if now - last_seen > TOUCH_EVERY_MS {
+        let Some((session, touch)) = row.and_then(|row| live_session(row, idle_cutoff, now)) else {
+            return Ok(None);
+        };
+        if touch {
             sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE id = ?")
                 .bind(now)
-                .bind(&session_id)
+                .bind(&session.session_id)
                 .execute(&self.pool)
                 .await?;
         }
-        Ok(Some(SessionUser {
-            session_id,
-            user: UserInfo {
-                id: UserId(row.get("user_id")),
-                name: row.get("user_name"),
-            },
-            has_password: row.get("has_password"),
-        }))
+        Ok(Some(session))
     }
 
-    /// Whether a session still exists (it may have been ended meanwhile).
-    pub async fn session_exists(&self, session_id: &str) -> Result<bool, StoreError> {
+    async fn session_exists(&self, session_id: &str) -> Result<bool, StoreError> {
         let found = sqlx::query("SELECT 1 FROM sessions WHERE id = ?")
             .bind(session_id)
             .fetch_optional(&self.pool)
@@ -261,8 +201,7 @@ impl Store {
         Ok(found.is_some())
     }
 
-    /// Ends one session (sign out). Returns whether it existed.
-    pub async fn delete_session(&self, session_id: &str) -> Result<bool, StoreError> {
+    async fn delete_session(&self, session_id: &str) -> Result<bool, StoreError> {
         let done = sqlx::query("DELETE FROM sessions WHERE id = ?")
             .bind(session_id)
             .execute(&self.pool)
@@ -270,12 +209,7 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
-    /// Deletes up to `limit` sessions unused since `idle_cutoff`; returns how many.
-    pub async fn delete_idle_sessions(
-        &self,
-        idle_cutoff: i64,
-        limit: u32,
-    ) -> Result<u64, StoreError> {
+    async fn delete_idle_sessions(&self, idle_cutoff: i64, limit: u32) -> Result<u64, StoreError> {
         let done = sqlx::query(
             "DELETE FROM sessions WHERE id IN
                (SELECT id FROM sessions WHERE last_seen_at < ? LIMIT ?)",
@@ -287,42 +221,27 @@ impl Store {
         Ok(done.rows_affected())
     }
 
-    /// Every user, by name (the directory for the user list).
-    /// Up to `limit` people whose lowercase name contains `query`, by name,
-    /// after the lowercase name `after`; and where the next page starts.
-    pub async fn users_page(
+    async fn users_page(
         &self,
         query: &str,
         after: Option<&str>,
         limit: usize,
     ) -> Result<(Vec<UserInfo>, Option<String>), StoreError> {
-        let rows = sqlx::query(
+        let (after, query) = directory_search(query, after);
+        let rows = sqlx::query_as(
             "SELECT id, name, mention_key FROM users
              WHERE mention_key > ? AND instr(mention_key, ?) > 0
              ORDER BY mention_key LIMIT ?",
         )
-        .bind(after.map(str::to_lowercase).unwrap_or_default())
-        .bind(query.trim().to_lowercase())
+        .bind(after)
+        .bind(query)
         .bind(limit as i64 + 1)
         .fetch_all(&self.pool)
         .await?;
-        let more = rows.len() > limit;
-        let rows = &rows[..rows.len().min(limit)];
-        let next = more
-            .then(|| rows.last().map(|row| row.get::<String, _>("mention_key")))
-            .flatten();
-        let users = rows
-            .iter()
-            .map(|row| UserInfo {
-                id: UserId(row.get("id")),
-                name: row.get("name"),
-            })
-            .collect();
-        Ok((users, next))
+        Ok(directory_page(rows, limit))
     }
 
-    /// A user by id.
-    pub async fn user(&self, id: &UserId) -> Result<Option<UserInfo>, StoreError> {
+    async fn user(&self, id: &UserId) -> Result<Option<UserInfo>, StoreError> {
         let row = sqlx::query("SELECT id, name FROM users WHERE id = ?")
             .bind(&id.0)
             .fetch_optional(&self.pool)
@@ -333,8 +252,7 @@ impl Store {
         }))
     }
 
-    /// `user` blocks (or with `blocked: false` unblocks) `other`.
-    pub async fn set_blocked(
+    async fn set_blocked(
         &self,
         user: &UserId,
         other: &UserId,
@@ -360,8 +278,7 @@ impl Store {
         Ok(())
     }
 
-    /// The people `user` has blocked.
-    pub async fn blocked_by(&self, user: &UserId) -> Result<Vec<UserId>, StoreError> {
+    async fn blocked_by(&self, user: &UserId) -> Result<Vec<UserId>, StoreError> {
         let ids: Vec<String> = sqlx::query_scalar(
             "SELECT blocked_id FROM blocks WHERE user_id = ? ORDER BY created_at",
         )
@@ -371,12 +288,7 @@ impl Store {
         Ok(ids.into_iter().map(UserId).collect())
     }
 
-    /// Whether any of `others` has blocked `user`.
-    pub async fn blocked_by_any(
-        &self,
-        user: &UserId,
-        others: &[UserId],
-    ) -> Result<bool, StoreError> {
+    async fn blocked_by_any(&self, user: &UserId, others: &[UserId]) -> Result<bool, StoreError> {
         for other in others {
             let found = sqlx::query("SELECT 1 FROM blocks WHERE user_id = ? AND blocked_id = ?")
                 .bind(&other.0)
@@ -389,7 +301,9 @@ impl Store {
         }
         Ok(false)
     }
+}
 
+impl Store {
     /// Recomputes every `users.name_key` when the rule that makes them has
     /// changed since they were written. Two existing names that the new rule
     /// finds alike both stay (the later one's key gets its id appended), so
@@ -410,21 +324,14 @@ impl Store {
         sqlx::query("UPDATE users SET name_key = 'rekey:' || id")
             .execute(&mut *tx)
             .await?;
-        let mut taken = std::collections::HashSet::new();
-        for row in users {
-            let id: String = row.get("id");
-            let name: String = row.get("name");
-            let mut key = match Username::parse(&name) {
-                Ok(name) => name.uniqueness_key(),
-                Err(_) => name.to_lowercase(),
-            };
-            if !taken.insert(key.clone()) {
-                tracing::warn!(%name, "an existing name looks like an earlier one; both are kept");
-                key = format!("{key}\u{0}{id}");
-            }
+        let users: Vec<(String, String)> = users
+            .iter()
+            .map(|row| (row.get("id"), row.get("name")))
+            .collect();
+        for ((id, _), key) in users.iter().zip(name_keys(&users)) {
             sqlx::query("UPDATE users SET name_key = ? WHERE id = ?")
                 .bind(&key)
-                .bind(&id)
+                .bind(id)
                 .execute(&mut *tx)
                 .await?;
         }

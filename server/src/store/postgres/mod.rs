@@ -1,0 +1,78 @@
+//! The PostgreSQL dialect of the store, for running several server nodes on
+//! one database. It grows an aggregate at a time beside [`super::sqlite`]
+//! (accounts so far), each checked by the same conformance tests; the
+//! server opens it once every aggregate is there. Multi-row writes bind
+//! arrays (`UNNEST`) instead of building placeholder lists.
+
+use std::time::Duration;
+
+use shared::ChannelId;
+use sqlx::postgres::{PgPool, PgPoolOptions};
+
+use crate::random::{new_id, now_millis};
+use crate::store::{DEFAULT_CHANNEL, StoreError};
+
+mod accounts;
+
+/// Handle to the database; cheap to clone.
+#[derive(Clone)]
+pub struct PgStore {
+    pool: PgPool,
+    /// The default channel (public; never renamed or removed), read once.
+    default_channel: Option<ChannelId>,
+}
+
+impl PgStore {
+    /// Connects, applies migrations (one node at a time: the migrator holds
+    /// an advisory lock) and makes sure the default channel exists.
+    pub async fn open(database_url: &str) -> Result<Self, StoreError> {
+        if !database_url.starts_with("postgres:") && !database_url.starts_with("postgresql:") {
+            return Err(StoreError::UnsupportedUrl(database_url.to_owned()));
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect(database_url)
+            .await?;
+        sqlx::migrate!("./migrations-postgres").run(&pool).await?;
+        let mut store = Self {
+            pool,
+            default_channel: None,
+        };
+        store.update_name_keys().await?;
+        store.default_channel = store.ensure_default_channel().await?;
+        Ok(store)
+    }
+
+    /// The id of the default channel (everyone joins it on sign-up).
+    pub fn default_channel(&self) -> Option<&ChannelId> {
+        self.default_channel.as_ref()
+    }
+
+    /// Waits for open connections to finish and closes the pool.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Creates the default channel if it is missing; returns its id (none
+    /// if a channel of that name is not public).
+    async fn ensure_default_channel(&self) -> Result<Option<ChannelId>, StoreError> {
+        sqlx::query(
+            "INSERT INTO channels (id, name, topic, kind, created_at)
+             VALUES ($1, $2, $3, 'public', $4)
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(new_id())
+        .bind(DEFAULT_CHANNEL)
+        .bind("Everyone is here")
+        .bind(now_millis())
+        .execute(&self.pool)
+        .await?;
+        let id: Option<String> =
+            sqlx::query_scalar("SELECT id FROM channels WHERE name = $1 AND kind = 'public'")
+                .bind(DEFAULT_CHANNEL)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(id.map(ChannelId))
+    }
+}
