@@ -135,15 +135,9 @@ async fn deliver(context: &Context, job: Job) {
     let preview = match context.store.cached_preview(&job.link, CACHE_MS).await {
         Ok(Some(cached)) => cached,
         _ => {
-            let made = match make(context, &job.link).await {
-                Made::Preview(preview) => {
-                    context.metrics.preview_fetched("preview");
-                    Some(preview)
-                }
-                Made::Nothing => {
-                    context.metrics.preview_fetched("nothing");
-                    None
-                }
+            let (made, outcome) = match make(context, &job.link).await {
+                Made::Preview(preview) => (Some(preview), "preview"),
+                Made::Nothing => (None, "nothing"),
                 Made::Retry => {
                     context.metrics.preview_fetched("failed");
                     return;
@@ -152,6 +146,8 @@ async fn deliver(context: &Context, job: Job) {
             if let Err(error) = context.store.cache_preview(&job.link, made.as_ref()).await {
                 tracing::warn!(%error, "caching a link preview failed");
             }
+            // Counted once it is cached: a later mention of the link finds it.
+            context.metrics.preview_fetched(outcome);
             made
         }
     };

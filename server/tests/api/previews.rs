@@ -458,9 +458,27 @@ async fn messages_with_links_get_previews_live_cached_and_on_catch_up() {
     // "Nothing to show" (a 404) is remembered like a preview.
     let down = site.url("pages.test", "/down");
     let missing = site.url("pages.test", "/missing");
+    let outcomes = ["failed", "nothing"]
+        .map(|outcome| format!("chat_preview_fetches_total{{outcome=\"{outcome}\"}}"));
+    let mut ended_before = Vec::new();
+    for series in &outcomes {
+        ended_before.push(app.metric(series).await);
+    }
     alice.say_acked(&format!("{down} {missing}")).await;
     alice.say_acked(&missing).await;
     until(|| site.hits("/down") == 1 && site.hits("/missing") == 1).await;
+    // Both fetches have ended (the 404 is cached by then), or a mention
+    // made while one is still on its way would fetch it again.
+    for (series, before) in outcomes.iter().zip(ended_before) {
+        let deadline = std::time::Instant::now() + crate::helpers::RECV_TIMEOUT;
+        while app.metric(series).await < before + 1.0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{series} did not rise"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
     alice.say_acked(&down).await;
     alice.say_acked(&missing).await;
     alice.say_acked(&site.url("pages.test", "/second")).await;
