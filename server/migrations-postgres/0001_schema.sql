@@ -27,8 +27,8 @@ CREATE INDEX sessions_last_seen ON sessions (last_seen_at);
 
 CREATE TABLE channels (
     id            TEXT PRIMARY KEY,
-    name          TEXT NOT NULL UNIQUE,
-    display_name  TEXT,
+    name          TEXT COLLATE "C" NOT NULL UNIQUE,
+    display_name  TEXT COLLATE "C",
     topic         TEXT NOT NULL DEFAULT '',
     kind          TEXT NOT NULL DEFAULT 'public',
     created_by    TEXT REFERENCES users (id),

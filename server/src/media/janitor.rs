@@ -86,7 +86,7 @@ mod tests {
     use shared::{AttachmentKind, ChannelId, UserId};
 
     use super::*;
-    use crate::store::{Accounts, NewFile};
+    use crate::store::{Accounts, Channels, NewFile};
 
     #[actix_web::test]
     async fn bytes_left_by_a_failed_upload_go_unless_something_refers_to_them() {

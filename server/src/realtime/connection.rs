@@ -28,7 +28,7 @@ use super::hub::Registration;
 use super::outbox::{Outbox, Outgoing, PushFailure, outbox};
 use super::socket_writer::SocketWriter;
 use crate::connection_limits::ConnectionSlot;
-use crate::store::{Accounts, SessionUser};
+use crate::store::{Accounts, Channels, SessionUser};
 
 /// A client silent (not even a pong) for this long is disconnected.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(45);

@@ -12,7 +12,7 @@ use crate::auth::{
 };
 use crate::error::HttpError;
 use crate::realtime::fanout::Sessions;
-use crate::store::Accounts;
+use crate::store::{Accounts, Channels};
 
 /// `GET /api/session`: 200 with the user, or 401.
 pub async fn current(

@@ -4,4 +4,5 @@
 //! dialects cannot drift apart. Each aggregate has its own file.
 
 mod accounts;
+mod channels;
 mod dialects;

@@ -8,7 +8,7 @@ use shared::{ChannelId, ErrorCode, Seq, ServerMsg, UserId, UserInfo};
 use super::refusal::{self, Refusal, refuse};
 use super::{Caller, Reply, announce_joined, answer, done, membership};
 
-use crate::store::Accounts;
+use crate::store::{Accounts, Channels};
 
 pub async fn create(caller: &Caller<'_>, name: &str, topic: &str, private: bool) -> Reply {
     let name = ChannelName::parse(name)

@@ -24,7 +24,7 @@ use shared::{ChannelId, ClientMsg, ServerMsg, UserInfo};
 use super::context::Realtime;
 use super::fanout::{ConnId, FanOut};
 use crate::budget::RequestKind;
-use crate::store::{NewMessage, Store, Stored};
+use crate::store::{Channels, NewMessage, Store, Stored};
 pub use messages::MAX_REPLY_BYTES;
 pub use refusal::Refusal;
 

@@ -11,7 +11,7 @@ use shared::{ChannelId, ErrorCode, ServerMsg, UserId};
 use super::refusal::{self, refuse};
 use super::{Caller, Reply, announce_joined, answer, done, membership};
 use crate::realtime::fanout::Event;
-use crate::store::Accounts;
+use crate::store::{Accounts, Channels};
 
 /// Typing notices from one connection in one channel are passed on at most this often.
 const TYPING_THROTTLE: Duration = Duration::from_secs(2);

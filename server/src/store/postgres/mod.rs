@@ -1,6 +1,6 @@
 //! The PostgreSQL dialect of the store, for running several server nodes on
 //! one database. It grows an aggregate at a time beside [`super::sqlite`]
-//! (accounts so far), each checked by the same conformance tests; the
+//! (accounts and channels so far), each checked by the same conformance tests; the
 //! server opens it once every aggregate is there. Multi-row writes bind
 //! arrays (`UNNEST`) instead of building placeholder lists.
 
@@ -13,6 +13,7 @@ use crate::random::{new_id, now_millis};
 use crate::store::{DEFAULT_CHANNEL, StoreError};
 
 mod accounts;
+mod channels;
 
 /// Handle to the database; cheap to clone.
 #[derive(Clone)]
@@ -42,11 +43,6 @@ impl PgStore {
         store.update_name_keys().await?;
         store.default_channel = store.ensure_default_channel().await?;
         Ok(store)
-    }
-
-    /// The id of the default channel (everyone joins it on sign-up).
-    pub fn default_channel(&self) -> Option<&ChannelId> {
-        self.default_channel.as_ref()
     }
 
     /// Waits for open connections to finish and closes the pool.

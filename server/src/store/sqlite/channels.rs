@@ -7,92 +7,42 @@ use std::collections::HashMap;
 
 use shared::protocol::{ChannelInfo, ChannelKind, ChannelSummary};
 use shared::validate::{ChannelName, Topic};
-use shared::{ChangeNo, ChannelId, Seq, UserId, UserInfo};
-use sqlx::Row;
+use shared::{ChannelId, Seq, UserId, UserInfo};
 
-use super::{Store, kind_and_creator, stored_kind};
+use super::Store;
 use crate::random::{new_id, now_millis};
-use crate::store::StoreError;
+use crate::store::channels::{
+    BROWSE_LIMIT, ChannelRow, any_direct, browse_pattern, channel_infos, channel_keys, direct_key,
+    kind_and_creator, partners_by_channel, people, summaries,
+};
+use crate::store::{Channels, StoreError};
 
 impl Store {
-    /// The id of the default channel (everyone joins it on sign-up).
-    pub fn default_channel(&self) -> Option<&ChannelId> {
-        self.default_channel.as_ref()
-    }
-
-    /// The channels a user is a member of (but hidden direct
-    /// conversations), with read state.
-    pub async fn channels_of(&self, user: &UserInfo) -> Result<Vec<ChannelInfo>, StoreError> {
-        self.channel_infos(user, None).await
-    }
-
-    /// One channel as `user` sees it, if they are a member (hidden or not).
-    pub async fn channel_for(
-        &self,
-        user: &UserInfo,
-        channel: &ChannelId,
-    ) -> Result<Option<ChannelInfo>, StoreError> {
-        Ok(self.channel_infos(user, Some(channel)).await?.pop())
-    }
-
     async fn channel_infos(
         &self,
         user: &UserInfo,
         only: Option<&ChannelId>,
     ) -> Result<Vec<ChannelInfo>, StoreError> {
-        let rows = sqlx::query(
+        let rows: Vec<ChannelRow> = sqlx::query_as(
             "SELECT c.id, COALESCE(c.display_name, c.name) AS name, c.topic, c.kind, c.created_by,
-                    c.last_seq, c.last_change, m.last_read_seq,
-                    c.member_count,
+                    c.last_seq, c.last_change, m.last_read_seq, c.member_count,
                     (SELECT COUNT(*) FROM mentions x
                       WHERE x.user_id = m.user_id AND x.channel_id = c.id
-                        AND x.seq > m.last_read_seq) AS unread_mentions
+                        AND x.seq > m.last_read_seq)
              FROM channels c JOIN memberships m ON m.channel_id = c.id
-             WHERE m.user_id = ? AND (? IS NULL AND m.hidden = 0 OR c.id = ?)
+             WHERE m.user_id = ?1 AND (?2 IS NULL AND m.hidden = 0 OR c.id = ?2)
              ORDER BY c.kind, name",
         )
         .bind(&user.id.0)
         .bind(only.map(|c| c.0.as_str()))
-        .bind(only.map(|c| c.0.as_str()))
         .fetch_all(&self.pool)
         .await?;
-        let any_direct = rows
-            .iter()
-            .any(|row| stored_kind(row.get::<String, _>("kind").as_str()) == ChannelKind::Direct);
-        let mut others = if any_direct {
+        let partners = if any_direct(&rows) {
             self.direct_partners(user, only).await?
         } else {
             HashMap::new()
         };
-        let mut channels = Vec::with_capacity(rows.len());
-        for row in rows {
-            let id = ChannelId(row.get("id"));
-            let kind = stored_kind(row.get::<String, _>("kind").as_str());
-            let mut info = ChannelInfo {
-                name: row.get("name"),
-                topic: row.get("topic"),
-                kind,
-                direct_with: Vec::new(),
-                created_by: row.get::<Option<String>, _>("created_by").map(UserId),
-                member_count: row.get::<i64, _>("member_count") as u32,
-                last_seq: row.get("last_seq"),
-                last_read_seq: row.get("last_read_seq"),
-                unread_mentions: row.get::<i64, _>("unread_mentions") as u32,
-                last_change: ChangeNo(row.get("last_change")),
-                id,
-            };
-            if kind == ChannelKind::Direct {
-                info.direct_with = others.remove(&info.id).unwrap_or_default();
-                let names: Vec<&str> = info.direct_with.iter().map(|u| u.name.as_str()).collect();
-                info.name = if names.is_empty() {
-                    user.name.clone()
-                } else {
-                    names.join(", ")
-                };
-            }
-            channels.push(info);
-        }
-        Ok(channels)
+        Ok(channel_infos(rows, partners, user))
     }
 
     /// The other people in each of `user`'s direct conversations (or only
@@ -102,7 +52,7 @@ impl Store {
         user: &UserInfo,
         only: Option<&ChannelId>,
     ) -> Result<HashMap<ChannelId, Vec<UserInfo>>, StoreError> {
-        let rows = sqlx::query(
+        let rows = sqlx::query_as(
             "SELECT o.channel_id, u.id, u.name
              FROM memberships mine
              JOIN channels c ON c.id = mine.channel_id AND c.kind = 'direct'
@@ -115,21 +65,28 @@ impl Store {
         .bind(only.map(|c| c.0.as_str()))
         .fetch_all(&self.pool)
         .await?;
-        let mut partners: HashMap<ChannelId, Vec<UserInfo>> = HashMap::new();
-        for row in rows {
-            partners
-                .entry(ChannelId(row.get("channel_id")))
-                .or_default()
-                .push(UserInfo {
-                    id: UserId(row.get("id")),
-                    name: row.get("name"),
-                });
-        }
-        Ok(partners)
+        Ok(partners_by_channel(rows))
+    }
+}
+
+impl Channels for Store {
+    fn default_channel(&self) -> Option<&ChannelId> {
+        self.default_channel.as_ref()
     }
 
-    /// The name people see of a channel (not of a direct conversation).
-    pub async fn channel_name(&self, channel: &ChannelId) -> Result<Option<String>, StoreError> {
+    async fn channels_of(&self, user: &UserInfo) -> Result<Vec<ChannelInfo>, StoreError> {
+        self.channel_infos(user, None).await
+    }
+
+    async fn channel_for(
+        &self,
+        user: &UserInfo,
+        channel: &ChannelId,
+    ) -> Result<Option<ChannelInfo>, StoreError> {
+        Ok(self.channel_infos(user, Some(channel)).await?.pop())
+    }
+
+    async fn channel_name(&self, channel: &ChannelId) -> Result<Option<String>, StoreError> {
         Ok(sqlx::query_scalar(
             "SELECT COALESCE(display_name, name) FROM channels WHERE id = ? AND kind != 'direct'",
         )
@@ -138,9 +95,7 @@ impl Store {
         .await?)
     }
 
-    /// Whether `user` is in a channel (public or private, hidden or not)
-    /// whose name is `name`.
-    pub async fn in_channel_named(&self, user: &UserId, name: &str) -> Result<bool, StoreError> {
+    async fn in_channel_named(&self, user: &UserId, name: &str) -> Result<bool, StoreError> {
         let found = sqlx::query(
             "SELECT 1 FROM channels c JOIN memberships m ON m.channel_id = c.id
              WHERE m.user_id = ? AND c.kind != 'direct' AND COALESCE(c.display_name, c.name) = ?",
@@ -152,8 +107,7 @@ impl Store {
         Ok(found.is_some())
     }
 
-    /// Whether `user` is a member of `channel`.
-    pub async fn is_member(&self, user: &UserId, channel: &ChannelId) -> Result<bool, StoreError> {
+    async fn is_member(&self, user: &UserId, channel: &ChannelId) -> Result<bool, StoreError> {
         let found = sqlx::query("SELECT 1 FROM memberships WHERE channel_id = ? AND user_id = ?")
             .bind(&channel.0)
             .bind(&user.0)
@@ -162,26 +116,23 @@ impl Store {
         Ok(found.is_some())
     }
 
-    /// A channel's kind and creator, if it exists.
-    pub async fn channel_kind(
+    async fn channel_kind(
         &self,
         channel: &ChannelId,
     ) -> Result<Option<(ChannelKind, Option<UserId>)>, StoreError> {
-        let row = sqlx::query("SELECT kind, created_by FROM channels WHERE id = ?")
+        let row = sqlx::query_as("SELECT kind, created_by FROM channels WHERE id = ?")
             .bind(&channel.0)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row.map(|row| kind_and_creator(&row)))
+        Ok(row.map(kind_and_creator))
     }
 
-    /// The kind and creator of a channel `user` is a member of; `None` when
-    /// they are not (or it does not exist). One query for both checks.
-    pub async fn membership(
+    async fn membership(
         &self,
         user: &UserId,
         channel: &ChannelId,
     ) -> Result<Option<(ChannelKind, Option<UserId>)>, StoreError> {
-        let row = sqlx::query(
+        let row = sqlx::query_as(
             "SELECT c.kind, c.created_by FROM channels c
              JOIN memberships m ON m.channel_id = c.id
              WHERE c.id = ? AND m.user_id = ?",
@@ -190,16 +141,10 @@ impl Store {
         .bind(&user.0)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|row| kind_and_creator(&row)))
+        Ok(row.map(kind_and_creator))
     }
 
-    /// Creates a public or private channel with its creator as first member.
-    /// Public names are unique among public channels. A private channel
-    /// takes no name from anyone else (its `name` column is an internal key,
-    /// its name is `display_name`), so creating one reveals nothing about
-    /// other private channels and cannot squat a name. Either way the
-    /// creator may not already be in a channel of that name.
-    pub async fn create_channel(
+    async fn create_channel(
         &self,
         creator: &UserId,
         name: &ChannelName,
@@ -223,10 +168,7 @@ impl Store {
         if clash.is_some() {
             return Err(StoreError::ChannelNameTaken);
         }
-        let (key, display_name) = match kind {
-            ChannelKind::Public => (name.as_str().to_owned(), None),
-            _ => (format!("private:{}", id.0), Some(name.as_str())),
-        };
+        let (key, display_name) = channel_keys(&id, name, kind);
         let inserted = sqlx::query(
             "INSERT INTO channels (id, name, display_name, topic, kind, created_by, created_at)
              VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING",
@@ -253,40 +195,27 @@ impl Store {
         Ok(id)
     }
 
-    /// Public channels whose name or topic contains `query`, with member counts.
-    pub async fn browse_channels(
+    async fn browse_channels(
         &self,
         user: &UserId,
         query: &str,
     ) -> Result<Vec<ChannelSummary>, StoreError> {
-        let pattern = format!("%{}%", query.trim().to_lowercase());
-        let rows = sqlx::query(
-            "SELECT c.id, c.name, c.topic,
-                    c.member_count,
-                    EXISTS (SELECT 1 FROM memberships m WHERE m.channel_id = c.id AND m.user_id = ?) AS joined
+        let rows = sqlx::query_as(
+            "SELECT c.id, c.name, c.topic, c.member_count,
+                    EXISTS (SELECT 1 FROM memberships m WHERE m.channel_id = c.id AND m.user_id = ?1)
              FROM channels c
-             WHERE c.kind = 'public' AND (lower(c.name) LIKE ? OR lower(c.topic) LIKE ?)
-             ORDER BY member_count DESC, c.name LIMIT 200",
+             WHERE c.kind = 'public' AND (lower(c.name) LIKE ?2 OR lower(c.topic) LIKE ?2)
+             ORDER BY c.member_count DESC, c.name LIMIT ?3",
         )
         .bind(&user.0)
-        .bind(&pattern)
-        .bind(&pattern)
+        .bind(browse_pattern(query))
+        .bind(BROWSE_LIMIT)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| ChannelSummary {
-                id: ChannelId(row.get("id")),
-                name: row.get("name"),
-                topic: row.get("topic"),
-                member_count: row.get::<i64, _>("member_count") as u32,
-                joined: row.get("joined"),
-            })
-            .collect())
+        Ok(summaries(rows))
     }
 
-    /// Adds a member; `false` if they already were one.
-    pub async fn add_member(&self, channel: &ChannelId, user: &UserId) -> Result<bool, StoreError> {
+    async fn add_member(&self, channel: &ChannelId, user: &UserId) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "INSERT INTO memberships (channel_id, user_id, joined_at) VALUES (?, ?, ?)
              ON CONFLICT (channel_id, user_id) DO NOTHING",
@@ -299,12 +228,7 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
-    /// Removes a member; `false` if they were not one.
-    pub async fn remove_member(
-        &self,
-        channel: &ChannelId,
-        user: &UserId,
-    ) -> Result<bool, StoreError> {
+    async fn remove_member(&self, channel: &ChannelId, user: &UserId) -> Result<bool, StoreError> {
         let done = sqlx::query("DELETE FROM memberships WHERE channel_id = ? AND user_id = ?")
             .bind(&channel.0)
             .bind(&user.0)
@@ -313,7 +237,7 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
-    pub async fn set_topic(&self, channel: &ChannelId, topic: &Topic) -> Result<(), StoreError> {
+    async fn set_topic(&self, channel: &ChannelId, topic: &Topic) -> Result<(), StoreError> {
         sqlx::query("UPDATE channels SET topic = ? WHERE id = ?")
             .bind(topic.as_str())
             .bind(&channel.0)
@@ -322,33 +246,19 @@ impl Store {
         Ok(())
     }
 
-    /// The members of a channel, by name.
-    pub async fn members(&self, channel: &ChannelId) -> Result<Vec<UserInfo>, StoreError> {
-        let rows = sqlx::query(
+    async fn members(&self, channel: &ChannelId) -> Result<Vec<UserInfo>, StoreError> {
+        let rows = sqlx::query_as(
             "SELECT u.id, u.name FROM memberships m JOIN users u ON u.id = m.user_id
              WHERE m.channel_id = ? ORDER BY u.mention_key",
         )
         .bind(&channel.0)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| UserInfo {
-                id: UserId(row.get("id")),
-                name: row.get("name"),
-            })
-            .collect())
+        Ok(people(rows))
     }
 
-    /// The direct conversation between exactly these users, created if new.
-    /// An existing one gets back anyone who had left it, and is shown again
-    /// to whoever had hidden it. Returns its id and whether it was created now.
-    pub async fn open_direct(&self, users: &[UserId]) -> Result<(ChannelId, bool), StoreError> {
-        let mut ids: Vec<&str> = users.iter().map(|u| u.0.as_str()).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        // The name is derived from the participants, so the same group always finds the same row.
-        let key = format!("dm:{}", ids.join(","));
+    async fn open_direct(&self, users: &[UserId]) -> Result<(ChannelId, bool), StoreError> {
+        let (ids, key) = direct_key(users);
         let mut tx = self.begin_write().await?;
         let now = now_millis();
         let existing: Option<String> =
@@ -387,22 +297,19 @@ impl Store {
         Ok((id, created))
     }
 
-    /// Hides a direct conversation from `user`'s list until its next message.
-    pub async fn hide_direct(&self, user: &UserId, channel: &ChannelId) -> Result<(), StoreError> {
+    async fn hide_direct(&self, user: &UserId, channel: &ChannelId) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE memberships SET hidden = 1 WHERE channel_id = ? AND user_id = ?
-               AND EXISTS (SELECT 1 FROM channels WHERE id = ? AND kind = 'direct')",
+            "UPDATE memberships SET hidden = 1 WHERE channel_id = ?1 AND user_id = ?2
+               AND EXISTS (SELECT 1 FROM channels WHERE id = ?1 AND kind = 'direct')",
         )
         .bind(&channel.0)
         .bind(&user.0)
-        .bind(&channel.0)
         .execute(&self.pool)
         .await?;
         Ok(())
     }
 
-    /// Records that `user` has read `channel` up to `seq` (never backwards).
-    pub async fn mark_read(
+    async fn mark_read(
         &self,
         user: &UserId,
         channel: &ChannelId,
@@ -410,11 +317,10 @@ impl Store {
     ) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE memberships SET last_read_seq = MAX(last_read_seq,
-                 MIN(?, (SELECT last_seq FROM channels WHERE id = ?)))
-             WHERE channel_id = ? AND user_id = ?",
+                 MIN(?1, (SELECT last_seq FROM channels WHERE id = ?2)))
+             WHERE channel_id = ?2 AND user_id = ?3",
         )
         .bind(seq)
-        .bind(&channel.0)
         .bind(&channel.0)
         .bind(&user.0)
         .execute(&self.pool)

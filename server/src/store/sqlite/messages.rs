@@ -11,7 +11,9 @@ use sqlx::{Row, Sqlite, Transaction};
 
 use super::{Store, files, mentions, message_from_row, placeholders, seq_range, stamp_change};
 use crate::random::now_millis;
-use crate::store::{ChangeOutcome, Inserted, MessageChange, NewMessage, Page, StoreError, Stored};
+use crate::store::{
+    ChangeOutcome, Channels, Inserted, MessageChange, NewMessage, Page, StoreError, Stored,
+};
 
 impl Store {
     /// The newest `limit` messages of a channel, as `reader` sees them;

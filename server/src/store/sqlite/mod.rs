@@ -8,7 +8,6 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use shared::protocol::ChannelKind;
 use shared::{ChangeNo, ChannelId, ChatMessage, ClientMsgId, Seq, UserId, UserInfo};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -52,18 +51,6 @@ pub struct Store {
     writer_pool: SqlitePool,
     /// The default channel (public; never renamed or removed), read once.
     default_channel: Option<ChannelId>,
-}
-
-/// The kind stored for a channel; an unknown kind is treated as private
-/// (members only, never joinable, never listed).
-fn stored_kind(raw: &str) -> ChannelKind {
-    ChannelKind::parse(raw).unwrap_or_else(|| {
-        tracing::error!(
-            kind = raw,
-            "a channel has an unknown kind; treating it as private"
-        );
-        ChannelKind::Private
-    })
 }
 
 /// The message writer's page cache (negative: KiB): a batch touches index
@@ -219,13 +206,6 @@ fn seq_range(messages: &[ChatMessage]) -> Option<(Seq, Seq)> {
     Some((first.seq.min(last.seq), first.seq.max(last.seq)))
 }
 
-fn kind_and_creator(row: &sqlx::sqlite::SqliteRow) -> (ChannelKind, Option<UserId>) {
-    (
-        stored_kind(row.get::<String, _>("kind").as_str()),
-        row.get::<Option<String>, _>("created_by").map(UserId),
-    )
-}
-
 fn message_from_row(row: &sqlx::sqlite::SqliteRow) -> ChatMessage {
     let client_id: String = row.get("client_id");
     ChatMessage {
@@ -254,6 +234,8 @@ fn message_from_row(row: &sqlx::sqlite::SqliteRow) -> ChatMessage {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Channels;
+    use shared::protocol::ChannelKind;
 
     #[tokio::test]
     async fn a_channel_of_a_kind_this_version_does_not_know_is_members_only() {
