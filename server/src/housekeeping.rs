@@ -11,7 +11,7 @@ use tokio::task::JoinHandle;
 use crate::budget::{Budget, RequestBudgets};
 use crate::random::now_millis;
 use crate::sign_in_guard::SignInGuard;
-use crate::store::{Accounts, Store, StoreError};
+use crate::store::{Accounts, LinkCache, Store, StoreError};
 
 const BUDGET_SWEEP: Duration = Duration::from_secs(60);
 const SESSION_SWEEP: Duration = Duration::from_secs(60 * 60);

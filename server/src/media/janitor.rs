@@ -9,7 +9,7 @@ use tokio::task::JoinHandle;
 
 use super::storage::FileStore;
 use crate::random::now_millis;
-use crate::store::{Store, StoreError};
+use crate::store::{Files, Store, StoreError};
 
 /// How long an upload may wait to be posted.
 pub const UNPOSTED_GRACE: Duration = Duration::from_secs(24 * 60 * 60);

@@ -27,7 +27,7 @@ use crate::media::image::{self as media_image, ImageError};
 use crate::media::sniff::{FileType, sniff};
 use crate::media::strip;
 use crate::slow_body;
-use crate::store::{Channels, NewFile};
+use crate::store::{Channels, Files, LinkCache, NewFile};
 
 /// Files are immutable under their id: browsers may keep them, but only for
 /// this user (`private`), since access depends on who asks.

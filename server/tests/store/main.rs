@@ -6,3 +6,4 @@
 mod accounts;
 mod channels;
 mod dialects;
+mod files;

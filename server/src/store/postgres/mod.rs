@@ -1,6 +1,6 @@
 //! The PostgreSQL dialect of the store, for running several server nodes on
 //! one database. It grows an aggregate at a time beside [`super::sqlite`]
-//! (accounts and channels so far), each checked by the same conformance tests; the
+//! (accounts, channels, files and the link cache so far), each checked by the same conformance tests; the
 //! server opens it once every aggregate is there. Multi-row writes bind
 //! arrays (`UNNEST`) instead of building placeholder lists.
 
@@ -14,6 +14,8 @@ use crate::store::{DEFAULT_CHANNEL, StoreError};
 
 mod accounts;
 mod channels;
+mod files;
+mod link_cache;
 
 /// Handle to the database; cheap to clone.
 #[derive(Clone)]

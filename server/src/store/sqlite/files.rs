@@ -3,24 +3,14 @@
 //! fetch, loading messages' attachments, and forgetting files nobody can
 //! see any more.
 
-use shared::{Attachment, AttachmentKind, ChannelId, ChatMessage, FileId, Seq, UserId};
-use sqlx::{Row, Sqlite, Transaction};
+use shared::{Attachment, ChannelId, ChatMessage, FileId, UserId};
+use sqlx::{Sqlite, Transaction};
 
 use super::{Store, seq_range};
 use crate::random::{new_id, now_millis};
-use crate::store::{NewFile, NewMessage, StoreError, StoredFile};
-
-/// A file query: the columns `attachment_from_row` reads from `files f`, then `$rest`.
-macro_rules! select_files {
-    ($rest:literal) => {
-        concat!(
-            "SELECT f.id, f.name, f.kind, f.mime, f.size, f.width, f.height, f.thumb_sha256,
-                    f.sha256, f.seq
-             FROM files f ",
-            $rest
-        )
-    };
-}
+use crate::store::files::{FileRow, select_files, stored_file, swept_hashes, uploaded};
+use crate::store::{Files, NewFile, NewMessage, StoreError, StoredFile};
+use shared::Seq;
 
 impl Store {
     /// Fills in the attachments of these messages (all from `channel`);
@@ -33,7 +23,7 @@ impl Store {
         let Some((low, high)) = seq_range(messages) else {
             return Ok(());
         };
-        let rows = sqlx::query(select_files!(
+        let rows: Vec<FileRow> = sqlx::query_as(select_files!(
             "WHERE f.channel_id = ? AND f.seq BETWEEN ? AND ? ORDER BY f.seq, f.position"
         ))
         .bind(&channel.0)
@@ -42,16 +32,20 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         for row in rows {
-            let seq: Seq = row.get("seq");
-            if let Some(message) = messages.iter_mut().find(|m| m.seq == seq && !m.deleted) {
-                message.attachments.push(attachment_from_row(&row));
+            let (file, seq) = stored_file(row);
+            if let Some(message) = messages
+                .iter_mut()
+                .find(|m| Some(m.seq) == seq && !m.deleted)
+            {
+                message.attachments.push(file.attachment);
             }
         }
         Ok(())
     }
+}
 
-    /// Records an upload (not yet posted with a message).
-    pub async fn insert_file(&self, file: &NewFile) -> Result<Attachment, StoreError> {
+impl Files for Store {
+    async fn insert_file(&self, file: &NewFile) -> Result<Attachment, StoreError> {
         let id = new_id();
         sqlx::query(
             "INSERT INTO files (id, channel_id, uploader_id, name, kind, mime, size, width, height,
@@ -72,27 +66,15 @@ impl Store {
         .bind(now_millis())
         .execute(&self.pool)
         .await?;
-        Ok(Attachment {
-            id: FileId(id),
-            name: file.name.clone(),
-            kind: file.kind,
-            mime: file.mime.clone(),
-            size: file.size,
-            width: file.width,
-            height: file.height,
-            thumbnail: file.thumb_sha256.is_some(),
-        })
+        Ok(uploaded(id, file))
     }
 
-    /// A file `user` may fetch: posted in a channel they are a member of now,
-    /// with a message that is not deleted, or their own upload not posted yet.
-    /// Anything else (unknown id, not a member, deleted) is `None` alike.
-    pub async fn file_for(
+    async fn file_for(
         &self,
         user: &UserId,
         file: &FileId,
     ) -> Result<Option<StoredFile>, StoreError> {
-        let row = sqlx::query(select_files!(
+        let row: Option<FileRow> = sqlx::query_as(select_files!(
             "JOIN memberships ms ON ms.channel_id = f.channel_id AND ms.user_id = ?
              LEFT JOIN messages m ON m.channel_id = f.channel_id AND m.seq = f.seq
              WHERE f.id = ?
@@ -103,25 +85,16 @@ impl Store {
         .bind(&user.0)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|row| StoredFile {
-            attachment: attachment_from_row(&row),
-            sha256: row.get("sha256"),
-            thumb_sha256: row.get("thumb_sha256"),
-        }))
+        Ok(row.map(|row| stored_file(row).0))
     }
 
-    /// One batch of the sweep: forgets up to `limit` uploads never posted
-    /// that are older than `unposted_before` (ms) and up to `limit` files of
-    /// deleted messages. Returns how many rows went and the content hashes
-    /// no row refers to any more (their bytes can go). Each batch is a short
-    /// transaction found through indexes, so messages keep flowing meanwhile.
-    pub async fn sweep_files(
+    async fn sweep_files(
         &self,
         unposted_before: i64,
         limit: u32,
     ) -> Result<(usize, Vec<String>), StoreError> {
         let mut tx = self.begin_write().await?;
-        let rows = sqlx::query(
+        let rows: Vec<(String, String, Option<String>)> = sqlx::query_as(
             "SELECT id, sha256, thumb_sha256 FROM
                (SELECT f.id, f.sha256, f.thumb_sha256 FROM files f INDEXED BY files_unposted
                  WHERE f.seq IS NULL AND f.created_at < ?1 LIMIT ?2)
@@ -136,26 +109,14 @@ impl Store {
         .bind(limit)
         .fetch_all(&mut *tx)
         .await?;
-        for row in &rows {
+        for (id, _, _) in &rows {
             sqlx::query("DELETE FROM files WHERE id = ?")
-                .bind(row.get::<String, _>("id"))
+                .bind(id)
                 .execute(&mut *tx)
                 .await?;
         }
-        let mut candidates: Vec<String> = rows
-            .iter()
-            .flat_map(|row| {
-                [
-                    Some(row.get::<String, _>("sha256")),
-                    row.get::<Option<String>, _>("thumb_sha256"),
-                ]
-            })
-            .flatten()
-            .collect();
-        candidates.sort_unstable();
-        candidates.dedup();
         let mut unreferenced = Vec::new();
-        for sha256 in candidates {
+        for sha256 in swept_hashes(&rows) {
             if !content_referenced(&mut tx, &sha256).await? {
                 unreferenced.push(sha256);
             }
@@ -163,11 +124,8 @@ impl Store {
         tx.commit().await?;
         Ok((rows.len(), unreferenced))
     }
-}
 
-impl Store {
-    /// Of these content hashes, the ones no file or preview image refers to.
-    pub async fn unreferenced(&self, hashes: &[String]) -> Result<Vec<String>, StoreError> {
+    async fn unreferenced(&self, hashes: &[String]) -> Result<Vec<String>, StoreError> {
         let mut connection = self.pool.acquire().await?;
         let mut unreferenced = Vec::new();
         for sha256 in hashes {
@@ -210,11 +168,11 @@ pub(super) async fn attach_to_message(
             .bind(&file.0)
             .execute(&mut **tx)
             .await?;
-        let row = sqlx::query(select_files!("WHERE f.id = ?"))
+        let row: FileRow = sqlx::query_as(select_files!("WHERE f.id = ?"))
             .bind(&file.0)
             .fetch_one(&mut **tx)
             .await?;
-        attachments.push(attachment_from_row(&row));
+        attachments.push(stored_file(row).0.attachment);
     }
     Ok(attachments)
 }
@@ -244,21 +202,4 @@ pub(super) async fn attachments_postable(
         postable += usize::from(found.is_some());
     }
     Ok(postable == message.attachments.len())
-}
-
-fn attachment_from_row(row: &sqlx::sqlite::SqliteRow) -> Attachment {
-    Attachment {
-        id: FileId(row.get("id")),
-        name: row.get("name"),
-        kind: AttachmentKind::parse(row.get::<String, _>("kind").as_str()),
-        mime: row.get("mime"),
-        size: u64::try_from(row.get::<i64, _>("size")).unwrap_or(0),
-        width: row
-            .get::<Option<i64>, _>("width")
-            .and_then(|w| u32::try_from(w).ok()),
-        height: row
-            .get::<Option<i64>, _>("height")
-            .and_then(|h| u32::try_from(h).ok()),
-        thumbnail: row.get::<Option<String>, _>("thumb_sha256").is_some(),
-    }
 }

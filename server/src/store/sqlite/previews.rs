@@ -2,11 +2,11 @@
 //! the cache of fetched links, and the images copied for previews.
 
 use shared::{ChannelId, ChatMessage, LinkPreview, Seq};
-use sqlx::Row;
 
 use super::{Store, stamp_change};
 use crate::random::now_millis;
-use crate::store::StoreError;
+use crate::store::link_cache::{from_json, to_json};
+use crate::store::{LinkCache, StoreError};
 
 impl Store {
     /// Sets a message's link preview as a change (new change number) and
@@ -17,7 +17,7 @@ impl Store {
         seq: Seq,
         preview: &LinkPreview,
     ) -> Result<Option<ChatMessage>, StoreError> {
-        let json = serde_json::to_string(preview).unwrap_or_default();
+        let json = to_json(preview);
         let mut tx = self.begin_write().await?;
         let exists = sqlx::query_scalar::<_, i64>(
             "SELECT 1 FROM messages WHERE channel_id = ? AND seq = ? AND deleted = 0",
@@ -39,33 +39,30 @@ impl Store {
         tx.commit().await?;
         self.message(channel, seq, None).await
     }
+}
 
-    /// A cached fetch of `url` no older than `max_age_ms`: `Some(None)` means
-    /// the link had nothing to preview.
-    pub async fn cached_preview(
+impl LinkCache for Store {
+    async fn cached_preview(
         &self,
         url: &str,
         max_age_ms: i64,
     ) -> Result<Option<Option<LinkPreview>>, StoreError> {
-        let row =
-            sqlx::query("SELECT preview FROM preview_cache WHERE url = ? AND fetched_at >= ?")
-                .bind(url)
-                .bind(now_millis() - max_age_ms)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(row.map(|row| {
-            row.get::<Option<String>, _>("preview")
-                .and_then(|json| serde_json::from_str(&json).ok())
-        }))
+        let row: Option<Option<String>> = sqlx::query_scalar(
+            "SELECT preview FROM preview_cache WHERE url = ? AND fetched_at >= ?",
+        )
+        .bind(url)
+        .bind(now_millis() - max_age_ms)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(from_json))
     }
 
-    /// Remembers the outcome of fetching `url`.
-    pub async fn cache_preview(
+    async fn cache_preview(
         &self,
         url: &str,
         preview: Option<&LinkPreview>,
     ) -> Result<(), StoreError> {
-        let json = preview.map(|p| serde_json::to_string(p).unwrap_or_default());
+        let json = preview.map(to_json);
         sqlx::query(
             "INSERT INTO preview_cache (url, preview, fetched_at) VALUES (?, ?, ?)
              ON CONFLICT (url) DO UPDATE SET preview = excluded.preview, fetched_at = excluded.fetched_at",
@@ -78,8 +75,7 @@ impl Store {
         Ok(())
     }
 
-    /// Forgets up to `limit` cached fetches older than `before` (ms); returns how many.
-    pub async fn forget_cached_previews(&self, before: i64, limit: u32) -> Result<u64, StoreError> {
+    async fn forget_cached_previews(&self, before: i64, limit: u32) -> Result<u64, StoreError> {
         let done = sqlx::query(
             "DELETE FROM preview_cache WHERE url IN
                (SELECT url FROM preview_cache WHERE fetched_at < ? LIMIT ?)",
@@ -91,8 +87,7 @@ impl Store {
         Ok(done.rows_affected())
     }
 
-    /// Records an image copied for a preview, so `/api/previews/` may serve it.
-    pub async fn add_preview_image(&self, sha256: &str, mime: &str) -> Result<(), StoreError> {
+    async fn add_preview_image(&self, sha256: &str, mime: &str) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO preview_images (sha256, mime, created_at) VALUES (?, ?, ?)
              ON CONFLICT DO NOTHING",
@@ -105,8 +100,7 @@ impl Store {
         Ok(())
     }
 
-    /// The type of a preview image, if `sha256` is one (uploads are never served this way).
-    pub async fn preview_image_mime(&self, sha256: &str) -> Result<Option<String>, StoreError> {
+    async fn preview_image_mime(&self, sha256: &str) -> Result<Option<String>, StoreError> {
         Ok(
             sqlx::query_scalar("SELECT mime FROM preview_images WHERE sha256 = ?")
                 .bind(sha256)
