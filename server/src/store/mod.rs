@@ -17,6 +17,7 @@ pub mod accounts;
 pub mod channels;
 pub mod files;
 pub mod link_cache;
+pub mod messages;
 pub mod model;
 pub mod postgres;
 pub mod sqlite;

@@ -6,9 +6,10 @@
 use shared::{Attachment, ChannelId, ChatMessage, FileId, UserId};
 use sqlx::{Sqlite, Transaction};
 
-use super::{Store, seq_range};
+use super::Store;
 use crate::random::{new_id, now_millis};
 use crate::store::files::{FileRow, select_files, stored_file, swept_hashes, uploaded};
+use crate::store::messages::seq_range;
 use crate::store::{Files, NewFile, NewMessage, StoreError, StoredFile};
 use shared::Seq;
 

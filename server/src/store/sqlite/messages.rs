@@ -2,15 +2,18 @@
 //! reactions and files, edits, deletes, reactions, and the writer's batched
 //! inserts (numbering, membership and block checks in one statement).
 
-use shared::limits::{MAX_REACTION_EMOJI, MAX_REACTIONS_PER_USER, REACTION_NAMES_SHOWN};
 use std::collections::{HashMap, HashSet};
 
-use shared::{ChangeNo, ChannelId, ChatMessage, Reaction, Seq, UserId, UserInfo};
-use sqlx::sqlite::SqliteRow;
+use shared::limits::{MAX_REACTION_EMOJI, MAX_REACTIONS_PER_USER, REACTION_NAMES_SHOWN};
+use shared::{ChangeNo, ChannelId, ChatMessage, Seq, UserId};
 use sqlx::{Row, Sqlite, Transaction};
 
-use super::{Store, files, mentions, message_from_row, placeholders, seq_range, stamp_change};
+use super::{Store, files, mentions, placeholders, select_messages, stamp_change};
 use crate::random::now_millis;
+use crate::store::messages::{
+    Counter, Earlier, MessageRow, ReactionRow, Right, add_reactions, decide_batch, resend_key,
+    seq_range,
+};
 use crate::store::{
     ChangeOutcome, Channels, Inserted, MessageChange, NewMessage, Page, StoreError, Stored,
 };
@@ -36,7 +39,7 @@ impl Store {
         limit: u32,
         reader: &UserId,
     ) -> Result<Option<Page>, StoreError> {
-        let rows = sqlx::query(select_messages!(
+        let rows: Vec<MessageRow> = sqlx::query_as(select_messages!(
             "WHERE m.channel_id = ? AND m.seq < ?
                AND EXISTS (SELECT 1 FROM memberships WHERE channel_id = ? AND user_id = ?)
              ORDER BY m.seq DESC LIMIT ?"
@@ -75,7 +78,7 @@ impl Store {
         limit: u32,
         reader: &UserId,
     ) -> Result<Option<Vec<ChatMessage>>, StoreError> {
-        let rows = sqlx::query(select_messages!(
+        let rows: Vec<MessageRow> = sqlx::query_as(select_messages!(
             "WHERE m.channel_id = ? AND m.seq > ?
                AND EXISTS (SELECT 1 FROM memberships WHERE channel_id = ? AND user_id = ?)
              ORDER BY m.seq ASC LIMIT ?"
@@ -98,10 +101,10 @@ impl Store {
     /// messages" from "not a member" (`None`).
     async fn rows_for_member(
         &self,
-        rows: Vec<SqliteRow>,
+        rows: Vec<MessageRow>,
         channel: &ChannelId,
         reader: &UserId,
-    ) -> Result<Option<Vec<SqliteRow>>, StoreError> {
+    ) -> Result<Option<Vec<MessageRow>>, StoreError> {
         if rows.is_empty() && !self.is_member(reader, channel).await? {
             return Ok(None);
         }
@@ -118,7 +121,7 @@ impl Store {
         limit: u32,
         reader: &UserId,
     ) -> Result<Vec<ChatMessage>, StoreError> {
-        let rows = sqlx::query(select_messages!(
+        let rows: Vec<MessageRow> = sqlx::query_as(select_messages!(
             "WHERE m.channel_id = ? AND m.seq <= ? AND m.change_no > ? ORDER BY m.seq ASC LIMIT ?"
         ))
         .bind(&channel.0)
@@ -138,11 +141,12 @@ impl Store {
         seq: Seq,
         reader: Option<&UserId>,
     ) -> Result<Option<ChatMessage>, StoreError> {
-        let row = sqlx::query(select_messages!("WHERE m.channel_id = ? AND m.seq = ?"))
-            .bind(&channel.0)
-            .bind(seq)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row: Option<MessageRow> =
+            sqlx::query_as(select_messages!("WHERE m.channel_id = ? AND m.seq = ?"))
+                .bind(&channel.0)
+                .bind(seq)
+                .fetch_optional(&self.pool)
+                .await?;
         let Some(row) = row else { return Ok(None) };
         Ok(self.with_details(channel, &[row], reader).await?.pop())
     }
@@ -265,16 +269,15 @@ impl Store {
     async fn with_details(
         &self,
         channel: &ChannelId,
-        rows: &[sqlx::sqlite::SqliteRow],
+        rows: &[MessageRow],
         reader: Option<&UserId>,
     ) -> Result<Vec<ChatMessage>, StoreError> {
-        let mut messages: Vec<ChatMessage> = rows.iter().map(message_from_row).collect();
-        let any = |column: &str| rows.iter().any(|row| row.get::<bool, _>(column));
-        if any("has_reactions") {
+        let mut messages: Vec<ChatMessage> = rows.iter().map(MessageRow::message).collect();
+        if rows.iter().any(|row| row.has_reactions) {
             self.attach_reactions(channel, &mut messages, reader)
                 .await?;
         }
-        if any("has_files") {
+        if rows.iter().any(|row| row.has_files) {
             self.attach_files(channel, &mut messages).await?;
         }
         Ok(messages)
@@ -292,7 +295,7 @@ impl Store {
         let Some((low, high)) = seq_range(messages) else {
             return Ok(());
         };
-        let rows = sqlx::query(
+        let rows: Vec<ReactionRow> = sqlx::query_as(
             "SELECT seq, emoji, id, name, total, mine FROM (
                  SELECT r.seq, r.emoji, u.id, u.name,
                         ROW_NUMBER() OVER per_emoji AS place,
@@ -313,26 +316,7 @@ impl Store {
         .bind(REACTION_NAMES_SHOWN as i64)
         .fetch_all(&self.pool)
         .await?;
-        for row in rows {
-            let seq: Seq = row.get("seq");
-            let emoji: String = row.get("emoji");
-            let user = UserInfo {
-                id: UserId(row.get("id")),
-                name: row.get("name"),
-            };
-            let Some(message) = messages.iter_mut().find(|m| m.seq == seq) else {
-                continue;
-            };
-            match message.reactions.iter_mut().find(|r| r.emoji == emoji) {
-                Some(reaction) => reaction.users.push(user),
-                None => message.reactions.push(Reaction {
-                    emoji,
-                    users: vec![user],
-                    count: u32::try_from(row.get::<i64, _>("total")).unwrap_or(u32::MAX),
-                    mine: reader.map(|_| row.get::<Option<i64>, _>("mine") == Some(1)),
-                }),
-            }
-        }
+        add_reactions(messages, rows, reader);
         Ok(())
     }
 
@@ -346,70 +330,22 @@ impl Store {
         let mut tx = self.writer_pool.begin_with("BEGIN IMMEDIATE").await?;
         let mut earlier = stored_by_client_id(&mut tx, batch).await?;
         let (rights, mut counters) = posting_rights(&mut tx, batch).await?;
-        let mut claimed: HashSet<&str> = HashSet::new();
-        let mut stored = Vec::with_capacity(batch.len());
+        let mut postable = Vec::with_capacity(batch.len());
         for message in batch {
-            let key = (
-                message.author.id.clone(),
-                message.client_id.as_str().to_owned(),
+            postable.push(
+                message.attachments.is_empty()
+                    || earlier.contains_key(&resend_key(message))
+                    || files::attachments_postable(&mut tx, message).await?,
             );
-            if let Some(original) = earlier.get(&key) {
-                // The same id in another conversation is a different message
-                // that cannot be stored under it: acknowledging it would lose it.
-                stored.push(if original.channel == message.channel {
-                    Stored::Duplicate(original.clone())
-                } else {
-                    Stored::ClientIdReused(message.clone())
-                });
-                continue;
-            }
-            if !message.attachments.is_empty()
-                && (message
-                    .attachments
-                    .iter()
-                    .any(|file| claimed.contains(file.0.as_str()))
-                    || !files::attachments_postable(&mut tx, message).await?)
-            {
-                stored.push(Stored::InvalidAttachments(message.clone()));
-                continue;
-            }
-            let right = rights.get(&(message.channel.clone(), message.author.id.clone()));
-            match right {
-                Some(Right { blocked: true, .. }) => {
-                    stored.push(Stored::Blocked(message.clone()));
-                    continue;
-                }
-                Some(Right { member: true, .. }) => {}
-                _ => {
-                    stored.push(Stored::NotAMember(message.clone()));
-                    continue;
-                }
-            }
-            let Some(counter) = counters.get_mut(&message.channel) else {
-                stored.push(Stored::NotAMember(message.clone()));
-                continue;
-            };
-            counter.last_seq += 1;
-            counter.last_change += 1;
-            counter.touched = true;
-            claimed.extend(message.attachments.iter().map(|file| file.0.as_str()));
-            let new = ChatMessage {
-                channel: message.channel.clone(),
-                seq: counter.last_seq,
-                client_id: message.client_id.clone(),
-                author: message.author.clone(),
-                text: message.text.clone(),
-                sent_at: now_millis(),
-                edited_at: None,
-                deleted: false,
-                reactions: Vec::new(),
-                attachments: Vec::new(),
-                preview: None,
-                change: ChangeNo(counter.last_change),
-            };
-            earlier.insert(key, new.clone());
-            stored.push(Stored::New(new));
         }
+        let mut stored = decide_batch(
+            batch,
+            &mut earlier,
+            &rights,
+            &mut counters,
+            &postable,
+            now_millis(),
+        );
         let mut inserted = Inserted::default();
         let touched: Vec<(&ChannelId, &Counter)> =
             counters.iter().filter(|(_, c)| c.touched).collect();
@@ -437,26 +373,11 @@ impl Store {
     }
 }
 
-/// Whether an author may post in a channel now.
-struct Right {
-    member: bool,
-    /// Someone in this direct conversation has blocked the author.
-    blocked: bool,
-}
-
-/// A channel's counters while a batch is numbered.
-struct Counter {
-    last_seq: Seq,
-    last_change: i64,
-    direct: bool,
-    touched: bool,
-}
-
 /// The messages already stored under the batch's (author, client id) pairs.
 async fn stored_by_client_id(
     tx: &mut Transaction<'static, Sqlite>,
     batch: &[NewMessage],
-) -> Result<HashMap<(UserId, String), ChatMessage>, StoreError> {
+) -> Result<Earlier, StoreError> {
     let mut found = HashMap::new();
     for chunk in batch.chunks(ROWS_PER_STATEMENT) {
         let pairs = placeholders("(?, ?)", chunk.len());
@@ -464,14 +385,14 @@ async fn stored_by_client_id(
             "{} WHERE (m.author_id, m.client_id) IN (VALUES {pairs})",
             select_messages!("")
         );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let mut query = sqlx::query_as::<_, MessageRow>(sqlx::AssertSqlSafe(sql));
         for message in chunk {
             query = query
                 .bind(&message.author.id.0)
                 .bind(message.client_id.as_str());
         }
         for row in query.fetch_all(&mut **tx).await? {
-            let message = message_from_row(&row);
+            let message = row.message();
             let key = (
                 message.author.id.clone(),
                 message.client_id.as_str().to_owned(),

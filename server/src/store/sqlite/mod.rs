@@ -8,33 +8,16 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use shared::{ChangeNo, ChannelId, ChatMessage, ClientMsgId, Seq, UserId, UserInfo};
+use shared::{ChannelId, Seq};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{Sqlite, Transaction};
 
 use crate::random::{new_id, now_millis};
 use crate::store::{DEFAULT_CHANNEL, StoreError};
 
-/// A message query: the columns `message_from_row` reads, whether the
-/// message has reactions or files (so that a page without any costs no
-/// further round trip to the database), then `$rest` (a WHERE clause and
-/// ordering). Every message query goes through it.
-macro_rules! select_messages {
-    ($rest:literal) => {
-        concat!(
-            "SELECT m.channel_id, m.seq, m.client_id, m.body, m.sent_at, m.edited_at, m.deleted,
-                    m.change_no, m.preview, u.id AS author_id, u.name AS author_name,
-                    EXISTS (SELECT 1 FROM reactions r
-                            WHERE r.channel_id = m.channel_id AND r.seq = m.seq) AS has_reactions,
-                    EXISTS (SELECT 1 FROM files f
-                            WHERE f.channel_id = m.channel_id AND f.seq = m.seq) AS has_files
-             FROM messages m JOIN users u ON u.id = m.author_id ",
-            $rest
-        )
-    };
-}
+use crate::store::messages::select_messages;
 
 mod accounts;
 mod channels;
@@ -200,41 +183,11 @@ fn placeholders(group: &str, count: usize) -> String {
     vec![group; count].join(", ")
 }
 
-/// The lowest and highest sequence number of some messages (held in order).
-fn seq_range(messages: &[ChatMessage]) -> Option<(Seq, Seq)> {
-    let (first, last) = (messages.first()?, messages.last()?);
-    Some((first.seq.min(last.seq), first.seq.max(last.seq)))
-}
-
-fn message_from_row(row: &sqlx::sqlite::SqliteRow) -> ChatMessage {
-    let client_id: String = row.get("client_id");
-    ChatMessage {
-        channel: ChannelId(row.get("channel_id")),
-        seq: row.get("seq"),
-        // Only ids that passed `ClientMsgId::parse` are ever stored.
-        client_id: ClientMsgId::parse(&client_id)
-            .unwrap_or_else(|_| ClientMsgId::parse("invalid").expect("a literal valid id")),
-        author: UserInfo {
-            id: UserId(row.get("author_id")),
-            name: row.get("author_name"),
-        },
-        text: row.get("body"),
-        sent_at: row.get("sent_at"),
-        edited_at: row.get("edited_at"),
-        deleted: row.get::<i64, _>("deleted") != 0,
-        reactions: Vec::new(),
-        attachments: Vec::new(),
-        preview: row
-            .get::<Option<String>, _>("preview")
-            .and_then(|json| serde_json::from_str(&json).ok()),
-        change: ChangeNo(row.get("change_no")),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::store::Channels;
+    use shared::UserId;
     use shared::protocol::ChannelKind;
 
     #[tokio::test]

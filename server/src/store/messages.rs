@@ -1,0 +1,375 @@
+//! Messages: what every dialect reads and decides the same way. A message
+//! row reads back into a `ChatMessage`; reaction rows become each message's
+//! reactions; and a batch from the writer is decided message by message
+//! (resend, refused attachments, not a member, blocked, or new with the
+//! channel's next numbers) from what the dialect read under its lock.
+
+use std::collections::{HashMap, HashSet};
+
+use shared::{ChangeNo, ChannelId, ChatMessage, ClientMsgId, Reaction, Seq, UserId, UserInfo};
+
+use super::{NewMessage, Stored};
+
+/// A message query in any dialect: the columns of a [`MessageRow`], then
+/// `$rest` (a WHERE clause and ordering). Every message query goes through
+/// it. The two flags say whether the message has reactions or files, so a
+/// page without any costs no further round trip.
+macro_rules! select_messages {
+    ($rest:literal) => {
+        concat!(
+            "SELECT m.channel_id, m.seq, m.client_id, m.body, m.sent_at, m.edited_at, m.deleted,
+                    m.change_no, m.preview, u.id AS author_id, u.name AS author_name,
+                    EXISTS (SELECT 1 FROM reactions r
+                            WHERE r.channel_id = m.channel_id AND r.seq = m.seq) AS has_reactions,
+                    EXISTS (SELECT 1 FROM files f
+                            WHERE f.channel_id = m.channel_id AND f.seq = m.seq) AS has_files
+             FROM messages m JOIN users u ON u.id = m.author_id ",
+            $rest
+        )
+    };
+}
+pub(crate) use select_messages;
+
+/// A message row as [`select_messages`] reads it.
+#[derive(sqlx::FromRow)]
+pub(crate) struct MessageRow {
+    channel_id: String,
+    seq: Seq,
+    client_id: String,
+    body: String,
+    sent_at: i64,
+    edited_at: Option<i64>,
+    deleted: bool,
+    change_no: i64,
+    preview: Option<String>,
+    author_id: String,
+    author_name: String,
+    pub has_reactions: bool,
+    pub has_files: bool,
+}
+
+impl MessageRow {
+    /// The message, without its reactions and files yet.
+    pub(crate) fn message(&self) -> ChatMessage {
+        ChatMessage {
+            channel: ChannelId(self.channel_id.clone()),
+            seq: self.seq,
+            // Only ids that passed `ClientMsgId::parse` are ever stored.
+            client_id: ClientMsgId::parse(&self.client_id)
+                .unwrap_or_else(|_| ClientMsgId::parse("invalid").expect("a literal valid id")),
+            author: UserInfo {
+                id: UserId(self.author_id.clone()),
+                name: self.author_name.clone(),
+            },
+            text: self.body.clone(),
+            sent_at: self.sent_at,
+            edited_at: self.edited_at,
+            deleted: self.deleted,
+            reactions: Vec::new(),
+            attachments: Vec::new(),
+            preview: super::link_cache::from_json(self.preview.clone()).map(Box::new),
+            change: ChangeNo(self.change_no),
+        }
+    }
+}
+
+/// The lowest and highest sequence number of some messages (held in order).
+pub(crate) fn seq_range(messages: &[ChatMessage]) -> Option<(Seq, Seq)> {
+    let (first, last) = (messages.first()?, messages.last()?);
+    Some((first.seq.min(last.seq), first.seq.max(last.seq)))
+}
+
+/// One reaction row: the message, the emoji, one person who reacted (the
+/// first few by time), how many reacted with it, and whether the reader did
+/// (`None` when nobody reads).
+pub(crate) type ReactionRow = (Seq, String, String, String, i64, Option<bool>);
+
+/// Adds reaction rows (in order: per message, emoji in the order first
+/// used, people in the order they reacted) to their messages.
+pub(crate) fn add_reactions(
+    messages: &mut [ChatMessage],
+    rows: Vec<ReactionRow>,
+    reader: Option<&UserId>,
+) {
+    for (seq, emoji, id, name, total, mine) in rows {
+        let user = UserInfo {
+            id: UserId(id),
+            name,
+        };
+        let Some(message) = messages.iter_mut().find(|m| m.seq == seq) else {
+            continue;
+        };
+        match message.reactions.iter_mut().find(|r| r.emoji == emoji) {
+            Some(reaction) => reaction.users.push(user),
+            None => message.reactions.push(Reaction {
+                emoji,
+                users: vec![user],
+                count: u32::try_from(total).unwrap_or(u32::MAX),
+                mine: reader.map(|_| mine == Some(true)),
+            }),
+        }
+    }
+}
+
+/// Whether an author may post in a channel now.
+pub(crate) struct Right {
+    pub member: bool,
+    /// Someone in this direct conversation has blocked the author.
+    pub blocked: bool,
+}
+
+/// A channel's counters while a batch is numbered.
+pub(crate) struct Counter {
+    pub last_seq: Seq,
+    pub last_change: i64,
+    pub direct: bool,
+    pub touched: bool,
+}
+
+/// What a batch's messages were stored under before: `(author, client id)`.
+pub(crate) type Earlier = HashMap<(UserId, String), ChatMessage>;
+
+/// The key a message is found again by when it is sent again.
+pub(crate) fn resend_key(message: &NewMessage) -> (UserId, String) {
+    (
+        message.author.id.clone(),
+        message.client_id.as_str().to_owned(),
+    )
+}
+
+/// Decides each message of a batch, in order, from what the dialect read
+/// in the batch's transaction: `earlier` (messages stored under the same
+/// keys), `rights`, the channels' `counters` (bumped here), and whether each
+/// message's attachments are distinct unposted uploads of its author in its
+/// channel (`postable`, by position; only asked for new messages with
+/// attachments). New messages are numbered in order and sent at `now`.
+pub(crate) fn decide_batch(
+    batch: &[NewMessage],
+    earlier: &mut Earlier,
+    rights: &HashMap<(ChannelId, UserId), Right>,
+    counters: &mut HashMap<ChannelId, Counter>,
+    postable: &[bool],
+    now: i64,
+) -> Vec<Stored> {
+    let mut claimed: HashSet<&str> = HashSet::new();
+    let mut stored = Vec::with_capacity(batch.len());
+    for (message, postable) in batch.iter().zip(postable) {
+        let key = resend_key(message);
+        if let Some(original) = earlier.get(&key) {
+            // The same id in another conversation is a different message
+            // that cannot be stored under it: acknowledging it would lose it.
+            stored.push(if original.channel == message.channel {
+                Stored::Duplicate(original.clone())
+            } else {
+                Stored::ClientIdReused(message.clone())
+            });
+            continue;
+        }
+        if !message.attachments.is_empty()
+            && (message
+                .attachments
+                .iter()
+                .any(|file| claimed.contains(file.0.as_str()))
+                || !postable)
+        {
+            stored.push(Stored::InvalidAttachments(message.clone()));
+            continue;
+        }
+        match rights.get(&(message.channel.clone(), message.author.id.clone())) {
+            Some(Right { blocked: true, .. }) => {
+                stored.push(Stored::Blocked(message.clone()));
+                continue;
+            }
+            Some(Right { member: true, .. }) => {}
+            _ => {
+                stored.push(Stored::NotAMember(message.clone()));
+                continue;
+            }
+        }
+        let Some(counter) = counters.get_mut(&message.channel) else {
+            stored.push(Stored::NotAMember(message.clone()));
+            continue;
+        };
+        counter.last_seq += 1;
+        counter.last_change += 1;
+        counter.touched = true;
+        claimed.extend(message.attachments.iter().map(|file| file.0.as_str()));
+        let new = ChatMessage {
+            channel: message.channel.clone(),
+            seq: counter.last_seq,
+            client_id: message.client_id.clone(),
+            author: message.author.clone(),
+            text: message.text.clone(),
+            sent_at: now,
+            edited_at: None,
+            deleted: false,
+            reactions: Vec::new(),
+            attachments: Vec::new(),
+            preview: None,
+            change: ChangeNo(counter.last_change),
+        };
+        earlier.insert(key, new.clone());
+        stored.push(Stored::New(new));
+    }
+    stored
+}
+
+#[cfg(test)]
+mod tests {
+    use shared::FileId;
+
+    use super::*;
+
+    fn user(name: &str) -> UserInfo {
+        UserInfo {
+            id: UserId(name.into()),
+            name: name.into(),
+        }
+    }
+
+    fn message(channel: &str, author: &str, id: &str, files: &[&str]) -> NewMessage {
+        NewMessage {
+            channel: ChannelId(channel.into()),
+            author: user(author),
+            client_id: ClientMsgId::parse(id).unwrap(),
+            text: format!("{id} from {author}"),
+            attachments: files.iter().map(|f| FileId((*f).into())).collect(),
+        }
+    }
+
+    fn counter(last_seq: Seq) -> Counter {
+        Counter {
+            last_seq,
+            last_change: last_seq * 10,
+            direct: false,
+            touched: false,
+        }
+    }
+
+    fn outcome(stored: &Stored) -> String {
+        match stored {
+            Stored::New(m) => format!("new {}#{} change {}", m.channel.0, m.seq, m.change.0),
+            Stored::Duplicate(m) => format!("duplicate of {}#{}", m.channel.0, m.seq),
+            Stored::NotAMember(_) => "not a member".into(),
+            Stored::InvalidAttachments(_) => "invalid attachments".into(),
+            Stored::ClientIdReused(_) => "id reused".into(),
+            Stored::Blocked(_) => "blocked".into(),
+        }
+    }
+
+    #[test]
+    fn a_batch_is_numbered_per_channel_and_each_refusal_is_told_apart() {
+        let batch = [
+            message("a", "ann", "m1", &[]),
+            message("b", "ann", "m2", &["f1"]),
+            message("a", "ben", "m1", &[]),
+            message("a", "ann", "m1", &[]), // sent twice in one batch
+            message("b", "ann", "m1", &[]), // the same id in another conversation
+            message("b", "ben", "m3", &["f1"]), // a file already posted in this batch
+            message("c", "ann", "m4", &[]), // not a member
+            message("d", "ann", "m5", &[]), // blocked in a direct conversation
+            message("a", "ann", "m6", &["f2"]), // not an unposted upload of hers
+            message("a", "ben", "m0", &[]), // stored before this batch
+        ];
+        let rights = HashMap::from([
+            (
+                (ChannelId("a".into()), UserId("ann".into())),
+                Right {
+                    member: true,
+                    blocked: false,
+                },
+            ),
+            (
+                (ChannelId("a".into()), UserId("ben".into())),
+                Right {
+                    member: true,
+                    blocked: false,
+                },
+            ),
+            (
+                (ChannelId("b".into()), UserId("ann".into())),
+                Right {
+                    member: true,
+                    blocked: false,
+                },
+            ),
+            (
+                (ChannelId("b".into()), UserId("ben".into())),
+                Right {
+                    member: true,
+                    blocked: false,
+                },
+            ),
+            (
+                (ChannelId("c".into()), UserId("ann".into())),
+                Right {
+                    member: false,
+                    blocked: false,
+                },
+            ),
+            (
+                (ChannelId("d".into()), UserId("ann".into())),
+                Right {
+                    member: true,
+                    blocked: true,
+                },
+            ),
+        ]);
+        let mut counters = HashMap::from([
+            (ChannelId("a".into()), counter(7)),
+            (ChannelId("b".into()), counter(0)),
+            (ChannelId("c".into()), counter(3)),
+            (ChannelId("d".into()), counter(1)),
+        ]);
+        let stored_before = ChatMessage {
+            channel: ChannelId("a".into()),
+            seq: 5,
+            client_id: ClientMsgId::parse("m0").unwrap(),
+            author: user("ben"),
+            text: "m0 from ben".into(),
+            sent_at: 1,
+            edited_at: None,
+            deleted: false,
+            reactions: Vec::new(),
+            attachments: Vec::new(),
+            preview: None,
+            change: ChangeNo(50),
+        };
+        let mut earlier =
+            Earlier::from([((UserId("ben".into()), "m0".to_string()), stored_before)]);
+        let postable = [true, true, true, true, true, true, true, true, false, true];
+
+        let stored = decide_batch(&batch, &mut earlier, &rights, &mut counters, &postable, 42);
+        let outcomes: Vec<String> = stored.iter().map(outcome).collect();
+        assert_eq!(
+            outcomes,
+            [
+                "new a#8 change 71",
+                "new b#1 change 1",
+                "new a#9 change 72",
+                "duplicate of a#8",
+                "id reused",
+                "invalid attachments",
+                "not a member",
+                "blocked",
+                "invalid attachments",
+                "duplicate of a#5",
+            ]
+        );
+        assert!(
+            stored
+                .iter()
+                .all(|s| !matches!(s, Stored::New(m) if m.sent_at != 42))
+        );
+        let touched: Vec<(&str, Seq, i64)> = {
+            let mut touched: Vec<_> = counters
+                .iter()
+                .filter(|(_, c)| c.touched)
+                .map(|(id, c)| (id.0.as_str(), c.last_seq, c.last_change))
+                .collect();
+            touched.sort();
+            touched
+        };
+        assert_eq!(touched, [("a", 9, 72), ("b", 1, 1)]);
+    }
+}
