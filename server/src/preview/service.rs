@@ -23,7 +23,7 @@ use crate::media::sniff::{FileType, sniff};
 use crate::media::storage::FileStore;
 use crate::metrics::Metrics;
 use crate::realtime::fanout::FanOut;
-use crate::store::{LinkCache, Store};
+use crate::store::{LinkCache, Messages, Store};
 
 /// Fetches running at once.
 const CONCURRENT_FETCHES: usize = 4;

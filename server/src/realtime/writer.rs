@@ -18,7 +18,7 @@ use super::commands::delivery_frames;
 use super::fanout::{ConnId, Delivery, Event, FanOut};
 use crate::metrics::Metrics;
 use crate::preview::Previews;
-use crate::store::{Accounts, Channels, NewMessage, Store, Stored};
+use crate::store::{Accounts, Channels, Messages, NewMessage, Store, Stored};
 
 /// Most messages in one transaction. A whole batch is fanned out at once,
 /// so connection queues must hold at least this many frames (see

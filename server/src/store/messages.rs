@@ -1,14 +1,100 @@
-//! Messages: what every dialect reads and decides the same way. A message
-//! row reads back into a `ChatMessage`; reaction rows become each message's
-//! reactions; and a batch from the writer is decided message by message
-//! (resend, refused attachments, not a member, blocked, or new with the
-//! channel's next numbers) from what the dialect read under its lock.
+//! Messages: the aggregate's operations ([`Messages`]) and what every
+//! dialect reads and decides the same way. A message row reads back into a
+//! `ChatMessage`; reaction rows become each message's reactions; and a
+//! batch from the writer is decided message by message (resend, refused
+//! attachments, not a member, blocked, or new with the channel's next
+//! numbers) from what the dialect read under its lock.
 
 use std::collections::{HashMap, HashSet};
 
-use shared::{ChangeNo, ChannelId, ChatMessage, ClientMsgId, Reaction, Seq, UserId, UserInfo};
+use shared::limits::{MAX_REACTION_EMOJI, MAX_REACTIONS_PER_USER};
+use shared::{
+    ChangeNo, ChannelId, ChatMessage, ClientMsgId, LinkPreview, Reaction, Seq, UserId, UserInfo,
+};
 
-use super::{NewMessage, Stored};
+use super::{ChangeOutcome, Inserted, MessageChange, NewMessage, Page, StoreError, Stored};
+
+/// The messages aggregate: history pages, catch-up, changes and the
+/// writer's batched inserts. Implemented by each dialect's store.
+#[allow(async_fn_in_trait)]
+pub trait Messages {
+    /// The newest `limit` messages of a channel, as `reader` sees them;
+    /// `None` when `reader` is not a member.
+    async fn latest_messages(
+        &self,
+        channel: &ChannelId,
+        limit: u32,
+        reader: &UserId,
+    ) -> Result<Option<Page>, StoreError> {
+        self.messages_before(channel, Seq::MAX, limit, reader).await
+    }
+
+    /// Up to `limit` messages older than `before_seq`, oldest first, as
+    /// `reader` sees them; `None` when `reader` is not a member.
+    async fn messages_before(
+        &self,
+        channel: &ChannelId,
+        before_seq: Seq,
+        limit: u32,
+        reader: &UserId,
+    ) -> Result<Option<Page>, StoreError>;
+
+    /// Up to `limit` messages newer than `after_seq`, oldest first, as
+    /// `reader` sees them; `None` when `reader` is not a member.
+    async fn messages_after(
+        &self,
+        channel: &ChannelId,
+        after_seq: Seq,
+        limit: u32,
+        reader: &UserId,
+    ) -> Result<Option<Vec<ChatMessage>>, StoreError>;
+
+    /// Held messages (seq <= `up_to_seq`) changed after change number
+    /// `after_change`, as `reader` sees them.
+    async fn messages_changed(
+        &self,
+        channel: &ChannelId,
+        up_to_seq: Seq,
+        after_change: ChangeNo,
+        limit: u32,
+        reader: &UserId,
+    ) -> Result<Vec<ChatMessage>, StoreError>;
+
+    /// One message with its reactions and files, as everyone sees it, or
+    /// with the reactions of `reader` marked.
+    async fn message(
+        &self,
+        channel: &ChannelId,
+        seq: Seq,
+        reader: Option<&UserId>,
+    ) -> Result<Option<ChatMessage>, StoreError>;
+
+    /// Changes a message (edit, delete, or a reaction) in one transaction that
+    /// also takes the channel's next change number. A refused change
+    /// (`NotAllowed`, `NoSuchMessage`, `Unchanged`, `TooManyReactions`)
+    /// writes nothing.
+    async fn change_message(
+        &self,
+        channel: &ChannelId,
+        seq: Seq,
+        change: MessageChange<'_>,
+    ) -> Result<ChangeOutcome, StoreError>;
+
+    /// Sets a message's link preview as a change (new change number) and
+    /// returns the message's new state; `None` if it is gone or deleted.
+    async fn set_preview(
+        &self,
+        channel: &ChannelId,
+        seq: Seq,
+        preview: &LinkPreview,
+    ) -> Result<Option<ChatMessage>, StoreError>;
+
+    /// Stores a batch of messages in one transaction, in order: all of them
+    /// are committed or none is. Resends are answered with what was stored
+    /// first; each channel's counters are bumped once; new messages are
+    /// numbered without gaps in the order given.
+    async fn insert_messages(&self, batch: &[NewMessage]) -> Result<Inserted, StoreError>;
+}
 
 /// A message query in any dialect: the columns of a [`MessageRow`], then
 /// `$rest` (a WHERE clause and ordering). Every message query goes through
@@ -77,6 +163,30 @@ impl MessageRow {
 pub(crate) fn seq_range(messages: &[ChatMessage]) -> Option<(Seq, Seq)> {
     let (first, last) = (messages.first()?, messages.last()?);
     Some((first.seq.min(last.seq), first.seq.max(last.seq)))
+}
+
+/// A page read newest first with one row more than `limit`: the rows to
+/// show (at most `limit`) and whether older ones are left.
+pub(crate) fn newest_rows(mut rows: Vec<MessageRow>, limit: u32) -> (Vec<MessageRow>, bool) {
+    let has_older = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    (rows, has_older)
+}
+
+/// A page from messages read newest first: shown oldest first.
+pub(crate) fn oldest_first(mut messages: Vec<ChatMessage>, has_older: bool) -> Page {
+    messages.reverse();
+    Page {
+        messages,
+        has_older,
+    }
+}
+
+/// Whether one more reaction may go on a message that has `distinct`
+/// different emoji, `mine` of them by this user, and already this emoji
+/// (`present`) or not.
+pub(crate) fn reaction_allowed(distinct: i64, mine: i64, present: bool) -> bool {
+    (present || distinct < MAX_REACTION_EMOJI as i64) && mine < MAX_REACTIONS_PER_USER as i64
 }
 
 /// One reaction row: the message, the emoji, one person who reacted (the

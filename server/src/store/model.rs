@@ -14,7 +14,10 @@ pub enum StoreError {
     NameTaken,
     #[error("the channel name is already taken")]
     ChannelNameTaken,
-    #[error("unsupported database url {0:?}: expected sqlite://path or sqlite::memory:")]
+    #[error(
+        "unsupported database url {0:?}: expected sqlite://path, sqlite::memory: \
+         or postgres://user@host/database"
+    )]
     UnsupportedUrl(String),
     #[error("could not create the database folder {path}: {source}")]
     CreateFolder {
@@ -28,6 +31,9 @@ pub enum StoreError {
     /// The write this request was part of failed (the cause is logged once).
     #[error("the write it was part of failed: {0}")]
     BatchFailed(String),
+    /// A batch kept meeting rows written meanwhile by another node.
+    #[error("the batch kept conflicting with concurrent writes; it was not stored")]
+    Conflict,
     #[error(
         "the database file is damaged ({0}); restore the latest backup \
          (see the README's \"Back up and restore\")"

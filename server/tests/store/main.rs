@@ -7,3 +7,4 @@ mod accounts;
 mod channels;
 mod dialects;
 mod files;
+mod messages;

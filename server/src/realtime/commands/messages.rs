@@ -10,7 +10,7 @@ use shared::{ChangeNo, ChannelId, ChatMessage, ClientMsgId, FileId, Seq, ServerM
 use super::refusal;
 use super::{Caller, Reply, answer, done, membership};
 use crate::realtime::writer::WriteRequest;
-use crate::store::{ChangeOutcome, MessageChange, NewMessage};
+use crate::store::{ChangeOutcome, MessageChange, Messages, NewMessage};
 
 /// Largest reply frame; longer catch-ups and pages come in parts.
 pub const MAX_REPLY_BYTES: usize = 1024 * 1024;

@@ -1,13 +1,47 @@
-//! Uploaded files in PostgreSQL: recording an upload, finding the files a
-//! user may fetch, and sweeping files nobody can see any more. (Attaching
-//! uploads to a message happens in the message's own transaction.)
+//! Uploaded files in PostgreSQL: recording an upload, attaching uploads to
+//! a message inside its insert transaction, finding the files a user may
+//! fetch, loading messages' attachments, and sweeping files nobody can see
+//! any more.
 
-use shared::{Attachment, FileId, UserId};
+use shared::{Attachment, ChannelId, ChatMessage, FileId, Seq, UserId};
 
 use super::PgStore;
 use crate::random::{new_id, now_millis};
 use crate::store::files::{FileRow, select_files, stored_file, swept_hashes, uploaded};
-use crate::store::{Files, NewFile, StoreError, StoredFile};
+use crate::store::messages::seq_range;
+use crate::store::{Files, NewFile, NewMessage, StoreError, StoredFile};
+
+impl PgStore {
+    /// Fills in the attachments of these messages (all from `channel`);
+    /// deleted messages keep none.
+    pub(super) async fn attach_files(
+        &self,
+        channel: &ChannelId,
+        messages: &mut [ChatMessage],
+    ) -> Result<(), StoreError> {
+        let Some((low, high)) = seq_range(messages) else {
+            return Ok(());
+        };
+        let rows: Vec<FileRow> = sqlx::query_as(select_files!(
+            "WHERE f.channel_id = $1 AND f.seq BETWEEN $2 AND $3 ORDER BY f.seq, f.position"
+        ))
+        .bind(&channel.0)
+        .bind(low)
+        .bind(high)
+        .fetch_all(&self.pool)
+        .await?;
+        for row in rows {
+            let (file, seq) = stored_file(row);
+            if let Some(message) = messages
+                .iter_mut()
+                .find(|m| Some(m.seq) == seq && !m.deleted)
+            {
+                message.attachments.push(file.attachment);
+            }
+        }
+        Ok(())
+    }
+}
 
 impl Files for PgStore {
     async fn insert_file(&self, file: &NewFile) -> Result<Attachment, StoreError> {
@@ -102,4 +136,58 @@ async fn unreferenced_among(
     .bind(hashes)
     .fetch_all(connection)
     .await?)
+}
+
+/// Whether every attachment of `message` is a distinct, unposted upload of
+/// its author in its channel.
+pub(super) async fn attachments_postable(
+    connection: &mut sqlx::PgConnection,
+    message: &NewMessage,
+) -> Result<bool, StoreError> {
+    let mut ids: Vec<&str> = message.attachments.iter().map(|f| f.0.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.len() != message.attachments.len() {
+        return Ok(false);
+    }
+    let found: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM files
+         WHERE id = ANY($1) AND channel_id = $2 AND uploader_id = $3 AND seq IS NULL",
+    )
+    .bind(&ids)
+    .bind(&message.channel.0)
+    .bind(&message.author.id.0)
+    .fetch_one(connection)
+    .await?;
+    Ok(found == ids.len() as i64)
+}
+
+/// Gives each attachment of a just-numbered message its place (`seq`,
+/// position) and returns them in order. Call after [`attachments_postable`].
+pub(super) async fn attach_to_message(
+    connection: &mut sqlx::PgConnection,
+    message: &NewMessage,
+    seq: Seq,
+) -> Result<Vec<Attachment>, StoreError> {
+    let ids: Vec<&str> = message.attachments.iter().map(|f| f.0.as_str()).collect();
+    sqlx::query(
+        "UPDATE files SET seq = $1, position = placed.position - 1
+         FROM UNNEST($2::text[]) WITH ORDINALITY AS placed (id, position)
+         WHERE files.id = placed.id",
+    )
+    .bind(seq)
+    .bind(&ids)
+    .execute(&mut *connection)
+    .await?;
+    let rows: Vec<FileRow> = sqlx::query_as(select_files!(
+        "WHERE f.channel_id = $1 AND f.seq = $2 ORDER BY f.position"
+    ))
+    .bind(&message.channel.0)
+    .bind(seq)
+    .fetch_all(connection)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| stored_file(row).0.attachment)
+        .collect())
 }

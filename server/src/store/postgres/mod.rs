@@ -16,6 +16,8 @@ mod accounts;
 mod channels;
 mod files;
 mod link_cache;
+mod mentions;
+mod messages;
 
 /// Handle to the database; cheap to clone.
 #[derive(Clone)]

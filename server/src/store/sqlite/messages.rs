@@ -4,35 +4,24 @@
 
 use std::collections::{HashMap, HashSet};
 
-use shared::limits::{MAX_REACTION_EMOJI, MAX_REACTIONS_PER_USER, REACTION_NAMES_SHOWN};
-use shared::{ChangeNo, ChannelId, ChatMessage, Seq, UserId};
+use shared::limits::REACTION_NAMES_SHOWN;
+use shared::{ChangeNo, ChannelId, ChatMessage, LinkPreview, Seq, UserId};
 use sqlx::{Row, Sqlite, Transaction};
 
 use super::{Store, files, mentions, placeholders, select_messages, stamp_change};
 use crate::random::now_millis;
+use crate::store::link_cache::to_json;
 use crate::store::messages::{
-    Counter, Earlier, MessageRow, ReactionRow, Right, add_reactions, decide_batch, resend_key,
-    seq_range,
+    Counter, Earlier, MessageRow, ReactionRow, Right, add_reactions, decide_batch, newest_rows,
+    oldest_first, reaction_allowed, resend_key, seq_range,
 };
 use crate::store::{
-    ChangeOutcome, Channels, Inserted, MessageChange, NewMessage, Page, StoreError, Stored,
+    ChangeOutcome, Channels, Inserted, MessageChange, Messages, NewMessage, Page, StoreError,
+    Stored,
 };
 
-impl Store {
-    /// The newest `limit` messages of a channel, as `reader` sees them;
-    /// `None` when `reader` is not a member.
-    pub async fn latest_messages(
-        &self,
-        channel: &ChannelId,
-        limit: u32,
-        reader: &UserId,
-    ) -> Result<Option<Page>, StoreError> {
-        self.messages_before(channel, Seq::MAX, limit, reader).await
-    }
-
-    /// Up to `limit` messages older than `before_seq`, oldest first, as
-    /// `reader` sees them; `None` when `reader` is not a member.
-    pub async fn messages_before(
+impl Messages for Store {
+    async fn messages_before(
         &self,
         channel: &ChannelId,
         before_seq: Seq,
@@ -54,24 +43,12 @@ impl Store {
         let Some(rows) = self.rows_for_member(rows, channel, reader).await? else {
             return Ok(None);
         };
-        let has_older = rows.len() > limit as usize;
-        let mut messages = self
-            .with_details(
-                channel,
-                &rows[..rows.len().min(limit as usize)],
-                Some(reader),
-            )
-            .await?;
-        messages.reverse();
-        Ok(Some(Page {
-            messages,
-            has_older,
-        }))
+        let (rows, has_older) = newest_rows(rows, limit);
+        let messages = self.with_details(channel, &rows, Some(reader)).await?;
+        Ok(Some(oldest_first(messages, has_older)))
     }
 
-    /// Up to `limit` messages newer than `after_seq`, oldest first, as
-    /// `reader` sees them; `None` when `reader` is not a member.
-    pub async fn messages_after(
+    async fn messages_after(
         &self,
         channel: &ChannelId,
         after_seq: Seq,
@@ -96,24 +73,7 @@ impl Store {
         Ok(Some(self.with_details(channel, &rows, Some(reader)).await?))
     }
 
-    /// The rows of a page whose query asked for membership too: they stand
-    /// as they are, and only an empty page costs a second look, to tell "no
-    /// messages" from "not a member" (`None`).
-    async fn rows_for_member(
-        &self,
-        rows: Vec<MessageRow>,
-        channel: &ChannelId,
-        reader: &UserId,
-    ) -> Result<Option<Vec<MessageRow>>, StoreError> {
-        if rows.is_empty() && !self.is_member(reader, channel).await? {
-            return Ok(None);
-        }
-        Ok(Some(rows))
-    }
-
-    /// Held messages (seq <= `up_to_seq`) changed after change number
-    /// `after_change`, as `reader` sees them.
-    pub async fn messages_changed(
+    async fn messages_changed(
         &self,
         channel: &ChannelId,
         up_to_seq: Seq,
@@ -133,9 +93,7 @@ impl Store {
         self.with_details(channel, &rows, Some(reader)).await
     }
 
-    /// One message with its reactions and files, as everyone sees it, or
-    /// with the reactions of `reader` marked.
-    pub async fn message(
+    async fn message(
         &self,
         channel: &ChannelId,
         seq: Seq,
@@ -151,10 +109,7 @@ impl Store {
         Ok(self.with_details(channel, &[row], reader).await?.pop())
     }
 
-    /// Changes a message (edit, delete, or a reaction) in one transaction that
-    /// also takes the channel's next change number. A refused change
-    /// (`NotAllowed`, `NoSuchMessage`, `Unchanged`) writes nothing.
-    pub async fn change_message(
+    async fn change_message(
         &self,
         channel: &ChannelId,
         seq: Seq,
@@ -222,9 +177,7 @@ impl Store {
                     let distinct: i64 = counts.get("emoji");
                     let mine: i64 = counts.get("mine");
                     let present = counts.get::<Option<i64>, _>("present") == Some(1);
-                    if (!present && distinct >= MAX_REACTION_EMOJI as i64)
-                        || mine >= MAX_REACTIONS_PER_USER as i64
-                    {
+                    if !reaction_allowed(distinct, mine, present) {
                         return Ok(ChangeOutcome::TooManyReactions);
                     }
                 }
@@ -262,6 +215,98 @@ impl Store {
             Some(message) => Ok(ChangeOutcome::Changed(message)),
             None => Ok(ChangeOutcome::NoSuchMessage),
         }
+    }
+
+    async fn set_preview(
+        &self,
+        channel: &ChannelId,
+        seq: Seq,
+        preview: &LinkPreview,
+    ) -> Result<Option<ChatMessage>, StoreError> {
+        let json = to_json(preview);
+        let mut tx = self.begin_write().await?;
+        let exists = sqlx::query_scalar::<_, i64>(
+            "SELECT 1 FROM messages WHERE channel_id = ? AND seq = ? AND deleted = 0",
+        )
+        .bind(&channel.0)
+        .bind(seq)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if exists.is_none() {
+            return Ok(None);
+        }
+        sqlx::query("UPDATE messages SET preview = ? WHERE channel_id = ? AND seq = ?")
+            .bind(&json)
+            .bind(&channel.0)
+            .bind(seq)
+            .execute(&mut *tx)
+            .await?;
+        stamp_change(&mut tx, channel, seq).await?;
+        tx.commit().await?;
+        self.message(channel, seq, None).await
+    }
+
+    async fn insert_messages(&self, batch: &[NewMessage]) -> Result<Inserted, StoreError> {
+        let mut tx = self.writer_pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut earlier = stored_by_client_id(&mut tx, batch).await?;
+        let (rights, mut counters) = posting_rights(&mut tx, batch).await?;
+        let mut postable = Vec::with_capacity(batch.len());
+        for message in batch {
+            postable.push(
+                message.attachments.is_empty()
+                    || earlier.contains_key(&resend_key(message))
+                    || files::attachments_postable(&mut tx, message).await?,
+            );
+        }
+        let mut stored = decide_batch(
+            batch,
+            &mut earlier,
+            &rights,
+            &mut counters,
+            &postable,
+            now_millis(),
+        );
+        let mut inserted = Inserted::default();
+        let touched: Vec<(&ChannelId, &Counter)> =
+            counters.iter().filter(|(_, c)| c.touched).collect();
+        bump_counters(&mut tx, &touched).await?;
+        // Whoever had hidden a direct conversation sees it again.
+        let direct: Vec<&ChannelId> = touched
+            .iter()
+            .filter(|(_, c)| c.direct)
+            .map(|(channel, _)| *channel)
+            .collect();
+        inserted.unhidden = unhide(&mut tx, &direct).await?;
+        insert_rows(&mut tx, &stored).await?;
+        for (message, outcome) in batch.iter().zip(stored.iter_mut()) {
+            let Stored::New(new) = outcome else { continue };
+            if message.text.contains('@') {
+                mentions::record(&mut tx, &new.channel, new.seq, &new.author.id, &new.text).await?;
+            }
+            if !message.attachments.is_empty() {
+                new.attachments = files::attach_to_message(&mut tx, message, new.seq).await?;
+            }
+        }
+        tx.commit().await?;
+        inserted.stored = stored;
+        Ok(inserted)
+    }
+}
+
+impl Store {
+    /// The rows of a page whose query asked for membership too: they stand
+    /// as they are, and only an empty page costs a second look, to tell "no
+    /// messages" from "not a member" (`None`).
+    async fn rows_for_member(
+        &self,
+        rows: Vec<MessageRow>,
+        channel: &ChannelId,
+        reader: &UserId,
+    ) -> Result<Option<Vec<MessageRow>>, StoreError> {
+        if rows.is_empty() && !self.is_member(reader, channel).await? {
+            return Ok(None);
+        }
+        Ok(Some(rows))
     }
 
     /// Messages from rows of `select_messages!`, with their reactions (the
@@ -318,58 +363,6 @@ impl Store {
         .await?;
         add_reactions(messages, rows, reader);
         Ok(())
-    }
-
-    /// Stores a batch of messages in one transaction, in order. Either all of
-    /// them are committed or none is. The work is per batch, not per
-    /// message: one query finds resends, one checks who may post where (and
-    /// reads the channels' counters), each channel's counters are bumped
-    /// once, and the new rows go in one statement. Only mentions and
-    /// attachments, when a message has them, cost statements of their own.
-    pub async fn insert_messages(&self, batch: &[NewMessage]) -> Result<Inserted, StoreError> {
-        let mut tx = self.writer_pool.begin_with("BEGIN IMMEDIATE").await?;
-        let mut earlier = stored_by_client_id(&mut tx, batch).await?;
-        let (rights, mut counters) = posting_rights(&mut tx, batch).await?;
-        let mut postable = Vec::with_capacity(batch.len());
-        for message in batch {
-            postable.push(
-                message.attachments.is_empty()
-                    || earlier.contains_key(&resend_key(message))
-                    || files::attachments_postable(&mut tx, message).await?,
-            );
-        }
-        let mut stored = decide_batch(
-            batch,
-            &mut earlier,
-            &rights,
-            &mut counters,
-            &postable,
-            now_millis(),
-        );
-        let mut inserted = Inserted::default();
-        let touched: Vec<(&ChannelId, &Counter)> =
-            counters.iter().filter(|(_, c)| c.touched).collect();
-        bump_counters(&mut tx, &touched).await?;
-        // Whoever had hidden a direct conversation sees it again.
-        let direct: Vec<&ChannelId> = touched
-            .iter()
-            .filter(|(_, c)| c.direct)
-            .map(|(channel, _)| *channel)
-            .collect();
-        inserted.unhidden = unhide(&mut tx, &direct).await?;
-        insert_rows(&mut tx, &stored).await?;
-        for (message, outcome) in batch.iter().zip(stored.iter_mut()) {
-            let Stored::New(new) = outcome else { continue };
-            if message.text.contains('@') {
-                mentions::record(&mut tx, &new.channel, new.seq, &new.author.id, &new.text).await?;
-            }
-            if !message.attachments.is_empty() {
-                new.attachments = files::attach_to_message(&mut tx, message, new.seq).await?;
-            }
-        }
-        tx.commit().await?;
-        inserted.stored = stored;
-        Ok(inserted)
     }
 }
 

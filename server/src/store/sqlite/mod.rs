@@ -22,9 +22,9 @@ use crate::store::messages::select_messages;
 mod accounts;
 mod channels;
 mod files;
+mod link_cache;
 mod mentions;
 mod messages;
-mod previews;
 
 /// Handle to the database; cheap to clone.
 #[derive(Clone)]

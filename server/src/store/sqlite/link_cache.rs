@@ -1,45 +1,12 @@
-//! Link previews in the database: a message's preview (stored as a change),
-//! the cache of fetched links, and the images copied for previews.
+//! Link previews in SQLite: the cache of fetched links and the images
+//! copied for previews. (A message's preview is a message change.)
 
-use shared::{ChannelId, ChatMessage, LinkPreview, Seq};
+use shared::LinkPreview;
 
-use super::{Store, stamp_change};
+use super::Store;
 use crate::random::now_millis;
 use crate::store::link_cache::{from_json, to_json};
 use crate::store::{LinkCache, StoreError};
-
-impl Store {
-    /// Sets a message's link preview as a change (new change number) and
-    /// returns the message's new state; `None` if it is gone or deleted.
-    pub async fn set_preview(
-        &self,
-        channel: &ChannelId,
-        seq: Seq,
-        preview: &LinkPreview,
-    ) -> Result<Option<ChatMessage>, StoreError> {
-        let json = to_json(preview);
-        let mut tx = self.begin_write().await?;
-        let exists = sqlx::query_scalar::<_, i64>(
-            "SELECT 1 FROM messages WHERE channel_id = ? AND seq = ? AND deleted = 0",
-        )
-        .bind(&channel.0)
-        .bind(seq)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if exists.is_none() {
-            return Ok(None);
-        }
-        sqlx::query("UPDATE messages SET preview = ? WHERE channel_id = ? AND seq = ?")
-            .bind(&json)
-            .bind(&channel.0)
-            .bind(seq)
-            .execute(&mut *tx)
-            .await?;
-        stamp_change(&mut tx, channel, seq).await?;
-        tx.commit().await?;
-        self.message(channel, seq, None).await
-    }
-}
 
 impl LinkCache for Store {
     async fn cached_preview(

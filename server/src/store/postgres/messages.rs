@@ -1,0 +1,599 @@
+//! Messages in PostgreSQL: pages and catch-up, single messages with their
+//! reactions and files, edits, deletes, reactions, previews, and the
+//! writer's batched inserts.
+//!
+//! Several nodes write at once, so numbers are handed out under the
+//! channel's row lock, held until commit: a batch locks its channels in id
+//! order (`FOR UPDATE`; the same order on every node, so two batches never
+//! wait for each other in a circle), reads resends and rights after the
+//! lock, and numbers its messages; a change takes the channel's next change
+//! number as its first statement. Numbers therefore commit in order, and
+//! a reader that sees number N has seen every number below it.
+
+use std::collections::HashMap;
+
+use shared::limits::REACTION_NAMES_SHOWN;
+use shared::{ChangeNo, ChannelId, ChatMessage, LinkPreview, Seq, UserId};
+use sqlx::{PgConnection, Postgres, Transaction};
+
+use super::{PgStore, files, mentions};
+use crate::store::link_cache::to_json;
+use crate::store::messages::{
+    Counter, Earlier, MessageRow, ReactionRow, Right, add_reactions, decide_batch, newest_rows,
+    oldest_first, reaction_allowed, resend_key, select_messages, seq_range,
+};
+use crate::store::{
+    ChangeOutcome, Channels, Inserted, MessageChange, Messages, NewMessage, Page, StoreError,
+    Stored,
+};
+
+/// Tries of a batch that met a resend racing it on another node (the
+/// retry finds the other node's row and answers with it).
+const BATCH_TRIES: usize = 3;
+
+impl Messages for PgStore {
+    async fn messages_before(
+        &self,
+        channel: &ChannelId,
+        before_seq: Seq,
+        limit: u32,
+        reader: &UserId,
+    ) -> Result<Option<Page>, StoreError> {
+        let rows: Vec<MessageRow> = sqlx::query_as(select_messages!(
+            "WHERE m.channel_id = $1 AND m.seq < $2
+               AND EXISTS (SELECT 1 FROM memberships WHERE channel_id = $1 AND user_id = $3)
+             ORDER BY m.seq DESC LIMIT $4"
+        ))
+        .bind(&channel.0)
+        .bind(before_seq)
+        .bind(&reader.0)
+        .bind(i64::from(limit) + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        let Some(rows) = self.rows_for_member(rows, channel, reader).await? else {
+            return Ok(None);
+        };
+        let (rows, has_older) = newest_rows(rows, limit);
+        let messages = self.with_details(channel, &rows, Some(reader)).await?;
+        Ok(Some(oldest_first(messages, has_older)))
+    }
+
+    async fn messages_after(
+        &self,
+        channel: &ChannelId,
+        after_seq: Seq,
+        limit: u32,
+        reader: &UserId,
+    ) -> Result<Option<Vec<ChatMessage>>, StoreError> {
+        let rows: Vec<MessageRow> = sqlx::query_as(select_messages!(
+            "WHERE m.channel_id = $1 AND m.seq > $2
+               AND EXISTS (SELECT 1 FROM memberships WHERE channel_id = $1 AND user_id = $3)
+             ORDER BY m.seq ASC LIMIT $4"
+        ))
+        .bind(&channel.0)
+        .bind(after_seq)
+        .bind(&reader.0)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        let Some(rows) = self.rows_for_member(rows, channel, reader).await? else {
+            return Ok(None);
+        };
+        Ok(Some(self.with_details(channel, &rows, Some(reader)).await?))
+    }
+
+    async fn messages_changed(
+        &self,
+        channel: &ChannelId,
+        up_to_seq: Seq,
+        after_change: ChangeNo,
+        limit: u32,
+        reader: &UserId,
+    ) -> Result<Vec<ChatMessage>, StoreError> {
+        let rows: Vec<MessageRow> = sqlx::query_as(select_messages!(
+            "WHERE m.channel_id = $1 AND m.seq <= $2 AND m.change_no > $3
+             ORDER BY m.seq ASC LIMIT $4"
+        ))
+        .bind(&channel.0)
+        .bind(up_to_seq)
+        .bind(after_change.0)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        self.with_details(channel, &rows, Some(reader)).await
+    }
+
+    async fn message(
+        &self,
+        channel: &ChannelId,
+        seq: Seq,
+        reader: Option<&UserId>,
+    ) -> Result<Option<ChatMessage>, StoreError> {
+        let row: Option<MessageRow> =
+            sqlx::query_as(select_messages!("WHERE m.channel_id = $1 AND m.seq = $2"))
+                .bind(&channel.0)
+                .bind(seq)
+                .fetch_optional(&self.pool)
+                .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(self.with_details(channel, &[row], reader).await?.pop())
+    }
+
+    async fn change_message(
+        &self,
+        channel: &ChannelId,
+        seq: Seq,
+        change: MessageChange<'_>,
+    ) -> Result<ChangeOutcome, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // Dropping `tx` without committing (any refusal below) rolls back.
+        let Some(change_no) = next_change(&mut tx, channel).await? else {
+            return Ok(ChangeOutcome::NoSuchMessage);
+        };
+        let row: Option<(String, bool)> = sqlx::query_as(
+            "SELECT author_id, deleted FROM messages WHERE channel_id = $1 AND seq = $2",
+        )
+        .bind(&channel.0)
+        .bind(seq)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((author, false)) = row else {
+            return Ok(ChangeOutcome::NoSuchMessage);
+        };
+        let now = crate::random::now_millis();
+        match &change {
+            MessageChange::Edit { by, text } | MessageChange::Delete { by, text } => {
+                if author != by.0 {
+                    return Ok(ChangeOutcome::NotAllowed);
+                }
+                let delete = matches!(change, MessageChange::Delete { .. });
+                sqlx::query(
+                    "UPDATE messages SET body = $1,
+                            edited_at = CASE WHEN $2 THEN edited_at ELSE $3 END,
+                            deleted = $2, preview = NULL
+                     WHERE channel_id = $4 AND seq = $5",
+                )
+                .bind(if delete { "" } else { text })
+                .bind(delete)
+                .bind(now)
+                .bind(&channel.0)
+                .bind(seq)
+                .execute(&mut *tx)
+                .await?;
+                if delete {
+                    sqlx::query("DELETE FROM reactions WHERE channel_id = $1 AND seq = $2")
+                        .bind(&channel.0)
+                        .bind(seq)
+                        .execute(&mut *tx)
+                        .await?;
+                    mentions::forget(&mut tx, channel, seq).await?;
+                } else {
+                    mentions::record(&mut tx, channel, seq, by, text).await?;
+                }
+            }
+            MessageChange::React { by, emoji, add } => {
+                if *add {
+                    let (distinct, mine, present): (i64, i64, bool) = sqlx::query_as(
+                        "SELECT COUNT(DISTINCT emoji), COUNT(*) FILTER (WHERE user_id = $1),
+                                COALESCE(BOOL_OR(emoji = $2), FALSE)
+                         FROM reactions WHERE channel_id = $3 AND seq = $4",
+                    )
+                    .bind(&by.0)
+                    .bind(*emoji)
+                    .bind(&channel.0)
+                    .bind(seq)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    if !reaction_allowed(distinct, mine, present) {
+                        return Ok(ChangeOutcome::TooManyReactions);
+                    }
+                }
+                let done = if *add {
+                    sqlx::query(
+                        "INSERT INTO reactions (channel_id, seq, user_id, emoji, created_at)
+                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(&channel.0)
+                    .bind(seq)
+                    .bind(&by.0)
+                    .bind(*emoji)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?
+                } else {
+                    sqlx::query(
+                        "DELETE FROM reactions
+                         WHERE channel_id = $1 AND seq = $2 AND user_id = $3 AND emoji = $4",
+                    )
+                    .bind(&channel.0)
+                    .bind(seq)
+                    .bind(&by.0)
+                    .bind(*emoji)
+                    .execute(&mut *tx)
+                    .await?
+                };
+                if done.rows_affected() == 0 {
+                    return Ok(ChangeOutcome::Unchanged);
+                }
+            }
+        }
+        stamp(&mut tx, channel, seq, change_no).await?;
+        tx.commit().await?;
+        match self.message(channel, seq, None).await? {
+            Some(message) => Ok(ChangeOutcome::Changed(message)),
+            None => Ok(ChangeOutcome::NoSuchMessage),
+        }
+    }
+
+    async fn set_preview(
+        &self,
+        channel: &ChannelId,
+        seq: Seq,
+        preview: &LinkPreview,
+    ) -> Result<Option<ChatMessage>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let Some(change_no) = next_change(&mut tx, channel).await? else {
+            return Ok(None);
+        };
+        let done = sqlx::query(
+            "UPDATE messages SET preview = $1, change_no = $2
+             WHERE channel_id = $3 AND seq = $4 AND NOT deleted",
+        )
+        .bind(to_json(preview))
+        .bind(change_no)
+        .bind(&channel.0)
+        .bind(seq)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(None);
+        }
+        tx.commit().await?;
+        self.message(channel, seq, None).await
+    }
+
+    async fn insert_messages(&self, batch: &[NewMessage]) -> Result<Inserted, StoreError> {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match self.try_insert_messages(batch).await? {
+                Some(inserted) => return Ok(inserted),
+                None if tries < BATCH_TRIES => continue,
+                None => return Err(StoreError::Conflict),
+            }
+        }
+    }
+}
+
+impl PgStore {
+    /// The rows of a page whose query asked for membership too: they stand
+    /// as they are, and only an empty page costs a second look, to tell "no
+    /// messages" from "not a member" (`None`).
+    async fn rows_for_member(
+        &self,
+        rows: Vec<MessageRow>,
+        channel: &ChannelId,
+        reader: &UserId,
+    ) -> Result<Option<Vec<MessageRow>>, StoreError> {
+        if rows.is_empty() && !self.is_member(reader, channel).await? {
+            return Ok(None);
+        }
+        Ok(Some(rows))
+    }
+
+    /// Messages from rows of `select_messages!`, with their reactions (the
+    /// reactions of `reader` marked, when given) and files.
+    async fn with_details(
+        &self,
+        channel: &ChannelId,
+        rows: &[MessageRow],
+        reader: Option<&UserId>,
+    ) -> Result<Vec<ChatMessage>, StoreError> {
+        let mut messages: Vec<ChatMessage> = rows.iter().map(MessageRow::message).collect();
+        if rows.iter().any(|row| row.has_reactions) {
+            self.attach_reactions(channel, &mut messages, reader)
+                .await?;
+        }
+        if rows.iter().any(|row| row.has_files) {
+            self.attach_files(channel, &mut messages).await?;
+        }
+        Ok(messages)
+    }
+
+    /// Fills in the reactions of these messages (all from `channel`): per
+    /// emoji, in the order first used, how many reacted, the first
+    /// `REACTION_NAMES_SHOWN` of them, and whether `reader` did.
+    async fn attach_reactions(
+        &self,
+        channel: &ChannelId,
+        messages: &mut [ChatMessage],
+        reader: Option<&UserId>,
+    ) -> Result<(), StoreError> {
+        let Some((low, high)) = seq_range(messages) else {
+            return Ok(());
+        };
+        let rows: Vec<ReactionRow> = sqlx::query_as(
+            "SELECT seq, emoji, id, name, total, mine FROM (
+                 SELECT r.seq, r.emoji, u.id, u.name,
+                        ROW_NUMBER() OVER per_emoji AS place,
+                        COUNT(*) OVER whole_emoji AS total,
+                        BOOL_OR(r.user_id = $1) OVER whole_emoji AS mine,
+                        MIN(r.created_at) OVER whole_emoji AS first_at
+                 FROM reactions r JOIN users u ON u.id = r.user_id
+                 WHERE r.channel_id = $2 AND r.seq BETWEEN $3 AND $4
+                 WINDOW whole_emoji AS (PARTITION BY r.seq, r.emoji),
+                        per_emoji AS (PARTITION BY r.seq, r.emoji
+                                      ORDER BY r.created_at, u.mention_key)) AS ranked
+             WHERE place <= $5
+             ORDER BY seq, first_at, emoji, place",
+        )
+        .bind(reader.map(|r| r.0.as_str()))
+        .bind(&channel.0)
+        .bind(low)
+        .bind(high)
+        .bind(REACTION_NAMES_SHOWN as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        add_reactions(messages, rows, reader);
+        Ok(())
+    }
+
+    /// One try of [`Messages::insert_messages`]; `None` when a message's
+    /// (author, client id) was stored meanwhile by another node's batch
+    /// into another channel, which this batch could not see before its
+    /// insert: the transaction is rolled back and the batch tried again.
+    async fn try_insert_messages(
+        &self,
+        batch: &[NewMessage],
+    ) -> Result<Option<Inserted>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut counters = lock_channels(&mut tx, batch).await?;
+        let mut earlier = stored_by_client_id(&mut tx, batch).await?;
+        let rights = posting_rights(&mut tx, batch).await?;
+        let mut postable = Vec::with_capacity(batch.len());
+        for message in batch {
+            postable.push(
+                message.attachments.is_empty()
+                    || earlier.contains_key(&resend_key(message))
+                    || files::attachments_postable(&mut tx, message).await?,
+            );
+        }
+        // The database's clock, the same for every node, so times follow
+        // the numbers within a channel.
+        let now: i64 =
+            sqlx::query_scalar("SELECT (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT")
+                .fetch_one(&mut *tx)
+                .await?;
+        let mut stored = decide_batch(batch, &mut earlier, &rights, &mut counters, &postable, now);
+        let touched: Vec<(&ChannelId, &Counter)> =
+            counters.iter().filter(|(_, c)| c.touched).collect();
+        bump_counters(&mut tx, &touched).await?;
+        let direct: Vec<&str> = touched
+            .iter()
+            .filter(|(_, c)| c.direct)
+            .map(|(channel, _)| channel.0.as_str())
+            .collect();
+        let unhidden = unhide(&mut tx, &direct).await?;
+        if !insert_rows(&mut tx, &stored).await? {
+            return Ok(None);
+        }
+        for (message, outcome) in batch.iter().zip(stored.iter_mut()) {
+            let Stored::New(new) = outcome else { continue };
+            if message.text.contains('@') {
+                mentions::record(&mut tx, &new.channel, new.seq, &new.author.id, &new.text).await?;
+            }
+            if !message.attachments.is_empty() {
+                new.attachments = files::attach_to_message(&mut tx, message, new.seq).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(Some(Inserted { stored, unhidden }))
+    }
+}
+
+/// Takes a channel's next change number (locking its row until commit);
+/// `None` if the channel is gone.
+async fn next_change(
+    connection: &mut PgConnection,
+    channel: &ChannelId,
+) -> Result<Option<i64>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "UPDATE channels SET last_change = last_change + 1 WHERE id = $1 RETURNING last_change",
+    )
+    .bind(&channel.0)
+    .fetch_optional(connection)
+    .await?)
+}
+
+/// Gives a changed message its change number, so catch-up (`sync` with
+/// `after_change`) finds it.
+async fn stamp(
+    connection: &mut PgConnection,
+    channel: &ChannelId,
+    seq: Seq,
+    change_no: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE messages SET change_no = $1 WHERE channel_id = $2 AND seq = $3")
+        .bind(change_no)
+        .bind(&channel.0)
+        .bind(seq)
+        .execute(connection)
+        .await?;
+    Ok(())
+}
+
+/// Locks the rows of the channels the batch posts to, in id order, and
+/// reads their counters.
+async fn lock_channels(
+    tx: &mut Transaction<'static, Postgres>,
+    batch: &[NewMessage],
+) -> Result<HashMap<ChannelId, Counter>, StoreError> {
+    let mut ids: Vec<&str> = batch.iter().map(|m| m.channel.0.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let rows: Vec<(String, String, Seq, i64)> = sqlx::query_as(
+        "SELECT id, kind, last_seq, last_change FROM channels
+         WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+    )
+    .bind(&ids)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, kind, last_seq, last_change)| {
+            let counter = Counter {
+                last_seq,
+                last_change,
+                direct: kind == "direct",
+                touched: false,
+            };
+            (ChannelId(id), counter)
+        })
+        .collect())
+}
+
+/// The messages already stored under the batch's (author, client id) pairs.
+async fn stored_by_client_id(
+    tx: &mut Transaction<'static, Postgres>,
+    batch: &[NewMessage],
+) -> Result<Earlier, StoreError> {
+    let authors: Vec<&str> = batch.iter().map(|m| m.author.id.0.as_str()).collect();
+    let client_ids: Vec<&str> = batch.iter().map(|m| m.client_id.as_str()).collect();
+    let rows: Vec<MessageRow> = sqlx::query_as(select_messages!(
+        "WHERE (m.author_id, m.client_id) IN (SELECT * FROM UNNEST($1::text[], $2::text[]))"
+    ))
+    .bind(&authors)
+    .bind(&client_ids)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|row| {
+            let message = row.message();
+            let key = (
+                message.author.id.clone(),
+                message.client_id.as_str().to_owned(),
+            );
+            (key, message)
+        })
+        .collect())
+}
+
+/// Who may post where: members, and not blocked by anyone in a direct
+/// conversation.
+async fn posting_rights(
+    tx: &mut Transaction<'static, Postgres>,
+    batch: &[NewMessage],
+) -> Result<HashMap<(ChannelId, UserId), Right>, StoreError> {
+    let channels: Vec<&str> = batch.iter().map(|m| m.channel.0.as_str()).collect();
+    let authors: Vec<&str> = batch.iter().map(|m| m.author.id.0.as_str()).collect();
+    let rows: Vec<(String, String, bool, bool)> = sqlx::query_as(
+        "SELECT p.channel_id, p.user_id,
+                EXISTS (SELECT 1 FROM memberships
+                        WHERE channel_id = p.channel_id AND user_id = p.user_id),
+                c.kind = 'direct' AND EXISTS (
+                    SELECT 1 FROM blocks b JOIN memberships o ON o.user_id = b.user_id
+                    WHERE o.channel_id = p.channel_id AND b.blocked_id = p.user_id)
+         FROM (SELECT DISTINCT * FROM UNNEST($1::text[], $2::text[])) AS p (channel_id, user_id)
+         JOIN channels c ON c.id = p.channel_id",
+    )
+    .bind(&channels)
+    .bind(&authors)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(channel, user, member, blocked)| {
+            let key = (ChannelId(channel), UserId(user));
+            (key, Right { member, blocked })
+        })
+        .collect())
+}
+
+/// Writes the touched channels' new `last_seq` and `last_change` in one
+/// statement.
+async fn bump_counters(
+    tx: &mut Transaction<'static, Postgres>,
+    touched: &[(&ChannelId, &Counter)],
+) -> Result<(), StoreError> {
+    if touched.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<&str> = touched.iter().map(|(id, _)| id.0.as_str()).collect();
+    let seqs: Vec<Seq> = touched.iter().map(|(_, c)| c.last_seq).collect();
+    let changes: Vec<i64> = touched.iter().map(|(_, c)| c.last_change).collect();
+    sqlx::query(
+        "UPDATE channels SET last_seq = new.last_seq, last_change = new.last_change
+         FROM UNNEST($1::text[], $2::bigint[], $3::bigint[]) AS new (id, last_seq, last_change)
+         WHERE channels.id = new.id",
+    )
+    .bind(&ids)
+    .bind(&seqs)
+    .bind(&changes)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Shows a direct conversation with a new message again to whoever hid it.
+async fn unhide(
+    tx: &mut Transaction<'static, Postgres>,
+    channels: &[&str],
+) -> Result<Vec<(ChannelId, UserId)>, StoreError> {
+    if channels.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "UPDATE memberships SET hidden = FALSE WHERE hidden AND channel_id = ANY($1)
+         RETURNING channel_id, user_id",
+    )
+    .bind(channels)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(channel, user)| (ChannelId(channel), UserId(user)))
+        .collect())
+}
+
+/// Inserts the new messages among `stored` in one statement. False when
+/// one of them met a row stored meanwhile under its (author, client id)
+/// (then nothing of this batch may commit).
+async fn insert_rows(
+    tx: &mut Transaction<'static, Postgres>,
+    stored: &[Stored],
+) -> Result<bool, StoreError> {
+    let new: Vec<&ChatMessage> = stored
+        .iter()
+        .filter_map(|outcome| match outcome {
+            Stored::New(message) => Some(message),
+            _ => None,
+        })
+        .collect();
+    if new.is_empty() {
+        return Ok(true);
+    }
+    let channels: Vec<&str> = new.iter().map(|m| m.channel.0.as_str()).collect();
+    let seqs: Vec<Seq> = new.iter().map(|m| m.seq).collect();
+    let authors: Vec<&str> = new.iter().map(|m| m.author.id.0.as_str()).collect();
+    let client_ids: Vec<&str> = new.iter().map(|m| m.client_id.as_str()).collect();
+    let bodies: Vec<&str> = new.iter().map(|m| m.text.as_str()).collect();
+    let sent: Vec<i64> = new.iter().map(|m| m.sent_at).collect();
+    let changes: Vec<i64> = new.iter().map(|m| m.change.0).collect();
+    let done = sqlx::query(
+        "INSERT INTO messages (channel_id, seq, author_id, client_id, body, sent_at, change_no)
+         SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[],
+                              $6::bigint[], $7::bigint[])
+         ON CONFLICT (author_id, client_id) DO NOTHING",
+    )
+    .bind(&channels)
+    .bind(&seqs)
+    .bind(&authors)
+    .bind(&client_ids)
+    .bind(&bodies)
+    .bind(&sent)
+    .bind(&changes)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == new.len() as u64)
+}
