@@ -106,12 +106,19 @@ fn test() -> Result<()> {
         "testing the protocol, the server (with a short chaos run), the client's state logic \
          and the tooling",
     );
-    step("starting a throwaway PostgreSQL cluster on loopback for the store's conformance tests");
+    step("starting a throwaway PostgreSQL cluster on loopback for the PostgreSQL tests");
     let postgres = postgres::TestPostgres::start()?;
     exec(
         cargo()
             .args(["test", "--workspace", "--exclude", "browser-tests"])
             .env(postgres::URL_VARIABLE, &postgres.url),
+    )?;
+    step("the server's API tests again, on PostgreSQL (each test on a database of its own)");
+    exec(
+        cargo()
+            .args(["test", "--package", "server", "--test", "api"])
+            .env(postgres::URL_VARIABLE, &postgres.url)
+            .env(postgres::API_ON_POSTGRES, "1"),
     )?;
     drop(postgres);
     step("a smoke run of the bench tool (8 clients, one round; `cargo xtask bench` measures)");

@@ -12,6 +12,8 @@ use crate::{capture, exec, step};
 
 /// Where the tests look for the cluster.
 pub const URL_VARIABLE: &str = "CHAT_TEST_POSTGRES_URL";
+/// Set to run the server's API tests against PostgreSQL instead of SQLite.
+pub const API_ON_POSTGRES: &str = "CHAT_TEST_API_ON_POSTGRES";
 
 /// A running cluster; stopped and deleted on drop.
 pub struct TestPostgres {

@@ -31,6 +31,8 @@ pub enum StoreError {
     /// The write this request was part of failed (the cause is logged once).
     #[error("the write it was part of failed: {0}")]
     BatchFailed(String),
+    #[error("a PostgreSQL database is backed up with PostgreSQL's own tools (pg_dump)")]
+    BackupByEngine,
     /// A batch kept meeting rows written meanwhile by another node.
     #[error("the batch kept conflicting with concurrent writes; it was not stored")]
     Conflict,

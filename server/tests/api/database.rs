@@ -1,7 +1,6 @@
 //! A database that fails: clear errors, nothing lost, recovery without duplicates.
 
 use shared::{ClientMsg, ErrorCode, ServerMsg};
-use sqlx::sqlite::SqlitePool;
 
 use crate::helpers::{TestApp, new_client_id};
 
@@ -13,13 +12,8 @@ async fn a_failing_database_gets_clear_errors_and_loses_nothing() {
     alice.online_notice().await; // bob joined
 
     // Break the messages table from outside the server.
-    let outside = SqlitePool::connect(&app.settings.database_url)
-        .await
-        .unwrap();
-    sqlx::query("ALTER TABLE messages RENAME TO messages_away")
-        .execute(&outside)
-        .await
-        .unwrap();
+    app.outside_sql("ALTER TABLE messages RENAME TO messages_away")
+        .await;
 
     let id = new_client_id();
     let send = ClientMsg::Send {
@@ -51,10 +45,8 @@ async fn a_failing_database_gets_clear_errors_and_loses_nothing() {
     }
 
     // The database recovers; the client's resend is stored once and delivered.
-    sqlx::query("ALTER TABLE messages_away RENAME TO messages")
-        .execute(&outside)
-        .await
-        .unwrap();
+    app.outside_sql("ALTER TABLE messages_away RENAME TO messages")
+        .await;
     alice.send(&send).await;
     assert_eq!(alice.ack_for(&id).await, 1);
     let message = bob
@@ -65,5 +57,4 @@ async fn a_failing_database_gets_clear_errors_and_loses_nothing() {
         .await;
     assert_eq!(message.text, "during the outage");
     assert_eq!(message.seq, 1, "the failed attempt used no sequence number");
-    outside.close().await;
 }

@@ -17,6 +17,15 @@ use tempfile::TempDir;
 
 use crate::text_frames::{TextFrames, Whole};
 
+/// Set (to anything) to run the API tests against PostgreSQL: each app
+/// gets a database of its own in the cluster of `CHAT_TEST_POSTGRES_URL`.
+pub const ON_POSTGRES: &str = "CHAT_TEST_API_ON_POSTGRES";
+
+/// Whether these API tests run against PostgreSQL (see [`ON_POSTGRES`]).
+pub fn on_postgres() -> bool {
+    std::env::var_os(ON_POSTGRES).is_some()
+}
+
 /// How long a test waits for a frame it expects.
 pub const RECV_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -46,6 +55,9 @@ impl TestApp {
         )
         .unwrap();
         let mut settings = Settings::ephemeral(data.path(), static_dir.path().to_owned());
+        if on_postgres() {
+            settings.database_url = crate::postgres::fresh_database().await;
+        }
         // Tests that flood on purpose should not wait for the production pace;
         // `limits.rs` tests the pacing itself.
         settings.message_burst = 10_000;
@@ -91,6 +103,45 @@ impl TestApp {
     pub async fn restart(&mut self) {
         self.stop().await;
         self.start().await;
+    }
+
+    /// Runs SQL statements on the app's database from outside the server
+    /// (to break or age things), whichever its dialect.
+    pub async fn outside_sql(&self, statements: &str) {
+        let sql = sqlx::AssertSqlSafe(statements.to_owned());
+        if on_postgres() {
+            let pool = sqlx::PgPool::connect(&self.settings.database_url)
+                .await
+                .unwrap();
+            sqlx::raw_sql(sql).execute(&pool).await.unwrap();
+            pool.close().await;
+        } else {
+            let pool = sqlx::SqlitePool::connect(&self.settings.database_url)
+                .await
+                .unwrap();
+            sqlx::raw_sql(sql).execute(&pool).await.unwrap();
+            pool.close().await;
+        }
+    }
+
+    /// A count read from the app's database from outside the server.
+    pub async fn outside_count(&self, query: &str) -> i64 {
+        let sql = sqlx::AssertSqlSafe(query.to_owned());
+        if on_postgres() {
+            let pool = sqlx::PgPool::connect(&self.settings.database_url)
+                .await
+                .unwrap();
+            let count = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
+            pool.close().await;
+            count
+        } else {
+            let pool = sqlx::SqlitePool::connect(&self.settings.database_url)
+                .await
+                .unwrap();
+            let count = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
+            pool.close().await;
+            count
+        }
     }
 
     pub fn url(&self, path: &str) -> String {

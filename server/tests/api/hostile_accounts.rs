@@ -10,7 +10,6 @@ use actix_web::http::{StatusCode, header};
 use futures_util::future::join_all;
 use shared::api::{ApiError, ApiErrorCode};
 use shared::{ClientMsg, ServerMsg};
-use sqlx::sqlite::SqlitePool;
 
 use crate::helpers::{TestApp, session_cookie as cookie};
 use crate::raw_socket::{closed_within, send_frames, stuck_socket};
@@ -275,17 +274,12 @@ async fn sessions_end_after_the_idle_time() {
     let app = TestApp::spawn().await;
     let (_, idle) = app.sign_up("Idle").await;
     let (_, active) = app.sign_up("Active").await;
-    let outside = SqlitePool::connect(&app.settings.database_url)
-        .await
-        .unwrap();
     let forty_days_ago = chrono_millis() - 40 * 24 * 60 * 60 * 1000;
-    sqlx::query(
-        "UPDATE sessions SET last_seen_at = ? WHERE user_id = (SELECT id FROM users WHERE name = 'Idle')",
-    )
-    .bind(forty_days_ago)
-    .execute(&outside)
-    .await
-    .unwrap();
+    app.outside_sql(&format!(
+        "UPDATE sessions SET last_seen_at = {forty_days_ago}
+         WHERE user_id = (SELECT id FROM users WHERE name = 'Idle')"
+    ))
+    .await;
     assert!(!signed_in(&app, &idle).await, "idle for 40 days (limit 30)");
     assert!(signed_in(&app, &active).await);
     assert_eq!(

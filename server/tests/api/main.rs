@@ -1,7 +1,11 @@
 //! Black-box tests of the server over real sockets: each test starts the real
-//! application on a random loopback port with a fresh SQLite database.
+//! application on a random loopback port with a fresh SQLite database, or
+//! with a fresh PostgreSQL database when `CHAT_TEST_API_ON_POSTGRES` is set
+//! (`cargo xtask test` runs them both ways).
 
 mod helpers;
+#[path = "../support/postgres.rs"]
+mod postgres;
 #[path = "../support/text_frames.rs"]
 mod text_frames;
 

@@ -648,13 +648,8 @@ async fn uploads_during_a_database_outage_get_a_clear_error_and_work_after() {
         .await
         .unwrap();
 
-    let outside = sqlx::sqlite::SqlitePool::connect(&app.settings.database_url)
-        .await
-        .unwrap();
-    sqlx::query("ALTER TABLE files RENAME TO files_away")
-        .execute(&outside)
-        .await
-        .unwrap();
+    app.outside_sql("ALTER TABLE files RENAME TO files_away")
+        .await;
     let photo = picture(64, 64, ImageFormat::Png);
     let (status, error) = upload(&app, &token, &general, "p.png", photo.clone())
         .await
@@ -667,10 +662,8 @@ async fn uploads_during_a_database_outage_get_a_clear_error_and_work_after() {
         StatusCode::SERVICE_UNAVAILABLE
     );
 
-    sqlx::query("ALTER TABLE files_away RENAME TO files")
-        .execute(&outside)
-        .await
-        .unwrap();
+    app.outside_sql("ALTER TABLE files_away RENAME TO files")
+        .await;
     let stored = stored_files(&app);
     let again = upload(&app, &token, &general, "p.png", photo)
         .await
@@ -688,7 +681,6 @@ async fn uploads_during_a_database_outage_get_a_clear_error_and_work_after() {
         fetch(&app, Some(&token), &before.url()).await.status,
         StatusCode::OK
     );
-    outside.close().await;
 }
 
 /// A GIF of `width` x `height` with `frames` frames of one pixel each: tiny
@@ -818,28 +810,36 @@ async fn sweeping_many_files_never_holds_up_messages() {
     use chat_server::media::janitor::sweep;
     use chat_server::media::storage::FileStore;
     use chat_server::store::Store;
-    use sqlx::sqlite::SqlitePool;
+
+    use crate::helpers::on_postgres;
 
     let app = TestApp::spawn().await;
     let (mut alice, alice_user, _) = app.user("Alice").await;
     let general = alice.general();
     // 40,000 uploads nobody posted: half from long ago (to be forgotten,
     // each checked against everything kept), half fresh (kept).
-    let outside = SqlitePool::connect(&app.settings.database_url)
-        .await
-        .unwrap();
-    sqlx::query(
-        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 40000)
-         INSERT INTO files (id, channel_id, uploader_id, name, kind, mime, size, sha256, created_at)
-         SELECT 'old' || i, ?, ?, 'old.bin', 'file', 'application/octet-stream', 1,
-                printf('%064d', i), CASE WHEN i % 2 = 0 THEN 0 ELSE 9000000000000 END FROM n",
-    )
-    .bind(&general.0)
-    .bind(&alice_user.id.0)
-    .execute(&outside)
-    .await
-    .unwrap();
-    outside.close().await;
+    let (numbers, hash) = if on_postgres() {
+        (
+            "SELECT generate_series(1, 40000) AS i",
+            "lpad(i::text, 64, '0')",
+        )
+    } else {
+        (
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 40000)
+             SELECT i FROM n",
+            "printf('%064d', i)",
+        )
+    };
+    // Ids made by the server: hex, nothing to escape.
+    let (channel, uploader) = (&general.0, &alice_user.id.0);
+    app.outside_sql(&format!(
+        "INSERT INTO files (id, channel_id, uploader_id, name, kind, mime, size, sha256, created_at)
+         SELECT 'old' || i, '{channel}', '{uploader}', 'old.bin', 'file',
+                'application/octet-stream', 1, {hash},
+                CASE WHEN i % 2 = 0 THEN 0 ELSE 9000000000000 END
+         FROM ({numbers}) AS n"
+    ))
+    .await;
     let store = Store::open(&app.settings.database_url).await.unwrap();
     let files = FileStore::existing(&app.settings.files_dir);
     let sweeping = tokio::spawn(async move {
@@ -866,13 +866,7 @@ async fn sweeping_many_files_never_holds_up_messages() {
         assert!(acked < 5_000, "the sweep never finished");
     }
     sweeping.await.unwrap().unwrap();
-    let outside = SqlitePool::connect(&app.settings.database_url)
-        .await
-        .unwrap();
-    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM files")
-        .fetch_one(&outside)
-        .await
-        .unwrap();
+    let left = app.outside_count("SELECT COUNT(*) FROM files").await;
     assert_eq!(left, 20_000, "the fresh half stays");
 }
 

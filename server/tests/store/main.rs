@@ -8,3 +8,5 @@ mod channels;
 mod dialects;
 mod files;
 mod messages;
+#[path = "../support/postgres.rs"]
+mod postgres;

@@ -1,8 +1,8 @@
 //! The PostgreSQL dialect of the store, for running several server nodes on
-//! one database. It grows an aggregate at a time beside [`super::sqlite`]
-//! (accounts, channels, files and the link cache so far), each checked by the same conformance tests; the
-//! server opens it once every aggregate is there. Multi-row writes bind
-//! arrays (`UNNEST`) instead of building placeholder lists.
+//! one database: every aggregate of [`super::sqlite`], checked by the same
+//! conformance tests. Multi-row writes bind arrays (`UNNEST`) instead of
+//! building placeholder lists; numbers are handed out under channel row
+//! locks (see `messages`).
 
 use std::time::Duration;
 
@@ -31,7 +31,7 @@ impl PgStore {
     /// Connects, applies migrations (one node at a time: the migrator holds
     /// an advisory lock) and makes sure the default channel exists.
     pub async fn open(database_url: &str) -> Result<Self, StoreError> {
-        if !database_url.starts_with("postgres:") && !database_url.starts_with("postgresql:") {
+        if !Self::handles(database_url) {
             return Err(StoreError::UnsupportedUrl(database_url.to_owned()));
         }
         let pool = PgPoolOptions::new()
@@ -47,6 +47,17 @@ impl PgStore {
         store.update_name_keys().await?;
         store.default_channel = store.ensure_default_channel().await?;
         Ok(store)
+    }
+
+    /// Whether a database URL names a PostgreSQL database.
+    pub fn handles(database_url: &str) -> bool {
+        database_url.starts_with("postgres:") || database_url.starts_with("postgresql:")
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
     }
 
     /// Waits for open connections to finish and closes the pool.

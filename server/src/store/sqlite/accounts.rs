@@ -8,7 +8,7 @@ use shared::validate::Username;
 use shared::{UserId, UserInfo};
 use sqlx::Row;
 
-use super::{Store, placeholders};
+use super::{SqliteStore, placeholders};
 use crate::random::{new_id, now_millis};
 use crate::store::accounts::{
     NAME_KEY_RULE, SessionRow, batch_answers, directory_page, directory_search, live_session,
@@ -20,7 +20,7 @@ use crate::store::{Accounts, NewAccount, SessionUser, StoreError};
 /// limit of bound values).
 const ROWS_PER_STATEMENT: usize = 256;
 
-impl Accounts for Store {
+impl Accounts for SqliteStore {
     async fn create_accounts(
         &self,
         accounts: &[NewAccount],
@@ -303,7 +303,7 @@ impl Accounts for Store {
     }
 }
 
-impl Store {
+impl SqliteStore {
     /// Recomputes every `users.name_key` when the rule that makes them has
     /// changed since they were written. Two existing names that the new rule
     /// finds alike both stay (the later one's key gets its id appended), so

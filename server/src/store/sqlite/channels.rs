@@ -9,7 +9,7 @@ use shared::protocol::{ChannelInfo, ChannelKind, ChannelSummary};
 use shared::validate::{ChannelName, Topic};
 use shared::{ChannelId, Seq, UserId, UserInfo};
 
-use super::Store;
+use super::SqliteStore;
 use crate::random::{new_id, now_millis};
 use crate::store::channels::{
     BROWSE_LIMIT, ChannelRow, any_direct, browse_pattern, channel_infos, channel_keys, direct_key,
@@ -17,7 +17,7 @@ use crate::store::channels::{
 };
 use crate::store::{Channels, StoreError};
 
-impl Store {
+impl SqliteStore {
     async fn channel_infos(
         &self,
         user: &UserInfo,
@@ -69,7 +69,7 @@ impl Store {
     }
 }
 
-impl Channels for Store {
+impl Channels for SqliteStore {
     fn default_channel(&self) -> Option<&ChannelId> {
         self.default_channel.as_ref()
     }

@@ -6,14 +6,14 @@
 use shared::{Attachment, ChannelId, ChatMessage, FileId, UserId};
 use sqlx::{Sqlite, Transaction};
 
-use super::Store;
+use super::SqliteStore;
 use crate::random::{new_id, now_millis};
 use crate::store::files::{FileRow, select_files, stored_file, swept_hashes, uploaded};
 use crate::store::messages::seq_range;
 use crate::store::{Files, NewFile, NewMessage, StoreError, StoredFile};
 use shared::Seq;
 
-impl Store {
+impl SqliteStore {
     /// Fills in the attachments of these messages (all from `channel`);
     /// deleted messages keep none.
     pub(super) async fn attach_files(
@@ -45,7 +45,7 @@ impl Store {
     }
 }
 
-impl Files for Store {
+impl Files for SqliteStore {
     async fn insert_file(&self, file: &NewFile) -> Result<Attachment, StoreError> {
         let id = new_id();
         sqlx::query(

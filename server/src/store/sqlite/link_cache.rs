@@ -3,12 +3,12 @@
 
 use shared::LinkPreview;
 
-use super::Store;
+use super::SqliteStore;
 use crate::random::now_millis;
 use crate::store::link_cache::{from_json, to_json};
 use crate::store::{LinkCache, StoreError};
 
-impl LinkCache for Store {
+impl LinkCache for SqliteStore {
     async fn cached_preview(
         &self,
         url: &str,

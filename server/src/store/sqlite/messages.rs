@@ -8,7 +8,7 @@ use shared::limits::REACTION_NAMES_SHOWN;
 use shared::{ChangeNo, ChannelId, ChatMessage, LinkPreview, Seq, UserId};
 use sqlx::{Row, Sqlite, Transaction};
 
-use super::{Store, files, mentions, placeholders, select_messages, stamp_change};
+use super::{SqliteStore, files, mentions, placeholders, select_messages, stamp_change};
 use crate::random::now_millis;
 use crate::store::link_cache::to_json;
 use crate::store::messages::{
@@ -20,7 +20,7 @@ use crate::store::{
     Stored,
 };
 
-impl Messages for Store {
+impl Messages for SqliteStore {
     async fn messages_before(
         &self,
         channel: &ChannelId,
@@ -293,7 +293,7 @@ impl Messages for Store {
     }
 }
 
-impl Store {
+impl SqliteStore {
     /// The rows of a page whose query asked for membership too: they stand
     /// as they are, and only an empty page costs a second look, to tell "no
     /// messages" from "not a member" (`None`).

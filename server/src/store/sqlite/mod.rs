@@ -28,7 +28,7 @@ mod messages;
 
 /// Handle to the database; cheap to clone.
 #[derive(Clone)]
-pub struct Store {
+pub struct SqliteStore {
     pool: SqlitePool,
     /// The message writer's own connection, so it never waits for the pool.
     writer_pool: SqlitePool,
@@ -45,7 +45,7 @@ const WRITER_CACHE: &str = "-65536";
 /// conversations reaches every other commit, each time with an extra sync).
 const WAL_CHECKPOINT_PAGES: &str = "16384";
 
-impl Store {
+impl SqliteStore {
     /// Opens (creating if missing) the database, applies migrations, and makes
     /// sure the default channel exists.
     pub async fn open(database_url: &str) -> Result<Self, StoreError> {
@@ -194,7 +194,7 @@ mod tests {
     async fn a_channel_of_a_kind_this_version_does_not_know_is_members_only() {
         let folder = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", folder.path().join("chat.db").display());
-        let store = Store::open(&url).await.unwrap();
+        let store = SqliteStore::open(&url).await.unwrap();
         // Written by a newer version, say.
         sqlx::query(
             "INSERT INTO channels (id, name, topic, kind, created_at)

@@ -1,0 +1,166 @@
+//! [`Store`]: the store of the dialect the database URL names, `sqlite:`
+//! (one process) or `postgres:` (several nodes on one database). It
+//! implements every aggregate's trait by handing each call to its dialect,
+//! so the rest of the server is written once for both.
+
+use shared::protocol::{ChannelInfo, ChannelKind, ChannelSummary, LinkPreview};
+use shared::validate::{ChannelName, Topic, Username};
+use shared::{Attachment, ChangeNo, ChannelId, ChatMessage, FileId, Seq, UserId, UserInfo};
+
+use super::postgres::PgStore;
+use super::sqlite::SqliteStore;
+use super::{
+    Accounts, ChangeOutcome, Channels, Files, Inserted, LinkCache, MessageChange, Messages,
+    NewAccount, NewFile, NewMessage, Page, SessionUser, StoreError, StoredFile,
+};
+
+/// Handle to the database, whichever its dialect; cheap to clone.
+#[derive(Clone)]
+pub enum Store {
+    Sqlite(SqliteStore),
+    Postgres(PgStore),
+}
+
+impl Store {
+    /// Opens the database the URL names (creating a SQLite file if
+    /// missing), applies migrations and makes sure the default channel
+    /// exists.
+    pub async fn open(database_url: &str) -> Result<Self, StoreError> {
+        if PgStore::handles(database_url) {
+            Ok(Self::Postgres(PgStore::open(database_url).await?))
+        } else {
+            Ok(Self::Sqlite(SqliteStore::open(database_url).await?))
+        }
+    }
+
+    /// Whether several server nodes may share this database.
+    pub fn is_shared(&self) -> bool {
+        matches!(self, Self::Postgres(_))
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        match self {
+            Self::Sqlite(store) => store.ping().await,
+            Self::Postgres(store) => store.ping().await,
+        }
+    }
+
+    /// Waits for open connections to finish and closes the pools.
+    pub async fn close(&self) {
+        match self {
+            Self::Sqlite(store) => store.close().await,
+            Self::Postgres(store) => store.close().await,
+        }
+    }
+
+    /// Writes a consistent copy of a SQLite database to `path` while it is
+    /// in use; PostgreSQL is backed up with its own tools (`pg_dump`).
+    pub async fn backup_to(&self, path: &std::path::Path) -> Result<(), StoreError> {
+        match self {
+            Self::Sqlite(store) => store.backup_to(path).await,
+            Self::Postgres(_) => Err(StoreError::BackupByEngine),
+        }
+    }
+}
+
+/// Implements an aggregate's trait for [`Store`] by handing each (async)
+/// method to the dialect's store.
+macro_rules! delegate {
+    (impl $trait:ident {
+        $(fn $sync:ident() -> $sync_ret:ty;)*
+        $(async fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty;)*
+    }) => {
+        impl $trait for Store {
+            $(
+                fn $sync(&self) -> $sync_ret {
+                    match self {
+                        Self::Sqlite(store) => store.$sync(),
+                        Self::Postgres(store) => store.$sync(),
+                    }
+                }
+            )*
+            $(
+                async fn $name(&self, $($arg: $ty),*) -> $ret {
+                    match self {
+                        Self::Sqlite(store) => store.$name($($arg),*).await,
+                        Self::Postgres(store) => store.$name($($arg),*).await,
+                    }
+                }
+            )*
+        }
+    };
+}
+
+delegate! {
+    impl Accounts {
+        async fn create_accounts(accounts: &[NewAccount]) -> Result<Vec<Result<SessionUser, StoreError>>, StoreError>;
+        async fn credentials(name: &Username) -> Result<Option<(UserInfo, Option<String>)>, StoreError>;
+        async fn password_hash(user: &UserId) -> Result<Option<String>, StoreError>;
+        async fn set_password_hash(user: &UserId, hash: &str, keep_session: &str) -> Result<(), StoreError>;
+        async fn create_session(user: &UserInfo, token_hash: &str) -> Result<SessionUser, StoreError>;
+        async fn delete_user_sessions(user: &UserId) -> Result<u64, StoreError>;
+        async fn session_by_token_hash(token_hash: &str, idle_cutoff: i64) -> Result<Option<SessionUser>, StoreError>;
+        async fn session_exists(session_id: &str) -> Result<bool, StoreError>;
+        async fn delete_session(session_id: &str) -> Result<bool, StoreError>;
+        async fn delete_idle_sessions(idle_cutoff: i64, limit: u32) -> Result<u64, StoreError>;
+        async fn users_page(query: &str, after: Option<&str>, limit: usize) -> Result<(Vec<UserInfo>, Option<String>), StoreError>;
+        async fn user(id: &UserId) -> Result<Option<UserInfo>, StoreError>;
+        async fn set_blocked(user: &UserId, other: &UserId, blocked: bool) -> Result<(), StoreError>;
+        async fn blocked_by(user: &UserId) -> Result<Vec<UserId>, StoreError>;
+        async fn blocked_by_any(user: &UserId, others: &[UserId]) -> Result<bool, StoreError>;
+    }
+}
+
+delegate! {
+    impl Channels {
+        fn default_channel() -> Option<&ChannelId>;
+        async fn channels_of(user: &UserInfo) -> Result<Vec<ChannelInfo>, StoreError>;
+        async fn channel_for(user: &UserInfo, channel: &ChannelId) -> Result<Option<ChannelInfo>, StoreError>;
+        async fn channel_name(channel: &ChannelId) -> Result<Option<String>, StoreError>;
+        async fn in_channel_named(user: &UserId, name: &str) -> Result<bool, StoreError>;
+        async fn is_member(user: &UserId, channel: &ChannelId) -> Result<bool, StoreError>;
+        async fn channel_kind(channel: &ChannelId) -> Result<Option<(ChannelKind, Option<UserId>)>, StoreError>;
+        async fn membership(user: &UserId, channel: &ChannelId) -> Result<Option<(ChannelKind, Option<UserId>)>, StoreError>;
+        async fn create_channel(creator: &UserId, name: &ChannelName, topic: &Topic, kind: ChannelKind) -> Result<ChannelId, StoreError>;
+        async fn browse_channels(user: &UserId, query: &str) -> Result<Vec<ChannelSummary>, StoreError>;
+        async fn add_member(channel: &ChannelId, user: &UserId) -> Result<bool, StoreError>;
+        async fn remove_member(channel: &ChannelId, user: &UserId) -> Result<bool, StoreError>;
+        async fn set_topic(channel: &ChannelId, topic: &Topic) -> Result<(), StoreError>;
+        async fn members(channel: &ChannelId) -> Result<Vec<UserInfo>, StoreError>;
+        async fn open_direct(users: &[UserId]) -> Result<(ChannelId, bool), StoreError>;
+        async fn hide_direct(user: &UserId, channel: &ChannelId) -> Result<(), StoreError>;
+        async fn mark_read(user: &UserId, channel: &ChannelId, seq: Seq) -> Result<(), StoreError>;
+    }
+}
+
+delegate! {
+    impl Files {
+        async fn insert_file(file: &NewFile) -> Result<Attachment, StoreError>;
+        async fn file_for(user: &UserId, file: &FileId) -> Result<Option<StoredFile>, StoreError>;
+        async fn sweep_files(unposted_before: i64, limit: u32) -> Result<(usize, Vec<String>), StoreError>;
+        async fn unreferenced(hashes: &[String]) -> Result<Vec<String>, StoreError>;
+    }
+}
+
+delegate! {
+    impl LinkCache {
+        async fn cached_preview(url: &str, max_age_ms: i64) -> Result<Option<Option<LinkPreview>>, StoreError>;
+        async fn cache_preview(url: &str, preview: Option<&LinkPreview>) -> Result<(), StoreError>;
+        async fn forget_cached_previews(before: i64, limit: u32) -> Result<u64, StoreError>;
+        async fn add_preview_image(sha256: &str, mime: &str) -> Result<(), StoreError>;
+        async fn preview_image_mime(sha256: &str) -> Result<Option<String>, StoreError>;
+    }
+}
+
+delegate! {
+    impl Messages {
+        async fn messages_before(channel: &ChannelId, before_seq: Seq, limit: u32, reader: &UserId) -> Result<Option<Page>, StoreError>;
+        async fn messages_after(channel: &ChannelId, after_seq: Seq, limit: u32, reader: &UserId) -> Result<Option<Vec<ChatMessage>>, StoreError>;
+        async fn messages_changed(channel: &ChannelId, up_to_seq: Seq, after_change: ChangeNo, limit: u32, reader: &UserId) -> Result<Vec<ChatMessage>, StoreError>;
+        async fn message(channel: &ChannelId, seq: Seq, reader: Option<&UserId>) -> Result<Option<ChatMessage>, StoreError>;
+        async fn change_message(channel: &ChannelId, seq: Seq, change: MessageChange<'_>) -> Result<ChangeOutcome, StoreError>;
+        async fn set_preview(channel: &ChannelId, seq: Seq, preview: &LinkPreview) -> Result<Option<ChatMessage>, StoreError>;
+        async fn insert_messages(batch: &[NewMessage]) -> Result<Inserted, StoreError>;
+    }
+}
