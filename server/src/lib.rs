@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod budget;
 pub mod client_address;
+pub mod cluster;
 pub mod connection_limits;
 pub mod core_runtime;
 pub mod error;

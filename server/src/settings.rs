@@ -20,9 +20,16 @@ pub struct Settings {
     #[arg(long, env = "CHAT_ADDR", default_value = "127.0.0.1:8080")]
     pub addr: String,
 
-    /// Database URL; an SQLite file (and its folder) is created if missing.
+    /// Database URL: `sqlite://PATH` (one process; the file and its folder
+    /// are created if missing) or `postgres://USER@HOST/DATABASE` (several
+    /// server nodes may share it).
     #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/chat.db")]
     pub database_url: String,
+
+    /// This node's name among the nodes sharing a PostgreSQL database
+    /// (random when not given).
+    #[arg(long, env = "CHAT_NODE_ID")]
+    pub node_id: Option<String>,
 
     /// Folder for uploaded files (stored by content hash).
     #[arg(long, env = "CHAT_FILES_DIR", default_value = "data/files")]

@@ -20,6 +20,7 @@ use tracing::Instrument;
 use crate::auth::OriginPolicy;
 use crate::budget::{Budget, Rate, RequestBudgets, RequestLimits};
 use crate::client_address::ClientAddresses;
+use crate::cluster;
 use crate::connection_limits::ConnectionLimits;
 use crate::core_runtime::CoreRuntime;
 use crate::error::HttpError;
@@ -77,16 +78,28 @@ impl Application {
             index.display()
         );
         let metrics = Metrics::new();
-        let store = Store::open(&settings.database_url)
+        let mut store = Store::open(&settings.database_url)
             .await
             .with_context(|| format!("opening the database {}", settings.database_url))?;
+        if let Some(node) = &settings.node_id {
+            store.set_node(node);
+        }
         let files = FileStore::open(&settings.files_dir).with_context(|| {
             format!("opening the files folder {}", settings.files_dir.display())
         })?;
         let janitor_task = janitor::start(store.clone(), files.clone());
         let core = CoreRuntime::start()?;
         let (hub, hub_task) = HubHandle::start(core.handle(), metrics.clone());
-        let fanout: Arc<dyn FanOut> = Arc::new(hub.clone());
+        let cluster = cluster::start(&store, &hub);
+        let fanout: Arc<dyn FanOut> = match &cluster {
+            Some(cluster) => cluster.fanout.clone(),
+            None => Arc::new(hub.clone()),
+        };
+        let bus = cluster.as_ref().map(|cluster| cluster.bus.clone());
+        let mut background = vec![];
+        if let Some(cluster) = cluster {
+            background.extend(cluster.tasks);
+        }
         let preview_budget = Arc::new(settings.request_limits.previews.budget());
         let previews = if settings.link_previews {
             let fetcher = Fetcher::new(
@@ -186,6 +199,7 @@ impl Application {
                 settings.max_connections_per_address,
             ),
             session_idle,
+            bus,
         });
 
         let index_html = std::fs::read_to_string(&index)
@@ -289,7 +303,10 @@ impl Application {
             hub_task,
             writer,
             writer_task,
-            background: vec![janitor_task, housekeeping_task],
+            background: {
+                background.extend([janitor_task, housekeeping_task]);
+                background
+            },
             core,
         })
     }

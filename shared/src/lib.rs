@@ -6,8 +6,10 @@
 //! - [`ids`]: opaque identifiers and the per-channel sequence number.
 //! - [`validate`]: domain types that validate on construction (`Username`, `MessageText`).
 //! - [`limits`]: the numbers both sides agree on.
+//! - [`cluster`]: notices between server nodes (never sent to browsers).
 
 pub mod api;
+pub mod cluster;
 pub mod ids;
 pub mod limits;
 pub mod protocol;

@@ -50,6 +50,8 @@ pub struct AppState {
     pub connection_limits: Arc<ConnectionLimits>,
     /// How long a session may go unused.
     pub session_idle: Duration,
+    /// The bus to the other nodes, when this node is one of several.
+    pub bus: Option<crate::cluster::bus::PgBus>,
 }
 
 impl AppState {

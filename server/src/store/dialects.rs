@@ -33,6 +33,13 @@ impl Store {
         }
     }
 
+    /// Names this server node in what it tells other nodes (PostgreSQL).
+    pub fn set_node(&mut self, node: &str) {
+        if let Self::Postgres(store) = self {
+            store.set_node(node);
+        }
+    }
+
     /// Whether several server nodes may share this database.
     pub fn is_shared(&self) -> bool {
         matches!(self, Self::Postgres(_))
@@ -158,6 +165,7 @@ delegate! {
         async fn messages_before(channel: &ChannelId, before_seq: Seq, limit: u32, reader: &UserId) -> Result<Option<Page>, StoreError>;
         async fn messages_after(channel: &ChannelId, after_seq: Seq, limit: u32, reader: &UserId) -> Result<Option<Vec<ChatMessage>>, StoreError>;
         async fn messages_changed(channel: &ChannelId, up_to_seq: Seq, after_change: ChangeNo, limit: u32, reader: &UserId) -> Result<Vec<ChatMessage>, StoreError>;
+        async fn messages_between(channel: &ChannelId, after_seq: Seq, up_to_seq: Seq, limit: u32) -> Result<Vec<ChatMessage>, StoreError>;
         async fn message(channel: &ChannelId, seq: Seq, reader: Option<&UserId>) -> Result<Option<ChatMessage>, StoreError>;
         async fn change_message(channel: &ChannelId, seq: Seq, change: MessageChange<'_>) -> Result<ChangeOutcome, StoreError>;
         async fn set_preview(channel: &ChannelId, seq: Seq, preview: &LinkPreview) -> Result<Option<ChatMessage>, StoreError>;

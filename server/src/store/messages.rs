@@ -60,6 +60,17 @@ pub trait Messages {
         reader: &UserId,
     ) -> Result<Vec<ChatMessage>, StoreError>;
 
+    /// The messages numbered after `after_seq` up to `up_to_seq` (at most
+    /// `limit` of them, oldest first) as everyone sees them: what a node
+    /// hands its connections when another node stored them.
+    async fn messages_between(
+        &self,
+        channel: &ChannelId,
+        after_seq: Seq,
+        up_to_seq: Seq,
+        limit: u32,
+    ) -> Result<Vec<ChatMessage>, StoreError>;
+
     /// One message with its reactions and files, as everyone sees it, or
     /// with the reactions of `reader` marked.
     async fn message(

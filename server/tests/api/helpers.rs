@@ -105,11 +105,16 @@ impl TestApp {
         self.start().await;
     }
 
+    /// Whether this app's database is PostgreSQL.
+    pub fn on_postgres(&self) -> bool {
+        self.settings.database_url.starts_with("postgres")
+    }
+
     /// Runs SQL statements on the app's database from outside the server
     /// (to break or age things), whichever its dialect.
     pub async fn outside_sql(&self, statements: &str) {
         let sql = sqlx::AssertSqlSafe(statements.to_owned());
-        if on_postgres() {
+        if self.on_postgres() {
             let pool = sqlx::PgPool::connect(&self.settings.database_url)
                 .await
                 .unwrap();
@@ -127,7 +132,7 @@ impl TestApp {
     /// A count read from the app's database from outside the server.
     pub async fn outside_count(&self, query: &str) -> i64 {
         let sql = sqlx::AssertSqlSafe(query.to_owned());
-        if on_postgres() {
+        if self.on_postgres() {
             let pool = sqlx::PgPool::connect(&self.settings.database_url)
                 .await
                 .unwrap();

@@ -12,6 +12,7 @@
 
 use std::collections::HashMap;
 
+use shared::cluster::Notice;
 use shared::limits::REACTION_NAMES_SHOWN;
 use shared::{ChangeNo, ChannelId, ChatMessage, LinkPreview, Seq, UserId};
 use sqlx::{PgConnection, Postgres, Transaction};
@@ -101,6 +102,25 @@ impl Messages for PgStore {
         .fetch_all(&self.pool)
         .await?;
         self.with_details(channel, &rows, Some(reader)).await
+    }
+
+    async fn messages_between(
+        &self,
+        channel: &ChannelId,
+        after_seq: Seq,
+        up_to_seq: Seq,
+        limit: u32,
+    ) -> Result<Vec<ChatMessage>, StoreError> {
+        let rows: Vec<MessageRow> = sqlx::query_as(select_messages!(
+            "WHERE m.channel_id = $1 AND m.seq > $2 AND m.seq <= $3 ORDER BY m.seq ASC LIMIT $4"
+        ))
+        .bind(&channel.0)
+        .bind(after_seq)
+        .bind(up_to_seq)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        self.with_details(channel, &rows, None).await
     }
 
     async fn message(
@@ -377,6 +397,13 @@ impl PgStore {
         if !insert_rows(&mut tx, &stored).await? {
             return Ok(None);
         }
+        // Told inside the transaction: other nodes hear of it only if it
+        // commits, and in the order of commits.
+        sqlx::query("SELECT pg_notify($1, notice) FROM UNNEST($2::text[]) AS notice")
+            .bind(super::NOTICES)
+            .bind(Notice::stored(&self.node, &stored_ranges(&stored)))
+            .execute(&mut *tx)
+            .await?;
         for (message, outcome) in batch.iter().zip(stored.iter_mut()) {
             let Stored::New(new) = outcome else { continue };
             if message.text.contains('@') {
@@ -389,6 +416,21 @@ impl PgStore {
         tx.commit().await?;
         Ok(Some(Inserted { stored, unhidden }))
     }
+}
+
+/// Per channel, the first and last sequence number of the new messages.
+fn stored_ranges(stored: &[Stored]) -> Vec<(ChannelId, Seq, Seq)> {
+    let mut ranges: Vec<(ChannelId, Seq, Seq)> = Vec::new();
+    for outcome in stored {
+        let Stored::New(message) = outcome else {
+            continue;
+        };
+        match ranges.iter_mut().find(|(c, _, _)| *c == message.channel) {
+            Some((_, _, last)) => *last = message.seq,
+            None => ranges.push((message.channel.clone(), message.seq, message.seq)),
+        }
+    }
+    ranges
 }
 
 /// Takes a channel's next change number (locking its row until commit);

@@ -4,6 +4,7 @@
 //! building placeholder lists; numbers are handed out under channel row
 //! locks (see `messages`).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use shared::ChannelId;
@@ -19,10 +20,16 @@ mod link_cache;
 mod mentions;
 mod messages;
 
+/// The `LISTEN`/`NOTIFY` channel the nodes' notices travel on
+/// ([`shared::cluster::Notice`]).
+pub const NOTICES: &str = "chat_notices";
+
 /// Handle to the database; cheap to clone.
 #[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// This server node's name, in the notices it publishes.
+    node: Arc<str>,
     /// The default channel (public; never renamed or removed), read once.
     default_channel: Option<ChannelId>,
 }
@@ -42,11 +49,28 @@ impl PgStore {
         sqlx::migrate!("./migrations-postgres").run(&pool).await?;
         let mut store = Self {
             pool,
+            node: Arc::from(new_id()),
             default_channel: None,
         };
         store.update_name_keys().await?;
         store.default_channel = store.ensure_default_channel().await?;
         Ok(store)
+    }
+
+    /// Names this server node (a random name until then).
+    pub fn set_node(&mut self, node: &str) {
+        self.node = Arc::from(node);
+    }
+
+    /// This server node's name.
+    pub fn node(&self) -> &str {
+        &self.node
+    }
+
+    /// The connection pool (the bus listens through its own connection
+    /// made from the same options).
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
     }
 
     /// Whether a database URL names a PostgreSQL database.

@@ -93,6 +93,25 @@ impl Messages for SqliteStore {
         self.with_details(channel, &rows, Some(reader)).await
     }
 
+    async fn messages_between(
+        &self,
+        channel: &ChannelId,
+        after_seq: Seq,
+        up_to_seq: Seq,
+        limit: u32,
+    ) -> Result<Vec<ChatMessage>, StoreError> {
+        let rows: Vec<MessageRow> = sqlx::query_as(select_messages!(
+            "WHERE m.channel_id = ? AND m.seq > ? AND m.seq <= ? ORDER BY m.seq ASC LIMIT ?"
+        ))
+        .bind(&channel.0)
+        .bind(after_seq)
+        .bind(up_to_seq)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        self.with_details(channel, &rows, None).await
+    }
+
     async fn message(
         &self,
         channel: &ChannelId,

@@ -1,0 +1,200 @@
+//! [`ClusterFanOut`]: the `FanOut` of a node in a cluster. Everything is
+//! told to this node's hub as on a single node, and to the other nodes
+//! through the bus; what other nodes tell arrives here too ([`Node::hear`]).
+//! Messages go through the sequencer on both paths, so each channel's
+//! messages reach the hub in order.
+
+use std::collections::HashMap;
+
+use shared::cluster::About;
+use shared::protocol::PresenceStatus;
+use shared::{ServerMsg, UserId};
+use tokio::sync::mpsc;
+
+use super::bus::{Heard, PgBus};
+use super::sequencer::Input;
+use crate::realtime::fanout::{ConnId, Event, FanOut, FanOutFuture, OnlinePage, Sessions};
+use crate::realtime::hub::HubHandle;
+
+/// This node's fan-out in a cluster; cheap to clone.
+#[derive(Clone)]
+pub struct ClusterFanOut {
+    hub: HubHandle,
+    bus: PgBus,
+    sequencer: mpsc::Sender<Input>,
+}
+
+impl ClusterFanOut {
+    pub fn new(hub: HubHandle, bus: PgBus, sequencer: mpsc::Sender<Input>) -> Self {
+        Self {
+            hub,
+            bus,
+            sequencer,
+        }
+    }
+
+    /// What the other nodes hear of an event published here (`None`: only
+    /// this node's connections are concerned).
+    fn notice(event: &Event) -> Option<About> {
+        Some(match event.clone() {
+            Event::Subscribe {
+                user,
+                channel,
+                announce,
+            } => About::Subscribe {
+                user,
+                channel,
+                announce,
+            },
+            Event::Unsubscribe {
+                user,
+                channel,
+                announce,
+            } => About::Unsubscribe {
+                user,
+                channel,
+                announce,
+            },
+            Event::ToRoom {
+                channel,
+                message: ServerMsg::MessageUpdated { message },
+                ..
+            } => About::Changed {
+                channel,
+                seq: message.seq,
+            },
+            Event::ToRoom {
+                channel,
+                message,
+                except_user,
+            } => About::ToRoom {
+                channel,
+                message,
+                except_user,
+            },
+            Event::ToUser { user, message, .. } => About::ToUser { user, message },
+            Event::MemberJoined { channel, user } => About::MemberJoined { channel, user },
+            Event::CloseSessions { user, sessions } => close_notice(user, sessions),
+            // The writer's notices go out inside its transactions; being
+            // away is told with presence.
+            Event::Deliver(_) | Event::SetAway { .. } => return None,
+        })
+    }
+
+    /// Acts on what another node told.
+    pub async fn hear(&self, heard: Heard) {
+        let event = match heard {
+            Heard::MaybeMissed => {
+                let _ = self.sequencer.send(Input::CatchUp).await;
+                return;
+            }
+            Heard::Notice(about) => match *about {
+                About::Stored { channels } => {
+                    let _ = self.sequencer.send(Input::Stored(channels)).await;
+                    return;
+                }
+                About::Changed { channel, seq } => {
+                    let _ = self.sequencer.send(Input::Changed(channel, seq)).await;
+                    return;
+                }
+                About::Subscribe {
+                    user,
+                    channel,
+                    announce,
+                } => Event::Subscribe {
+                    user,
+                    channel,
+                    announce,
+                },
+                About::Unsubscribe {
+                    user,
+                    channel,
+                    announce,
+                } => Event::Unsubscribe {
+                    user,
+                    channel,
+                    announce,
+                },
+                About::ToRoom {
+                    channel,
+                    message,
+                    except_user,
+                } => Event::ToRoom {
+                    channel,
+                    message,
+                    except_user,
+                },
+                // Connection ids are this node's own: another node's
+                // "all but that tab" is every tab here.
+                About::ToUser { user, message } => Event::ToUser {
+                    user,
+                    message,
+                    except_conn: None,
+                },
+                About::MemberJoined { channel, user } => Event::MemberJoined { channel, user },
+                About::CloseSessions { user, only, keep } => {
+                    let sessions = match only {
+                        Some(one) => Sessions::One(one),
+                        None => Sessions::AllBut(keep),
+                    };
+                    self.hub.close_sessions(user, sessions).await;
+                    return;
+                }
+            },
+        };
+        self.hub.publish(event).await;
+    }
+}
+
+fn close_notice(user: UserId, sessions: Sessions) -> About {
+    match sessions {
+        Sessions::One(one) => About::CloseSessions {
+            user,
+            only: Some(one),
+            keep: None,
+        },
+        Sessions::AllBut(keep) => About::CloseSessions {
+            user,
+            only: None,
+            keep,
+        },
+    }
+}
+
+impl FanOut for ClusterFanOut {
+    fn publish(&self, event: Event) -> FanOutFuture<'_, ()> {
+        Box::pin(async move {
+            if let Event::Deliver(deliveries) = event {
+                let _ = self.sequencer.send(Input::Local(deliveries)).await;
+                return;
+            }
+            let notice = Self::notice(&event);
+            self.hub.publish(event).await;
+            if let Some(about) = notice {
+                self.bus.publish(about).await;
+            }
+        })
+    }
+
+    fn presence(&self) -> FanOutFuture<'_, HashMap<UserId, PresenceStatus>> {
+        self.hub.presence()
+    }
+
+    fn online_page(
+        &self,
+        conn: ConnId,
+        query: String,
+        after: Option<String>,
+    ) -> FanOutFuture<'_, OnlinePage> {
+        self.hub.online_page(conn, query, after)
+    }
+
+    fn close_sessions(&self, user: UserId, sessions: Sessions) -> FanOutFuture<'_, ()> {
+        Box::pin(async move {
+            self.bus
+                .publish(close_notice(user.clone(), sessions.clone()))
+                .await;
+            self.hub.close_sessions(user, sessions).await;
+        })
+    }
+}

@@ -1,0 +1,186 @@
+//! Hands each channel's messages to this node's hub in sequence order, from
+//! both sources: this node's writer (after its commits, messages in hand)
+//! and wake-ups from other nodes (sequence numbers; the messages are read
+//! from the database). It remembers, per channel, the last number handed
+//! on; a number above the next one means a gap, filled from the database
+//! first; a number already handed on is not handed on again (the sender's
+//! ack still goes out). One task, so the order is one order.
+
+use std::collections::HashMap;
+
+use shared::{ChannelId, Seq, ServerMsg};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::realtime::fanout::{Delivery, Event, FanOut};
+use crate::realtime::hub::HubHandle;
+use crate::store::{Messages, Store};
+
+/// Messages read per query when filling a gap or catching up.
+const PAGE: u32 = 500;
+
+/// What the sequencer is told.
+#[derive(Debug)]
+pub enum Input {
+    /// This node's writer committed these (acks and messages in hand).
+    Local(Vec<Delivery>),
+    /// Another node committed messages: per channel, first and last number.
+    Stored(Vec<(ChannelId, Seq, Seq)>),
+    /// A message changed on another node.
+    Changed(ChannelId, Seq),
+    /// Wake-ups may have been lost: read every followed channel again.
+    CatchUp,
+}
+
+/// Starts the sequencer; it ends when every sender of `inputs` is gone.
+pub fn start(store: Store, hub: HubHandle, inputs: mpsc::Receiver<Input>) -> JoinHandle<()> {
+    let sequencer = Sequencer {
+        store,
+        hub,
+        delivered: HashMap::new(),
+        first_local: HashMap::new(),
+    };
+    tokio::spawn(sequencer.run(inputs))
+}
+
+struct Sequencer {
+    store: Store,
+    hub: HubHandle,
+    /// Per channel, the last sequence number handed to the hub.
+    delivered: HashMap<ChannelId, Seq>,
+    /// Channels first seen through this node's writer, with that number:
+    /// another node's messages just below it may still be on their way.
+    first_local: HashMap<ChannelId, Seq>,
+}
+
+impl Sequencer {
+    async fn run(mut self, mut inputs: mpsc::Receiver<Input>) {
+        while let Some(input) = inputs.recv().await {
+            match input {
+                Input::Local(deliveries) => self.local(deliveries).await,
+                Input::Stored(channels) => {
+                    for (channel, first, last) in channels {
+                        self.stored(channel, first, last).await;
+                    }
+                }
+                Input::Changed(channel, seq) => self.changed(channel, seq).await,
+                Input::CatchUp => {
+                    let followed: Vec<(ChannelId, Seq)> = self
+                        .delivered
+                        .iter()
+                        .map(|(channel, seq)| (channel.clone(), *seq))
+                        .collect();
+                    for (channel, after) in followed {
+                        self.fill(&channel, after, Seq::MAX).await;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Hands on what another node stored, from the first number not handed
+    /// on yet.
+    async fn stored(&mut self, channel: ChannelId, first: Seq, last: Seq) {
+        match self.delivered.get(&channel).copied() {
+            None => self.fill(&channel, first - 1, last).await,
+            Some(delivered) if last > delivered => self.fill(&channel, delivered, last).await,
+            Some(_) => {
+                // Committed before this node's first message in the
+                // channel, heard after it: late, but not lost.
+                if self.first_local.get(&channel).is_some_and(|&f| last < f) {
+                    let delivered = self.delivered.get(&channel).copied();
+                    self.fill(&channel, first - 1, last).await;
+                    if let Some(delivered) = delivered {
+                        self.delivered.insert(channel, delivered);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Hands on this node's commits: each message after any gap before it
+    /// is filled, and without the message when it was handed on already.
+    async fn local(&mut self, deliveries: Vec<Delivery>) {
+        let mut ready = Vec::with_capacity(deliveries.len());
+        for mut delivery in deliveries {
+            if let Some(ServerMsg::Message { message }) = &delivery.to_others {
+                let (channel, seq) = (message.channel.clone(), message.seq);
+                match self.delivered.get(&channel).copied() {
+                    None => {
+                        self.first_local.insert(channel.clone(), seq);
+                    }
+                    Some(last) if seq <= last => delivery.to_others = None,
+                    Some(last) if seq > last + 1 => {
+                        // Earlier numbers (another node's) come first.
+                        self.flush(&mut ready).await;
+                        self.fill(&channel, last, seq - 1).await;
+                    }
+                    _ => {}
+                }
+                if delivery.to_others.is_some() {
+                    self.delivered.insert(channel, seq);
+                }
+            }
+            ready.push(delivery);
+        }
+        self.flush(&mut ready).await;
+    }
+
+    async fn flush(&self, ready: &mut Vec<Delivery>) {
+        if !ready.is_empty() {
+            self.hub
+                .publish(Event::Deliver(std::mem::take(ready)))
+                .await;
+        }
+    }
+
+    /// Reads and hands on the messages numbered after `after` up to
+    /// `up_to`. A failed read leaves the channel where it was: the next
+    /// wake-up reads the range again.
+    async fn fill(&mut self, channel: &ChannelId, mut after: Seq, up_to: Seq) {
+        while after < up_to {
+            let page = match self
+                .store
+                .messages_between(channel, after, up_to, PAGE)
+                .await
+            {
+                Ok(page) => page,
+                Err(error) => {
+                    tracing::warn!(%error, channel = %channel.0, "could not read messages another node stored");
+                    return;
+                }
+            };
+            let Some(last) = page.last().map(|m| m.seq) else {
+                break;
+            };
+            for message in page {
+                self.to_room(channel, ServerMsg::Message { message }).await;
+            }
+            after = last;
+            self.delivered.insert(channel.clone(), last);
+        }
+    }
+
+    async fn changed(&mut self, channel: ChannelId, seq: Seq) {
+        match self.store.message(&channel, seq, None).await {
+            Ok(Some(message)) => {
+                self.to_room(&channel, ServerMsg::MessageUpdated { message })
+                    .await
+            }
+            Ok(None) => {}
+            Err(error) => {
+                tracing::warn!(%error, channel = %channel.0, "could not read a message another node changed")
+            }
+        }
+    }
+
+    async fn to_room(&self, channel: &ChannelId, message: ServerMsg) {
+        self.hub
+            .publish(Event::ToRoom {
+                channel: channel.clone(),
+                message,
+                except_user: None,
+            })
+            .await;
+    }
+}

@@ -1,0 +1,282 @@
+//! Two server nodes on one PostgreSQL database (the throwaway cluster of
+//! `CHAT_TEST_POSTGRES_URL`), each a real server on its own loopback port
+//! with the same files folder: what happens on one node reaches the people
+//! connected to the other, in order, once, and only those allowed.
+
+#[allow(dead_code)]
+#[path = "../api/helpers.rs"]
+mod helpers;
+#[path = "../support/postgres.rs"]
+mod postgres;
+#[path = "../support/text_frames.rs"]
+mod text_frames;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use actix_web::http::StatusCode;
+use shared::{ChannelId, ClientMsg, ServerMsg};
+use tempfile::TempDir;
+
+use helpers::{TestApp, WsClient, new_client_id, session_cookie};
+
+/// Two nodes sharing a database and a files folder.
+struct Pair {
+    one: TestApp,
+    two: TestApp,
+    _files: TempDir,
+}
+
+async fn two_nodes() -> Pair {
+    let database = postgres::fresh_database().await;
+    let files = TempDir::new().unwrap();
+    let node = |name: &'static str| {
+        let database = database.clone();
+        let files = files.path().to_owned();
+        move |settings: &mut chat_server::settings::Settings| {
+            settings.database_url = database;
+            settings.files_dir = files;
+            settings.node_id = Some(name.into());
+        }
+    };
+    let one = TestApp::spawn_with(node("one")).await;
+    let two = TestApp::spawn_with(node("two")).await;
+    Pair {
+        one,
+        two,
+        _files: files,
+    }
+}
+
+/// The next `Message` frame of `channel`.
+async fn next_message(client: &mut WsClient, channel: &ChannelId) -> shared::ChatMessage {
+    client
+        .recv_until(|m| match m {
+            ServerMsg::Message { message } if &message.channel == channel => Some(message),
+            _ => None,
+        })
+        .await
+}
+
+#[actix_web::test]
+async fn a_message_posted_on_one_node_reaches_a_member_on_the_other_in_order() {
+    let pair = two_nodes().await;
+    let (mut alice, _, _) = pair.one.user("Alice").await;
+    let (mut bob, _, _) = pair.two.user("Bob").await;
+    let general = alice.general();
+    for i in 1..=30 {
+        alice.say(&format!("hello {i}")).await;
+    }
+    for i in 1..=30 {
+        let message = next_message(&mut bob, &general).await;
+        assert_eq!((message.seq, message.text), (i, format!("hello {i}")));
+        assert_eq!(message.author.name, "Alice");
+    }
+    // And back, with an edit and a reaction seen across too.
+    let seq = bob.post_to(&general, "hi from two").await.unwrap();
+    let heard = next_message(&mut alice, &general).await;
+    assert_eq!((heard.seq, heard.text.as_str()), (seq, "hi from two"));
+    bob.send(&ClientMsg::Edit {
+        channel: general.clone(),
+        seq,
+        text: "hi from node two".into(),
+    })
+    .await;
+    let edited = alice
+        .recv_until(|m| match m {
+            ServerMsg::MessageUpdated { message } if message.seq == seq => Some(message),
+            _ => None,
+        })
+        .await;
+    assert_eq!(edited.text, "hi from node two");
+}
+
+#[actix_web::test]
+async fn eight_people_on_two_nodes_see_every_message_once_in_order() {
+    const EACH: usize = 60;
+    let pair = two_nodes().await;
+    let mut people = Vec::new();
+    for i in 0..8 {
+        let node = if i % 2 == 0 { &pair.one } else { &pair.two };
+        let (client, user, _) = node.user(&format!("person{i}")).await;
+        people.push((client, user));
+    }
+    let general = people[0].0.general();
+    // Everyone posts at once, each through their own node.
+    let posting = people
+        .iter_mut()
+        .enumerate()
+        .map(|(i, (client, _))| async move {
+            for n in 0..EACH {
+                client.say(&format!("{i}:{n}")).await;
+            }
+        });
+    futures_util::future::join_all(posting).await;
+    let total = (8 * EACH) as i64;
+    let reading = people.iter_mut().map(|(client, _)| {
+        let general = general.clone();
+        async move {
+            // Own messages come back as acks, the others' as messages.
+            let mut seen: BTreeMap<i64, String> = BTreeMap::new();
+            let mut last_other = 0;
+            while seen.len() < total as usize {
+                match client.recv().await {
+                    ServerMsg::Message { message } if message.channel == general => {
+                        assert!(message.seq > last_other, "messages arrive in order");
+                        last_other = message.seq;
+                        assert!(
+                            seen.insert(message.seq, message.text).is_none(),
+                            "each message once"
+                        );
+                    }
+                    ServerMsg::Ack { seq, client_id, .. } => {
+                        assert!(
+                            seen.insert(seq, client_id.as_str().to_owned()).is_none(),
+                            "each message once"
+                        );
+                    }
+                    _ => {}
+                }
+            }
+            seen
+        }
+    });
+    for seen in futures_util::future::join_all(reading).await {
+        let seqs: Vec<i64> = seen.keys().copied().collect();
+        assert_eq!(seqs, (1..=total).collect::<Vec<_>>(), "contiguous");
+    }
+}
+
+#[actix_web::test]
+async fn one_message_sent_to_both_nodes_at_once_is_stored_once() {
+    let pair = two_nodes().await;
+    let (mut on_one, _, token) = pair.one.user("Alice").await;
+    let mut on_two = pair.two.connect(&token).await;
+    on_two.welcome().await;
+    let general = on_one.general();
+    for _ in 0..10 {
+        let send = ClientMsg::Send {
+            channel: general.clone(),
+            client_id: new_client_id(),
+            text: "sent twice".into(),
+            attachments: vec![],
+        };
+        let ClientMsg::Send { client_id, .. } = &send else {
+            unreachable!()
+        };
+        tokio::join!(on_one.send(&send), on_two.send(&send));
+        let (one_seq, two_seq) = tokio::join!(on_one.ack_for(client_id), on_two.ack_for(client_id));
+        assert_eq!(one_seq, two_seq, "both acks carry the one copy's seq");
+    }
+    let stored = pair
+        .one
+        .outside_count("SELECT COUNT(*) FROM messages WHERE body = 'sent twice'")
+        .await;
+    assert_eq!(stored, 10);
+}
+
+#[actix_web::test]
+async fn a_member_removed_on_one_node_hears_nothing_more_on_the_other() {
+    let pair = two_nodes().await;
+    let (mut alice, _, _) = pair.one.user("Alice").await;
+    let (mut bob, bob_user, _) = pair.two.user("Bob").await;
+    let secret = alice.create_channel("secret", true).await;
+    alice
+        .send(&ClientMsg::Invite {
+            channel: secret.id.clone(),
+            user: bob_user.id.clone(),
+        })
+        .await;
+    bob.recv_until(|m| match m {
+        ServerMsg::ChannelJoined { channel } if channel.id == secret.id => Some(()),
+        _ => None,
+    })
+    .await;
+    alice.post_to(&secret.id, "before").await.unwrap();
+    assert_eq!(next_message(&mut bob, &secret.id).await.text, "before");
+
+    alice
+        .send(&ClientMsg::RemoveMember {
+            channel: secret.id.clone(),
+            user: bob_user.id.clone(),
+        })
+        .await;
+    bob.recv_until(|m| match m {
+        ServerMsg::ChannelLeft { channel, .. } if channel == secret.id => Some(()),
+        _ => None,
+    })
+    .await;
+    alice.post_to(&secret.id, "after").await.unwrap();
+    // Bob still hears #general (posted after the secret one), never "after".
+    let general = alice.general();
+    alice.post_to(&general, "marker").await.unwrap();
+    loop {
+        match bob.recv().await {
+            ServerMsg::Message { message } if message.channel == secret.id => {
+                panic!("a removed member heard {:?}", message.text)
+            }
+            ServerMsg::Message { message } if message.text == "marker" => break,
+            _ => {}
+        }
+    }
+}
+
+#[actix_web::test]
+async fn signing_out_everywhere_closes_sockets_on_every_node() {
+    let pair = two_nodes().await;
+    let (mut on_one, _, token) = pair.one.user("Alice").await;
+    let mut on_two = pair.two.connect(&token).await;
+    on_two.welcome().await;
+    let response = pair
+        .one
+        .http()
+        .delete(pair.one.url("/api/sessions"))
+        .insert_header(session_cookie(&token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    for socket in [&mut on_one, &mut on_two] {
+        let reason = tokio::time::timeout(Duration::from_secs(5), socket.closed())
+            .await
+            .expect("every socket of the session is closed");
+        assert_eq!(reason.map(|r| u16::from(r.code)), Some(4001));
+    }
+}
+
+#[actix_web::test]
+async fn messages_posted_while_a_nodes_listener_is_cut_off_still_arrive_in_order() {
+    let pair = two_nodes().await;
+    let (mut alice, _, _) = pair.one.user("Alice").await;
+    let (mut bob, _, _) = pair.two.user("Bob").await;
+    let general = alice.general();
+    for i in 1..=10 {
+        alice
+            .post_to(&general, &format!("before {i}"))
+            .await
+            .unwrap();
+    }
+    for seq in 1..=10 {
+        assert_eq!(next_message(&mut bob, &general).await.seq, seq);
+    }
+    // Cut every node's listening connection, and post while they reconnect.
+    pair.one
+        .outside_sql(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+        )
+        .await;
+    for i in 1..=20 {
+        alice
+            .post_to(&general, &format!("during {i}"))
+            .await
+            .unwrap();
+    }
+    for seq in 11..=30 {
+        assert_eq!(
+            next_message(&mut bob, &general).await.seq,
+            seq,
+            "nothing lost, nothing out of order"
+        );
+    }
+}
