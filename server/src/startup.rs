@@ -65,6 +65,8 @@ pub struct Application {
     writer_task: JoinHandle<()>,
     background: Vec<JoinHandle<()>>,
     core: CoreRuntime,
+    /// The bus to the other nodes, when this node is one of several.
+    bus: Option<crate::cluster::bus::PgBus>,
 }
 
 impl Application {
@@ -199,7 +201,7 @@ impl Application {
                 settings.max_connections_per_address,
             ),
             session_idle,
-            bus,
+            bus: bus.clone(),
         });
 
         let index_html = std::fs::read_to_string(&index)
@@ -308,6 +310,7 @@ impl Application {
                 background
             },
             core,
+            bus,
         })
     }
 
@@ -353,6 +356,11 @@ impl Application {
             .is_err()
         {
             tracing::error!("the message writer did not finish in 30 s");
+        }
+        if let Some(bus) = &self.bus {
+            // Whoever was connected here is gone now, without waiting for
+            // the other nodes to miss this one's heartbeat.
+            bus.publish(shared::cluster::About::Left).await;
         }
         self.hub_task.abort();
         for task in self.background {

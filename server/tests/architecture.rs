@@ -132,3 +132,16 @@ fn only_the_store_holds_sql() {
     }
     assert!(lines.is_empty(), "SQL outside the store: {lines:#?}");
 }
+
+#[test]
+fn the_cluster_builds_on_the_store_the_hub_and_the_fan_out_only() {
+    let used = crate_modules_used("cluster");
+    let allowed: BTreeSet<String> = ["cluster", "store", "realtime"].map(String::from).into();
+    assert!(
+        used.is_subset(&allowed),
+        "cluster reaches into {:?}",
+        used.difference(&allowed).collect::<Vec<_>>()
+    );
+    let lines = offending_lines("cluster", &["commands::", "writer::", "Refusal"]);
+    assert!(lines.is_empty(), "cluster must not know of: {lines:#?}");
+}

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{ChannelId, Seq, UserId};
-use crate::protocol::{ServerMsg, UserInfo};
+use crate::protocol::{PresenceStatus, ServerMsg, UserInfo};
 
 /// Largest notice in bytes: PostgreSQL's `NOTIFY` takes under 8,000.
 pub const MAX_NOTICE_BYTES: usize = 7_500;
@@ -60,6 +60,23 @@ pub enum About {
         only: Option<String>,
         keep: Option<String>,
     },
+    /// How `user` is present through the sending node's connections now
+    /// (the node's `version`-th report; a later one wins).
+    Presence {
+        user: UserInfo,
+        status: PresenceStatus,
+        version: u64,
+    },
+    /// The node is alive, and these are all the people connected to it, as
+    /// of its `version`-th report; `last` ends the list (it may take several
+    /// notices): anyone not listed is no longer there.
+    Heartbeat {
+        version: u64,
+        users: Vec<(UserInfo, PresenceStatus)>,
+        last: bool,
+    },
+    /// The node is stopping: nobody is connected to it any more.
+    Left,
 }
 
 impl Notice {
@@ -71,31 +88,80 @@ impl Notice {
     /// Notices of committed messages from `node`, each under
     /// [`MAX_NOTICE_BYTES`] (a batch into many channels takes several).
     pub fn stored(node: &str, channels: &[(ChannelId, Seq, Seq)]) -> Vec<String> {
-        let mut notices = Vec::new();
-        let mut chunk: Vec<(ChannelId, Seq, Seq)> = Vec::new();
-        let mut size = node.len() + 64;
-        for entry in channels {
-            let entry_size = entry.0.0.len() + 48;
-            if !chunk.is_empty() && size + entry_size > MAX_NOTICE_BYTES {
-                notices.push(Self::stored_notice(node, std::mem::take(&mut chunk)));
-                size = node.len() + 64;
-            }
-            size += entry_size;
-            chunk.push(entry.clone());
-        }
-        if !chunk.is_empty() {
-            notices.push(Self::stored_notice(node, chunk));
-        }
-        notices
+        chunked(
+            node,
+            channels,
+            |(channel, _, _)| channel.0.len() + 48,
+            |chunk, _| About::Stored { channels: chunk },
+        )
     }
 
-    fn stored_notice(node: &str, channels: Vec<(ChannelId, Seq, Seq)>) -> String {
+    /// A node's heartbeat with everyone connected to it, in as many
+    /// notices as it takes (at least one).
+    pub fn heartbeat(
+        node: &str,
+        version: u64,
+        users: &[(UserInfo, PresenceStatus)],
+    ) -> Vec<String> {
+        if users.is_empty() {
+            let about = About::Heartbeat {
+                version,
+                users: Vec::new(),
+                last: true,
+            };
+            return vec![Self::from(node, about).to_json()];
+        }
+        chunked(
+            node,
+            users,
+            // Names and ids may need escaping: counted at six bytes a byte.
+            |(user, _)| (user.id.0.len() + user.name.len()) * 6 + 48,
+            |users, last| About::Heartbeat {
+                version,
+                users,
+                last,
+            },
+        )
+    }
+
+    fn from(node: &str, about: About) -> Self {
         Self {
             node: node.to_owned(),
-            about: About::Stored { channels },
+            about,
         }
-        .to_json()
     }
+}
+
+/// `items` told in notices of at most [`MAX_NOTICE_BYTES`], given each
+/// item's largest size and how a chunk (and whether it is the last) is told.
+fn chunked<T: Clone>(
+    node: &str,
+    items: &[T],
+    size: impl Fn(&T) -> usize,
+    about: impl Fn(Vec<T>, bool) -> About,
+) -> Vec<String> {
+    let overhead = node.len() + 96;
+    let mut chunks: Vec<Vec<T>> = Vec::new();
+    let mut chunk: Vec<T> = Vec::new();
+    let mut used = overhead;
+    for item in items {
+        let bytes = size(item);
+        if !chunk.is_empty() && used + bytes > MAX_NOTICE_BYTES {
+            chunks.push(std::mem::take(&mut chunk));
+            used = overhead;
+        }
+        used += bytes;
+        chunk.push(item.clone());
+    }
+    if !chunk.is_empty() {
+        chunks.push(chunk);
+    }
+    let count = chunks.len();
+    chunks
+        .into_iter()
+        .enumerate()
+        .map(|(i, chunk)| Notice::from(node, about(chunk, i + 1 == count)).to_json())
+        .collect()
 }
 
 #[cfg(test)]
@@ -120,5 +186,38 @@ mod tests {
             told.extend(channels);
         }
         assert_eq!(told, channels);
+    }
+
+    #[test]
+    fn a_heartbeat_lists_everyone_in_notices_that_fit_and_marks_the_last() {
+        let users: Vec<(UserInfo, PresenceStatus)> = (0..500)
+            .map(|i| {
+                let user = UserInfo {
+                    id: UserId(format!("{i:032x}")),
+                    name: format!("\u{1}\"{i}"),
+                };
+                (user, PresenceStatus::Away)
+            })
+            .collect();
+        let notices = Notice::heartbeat("node-1", 7, &users);
+        assert!(notices.len() > 1);
+        let mut told = Vec::new();
+        for (i, json) in notices.iter().enumerate() {
+            assert!(json.len() <= MAX_NOTICE_BYTES, "{} bytes", json.len());
+            let notice: Notice = serde_json::from_str(json).unwrap();
+            let About::Heartbeat {
+                version,
+                users,
+                last,
+            } = notice.about
+            else {
+                panic!("a heartbeat")
+            };
+            assert_eq!((version, last), (7, i + 1 == notices.len()));
+            told.extend(users);
+        }
+        assert_eq!(told, users);
+        let empty = Notice::heartbeat("node-1", 8, &[]);
+        assert_eq!(empty.len(), 1, "an empty node still beats");
     }
 }

@@ -21,7 +21,7 @@ use crate::store::postgres::NOTICES;
 #[derive(Debug)]
 pub enum Heard {
     /// A notice from another node.
-    Notice(Box<About>),
+    Notice(Box<Notice>),
     /// The listening connection was lost and is back: notices sent
     /// meanwhile are gone.
     MaybeMissed,
@@ -58,6 +58,16 @@ impl PgBus {
             about,
         }
         .to_json();
+        self.send(&json).await;
+    }
+
+    /// This node's name on the bus.
+    pub fn node(&self) -> &str {
+        &self.node
+    }
+
+    /// Sends a notice made already (see [`Notice::heartbeat`]).
+    pub async fn send(&self, json: &str) {
         if json.len() > MAX_NOTICE_BYTES {
             tracing::error!(
                 bytes = json.len(),
@@ -67,7 +77,7 @@ impl PgBus {
         }
         let sent = sqlx::query("SELECT pg_notify($1, $2)")
             .bind(NOTICES)
-            .bind(&json)
+            .bind(json)
             .execute(&self.pool)
             .await;
         if let Err(error) = sent {
@@ -120,11 +130,7 @@ impl PgBus {
             if notice.node == *self.node {
                 continue;
             }
-            if heard
-                .send(Heard::Notice(Box::new(notice.about)))
-                .await
-                .is_err()
-            {
+            if heard.send(Heard::Notice(Box::new(notice))).await.is_err() {
                 return Ok(());
             }
         }

@@ -5,6 +5,8 @@
 //! messages reach the hub in order.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use shared::cluster::About;
 use shared::protocol::PresenceStatus;
@@ -12,6 +14,7 @@ use shared::{ServerMsg, UserId};
 use tokio::sync::mpsc;
 
 use super::bus::{Heard, PgBus};
+use super::presence::{Change, Elsewhere};
 use super::sequencer::Input;
 use crate::realtime::fanout::{ConnId, Event, FanOut, FanOutFuture, OnlinePage, Sessions};
 use crate::realtime::hub::HubHandle;
@@ -22,6 +25,8 @@ pub struct ClusterFanOut {
     hub: HubHandle,
     bus: PgBus,
     sequencer: mpsc::Sender<Input>,
+    /// Who is present through the other nodes.
+    elsewhere: Arc<Mutex<Elsewhere>>,
 }
 
 impl ClusterFanOut {
@@ -30,7 +35,29 @@ impl ClusterFanOut {
             hub,
             bus,
             sequencer,
+            elsewhere: Arc::default(),
         }
+    }
+
+    /// Tells the hub whose presence elsewhere changed.
+    async fn tell_presence(&self, changes: Vec<Change>) {
+        for (user, status) in changes {
+            self.hub.publish(Event::Elsewhere { user, status }).await;
+        }
+    }
+
+    /// Forgets the nodes that stopped beating (and who was only there).
+    pub async fn expire_silent_nodes(&self) {
+        let changes = self.lock_elsewhere().expire(Instant::now());
+        self.tell_presence(changes).await;
+    }
+
+    fn lock_elsewhere(&self) -> std::sync::MutexGuard<'_, Elsewhere> {
+        // Pure bookkeeping: a panic inside cannot leave it half changed in
+        // a way worse than the next heartbeat corrects.
+        self.elsewhere
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// What the other nodes hear of an event published here (`None`: only
@@ -76,8 +103,8 @@ impl ClusterFanOut {
             Event::MemberJoined { channel, user } => About::MemberJoined { channel, user },
             Event::CloseSessions { user, sessions } => close_notice(user, sessions),
             // The writer's notices go out inside its transactions; being
-            // away is told with presence.
-            Event::Deliver(_) | Event::SetAway { .. } => return None,
+            // away is told with presence; presence elsewhere came from there.
+            Event::Deliver(_) | Event::SetAway { .. } | Event::Elsewhere { .. } => return None,
         })
     }
 
@@ -88,7 +115,7 @@ impl ClusterFanOut {
                 let _ = self.sequencer.send(Input::CatchUp).await;
                 return;
             }
-            Heard::Notice(about) => match *about {
+            Heard::Notice(notice) => match notice.about {
                 About::Stored { channels } => {
                     let _ = self.sequencer.send(Input::Stored(channels)).await;
                     return;
@@ -132,6 +159,41 @@ impl ClusterFanOut {
                     except_conn: None,
                 },
                 About::MemberJoined { channel, user } => Event::MemberJoined { channel, user },
+                About::Presence {
+                    user,
+                    status,
+                    version,
+                } => {
+                    let changes = self.lock_elsewhere().change(
+                        &notice.node,
+                        user,
+                        status,
+                        version,
+                        Instant::now(),
+                    );
+                    self.tell_presence(changes).await;
+                    return;
+                }
+                About::Heartbeat {
+                    version,
+                    users,
+                    last,
+                } => {
+                    let changes = self.lock_elsewhere().heartbeat(
+                        &notice.node,
+                        version,
+                        users,
+                        last,
+                        Instant::now(),
+                    );
+                    self.tell_presence(changes).await;
+                    return;
+                }
+                About::Left => {
+                    let changes = self.lock_elsewhere().left(&notice.node);
+                    self.tell_presence(changes).await;
+                    return;
+                }
                 About::CloseSessions { user, only, keep } => {
                     let sessions = match only {
                         Some(one) => Sessions::One(one),

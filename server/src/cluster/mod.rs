@@ -12,6 +12,7 @@
 
 pub mod bus;
 pub mod fanout;
+pub mod presence;
 pub mod sequencer;
 
 use std::sync::Arc;
@@ -57,10 +58,41 @@ pub fn start(store: &Store, hub: &HubHandle) -> Option<Cluster> {
             }
         }
     });
+    let reporting = tokio::spawn(report_presence(hub.clone(), bus.clone(), fanout.clone()));
     tracing::info!(node = shared.node(), "joined the cluster on PostgreSQL");
     Some(Cluster {
         fanout,
         bus,
-        tasks: vec![listener, hearing, sequencer],
+        tasks: vec![listener, hearing, sequencer, reporting],
     })
+}
+
+/// Tells the other nodes who is connected here: each change as the hub
+/// reports it, and everyone with every heartbeat; forgets silent nodes.
+async fn report_presence(hub: HubHandle, bus: bus::PgBus, fanout: Arc<fanout::ClusterFanOut>) {
+    let (sink, mut changes) = mpsc::channel(QUEUED);
+    hub.report_presence(sink).await;
+    let mut beats = tokio::time::interval(presence::HEARTBEAT);
+    beats.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            change = changes.recv() => {
+                let Some(change) = change else { return };
+                bus.publish(shared::cluster::About::Presence {
+                    user: change.user,
+                    status: change.status,
+                    version: change.version,
+                })
+                .await;
+            }
+            _ = beats.tick() => {
+                let (version, everyone) = hub.local_presence().await;
+                let users: Vec<_> = everyone.into_iter().map(|p| (p.user, p.status)).collect();
+                for notice in shared::cluster::Notice::heartbeat(bus.node(), version, &users) {
+                    bus.send(&notice).await;
+                }
+                fanout.expire_silent_nodes().await;
+            }
+        }
+    }
 }

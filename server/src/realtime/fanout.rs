@@ -101,6 +101,22 @@ pub enum Event {
     SetAway { conn: ConnId, away: bool },
     /// Sessions of `user` were revoked: their sockets stop at once.
     CloseSessions { user: UserId, sessions: Sessions },
+    /// How `user` is present through other server nodes (all of them
+    /// together): online, away (on every one), or offline (on none).
+    Elsewhere {
+        user: UserInfo,
+        status: PresenceStatus,
+    },
+}
+
+/// How a user is present through this node's own connections, for the
+/// other nodes of a cluster.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocalPresence {
+    pub user: UserInfo,
+    pub status: PresenceStatus,
+    /// Counts this node's reports: a later one supersedes an earlier one.
+    pub version: u64,
 }
 
 /// Where events go. Implemented by the local hub; later also by a bus

@@ -20,7 +20,10 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::fanout::{ConnId, Delivery, Event, FanOut, FanOutFuture, OnlinePage, Sessions};
+use super::fanout::{
+    ConnId, Delivery, Event, FanOut, FanOutFuture, LocalPresence, OnlinePage, Sessions,
+    next_conn_id,
+};
 use super::frames;
 pub use super::outbox::Outgoing;
 use super::outbox::{Outbox, PushFailure};
@@ -67,6 +70,12 @@ enum Command {
         after: Option<String>,
         reply: oneshot::Sender<OnlinePage>,
     },
+    /// From now on, tell `sink` when a user's presence through this node's
+    /// own connections changes (a node of a cluster).
+    ReportPresence(mpsc::Sender<LocalPresence>),
+    /// Everyone with a connection to this node, and how present (one
+    /// version for all, later than every change reported before).
+    LocalPresence(oneshot::Sender<(u64, Vec<LocalPresence>)>),
 }
 
 /// Clonable handle to the hub task.
@@ -103,6 +112,28 @@ impl HubHandle {
         if self.commands.send(Command::Shutdown(done)).await.is_ok() {
             let _ = wait.await;
         }
+    }
+
+    /// Has the hub tell `sink` whenever someone's presence through this
+    /// node's own connections changes (never waiting: a full sink misses
+    /// the change, and the next full report corrects it).
+    pub async fn report_presence(&self, sink: mpsc::Sender<LocalPresence>) {
+        let _ = self.commands.send(Command::ReportPresence(sink)).await;
+    }
+
+    /// Everyone connected to this node, and how present, as of the report
+    /// numbered as returned.
+    pub async fn local_presence(&self) -> (u64, Vec<LocalPresence>) {
+        let (reply, wait) = oneshot::channel();
+        if self
+            .commands
+            .send(Command::LocalPresence(reply))
+            .await
+            .is_err()
+        {
+            return (0, Vec::new());
+        }
+        wait.await.unwrap_or_default()
     }
 
     /// Who is online now, sorted by name.
@@ -187,8 +218,23 @@ struct Hub {
     presence: Presence,
     /// Joins to big channels since the last tick.
     pending_joins: HashMap<ChannelId, Coalesced>,
+    /// People present through other server nodes: the stand-in connection
+    /// that counts them online here, and whether they are away there.
+    elsewhere: HashMap<UserId, Elsewhere>,
+    /// Where changes of presence through this node's own connections are
+    /// told, and what was told last (a node of a cluster).
+    report: Option<mpsc::Sender<LocalPresence>>,
+    reported: HashMap<UserId, PresenceStatus>,
+    /// Reports made so far (changes and full lists).
+    report_version: u64,
     shutting_down: bool,
     metrics: Metrics,
+}
+
+/// Someone present through other nodes.
+struct Elsewhere {
+    conn: ConnId,
+    away: bool,
 }
 
 /// Who ends a connection.
@@ -241,6 +287,10 @@ impl Hub {
                 } => {
                     let _ = reply.send(self.presence.page(conn, &query, after.as_deref()));
                 }
+                Command::ReportPresence(sink) => self.report = Some(sink),
+                Command::LocalPresence(reply) => {
+                    let _ = reply.send(self.local_presence());
+                }
             }
         }
     }
@@ -285,6 +335,99 @@ impl Hub {
             }
             Event::SetAway { conn, away } => self.set_away(conn, away),
             Event::CloseSessions { user, sessions } => self.revoke(&user, &sessions),
+            Event::Elsewhere { user, status } => self.elsewhere(user, status),
+        }
+    }
+
+    /// Someone's presence through other nodes changed: counted here under
+    /// a stand-in connection while they are present anywhere else.
+    fn elsewhere(&mut self, user: UserInfo, status: PresenceStatus) {
+        if status == PresenceStatus::Offline {
+            let Some(stand_in) = self.elsewhere.remove(&user.id) else {
+                return;
+            };
+            if self.presence.disconnect(stand_in.conn, &user.id) {
+                self.announce_left(user);
+            } else {
+                self.update_away(&user);
+            }
+            return;
+        }
+        let away = status == PresenceStatus::Away;
+        if let Some(stand_in) = self.elsewhere.get_mut(&user.id) {
+            stand_in.away = away;
+        } else {
+            let conn = next_conn_id();
+            self.elsewhere
+                .insert(user.id.clone(), Elsewhere { conn, away });
+            if self.presence.connect_elsewhere(conn, &user) {
+                self.announce_came(&user);
+            }
+        }
+        self.update_away(&user);
+    }
+
+    /// How `user` is present through this node's own connections.
+    fn local_status(&self, user: &UserId) -> PresenceStatus {
+        let mut connections = self.connections_of(user).into_iter().peekable();
+        if connections.peek().is_none() {
+            PresenceStatus::Offline
+        } else if connections.all(|conn| self.connections.get(&conn).is_some_and(|c| c.away)) {
+            PresenceStatus::Away
+        } else {
+            PresenceStatus::Online
+        }
+    }
+
+    fn local_presence(&mut self) -> (u64, Vec<LocalPresence>) {
+        self.report_version += 1;
+        let version = self.report_version;
+        let mut seen = HashSet::new();
+        let everyone = self
+            .connections
+            .values()
+            .filter(|c| seen.insert(c.user.id.clone()))
+            .map(|c| LocalPresence {
+                user: c.user.clone(),
+                status: self.local_status(&c.user.id),
+                version,
+            })
+            .collect();
+        (version, everyone)
+    }
+
+    /// Tells the other nodes (when in a cluster) if `user`'s presence
+    /// through this node changed.
+    fn report_change(&mut self, user: &UserInfo) {
+        if self.report.is_none() {
+            return;
+        }
+        let status = self.local_status(&user.id);
+        let before = self
+            .reported
+            .get(&user.id)
+            .copied()
+            .unwrap_or(PresenceStatus::Offline);
+        if status == before {
+            return;
+        }
+        if status == PresenceStatus::Offline {
+            self.reported.remove(&user.id);
+        } else {
+            self.reported.insert(user.id.clone(), status);
+        }
+        self.report_version += 1;
+        let change = LocalPresence {
+            user: user.clone(),
+            status,
+            version: self.report_version,
+        };
+        if let Some(sink) = &self.report
+            && sink.try_send(change).is_err()
+        {
+            tracing::warn!(
+                "presence change not reported to the other nodes (the next report corrects it)"
+            );
         }
     }
 
@@ -346,15 +489,36 @@ impl Hub {
             },
         );
         if connected.first {
-            self.announce(
-                &user.id,
-                ServerMsg::UserJoined { user: user.clone() },
-                ServerMsg::Presence {
-                    user: user.clone(),
-                    status: PresenceStatus::Online,
-                },
-            );
+            self.announce_came(&user);
+        } else if self.elsewhere.contains_key(&user.id) {
+            self.update_away(&user);
         }
+        self.report_change(&user);
+    }
+
+    /// Tells who hears about `user` that they came online.
+    fn announce_came(&mut self, user: &UserInfo) {
+        self.announce(
+            &user.id,
+            ServerMsg::UserJoined { user: user.clone() },
+            ServerMsg::Presence {
+                user: user.clone(),
+                status: PresenceStatus::Online,
+            },
+        );
+    }
+
+    /// Tells who hears about `user` that they went offline.
+    fn announce_left(&mut self, user: UserInfo) {
+        let id = user.id.clone();
+        self.announce(
+            &id,
+            ServerMsg::UserLeft { user: user.clone() },
+            ServerMsg::Presence {
+                user,
+                status: PresenceStatus::Offline,
+            },
+        );
     }
 
     /// Tells those who see everyone `one_by_one`, and those who were shown
@@ -423,6 +587,7 @@ impl Hub {
             if let Removal::Kicked = removal {
                 connection.kick.cancel();
             }
+            let user = connection.user.clone();
             for channel in &connection.channels {
                 if let Some(room) = self.rooms.get_mut(channel) {
                     room.remove(&conn);
@@ -451,7 +616,10 @@ impl Hub {
                             .map(|conn| (conn, Removal::Kicked)),
                     );
                 }
+            } else if !last_connection && self.elsewhere.contains_key(&user.id) {
+                self.update_away(&user);
             }
+            self.report_change(&user);
         }
     }
 
@@ -479,8 +647,13 @@ impl Hub {
         self.push_all(vec![delivery.origin], &frames::text(&delivery.to_sender));
     }
 
+    /// The user's connections to this node (not the stand-in counting
+    /// them present elsewhere).
     fn connections_of(&self, user: &UserId) -> Vec<ConnId> {
-        self.presence.connections_of(user).collect()
+        self.presence
+            .connections_of(user)
+            .filter(|conn| self.connections.contains_key(conn))
+            .collect()
     }
 
     fn room_members(&self, channel: &ChannelId, except_user: Option<&UserId>) -> Vec<ConnId> {
@@ -531,11 +704,15 @@ impl Hub {
         };
         connection.away = away;
         let user = connection.user.clone();
-        let all_away = self
-            .connections_of(&user.id)
-            .iter()
-            .filter_map(|conn| self.connections.get(conn))
-            .all(|c| c.away);
+        self.update_away(&user);
+        self.report_change(&user);
+    }
+
+    /// Whether `user` is away: on every connection here and elsewhere;
+    /// tells who hears about them when that changed.
+    fn update_away(&mut self, user: &UserInfo) {
+        let all_away = self.local_status(&user.id) != PresenceStatus::Online
+            && self.elsewhere.get(&user.id).is_none_or(|e| e.away);
         if self.presence.set_away(&user.id, all_away) {
             let status = if all_away {
                 PresenceStatus::Away

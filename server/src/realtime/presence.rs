@@ -150,8 +150,15 @@ impl Presence {
             .collect()
     }
 
-    /// Registers a connection of `user`, who has conversations with `contacts`.
-    pub fn connect(&mut self, conn: ConnId, user: &UserInfo, contacts: &[UserId]) -> Connected {
+    /// Counts `user` online through other server nodes, under the stand-in
+    /// connection `conn` (nobody's queue: it watches no one and is sent
+    /// nothing); `true` when that makes them online here.
+    pub fn connect_elsewhere(&mut self, conn: ConnId, user: &UserInfo) -> bool {
+        self.add_connection(conn, user)
+    }
+
+    /// Adds `conn` to `user`'s connections; `true` when it is their first.
+    fn add_connection(&mut self, conn: ConnId, user: &UserInfo) -> bool {
         self.clock += 1;
         let clock = self.clock;
         let first = !self.users.contains_key(&user.id);
@@ -175,6 +182,12 @@ impl Presence {
                 self.joined.add(user.clone());
             }
         }
+        first
+    }
+
+    /// Registers a connection of `user`, who has conversations with `contacts`.
+    pub fn connect(&mut self, conn: ConnId, user: &UserInfo, contacts: &[UserId]) -> Connected {
+        let first = self.add_connection(conn, user);
         let online = if self.users.len() <= ONLINE_PAGE {
             self.see_all.insert(conn);
             self.everyone()

@@ -280,3 +280,64 @@ async fn messages_posted_while_a_nodes_listener_is_cut_off_still_arrive_in_order
         );
     }
 }
+
+/// Presence frames about `name` that `client` gets within `wait`.
+async fn presence_of(client: &mut WsClient, name: &str, wait: Duration) -> Vec<&'static str> {
+    let mut heard = Vec::new();
+    let _ = tokio::time::timeout(wait, async {
+        loop {
+            match client.recv().await {
+                ServerMsg::UserJoined { user } if user.name == name => heard.push("joined"),
+                ServerMsg::UserLeft { user } if user.name == name => heard.push("left"),
+                ServerMsg::Presence { user, status } if user.name == name => {
+                    heard.push(match status {
+                        shared::protocol::PresenceStatus::Online => "online",
+                        shared::protocol::PresenceStatus::Away => "away",
+                        shared::protocol::PresenceStatus::Offline => "offline",
+                    })
+                }
+                _ => {}
+            }
+        }
+    })
+    .await;
+    heard
+}
+
+#[actix_web::test]
+async fn someone_with_tabs_on_both_nodes_is_online_once_and_offline_after_the_last() {
+    let mut pair = two_nodes().await;
+    let (mut carol, _, _) = pair.one.user("Carol").await;
+    let (alice_on_two, _, token) = pair.two.user("Alice").await;
+    let short = Duration::from_millis(700);
+    assert_eq!(presence_of(&mut carol, "Alice", short).await, ["joined"]);
+    // Someone arriving on node one is shown Alice among those online.
+    let (_, late_token) = pair.one.sign_up("Late").await;
+    let mut late = pair.one.connect(&late_token).await;
+    let (_, online) = late.welcome().await;
+    let names: Vec<&str> = online.iter().map(|u| u.name.as_str()).collect();
+    assert!(
+        names.contains(&"Alice") && names.contains(&"Carol"),
+        "{names:?}"
+    );
+
+    // A second tab, on the other node: not news.
+    let mut alice_on_one = pair.one.connect(&token).await;
+    alice_on_one.welcome().await;
+    alice_on_two.close().await;
+    assert_eq!(
+        presence_of(&mut carol, "Alice", short).await,
+        Vec::<&str>::new()
+    );
+    alice_on_one.close().await;
+    assert_eq!(presence_of(&mut carol, "Alice", short).await, ["left"]);
+
+    // A node that stops takes its people offline with it.
+    let (_bob, _, _) = pair.two.user("Bob").await;
+    assert_eq!(presence_of(&mut carol, "Bob", short).await, ["joined"]);
+    pair.two.stop().await;
+    assert_eq!(
+        presence_of(&mut carol, "Bob", Duration::from_secs(3)).await,
+        ["left"]
+    );
+}
