@@ -142,7 +142,8 @@ pub struct Settings {
     #[arg(
         long = "trusted-proxy",
         env = "CHAT_TRUSTED_PROXIES",
-        value_delimiter = ','
+        value_delimiter = ',',
+        value_parser = parse_network
     )]
     pub trusted_proxies: Vec<IpNet>,
 
@@ -220,6 +221,13 @@ impl Settings {
 }
 
 /// `name=address`, as in curl's `--resolve`.
+/// A network (`10.0.0.0/8`) or one address (`127.0.0.1`, as a /32 or /128).
+fn parse_network(raw: &str) -> Result<IpNet, String> {
+    raw.parse::<IpNet>()
+        .or_else(|_| raw.parse::<IpAddr>().map(IpNet::from))
+        .map_err(|_| format!("{raw:?} is neither an address nor a network like 10.0.0.0/8"))
+}
+
 fn parse_host_override(raw: &str) -> Result<(String, IpAddr), String> {
     let (name, address) = raw
         .split_once('=')

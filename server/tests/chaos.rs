@@ -6,6 +6,10 @@
 //! sent message is stored exactly once, each channel's sequence numbers are
 //! gapless, and every client's view equals the database.
 //!
+//! The same clients and checks run against two server processes on one
+//! PostgreSQL database behind HAProxy, one node at a time killed and
+//! restarted while the other serves.
+//!
 //! `CHAT_CHAOS_KILLS` sets the number of kills (10 here; `cargo xtask chaos`
 //! runs 50). Loopback only, bounded in time.
 
@@ -21,11 +25,12 @@ use awc::ws::{self, Frame};
 use futures_util::{SinkExt, StreamExt};
 use shared::api::SessionInfo;
 use shared::{ChannelId, ClientMsg, ClientMsgId, Seq, ServerMsg};
-use sqlx::Row;
 use sqlx::sqlite::SqlitePool;
 use tempfile::TempDir;
 use text_frames::{TextFrames, Whole};
 
+#[path = "support/postgres.rs"]
+mod postgres;
 #[path = "support/text_frames.rs"]
 mod text_frames;
 
@@ -50,10 +55,23 @@ impl Drop for Server {
 struct Setup {
     data: TempDir,
     static_dir: TempDir,
+    database_url: String,
 }
 
 impl Setup {
-    fn new() -> Self {
+    /// One process on a SQLite file.
+    fn sqlite() -> Self {
+        let data = TempDir::new().unwrap();
+        let database_url = format!("sqlite://{}/chat.db", data.path().display());
+        Self::with_database(data, database_url)
+    }
+
+    /// Nodes on a fresh PostgreSQL database.
+    async fn postgres() -> Self {
+        Self::with_database(TempDir::new().unwrap(), postgres::fresh_database().await)
+    }
+
+    fn with_database(data: TempDir, database_url: String) -> Self {
         let static_dir = TempDir::new().unwrap();
         std::fs::write(
             static_dir.path().join("index.html"),
@@ -61,20 +79,31 @@ impl Setup {
         )
         .unwrap();
         Self {
-            data: TempDir::new().unwrap(),
+            data,
             static_dir,
+            database_url,
         }
     }
 
-    fn database_url(&self) -> String {
-        format!("sqlite://{}/chat.db", self.data.path().display())
+    /// Starts the binary on any free port.
+    fn start(&self) -> Server {
+        self.start_on("127.0.0.1:0", &[])
     }
 
-    /// Starts the binary and waits until it says where it listens.
-    fn start(&self) -> Server {
+    /// Starts node `name` of a cluster on `port`, behind a proxy on loopback.
+    fn start_node(&self, port: u16, name: &str) -> Server {
+        let addr = format!("127.0.0.1:{port}");
+        let extra = ["--node-id", name, "--trusted-proxy", "127.0.0.1"];
+        self.start_on(&addr, &extra)
+    }
+
+    /// Starts the binary on `addr` (with `extra` flags) and waits until it
+    /// says where it listens.
+    fn start_on(&self, addr: &str, extra: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
-            .args(["--addr", "127.0.0.1:0", "--database-url"])
-            .arg(self.database_url())
+            .args(["--addr", addr, "--database-url"])
+            .arg(&self.database_url)
+            .args(extra)
             .arg("--files-dir")
             .arg(self.data.path().join("files"))
             .arg("--static-dir")
@@ -100,16 +129,22 @@ impl Setup {
         let (found, address) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             // Keep reading, so the server never blocks on a full pipe.
+            let mut said = Vec::new();
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if let Some(at) = line.find("listening on http://") {
                     let addr = line[at + "listening on http://".len()..].trim().to_owned();
-                    let _ = found.send(addr);
+                    let _ = found.send(Ok(addr));
+                } else if said.len() < 20 {
+                    said.push(line);
                 }
             }
+            let _ = found.send(Err(said.join("\n")));
         });
-        let addr = address
-            .recv_timeout(Duration::from_secs(30))
-            .expect("the server says where it listens");
+        let addr = match address.recv_timeout(Duration::from_secs(30)) {
+            Ok(Ok(addr)) => addr,
+            Ok(Err(said)) => panic!("the server stopped before listening:\n{said}"),
+            Err(_) => panic!("the server did not say where it listens in 30 s"),
+        };
         Server { child, addr }
     }
 }
@@ -423,8 +458,7 @@ async fn sign_up(addr: &str, name: &str) -> String {
     token
 }
 
-#[actix_web::test]
-async fn nothing_acknowledged_is_lost_or_doubled_across_kills_and_a_sigterm() {
+fn kills_and_seed() -> (u32, Random) {
     let kills: u32 = std::env::var("CHAT_CHAOS_KILLS")
         .ok()
         .and_then(|n| n.parse().ok())
@@ -434,123 +468,144 @@ async fn nothing_acknowledged_is_lost_or_doubled_across_kills_and_a_sigterm() {
         .unwrap()
         .as_nanos() as u64;
     println!("chaos seed {seed}, {kills} kills");
-    let mut random = Random(seed);
-    let setup = Setup::new();
-    let mut server = setup.start();
-    // Two channels everyone is in: #general and #chaos.
+    (kills, Random(seed))
+}
+
+/// Signs up the clients at `addr`, all in #general and #chaos; their tokens.
+async fn prepare(addr: &str) -> Vec<String> {
     let mut tokens = Vec::new();
     for n in 0..CLIENTS {
-        tokens.push(sign_up(&server.addr, &format!("client{n}")).await);
+        tokens.push(sign_up(addr, &format!("client{n}")).await);
     }
-    {
-        let (_, mut framed) = awc::Client::default()
-            .ws(format!("ws://{}/ws", server.addr))
-            .origin(format!("http://{}", server.addr))
-            .cookie(Cookie::new("chat_session", tokens[0].clone()))
+    let (_, mut framed) = awc::Client::default()
+        .ws(format!("ws://{addr}/ws"))
+        .origin(format!("http://{addr}"))
+        .cookie(Cookie::new("chat_session", tokens[0].clone()))
+        .connect()
+        .await
+        .unwrap();
+    welcome(&mut framed).await.unwrap();
+    send(
+        &mut framed,
+        &ClientMsg::CreateChannel {
+            name: "chaos".into(),
+            topic: String::new(),
+            private: false,
+        },
+    )
+    .await;
+    let mut chaos = None;
+    while chaos.is_none() {
+        if let Some(Ok(Frame::Text(bytes))) = framed.next().await
+            && let Ok(ServerMsg::ChannelJoined { channel }) = serde_json::from_slice(&bytes)
+        {
+            chaos = Some(channel.id);
+        }
+    }
+    for token in &tokens[1..] {
+        let (_, mut other) = awc::Client::default()
+            .ws(format!("ws://{addr}/ws"))
+            .origin(format!("http://{addr}"))
+            .cookie(Cookie::new("chat_session", token.clone()))
             .connect()
             .await
             .unwrap();
-        welcome(&mut framed).await.unwrap();
+        welcome(&mut other).await.unwrap();
         send(
-            &mut framed,
-            &ClientMsg::CreateChannel {
-                name: "chaos".into(),
-                topic: String::new(),
-                private: false,
+            &mut other,
+            &ClientMsg::JoinChannel {
+                channel: chaos.clone().unwrap(),
             },
         )
         .await;
-        let mut chaos = None;
-        while chaos.is_none() {
-            if let Some(Ok(Frame::Text(bytes))) = framed.next().await
-                && let Ok(ServerMsg::ChannelJoined { channel }) = serde_json::from_slice(&bytes)
+        loop {
+            if let Some(Ok(Frame::Text(bytes))) = other.next().await
+                && let Ok(ServerMsg::ChannelJoined { .. }) = serde_json::from_slice(&bytes)
             {
-                chaos = Some(channel.id);
+                break;
             }
         }
-        for token in &tokens[1..] {
-            let (_, mut other) = awc::Client::default()
-                .ws(format!("ws://{}/ws", server.addr))
-                .origin(format!("http://{}", server.addr))
-                .cookie(Cookie::new("chat_session", token.clone()))
-                .connect()
+    }
+    tokens
+}
+
+/// The clients, posting through whatever `address` says until `stop`.
+struct Load {
+    address: Arc<Mutex<String>>,
+    stop: Arc<AtomicBool>,
+    ledgers: Vec<Arc<Mutex<Ledger>>>,
+    clients: Vec<actix_web::rt::task::JoinHandle<()>>,
+}
+
+impl Load {
+    fn start(tokens: &[String], addr: &str) -> Self {
+        let address = Arc::new(Mutex::new(addr.to_owned()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let ledgers: Vec<Arc<Mutex<Ledger>>> = (0..CLIENTS).map(|_| Arc::default()).collect();
+        let clients = tokens
+            .iter()
+            .enumerate()
+            .map(|(n, token)| {
+                actix_web::rt::spawn(client(
+                    n,
+                    token.clone(),
+                    address.clone(),
+                    stop.clone(),
+                    ledgers[n].clone(),
+                ))
+            })
+            .collect();
+        Self {
+            address,
+            stop,
+            ledgers,
+            clients,
+        }
+    }
+
+    /// Stops posting, waits until everything is acknowledged and caught
+    /// up, then catches up once more at `addr` (others may have posted
+    /// after a client's last catch-up, as a client finds when it next
+    /// connects).
+    async fn finish(self, tokens: &[String], addr: &str) -> Vec<Arc<Mutex<Ledger>>> {
+        self.stop.store(true, Ordering::SeqCst);
+        for client in self.clients {
+            tokio::time::timeout(Duration::from_secs(120), client)
                 .await
+                .expect("every client gets everything acknowledged and catches up")
                 .unwrap();
-            welcome(&mut other).await.unwrap();
-            send(
-                &mut other,
-                &ClientMsg::JoinChannel {
-                    channel: chaos.clone().unwrap(),
-                },
-            )
-            .await;
-            loop {
-                if let Some(Ok(Frame::Text(bytes))) = other.next().await
-                    && let Ok(ServerMsg::ChannelJoined { .. }) = serde_json::from_slice(&bytes)
-                {
-                    break;
-                }
-            }
         }
+        for (token, ledger) in tokens.iter().zip(&self.ledgers) {
+            final_catch_up(addr, token, ledger).await;
+        }
+        self.ledgers
     }
+}
 
-    let address = Arc::new(Mutex::new(server.addr.clone()));
-    let stop = Arc::new(AtomicBool::new(false));
-    let ledgers: Vec<Arc<Mutex<Ledger>>> = (0..CLIENTS).map(|_| Arc::default()).collect();
-    let clients: Vec<_> = tokens
-        .iter()
-        .enumerate()
-        .map(|(n, token)| {
-            actix_web::rt::spawn(client(
-                n,
-                token.clone(),
-                address.clone(),
-                stop.clone(),
-                ledgers[n].clone(),
-            ))
-        })
-        .collect();
+/// Every stored message as (channel, seq, client id, text), by channel and seq.
+async fn stored_rows(database_url: &str) -> Vec<(String, Seq, String, String)> {
+    let sql = "SELECT channel_id, seq, client_id, body FROM messages ORDER BY channel_id, seq";
+    if database_url.starts_with("postgres") {
+        let pool = sqlx::PgPool::connect(database_url).await.unwrap();
+        let rows = sqlx::query_as(sql).fetch_all(&pool).await.unwrap();
+        pool.close().await;
+        rows
+    } else {
+        let pool = SqlitePool::connect(database_url).await.unwrap();
+        let rows = sqlx::query_as(sql).fetch_all(&pool).await.unwrap();
+        pool.close().await;
+        rows
+    }
+}
 
-    for _ in 0..kills {
-        tokio::time::sleep(Duration::from_millis(150 + random.below(500))).await;
-        server.kill();
-        server = setup.start();
-        *address.lock().unwrap() = server.addr.clone();
-    }
-    // A clean stop while everyone is posting.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    server.terminate();
-    server = setup.start();
-    *address.lock().unwrap() = server.addr.clone();
-    stop.store(true, Ordering::SeqCst);
-    for client in clients {
-        tokio::time::timeout(Duration::from_secs(120), client)
-            .await
-            .expect("every client gets everything acknowledged and catches up")
-            .unwrap();
-    }
-    // Others may have posted after a client's last catch-up: one more, as
-    // a client does when it next connects.
-    for (token, ledger) in tokens.iter().zip(&ledgers) {
-        final_catch_up(&server.addr, token, ledger).await;
-    }
-    server.terminate();
-
-    // What is stored.
-    let pool = SqlitePool::connect(&setup.database_url()).await.unwrap();
-    let rows = sqlx::query(
-        "SELECT channel_id, seq, client_id, body FROM messages ORDER BY channel_id, seq",
-    )
-    .fetch_all(&pool)
-    .await
-    .unwrap();
+/// Every acknowledged message is stored once under the number it was
+/// acknowledged with, every sent one once, numbers are gapless, and every
+/// client's view equals the database; the number of messages sent.
+async fn check(database_url: &str, ledgers: &[Arc<Mutex<Ledger>>]) -> usize {
     let mut stored: HashMap<ChannelId, BTreeMap<Seq, (ClientMsgId, String)>> = HashMap::new();
     let mut by_id: HashMap<String, (ChannelId, Seq)> = HashMap::new();
-    for row in rows {
-        let channel = ChannelId(row.get("channel_id"));
-        let seq: Seq = row.get("seq");
-        let id: String = row.get("client_id");
-        let text: String = row.get("body");
+    for (channel, seq, id, text) in stored_rows(database_url).await {
+        let channel = ChannelId(channel);
         assert!(
             by_id.insert(id.clone(), (channel.clone(), seq)).is_none(),
             "{id} stored twice"
@@ -566,7 +621,7 @@ async fn nothing_acknowledged_is_lost_or_doubled_across_kills_and_a_sigterm() {
         assert_eq!(seqs, gapless, "gapless numbers in {}", channel.0);
     }
     let mut total_sent = 0;
-    for ledger in &ledgers {
+    for ledger in ledgers {
         let ledger = ledger.lock().unwrap();
         total_sent += ledger.sent.len();
         for (id, (channel, text)) in &ledger.sent {
@@ -597,6 +652,137 @@ async fn nothing_acknowledged_is_lost_or_doubled_across_kills_and_a_sigterm() {
     }
     assert_eq!(total_sent, by_id.len(), "nothing stored that nobody sent");
     assert!(total_sent > 0);
+    total_sent
+}
+
+#[actix_web::test]
+async fn nothing_acknowledged_is_lost_or_doubled_across_kills_and_a_sigterm() {
+    let (kills, mut random) = kills_and_seed();
+    let setup = Setup::sqlite();
+    let mut server = setup.start();
+    let tokens = prepare(&server.addr).await;
+    let load = Load::start(&tokens, &server.addr);
+    for _ in 0..kills {
+        tokio::time::sleep(Duration::from_millis(150 + random.below(500))).await;
+        server.kill();
+        server = setup.start();
+        *load.address.lock().unwrap() = server.addr.clone();
+    }
+    // A clean stop while everyone is posting.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    server.terminate();
+    server = setup.start();
+    *load.address.lock().unwrap() = server.addr.clone();
+    let ledgers = load.finish(&tokens, &server.addr).await;
+    server.terminate();
+    let total_sent = check(&setup.database_url, &ledgers).await;
     println!("{total_sent} messages over {kills} kills and a SIGTERM");
-    pool.close().await;
+}
+
+/// A loopback port nobody listens on now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// HAProxy with the README's configuration (`deploy/haproxy.cfg`), its
+/// addresses replaced by loopback ports; stopped when dropped.
+struct Proxy {
+    child: Child,
+    addr: String,
+    _config: TempDir,
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Proxy {
+    async fn start(nodes: [u16; 2]) -> Self {
+        let port = free_port();
+        let mut config = include_str!("../../deploy/haproxy.cfg").to_owned();
+        for (from, to) in [
+            ("127.0.0.1:8080", port),
+            ("127.0.0.1:8081", nodes[0]),
+            ("127.0.0.1:8082", nodes[1]),
+        ] {
+            assert!(config.contains(from), "deploy/haproxy.cfg names {from}");
+            config = config.replace(from, &format!("127.0.0.1:{to}"));
+        }
+        let folder = TempDir::new().unwrap();
+        let path = folder.path().join("haproxy.cfg");
+        std::fs::write(&path, config).unwrap();
+        let binary = ["/usr/sbin/haproxy", "/usr/local/sbin/haproxy", "haproxy"]
+            .into_iter()
+            .find(|candidate| Command::new(candidate).arg("-v").output().is_ok())
+            .expect(
+                "this test needs HAProxy: run it through `cargo xtask test`, which installs \
+                 Debian's haproxy package when missing",
+            );
+        let child = Command::new(binary)
+            .arg("-db")
+            .arg("-f")
+            .arg(&path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("haproxy starts");
+        let proxy = Self {
+            child,
+            addr: format!("127.0.0.1:{port}"),
+            _config: folder,
+        };
+        // Up when it answers for a node.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let answer = awc::Client::default()
+                .get(format!("http://{}/healthz", proxy.addr))
+                .send()
+                .await;
+            if answer.is_ok_and(|r| r.status().is_success()) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "haproxy serves the nodes");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        proxy
+    }
+}
+
+#[actix_web::test]
+async fn two_nodes_behind_haproxy_lose_nothing_when_either_is_killed() {
+    let (kills, mut random) = kills_and_seed();
+    let kills = kills.div_ceil(2);
+    let setup = Setup::postgres().await;
+    let ports = [free_port(), free_port()];
+    let names = ["one", "two"];
+    let mut nodes = [0, 1].map(|n| Some(setup.start_node(ports[n], names[n])));
+    let proxy = Proxy::start(ports).await;
+    let tokens = prepare(&proxy.addr).await;
+    let load = Load::start(&tokens, &proxy.addr);
+    for _ in 0..kills {
+        tokio::time::sleep(Duration::from_millis(300 + random.below(700))).await;
+        let victim = random.below(2) as usize;
+        nodes[victim].take().unwrap().kill();
+        // Its clients reconnect through the proxy to the other node.
+        tokio::time::sleep(Duration::from_millis(200 + random.below(800))).await;
+        nodes[victim] = Some(setup.start_node(ports[victim], names[victim]));
+    }
+    // A clean stop of one node while everyone is posting.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    nodes[0].take().unwrap().terminate();
+    nodes[0] = Some(setup.start_node(ports[0], names[0]));
+    let ledgers = load.finish(&tokens, &proxy.addr).await;
+    for node in nodes.into_iter().flatten() {
+        node.terminate();
+    }
+    drop(proxy);
+    let total_sent = check(&setup.database_url, &ledgers).await;
+    println!("{total_sent} messages through two nodes over {kills} kills and a SIGTERM");
 }

@@ -108,6 +108,7 @@ fn test() -> Result<()> {
     );
     step("starting a throwaway PostgreSQL cluster on loopback for the PostgreSQL tests");
     let postgres = postgres::TestPostgres::start()?;
+    postgres::ensure_haproxy()?;
     exec(
         cargo()
             .args(["test", "--workspace", "--exclude", "browser-tests"])

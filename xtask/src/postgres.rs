@@ -133,17 +133,39 @@ fn find_binaries() -> Option<PathBuf> {
 }
 
 fn install() -> Result<()> {
+    install_package(
+        "postgresql",
+        "the PostgreSQL tests need PostgreSQL 15 or newer",
+    )
+}
+
+/// HAProxy for the cluster chaos test (two nodes behind it): installed from
+/// Debian's packages when missing.
+pub fn ensure_haproxy() -> Result<()> {
+    if capture(Command::new("sh").args(["-c", "command -v haproxy || test -x /usr/sbin/haproxy"]))
+        .is_ok()
+    {
+        return Ok(());
+    }
+    install_package(
+        "haproxy",
+        "the cluster chaos test puts HAProxy in front of two nodes",
+    )
+}
+
+/// Installs a Debian package when root; otherwise says how.
+fn install_package(package: &str, why: &str) -> Result<()> {
     if !is_root() {
         bail!(
-            "the PostgreSQL tests need PostgreSQL 15 or newer. Install it, e.g. on Debian/Ubuntu:\n    \
-             sudo apt-get install -y postgresql\nthen run `cargo xtask test` again."
+            "{why}. Install it, e.g. on Debian/Ubuntu:\n    \
+             sudo apt-get install -y {package}\nthen run `cargo xtask test` again."
         );
     }
-    step("installing PostgreSQL with apt-get");
+    step(&format!("installing {package} with apt-get"));
     exec(Command::new("apt-get").arg("update"))?;
     exec(
         Command::new("apt-get")
-            .args(["install", "-y", "--no-install-recommends", "postgresql"])
+            .args(["install", "-y", "--no-install-recommends", package])
             .env("DEBIAN_FRONTEND", "noninteractive"),
     )
 }

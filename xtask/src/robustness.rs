@@ -1,7 +1,8 @@
 //! Long robustness runs, each also run briefly by `cargo xtask test`:
 //! `chaos` kills the server binary at random moments under load (the
-//! `chaos` test with more kills), `fuzz` runs the cargo-fuzz targets in
-//! `fuzz/` (nightly only) for a while each.
+//! `chaos` tests with more kills: one node on SQLite, and two nodes on a
+//! throwaway PostgreSQL behind HAProxy), `fuzz` runs the cargo-fuzz targets
+//! in `fuzz/` (nightly only) for a while each.
 
 use std::process::Command;
 
@@ -23,6 +24,8 @@ pub fn chaos(kills: Option<&str>) -> Result<()> {
     step(&format!(
         "chaos: {kills} SIGKILLs and a SIGTERM under load, then every message checked"
     ));
+    let postgres = crate::postgres::TestPostgres::start()?;
+    crate::postgres::ensure_haproxy()?;
     exec(
         cargo()
             .args([
@@ -35,7 +38,8 @@ pub fn chaos(kills: Option<&str>) -> Result<()> {
                 "--",
                 "--nocapture",
             ])
-            .env("CHAT_CHAOS_KILLS", kills.to_string()),
+            .env("CHAT_CHAOS_KILLS", kills.to_string())
+            .env(crate::postgres::URL_VARIABLE, &postgres.url),
     )
 }
 
