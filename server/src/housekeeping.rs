@@ -1,7 +1,8 @@
 //! Periodic upkeep that is not about files: budgets forget keys that are
 //! quiet again (so their memory stays bounded by recent activity), and
-//! sessions unused for longer than the idle limit and cached link previews
-//! older than a day are deleted, a batch at a time.
+//! sessions unused for longer than the idle limit, cached link previews
+//! older than a day and (several nodes) old shared counts are deleted, a
+//! batch at a time.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -55,6 +56,14 @@ async fn sweep_old_rows(upkeep: &Upkeep) {
     let idle_cutoff = now - millis(upkeep.session_idle);
     let stale_cutoff = now - millis(PREVIEW_CACHE);
     let sessions = in_batches(|| upkeep.store.delete_idle_sessions(idle_cutoff, BATCH)).await;
+    // Shared counts (several nodes) are per minute: an hour back is plenty.
+    if let Err(error) = upkeep
+        .store
+        .forget_shared_counts(now - 60 * 60 * 1000)
+        .await
+    {
+        tracing::warn!(%error, "forgetting old shared counts failed");
+    }
     let previews = in_batches(|| upkeep.store.forget_cached_previews(stale_cutoff, BATCH)).await;
     if sessions + previews > 0 {
         tracing::info!(

@@ -186,6 +186,7 @@ impl Application {
             origins: OriginPolicy::new(&settings.public_origins, &settings.allowed_origins),
             addresses: ClientAddresses::new(settings.trusted_proxies.clone()),
             signups,
+            signups_per_minute: settings.signups_per_minute,
             signup_writer: SignupWriter::start(core.handle(), store.clone(), metrics.clone()),
             sign_in,
             hashing: Hashing::new(

@@ -16,13 +16,13 @@ use serde_json::Value;
 use crate::{capture, cargo, exec, root, step};
 
 /// Repetitions of each configuration; the median is reported.
-const RUNS: usize = 3;
+pub(crate) const RUNS: usize = 3;
 const CLIENTS: &str = "32";
 const MESSAGES: &str = "50";
 const ROUNDS: &str = "5";
 /// The durable-write benchmark: conversations, and messages per person.
-const WRITE_PAIRS: &str = "1000";
-const WRITE_MESSAGES: &str = "20";
+pub(crate) const WRITE_PAIRS: &str = "1000";
+pub(crate) const WRITE_MESSAGES: &str = "20";
 
 /// A server measured in the chat benchmark.
 enum Server {
@@ -62,10 +62,11 @@ pub fn run(only: Option<&str>) -> Result<()> {
             all || only == Some("uploads"),
         ),
         Some("smoke") => return smoke(),
+        Some("cluster") => return crate::bench_cluster::run(),
         Some("render") => return render(),
         Some(other) => bail!(
             "unknown benchmark {other:?}: expected chat, writes, history, storm, uploads, \
-             render or smoke"
+             render, cluster or smoke"
         ),
     };
     step("building the server and the load generator (release)");
@@ -565,7 +566,7 @@ fn report_storm((fresh, reconnect, baseline): &(Value, Value, Value)) {
 }
 
 /// `program` with the open-file limit raised (thousands of sockets), on `core`.
-fn with_fd_limit(pinning: bool, core: &str, program: &Path) -> Command {
+pub(crate) fn with_fd_limit(pinning: bool, core: &str, program: &Path) -> Command {
     let mut command = pinned(pinning, core, Path::new("sh"));
     command
         .args(["-c", "ulimit -n 19500 && exec \"$@\"", "sh"])
@@ -616,7 +617,7 @@ fn repeat(
 }
 
 /// Runs a load generator and reads the JSON line it ends with.
-fn json_line(command: &mut Command) -> Result<Value> {
+pub(crate) fn json_line(command: &mut Command) -> Result<Value> {
     let output = capture(command)?;
     let line = output.lines().last().unwrap_or_default();
     serde_json::from_str::<Value>(line)
@@ -650,11 +651,30 @@ fn spawn_chat(
 
 /// The chat server's flags for a bench run: its data under `scratch`,
 /// flood limits lifted.
-fn chat_args(command: &mut Command, scratch: &Path, addr: &str, name: &str, write_batch: usize) {
+pub(crate) fn chat_args(
+    command: &mut Command,
+    scratch: &Path,
+    addr: &str,
+    name: &str,
+    write_batch: usize,
+) {
     let db = scratch.join(format!("{name}.db"));
+    let url = format!("sqlite://{}", db.display());
+    chat_args_on(command, scratch, addr, name, write_batch, &url);
+}
+
+/// [`chat_args`] with the database at `database_url`.
+pub(crate) fn chat_args_on(
+    command: &mut Command,
+    scratch: &Path,
+    addr: &str,
+    name: &str,
+    write_batch: usize,
+    database_url: &str,
+) {
     command
         .args(["--addr", addr, "--workers", "1"])
-        .arg(format!("--database-url=sqlite://{}", db.display()))
+        .arg(format!("--database-url={database_url}"))
         .arg(format!(
             "--files-dir={}",
             scratch.join(format!("{name}-files")).display()
@@ -793,13 +813,13 @@ fn report(results: &[(&str, Vec<Value>)]) {
     }
 }
 
-fn median(runs: &[Value], key: &str) -> f64 {
+pub(crate) fn median(runs: &[Value], key: &str) -> f64 {
     let mut values: Vec<f64> = runs.iter().filter_map(|r| r[key].as_f64()).collect();
     values.sort_by(f64::total_cmp);
     values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
-fn pinned(pinning: bool, core: &str, program: &Path) -> Command {
+pub(crate) fn pinned(pinning: bool, core: &str, program: &Path) -> Command {
     if pinning {
         let mut command = Command::new("taskset");
         command.args(["-c", core]).arg(program);
@@ -809,7 +829,7 @@ fn pinned(pinning: bool, core: &str, program: &Path) -> Command {
     }
 }
 
-fn spawn(command: &mut Command) -> Result<Child> {
+pub(crate) fn spawn(command: &mut Command) -> Result<Child> {
     command
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
@@ -821,7 +841,7 @@ pub(crate) fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-fn wait_for_port(port: u16) -> Result<()> {
+pub(crate) fn wait_for_port(port: u16) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(20);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         if Instant::now() > deadline {

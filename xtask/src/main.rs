@@ -8,7 +8,7 @@
 //!   cluster on loopback for the store's conformance tests), the client's
 //!   tests and the browser tests.
 //! - `cargo xtask build-client`: only build `client/dist`.
-//! - `cargo xtask bench [chat|writes|history|storm|uploads|render|smoke]`:
+//! - `cargo xtask bench [chat|writes|history|storm|uploads|render|cluster|smoke]`:
 //!   throughput, server CPU, latency, durable writes, history reads,
 //!   connection storms and memory of the chat server against peers doing the
 //!   bare minimum, measured in the same run (see `bench/`), and what a frame
@@ -17,6 +17,7 @@
 //! - `cargo xtask fuzz [SECONDS]`: every fuzz target for a while (nightly).
 
 mod bench;
+mod bench_cluster;
 mod postgres;
 mod robustness;
 mod web_build;

@@ -24,8 +24,19 @@ pub struct TestPostgres {
 
 impl TestPostgres {
     /// Installs PostgreSQL if it is missing (as root, from Debian's
-    /// packages), then starts a private cluster.
+    /// packages), then starts a private cluster that does not sync to disk
+    /// (tests: fast, and nothing in it needs to survive a crash).
     pub fn start() -> Result<Self> {
+        Self::start_with(false)
+    }
+
+    /// The same, with PostgreSQL's defaults for durability (`fsync` on):
+    /// what benchmarks measure against.
+    pub fn start_durable() -> Result<Self> {
+        Self::start_with(true)
+    }
+
+    fn start_with(durable: bool) -> Result<Self> {
         let bin = match find_binaries() {
             Some(bin) => bin,
             None => {
@@ -59,8 +70,9 @@ impl TestPostgres {
                 .args(["-A", "trust", "-U", "postgres", "--no-sync", "-D"])
                 .arg(&data),
         )?;
+        let fsync = if durable { "on" } else { "off" };
         let options = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200",
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync={fsync} -c max_connections=200",
             cluster.folder.display()
         );
         cluster.run(
@@ -73,6 +85,17 @@ impl TestPostgres {
                 .args(["-o", &options, "-w", "start"]),
         )?;
         Ok(cluster)
+    }
+
+    /// Creates an empty database; its URL.
+    pub fn create_database(&self, name: &str) -> Result<String> {
+        exec(
+            Command::new(self.bin.join("psql"))
+                .args(["--quiet", "-d", &self.url, "-c"])
+                .arg(format!("CREATE DATABASE {name}")),
+        )?;
+        let (server, _) = self.url.rsplit_once('/').context("a URL with a database")?;
+        Ok(format!("{server}/{name}"))
     }
 
     /// Runs a PostgreSQL tool, as `postgres` when we are root.

@@ -3,7 +3,10 @@
 //! `--target chat`: `--pairs` direct conversations of two (2,000 sockets
 //! for 1,000 pairs); both people send `--messages` each as fast as acks
 //! come back (a window of `--window` unacknowledged), and each reads the
-//! other's. Reports messages stored and acknowledged per second.
+//! other's. Reports messages stored and acknowledged per second, and how
+//! long a message took from send to the other person. With several
+//! `--addr` (nodes of a cluster), the two people of a pair are on
+//! different nodes, so every message crosses between nodes.
 //!
 //! `--target sqlite`: the same number of rows written straight into a
 //! SQLite file shaped like the chat's messages (WAL, `synchronous=FULL`), in
@@ -35,9 +38,10 @@ enum Target {
 struct Args {
     #[arg(long, value_enum)]
     target: Target,
-    /// Chat server address; must be a loopback address.
-    #[arg(long)]
-    addr: Option<SocketAddr>,
+    /// Chat server addresses (several: nodes of one cluster, people
+    /// spread over them); loopback addresses only.
+    #[arg(long, value_delimiter = ',')]
+    addr: Vec<SocketAddr>,
     /// SQLite file for `--target sqlite` (created).
     #[arg(long)]
     db: Option<std::path::PathBuf>,
@@ -54,8 +58,34 @@ struct Args {
     batch: usize,
     #[arg(long, default_value_t = 64)]
     sources: usize,
-    #[arg(long)]
-    server_pid: Option<u32>,
+    /// The server processes (their CPU time is added up).
+    #[arg(long, value_delimiter = ',')]
+    server_pid: Vec<u32>,
+}
+
+/// When this process started: send times travel in message texts as
+/// microseconds since then, and the reader works out the delivery time.
+static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+
+fn micros_now() -> u128 {
+    EPOCH.get_or_init(Instant::now).elapsed().as_micros()
+}
+
+/// The server CPU seconds of all `pids`, if every one can be read.
+fn cpu_of(pids: &[u32]) -> Option<f64> {
+    if pids.is_empty() {
+        return None;
+    }
+    pids.iter().map(|pid| cpu_seconds(*pid)).sum()
+}
+
+/// The `q`-quantile of sorted durations, in milliseconds.
+fn quantile_ms(sorted: &[Duration], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let at = ((sorted.len() - 1) as f64 * q).round() as usize;
+    sorted[at].as_secs_f64() * 1000.0
 }
 
 #[actix_web::main]
@@ -76,18 +106,21 @@ struct Person {
 }
 
 async fn chat(args: &Args) -> anyhow::Result<serde_json::Value> {
-    let addr = args
-        .addr
-        .ok_or_else(|| anyhow::anyhow!("--addr is needed"))?;
-    bench::loopback_only(addr)?;
+    anyhow::ensure!(!args.addr.is_empty(), "--addr is needed");
+    for addr in &args.addr {
+        bench::loopback_only(*addr)?;
+    }
+    let addrs = Rc::new(args.addr.clone());
     let http = Rc::new(spread_clients(args.sources));
     let gate = Rc::new(Semaphore::new(256));
     let mut joining = Vec::new();
     for index in 0..2 * args.pairs {
-        let (http, gate) = (http.clone(), gate.clone());
+        let (http, gate, addrs) = (http.clone(), gate.clone(), addrs.clone());
         joining.push(actix_web::rt::spawn(async move {
             let _turn = gate.acquire().await?;
             let http = &http[index % http.len()];
+            // The two people of a pair (2k, 2k+1) on different nodes.
+            let addr = addrs[index % addrs.len()];
             let name = format!("writer{index}x{}", std::process::id());
             let token = sign_up(http, addr, &name).await?;
             let mut framed = open_socket(http, addr, Some(&token)).await?;
@@ -119,7 +152,7 @@ async fn chat(args: &Args) -> anyhow::Result<serde_json::Value> {
         next_matching(&mut b.framed, joined).await?;
         pairs.push((a, b, channel));
     }
-    let cpu_before = args.server_pid.and_then(cpu_seconds);
+    let cpu_before = cpu_of(&args.server_pid);
     let started = Instant::now();
     let mut senders = Vec::new();
     for (n, (a, b, channel)) in pairs.into_iter().enumerate() {
@@ -130,32 +163,35 @@ async fn chat(args: &Args) -> anyhow::Result<serde_json::Value> {
             )));
         }
     }
-    let mut latencies = Vec::new();
+    let (mut latencies, mut deliveries) = (Vec::new(), Vec::new());
     for sender in senders {
-        latencies.extend(sender.await??);
+        let (acks, heard) = sender.await??;
+        latencies.extend(acks);
+        deliveries.extend(heard);
     }
     let elapsed = started.elapsed().as_secs_f64();
-    let cpu = match (cpu_before, args.server_pid.and_then(cpu_seconds)) {
+    let cpu = match (cpu_before, cpu_of(&args.server_pid)) {
         (Some(before), Some(after)) => after - before,
         _ => f64::NAN,
     };
     latencies.sort();
-    let p50 = latencies
-        .get(latencies.len() / 2)
-        .map(|d| d.as_secs_f64() * 1000.0)
-        .unwrap_or(f64::NAN);
+    deliveries.sort();
     let stored = (2 * args.pairs * args.messages) as f64;
     Ok(serde_json::json!({
         "messages": stored,
+        "nodes": args.addr.len(),
         "stored_per_sec": stored / elapsed,
         "stored_per_server_cpu_sec": stored / cpu,
-        "ack_p50_ms": p50,
+        "ack_p50_ms": quantile_ms(&latencies, 0.5),
+        "delivery_p50_ms": quantile_ms(&deliveries, 0.5),
+        "delivery_p99_ms": quantile_ms(&deliveries, 0.99),
         "elapsed_sec": elapsed,
     }))
 }
 
 /// Sends `messages` into `channel` keeping `window` unacknowledged, and
-/// reads the other person's as many; returns the send→ack times.
+/// reads the other person's as many; returns the send→ack times and the
+/// other's send→here times.
 async fn talk(
     mut person: Person,
     channel: ChannelId,
@@ -163,9 +199,10 @@ async fn talk(
     side: usize,
     messages: usize,
     window: usize,
-) -> anyhow::Result<Vec<Duration>> {
+) -> anyhow::Result<(Vec<Duration>, Vec<Duration>)> {
     let mut in_flight: VecDeque<(ClientMsgId, Instant)> = VecDeque::new();
     let mut latencies = Vec::with_capacity(messages);
+    let mut deliveries = Vec::with_capacity(messages);
     let (mut sent, mut acked, mut heard) = (0, 0, 0);
     let mut texts = Reassembler::default();
     while acked < messages || heard < messages {
@@ -174,7 +211,10 @@ async fn talk(
             let request = ClientMsg::Send {
                 channel: channel.clone(),
                 client_id: client_id.clone(),
-                text: format!("message {sent}, a sentence of ordinary length for a chat"),
+                text: format!(
+                    "message {sent} sent at {} µs, a sentence of ordinary length for a chat",
+                    micros_now()
+                ),
                 attachments: vec![],
             };
             send(&mut person.framed, &request).await?;
@@ -196,12 +236,24 @@ async fn talk(
                     acked += 1;
                 }
             }
-            Ok(ServerMsg::Message { message }) if message.channel == channel => heard += 1,
+            Ok(ServerMsg::Message { message }) if message.channel == channel => {
+                heard += 1;
+                let sent_at = message
+                    .text
+                    .split(" sent at ")
+                    .nth(1)
+                    .and_then(|rest| rest.split(' ').next())
+                    .and_then(|micros| micros.parse::<u128>().ok());
+                if let Some(sent_at) = sent_at {
+                    let micros = micros_now().saturating_sub(sent_at);
+                    deliveries.push(Duration::from_micros(micros as u64));
+                }
+            }
             Ok(ServerMsg::Error { message, .. }) => anyhow::bail!("refused: {message}"),
             _ => {}
         }
     }
-    Ok(latencies)
+    Ok((latencies, deliveries))
 }
 
 /// The same rows straight into SQLite, `--batch` per transaction.

@@ -34,6 +34,8 @@ pub struct AppState {
     pub addresses: ClientAddresses,
     /// Username creations per address.
     pub signups: Arc<Budget>,
+    /// The same, per minute across every node (a cluster's shared count).
+    pub signups_per_minute: u32,
     /// Sign-ups, committed a batch at a time.
     pub signup_writer: SignupWriter,
     /// Password sign-in attempts per address and name.

@@ -1,6 +1,8 @@
 //! `/api/session`: pick a username (creates the user and the session cookie),
 //! ask who you are, sign out.
 
+use std::time::Duration;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use shared::api::{ApiErrorCode, CreateSessionRequest, SessionInfo};
@@ -13,6 +15,9 @@ use crate::auth::{
 use crate::error::HttpError;
 use crate::realtime::fanout::Sessions;
 use crate::store::{Accounts, Channels};
+
+/// The window sign-ups per address are counted in across nodes.
+const SIGNUP_WINDOW_MS: i64 = 60_000;
 
 /// `GET /api/session`: 200 with the user, or 401.
 pub async fn current(
@@ -35,9 +40,23 @@ pub async fn create(
     state: web::Data<AppState>,
     body: web::Json<CreateSessionRequest>,
 ) -> Result<HttpResponse, HttpError> {
-    if let Err(retry_after) = state.signups.check(&state.addresses.key(&request)) {
+    let address = state.addresses.key(&request);
+    if let Err(retry_after) = state.signups.check(&address) {
         state.realtime.metrics.refused("rate_limited");
         return Err(HttpError::rate_limited(retry_after));
+    }
+    // Behind several nodes, an address's sign-ups are counted once for all.
+    let shared = state
+        .realtime
+        .store
+        .shared_count(&format!("signup {address}"), SIGNUP_WINDOW_MS)
+        .await?;
+    if let Some((hits, window_end)) = shared
+        && hits > u64::from(state.signups_per_minute)
+    {
+        state.realtime.metrics.refused("rate_limited");
+        let wait = (window_end - crate::random::now_millis()).max(1000);
+        return Err(HttpError::rate_limited(Duration::from_millis(wait as u64)));
     }
     let username = Username::parse(&body.username).map_err(|error| {
         HttpError::new(

@@ -61,6 +61,29 @@ impl Store {
         }
     }
 
+    /// Counts one more hit on `key` in the current window of `window_ms`
+    /// for every node sharing the database: the hits so far in the window
+    /// and when it ends (ms since the epoch). `None` on SQLite, where one
+    /// process sees every hit and its in-memory budgets are the count.
+    pub async fn shared_count(
+        &self,
+        key: &str,
+        window_ms: i64,
+    ) -> Result<Option<(u64, i64)>, StoreError> {
+        match self {
+            Self::Sqlite(_) => Ok(None),
+            Self::Postgres(store) => Ok(Some(store.count_hit(key, window_ms).await?)),
+        }
+    }
+
+    /// Forgets shared counts of windows that started before `before`.
+    pub async fn forget_shared_counts(&self, before: i64) -> Result<u64, StoreError> {
+        match self {
+            Self::Sqlite(_) => Ok(0),
+            Self::Postgres(store) => store.forget_hits(before).await,
+        }
+    }
+
     /// Writes a consistent copy of a SQLite database to `path` while it is
     /// in use; PostgreSQL is backed up with its own tools (`pg_dump`).
     pub async fn backup_to(&self, path: &std::path::Path) -> Result<(), StoreError> {

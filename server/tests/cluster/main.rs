@@ -28,8 +28,14 @@ struct Pair {
 }
 
 async fn two_nodes() -> Pair {
+    two_nodes_with(|_| {}).await
+}
+
+/// Two nodes, both with `configure` applied to their settings.
+async fn two_nodes_with(configure: impl Fn(&mut chat_server::settings::Settings)) -> Pair {
     let database = postgres::fresh_database().await;
     let files = TempDir::new().unwrap();
+    let configure = &configure;
     let node = |name: &'static str| {
         let database = database.clone();
         let files = files.path().to_owned();
@@ -37,6 +43,7 @@ async fn two_nodes() -> Pair {
             settings.database_url = database;
             settings.files_dir = files;
             settings.node_id = Some(name.into());
+            configure(settings);
         }
     };
     let one = TestApp::spawn_with(node("one")).await;
@@ -340,4 +347,67 @@ async fn someone_with_tabs_on_both_nodes_is_online_once_and_offline_after_the_la
         presence_of(&mut carol, "Bob", Duration::from_secs(3)).await,
         ["left"]
     );
+}
+
+#[actix_web::test]
+async fn sign_ups_from_one_address_are_counted_once_for_all_nodes() {
+    let pair = two_nodes_with(|settings| settings.signups_per_minute = 3).await;
+    let mut answers = Vec::new();
+    for (node, name) in [
+        (&pair.one, "first"),
+        (&pair.two, "second"),
+        (&pair.one, "third"),
+        (&pair.two, "fourth"),
+    ] {
+        let response = node
+            .http()
+            .post(node.url("/api/session"))
+            .send_json(&serde_json::json!({ "username": name }))
+            .await
+            .unwrap();
+        answers.push(response.status().as_u16());
+    }
+    // Each node alone would allow three: the fourth is the address's fourth.
+    assert_eq!(answers, [201, 201, 201, 429]);
+}
+
+#[actix_web::test]
+async fn a_file_uploaded_through_one_node_is_posted_and_downloaded_through_the_other() {
+    let pair = two_nodes().await;
+    let (mut alice, _, alice_token) = pair.one.user("Alice").await;
+    let (mut bob, _, bob_token) = pair.two.user("Bob").await;
+    let general = alice.general();
+    let body = b"notes from node one\n".to_vec();
+    let mut response = pair
+        .one
+        .http()
+        .post(pair.one.url(&format!("/api/channels/{}/files", general.0)))
+        .query(&[("name", "notes.txt")])
+        .unwrap()
+        .insert_header(session_cookie(&alice_token))
+        .send_body(body.clone())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let attachment: shared::Attachment = response.json().await.unwrap();
+    alice
+        .send(&ClientMsg::Send {
+            channel: general.clone(),
+            client_id: new_client_id(),
+            text: "see the notes".into(),
+            attachments: vec![attachment.id.clone()],
+        })
+        .await;
+    let posted = next_message(&mut bob, &general).await;
+    assert_eq!(posted.attachments.len(), 1, "posted with its file");
+    let mut download = pair
+        .two
+        .http()
+        .get(pair.two.url(&posted.attachments[0].url()))
+        .insert_header(session_cookie(&bob_token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(download.status(), StatusCode::OK);
+    assert_eq!(download.body().await.unwrap().to_vec(), body);
 }

@@ -84,6 +84,33 @@ impl PgStore {
         Ok(())
     }
 
+    /// Counts one more hit on `key` in the current window of `window_ms`
+    /// (the same count on every node); returns the hits in this window
+    /// and when the window ends (ms since the epoch).
+    pub async fn count_hit(&self, key: &str, window_ms: i64) -> Result<(u64, i64), StoreError> {
+        let now = now_millis();
+        let window_start = now - now.rem_euclid(window_ms.max(1));
+        let hits: i64 = sqlx::query_scalar(
+            "INSERT INTO limit_hits (key, window_start, hits) VALUES ($1, $2, 1)
+             ON CONFLICT (key, window_start) DO UPDATE SET hits = limit_hits.hits + 1
+             RETURNING hits",
+        )
+        .bind(key)
+        .bind(window_start)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((hits.max(0) as u64, window_start + window_ms))
+    }
+
+    /// Forgets the counts of windows that started before `before`.
+    pub async fn forget_hits(&self, before: i64) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM limit_hits WHERE window_start < $1")
+            .bind(before)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Waits for open connections to finish and closes the pool.
     pub async fn close(&self) {
         self.pool.close().await;
