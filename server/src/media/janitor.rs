@@ -47,7 +47,7 @@ pub async fn sweep(
 ) -> Result<usize, StoreError> {
     let mut removed = 0;
     loop {
-        let _content = files.lock().await;
+        let _content = files.hold(store, true).await?;
         let (rows, unreferenced) = store.sweep_files(unposted_before, BATCH).await?;
         removed += remove_all(files, &unreferenced).await;
         if rows < BATCH as usize {
@@ -57,7 +57,7 @@ pub async fn sweep(
         // Let everyone else's writes through between batches.
         tokio::time::sleep(PAUSE).await;
     }
-    let _content = files.lock().await;
+    let _content = files.hold(store, true).await?;
     let suspects = files.take_suspects();
     let orphans = match store.unreferenced(&suspects).await {
         Ok(orphans) => orphans,

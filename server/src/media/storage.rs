@@ -11,6 +11,14 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
 use crate::random::{new_id, to_hex};
+use crate::store::dialects::ContentLock;
+use crate::store::{Store, StoreError};
+
+/// The stored content held still, in this process and on every node.
+pub struct ContentGuard<'a> {
+    _local: tokio::sync::MutexGuard<'a, ()>,
+    _shared: ContentLock,
+}
 
 /// The content-addressed files folder.
 #[derive(Debug, Clone)]
@@ -61,10 +69,28 @@ impl FileStore {
             .unwrap_or_default()
     }
 
-    /// Exclusive use of the stored content: hold it from storing bytes until
-    /// their database row exists, and while removing unreferenced bytes.
+    /// Exclusive use of the stored content within this process: hold it
+    /// from storing bytes until their database row exists, and while
+    /// removing unreferenced bytes. [`FileStore::hold`] adds the lock for
+    /// every node sharing the database.
     pub async fn lock(&self) -> tokio::sync::MutexGuard<'_, ()> {
         self.content.lock().await
+    }
+
+    /// [`FileStore::lock`], and the database's content lock for every node
+    /// (several nodes share one files folder): `exclusive` to remove bytes,
+    /// shared to store and record new ones.
+    pub async fn hold(
+        &self,
+        store: &Store,
+        exclusive: bool,
+    ) -> Result<ContentGuard<'_>, StoreError> {
+        let local = self.lock().await;
+        let shared = store.lock_content(exclusive).await?;
+        Ok(ContentGuard {
+            _local: local,
+            _shared: shared,
+        })
     }
 
     /// Removes stored content (which no row refers to any more).

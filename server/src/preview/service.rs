@@ -301,7 +301,7 @@ async fn copy_image(
         None => (prepared.bytes, file_type.mime()),
     };
     let (width, height) = (prepared.width, prepared.height);
-    let _content = context.files.lock().await;
+    let _content = context.files.hold(&context.store, false).await.ok()?;
     let files = context.files.clone();
     let sha256 = tokio::task::spawn_blocking(move || files.put(&bytes).ok())
         .await

@@ -165,7 +165,7 @@ pub async fn upload(
             (bytes, None, slot)
         }
         _ => {
-            let _content = state.files.lock().await;
+            let _content = state.files.hold(&state.realtime.store, false).await?;
             new_file.sha256 = state.files.adopt(upload).await.map_err(storage_failed)?;
             let attachment = record(&state, &new_file).await?;
             return Ok(HttpResponse::Created().json(attachment));
@@ -173,7 +173,7 @@ pub async fn upload(
     };
     new_file.size = bytes.len() as u64;
     // From storing the bytes until their row exists, nothing may remove them.
-    let _content = state.files.lock().await;
+    let _content = state.files.hold(&state.realtime.store, false).await?;
     let files = state.files.clone();
     let (sha256, thumb_sha256) = web::block(move || {
         let sha256 = files.put(&bytes)?;

@@ -21,6 +21,13 @@ pub enum Store {
     Postgres(PgStore),
 }
 
+/// The stored content held still for every node sharing the database
+/// (PostgreSQL's advisory lock, released when this is dropped); nothing on
+/// SQLite, where one process's own lock on the files folder is enough.
+pub struct ContentLock {
+    _held: Option<sqlx::Transaction<'static, sqlx::Postgres>>,
+}
+
 impl Store {
     /// Opens the database the URL names (creating a SQLite file if
     /// missing), applies migrations and makes sure the default channel
@@ -59,6 +66,17 @@ impl Store {
             Self::Sqlite(store) => store.close().await,
             Self::Postgres(store) => store.close().await,
         }
+    }
+
+    /// Takes the content lock shared by every node: `exclusive` while
+    /// removing unreferenced bytes, shared while storing and recording new
+    /// ones (uploads on different nodes do not wait for each other).
+    pub async fn lock_content(&self, exclusive: bool) -> Result<ContentLock, StoreError> {
+        let held = match self {
+            Self::Sqlite(_) => None,
+            Self::Postgres(store) => Some(store.lock_content(exclusive).await?),
+        };
+        Ok(ContentLock { _held: held })
     }
 
     /// Counts one more hit on `key` in the current window of `window_ms`

@@ -411,3 +411,38 @@ async fn a_file_uploaded_through_one_node_is_posted_and_downloaded_through_the_o
     assert_eq!(download.status(), StatusCode::OK);
     assert_eq!(download.body().await.unwrap().to_vec(), body);
 }
+
+#[actix_web::test]
+async fn a_sweep_on_one_node_holds_uploads_on_every_node() {
+    let pair = two_nodes().await;
+    let (alice, _, token) = pair.two.user("Alice").await;
+    let general = alice.general();
+    // What a sweep holds while it removes bytes nothing refers to.
+    let sweeper = chat_server::store::Store::open(&pair.one.settings.database_url)
+        .await
+        .unwrap();
+    let held = sweeper.lock_content(true).await.unwrap();
+    let request = pair
+        .two
+        .http()
+        .post(pair.two.url(&format!("/api/channels/{}/files", general.0)))
+        .query(&[("name", "same.txt")])
+        .unwrap()
+        .insert_header(session_cookie(&token))
+        .send_body(b"bytes a sweep might be removing".to_vec());
+    let mut upload = std::pin::pin!(request);
+    tokio::select! {
+        response = &mut upload => panic!(
+            "stored while another node's sweep held the content: {:?}",
+            response.map(|r| r.status())
+        ),
+        () = tokio::time::sleep(Duration::from_millis(800)) => {}
+    }
+    drop(held);
+    let response = tokio::time::timeout(Duration::from_secs(10), upload)
+        .await
+        .expect("the upload goes on once the sweep is done")
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    sweeper.close().await;
+}

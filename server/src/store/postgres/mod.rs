@@ -24,6 +24,11 @@ mod messages;
 /// ([`shared::cluster::Notice`]).
 pub const NOTICES: &str = "chat_notices";
 
+/// The advisory lock on stored content ("chatfile"): shared while an
+/// upload stores bytes and records them, exclusive while a sweep removes
+/// bytes nothing refers to.
+const CONTENT_LOCK: i64 = 0x6368_6174_6669_6c65;
+
 /// Handle to the database; cheap to clone.
 #[derive(Clone)]
 pub struct PgStore {
@@ -82,6 +87,25 @@ impl PgStore {
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    /// Takes the content lock for every node: shared (uploads) or
+    /// exclusive (sweeps). Held until the returned transaction ends.
+    pub async fn lock_content(
+        &self,
+        exclusive: bool,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let sql = if exclusive {
+            "SELECT pg_advisory_xact_lock($1)"
+        } else {
+            "SELECT pg_advisory_xact_lock_shared($1)"
+        };
+        sqlx::query(sql)
+            .bind(CONTENT_LOCK)
+            .execute(&mut *tx)
+            .await?;
+        Ok(tx)
     }
 
     /// Counts one more hit on `key` in the current window of `window_ms`
