@@ -58,11 +58,7 @@ impl Sequencer {
         while let Some(input) = inputs.recv().await {
             match input {
                 Input::Local(deliveries) => self.local(deliveries).await,
-                Input::Stored(channels) => {
-                    for (channel, first, last) in channels {
-                        self.stored(channel, first, last).await;
-                    }
-                }
+                Input::Stored(channels) => self.stored_many(channels).await,
                 Input::Changed(channel, seq) => self.changed(channel, seq).await,
                 Input::CatchUp => {
                     let followed: Vec<(ChannelId, Seq)> = self
@@ -75,6 +71,39 @@ impl Sequencer {
                     }
                 }
             }
+        }
+    }
+
+    /// Hands on what another node's batch stored: the ranges not handed on
+    /// yet, read in one query; a channel far behind (more than a page) or
+    /// one first seen here just now is read on its own.
+    async fn stored_many(&mut self, channels: Vec<(ChannelId, Seq, Seq)>) {
+        let mut ranges = Vec::new();
+        for (channel, first, last) in channels {
+            match self.delivered.get(&channel).copied() {
+                Some(delivered) if last > delivered && last - delivered <= Seq::from(PAGE) => {
+                    ranges.push((channel, delivered, last));
+                }
+                None if last - (first - 1) <= Seq::from(PAGE) => {
+                    ranges.push((channel, first - 1, last));
+                }
+                _ => self.stored(channel, first, last).await,
+            }
+        }
+        if ranges.is_empty() {
+            return;
+        }
+        let messages = match self.store.messages_in_ranges(&ranges).await {
+            Ok(messages) => messages,
+            Err(error) => {
+                tracing::warn!(%error, "could not read messages another node stored");
+                return;
+            }
+        };
+        for message in messages {
+            let channel = message.channel.clone();
+            self.delivered.insert(channel.clone(), message.seq);
+            self.to_room(&channel, ServerMsg::Message { message }).await;
         }
     }
 

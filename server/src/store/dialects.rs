@@ -207,6 +207,7 @@ delegate! {
         async fn messages_after(channel: &ChannelId, after_seq: Seq, limit: u32, reader: &UserId) -> Result<Option<Vec<ChatMessage>>, StoreError>;
         async fn messages_changed(channel: &ChannelId, up_to_seq: Seq, after_change: ChangeNo, limit: u32, reader: &UserId) -> Result<Vec<ChatMessage>, StoreError>;
         async fn messages_between(channel: &ChannelId, after_seq: Seq, up_to_seq: Seq, limit: u32) -> Result<Vec<ChatMessage>, StoreError>;
+        async fn messages_in_ranges(ranges: &[(ChannelId, Seq, Seq)]) -> Result<Vec<ChatMessage>, StoreError>;
         async fn message(channel: &ChannelId, seq: Seq, reader: Option<&UserId>) -> Result<Option<ChatMessage>, StoreError>;
         async fn change_message(channel: &ChannelId, seq: Seq, change: MessageChange<'_>) -> Result<ChangeOutcome, StoreError>;
         async fn set_preview(channel: &ChannelId, seq: Seq, preview: &LinkPreview) -> Result<Option<ChatMessage>, StoreError>;

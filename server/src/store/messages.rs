@@ -71,6 +71,24 @@ pub trait Messages {
         limit: u32,
     ) -> Result<Vec<ChatMessage>, StoreError>;
 
+    /// [`Messages::messages_between`] for several channels at once (each
+    /// range no longer than a page), in channel and sequence order: what a
+    /// node reads when another node's batch touched many channels.
+    async fn messages_in_ranges(
+        &self,
+        ranges: &[(ChannelId, Seq, Seq)],
+    ) -> Result<Vec<ChatMessage>, StoreError> {
+        let mut messages = Vec::new();
+        for (channel, after, up_to) in ranges {
+            let limit = u32::try_from(up_to.saturating_sub(*after)).unwrap_or(u32::MAX);
+            messages.extend(
+                self.messages_between(channel, *after, *up_to, limit)
+                    .await?,
+            );
+        }
+        Ok(messages)
+    }
+
     /// One message with its reactions and files, as everyone sees it, or
     /// with the reactions of `reader` marked.
     async fn message(
@@ -146,6 +164,11 @@ pub(crate) struct MessageRow {
 }
 
 impl MessageRow {
+    /// The channel the message is in.
+    pub(crate) fn channel_id(&self) -> &str {
+        &self.channel_id
+    }
+
     /// The message, without its reactions and files yet.
     pub(crate) fn message(&self) -> ChatMessage {
         ChatMessage {

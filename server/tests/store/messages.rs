@@ -233,6 +233,28 @@ async fn pages_and_catch_up_see_what_a_member_may_see(
         "nothing new is not the same as not a member"
     );
 
+    // Several channels' ranges at once (what a node reads for a batch
+    // another node stored), as everyone sees them.
+    let general = store.default_channel().unwrap().clone();
+    store
+        .insert_messages(&[
+            post(&general, ann, "g1", "one"),
+            post(&general, ann, "g2", "two"),
+            post(&general, ann, "g3", "three"),
+        ])
+        .await
+        .unwrap();
+    let ranges = [(general.clone(), 1, 3), (secret.clone(), 22, 24)];
+    let mut read: Vec<(bool, i64)> = store
+        .messages_in_ranges(&ranges)
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| (m.channel == general, m.seq))
+        .collect();
+    read.sort();
+    assert_eq!(read, [(false, 23), (false, 24), (true, 2), (true, 3)]);
+
     // Ben is not a member: no page, however asked.
     assert!(
         store

@@ -123,6 +123,32 @@ impl Messages for PgStore {
         self.with_details(channel, &rows, None).await
     }
 
+    async fn messages_in_ranges(
+        &self,
+        ranges: &[(ChannelId, Seq, Seq)],
+    ) -> Result<Vec<ChatMessage>, StoreError> {
+        let channels: Vec<&str> = ranges.iter().map(|(c, _, _)| c.0.as_str()).collect();
+        let afters: Vec<Seq> = ranges.iter().map(|(_, after, _)| *after).collect();
+        let up_tos: Vec<Seq> = ranges.iter().map(|(_, _, up_to)| *up_to).collect();
+        let rows: Vec<MessageRow> = sqlx::query_as(select_messages!(
+            "JOIN UNNEST($1::text[], $2::bigint[], $3::bigint[]) AS r (channel_id, after, up_to)
+               ON m.channel_id = r.channel_id AND m.seq > r.after AND m.seq <= r.up_to
+             ORDER BY m.channel_id, m.seq"
+        ))
+        .bind(&channels)
+        .bind(&afters)
+        .bind(&up_tos)
+        .fetch_all(&self.pool)
+        .await?;
+        // Reactions and files are read per channel, and only where there are any.
+        let mut messages = Vec::with_capacity(rows.len());
+        for same_channel in rows.chunk_by(|a, b| a.channel_id() == b.channel_id()) {
+            let channel = ChannelId(same_channel[0].channel_id().to_owned());
+            messages.extend(self.with_details(&channel, same_channel, None).await?);
+        }
+        Ok(messages)
+    }
+
     async fn message(
         &self,
         channel: &ChannelId,
