@@ -4,8 +4,11 @@
 //! conversation on different nodes (so every message crosses between
 //! nodes). The server processes share one core (`taskset`) in every
 //! configuration and the load generator has the other; PostgreSQL (with
-//! `fsync` on) is not pinned. On two cores this measures what a message
-//! costs and how long it takes to reach the other node, not capacity.
+//! `fsync` on) is not pinned. Each run also measures at rest (20
+//! conversations, one message in flight per person): how long a message
+//! takes to reach the other person. On two cores this measures what a
+//! message costs and how long it takes to reach the other node, not
+//! capacity.
 
 use std::path::Path;
 use std::process::Child;
@@ -121,13 +124,24 @@ fn one_run(
         addrs.push(addr);
     }
     let pids: Vec<String> = nodes.iter().map(|n| n.id().to_string()).collect();
-    let outcome = json_line(
-        with_fd_limit(pinning, "0", &release.join("writegen"))
-            .args(["--target", "chat", "--pairs", WRITE_PAIRS])
-            .args(["--messages", WRITE_MESSAGES])
-            .arg(format!("--addr={}", addrs.join(",")))
-            .arg(format!("--server-pid={}", pids.join(","))),
-    );
+    let writegen = |pairs: &str, messages: &str, window: &str| {
+        json_line(
+            with_fd_limit(pinning, "0", &release.join("writegen"))
+                .args(["--target", "chat", "--pairs", pairs])
+                .args(["--messages", messages, "--window", window])
+                .arg(format!("--addr={}", addrs.join(",")))
+                .arg(format!("--server-pid={}", pids.join(","))),
+        )
+    };
+    // As fast as the server takes them, then at rest: 20 conversations,
+    // one message in flight per person, for the time a message takes.
+    let outcome = writegen(WRITE_PAIRS, WRITE_MESSAGES, "5").and_then(|mut busy| {
+        let rest = writegen("20", "50", "1")?;
+        for key in ["ack_p50_ms", "delivery_p50_ms", "delivery_p99_ms"] {
+            busy[format!("rest_{key}")] = rest[key].clone();
+        }
+        Ok(busy)
+    });
     for mut node in nodes {
         let _ = node.kill();
         let _ = node.wait();
@@ -154,6 +168,14 @@ fn report(results: &[(&str, Vec<Value>)]) {
             median(runs, "ack_p50_ms"),
             median(runs, "delivery_p50_ms"),
             median(runs, "delivery_p99_ms"),
+        );
+        println!(
+            "  {:<24} at rest (one message in flight each): ack p50 {:.2} ms  delivery p50 \
+             {:.2} ms, p99 {:.2} ms",
+            "",
+            median(runs, "rest_ack_p50_ms"),
+            median(runs, "rest_delivery_p50_ms"),
+            median(runs, "rest_delivery_p99_ms"),
         );
     }
 }

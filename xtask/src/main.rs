@@ -122,7 +122,6 @@ fn test() -> Result<()> {
             .env(postgres::URL_VARIABLE, &postgres.url)
             .env(postgres::API_ON_POSTGRES, "1"),
     )?;
-    drop(postgres);
     step("a smoke run of the bench tool (8 clients, one round; `cargo xtask bench` measures)");
     bench::smoke()?;
     if robustness::fuzzing_available() {
@@ -133,7 +132,10 @@ fn test() -> Result<()> {
     }
     step("browser tests: real server, built client, headless Chromium");
     // Only the browser test target: its summary is the run's closing line.
-    browser_tests(&[], &[])
+    // (One of them runs two nodes on the PostgreSQL cluster.)
+    let outcome = browser_tests_with(&[], &[], &[(postgres::URL_VARIABLE, &postgres.url)]);
+    drop(postgres);
+    outcome
 }
 
 /// Chromium and ChromeDriver for the browser tests: apt when root, else a clear message.
@@ -170,14 +172,22 @@ fn ensure_browser() -> Result<()> {
 /// The browser tests (only those matching `filters`, when given; with the
 /// test harness's `flags`), one at a time: they share one Chromium.
 pub(crate) fn browser_tests(filters: &[&str], flags: &[&str]) -> Result<()> {
-    exec(
-        cargo()
-            .args(["test", "--package", "browser-tests", "--test", "browser"])
-            .args(filters)
-            .arg("--")
-            .args(flags)
-            .arg("--test-threads=1"),
-    )
+    browser_tests_with(filters, flags, &[])
+}
+
+/// The browser tests with these environment variables set.
+fn browser_tests_with(filters: &[&str], flags: &[&str], env: &[(&str, &str)]) -> Result<()> {
+    let mut command = cargo();
+    command
+        .args(["test", "--package", "browser-tests", "--test", "browser"])
+        .args(filters)
+        .arg("--")
+        .args(flags)
+        .arg("--test-threads=1");
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    exec(&mut command)
 }
 
 pub(crate) fn root() -> PathBuf {

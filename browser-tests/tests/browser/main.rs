@@ -2,6 +2,7 @@
 //! real WebSockets. Each test starts its own server and database.
 
 mod channels;
+mod cluster;
 mod harness;
 mod hostile;
 mod render;
