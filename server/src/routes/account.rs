@@ -21,6 +21,12 @@ use crate::password::{self, Busy};
 use crate::realtime::fanout::Sessions;
 use crate::store::Accounts;
 
+/// Sign-in attempts for one name from one address per window, counted for
+/// every node together when several share the database (a success takes
+/// its attempt back): what two nodes let through before their delays.
+const SHARED_SIGN_IN_ATTEMPTS: u64 = 10;
+const SHARED_SIGN_IN_WINDOW_MS: i64 = 15 * 60 * 1000;
+
 const WRONG_CREDENTIALS: &str = "Wrong username or password.";
 const WRONG_CURRENT_PASSWORD: &str = "Your current password is not right.";
 
@@ -47,6 +53,21 @@ pub async fn sign_in(
             state.realtime.metrics.refused("sign_in_delay");
             HttpError::rate_limited(retry_after)
         })?;
+    // Behind several nodes, attempts for a name from an address are also
+    // counted once for all of them (a success takes its attempt back).
+    let shared_key = format!("sign-in {name_key} {address}");
+    let shared = state
+        .realtime
+        .store
+        .shared_count(&shared_key, SHARED_SIGN_IN_WINDOW_MS)
+        .await?;
+    if let Some((attempts, window_end)) = shared
+        && attempts > SHARED_SIGN_IN_ATTEMPTS
+    {
+        state.realtime.metrics.refused("sign_in_delay");
+        let wait = (window_end - crate::random::now_millis()).max(1000);
+        return Err(HttpError::rate_limited(Duration::from_millis(wait as u64)));
+    }
 
     let found = match &username {
         Some(name) => state.realtime.store.credentials(name).await?,
@@ -87,6 +108,14 @@ pub async fn sign_in(
         ));
     };
     attempt.succeeded();
+    if let Err(error) = state
+        .realtime
+        .store
+        .shared_refund(&shared_key, SHARED_SIGN_IN_WINDOW_MS)
+        .await
+    {
+        tracing::warn!(%error, "could not take back a successful sign-in attempt");
+    }
     let token = new_session_token();
     let session = state
         .realtime

@@ -94,6 +94,14 @@ impl Store {
         }
     }
 
+    /// Takes back one hit of [`Store::shared_count`] (nothing on SQLite).
+    pub async fn shared_refund(&self, key: &str, window_ms: i64) -> Result<(), StoreError> {
+        match self {
+            Self::Sqlite(_) => Ok(()),
+            Self::Postgres(store) => store.refund_hit(key, window_ms).await,
+        }
+    }
+
     /// Forgets shared counts of windows that started before `before`.
     pub async fn forget_shared_counts(&self, before: i64) -> Result<u64, StoreError> {
         match self {

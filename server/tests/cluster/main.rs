@@ -446,3 +446,45 @@ async fn a_sweep_on_one_node_holds_uploads_on_every_node() {
     assert_eq!(response.status(), StatusCode::CREATED);
     sweeper.close().await;
 }
+
+#[actix_web::test]
+async fn password_guesses_from_one_address_are_counted_once_for_all_nodes() {
+    let pair = two_nodes().await;
+    let third = {
+        let settings = pair.one.settings.clone();
+        TestApp::spawn_with(move |s| {
+            s.database_url = settings.database_url;
+            s.files_dir = settings.files_dir;
+            s.node_id = Some("three".into());
+        })
+        .await
+    };
+    let (_, token) = pair.one.sign_up("Owner").await;
+    let response = pair
+        .one
+        .http()
+        .put(pair.one.url("/api/password"))
+        .insert_header(session_cookie(&token))
+        .send_json(&serde_json::json!({ "password": "correct horse battery" }))
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+    let nodes = [&pair.one, &pair.two, &third];
+    let mut answers = Vec::new();
+    for guess in 0..11 {
+        let node = nodes[guess % 3];
+        let response = node
+            .http()
+            .post(node.url("/api/sign-in"))
+            .send_json(
+                &serde_json::json!({ "username": "Owner", "password": format!("guess {guess}") }),
+            )
+            .await
+            .unwrap();
+        answers.push(response.status().as_u16());
+    }
+    // No node has seen more than four of these (each lets five through
+    // before its delays), but together they are eleven.
+    assert_eq!(answers[..10], [401; 10]);
+    assert_eq!(answers[10], 429);
+}

@@ -126,6 +126,22 @@ impl PgStore {
         Ok((hits.max(0) as u64, window_start + window_ms))
     }
 
+    /// Takes back one hit on `key` in the current window (an attempt that
+    /// turned out fine).
+    pub async fn refund_hit(&self, key: &str, window_ms: i64) -> Result<(), StoreError> {
+        let now = now_millis();
+        let window_start = now - now.rem_euclid(window_ms.max(1));
+        sqlx::query(
+            "UPDATE limit_hits SET hits = hits - 1
+             WHERE key = $1 AND window_start = $2 AND hits > 0",
+        )
+        .bind(key)
+        .bind(window_start)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// Forgets the counts of windows that started before `before`.
     pub async fn forget_hits(&self, before: i64) -> Result<u64, StoreError> {
         let done = sqlx::query("DELETE FROM limit_hits WHERE window_start < $1")
