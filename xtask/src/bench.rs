@@ -69,26 +69,7 @@ pub fn run(only: Option<&str>) -> Result<()> {
              render, cluster or smoke"
         ),
     };
-    step("building the server and the load generator (release)");
-    exec(cargo().args([
-        "build",
-        "--release",
-        "--package",
-        "server",
-        "--package",
-        "bench",
-    ]))?;
-    let release = root().join("target/release");
-    let scratch = std::env::temp_dir().join(format!("chat-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&scratch)?;
-    std::fs::write(
-        scratch.join("index.html"),
-        "<!doctype html><title>bench</title>",
-    )?;
-    let pinning = capture(Command::new("taskset").arg("--version")).is_ok();
-    if !pinning {
-        println!("(taskset not found: processes are not pinned to cores)");
-    }
+    let (release, scratch, pinning) = prepare("chat-bench")?;
 
     if chat {
         let results = chat_runs(&release, &scratch, pinning)?;
@@ -118,6 +99,33 @@ pub fn run(only: Option<&str>) -> Result<()> {
     }
     let _ = std::fs::remove_dir_all(&scratch);
     Ok(())
+}
+
+/// Builds the server and the load generators (release), makes a scratch
+/// folder named after `name` with a stand-in client, and says whether
+/// processes can be pinned to cores.
+pub(crate) fn prepare(name: &str) -> Result<(PathBuf, PathBuf, bool)> {
+    step("building the server and the load generator (release)");
+    exec(cargo().args([
+        "build",
+        "--release",
+        "--package",
+        "server",
+        "--package",
+        "bench",
+    ]))?;
+    let release = root().join("target/release");
+    let scratch = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch)?;
+    std::fs::write(
+        scratch.join("index.html"),
+        "<!doctype html><title>bench</title>",
+    )?;
+    let pinning = capture(Command::new("taskset").arg("--version")).is_ok();
+    if !pinning {
+        println!("(taskset not found: processes are not pinned to cores)");
+    }
+    Ok((release, scratch, pinning))
 }
 
 fn chat_runs(

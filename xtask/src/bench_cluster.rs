@@ -21,7 +21,7 @@ use crate::bench::{
     pinned, spawn, wait_for_port, with_fd_limit,
 };
 use crate::postgres::TestPostgres;
-use crate::{cargo, exec, root, step};
+use crate::step;
 
 /// Where the nodes of one configuration keep their data.
 enum Database {
@@ -36,23 +36,7 @@ struct Config {
 }
 
 pub fn run() -> Result<()> {
-    step("building the server and the load generator (release)");
-    exec(cargo().args([
-        "build",
-        "--release",
-        "--package",
-        "server",
-        "--package",
-        "bench",
-    ]))?;
-    let release = root().join("target/release");
-    let scratch = std::env::temp_dir().join(format!("chat-bench-cluster-{}", std::process::id()));
-    std::fs::create_dir_all(&scratch)?;
-    std::fs::write(
-        scratch.join("index.html"),
-        "<!doctype html><title>bench</title>",
-    )?;
-    let pinning = crate::capture(std::process::Command::new("taskset").arg("--version")).is_ok();
+    let (release, scratch, pinning) = crate::bench::prepare("chat-bench-cluster")?;
     step("starting a PostgreSQL cluster on loopback with fsync on");
     let postgres = TestPostgres::start_durable()?;
     let configs = [

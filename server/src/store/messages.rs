@@ -12,7 +12,9 @@ use shared::{
     ChangeNo, ChannelId, ChatMessage, ClientMsgId, LinkPreview, Reaction, Seq, UserId, UserInfo,
 };
 
-use super::{ChangeOutcome, Inserted, MessageChange, NewMessage, Page, StoreError, Stored};
+use super::{
+    ChangeOutcome, Channels, Inserted, MessageChange, NewMessage, Page, StoreError, Stored,
+};
 
 /// The messages aggregate: history pages, catch-up, changes and the
 /// writer's batched inserts. Implemented by each dialect's store.
@@ -123,6 +125,64 @@ pub trait Messages {
     /// first; each channel's counters are bumped once; new messages are
     /// numbered without gaps in the order given.
     async fn insert_messages(&self, batch: &[NewMessage]) -> Result<Inserted, StoreError>;
+}
+
+/// What a dialect reads beside a message's row (its reactions and files);
+/// the steps of reading a page that every dialect shares are the provided
+/// methods.
+#[allow(async_fn_in_trait)]
+pub(crate) trait Details: Channels {
+    /// Fills in the reactions of these messages (all from `channel`): per
+    /// emoji, in the order first used, how many reacted, the first
+    /// `REACTION_NAMES_SHOWN` of them, and whether `reader` did.
+    async fn attach_reactions(
+        &self,
+        channel: &ChannelId,
+        messages: &mut [ChatMessage],
+        reader: Option<&UserId>,
+    ) -> Result<(), StoreError>;
+
+    /// Fills in the attachments of these messages (all from `channel`);
+    /// deleted messages keep none.
+    async fn attach_files(
+        &self,
+        channel: &ChannelId,
+        messages: &mut [ChatMessage],
+    ) -> Result<(), StoreError>;
+
+    /// The rows of a page whose query asked for membership too: they stand
+    /// as they are, and only an empty page costs a second look, to tell "no
+    /// messages" from "not a member" (`None`).
+    async fn rows_for_member(
+        &self,
+        rows: Vec<MessageRow>,
+        channel: &ChannelId,
+        reader: &UserId,
+    ) -> Result<Option<Vec<MessageRow>>, StoreError> {
+        if rows.is_empty() && !self.is_member(reader, channel).await? {
+            return Ok(None);
+        }
+        Ok(Some(rows))
+    }
+
+    /// Messages from rows of `select_messages!`, with their reactions (the
+    /// reactions of `reader` marked, when given) and files.
+    async fn with_details(
+        &self,
+        channel: &ChannelId,
+        rows: &[MessageRow],
+        reader: Option<&UserId>,
+    ) -> Result<Vec<ChatMessage>, StoreError> {
+        let mut messages: Vec<ChatMessage> = rows.iter().map(MessageRow::message).collect();
+        if rows.iter().any(|row| row.has_reactions) {
+            self.attach_reactions(channel, &mut messages, reader)
+                .await?;
+        }
+        if rows.iter().any(|row| row.has_files) {
+            self.attach_files(channel, &mut messages).await?;
+        }
+        Ok(messages)
+    }
 }
 
 /// A message query in any dialect: the columns of a [`MessageRow`], then

@@ -3,10 +3,11 @@
 //! conversations (found again whatever the order of people, hidden until
 //! reopened), topics and member lists.
 
-use chat_server::store::{Accounts, Channels, NewAccount, StoreError};
+use crate::dialects::people;
+use chat_server::store::{Accounts, Channels, StoreError};
+use shared::ChannelId;
 use shared::protocol::ChannelKind;
-use shared::validate::{ChannelName, Topic, Username};
-use shared::{ChannelId, UserInfo};
+use shared::validate::{ChannelName, Topic};
 
 crate::in_every_dialect!(
     a_users_list_has_their_channels_and_membership_is_checked,
@@ -14,24 +15,6 @@ crate::in_every_dialect!(
     direct_conversations_are_found_again_and_can_be_hidden,
     topics_members_and_read_marks,
 );
-
-/// Signs up people with these names (in one batch).
-async fn people(store: &impl Accounts, names: &[&str]) -> Vec<UserInfo> {
-    let batch: Vec<NewAccount> = names
-        .iter()
-        .map(|name| NewAccount {
-            name: Username::parse(name).unwrap(),
-            token_hash: format!("token-{name}"),
-        })
-        .collect();
-    store
-        .create_accounts(&batch)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|answer| answer.unwrap().user)
-        .collect()
-}
 
 fn name(name: &str) -> ChannelName {
     ChannelName::parse(name).unwrap()

@@ -1,7 +1,9 @@
 //! A fresh store of each dialect, and the macro that runs a check against
 //! every dialect.
 
-use chat_server::store::Store;
+use chat_server::store::{Accounts, NewAccount, Store};
+use shared::UserInfo;
+use shared::validate::Username;
 use tempfile::TempDir;
 
 /// A SQLite store in a temporary folder (kept alive by the `TempDir`).
@@ -19,6 +21,24 @@ pub async fn postgres() -> Store {
         .unwrap();
     assert!(store.is_shared(), "a postgres:// URL opens PostgreSQL");
     store
+}
+
+/// Signs up people with these names (in one batch).
+pub async fn people(store: &impl Accounts, names: &[&str]) -> Vec<UserInfo> {
+    let batch: Vec<NewAccount> = names
+        .iter()
+        .map(|name| NewAccount {
+            name: Username::parse(name).unwrap(),
+            token_hash: format!("token-{name}"),
+        })
+        .collect();
+    store
+        .create_accounts(&batch)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|answer| answer.unwrap().user)
+        .collect()
 }
 
 /// Runs each named check (an `async fn(&impl Trait)`) against a fresh

@@ -5,12 +5,12 @@
 //! channels (on PostgreSQL, two nodes' writers) staying gapless with one
 //! copy of a message sent to both.
 
+use crate::dialects::people;
 use chat_server::store::{
-    Accounts, ChangeOutcome, Channels, Files, MessageChange, Messages, NewAccount, NewFile,
-    NewMessage, Stored,
+    Accounts, ChangeOutcome, Channels, Files, MessageChange, Messages, NewFile, NewMessage, Stored,
 };
 use shared::protocol::{ChannelInfo, ChannelKind, LinkPreview, PreviewKind};
-use shared::validate::{ChannelName, Topic, Username};
+use shared::validate::{ChannelName, Topic};
 use shared::{AttachmentKind, ChangeNo, ChannelId, ClientMsgId, UserInfo};
 
 crate::in_every_dialect!(
@@ -19,23 +19,6 @@ crate::in_every_dialect!(
     changes_are_numbered_and_refused_changes_write_nothing,
     racing_batches_stay_gapless_and_store_a_message_once,
 );
-
-async fn people(store: &impl Accounts, names: &[&str]) -> Vec<UserInfo> {
-    let batch: Vec<NewAccount> = names
-        .iter()
-        .map(|name| NewAccount {
-            name: Username::parse(name).unwrap(),
-            token_hash: format!("token-{name}"),
-        })
-        .collect();
-    store
-        .create_accounts(&batch)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|answer| answer.unwrap().user)
-        .collect()
-}
 
 fn post(channel: &ChannelId, author: &UserInfo, id: &str, text: &str) -> NewMessage {
     NewMessage {

@@ -14,7 +14,7 @@ use crate::store::{Files, NewFile, NewMessage, StoreError, StoredFile};
 impl PgStore {
     /// Fills in the attachments of these messages (all from `channel`);
     /// deleted messages keep none.
-    pub(super) async fn attach_files(
+    pub(super) async fn fill_attachments(
         &self,
         channel: &ChannelId,
         messages: &mut [ChatMessage],

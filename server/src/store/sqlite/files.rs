@@ -16,7 +16,7 @@ use shared::Seq;
 impl SqliteStore {
     /// Fills in the attachments of these messages (all from `channel`);
     /// deleted messages keep none.
-    pub(super) async fn attach_files(
+    pub(super) async fn fill_attachments(
         &self,
         channel: &ChannelId,
         messages: &mut [ChatMessage],

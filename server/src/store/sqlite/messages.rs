@@ -12,12 +12,11 @@ use super::{SqliteStore, files, mentions, placeholders, select_messages, stamp_c
 use crate::random::now_millis;
 use crate::store::link_cache::to_json;
 use crate::store::messages::{
-    Counter, Earlier, MessageRow, ReactionRow, Right, add_reactions, decide_batch, newest_rows,
-    oldest_first, reaction_allowed, resend_key, seq_range,
+    Counter, Details, Earlier, MessageRow, ReactionRow, Right, add_reactions, decide_batch,
+    newest_rows, oldest_first, reaction_allowed, resend_key, seq_range,
 };
 use crate::store::{
-    ChangeOutcome, Channels, Inserted, MessageChange, Messages, NewMessage, Page, StoreError,
-    Stored,
+    ChangeOutcome, Inserted, MessageChange, Messages, NewMessage, Page, StoreError, Stored,
 };
 
 impl Messages for SqliteStore {
@@ -312,44 +311,7 @@ impl Messages for SqliteStore {
     }
 }
 
-impl SqliteStore {
-    /// The rows of a page whose query asked for membership too: they stand
-    /// as they are, and only an empty page costs a second look, to tell "no
-    /// messages" from "not a member" (`None`).
-    async fn rows_for_member(
-        &self,
-        rows: Vec<MessageRow>,
-        channel: &ChannelId,
-        reader: &UserId,
-    ) -> Result<Option<Vec<MessageRow>>, StoreError> {
-        if rows.is_empty() && !self.is_member(reader, channel).await? {
-            return Ok(None);
-        }
-        Ok(Some(rows))
-    }
-
-    /// Messages from rows of `select_messages!`, with their reactions (the
-    /// reactions of `reader` marked, when given) and files.
-    async fn with_details(
-        &self,
-        channel: &ChannelId,
-        rows: &[MessageRow],
-        reader: Option<&UserId>,
-    ) -> Result<Vec<ChatMessage>, StoreError> {
-        let mut messages: Vec<ChatMessage> = rows.iter().map(MessageRow::message).collect();
-        if rows.iter().any(|row| row.has_reactions) {
-            self.attach_reactions(channel, &mut messages, reader)
-                .await?;
-        }
-        if rows.iter().any(|row| row.has_files) {
-            self.attach_files(channel, &mut messages).await?;
-        }
-        Ok(messages)
-    }
-
-    /// Fills in the reactions of these messages (all from `channel`): per
-    /// emoji, in the order first used, how many reacted, the first
-    /// `REACTION_NAMES_SHOWN` of them, and whether `reader` did.
+impl Details for SqliteStore {
     async fn attach_reactions(
         &self,
         channel: &ChannelId,
@@ -382,6 +344,14 @@ impl SqliteStore {
         .await?;
         add_reactions(messages, rows, reader);
         Ok(())
+    }
+
+    async fn attach_files(
+        &self,
+        channel: &ChannelId,
+        messages: &mut [ChatMessage],
+    ) -> Result<(), StoreError> {
+        self.fill_attachments(channel, messages).await
     }
 }
 
