@@ -92,7 +92,7 @@ impl Application {
         let janitor_task = janitor::start(store.clone(), files.clone());
         let core = CoreRuntime::start()?;
         let (hub, hub_task) = HubHandle::start(core.handle(), metrics.clone());
-        let cluster = cluster::start(&store, &hub);
+        let cluster = cluster::start(&store, &hub).await?;
         let fanout: Arc<dyn FanOut> = match &cluster {
             Some(cluster) => cluster.fanout.clone(),
             None => Arc::new(hub.clone()),

@@ -16,6 +16,7 @@ pub mod presence;
 pub mod sequencer;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -34,11 +35,15 @@ pub struct Cluster {
     pub tasks: Vec<JoinHandle<()>>,
 }
 
+/// How long a starting node waits for its bus listener before it serves.
+const LISTENING_WITHIN: Duration = Duration::from_secs(10);
+
 /// Joins the cluster when the store is shared (PostgreSQL): listens to the
-/// bus and starts the sequencer. `None` on SQLite (one process).
-pub fn start(store: &Store, hub: &HubHandle) -> Option<Cluster> {
+/// bus (and waits until it does, so the node never serves deaf) and starts
+/// the sequencer. `None` on SQLite (one process).
+pub async fn start(store: &Store, hub: &HubHandle) -> anyhow::Result<Option<Cluster>> {
     let Store::Postgres(shared) = store else {
-        return None;
+        return Ok(None);
     };
     let bus = bus::PgBus::new(shared.pool().clone(), shared.node());
     let (to_sequencer, inputs) = mpsc::channel(QUEUED);
@@ -59,12 +64,24 @@ pub fn start(store: &Store, hub: &HubHandle) -> Option<Cluster> {
         }
     });
     let reporting = tokio::spawn(report_presence(hub.clone(), bus.clone(), fanout.clone()));
-    tracing::info!(node = shared.node(), "joined the cluster on PostgreSQL");
-    Some(Cluster {
-        fanout,
-        bus,
-        tasks: vec![listener, hearing, sequencer, reporting],
+    let tasks = vec![listener, hearing, sequencer, reporting];
+    let waited = tokio::time::timeout(LISTENING_WITHIN, async {
+        while !bus.is_up() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     })
+    .await;
+    if waited.is_err() {
+        for task in &tasks {
+            task.abort();
+        }
+        anyhow::bail!(
+            "could not listen to the other nodes within {} s (PostgreSQL LISTEN)",
+            LISTENING_WITHIN.as_secs()
+        );
+    }
+    tracing::info!(node = shared.node(), "joined the cluster on PostgreSQL");
+    Ok(Some(Cluster { fanout, bus, tasks }))
 }
 
 /// Tells the other nodes who is connected here: each change as the hub

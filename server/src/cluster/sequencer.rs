@@ -4,11 +4,14 @@
 //! from the database). It remembers, per channel, the last number handed
 //! on; a number above the next one means a gap, filled from the database
 //! first; a number already handed on is not handed on again (the sender's
-//! ack still goes out). One task, so the order is one order.
+//! ack still goes out). It also remembers the highest change number handed
+//! on, so that after lost wake-ups it reads the changes made meanwhile
+//! (edits, deletes, reactions, previews) as well as the new messages. One
+//! task, so the order is one order.
 
 use std::collections::HashMap;
 
-use shared::{ChannelId, Seq, ServerMsg};
+use shared::{ChangeNo, ChannelId, Seq, ServerMsg};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -39,6 +42,7 @@ pub fn start(store: Store, hub: HubHandle, inputs: mpsc::Receiver<Input>) -> Joi
         hub,
         delivered: HashMap::new(),
         first_local: HashMap::new(),
+        changes_seen: HashMap::new(),
     };
     tokio::spawn(sequencer.run(inputs))
 }
@@ -51,6 +55,9 @@ struct Sequencer {
     /// Channels first seen through this node's writer, with that number:
     /// another node's messages just below it may still be on their way.
     first_local: HashMap<ChannelId, Seq>,
+    /// Per channel, the highest change number among the messages handed
+    /// on: after lost wake-ups, changes are read again from there.
+    changes_seen: HashMap<ChannelId, i64>,
 }
 
 impl Sequencer {
@@ -60,18 +67,56 @@ impl Sequencer {
                 Input::Local(deliveries) => self.local(deliveries).await,
                 Input::Stored(channels) => self.stored_many(channels).await,
                 Input::Changed(channel, seq) => self.changed(channel, seq).await,
-                Input::CatchUp => {
-                    let followed: Vec<(ChannelId, Seq)> = self
-                        .delivered
-                        .iter()
-                        .map(|(channel, seq)| (channel.clone(), *seq))
-                        .collect();
-                    for (channel, after) in followed {
-                        self.fill(&channel, after, Seq::MAX).await;
-                    }
-                }
+                Input::CatchUp => self.catch_up().await,
             }
         }
+    }
+
+    /// After wake-ups may have been lost: every followed channel's changes
+    /// to messages already handed on (read from the change number seen
+    /// before), then its new messages.
+    async fn catch_up(&mut self) {
+        let followed: Vec<(ChannelId, Seq)> = self
+            .delivered
+            .iter()
+            .map(|(channel, seq)| (channel.clone(), *seq))
+            .collect();
+        for (channel, delivered) in followed {
+            let mut after = self.changes_seen.get(&channel).copied().unwrap_or(0);
+            loop {
+                let changed = match self
+                    .store
+                    .messages_changed(&channel, delivered, ChangeNo(after), PAGE, None)
+                    .await
+                {
+                    Ok(changed) => changed,
+                    Err(error) => {
+                        tracing::warn!(%error, channel = %channel.0, "could not read changes made meanwhile");
+                        break;
+                    }
+                };
+                let full = changed.len() == PAGE as usize;
+                for message in changed {
+                    after = after.max(message.change.0);
+                    self.saw_change(&message);
+                    self.to_room(&channel, ServerMsg::MessageUpdated { message })
+                        .await;
+                }
+                if !full {
+                    break;
+                }
+            }
+            self.fill(&channel, delivered, Seq::MAX).await;
+        }
+    }
+
+    /// Remembers the change number of a message handed on.
+    fn saw_change(&mut self, message: &shared::ChatMessage) {
+        let seen = self
+            .changes_seen
+            .entry(message.channel.clone())
+            .or_insert(0);
+        *seen = (*seen).max(message.change.0);
     }
 
     /// Hands on what another node's batch stored: the ranges not handed on
@@ -103,6 +148,7 @@ impl Sequencer {
         for message in messages {
             let channel = message.channel.clone();
             self.delivered.insert(channel.clone(), message.seq);
+            self.saw_change(&message);
             self.to_room(&channel, ServerMsg::Message { message }).await;
         }
     }
@@ -149,6 +195,11 @@ impl Sequencer {
                 if delivery.to_others.is_some() {
                     self.delivered.insert(channel, seq);
                 }
+                if let Some(ServerMsg::Message { message }) = &delivery.to_others {
+                    let (channel, change) = (message.channel.clone(), message.change.0);
+                    let seen = self.changes_seen.entry(channel).or_insert(0);
+                    *seen = (*seen).max(change);
+                }
             }
             ready.push(delivery);
         }
@@ -183,6 +234,7 @@ impl Sequencer {
                 break;
             };
             for message in page {
+                self.saw_change(&message);
                 self.to_room(channel, ServerMsg::Message { message }).await;
             }
             after = last;
@@ -193,6 +245,7 @@ impl Sequencer {
     async fn changed(&mut self, channel: ChannelId, seq: Seq) {
         match self.store.message(&channel, seq, None).await {
             Ok(Some(message)) => {
+                self.saw_change(&message);
                 self.to_room(&channel, ServerMsg::MessageUpdated { message })
                     .await
             }

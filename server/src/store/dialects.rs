@@ -213,7 +213,7 @@ delegate! {
     impl Messages {
         async fn messages_before(channel: &ChannelId, before_seq: Seq, limit: u32, reader: &UserId) -> Result<Option<Page>, StoreError>;
         async fn messages_after(channel: &ChannelId, after_seq: Seq, limit: u32, reader: &UserId) -> Result<Option<Vec<ChatMessage>>, StoreError>;
-        async fn messages_changed(channel: &ChannelId, up_to_seq: Seq, after_change: ChangeNo, limit: u32, reader: &UserId) -> Result<Vec<ChatMessage>, StoreError>;
+        async fn messages_changed(channel: &ChannelId, up_to_seq: Seq, after_change: ChangeNo, limit: u32, reader: Option<&UserId>) -> Result<Vec<ChatMessage>, StoreError>;
         async fn messages_between(channel: &ChannelId, after_seq: Seq, up_to_seq: Seq, limit: u32) -> Result<Vec<ChatMessage>, StoreError>;
         async fn messages_in_ranges(ranges: &[(ChannelId, Seq, Seq)]) -> Result<Vec<ChatMessage>, StoreError>;
         async fn message(channel: &ChannelId, seq: Seq, reader: Option<&UserId>) -> Result<Option<ChatMessage>, StoreError>;

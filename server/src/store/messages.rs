@@ -52,14 +52,14 @@ pub trait Messages {
     ) -> Result<Option<Vec<ChatMessage>>, StoreError>;
 
     /// Held messages (seq <= `up_to_seq`) changed after change number
-    /// `after_change`, as `reader` sees them.
+    /// `after_change`, as `reader` sees them (or as everyone does).
     async fn messages_changed(
         &self,
         channel: &ChannelId,
         up_to_seq: Seq,
         after_change: ChangeNo,
         limit: u32,
-        reader: &UserId,
+        reader: Option<&UserId>,
     ) -> Result<Vec<ChatMessage>, StoreError>;
 
     /// The messages numbered after `after_seq` up to `up_to_seq` (at most

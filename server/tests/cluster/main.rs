@@ -266,12 +266,20 @@ async fn messages_posted_while_a_nodes_listener_is_cut_off_still_arrive_in_order
     for seq in 1..=10 {
         assert_eq!(next_message(&mut bob, &general).await.seq, seq);
     }
-    // Cut every node's listening connection, and post while they reconnect.
+    // Cut every node's listening connection, and edit and post while they
+    // reconnect.
     pair.one
         .outside_sql(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
              WHERE datname = current_database() AND query LIKE 'LISTEN%'",
         )
+        .await;
+    alice
+        .send(&ClientMsg::Edit {
+            channel: general.clone(),
+            seq: 3,
+            text: "before 3, edited while cut off".into(),
+        })
         .await;
     for i in 1..=20 {
         alice
@@ -279,13 +287,23 @@ async fn messages_posted_while_a_nodes_listener_is_cut_off_still_arrive_in_order
             .await
             .unwrap();
     }
-    for seq in 11..=30 {
-        assert_eq!(
-            next_message(&mut bob, &general).await.seq,
-            seq,
-            "nothing lost, nothing out of order"
-        );
+    let mut edited = None;
+    let mut seqs = Vec::new();
+    while seqs.len() < 20 || edited.is_none() {
+        match bob.recv().await {
+            ServerMsg::Message { message } if message.channel == general => seqs.push(message.seq),
+            ServerMsg::MessageUpdated { message } if message.seq == 3 => {
+                edited = Some(message.text);
+            }
+            _ => {}
+        }
     }
+    assert_eq!(
+        seqs,
+        (11..=30).collect::<Vec<_>>(),
+        "nothing lost, nothing out of order"
+    );
+    assert_eq!(edited.as_deref(), Some("before 3, edited while cut off"));
 }
 
 /// Presence frames about `name` that `client` gets within `wait`.

@@ -285,7 +285,7 @@ async fn pages_and_catch_up_see_what_a_member_may_see(
     edit(3).await.unwrap();
     edit(24).await.unwrap();
     let changed = store
-        .messages_changed(&secret, 20, ChangeNo(25), 100, &ben.id)
+        .messages_changed(&secret, 20, ChangeNo(25), 100, Some(&ben.id))
         .await
         .unwrap();
     let seqs: Vec<i64> = changed.iter().map(|m| m.seq).collect();

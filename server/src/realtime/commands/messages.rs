@@ -83,7 +83,7 @@ pub async fn sync(
     let updated = match after_change {
         Some(change) => {
             store
-                .messages_changed(&channel, after, change, MAX_SYNC_BATCH, reader)
+                .messages_changed(&channel, after, change, MAX_SYNC_BATCH, Some(reader))
                 .await?
         }
         None => Vec::new(),

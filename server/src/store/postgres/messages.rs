@@ -88,7 +88,7 @@ impl Messages for PgStore {
         up_to_seq: Seq,
         after_change: ChangeNo,
         limit: u32,
-        reader: &UserId,
+        reader: Option<&UserId>,
     ) -> Result<Vec<ChatMessage>, StoreError> {
         let rows: Vec<MessageRow> = sqlx::query_as(select_messages!(
             "WHERE m.channel_id = $1 AND m.seq <= $2 AND m.change_no > $3
@@ -100,7 +100,7 @@ impl Messages for PgStore {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        self.with_details(channel, &rows, Some(reader)).await
+        self.with_details(channel, &rows, reader).await
     }
 
     async fn messages_between(

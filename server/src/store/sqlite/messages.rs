@@ -78,7 +78,7 @@ impl Messages for SqliteStore {
         up_to_seq: Seq,
         after_change: ChangeNo,
         limit: u32,
-        reader: &UserId,
+        reader: Option<&UserId>,
     ) -> Result<Vec<ChatMessage>, StoreError> {
         let rows: Vec<MessageRow> = sqlx::query_as(select_messages!(
             "WHERE m.channel_id = ? AND m.seq <= ? AND m.change_no > ? ORDER BY m.seq ASC LIMIT ?"
@@ -89,7 +89,7 @@ impl Messages for SqliteStore {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        self.with_details(channel, &rows, Some(reader)).await
+        self.with_details(channel, &rows, reader).await
     }
 
     async fn messages_between(
