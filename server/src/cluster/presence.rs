@@ -34,6 +34,15 @@ struct Node {
     users: HashMap<UserId, (UserInfo, PresenceStatus, u64)>,
 }
 
+impl Node {
+    /// Whether what the node said of `user` is older than report `version`.
+    fn is_older(&self, user: &UserId, version: u64) -> bool {
+        self.users
+            .get(user)
+            .is_none_or(|(_, _, seen)| *seen < version)
+    }
+}
+
 impl Elsewhere {
     /// How `user` is present through the other nodes together.
     pub fn status(&self, user: &UserId) -> PresenceStatus {
@@ -59,11 +68,7 @@ impl Elsewhere {
     ) -> Vec<Change> {
         let before = self.statuses(vec![user.clone()]);
         let entry = self.node(node, now);
-        let newer = entry
-            .users
-            .get(&user.id)
-            .is_none_or(|(_, _, seen)| *seen < version);
-        if newer {
+        if entry.is_older(&user.id, version) {
             // Offline stays as a marker until the next heartbeat, so a late
             // older report cannot bring the user back.
             entry
@@ -90,11 +95,7 @@ impl Elsewhere {
         let before = self.statuses(affected);
         let entry = self.node(node, now);
         for (user, status) in users {
-            let newer = entry
-                .users
-                .get(&user.id)
-                .is_none_or(|(_, _, seen)| *seen < version);
-            if newer && status != PresenceStatus::Offline {
+            if entry.is_older(&user.id, version) && status != PresenceStatus::Offline {
                 entry.users.insert(user.id.clone(), (user, status, version));
             }
         }
@@ -109,14 +110,17 @@ impl Elsewhere {
 
     /// `node` stopped: everyone only it had is offline.
     pub fn left(&mut self, node: &str) -> Vec<Change> {
-        let Some(gone) = self.nodes.remove(node) else {
+        let Some(gone) = self.nodes.get(node) else {
             return Vec::new();
         };
-        let before = gone
+        // Their presence across every node, before this one goes.
+        let users = gone
             .users
-            .into_values()
-            .map(|(user, status, _)| (user, status))
+            .values()
+            .map(|(user, _, _)| user.clone())
             .collect();
+        let before = self.statuses(users);
+        self.nodes.remove(node);
         self.compare(before)
     }
 
@@ -216,6 +220,13 @@ mod tests {
             names(&elsewhere.change("b", ann.clone(), Offline, 2, now)),
             [("ann", Offline)]
         );
+
+        // Online on one node, away on another that stops: still online,
+        // which is no news.
+        elsewhere.change("a", ann.clone(), Online, 3, now);
+        elsewhere.change("b", ann.clone(), Away, 3, now);
+        assert!(elsewhere.left("b").is_empty());
+        assert_eq!(elsewhere.status(&ann.id), Online);
     }
 
     #[test]

@@ -192,13 +192,9 @@ impl Sequencer {
                     }
                     _ => {}
                 }
-                if delivery.to_others.is_some() {
-                    self.delivered.insert(channel, seq);
-                }
                 if let Some(ServerMsg::Message { message }) = &delivery.to_others {
-                    let (channel, change) = (message.channel.clone(), message.change.0);
-                    let seen = self.changes_seen.entry(channel).or_insert(0);
-                    *seen = (*seen).max(change);
+                    self.delivered.insert(channel, seq);
+                    self.saw_change(message);
                 }
             }
             ready.push(delivery);

@@ -56,18 +56,14 @@ pub async fn sign_in(
     // Behind several nodes, attempts for a name from an address are also
     // counted once for all of them (a success takes its attempt back).
     let shared_key = format!("sign-in {name_key} {address}");
-    let shared = state
-        .realtime
-        .store
-        .shared_count(&shared_key, SHARED_SIGN_IN_WINDOW_MS)
+    state
+        .within_shared_limit(
+            &shared_key,
+            SHARED_SIGN_IN_WINDOW_MS,
+            SHARED_SIGN_IN_ATTEMPTS,
+            "sign_in_delay",
+        )
         .await?;
-    if let Some((attempts, window_end)) = shared
-        && attempts > SHARED_SIGN_IN_ATTEMPTS
-    {
-        state.realtime.metrics.refused("sign_in_delay");
-        let wait = (window_end - crate::random::now_millis()).max(1000);
-        return Err(HttpError::rate_limited(Duration::from_millis(wait as u64)));
-    }
 
     let found = match &username {
         Some(name) => state.realtime.store.credentials(name).await?,

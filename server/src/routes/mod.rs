@@ -68,6 +68,27 @@ impl AppState {
             .await?
             .ok_or_else(HttpError::not_signed_in)
     }
+
+    /// Counts one more hit on `key` for every node sharing the database
+    /// (nothing on SQLite) and refuses with 429 (counted under `reason`)
+    /// beyond `limit` hits in the window of `window_ms`.
+    pub async fn within_shared_limit(
+        &self,
+        key: &str,
+        window_ms: i64,
+        limit: u64,
+        reason: &'static str,
+    ) -> Result<(), HttpError> {
+        let counted = self.realtime.store.shared_count(key, window_ms).await?;
+        if let Some((hits, window_end)) = counted
+            && hits > limit
+        {
+            self.realtime.metrics.refused(reason);
+            let wait = (window_end - crate::random::now_millis()).max(1000);
+            return Err(HttpError::rate_limited(Duration::from_millis(wait as u64)));
+        }
+        Ok(())
+    }
 }
 
 /// Registers every route on an actix `App`.

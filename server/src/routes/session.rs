@@ -1,8 +1,6 @@
 //! `/api/session`: pick a username (creates the user and the session cookie),
 //! ask who you are, sign out.
 
-use std::time::Duration;
-
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use shared::api::{ApiErrorCode, CreateSessionRequest, SessionInfo};
@@ -46,18 +44,14 @@ pub async fn create(
         return Err(HttpError::rate_limited(retry_after));
     }
     // Behind several nodes, an address's sign-ups are counted once for all.
-    let shared = state
-        .realtime
-        .store
-        .shared_count(&format!("signup {address}"), SIGNUP_WINDOW_MS)
+    state
+        .within_shared_limit(
+            &format!("signup {address}"),
+            SIGNUP_WINDOW_MS,
+            u64::from(state.signups_per_minute),
+            "rate_limited",
+        )
         .await?;
-    if let Some((hits, window_end)) = shared
-        && hits > u64::from(state.signups_per_minute)
-    {
-        state.realtime.metrics.refused("rate_limited");
-        let wait = (window_end - crate::random::now_millis()).max(1000);
-        return Err(HttpError::rate_limited(Duration::from_millis(wait as u64)));
-    }
     let username = Username::parse(&body.username).map_err(|error| {
         HttpError::new(
             StatusCode::BAD_REQUEST,
