@@ -112,8 +112,7 @@ impl PgStore {
     /// (the same count on every node); returns the hits in this window
     /// and when the window ends (ms since the epoch).
     pub async fn count_hit(&self, key: &str, window_ms: i64) -> Result<(u64, i64), StoreError> {
-        let now = now_millis();
-        let window_start = now - now.rem_euclid(window_ms.max(1));
+        let window_start = window_start(window_ms);
         let hits: i64 = sqlx::query_scalar(
             "INSERT INTO limit_hits (key, window_start, hits) VALUES ($1, $2, 1)
              ON CONFLICT (key, window_start) DO UPDATE SET hits = limit_hits.hits + 1
@@ -129,8 +128,7 @@ impl PgStore {
     /// Takes back one hit on `key` in the current window (an attempt that
     /// turned out fine).
     pub async fn refund_hit(&self, key: &str, window_ms: i64) -> Result<(), StoreError> {
-        let now = now_millis();
-        let window_start = now - now.rem_euclid(window_ms.max(1));
+        let window_start = window_start(window_ms);
         sqlx::query(
             "UPDATE limit_hits SET hits = hits - 1
              WHERE key = $1 AND window_start = $2 AND hits > 0",
@@ -177,4 +175,10 @@ impl PgStore {
                 .await?;
         Ok(id.map(ChannelId))
     }
+}
+
+/// When the current fixed window of `window_ms` began (ms since the epoch).
+fn window_start(window_ms: i64) -> i64 {
+    let now = now_millis();
+    now - now.rem_euclid(window_ms.max(1))
 }
