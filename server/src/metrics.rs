@@ -42,6 +42,8 @@ pub struct Metrics {
     pub password_hashes: Counter,
     /// Images decoded and prepared (uploads and previews).
     pub image_preparations: Counter,
+    /// Notices heard from the other nodes of a cluster.
+    pub bus_notices: Counter,
 }
 
 impl Default for Metrics {
@@ -66,6 +68,7 @@ impl Metrics {
             preview_fetches: Family::default(),
             password_hashes: Counter::default(),
             image_preparations: Counter::default(),
+            bus_notices: Counter::default(),
         };
         {
             let mut registry = metrics.lock();
@@ -128,6 +131,11 @@ impl Metrics {
                 "image_preparations",
                 "Images decoded and prepared (uploads and link previews)",
                 metrics.image_preparations.clone(),
+            );
+            registry.register(
+                "bus_notices",
+                "Notices heard from the other nodes (on NATS, only those about rooms and people served here)",
+                metrics.bus_notices.clone(),
             );
         }
         metrics

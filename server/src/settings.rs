@@ -31,6 +31,16 @@ pub struct Settings {
     #[arg(long, env = "CHAT_NODE_ID")]
     pub node_id: Option<String>,
 
+    /// NATS server for the nodes' notices (e.g. `nats://127.0.0.1:4222`);
+    /// without it, nodes on PostgreSQL use its `LISTEN`/`NOTIFY`.
+    #[arg(long, env = "CHAT_NATS_URL")]
+    pub nats_url: Option<String>,
+
+    /// First part of every NATS subject this cluster uses: clusters
+    /// sharing a NATS server need different ones.
+    #[arg(long, env = "CHAT_NATS_PREFIX", default_value = "chat")]
+    pub nats_prefix: String,
+
     /// Folder for uploaded files (stored by content hash).
     #[arg(long, env = "CHAT_FILES_DIR", default_value = "data/files")]
     pub files_dir: PathBuf,

@@ -66,7 +66,7 @@ pub struct Application {
     background: Vec<JoinHandle<()>>,
     core: CoreRuntime,
     /// The bus to the other nodes, when this node is one of several.
-    bus: Option<crate::cluster::bus::PgBus>,
+    bus: Option<crate::cluster::bus::Bus>,
 }
 
 impl Application {
@@ -86,13 +86,18 @@ impl Application {
         if let Some(node) = &settings.node_id {
             store.set_node(node);
         }
+        let nats = settings.nats_url.clone().map(|url| cluster::NatsSettings {
+            url,
+            prefix: settings.nats_prefix.clone(),
+        });
+        store.notify_in_transactions(nats.is_none());
         let files = FileStore::open(&settings.files_dir).with_context(|| {
             format!("opening the files folder {}", settings.files_dir.display())
         })?;
         let janitor_task = janitor::start(store.clone(), files.clone());
         let core = CoreRuntime::start()?;
         let (hub, hub_task) = HubHandle::start(core.handle(), metrics.clone());
-        let cluster = cluster::start(&store, &hub).await?;
+        let cluster = cluster::start(&store, &hub, nats, &metrics).await?;
         let fanout: Arc<dyn FanOut> = match &cluster {
             Some(cluster) => cluster.fanout.clone(),
             None => Arc::new(hub.clone()),
@@ -362,6 +367,7 @@ impl Application {
             // Whoever was connected here is gone now, without waiting for
             // the other nodes to miss this one's heartbeat.
             bus.publish(shared::cluster::About::Left).await;
+            bus.flush().await;
         }
         self.hub_task.abort();
         for task in self.background {

@@ -136,7 +136,9 @@ fn only_the_store_holds_sql() {
 #[test]
 fn the_cluster_builds_on_the_store_the_hub_and_the_fan_out_only() {
     let used = crate_modules_used("cluster");
-    let allowed: BTreeSet<String> = ["cluster", "store", "realtime"].map(String::from).into();
+    let allowed: BTreeSet<String> = ["cluster", "store", "realtime", "metrics"]
+        .map(String::from)
+        .into();
     assert!(
         used.is_subset(&allowed),
         "cluster reaches into {:?}",

@@ -79,6 +79,42 @@ pub enum About {
     Left,
 }
 
+/// Who needs a notice: every node, the nodes with someone in a channel's
+/// room, or the nodes `user` is connected to. A bus that routes (NATS)
+/// sends each notice only where its scope is followed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope<'a> {
+    Nodes,
+    Room(&'a ChannelId),
+    User(&'a UserId),
+}
+
+impl About {
+    /// Where this notice goes. Changes of membership and sign-outs go to
+    /// every node: the node a user is connected to must hear them even in
+    /// the moment before it follows that user or room, and they are rare.
+    /// A `Stored` about several channels is scoped by its first; split it
+    /// per channel for a routing bus.
+    pub fn scope(&self) -> Scope<'_> {
+        match self {
+            About::Stored { channels } => match channels.first() {
+                Some((channel, _, _)) if channels.len() == 1 => Scope::Room(channel),
+                _ => Scope::Nodes,
+            },
+            About::Changed { channel, .. }
+            | About::ToRoom { channel, .. }
+            | About::MemberJoined { channel, .. } => Scope::Room(channel),
+            About::ToUser { user, .. } => Scope::User(user),
+            About::Subscribe { .. }
+            | About::Unsubscribe { .. }
+            | About::CloseSessions { .. }
+            | About::Presence { .. }
+            | About::Heartbeat { .. }
+            | About::Left => Scope::Nodes,
+        }
+    }
+}
+
 impl Notice {
     /// The notice as the bus carries it.
     pub fn to_json(&self) -> String {
@@ -167,6 +203,52 @@ fn chunked<T: Clone>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn membership_and_sign_outs_reach_every_node_and_room_traffic_only_its_rooms() {
+        let (channel, user) = (ChannelId("c".into()), UserId("u".into()));
+        let hello = ServerMsg::Typing {
+            channel: channel.clone(),
+            user: UserInfo {
+                id: user.clone(),
+                name: "U".into(),
+            },
+        };
+        let one = About::Stored {
+            channels: vec![(channel.clone(), 1, 2)],
+        };
+        let two = About::Stored {
+            channels: vec![(channel.clone(), 1, 2), (ChannelId("d".into()), 3, 3)],
+        };
+        assert_eq!(one.scope(), Scope::Room(&channel));
+        assert_eq!(two.scope(), Scope::Nodes);
+        let to_room = About::ToRoom {
+            channel: channel.clone(),
+            message: hello.clone(),
+            except_user: None,
+        };
+        assert_eq!(to_room.scope(), Scope::Room(&channel));
+        let to_user = About::ToUser {
+            user: user.clone(),
+            message: hello.clone(),
+        };
+        assert_eq!(to_user.scope(), Scope::User(&user));
+        for everywhere in [
+            About::Unsubscribe {
+                user: user.clone(),
+                channel: channel.clone(),
+                announce: hello,
+            },
+            About::CloseSessions {
+                user: user.clone(),
+                only: None,
+                keep: None,
+            },
+            About::Left,
+        ] {
+            assert_eq!(everywhere.scope(), Scope::Nodes, "{everywhere:?}");
+        }
+    }
 
     #[test]
     fn a_batch_into_many_channels_is_told_in_notices_that_fit() {

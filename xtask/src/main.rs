@@ -18,6 +18,7 @@
 
 mod bench;
 mod bench_cluster;
+mod nats;
 mod postgres;
 mod robustness;
 mod web_build;
@@ -122,6 +123,15 @@ fn test() -> Result<()> {
             .env(postgres::URL_VARIABLE, &postgres.url)
             .env(postgres::API_ON_POSTGRES, "1"),
     )?;
+    step("the two-node cluster suite again, with NATS as the bus (nats-server on loopback)");
+    let nats = nats::TestNats::start()?;
+    exec(
+        cargo()
+            .args(["test", "--package", "server", "--test", "cluster"])
+            .env(postgres::URL_VARIABLE, &postgres.url)
+            .env(nats::URL_VARIABLE, &nats.url),
+    )?;
+    drop(nats);
     step("a smoke run of the bench tool (8 clients, one round; `cargo xtask bench` measures)");
     bench::smoke()?;
     if robustness::fuzzing_available() {

@@ -177,7 +177,7 @@ pub fn ensure_haproxy() -> Result<()> {
 }
 
 /// Installs a Debian package when root; otherwise says how.
-fn install_package(package: &str, why: &str) -> Result<()> {
+pub(crate) fn install_package(package: &str, why: &str) -> Result<()> {
     if !is_root() {
         bail!(
             "{why}. Install it, e.g. on Debian/Ubuntu:\n    \

@@ -10,32 +10,37 @@ use std::time::Instant;
 
 use shared::cluster::About;
 use shared::protocol::PresenceStatus;
-use shared::{ServerMsg, UserId};
+use shared::{ChannelId, Seq, ServerMsg, UserId};
 use tokio::sync::mpsc;
 
-use super::bus::{Heard, PgBus};
+use super::bus::{Bus, Heard};
 use super::presence::{Change, Elsewhere};
 use super::sequencer::Input;
-use crate::realtime::fanout::{ConnId, Event, FanOut, FanOutFuture, OnlinePage, Sessions};
+use crate::metrics::Metrics;
+use crate::realtime::fanout::{
+    ConnId, Delivery, Event, FanOut, FanOutFuture, OnlinePage, Sessions,
+};
 use crate::realtime::hub::HubHandle;
 
 /// This node's fan-out in a cluster; cheap to clone.
 #[derive(Clone)]
 pub struct ClusterFanOut {
     hub: HubHandle,
-    bus: PgBus,
+    bus: Bus,
     sequencer: mpsc::Sender<Input>,
     /// Who is present through the other nodes.
     elsewhere: Arc<Mutex<Elsewhere>>,
+    metrics: Metrics,
 }
 
 impl ClusterFanOut {
-    pub fn new(hub: HubHandle, bus: PgBus, sequencer: mpsc::Sender<Input>) -> Self {
+    pub fn new(hub: HubHandle, bus: Bus, sequencer: mpsc::Sender<Input>, metrics: Metrics) -> Self {
         Self {
             hub,
             bus,
             sequencer,
             elsewhere: Arc::default(),
+            metrics,
         }
     }
 
@@ -110,9 +115,20 @@ impl ClusterFanOut {
 
     /// Acts on what another node told.
     pub async fn hear(&self, heard: Heard) {
+        if let Heard::Notice(_) = &heard {
+            self.metrics.bus_notices.inc();
+        }
         let event = match heard {
             Heard::MaybeMissed => {
                 let _ = self.sequencer.send(Input::CatchUp).await;
+                return;
+            }
+            Heard::Followed { channel, after } => {
+                let _ = self.sequencer.send(Input::Follow(channel, after)).await;
+                return;
+            }
+            Heard::Unfollowed(channel) => {
+                let _ = self.sequencer.send(Input::Forget(channel)).await;
                 return;
             }
             Heard::Notice(notice) => match notice.about {
@@ -208,6 +224,25 @@ impl ClusterFanOut {
     }
 }
 
+/// Per channel, the first and last number of the new messages among this
+/// node's commits (a batch's numbers in a channel have no gaps).
+fn stored_ranges(deliveries: &[Delivery]) -> Vec<(ChannelId, Seq, Seq)> {
+    let mut ranges: Vec<(ChannelId, Seq, Seq)> = Vec::new();
+    for delivery in deliveries {
+        let Some(ServerMsg::Message { message }) = &delivery.to_others else {
+            continue;
+        };
+        match ranges.iter_mut().find(|(c, _, _)| *c == message.channel) {
+            Some((_, first, last)) => {
+                *first = (*first).min(message.seq);
+                *last = (*last).max(message.seq);
+            }
+            None => ranges.push((message.channel.clone(), message.seq, message.seq)),
+        }
+    }
+    ranges
+}
+
 fn close_notice(user: UserId, sessions: Sessions) -> About {
     match sessions {
         Sessions::One(one) => About::CloseSessions {
@@ -227,7 +262,11 @@ impl FanOut for ClusterFanOut {
     fn publish(&self, event: Event) -> FanOutFuture<'_, ()> {
         Box::pin(async move {
             if let Event::Deliver(deliveries) = event {
+                let stored = stored_ranges(&deliveries);
                 let _ = self.sequencer.send(Input::Local(deliveries)).await;
+                if !stored.is_empty() {
+                    self.bus.publish_stored(stored).await;
+                }
                 return;
             }
             let notice = Self::notice(&event);

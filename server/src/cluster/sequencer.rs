@@ -33,13 +33,34 @@ pub enum Input {
     Changed(ChannelId, Seq),
     /// Wake-ups may have been lost: read every followed channel again.
     CatchUp,
+    /// The bus brings this channel's wake-ups from now on; its messages
+    /// after `after` (if known) are this node's to hand on.
+    Follow(ChannelId, Option<Seq>),
+    /// The bus no longer brings this channel's wake-ups: forget where it
+    /// was (a later follow starts afresh).
+    Forget(ChannelId),
+    /// A while after following: read what the bus could not bring.
+    Recheck(ChannelId),
 }
 
-/// Starts the sequencer; it ends when every sender of `inputs` is gone.
-pub fn start(store: Store, hub: HubHandle, inputs: mpsc::Receiver<Input>) -> JoinHandle<()> {
+/// How long after following a channel its messages are read from the
+/// database: by then this node's own commits of the moment have come
+/// through [`Input::Local`] (with their acks), so what the read finds is
+/// other nodes' messages committed before the bus brought their wake-ups.
+const RECHECK_AFTER: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Starts the sequencer; it ends when every sender of `inputs` is gone
+/// (`own`, for its own later inputs, is not counted).
+pub fn start(
+    store: Store,
+    hub: HubHandle,
+    own: mpsc::WeakSender<Input>,
+    inputs: mpsc::Receiver<Input>,
+) -> JoinHandle<()> {
     let sequencer = Sequencer {
         store,
         hub,
+        own,
         delivered: HashMap::new(),
         first_local: HashMap::new(),
         changes_seen: HashMap::new(),
@@ -50,6 +71,7 @@ pub fn start(store: Store, hub: HubHandle, inputs: mpsc::Receiver<Input>) -> Joi
 struct Sequencer {
     store: Store,
     hub: HubHandle,
+    own: mpsc::WeakSender<Input>,
     /// Per channel, the last sequence number handed to the hub.
     delivered: HashMap<ChannelId, Seq>,
     /// Channels first seen through this node's writer, with that number:
@@ -68,6 +90,9 @@ impl Sequencer {
                 Input::Stored(channels) => self.stored_many(channels).await,
                 Input::Changed(channel, seq) => self.changed(channel, seq).await,
                 Input::CatchUp => self.catch_up().await,
+                Input::Follow(channel, after) => self.follow(channel, after),
+                Input::Forget(channel) => self.forget(&channel),
+                Input::Recheck(channel) => self.recheck(channel).await,
             }
         }
     }
@@ -108,6 +133,41 @@ impl Sequencer {
             }
             self.fill(&channel, delivered, Seq::MAX).await;
         }
+    }
+
+    /// Starts following a channel whose room just opened here: what was
+    /// committed after `after` and before the bus brought the channel's
+    /// wake-ups is read a moment later ([`RECHECK_AFTER`]); what was
+    /// committed before, the connections that opened the room loaded
+    /// themselves. Without `after` (a room opened by someone joining), the
+    /// next wake-up starts it.
+    fn follow(&mut self, channel: ChannelId, after: Option<Seq>) {
+        let Some(after) = after else { return };
+        let from = self
+            .delivered
+            .get(&channel)
+            .map_or(after, |&delivered| delivered.max(after));
+        self.delivered.insert(channel.clone(), from);
+        let own = self.own.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(RECHECK_AFTER).await;
+            if let Some(own) = own.upgrade() {
+                let _ = own.send(Input::Recheck(channel)).await;
+            }
+        });
+    }
+
+    /// Reads what a followed channel has beyond what was handed on.
+    async fn recheck(&mut self, channel: ChannelId) {
+        if let Some(&delivered) = self.delivered.get(&channel) {
+            self.fill(&channel, delivered, Seq::MAX).await;
+        }
+    }
+
+    fn forget(&mut self, channel: &ChannelId) {
+        self.delivered.remove(channel);
+        self.first_local.remove(channel);
+        self.changes_seen.remove(channel);
     }
 
     /// Remembers the change number of a message handed on.

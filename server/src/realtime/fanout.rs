@@ -11,7 +11,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use shared::protocol::{PresenceStatus, UserPresence};
-use shared::{ChannelId, ServerMsg, UserId, UserInfo};
+use shared::{ChannelId, Seq, ServerMsg, UserId, UserInfo};
 
 /// Identifies one WebSocket connection (one browser tab).
 pub type ConnId = u64;
@@ -107,6 +107,16 @@ pub enum Event {
         user: UserInfo,
         status: PresenceStatus,
     },
+}
+
+/// A channel's room on this node got its first connection (`open`) or
+/// lost its last, for a cluster's bus that routes by room. `after`: the
+/// channel's last sequence number as that first connection loaded it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoomChange {
+    pub channel: ChannelId,
+    pub open: bool,
+    pub after: Option<Seq>,
 }
 
 /// How a user is present through this node's own connections, for the

@@ -15,13 +15,13 @@ use std::time::Duration;
 use actix_http::ws::{CloseCode, CloseReason};
 use actix_web::web::Bytes;
 use shared::protocol::{CLOSE_SIGNED_OUT, ChannelInfo, ChannelKind, ONLINE_PAGE, PresenceStatus};
-use shared::{ChannelId, ServerMsg, UserId, UserInfo};
+use shared::{ChannelId, Seq, ServerMsg, UserId, UserInfo};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::fanout::{
-    ConnId, Delivery, Event, FanOut, FanOutFuture, LocalPresence, OnlinePage, Sessions,
+    ConnId, Delivery, Event, FanOut, FanOutFuture, LocalPresence, OnlinePage, RoomChange, Sessions,
     next_conn_id,
 };
 use super::frames;
@@ -76,6 +76,8 @@ enum Command {
     /// Everyone with a connection to this node, and how present (one
     /// version for all, later than every change reported before).
     LocalPresence(oneshot::Sender<(u64, Vec<LocalPresence>)>),
+    /// From now on, tell `sink` when a channel's room opens or closes here.
+    ReportRooms(mpsc::UnboundedSender<RoomChange>),
 }
 
 /// Clonable handle to the hub task.
@@ -119,6 +121,15 @@ impl HubHandle {
     /// the change, and the next full report corrects it).
     pub async fn report_presence(&self, sink: mpsc::Sender<LocalPresence>) {
         let _ = self.commands.send(Command::ReportPresence(sink)).await;
+    }
+
+    /// Has the hub tell `sink` whenever a channel's room gets its first
+    /// connection here or loses its last, starting with the rooms open now.
+    /// Unbounded, since a lost report would leave a room deaf: it carries
+    /// one small entry per room opened or closed, and its reader only keeps
+    /// subscriptions.
+    pub async fn report_rooms(&self, sink: mpsc::UnboundedSender<RoomChange>) {
+        let _ = self.commands.send(Command::ReportRooms(sink)).await;
     }
 
     /// Everyone connected to this node, and how present, as of the report
@@ -227,6 +238,9 @@ struct Hub {
     reported: HashMap<UserId, PresenceStatus>,
     /// Reports made so far (changes and full lists).
     report_version: u64,
+    /// Where rooms opening and closing are told (a node of a cluster whose
+    /// bus routes by room).
+    room_report: Option<mpsc::UnboundedSender<RoomChange>>,
     shutting_down: bool,
     metrics: Metrics,
 }
@@ -288,6 +302,16 @@ impl Hub {
                     let _ = reply.send(self.presence.page(conn, &query, after.as_deref()));
                 }
                 Command::ReportPresence(sink) => self.report = Some(sink),
+                Command::ReportRooms(sink) => {
+                    for channel in self.rooms.keys() {
+                        let _ = sink.send(RoomChange {
+                            channel: channel.clone(),
+                            open: true,
+                            after: None,
+                        });
+                    }
+                    self.room_report = Some(sink);
+                }
                 Command::LocalPresence(reply) => {
                     let _ = reply.send(self.local_presence());
                 }
@@ -454,10 +478,7 @@ impl Hub {
             .collect();
         let connected = self.presence.connect(conn, &user, &contacts);
         for channel in &channels {
-            self.rooms
-                .entry(channel.id.clone())
-                .or_default()
-                .insert(conn);
+            self.join_room(&channel.id, conn, Some(channel.last_seq));
         }
         let welcome = ServerMsg::Welcome {
             user: user.clone(),
@@ -589,12 +610,7 @@ impl Hub {
             }
             let user = connection.user.clone();
             for channel in &connection.channels {
-                if let Some(room) = self.rooms.get_mut(channel) {
-                    room.remove(&conn);
-                    if room.is_empty() {
-                        self.rooms.remove(channel);
-                    }
-                }
+                self.leave_room(channel, conn);
             }
             let last_connection = self.presence.disconnect(conn, &connection.user.id);
             if last_connection && !self.shutting_down {
@@ -671,11 +687,16 @@ impl Hub {
 
     fn subscribe(&mut self, user: &UserId, channel: ChannelId, announce: Option<ServerMsg>) {
         let conns = self.connections_of(user);
+        // What the joiner is told they loaded: the rest is theirs live.
+        let after = match &announce {
+            Some(ServerMsg::ChannelJoined { channel }) => Some(channel.last_seq),
+            _ => None,
+        };
         for conn in &conns {
             if let Some(connection) = self.connections.get_mut(conn) {
                 connection.channels.insert(channel.clone());
             }
-            self.rooms.entry(channel.clone()).or_default().insert(*conn);
+            self.join_room(&channel, *conn, after);
         }
         if let Some(message) = announce {
             self.push_all(conns, &frames::text(&message));
@@ -688,14 +709,41 @@ impl Hub {
             if let Some(connection) = self.connections.get_mut(conn) {
                 connection.channels.remove(channel);
             }
-            if let Some(room) = self.rooms.get_mut(channel) {
-                room.remove(conn);
-                if room.is_empty() {
-                    self.rooms.remove(channel);
-                }
-            }
+            self.leave_room(channel, *conn);
         }
         self.push_all(conns, &frames::text(&announce));
+    }
+
+    /// Puts `conn` in `channel`'s room (`after`: the channel's last number
+    /// as the connection loaded it, when known).
+    fn join_room(&mut self, channel: &ChannelId, conn: ConnId, after: Option<Seq>) {
+        let room = self.rooms.entry(channel.clone()).or_default();
+        let opened = room.is_empty();
+        room.insert(conn);
+        if opened {
+            self.report_room(channel, true, after);
+        }
+    }
+
+    fn leave_room(&mut self, channel: &ChannelId, conn: ConnId) {
+        let Some(room) = self.rooms.get_mut(channel) else {
+            return;
+        };
+        room.remove(&conn);
+        if room.is_empty() {
+            self.rooms.remove(channel);
+            self.report_room(channel, false, None);
+        }
+    }
+
+    fn report_room(&self, channel: &ChannelId, open: bool, after: Option<Seq>) {
+        if let Some(sink) = &self.room_report {
+            let _ = sink.send(RoomChange {
+                channel: channel.clone(),
+                open,
+                after,
+            });
+        }
     }
 
     fn set_away(&mut self, conn: ConnId, away: bool) {

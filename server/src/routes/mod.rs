@@ -53,7 +53,7 @@ pub struct AppState {
     /// How long a session may go unused.
     pub session_idle: Duration,
     /// The bus to the other nodes, when this node is one of several.
-    pub bus: Option<crate::cluster::bus::PgBus>,
+    pub bus: Option<crate::cluster::bus::Bus>,
 }
 
 impl AppState {

@@ -47,6 +47,15 @@ impl Store {
         }
     }
 
+    /// Whether the writer tells other nodes of its commits inside its
+    /// transactions (PostgreSQL's `NOTIFY`, the default); not when another
+    /// bus carries the notices.
+    pub fn notify_in_transactions(&mut self, notify: bool) {
+        if let Self::Postgres(store) = self {
+            store.notify_in_transactions(notify);
+        }
+    }
+
     /// Whether several server nodes may share this database.
     pub fn is_shared(&self) -> bool {
         matches!(self, Self::Postgres(_))

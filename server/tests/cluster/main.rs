@@ -1,11 +1,16 @@
 //! Two server nodes on one PostgreSQL database (the throwaway cluster of
 //! `CHAT_TEST_POSTGRES_URL`), each a real server on its own loopback port
 //! with the same files folder: what happens on one node reaches the people
-//! connected to the other, in order, once, and only those allowed.
+//! connected to the other, in order, once, and only those allowed. The
+//! suite runs once per bus: PostgreSQL's `LISTEN`/`NOTIFY`, and NATS when
+//! `CHAT_TEST_NATS_URL` names a server (each pair of nodes on subjects of
+//! its own, each node through a link the test can cut).
 
 #[allow(dead_code)]
 #[path = "../api/helpers.rs"]
 mod helpers;
+#[path = "../support/nats.rs"]
+mod nats;
 #[path = "../support/postgres.rs"]
 mod postgres;
 #[path = "../support/text_frames.rs"]
@@ -20,11 +25,49 @@ use tempfile::TempDir;
 
 use helpers::{TestApp, WsClient, new_client_id, session_cookie};
 
-/// Two nodes sharing a database and a files folder.
+/// Two nodes sharing a database and a files folder (and, on NATS, a
+/// subject prefix, each node through a link of its own).
 struct Pair {
     one: TestApp,
     two: TestApp,
+    links: Vec<nats::Link>,
     _files: TempDir,
+}
+
+impl Pair {
+    /// Cuts every node's connection to the bus (they reconnect).
+    async fn cut_the_bus(&self) {
+        if self.links.is_empty() {
+            self.one
+                .outside_sql(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                     WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+                )
+                .await;
+        }
+        for link in &self.links {
+            link.cut();
+        }
+    }
+
+    /// A third node of the same cluster.
+    async fn third(&self, name: &'static str) -> (TestApp, Option<nats::Link>) {
+        let settings = self.one.settings.clone();
+        let link = match &settings.nats_url {
+            Some(_) => Some(nats::Link::to(&nats::nats_url().unwrap()).await),
+            None => None,
+        };
+        let nats_url = link.as_ref().map(|link| link.url.clone());
+        let app = TestApp::spawn_with(move |s| {
+            s.database_url = settings.database_url;
+            s.files_dir = settings.files_dir;
+            s.nats_url = nats_url;
+            s.nats_prefix = settings.nats_prefix;
+            s.node_id = Some(name.into());
+        })
+        .await;
+        (app, link)
+    }
 }
 
 async fn two_nodes() -> Pair {
@@ -35,22 +78,33 @@ async fn two_nodes() -> Pair {
 async fn two_nodes_with(configure: impl Fn(&mut chat_server::settings::Settings)) -> Pair {
     let database = postgres::fresh_database().await;
     let files = TempDir::new().unwrap();
+    let prefix = format!("test-{}", chat_server::random::new_id());
+    let mut links = Vec::new();
+    if let Some(url) = nats::nats_url() {
+        links.push(nats::Link::to(&url).await);
+        links.push(nats::Link::to(&url).await);
+    }
     let configure = &configure;
-    let node = |name: &'static str| {
+    let node = |name: &'static str, link: Option<&nats::Link>| {
         let database = database.clone();
         let files = files.path().to_owned();
+        let nats_url = link.map(|link| link.url.clone());
+        let prefix = prefix.clone();
         move |settings: &mut chat_server::settings::Settings| {
             settings.database_url = database;
             settings.files_dir = files;
             settings.node_id = Some(name.into());
+            settings.nats_url = nats_url;
+            settings.nats_prefix = prefix;
             configure(settings);
         }
     };
-    let one = TestApp::spawn_with(node("one")).await;
-    let two = TestApp::spawn_with(node("two")).await;
+    let one = TestApp::spawn_with(node("one", links.first())).await;
+    let two = TestApp::spawn_with(node("two", links.get(1))).await;
     Pair {
         one,
         two,
+        links,
         _files: files,
     }
 }
@@ -268,12 +322,7 @@ async fn messages_posted_while_a_nodes_listener_is_cut_off_still_arrive_in_order
     }
     // Cut every node's listening connection, and edit and post while they
     // reconnect.
-    pair.one
-        .outside_sql(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-             WHERE datname = current_database() AND query LIKE 'LISTEN%'",
-        )
-        .await;
+    pair.cut_the_bus().await;
     alice
         .send(&ClientMsg::Edit {
             channel: general.clone(),
@@ -468,15 +517,7 @@ async fn a_sweep_on_one_node_holds_uploads_on_every_node() {
 #[actix_web::test]
 async fn password_guesses_from_one_address_are_counted_once_for_all_nodes() {
     let pair = two_nodes().await;
-    let third = {
-        let settings = pair.one.settings.clone();
-        TestApp::spawn_with(move |s| {
-            s.database_url = settings.database_url;
-            s.files_dir = settings.files_dir;
-            s.node_id = Some("three".into());
-        })
-        .await
-    };
+    let (third, _link) = pair.third("three").await;
     let (_, token) = pair.one.sign_up("Owner").await;
     let response = pair
         .one
@@ -505,4 +546,40 @@ async fn password_guesses_from_one_address_are_counted_once_for_all_nodes() {
     // before its delays), but together they are eleven.
     assert_eq!(answers[..10], [401; 10]);
     assert_eq!(answers[10], 429);
+}
+
+#[actix_web::test]
+async fn on_nats_a_node_hears_only_about_the_rooms_it_serves() {
+    let pair = two_nodes().await;
+    let on_nats = !pair.links.is_empty();
+    let (mut alice, _, _) = pair.one.user("Alice").await;
+    let (mut bob, _, _) = pair.two.user("Bob").await;
+    let general = alice.general();
+    let side = alice.create_channel("side", false).await.id;
+    // Bob, on node two, is not in `side`: nobody there is.
+    let heard = "chat_bus_notices_total";
+    let before = pair.two.metric(heard).await;
+    for i in 1..=40 {
+        alice.post_to(&side, &format!("aside {i}")).await.unwrap();
+    }
+    // One message where Bob is: it comes after the forty from node one.
+    alice.post_to(&general, "to everyone").await.unwrap();
+    assert_eq!(next_message(&mut bob, &general).await.text, "to everyone");
+    let during = pair.two.metric(heard).await - before;
+    if on_nats {
+        // The one message, and perhaps a heartbeat or two.
+        assert!(during < 10.0, "node two heard {during} notices");
+    } else {
+        // PostgreSQL's NOTIFY reaches every node.
+        assert!(during >= 41.0, "node two heard {during} notices");
+    }
+    // Once Bob joins `side`, node two hears about it.
+    bob.send(&ClientMsg::JoinChannel {
+        channel: side.clone(),
+    })
+    .await;
+    bob.joined().await;
+    let seq = alice.post_to(&side, "now with Bob").await.unwrap();
+    let message = next_message(&mut bob, &side).await;
+    assert_eq!((message.seq, message.text.as_str()), (seq, "now with Bob"));
 }

@@ -397,11 +397,13 @@ impl PgStore {
         }
         // Told inside the transaction: other nodes hear of it only if it
         // commits, and in the order of commits.
-        sqlx::query("SELECT pg_notify($1, notice) FROM UNNEST($2::text[]) AS notice")
-            .bind(super::NOTICES)
-            .bind(Notice::stored(&self.node, &stored_ranges(&stored)))
-            .execute(&mut *tx)
-            .await?;
+        if self.notify {
+            sqlx::query("SELECT pg_notify($1, notice) FROM UNNEST($2::text[]) AS notice")
+                .bind(super::NOTICES)
+                .bind(Notice::stored(&self.node, &stored_ranges(&stored)))
+                .execute(&mut *tx)
+                .await?;
+        }
         for (message, outcome) in batch.iter().zip(stored.iter_mut()) {
             let Stored::New(new) = outcome else { continue };
             if message.text.contains('@') {

@@ -35,6 +35,9 @@ pub struct PgStore {
     pool: PgPool,
     /// This server node's name, in the notices it publishes.
     node: Arc<str>,
+    /// Whether the writer `NOTIFY`s its commits inside its transactions
+    /// (the PostgreSQL bus).
+    notify: bool,
     /// The default channel (public; never renamed or removed), read once.
     default_channel: Option<ChannelId>,
 }
@@ -55,6 +58,7 @@ impl PgStore {
         let mut store = Self {
             pool,
             node: Arc::from(new_id()),
+            notify: true,
             default_channel: None,
         };
         store.update_name_keys().await?;
@@ -65,6 +69,11 @@ impl PgStore {
     /// Names this server node (a random name until then).
     pub fn set_node(&mut self, node: &str) {
         self.node = Arc::from(node);
+    }
+
+    /// Whether the writer `NOTIFY`s its commits (see the field).
+    pub fn notify_in_transactions(&mut self, notify: bool) {
+        self.notify = notify;
     }
 
     /// This server node's name.

@@ -1,31 +1,23 @@
-//! The bus between nodes: PostgreSQL's `LISTEN`/`NOTIFY` on one channel
+//! The bus on PostgreSQL's `LISTEN`/`NOTIFY`, on one channel
 //! ([`crate::store::postgres::NOTICES`]). Publishing is a `NOTIFY` through
 //! the pool (the writer's own notices go out inside its transactions, see
 //! the store); listening is one dedicated connection per node, never in a
-//! transaction. When that connection is lost, notices may have been missed:
-//! the listener says so ([`Heard::MaybeMissed`]) once it is back, and the
-//! sequencer reads what changed meanwhile.
+//! transaction. Every node hears every notice. When that connection is
+//! lost, notices may have been missed: the listener says so
+//! ([`Heard::MaybeMissed`]) once it is back, and the sequencer reads what
+//! changed meanwhile.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use shared::cluster::{About, MAX_NOTICE_BYTES, Notice};
+use shared::cluster::{About, Notice};
 use sqlx::postgres::{PgListener, PgPool};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use super::Heard;
 use crate::store::postgres::NOTICES;
-
-/// What the listener hears.
-#[derive(Debug)]
-pub enum Heard {
-    /// A notice from another node.
-    Notice(Box<Notice>),
-    /// The listening connection was lost and is back: notices sent
-    /// meanwhile are gone.
-    MaybeMissed,
-}
 
 /// This node's end of the bus; cheap to clone.
 #[derive(Clone)]
@@ -49,9 +41,7 @@ impl PgBus {
         self.listening.load(Ordering::Relaxed)
     }
 
-    /// Tells the other nodes. A notice too large for the bus is not sent
-    /// (logged): nothing this server publishes comes near the limit, since
-    /// messages travel as sequence numbers.
+    /// Tells the other nodes.
     pub async fn publish(&self, about: About) {
         let json = Notice {
             node: self.node.to_string(),
@@ -68,11 +58,7 @@ impl PgBus {
 
     /// Sends a notice made already (see [`Notice::heartbeat`]).
     pub async fn send(&self, json: &str) {
-        if json.len() > MAX_NOTICE_BYTES {
-            tracing::error!(
-                bytes = json.len(),
-                "a notice too large for the bus was dropped"
-            );
+        if !super::fits(json) {
             return;
         }
         let sent = sqlx::query("SELECT pg_notify($1, $2)")
