@@ -148,6 +148,9 @@ pub struct ChatState {
     pub max_upload_bytes: u64,
     /// The people this user has blocked.
     pub blocked: HashSet<UserId>,
+    /// The database's history as of the last `welcome` (see
+    /// `ServerMsg::Welcome`); empty before the first.
+    pub epoch: String,
 }
 
 #[derive(Debug, Clone)]
@@ -164,6 +167,7 @@ pub enum Action {
         away: Vec<UserId>,
         max_upload_bytes: u64,
         blocked: Vec<UserId>,
+        epoch: String,
     },
     /// Comings and goings among people not shown one by one.
     PresenceSummary {
@@ -330,6 +334,7 @@ impl ChatState {
             expect_open: false,
             max_upload_bytes: shared::limits::DEFAULT_MAX_UPLOAD_BYTES,
             blocked: HashSet::new(),
+            epoch: String::new(),
         }
     }
 
@@ -425,7 +430,17 @@ impl ChatState {
                 away,
                 max_upload_bytes,
                 blocked,
+                epoch,
             } => {
+                // Restored from a backup: what is cached may be gone or
+                // numbered differently now. Start over (what was never
+                // acknowledged stays in the outbox and goes out again).
+                if !self.epoch.is_empty() && !epoch.is_empty() && self.epoch != epoch {
+                    self.conversations.clear();
+                }
+                if !epoch.is_empty() {
+                    self.epoch = epoch;
+                }
                 self.me = me;
                 self.blocked = blocked.into_iter().collect();
                 self.max_upload_bytes = max_upload_bytes;
@@ -962,6 +977,7 @@ mod tests {
             away: vec![],
             max_upload_bytes: 1024,
             blocked: vec![],
+            epoch: "first".into(),
         });
         state
     }
@@ -1020,12 +1036,41 @@ mod tests {
             away: vec![],
             max_upload_bytes: 1024,
             blocked: vec![],
+            epoch: "first".into(),
         });
         assert_eq!(state.current_conversation().unwrap().path(), "/dm/Bob");
         state.apply(Action::Navigate(Route::parse("/c/general")));
         assert_eq!(state.current, Some(general().id));
         assert_eq!(Route::parse("/c/"), None);
         assert_eq!(Route::parse("/elsewhere"), None);
+    }
+
+    #[test]
+    fn a_welcome_from_a_restored_database_drops_what_was_cached() {
+        let rust = channel("rust", ChannelKind::Public);
+        let mut state = welcomed(vec![general(), rust.clone()]);
+        state.apply(Action::Message(message(&rust, 1, "Bob", "one")));
+        state.apply(Action::Message(message(&rust, 2, "Bob", "two")));
+        let again = |state: &mut ChatState, epoch: &str| {
+            state.apply(Action::Welcome {
+                me: user("Alice"),
+                channels: vec![general(), rust.clone()],
+                online: vec![],
+                online_count: 0,
+                away: vec![],
+                max_upload_bytes: 1024,
+                blocked: vec![],
+                epoch: epoch.into(),
+            })
+        };
+        // A reconnect to the same history keeps what was loaded.
+        again(&mut state, "first");
+        assert_eq!(seqs(&state, &rust), [1, 2]);
+        // Another history: numbers may mean other messages now.
+        again(&mut state, "restored");
+        assert_eq!(seqs(&state, &rust), Vec::<Seq>::new());
+        assert_eq!(state.epoch, "restored");
+        assert_eq!(state.current, Some(general().id));
     }
 
     #[test]
@@ -1425,6 +1470,7 @@ mod tests {
             away: vec![],
             max_upload_bytes: 1024,
             blocked: vec![user("Mallory").id],
+            epoch: "first".into(),
         });
         assert!(state.has_blocked(&user("Mallory").id));
         assert!(!state.has_blocked(&user("Bob").id));
@@ -1441,6 +1487,7 @@ mod tests {
             away: vec![],
             max_upload_bytes: 1024,
             blocked: vec![],
+            epoch: "first".into(),
         });
         assert!(state.blocked.is_empty());
     }

@@ -50,8 +50,17 @@ pub fn start(upkeep: Upkeep) -> JoinHandle<()> {
     })
 }
 
-/// Deletes idle sessions and stale cached previews, a batch at a time.
+/// Deletes idle sessions and stale cached previews, a batch at a time (on
+/// one node of several: the one that claims the hour's sweep).
 async fn sweep_old_rows(upkeep: &Upkeep) {
+    match upkeep.store.claim_job("row sweep", SESSION_SWEEP).await {
+        Ok(true) => {}
+        Ok(false) => return,
+        Err(error) => {
+            tracing::warn!(%error, "could not claim the sweep of old rows");
+            return;
+        }
+    }
     let now = now_millis();
     let idle_cutoff = now - millis(upkeep.session_idle);
     let stale_cutoff = now - millis(PREVIEW_CACHE);

@@ -1,5 +1,6 @@
 //! `server` binary: settings -> telemetry -> application -> run until SIGINT/SIGTERM
-//! (or, with `backup PATH`, copy the database and exit).
+//! (or, with `backup PATH`, copy the database and exit; with `new-epoch`,
+//! mark a restored database as a new history and exit).
 
 use chat_server::settings::{Command, Settings};
 use chat_server::startup::{Application, shutdown_signal};
@@ -22,6 +23,13 @@ async fn serve() -> anyhow::Result<()> {
         store.backup_to(path).await?;
         store.close().await;
         tracing::info!("backed up {} to {}", settings.database_url, path.display());
+        return Ok(());
+    }
+    if let Some(Command::NewEpoch) = &settings.command {
+        let store = Store::open(&settings.database_url).await?;
+        let epoch = store.new_epoch().await?;
+        store.close().await;
+        tracing::info!(epoch, "{} has a new epoch", settings.database_url);
         return Ok(());
     }
     let app = Application::build(settings).await?;

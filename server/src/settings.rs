@@ -196,6 +196,10 @@ pub enum Command {
     /// Writes a consistent copy of the database to PATH while the server
     /// may keep running (SQLite `VACUUM INTO`); PATH must not exist yet.
     Backup { path: PathBuf },
+    /// Gives the database a new epoch: run it after restoring a backup or
+    /// a dump, before starting the server, so that clients drop what they
+    /// cached from the history that was replaced.
+    NewEpoch,
 }
 
 /// How log lines look.

@@ -228,6 +228,11 @@ pub enum ServerMsg {
         /// The people you have blocked.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         blocked: Vec<UserId>,
+        /// A name for the database's history: when it differs from the one
+        /// a client saw before, the database was restored (sequence numbers
+        /// may have gone back) and the client drops what it cached.
+        #[serde(default)]
+        epoch: String,
     },
     /// A new message in a channel you are in (not sent to the connection that posted it).
     Message { message: ChatMessage },

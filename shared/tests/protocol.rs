@@ -122,6 +122,7 @@ fn server_messages_round_trip() {
             away: vec![],
             max_upload_bytes: 25 * 1024 * 1024,
             blocked: vec![UserId("u9".into())],
+            epoch: "5f0c".into(),
         },
         ServerMsg::PresenceSummary {
             online_count: 5_000,

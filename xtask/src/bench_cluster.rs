@@ -2,7 +2,7 @@
 //! conversations (`writegen`), on one node with SQLite, one node with
 //! PostgreSQL, and two nodes on PostgreSQL with the two people of every
 //! conversation on different nodes (so every message crosses between
-//! nodes). The server processes share one core (`taskset`) in every
+//! nodes), with each bus: PostgreSQL's `NOTIFY` and NATS. The server processes share one core (`taskset`) in every
 //! configuration and the load generator has the other; PostgreSQL (with
 //! `fsync` on) is not pinned. Each run also measures at rest (20
 //! conversations, one message in flight per person): how long a message
@@ -33,27 +33,40 @@ struct Config {
     name: &'static str,
     database: Database,
     nodes: usize,
+    /// The nodes' bus: NATS, or PostgreSQL's `NOTIFY`.
+    nats: bool,
 }
 
 pub fn run() -> Result<()> {
     let (release, scratch, pinning) = crate::bench::prepare("chat-bench-cluster")?;
     step("starting a PostgreSQL cluster on loopback with fsync on");
     let postgres = TestPostgres::start_durable()?;
+    step("starting a NATS server on loopback");
+    let nats = crate::nats::TestNats::start()?;
     let configs = [
         Config {
             name: "one node, SQLite",
             database: Database::Sqlite,
             nodes: 1,
+            nats: false,
         },
         Config {
             name: "one node, PostgreSQL",
             database: Database::Postgres,
             nodes: 1,
+            nats: false,
         },
         Config {
-            name: "two nodes, PostgreSQL",
+            name: "two nodes, PostgreSQL, NOTIFY",
             database: Database::Postgres,
             nodes: 2,
+            nats: false,
+        },
+        Config {
+            name: "two nodes, PostgreSQL, NATS",
+            database: Database::Postgres,
+            nodes: 2,
+            nats: true,
         },
     ];
     let mut results = Vec::new();
@@ -61,7 +74,8 @@ pub fn run() -> Result<()> {
         let mut runs = Vec::new();
         for run in 0..RUNS {
             step(&format!("{} — run {}/{RUNS}", config.name, run + 1));
-            let result = one_run(&release, &scratch, pinning, &postgres, config, run)?;
+            let nats = config.nats.then_some(nats.url.as_str());
+            let result = one_run(&release, &scratch, pinning, &postgres, nats, config, run)?;
             println!("{result}");
             runs.push(result);
         }
@@ -69,6 +83,7 @@ pub fn run() -> Result<()> {
     }
     report(&results);
     drop(postgres);
+    drop(nats);
     let _ = std::fs::remove_dir_all(&scratch);
     Ok(())
 }
@@ -78,14 +93,16 @@ fn one_run(
     scratch: &Path,
     pinning: bool,
     postgres: &TestPostgres,
+    nats: Option<&str>,
     config: &Config,
     run: usize,
 ) -> Result<Value> {
     let database = match config.database {
         Database::Sqlite => None,
         Database::Postgres => Some(postgres.create_database(&format!(
-            "bench_{}_{}_{run}",
+            "bench_{}_{}_{}_{run}",
             config.nodes,
+            u8::from(config.nats),
             std::process::id()
         ))?),
     };
@@ -94,12 +111,20 @@ fn one_run(
     for node in 0..config.nodes {
         let port = free_port()?;
         let addr = format!("127.0.0.1:{port}");
-        let name = format!("cluster-{}-{run}-{node}", config.nodes);
+        let name = format!(
+            "cluster-{}-{}-{run}-{node}",
+            config.nodes,
+            u8::from(config.nats)
+        );
         let mut command = pinned(pinning, "1", &release.join("server"));
         match &database {
             Some(url) => {
                 chat_args_on(&mut command, scratch, &addr, &name, 256, url);
                 command.arg(format!("--node-id=node{node}"));
+                if let Some(nats) = nats {
+                    command.arg(format!("--nats-url={nats}"));
+                    command.arg(format!("--nats-prefix=bench-{run}"));
+                }
             }
             None => chat_args(&mut command, scratch, &addr, &name, 256),
         }
@@ -145,7 +170,7 @@ fn report(results: &[(&str, Vec<Value>)]) {
         let stored = median(runs, "stored_per_sec");
         let per_cpu = median(runs, "stored_per_server_cpu_sec");
         println!(
-            "  {name:<24} {stored:>8.0} messages/s (ratio {:.2})  {per_cpu:>8.0} per server CPU-s \
+            "  {name:<30} {stored:>8.0} messages/s (ratio {:.2})  {per_cpu:>8.0} per server CPU-s \
              (ratio {:.2})  ack p50 {:.1} ms  delivery p50 {:.1} ms, p99 {:.1} ms",
             stored / base,
             per_cpu / base_cpu,
@@ -154,7 +179,7 @@ fn report(results: &[(&str, Vec<Value>)]) {
             median(runs, "delivery_p99_ms"),
         );
         println!(
-            "  {:<24} at rest (one message in flight each): ack p50 {:.2} ms  delivery p50 \
+            "  {:<30} at rest (one message in flight each): ack p50 {:.2} ms  delivery p50 \
              {:.2} ms, p99 {:.2} ms",
             "",
             median(runs, "rest_ack_p50_ms"),

@@ -290,6 +290,7 @@ impl ChatSocket {
                 away,
                 max_upload_bytes,
                 blocked,
+                epoch,
             } => {
                 let snapshot = {
                     let mut inner = self.inner.borrow_mut();
@@ -309,6 +310,7 @@ impl ChatSocket {
                     away,
                     max_upload_bytes,
                     blocked,
+                    epoch,
                 });
                 // Conversations catch up when shown (the chat page asks);
                 // unacknowledged messages go out again now.

@@ -22,6 +22,29 @@ use crate::store::{Messages, Store};
 /// Messages read per query when filling a gap or catching up.
 const PAGE: u32 = 500;
 
+/// Channels' wake-ups read together, at most.
+const COALESCED: usize = 256;
+
+/// One range per channel, covering all of its wake-ups, in the order the
+/// channels were first named.
+fn merged(wake_ups: Vec<(ChannelId, Seq, Seq)>) -> Vec<(ChannelId, Seq, Seq)> {
+    let mut ranges: Vec<(ChannelId, Seq, Seq)> = Vec::with_capacity(wake_ups.len());
+    let mut at: HashMap<ChannelId, usize> = HashMap::new();
+    for (channel, first, last) in wake_ups {
+        match at.get(&channel) {
+            Some(&i) => {
+                ranges[i].1 = ranges[i].1.min(first);
+                ranges[i].2 = ranges[i].2.max(last);
+            }
+            None => {
+                at.insert(channel.clone(), ranges.len());
+                ranges.push((channel, first, last));
+            }
+        }
+    }
+    ranges
+}
+
 /// What the sequencer is told.
 #[derive(Debug)]
 pub enum Input {
@@ -84,10 +107,32 @@ struct Sequencer {
 
 impl Sequencer {
     async fn run(mut self, mut inputs: mpsc::Receiver<Input>) {
-        while let Some(input) = inputs.recv().await {
+        let mut next = None;
+        loop {
+            let input = match next.take() {
+                Some(input) => input,
+                None => match inputs.recv().await {
+                    Some(input) => input,
+                    None => return,
+                },
+            };
             match input {
                 Input::Local(deliveries) => self.local(deliveries).await,
-                Input::Stored(channels) => self.stored_many(channels).await,
+                Input::Stored(mut channels) => {
+                    // Wake-ups waiting already are read in the same query
+                    // (a routing bus brings one per channel).
+                    while channels.len() < COALESCED {
+                        match inputs.try_recv() {
+                            Ok(Input::Stored(more)) => channels.extend(more),
+                            Ok(other) => {
+                                next = Some(other);
+                                break;
+                            }
+                            Err(_) => break,
+                        }
+                    }
+                    self.stored_many(merged(channels)).await
+                }
                 Input::Changed(channel, seq) => self.changed(channel, seq).await,
                 Input::CatchUp => self.catch_up().await,
                 Input::Follow(channel, after) => self.follow(channel, after),
@@ -320,5 +365,22 @@ impl Sequencer {
                 except_user: None,
             })
             .await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wake_ups_read_together_make_one_range_per_channel() {
+        let (a, b) = (ChannelId("a".into()), ChannelId("b".into()));
+        let wake_ups = vec![
+            (a.clone(), 3, 4),
+            (b.clone(), 1, 1),
+            (a.clone(), 5, 9),
+            (a.clone(), 1, 2),
+        ];
+        assert_eq!(merged(wake_ups), vec![(a, 1, 9), (b, 1, 1)]);
     }
 }

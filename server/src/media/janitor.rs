@@ -1,7 +1,10 @@
 //! Housekeeping of the files folder: uploads nobody posted within a day and
 //! the files of deleted messages are forgotten, and bytes no row refers to
 //! any more are removed from disk (also bytes an upload stored just before
-//! its database row failed). Runs shortly after start and then hourly.
+//! its database row failed). Runs shortly after start and then hourly; on
+//! several nodes, the rows are swept by one node an hour (the one that
+//! claims the job), and each node checks the bytes its own failed uploads
+//! left.
 
 use std::time::Duration;
 
@@ -19,6 +22,8 @@ const BATCH: u32 = 500;
 /// Pause between batches.
 const PAUSE: Duration = Duration::from_millis(20);
 const EVERY: Duration = Duration::from_secs(60 * 60);
+/// The sweep's name among the jobs run once for all nodes.
+const JOB: &str = "file sweep";
 
 /// Starts the hourly sweep.
 pub fn start(store: Store, files: FileStore) -> JoinHandle<()> {
@@ -28,7 +33,12 @@ pub fn start(store: Store, files: FileStore) -> JoinHandle<()> {
         loop {
             every.tick().await;
             let cutoff = now_millis() - UNPOSTED_GRACE.as_millis() as i64;
-            match sweep(&store, &files, cutoff).await {
+            let swept = match store.claim_job(JOB, EVERY).await {
+                Ok(true) => sweep(&store, &files, cutoff).await,
+                Ok(false) => sweep_suspects(&store, &files).await,
+                Err(error) => Err(error),
+            };
+            match swept {
                 Ok(0) => {}
                 Ok(removed) => tracing::info!(removed, "removed unused files"),
                 Err(error) => tracing::warn!(%error, "sweeping the files folder failed"),
@@ -57,6 +67,12 @@ pub async fn sweep(
         // Let everyone else's writes through between batches.
         tokio::time::sleep(PAUSE).await;
     }
+    Ok(removed + sweep_suspects(store, files).await?)
+}
+
+/// Removes the bytes this node's failed uploads left, unless something
+/// refers to them now; returns how many went.
+async fn sweep_suspects(store: &Store, files: &FileStore) -> Result<usize, StoreError> {
     let _content = files.hold(store, true).await?;
     let suspects = files.take_suspects();
     let orphans = match store.unreferenced(&suspects).await {
@@ -66,7 +82,7 @@ pub async fn sweep(
             return Err(error);
         }
     };
-    Ok(removed + remove_all(files, &orphans).await)
+    Ok(remove_all(files, &orphans).await)
 }
 
 /// Removes these contents from disk; returns how many went.

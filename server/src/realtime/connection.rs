@@ -110,6 +110,7 @@ async fn serve(
         kick: kick.clone(),
         stop_reading: stop_reading.clone(),
         max_upload_bytes: context.max_upload_bytes,
+        epoch: context.store.epoch().to_owned(),
     }))
     .await;
     // A sign-out that ran between the upgrade's session check and this

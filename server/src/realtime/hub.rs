@@ -53,6 +53,8 @@ pub struct Registration {
     pub stop_reading: CancellationToken,
     /// Told to the client in `welcome`.
     pub max_upload_bytes: u64,
+    /// The database's epoch, told in `welcome`.
+    pub epoch: String,
 }
 
 enum Command {
@@ -466,6 +468,7 @@ impl Hub {
             kick,
             stop_reading,
             max_upload_bytes,
+            epoch,
         } = registration;
         if self.shutting_down {
             let _ = outbox.push(Outgoing::Close(going_away()));
@@ -488,6 +491,7 @@ impl Hub {
             away: connected.away,
             max_upload_bytes,
             blocked,
+            epoch,
         };
         // The queue is new and empty: the welcome fits (it is refused only
         // if it alone is over the byte bound, and then the client gets closed).
@@ -971,6 +975,7 @@ mod tests {
                     kick: kick.clone(),
                     stop_reading: stop_reading.clone(),
                     max_upload_bytes: 1,
+                    epoch: "test".into(),
                 })
                 .await;
             self.settle().await;

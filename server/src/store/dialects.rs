@@ -119,6 +119,40 @@ impl Store {
         }
     }
 
+    /// The database's epoch: a random name for its history, changed by a
+    /// restore; clients drop their caches when it changes.
+    pub fn epoch(&self) -> &str {
+        match self {
+            Self::Sqlite(store) => store.epoch(),
+            Self::Postgres(store) => store.epoch(),
+        }
+    }
+
+    /// Gives the database a new epoch (run after restoring it); the new one.
+    pub async fn new_epoch(&self) -> Result<String, StoreError> {
+        match self {
+            Self::Sqlite(store) => store.new_epoch().await,
+            Self::Postgres(store) => store.new_epoch().await,
+        }
+    }
+
+    /// Claims this period's run of the job `name` for this node: true for
+    /// the one node that claims it first in a period of `every` (and always
+    /// on SQLite, one process). Work that needs doing once, not once per
+    /// node (sweeps), asks before it runs. A claim is a row, not a held
+    /// lock: a node that dies mid-run holds nothing, and the job runs again
+    /// the next period.
+    pub async fn claim_job(
+        &self,
+        name: &str,
+        every: std::time::Duration,
+    ) -> Result<bool, StoreError> {
+        match self {
+            Self::Sqlite(_) => Ok(true),
+            Self::Postgres(store) => store.claim_job(name, every).await,
+        }
+    }
+
     /// Writes a consistent copy of a SQLite database to `path` while it is
     /// in use; PostgreSQL is backed up with its own tools (`pg_dump`).
     pub async fn backup_to(&self, path: &std::path::Path) -> Result<(), StoreError> {

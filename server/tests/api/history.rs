@@ -143,3 +143,39 @@ async fn a_reconnecting_client_catches_up_from_its_last_sequence_number() {
     assert!(none.is_empty());
     assert!(complete);
 }
+
+/// The `epoch` of the next `welcome` on a new connection.
+async fn epoch_of(app: &TestApp, token: &str) -> String {
+    let mut client = app.connect(token).await;
+    client
+        .recv_until(|m| match m {
+            ServerMsg::Welcome { epoch, .. } => Some(epoch),
+            _ => None,
+        })
+        .await
+}
+
+#[actix_web::test]
+async fn welcome_names_the_history_and_a_restored_database_names_another() {
+    let mut app = TestApp::spawn().await;
+    let (_alice, _, token) = app.user("Alice").await;
+    let first = epoch_of(&app, &token).await;
+    assert!(!first.is_empty());
+    app.restart().await;
+    assert_eq!(
+        epoch_of(&app, &token).await,
+        first,
+        "a restart is the same history"
+    );
+    // What an operator runs after putting a backup back.
+    app.stop().await;
+    let store = chat_server::store::Store::open(&app.settings.database_url)
+        .await
+        .unwrap();
+    let renewed = store.new_epoch().await.unwrap();
+    store.close().await;
+    app.restart().await;
+    let after = epoch_of(&app, &token).await;
+    assert_ne!(after, first);
+    assert_eq!(after, renewed);
+}

@@ -6,7 +6,9 @@
 mod accounts;
 mod channels;
 mod dialects;
+mod epoch;
 mod files;
+mod jobs;
 mod messages;
 #[path = "../support/postgres.rs"]
 mod postgres;

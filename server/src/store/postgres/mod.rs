@@ -40,6 +40,8 @@ pub struct PgStore {
     notify: bool,
     /// The default channel (public; never renamed or removed), read once.
     default_channel: Option<ChannelId>,
+    /// The database's epoch (see the `epoch` table), read once.
+    epoch: String,
 }
 
 impl PgStore {
@@ -55,7 +57,11 @@ impl PgStore {
             .connect(database_url)
             .await?;
         sqlx::migrate!("./migrations-postgres").run(&pool).await?;
+        let epoch = sqlx::query_scalar("SELECT value FROM epoch WHERE id = 1")
+            .fetch_one(&pool)
+            .await?;
         let mut store = Self {
+            epoch,
             pool,
             node: Arc::from(new_id()),
             notify: true,
@@ -85,6 +91,21 @@ impl PgStore {
     /// made from the same options).
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    /// The database's epoch: the same until a restore (see `new_epoch`).
+    pub fn epoch(&self) -> &str {
+        &self.epoch
+    }
+
+    /// Gives the database a new epoch (after a restore); the new one.
+    pub async fn new_epoch(&self) -> Result<String, StoreError> {
+        let epoch = new_id();
+        sqlx::query("UPDATE epoch SET value = $1 WHERE id = 1")
+            .bind(&epoch)
+            .execute(&self.pool)
+            .await?;
+        Ok(epoch)
     }
 
     /// Whether a database URL names a PostgreSQL database.
@@ -147,6 +168,25 @@ impl PgStore {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    /// Claims this period's run of the job `name`: true when no node ran
+    /// it in the last `every` (less a tenth, for timers that tick a little
+    /// early against the database clock); the claim is the row's update.
+    pub async fn claim_job(&self, name: &str, every: Duration) -> Result<bool, StoreError> {
+        let every = every.as_millis() as i64;
+        let claimed: Option<String> = sqlx::query_scalar(
+            "INSERT INTO jobs (name, last_run_at)
+             VALUES ($1, (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT)
+             ON CONFLICT (name) DO UPDATE SET last_run_at = EXCLUDED.last_run_at
+             WHERE jobs.last_run_at <= EXCLUDED.last_run_at - $2
+             RETURNING name",
+        )
+        .bind(name)
+        .bind(every - every / 10)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(claimed.is_some())
     }
 
     /// Forgets the counts of windows that started before `before`.

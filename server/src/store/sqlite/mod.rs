@@ -12,7 +12,7 @@ use shared::{ChannelId, Seq};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Sqlite, Transaction};
+use sqlx::{Connection, Sqlite, Transaction};
 
 use crate::random::{new_id, now_millis};
 use crate::store::{DEFAULT_CHANNEL, StoreError};
@@ -34,6 +34,8 @@ pub struct SqliteStore {
     writer_pool: SqlitePool,
     /// The default channel (public; never renamed or removed), read once.
     default_channel: Option<ChannelId>,
+    /// The database's epoch (see the `epoch` table), read once.
+    epoch: String,
 }
 
 /// The message writer's page cache (negative: KiB): a batch touches index
@@ -83,10 +85,14 @@ impl SqliteStore {
                     .pragma("temp_store", "memory"),
             )
             .await?;
+        let epoch = sqlx::query_scalar("SELECT value FROM epoch WHERE id = 1")
+            .fetch_one(&pool)
+            .await?;
         let mut store = Self {
             pool,
             writer_pool,
             default_channel: None,
+            epoch,
         };
         store.update_name_keys().await?;
         store.default_channel = store.ensure_default_channel().await?;
@@ -105,7 +111,31 @@ impl SqliteStore {
             .bind(path.to_string_lossy().into_owned())
             .execute(&self.pool)
             .await?;
+        // The copy is a history of its own once restored: clients that saw
+        // this database after now must drop what they cached.
+        let options = SqliteConnectOptions::new().filename(path);
+        let mut copy = sqlx::SqliteConnection::connect_with(&options).await?;
+        sqlx::query("UPDATE epoch SET value = ? WHERE id = 1")
+            .bind(new_id())
+            .execute(&mut copy)
+            .await?;
+        copy.close().await?;
         Ok(())
+    }
+
+    /// The database's epoch: the same until a restore (see `new_epoch`).
+    pub fn epoch(&self) -> &str {
+        &self.epoch
+    }
+
+    /// Gives the database a new epoch (after a restore); the new one.
+    pub async fn new_epoch(&self) -> Result<String, StoreError> {
+        let epoch = new_id();
+        sqlx::query("UPDATE epoch SET value = ? WHERE id = 1")
+            .bind(&epoch)
+            .execute(&self.pool)
+            .await?;
+        Ok(epoch)
     }
 
     /// Waits for open connections to finish and closes the pools.
