@@ -41,6 +41,29 @@ pub struct Settings {
     #[arg(long, env = "CHAT_NATS_PREFIX", default_value = "chat")]
     pub nats_prefix: String,
 
+    /// S3-compatible bucket for uploaded files, instead of the files folder
+    /// (for nodes that share no folder; uploads still arrive in the
+    /// folder's `tmp/` first).
+    #[arg(long, env = "CHAT_FILES_BUCKET")]
+    pub files_bucket: Option<String>,
+
+    /// The bucket's service, for S3-compatible storage other than AWS
+    /// (e.g. `http://127.0.0.1:9000`).
+    #[arg(long, env = "CHAT_FILES_ENDPOINT")]
+    pub files_endpoint: Option<String>,
+
+    /// The bucket's region.
+    #[arg(long, env = "AWS_REGION", default_value = "us-east-1")]
+    pub files_region: String,
+
+    /// Access key of the bucket's account.
+    #[arg(long, env = "AWS_ACCESS_KEY_ID", hide_env_values = true)]
+    pub files_access_key_id: Option<String>,
+
+    /// Secret key of the bucket's account.
+    #[arg(long, env = "AWS_SECRET_ACCESS_KEY", hide_env_values = true)]
+    pub files_secret_access_key: Option<String>,
+
     /// Folder for uploaded files (stored by content hash).
     #[arg(long, env = "CHAT_FILES_DIR", default_value = "data/files")]
     pub files_dir: PathBuf,

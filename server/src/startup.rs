@@ -91,9 +91,14 @@ impl Application {
             prefix: settings.nats_prefix.clone(),
         });
         store.notify_in_transactions(nats.is_none());
-        let files = FileStore::open(&settings.files_dir).with_context(|| {
+        let mut files = FileStore::open(&settings.files_dir).with_context(|| {
             format!("opening the files folder {}", settings.files_dir.display())
         })?;
+        if let Some(bucket) = crate::media::objects::Bucket::from_settings(&settings) {
+            let objects = crate::media::objects::connect(&bucket)
+                .with_context(|| format!("connecting to the files bucket {}", bucket.name))?;
+            files = files.in_bucket(objects);
+        }
         let janitor_task = janitor::start(store.clone(), files.clone());
         let core = CoreRuntime::start()?;
         let (hub, hub_task) = HubHandle::start(core.handle(), metrics.clone());

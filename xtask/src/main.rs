@@ -21,6 +21,7 @@ mod bench_cluster;
 mod nats;
 mod postgres;
 mod robustness;
+mod s3;
 mod web_build;
 
 use web_build::{build_client, prepare_web_tools};
@@ -111,10 +112,21 @@ fn test() -> Result<()> {
     step("starting a throwaway PostgreSQL cluster on loopback for the PostgreSQL tests");
     let postgres = postgres::TestPostgres::start()?;
     postgres::ensure_haproxy()?;
+    step("starting an S3-compatible server (moto) on loopback for the bucket tests");
+    let s3 = s3::TestS3::start()?;
     exec(
         cargo()
             .args(["test", "--workspace", "--exclude", "browser-tests"])
-            .env(postgres::URL_VARIABLE, &postgres.url),
+            .env(postgres::URL_VARIABLE, &postgres.url)
+            .env(s3::URL_VARIABLE, &s3.url),
+    )?;
+    step("the server's file tests again, with the files in a bucket (each test its own)");
+    exec(
+        cargo()
+            .args(["test", "--package", "server", "--test", "api", "--"])
+            .args(["uploads::", "previews::", "hostile_http::"])
+            .env(s3::URL_VARIABLE, &s3.url)
+            .env(s3::FILES_IN_BUCKET, "1"),
     )?;
     step("the server's API tests again, on PostgreSQL (each test on a database of its own)");
     exec(
@@ -129,9 +141,11 @@ fn test() -> Result<()> {
         cargo()
             .args(["test", "--package", "server", "--test", "cluster"])
             .env(postgres::URL_VARIABLE, &postgres.url)
-            .env(nats::URL_VARIABLE, &nats.url),
+            .env(nats::URL_VARIABLE, &nats.url)
+            .env(s3::URL_VARIABLE, &s3.url),
     )?;
     drop(nats);
+    drop(s3);
     step("a smoke run of the bench tool (8 clients, one round; `cargo xtask bench` measures)");
     bench::smoke()?;
     if robustness::fuzzing_available() {

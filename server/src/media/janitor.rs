@@ -59,7 +59,7 @@ pub async fn sweep(
     loop {
         let _content = files.hold(store, true).await?;
         let (rows, unreferenced) = store.sweep_files(unposted_before, BATCH).await?;
-        removed += remove_all(files, &unreferenced).await;
+        removed += files.remove_all(&unreferenced).await;
         if rows < BATCH as usize {
             break;
         }
@@ -82,19 +82,7 @@ async fn sweep_suspects(store: &Store, files: &FileStore) -> Result<usize, Store
             return Err(error);
         }
     };
-    Ok(remove_all(files, &orphans).await)
-}
-
-/// Removes these contents from disk; returns how many went.
-async fn remove_all(files: &FileStore, hashes: &[String]) -> usize {
-    let mut removed = 0;
-    for sha256 in hashes {
-        match files.remove(sha256).await {
-            Ok(()) => removed += 1,
-            Err(error) => tracing::warn!(%error, %sha256, "removing a stored file failed"),
-        }
-    }
-    removed
+    Ok(files.remove_all(&orphans).await)
 }
 
 #[cfg(test)]
@@ -110,8 +98,14 @@ mod tests {
         let url = format!("sqlite://{}/chat.db", folder.path().display());
         let store = Store::open(&url).await.unwrap();
         let files = FileStore::open(&folder.path().join("files")).unwrap();
-        let orphan = files.put(b"stored, then the row failed").unwrap();
-        let adopted = files.put(b"stored, row failed, uploaded again").unwrap();
+        let orphan = files
+            .put(b"stored, then the row failed".to_vec())
+            .await
+            .unwrap();
+        let adopted = files
+            .put(b"stored, row failed, uploaded again".to_vec())
+            .await
+            .unwrap();
         let user = store
             .create_user_with_session(
                 &shared::validate::Username::parse("Alice").unwrap(),

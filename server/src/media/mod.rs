@@ -5,6 +5,7 @@
 
 pub mod image;
 pub mod janitor;
+pub mod objects;
 pub mod sniff;
 pub mod storage;
 pub mod strip;

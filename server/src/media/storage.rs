@@ -1,15 +1,19 @@
-//! The files folder: every stored file is named by the SHA-256 of its bytes
+//! Stored files: every stored file is named by the SHA-256 of its bytes
 //! (`sha256/ab/abcdef…`), so the same content uploaded twice is kept once and
-//! a name can never point outside the folder. Uploads stream into `tmp/`
-//! first and are moved into place only when complete.
+//! a name can never point outside the store. They live in the files folder,
+//! or in an S3-compatible bucket ([`super::objects`]) when the nodes share
+//! no folder. Uploads stream into the folder's `tmp/` first and are moved
+//! (or sent) into place only when complete.
 
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use object_store::ObjectStore;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
+use super::objects;
 use crate::random::{new_id, to_hex};
 use crate::store::dialects::ContentLock;
 use crate::store::{Store, StoreError};
@@ -20,10 +24,13 @@ pub struct ContentGuard<'a> {
     _shared: ContentLock,
 }
 
-/// The content-addressed files folder.
+/// The content-addressed files folder (or bucket).
 #[derive(Debug, Clone)]
 pub struct FileStore {
     root: PathBuf,
+    /// The bucket the files are in, when not in the folder (whose `tmp/`
+    /// still takes uploads as they arrive).
+    objects: Option<Arc<dyn ObjectStore>>,
     /// Held while content is stored and recorded, and while unreferenced
     /// content is removed, so a removal never races a new reference.
     content: Arc<tokio::sync::Mutex<()>>,
@@ -49,9 +56,22 @@ impl FileStore {
     pub fn existing(root: &Path) -> Self {
         Self {
             root: root.to_path_buf(),
+            objects: None,
             content: Arc::default(),
             suspects: Arc::default(),
         }
+    }
+
+    /// Keeps the files in this bucket instead of the folder.
+    pub fn in_bucket(mut self, objects: Arc<dyn ObjectStore>) -> Self {
+        self.objects = Some(objects);
+        self
+    }
+
+    /// The bucket and object name of stored content, when the files are
+    /// in a bucket (and `sha256` is a well-formed hash).
+    pub fn object(&self, sha256: &str) -> Option<(&dyn ObjectStore, object_store::path::Path)> {
+        Some((self.objects.as_deref()?, key_of(sha256)?))
     }
 
     /// Notes content that may have been left without a reference.
@@ -93,24 +113,65 @@ impl FileStore {
         })
     }
 
-    /// Removes stored content (which no row refers to any more).
-    pub async fn remove(&self, sha256: &str) -> io::Result<()> {
-        let Some(path) = self.path_of(sha256) else {
-            return Ok(());
-        };
-        match tokio::fs::remove_file(&path).await {
-            Err(error) if error.kind() != io::ErrorKind::NotFound => Err(error),
-            _ => Ok(()),
+    /// Removes stored contents (which no row refers to any more); returns
+    /// how many went (logging the others).
+    pub async fn remove_all(&self, hashes: &[String]) -> usize {
+        if let Some(objects) = &self.objects {
+            let keys = hashes.iter().filter_map(|sha256| key_of(sha256)).collect();
+            return objects::remove_all(objects.as_ref(), keys).await;
         }
+        let mut removed = 0;
+        for path in hashes.iter().filter_map(|sha256| self.path_of(sha256)) {
+            match tokio::fs::remove_file(&path).await {
+                Err(error) if error.kind() != io::ErrorKind::NotFound => {
+                    tracing::warn!(%error, path = %path.display(), "removing a stored file failed");
+                }
+                _ => removed += 1,
+            }
+        }
+        removed
     }
 
-    /// Where the file with this hash is, if `sha256` is a well-formed hash.
+    /// Where in the folder the file with this hash is, if `sha256` is a
+    /// well-formed hash.
     pub fn path_of(&self, sha256: &str) -> Option<PathBuf> {
-        let well_formed = sha256.len() == 64
-            && sha256
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-        well_formed.then(|| self.root.join("sha256").join(&sha256[..2]).join(sha256))
+        well_formed(sha256).then(|| self.root.join("sha256").join(&sha256[..2]).join(sha256))
+    }
+
+    /// The first `n` bytes of stored content (fewer if it is shorter, none
+    /// if it is missing).
+    pub async fn head(&self, sha256: &str, n: u64) -> Vec<u8> {
+        if let Some(objects) = &self.objects {
+            return match key_of(sha256) {
+                Some(key) => objects::head(objects.as_ref(), &key, n).await,
+                None => Vec::new(),
+            };
+        }
+        let Some(path) = self.path_of(sha256) else {
+            return Vec::new();
+        };
+        let Ok(file) = tokio::fs::File::open(&path).await else {
+            return Vec::new();
+        };
+        let mut head = Vec::new();
+        let _ = tokio::io::AsyncReadExt::read_to_end(
+            &mut tokio::io::AsyncReadExt::take(file, n),
+            &mut head,
+        )
+        .await;
+        head
+    }
+
+    /// Whether content with this hash is stored.
+    pub async fn contains(&self, sha256: &str) -> io::Result<bool> {
+        match (&self.objects, key_of(sha256)) {
+            (_, None) => Ok(false),
+            (Some(objects), Some(key)) => objects::exists(objects.as_ref(), &key).await,
+            (None, Some(_)) => match self.path_of(sha256) {
+                Some(path) => tokio::fs::try_exists(path).await,
+                None => Ok(false),
+            },
+        }
     }
 
     /// Starts streaming an upload into a temporary file.
@@ -126,8 +187,28 @@ impl FileStore {
         })
     }
 
-    /// Stores `bytes` (blocking: call from a blocking thread) and returns their hash.
-    pub fn put(&self, bytes: &[u8]) -> io::Result<String> {
+    /// Stores `bytes` (hashed and written off the async threads) and
+    /// returns their hash.
+    pub async fn put(&self, bytes: Vec<u8>) -> io::Result<String> {
+        let Some(objects) = &self.objects else {
+            let folder = self.clone();
+            return tokio::task::spawn_blocking(move || folder.put_in_folder(&bytes))
+                .await
+                .map_err(io::Error::other)?;
+        };
+        let (sha256, bytes) =
+            tokio::task::spawn_blocking(move || (to_hex(&Sha256::digest(&bytes)), bytes))
+                .await
+                .map_err(io::Error::other)?;
+        let key = key_of(&sha256).ok_or_else(|| io::Error::other("not a sha256 hash"))?;
+        if !objects::exists(objects.as_ref(), &key).await? {
+            objects::put(objects.as_ref(), &key, bytes).await?;
+        }
+        Ok(sha256)
+    }
+
+    /// Stores `bytes` in the folder (blocking) and returns their hash.
+    fn put_in_folder(&self, bytes: &[u8]) -> io::Result<String> {
         let sha256 = to_hex(&Sha256::digest(bytes));
         let target = self.target(&sha256)?;
         if !target.exists() {
@@ -144,6 +225,16 @@ impl FileStore {
     /// that content is already stored).
     pub async fn adopt(&self, upload: TempUpload) -> io::Result<String> {
         let (path, sha256) = upload.finish().await?;
+        if let Some(objects) = &self.objects {
+            let key = key_of(&sha256).ok_or_else(|| io::Error::other("not a sha256 hash"))?;
+            let sent = match objects::exists(objects.as_ref(), &key).await {
+                Ok(true) => Ok(()),
+                Ok(false) => objects::put_file(objects, &key, &path).await,
+                Err(error) => Err(error),
+            };
+            let _ = tokio::fs::remove_file(&path).await;
+            return sent.map(|()| sha256);
+        }
         let target = self.target(&sha256)?;
         if tokio::fs::try_exists(&target).await? {
             tokio::fs::remove_file(&path).await?;
@@ -162,6 +253,19 @@ impl FileStore {
         }
         Ok(target)
     }
+}
+
+/// Whether `sha256` is a hash as stored: 64 lowercase hex digits.
+fn well_formed(sha256: &str) -> bool {
+    sha256.len() == 64
+        && sha256
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// The object's name in a bucket: the folder's layout.
+fn key_of(sha256: &str) -> Option<object_store::path::Path> {
+    well_formed(sha256).then(|| format!("sha256/{}/{sha256}", &sha256[..2]).into())
 }
 
 /// An upload being written to `tmp/`; removed on drop unless adopted.

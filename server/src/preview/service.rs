@@ -302,10 +302,7 @@ async fn copy_image(
     };
     let (width, height) = (prepared.width, prepared.height);
     let _content = context.files.hold(&context.store, false).await.ok()?;
-    let files = context.files.clone();
-    let sha256 = tokio::task::spawn_blocking(move || files.put(&bytes).ok())
-        .await
-        .ok()??;
+    let sha256 = context.files.put(bytes).await.ok()?;
     context.store.add_preview_image(&sha256, mime).await.ok()?;
     Some((format!("/api/previews/{sha256}"), width, height))
 }

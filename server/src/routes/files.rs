@@ -12,7 +12,7 @@ use actix_files::NamedFile;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{
     self, Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue,
-    HeaderValue,
+    HeaderValue, TryIntoHeaderValue,
 };
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
@@ -24,6 +24,7 @@ use shared::{Attachment, AttachmentKind, ChannelId, FileId};
 use super::AppState;
 use crate::error::HttpError;
 use crate::media::image::{self as media_image, ImageError};
+use crate::media::objects;
 use crate::media::sniff::{FileType, sniff};
 use crate::media::strip;
 use crate::slow_body;
@@ -174,15 +175,11 @@ pub async fn upload(
     new_file.size = bytes.len() as u64;
     // From storing the bytes until their row exists, nothing may remove them.
     let _content = state.files.hold(&state.realtime.store, false).await?;
-    let files = state.files.clone();
-    let (sha256, thumb_sha256) = web::block(move || {
-        let sha256 = files.put(&bytes)?;
-        let thumb = thumbnail.as_deref().map(|t| files.put(t)).transpose()?;
-        Ok::<_, std::io::Error>((sha256, thumb))
-    })
-    .await
-    .map_err(|_| storage_failed("storing the file stopped"))?
-    .map_err(storage_failed)?;
+    let sha256 = state.files.put(bytes).await.map_err(storage_failed)?;
+    let thumb_sha256 = match thumbnail {
+        Some(thumbnail) => Some(state.files.put(thumbnail).await.map_err(storage_failed)?),
+        None => None,
+    };
     drop(slot);
     new_file.sha256 = sha256;
     new_file.thumb_sha256 = thumb_sha256;
@@ -253,11 +250,7 @@ async fn serve_file(
     let attachment = file.attachment;
     let (sha256, mime) = match file.thumb_sha256 {
         Some(thumb) if thumbnail => {
-            let path = state
-                .files
-                .path_of(&thumb)
-                .ok_or_else(HttpError::not_found)?;
-            let head = read_head(&path).await;
+            let head = state.files.head(&thumb, 8).await;
             (thumb, media_image::thumbnail_mime(&head).to_owned())
         }
         _ => (file.sha256, attachment.mime.clone()),
@@ -303,11 +296,7 @@ async fn send(
     inline: bool,
     name: Option<String>,
 ) -> Result<HttpResponse, HttpError> {
-    let path = state
-        .files
-        .path_of(sha256)
-        .ok_or_else(HttpError::not_found)?;
-    let content_type = mime
+    let content_type: mime_guess::mime::Mime = mime
         .parse()
         .unwrap_or(actix_files::file_extension_to_mime("bin"));
     let disposition = ContentDisposition {
@@ -326,18 +315,44 @@ async fn send(
             })
             .unwrap_or_default(),
     };
-    let file = NamedFile::open(&path).map_err(|error| {
-        tracing::error!(%error, path = %path.display(), "a stored file is missing");
-        HttpError::not_found()
-    })?;
     // Stored files are served as they are: most are compressed already, and
     // compressing a 25 MiB download costs far more than it saves.
-    let mut response = file
-        .set_content_type(content_type)
-        .set_content_disposition(disposition)
-        .set_content_encoding(header::ContentEncoding::Identity)
-        .use_last_modified(false)
-        .into_response(request);
+    let mut response = match state.files.object(sha256) {
+        Some((bucket, key)) => {
+            let headers = [
+                (header::CONTENT_TYPE, content_type.as_ref().try_into_value()),
+                (header::CONTENT_DISPOSITION, disposition.try_into_value()),
+                (
+                    header::CONTENT_ENCODING,
+                    Ok(HeaderValue::from_static("identity")),
+                ),
+            ]
+            .into_iter()
+            .filter_map(|(name, value)| Some((name, value.ok()?)));
+            objects::respond(request, bucket, &key, headers)
+                .await
+                .map_err(storage_failed)?
+                .ok_or_else(|| {
+                    tracing::error!(sha256, "a stored file is missing from the bucket");
+                    HttpError::not_found()
+                })?
+        }
+        None => {
+            let path = state
+                .files
+                .path_of(sha256)
+                .ok_or_else(HttpError::not_found)?;
+            let file = NamedFile::open(&path).map_err(|error| {
+                tracing::error!(%error, path = %path.display(), "a stored file is missing");
+                HttpError::not_found()
+            })?;
+            file.set_content_type(content_type)
+                .set_content_disposition(disposition)
+                .set_content_encoding(header::ContentEncoding::Identity)
+                .use_last_modified(false)
+                .into_response(request)
+        }
+    };
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(FILE_CACHE));
     headers.insert(
@@ -349,19 +364,6 @@ async fn send(
         HeaderValue::from_static("nosniff"),
     );
     Ok(response)
-}
-
-async fn read_head(path: &std::path::Path) -> Vec<u8> {
-    use tokio::io::AsyncReadExt;
-    let mut head = vec![0; 8];
-    match tokio::fs::File::open(path).await {
-        Ok(mut file) => {
-            let read = file.read(&mut head).await.unwrap_or(0);
-            head.truncate(read);
-            head
-        }
-        Err(_) => Vec::new(),
-    }
 }
 
 /// The last part of a path, without control characters or bidirectional

@@ -26,6 +26,10 @@ pub fn on_postgres() -> bool {
     std::env::var_os(ON_POSTGRES).is_some()
 }
 
+/// Set (to anything) to keep each app's files in a bucket of its own on
+/// the S3-compatible server of `CHAT_TEST_S3_URL` instead of its folder.
+pub const FILES_IN_BUCKET: &str = "CHAT_TEST_API_FILES_IN_BUCKET";
+
 /// How long a test waits for a frame it expects.
 pub const RECV_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -57,6 +61,9 @@ impl TestApp {
         let mut settings = Settings::ephemeral(data.path(), static_dir.path().to_owned());
         if on_postgres() {
             settings.database_url = crate::postgres::fresh_database().await;
+        }
+        if std::env::var_os(FILES_IN_BUCKET).is_some() {
+            crate::s3::bucket_settings(&mut settings, &crate::s3::fresh_bucket().await);
         }
         // Tests that flood on purpose should not wait for the production pace;
         // `limits.rs` tests the pacing itself.
@@ -103,6 +110,25 @@ impl TestApp {
     pub async fn restart(&mut self) {
         self.stop().await;
         self.start().await;
+    }
+
+    /// The app's stored files, as the janitor sees them (in its bucket,
+    /// when it has one).
+    pub fn file_store(&self) -> chat_server::media::storage::FileStore {
+        use chat_server::media::objects;
+        let files = chat_server::media::storage::FileStore::existing(&self.settings.files_dir);
+        match objects::Bucket::from_settings(&self.settings) {
+            Some(bucket) => files.in_bucket(objects::connect(&bucket).unwrap()),
+            None => files,
+        }
+    }
+
+    /// How many contents are stored (in the folder, or the bucket).
+    pub async fn stored_files(&self) -> usize {
+        match &self.settings.files_bucket {
+            Some(bucket) => crate::s3::objects_in(bucket).await,
+            None => walk(&self.settings.files_dir.join("sha256")),
+        }
     }
 
     /// Whether this app's database is PostgreSQL.
@@ -503,4 +529,22 @@ pub fn new_client_id() -> ClientMsgId {
         .unwrap()
         .as_nanos();
     ClientMsgId::parse(&format!("t{nanos:x}-{n}")).unwrap()
+}
+
+/// Files under `folder`, recursively.
+fn walk(folder: &std::path::Path) -> usize {
+    std::fs::read_dir(folder)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| {
+                    if e.path().is_dir() {
+                        walk(&e.path())
+                    } else {
+                        1
+                    }
+                })
+                .sum()
+        })
+        .unwrap_or(0)
 }

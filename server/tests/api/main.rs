@@ -6,6 +6,8 @@
 mod helpers;
 #[path = "../support/postgres.rs"]
 mod postgres;
+#[path = "../support/s3.rs"]
+mod s3;
 #[path = "../support/text_frames.rs"]
 mod text_frames;
 

@@ -130,27 +130,6 @@ async fn next_message(client: &mut WsClient) -> ChatMessage {
         .await
 }
 
-fn stored_files(app: &TestApp) -> usize {
-    walk(&app.settings.files_dir.join("sha256"))
-}
-
-fn walk(folder: &std::path::Path) -> usize {
-    std::fs::read_dir(folder)
-        .map(|entries| {
-            entries
-                .flatten()
-                .map(|e| {
-                    if e.path().is_dir() {
-                        walk(&e.path())
-                    } else {
-                        1
-                    }
-                })
-                .sum()
-        })
-        .unwrap_or(0)
-}
-
 #[actix_web::test]
 async fn the_type_comes_from_the_bytes_and_bad_files_are_refused() {
     let app = TestApp::spawn().await;
@@ -320,12 +299,12 @@ async fn images_lose_their_metadata_and_get_thumbnails_and_content_is_stored_onc
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 
     // The same bytes again: a new file id, the same stored content.
-    let before = stored_files(&app);
+    let before = app.stored_files().await;
     let again = upload(&app, &token, &general, "copy.jpg", photo)
         .await
         .unwrap();
     assert_ne!(again.id, file.id);
-    assert_eq!(stored_files(&app), before);
+    assert_eq!(app.stored_files().await, before);
 }
 
 #[actix_web::test]
@@ -360,7 +339,7 @@ async fn oversized_uploads_are_refused_without_being_stored() {
         Err(error) => eprintln!("the server cut the upload off: {error}"),
     }
 
-    assert_eq!(stored_files(&app), 0);
+    assert_eq!(app.stored_files().await, 0);
     let tmp = std::fs::read_dir(app.settings.files_dir.join("tmp")).unwrap();
     assert_eq!(tmp.count(), 0, "partial uploads are removed");
 
@@ -537,7 +516,6 @@ async fn files_are_posted_once_and_fetched_only_by_members_until_deleted() {
 #[actix_web::test]
 async fn unposted_uploads_and_files_of_deleted_messages_are_swept_from_disk() {
     use chat_server::media::janitor::sweep;
-    use chat_server::media::storage::FileStore;
     use chat_server::store::Store;
 
     let app = TestApp::spawn().await;
@@ -575,17 +553,17 @@ async fn unposted_uploads_and_files_of_deleted_messages_are_swept_from_disk() {
     alice
         .recv_until(|m| matches!(m, ServerMsg::MessageUpdated { .. }).then_some(()))
         .await;
-    assert_eq!(stored_files(&app), 3);
+    assert_eq!(app.stored_files().await, 3);
 
     // A sweep with a cutoff in the past keeps fresh unposted uploads.
     let store = Store::open(&app.settings.database_url).await.unwrap();
-    let files = FileStore::existing(&app.settings.files_dir);
+    let files = app.file_store();
     assert_eq!(
         sweep(&store, &files, 0).await.unwrap(),
         1,
         "only the deleted message's file"
     );
-    assert_eq!(stored_files(&app), 2);
+    assert_eq!(app.stored_files().await, 2);
     assert_eq!(
         fetch(&app, Some(&token), &lost.url()).await.status,
         StatusCode::OK
@@ -594,7 +572,7 @@ async fn unposted_uploads_and_files_of_deleted_messages_are_swept_from_disk() {
     // A day later the abandoned upload goes too; content still posted stays.
     let tomorrow = i64::MAX;
     assert_eq!(sweep(&store, &files, tomorrow).await.unwrap(), 1);
-    assert_eq!(stored_files(&app), 1);
+    assert_eq!(app.stored_files().await, 1);
     assert_eq!(
         fetch(&app, Some(&token), &lost.url()).await.status,
         StatusCode::NOT_FOUND
@@ -664,12 +642,12 @@ async fn uploads_during_a_database_outage_get_a_clear_error_and_work_after() {
 
     app.outside_sql("ALTER TABLE files_away RENAME TO files")
         .await;
-    let stored = stored_files(&app);
+    let stored = app.stored_files().await;
     let again = upload(&app, &token, &general, "p.png", photo)
         .await
         .unwrap();
     assert_eq!(
-        stored_files(&app),
+        app.stored_files().await,
         stored,
         "the bytes kept from the failed try are reused"
     );
@@ -808,7 +786,6 @@ async fn file_names_lose_direction_overrides() {
 #[actix_web::test]
 async fn sweeping_many_files_never_holds_up_messages() {
     use chat_server::media::janitor::sweep;
-    use chat_server::media::storage::FileStore;
     use chat_server::store::Store;
 
     use crate::helpers::on_postgres;
@@ -841,7 +818,7 @@ async fn sweeping_many_files_never_holds_up_messages() {
     ))
     .await;
     let store = Store::open(&app.settings.database_url).await.unwrap();
-    let files = FileStore::existing(&app.settings.files_dir);
+    let files = app.file_store();
     let sweeping = tokio::spawn(async move {
         let removed = sweep(&store, &files, 1).await;
         store.close().await;

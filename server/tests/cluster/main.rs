@@ -13,6 +13,8 @@ mod helpers;
 mod nats;
 #[path = "../support/postgres.rs"]
 mod postgres;
+#[path = "../support/s3.rs"]
+mod s3;
 #[path = "../support/text_frames.rs"]
 mod text_frames;
 
@@ -582,4 +584,119 @@ async fn on_nats_a_node_hears_only_about_the_rooms_it_serves() {
     let seq = alice.post_to(&side, "now with Bob").await.unwrap();
     let message = next_message(&mut bob, &side).await;
     assert_eq!((message.seq, message.text.as_str()), (seq, "now with Bob"));
+}
+
+/// Every file under `folder`, recursively.
+fn files_under(folder: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .flat_map(|entry| {
+            let path = entry.path();
+            if path.is_dir() {
+                files_under(&path)
+            } else {
+                vec![path]
+            }
+        })
+        .collect()
+}
+
+#[actix_web::test]
+async fn files_in_a_bucket_are_shared_by_nodes_served_in_ranges_and_swept() {
+    let bucket = s3::fresh_bucket().await;
+    // Each node with a folder of its own: only the bucket is shared.
+    let pair = two_nodes_with(|s| {
+        s3::bucket_settings(s, &bucket);
+        s.files_dir = s.files_dir.join(s.node_id.clone().unwrap());
+    })
+    .await;
+    let (mut alice, _, alice_token) = pair.one.user("Alice").await;
+    let (mut bob, _, bob_token) = pair.two.user("Bob").await;
+    let general = alice.general();
+    let body: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    let mut response = pair
+        .one
+        .http()
+        .post(pair.one.url(&format!("/api/channels/{}/files", general.0)))
+        .query(&[("name", "data.bin")])
+        .unwrap()
+        .insert_header(session_cookie(&alice_token))
+        .send_body(body.clone())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let attachment: shared::Attachment = response.json().await.unwrap();
+    assert_eq!(s3::objects_in(&bucket).await, 1);
+    for node in [&pair.one.settings, &pair.two.settings] {
+        let stored = files_under(&node.files_dir.join("sha256"));
+        assert!(stored.is_empty(), "kept in a folder: {stored:?}");
+    }
+    alice
+        .send(&ClientMsg::Send {
+            channel: general.clone(),
+            client_id: new_client_id(),
+            text: "the data".into(),
+            attachments: vec![attachment.id.clone()],
+        })
+        .await;
+    let posted = next_message(&mut bob, &general).await;
+    let url = pair.two.url(&posted.attachments[0].url());
+    let get = |range: Option<&'static str>| {
+        let mut request = pair
+            .two
+            .http()
+            .get(&url)
+            .insert_header(session_cookie(&bob_token));
+        if let Some(range) = range {
+            request = request.insert_header(("Range", range));
+        }
+        request.send()
+    };
+    let mut whole = get(None).await.unwrap();
+    assert_eq!(whole.status(), StatusCode::OK);
+    assert_eq!(
+        whole.headers().get("x-content-type-options").unwrap(),
+        "nosniff"
+    );
+    assert!(whole.headers().contains_key("content-security-policy"));
+    assert_eq!(whole.body().limit(1 << 20).await.unwrap().to_vec(), body);
+    let mut part = get(Some("bytes=1000-1999")).await.unwrap();
+    assert_eq!(part.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(
+        part.headers().get("content-range").unwrap(),
+        "bytes 1000-1999/200000"
+    );
+    assert_eq!(part.body().await.unwrap().to_vec(), body[1000..2000]);
+    let beyond = get(Some("bytes=300000-")).await.unwrap();
+    assert_eq!(beyond.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+    // Deleted with its message, then swept from the bucket.
+    alice
+        .send(&ClientMsg::Delete {
+            channel: general.clone(),
+            seq: posted.seq,
+        })
+        .await;
+    next_update(&mut bob, &general).await;
+    let store = chat_server::store::Store::open(&pair.one.settings.database_url)
+        .await
+        .unwrap();
+    let removed = chat_server::media::janitor::sweep(&store, &pair.one.file_store(), 0)
+        .await
+        .unwrap();
+    store.close().await;
+    assert_eq!(removed, 1);
+    assert_eq!(s3::objects_in(&bucket).await, 0);
+}
+
+/// The next `MessageUpdated` frame of `channel`.
+async fn next_update(client: &mut WsClient, channel: &ChannelId) -> shared::ChatMessage {
+    client
+        .recv_until(|m| match m {
+            ServerMsg::MessageUpdated { message } if &message.channel == channel => Some(message),
+            _ => None,
+        })
+        .await
 }
