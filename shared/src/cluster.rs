@@ -77,6 +77,9 @@ pub enum About {
     },
     /// The node is stopping: nobody is connected to it any more.
     Left,
+    /// The node could not send everything it should have (its bus was
+    /// down or full): read what changed instead.
+    Missed,
 }
 
 /// Who needs a notice: every node, the nodes with someone in a channel's
@@ -84,15 +87,20 @@ pub enum About {
 /// sends each notice only where its scope is followed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope<'a> {
+    /// Every node: presence, heartbeats, comings and goings of nodes.
     Nodes,
+    /// Every node, apart from presence traffic so that it never crowds
+    /// these out: changes of membership and sign-outs.
+    Control,
     Room(&'a ChannelId),
     User(&'a UserId),
 }
 
 impl About {
     /// Where this notice goes. Changes of membership and sign-outs go to
-    /// every node: the node a user is connected to must hear them even in
-    /// the moment before it follows that user or room, and they are rare.
+    /// every node (`Control`): the node a user is connected to must hear
+    /// them even in the moment before it follows that user or room, and
+    /// they are rare.
     /// A `Stored` about several channels is scoped by its first; split it
     /// per channel for a routing bus.
     pub fn scope(&self) -> Scope<'_> {
@@ -105,12 +113,12 @@ impl About {
             | About::ToRoom { channel, .. }
             | About::MemberJoined { channel, .. } => Scope::Room(channel),
             About::ToUser { user, .. } => Scope::User(user),
-            About::Subscribe { .. }
-            | About::Unsubscribe { .. }
-            | About::CloseSessions { .. }
-            | About::Presence { .. }
-            | About::Heartbeat { .. }
-            | About::Left => Scope::Nodes,
+            About::Subscribe { .. } | About::Unsubscribe { .. } | About::CloseSessions { .. } => {
+                Scope::Control
+            }
+            About::Presence { .. } | About::Heartbeat { .. } | About::Left | About::Missed => {
+                Scope::Nodes
+            }
         }
     }
 }
@@ -233,7 +241,7 @@ mod tests {
             message: hello.clone(),
         };
         assert_eq!(to_user.scope(), Scope::User(&user));
-        for everywhere in [
+        for control in [
             About::Unsubscribe {
                 user: user.clone(),
                 channel: channel.clone(),
@@ -244,10 +252,11 @@ mod tests {
                 only: None,
                 keep: None,
             },
-            About::Left,
         ] {
-            assert_eq!(everywhere.scope(), Scope::Nodes, "{everywhere:?}");
+            assert_eq!(control.scope(), Scope::Control, "{control:?}");
         }
+        assert_eq!(About::Left.scope(), Scope::Nodes);
+        assert_eq!(About::Missed.scope(), Scope::Nodes);
     }
 
     #[test]

@@ -205,6 +205,10 @@ impl ClusterFanOut {
                     self.tell_presence(changes).await;
                     return;
                 }
+                About::Missed => {
+                    let _ = self.sequencer.send(Input::CatchUp).await;
+                    return;
+                }
                 About::Left => {
                     let changes = self.lock_elsewhere().left(&notice.node);
                     self.tell_presence(changes).await;
@@ -224,20 +228,22 @@ impl ClusterFanOut {
     }
 }
 
-/// Per channel, the first and last number of the new messages among this
-/// node's commits (a batch's numbers in a channel have no gaps).
+/// Per channel, the first and last number of the messages this node's
+/// writer acknowledged: the new ones, and resends found stored already
+/// (whose first wake-up may have been lost with a node that stopped
+/// between commit and publish; hearing one twice is harmless).
 fn stored_ranges(deliveries: &[Delivery]) -> Vec<(ChannelId, Seq, Seq)> {
     let mut ranges: Vec<(ChannelId, Seq, Seq)> = Vec::new();
     for delivery in deliveries {
-        let Some(ServerMsg::Message { message }) = &delivery.to_others else {
+        let ServerMsg::Ack { channel, seq, .. } = &delivery.to_sender else {
             continue;
         };
-        match ranges.iter_mut().find(|(c, _, _)| *c == message.channel) {
+        match ranges.iter_mut().find(|(c, _, _)| c == channel) {
             Some((_, first, last)) => {
-                *first = (*first).min(message.seq);
-                *last = (*last).max(message.seq);
+                *first = (*first).min(*seq);
+                *last = (*last).max(*seq);
             }
-            None => ranges.push((message.channel.clone(), message.seq, message.seq)),
+            None => ranges.push((channel.clone(), *seq, *seq)),
         }
     }
     ranges

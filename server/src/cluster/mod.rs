@@ -123,14 +123,28 @@ async fn connect_nats(nats: &NatsSettings, node: &str) -> anyhow::Result<bus::Na
         nats.prefix
     );
     let connecting = bus::NatsBus::connect(&nats.url, node, &nats.prefix);
+    let shown = without_credentials(&nats.url);
     match tokio::time::timeout(LISTENING_WITHIN, connecting).await {
         Ok(Ok(bus)) => Ok(bus),
-        Ok(Err(error)) => anyhow::bail!("could not connect to NATS at {}: {error}", nats.url),
+        Ok(Err(error)) => anyhow::bail!("could not connect to NATS at {shown}: {error}"),
         Err(_) => anyhow::bail!(
-            "could not connect to NATS at {} within {} s",
-            nats.url,
+            "could not connect to NATS at {shown} within {} s",
             LISTENING_WITHIN.as_secs()
         ),
+    }
+}
+
+/// A server URL to show in logs: any user name, password or token in it
+/// replaced.
+fn without_credentials(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
+            let _ = parsed.set_username("***");
+            let _ = parsed.set_password(None);
+            parsed.to_string()
+        }
+        Ok(parsed) => parsed.to_string(),
+        Err(_) => "(the URL given)".to_owned(),
     }
 }
 
@@ -188,6 +202,11 @@ async fn report_presence(hub: HubHandle, bus: bus::Bus, fanout: Arc<fanout::Clus
             _ = beats.tick() => {
                 let (version, everyone) = hub.local_presence().await;
                 let users: Vec<_> = everyone.into_iter().map(|p| (p.user, p.status)).collect();
+                // Whatever could not be sent is made up for: the others
+                // read what changed.
+                if bus.take_dropped() {
+                    bus.publish(shared::cluster::About::Missed).await;
+                }
                 for notice in shared::cluster::Notice::heartbeat(bus.node(), version, &users) {
                     bus.send_to_nodes(&notice).await;
                 }
@@ -203,6 +222,23 @@ async fn report_presence(hub: HubHandle, bus: bus::Bus, fanout: Arc<fanout::Clus
 #[cfg(test)]
 mod tests {
     use super::valid_prefix;
+
+    #[test]
+    fn credentials_in_a_server_url_are_not_shown() {
+        use super::without_credentials;
+        assert_eq!(
+            without_credentials("nats://chat:s3cret@10.0.0.20:4222"),
+            "nats://***@10.0.0.20:4222"
+        );
+        assert_eq!(
+            without_credentials("nats://t0ken@10.0.0.20:4222"),
+            "nats://***@10.0.0.20:4222"
+        );
+        assert_eq!(
+            without_credentials("nats://10.0.0.20:4222"),
+            "nats://10.0.0.20:4222"
+        );
+    }
 
     #[test]
     fn a_subject_prefix_is_dot_separated_plain_words() {

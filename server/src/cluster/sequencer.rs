@@ -25,24 +25,19 @@ const PAGE: u32 = 500;
 /// Channels' wake-ups read together, at most.
 const COALESCED: usize = 256;
 
-/// One range per channel, covering all of its wake-ups, in the order the
-/// channels were first named.
-fn merged(wake_ups: Vec<(ChannelId, Seq, Seq)>) -> Vec<(ChannelId, Seq, Seq)> {
-    let mut ranges: Vec<(ChannelId, Seq, Seq)> = Vec::with_capacity(wake_ups.len());
-    let mut at: HashMap<ChannelId, usize> = HashMap::new();
-    for (channel, first, last) in wake_ups {
-        match at.get(&channel) {
-            Some(&i) => {
-                ranges[i].1 = ranges[i].1.min(first);
-                ranges[i].2 = ranges[i].2.max(last);
-            }
-            None => {
-                at.insert(channel.clone(), ranges.len());
-                ranges.push((channel, first, last));
-            }
-        }
+/// Adds `more` wake-ups to `batch` unless one names a channel the batch
+/// (or `more` itself) names already; gives `more` back then.
+fn coalesce(
+    batch: &mut Vec<(ChannelId, Seq, Seq)>,
+    more: Vec<(ChannelId, Seq, Seq)>,
+) -> Result<(), Vec<(ChannelId, Seq, Seq)>> {
+    let mut named: std::collections::HashSet<&ChannelId> =
+        batch.iter().map(|(c, _, _)| c).collect();
+    if !more.iter().all(|(channel, _, _)| named.insert(channel)) {
+        return Err(more);
     }
-    ranges
+    batch.extend(more);
+    Ok(())
 }
 
 /// What the sequencer is told.
@@ -87,6 +82,7 @@ pub fn start(
         delivered: HashMap::new(),
         first_local: HashMap::new(),
         changes_seen: HashMap::new(),
+        followed_after: HashMap::new(),
     };
     tokio::spawn(sequencer.run(inputs))
 }
@@ -103,6 +99,9 @@ struct Sequencer {
     /// Per channel, the highest change number among the messages handed
     /// on: after lost wake-ups, changes are read again from there.
     changes_seen: HashMap<ChannelId, i64>,
+    /// Channels followed just now, and the number their room opened at,
+    /// until their recheck.
+    followed_after: HashMap<ChannelId, Seq>,
 }
 
 impl Sequencer {
@@ -120,10 +119,17 @@ impl Sequencer {
                 Input::Local(deliveries) => self.local(deliveries).await,
                 Input::Stored(mut channels) => {
                     // Wake-ups waiting already are read in the same query
-                    // (a routing bus brings one per channel).
+                    // (a routing bus brings one per channel), as long as
+                    // each names channels not named yet: a channel's
+                    // wake-ups are handled one at a time, in order.
                     while channels.len() < COALESCED {
                         match inputs.try_recv() {
-                            Ok(Input::Stored(more)) => channels.extend(more),
+                            Ok(Input::Stored(more)) => {
+                                if let Err(more) = coalesce(&mut channels, more) {
+                                    next = Some(Input::Stored(more));
+                                    break;
+                                }
+                            }
                             Ok(other) => {
                                 next = Some(other);
                                 break;
@@ -131,10 +137,23 @@ impl Sequencer {
                             Err(_) => break,
                         }
                     }
-                    self.stored_many(merged(channels)).await
+                    self.stored_many(channels).await
                 }
                 Input::Changed(channel, seq) => self.changed(channel, seq).await,
-                Input::CatchUp => self.catch_up().await,
+                Input::CatchUp => {
+                    // One reading covers every loss reported so far.
+                    loop {
+                        match inputs.try_recv() {
+                            Ok(Input::CatchUp) => {}
+                            Ok(other) => {
+                                next = Some(other);
+                                break;
+                            }
+                            Err(_) => break,
+                        }
+                    }
+                    self.catch_up().await
+                }
                 Input::Follow(channel, after) => self.follow(channel, after),
                 Input::Forget(channel) => self.forget(&channel),
                 Input::Recheck(channel) => self.recheck(channel).await,
@@ -193,6 +212,7 @@ impl Sequencer {
             .get(&channel)
             .map_or(after, |&delivered| delivered.max(after));
         self.delivered.insert(channel.clone(), from);
+        self.followed_after.insert(channel.clone(), after);
         let own = self.own.clone();
         tokio::spawn(async move {
             tokio::time::sleep(RECHECK_AFTER).await;
@@ -202,17 +222,27 @@ impl Sequencer {
         });
     }
 
-    /// Reads what a followed channel has beyond what was handed on.
+    /// Reads what a followed channel has beyond what was handed on. When
+    /// this node's own commits came before the follow, numbers below them
+    /// may be other nodes' that no wake-up brought: read from where the
+    /// room opened then (clients keep one copy of a number seen twice).
     async fn recheck(&mut self, channel: ChannelId) {
-        if let Some(&delivered) = self.delivered.get(&channel) {
-            self.fill(&channel, delivered, Seq::MAX).await;
-        }
+        let after = self.followed_after.remove(&channel);
+        let Some(&delivered) = self.delivered.get(&channel) else {
+            return;
+        };
+        let from = match (after, self.first_local.get(&channel)) {
+            (Some(after), Some(&first)) if first > after + 1 => after,
+            _ => delivered,
+        };
+        self.fill(&channel, from, Seq::MAX).await;
     }
 
     fn forget(&mut self, channel: &ChannelId) {
         self.delivered.remove(channel);
         self.first_local.remove(channel);
         self.changes_seen.remove(channel);
+        self.followed_after.remove(channel);
     }
 
     /// Remembers the change number of a message handed on.
@@ -373,14 +403,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn wake_ups_read_together_make_one_range_per_channel() {
-        let (a, b) = (ChannelId("a".into()), ChannelId("b".into()));
-        let wake_ups = vec![
-            (a.clone(), 3, 4),
-            (b.clone(), 1, 1),
-            (a.clone(), 5, 9),
-            (a.clone(), 1, 2),
-        ];
-        assert_eq!(merged(wake_ups), vec![(a, 1, 9), (b, 1, 1)]);
+    fn wake_ups_are_read_together_only_for_channels_not_named_yet() {
+        let (a, b, c) = (
+            ChannelId("a".into()),
+            ChannelId("b".into()),
+            ChannelId("c".into()),
+        );
+        let mut batch = vec![(a.clone(), 3, 4)];
+        assert_eq!(coalesce(&mut batch, vec![(b.clone(), 1, 1)]), Ok(()));
+        // A's later wake-up waits for the next reading, whole.
+        let later = vec![(c.clone(), 2, 2), (a.clone(), 5, 9)];
+        assert_eq!(coalesce(&mut batch, later.clone()), Err(later));
+        let twice = vec![(c.clone(), 1, 1), (c.clone(), 2, 2)];
+        assert_eq!(coalesce(&mut batch, twice.clone()), Err(twice));
+        assert_eq!(batch, vec![(a, 3, 4), (b, 1, 1)]);
     }
 }

@@ -5,6 +5,7 @@
 
 use std::io;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse};
@@ -12,7 +13,7 @@ use futures_util::{StreamExt, TryStreamExt};
 use object_store::aws::AmazonS3Builder;
 use object_store::buffered::BufWriter;
 use object_store::path::Path as Key;
-use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutPayload};
+use object_store::{ClientOptions, GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutPayload};
 use tokio::io::AsyncWriteExt;
 
 /// Where the bucket is and how to sign in to it (no `Debug`: it holds
@@ -44,9 +45,16 @@ impl Bucket {
 /// (a service on the same host); addressing is by path, which every
 /// S3-compatible service understands.
 pub fn connect(bucket: &Bucket) -> Result<Arc<dyn ObjectStore>, object_store::Error> {
+    // No limit on a whole request: a download streams to its reader at the
+    // reader's pace (a 25 MiB video to a slow phone takes minutes). Writes
+    // get their own limit ([`WRITE_WITHIN`]).
+    let client = ClientOptions::new()
+        .with_timeout_disabled()
+        .with_connect_timeout(Duration::from_secs(10));
     let mut builder = AmazonS3Builder::new()
         .with_bucket_name(&bucket.name)
-        .with_region(&bucket.region);
+        .with_region(&bucket.region)
+        .with_client_options(client);
     if let Some(endpoint) = &bucket.endpoint {
         builder = builder
             .with_endpoint(endpoint)
@@ -61,8 +69,24 @@ pub fn connect(bucket: &Bucket) -> Result<Arc<dyn ObjectStore>, object_store::Er
     Ok(Arc::new(builder.build()?))
 }
 
+/// Longest time a write (an upload, a removal) may take: writes run while
+/// the content lock is held.
+const WRITE_WITHIN: Duration = Duration::from_secs(300);
+
 fn failed(error: object_store::Error) -> io::Error {
     io::Error::other(error)
+}
+
+/// `write`, or an error once it took longer than [`WRITE_WITHIN`].
+async fn within<T>(write: impl std::future::Future<Output = io::Result<T>>) -> io::Result<T> {
+    tokio::time::timeout(WRITE_WITHIN, write)
+        .await
+        .unwrap_or_else(|_| {
+            Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the bucket took too long",
+            ))
+        })
 }
 
 /// Whether the object exists.
@@ -76,11 +100,14 @@ pub async fn exists(objects: &dyn ObjectStore, key: &Key) -> io::Result<bool> {
 
 /// Stores bytes held in memory.
 pub async fn put(objects: &dyn ObjectStore, key: &Key, bytes: Vec<u8>) -> io::Result<()> {
-    objects
-        .put(key, PutPayload::from(bytes))
-        .await
-        .map(drop)
-        .map_err(failed)
+    within(async {
+        objects
+            .put(key, PutPayload::from(bytes))
+            .await
+            .map(drop)
+            .map_err(failed)
+    })
+    .await
 }
 
 /// Stores a finished upload from its temporary file, in parts (never the
@@ -92,28 +119,43 @@ pub async fn put_file(
 ) -> io::Result<()> {
     let mut file = tokio::fs::File::open(path).await?;
     let mut writer = BufWriter::new(objects.clone(), key.clone());
-    if let Err(error) = tokio::io::copy(&mut file, &mut writer).await {
+    let sent = within(async {
+        tokio::io::copy(&mut file, &mut writer).await?;
+        writer.shutdown().await
+    })
+    .await;
+    if sent.is_err() {
         let _ = writer.abort().await;
-        return Err(error);
     }
-    writer.shutdown().await
+    sent
 }
 
-/// Removes objects, many per request (S3's `DeleteObjects`); returns how
-/// many are gone (one gone already counts), logging the others.
-pub async fn remove_all(objects: &dyn ObjectStore, keys: Vec<Key>) -> usize {
+/// Removes objects, many per request (S3's `DeleteObjects`); returns the
+/// keys that could not be removed (one gone already counts as removed).
+pub async fn remove_all(objects: &dyn ObjectStore, keys: Vec<Key>) -> Vec<Key> {
+    let asked = keys.clone();
     let keys = futures_util::stream::iter(keys.into_iter().map(Ok)).boxed();
-    let results: Vec<_> = objects.delete_stream(keys).collect().await;
-    results
-        .into_iter()
-        .filter(|result| match result {
-            Ok(_) | Err(object_store::Error::NotFound { .. }) => true,
-            Err(error) => {
-                tracing::warn!(%error, "removing a stored file from the bucket failed");
-                false
+    let removing = objects.delete_stream(keys).collect::<Vec<_>>();
+    let Ok(results) = tokio::time::timeout(WRITE_WITHIN, removing).await else {
+        tracing::warn!("removing stored files from the bucket took too long");
+        return asked;
+    };
+    let mut removed: std::collections::HashSet<Key> = std::collections::HashSet::new();
+    for result in results {
+        match result {
+            Ok(key) => {
+                removed.insert(key);
             }
-        })
-        .count()
+            Err(object_store::Error::NotFound { path, .. }) => {
+                removed.insert(Key::from(path));
+            }
+            Err(error) => tracing::warn!(%error, "removing a stored file from the bucket failed"),
+        }
+    }
+    asked
+        .into_iter()
+        .filter(|key| !removed.contains(key))
+        .collect()
 }
 
 /// The first `n` bytes (fewer if the object is shorter; none if missing).

@@ -114,21 +114,37 @@ impl FileStore {
     }
 
     /// Removes stored contents (which no row refers to any more); returns
-    /// how many went (logging the others).
+    /// how many went. Those that could not be removed are suspects again:
+    /// the next sweep tries them (unless something refers to them by then).
     pub async fn remove_all(&self, hashes: &[String]) -> usize {
-        if let Some(objects) = &self.objects {
-            let keys = hashes.iter().filter_map(|sha256| key_of(sha256)).collect();
-            return objects::remove_all(objects.as_ref(), keys).await;
-        }
-        let mut removed = 0;
-        for path in hashes.iter().filter_map(|sha256| self.path_of(sha256)) {
-            match tokio::fs::remove_file(&path).await {
-                Err(error) if error.kind() != io::ErrorKind::NotFound => {
-                    tracing::warn!(%error, path = %path.display(), "removing a stored file failed");
-                }
-                _ => removed += 1,
+        let hashes: Vec<&String> = hashes.iter().filter(|sha256| well_formed(sha256)).collect();
+        let failed: Vec<String> = match &self.objects {
+            Some(objects) => {
+                let keys = hashes.iter().filter_map(|sha256| key_of(sha256)).collect();
+                objects::remove_all(objects.as_ref(), keys)
+                    .await
+                    .into_iter()
+                    .filter_map(|key| key.filename().map(str::to_owned))
+                    .collect()
             }
-        }
+            None => {
+                let mut failed = Vec::new();
+                for sha256 in &hashes {
+                    let Some(path) = self.path_of(sha256) else {
+                        continue;
+                    };
+                    if let Err(error) = tokio::fs::remove_file(&path).await
+                        && error.kind() != io::ErrorKind::NotFound
+                    {
+                        tracing::warn!(%error, path = %path.display(), "removing a stored file failed");
+                        failed.push((*sha256).clone());
+                    }
+                }
+                failed
+            }
+        };
+        let removed = hashes.len() - failed.len();
+        self.suspect(failed);
         removed
     }
 

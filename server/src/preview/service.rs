@@ -1,5 +1,7 @@
 //! Making and delivering link previews. After a message with a link is
-//! stored (or edited), a job is queued here; a few fetches run at a time.
+//! stored (or edited), a job is queued here and recorded in the database;
+//! a few fetches run at a time, each on a job claimed for a while, so a job
+//! whose node stops is done by another (or by this one after a restart).
 //! Results are cached by URL (also "nothing to show"), so a popular link is
 //! fetched once a day at most. Page images are copied to this server (checked,
 //! stripped and shrunk like uploads), so browsers never load third-party
@@ -10,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use shared::{ChannelId, ChatMessage, LinkPreview, PreviewKind, Seq, ServerMsg};
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio::task::JoinHandle;
 use url::Url;
 
@@ -23,12 +25,22 @@ use crate::media::sniff::{FileType, sniff};
 use crate::media::storage::FileStore;
 use crate::metrics::Metrics;
 use crate::realtime::fanout::FanOut;
-use crate::store::{LinkCache, Messages, Store};
+use crate::store::{LinkCache, Messages, PreviewJob, Store};
 
 /// Fetches running at once.
 const CONCURRENT_FETCHES: usize = 4;
-/// Links waiting to be fetched; more are skipped (the messages stay as they are).
+/// Links waiting to be recorded as jobs; more are skipped (the messages
+/// stay as they are).
 const QUEUE: usize = 256;
+/// Jobs waiting in the database, at most; more links are skipped.
+const WAITING: u32 = 1_000;
+/// How long a claimed job is its worker's before another may take it.
+const LEASE: Duration = Duration::from_secs(60);
+/// Claims of one job before it is given up.
+const MAX_TRIES: u32 = 3;
+/// How often a worker looks for jobs nobody woke it for (queued on
+/// another node, or left by a worker that stopped).
+const LOOK_EVERY: Duration = Duration::from_secs(5);
 /// Bytes of a page read for its meta tags.
 const PAGE_BYTES: usize = 1024 * 1024;
 /// Largest image copied for a preview.
@@ -108,16 +120,68 @@ impl Previews {
     }
 }
 
+/// Records queued links as jobs and works on due jobs, a few at a time:
+/// when one is recorded, when a fetch ends, and every few seconds.
 async fn run(context: Arc<Context>, mut jobs: mpsc::Receiver<Job>) {
     let slots = Arc::new(Semaphore::new(CONCURRENT_FETCHES));
-    while let Some(job) = jobs.recv().await {
-        let Ok(slot) = slots.clone().acquire_owned().await else {
+    let finished = Arc::new(Notify::new());
+    let mut look = tokio::time::interval(LOOK_EVERY);
+    look.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            job = jobs.recv() => {
+                let Some(job) = job else { return };
+                let queued = context
+                    .store
+                    .queue_preview(&job.channel, job.seq, &job.link, WAITING)
+                    .await;
+                match queued {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::debug!("too many link previews waiting; skipping a link");
+                        continue;
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "queueing a link preview failed");
+                        continue;
+                    }
+                }
+            }
+            () = finished.notified() => {}
+            _ = look.tick() => {}
+        }
+        start_due_jobs(&context, &slots, &finished).await;
+    }
+}
+
+/// Claims as many due jobs as there are free slots and starts them.
+async fn start_due_jobs(context: &Arc<Context>, slots: &Arc<Semaphore>, finished: &Arc<Notify>) {
+    let free = slots.available_permits();
+    if free == 0 {
+        return;
+    }
+    let lease = i64::try_from(LEASE.as_millis()).unwrap_or(i64::MAX);
+    let claimed = match context.store.claim_previews(free as u32, lease).await {
+        Ok(claimed) => claimed,
+        Err(error) => {
+            tracing::warn!(%error, "claiming link previews failed");
+            return;
+        }
+    };
+    for job in claimed {
+        // Free slots were counted above and only this task takes them; a
+        // job without one waits for its lease to run out.
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
             break;
         };
-        let context = context.clone();
+        let (context, finished) = (context.clone(), finished.clone());
         tokio::spawn(async move {
-            let _slot = slot;
-            deliver(&context, job).await;
+            let done = job.tries > MAX_TRIES || deliver(&context, &job).await;
+            if done && let Err(error) = context.store.finish_preview(&job.channel, job.seq).await {
+                tracing::warn!(%error, "finishing a link preview job failed");
+            }
+            drop(slot);
+            finished.notify_one();
         });
     }
 }
@@ -131,7 +195,10 @@ enum Made {
     Retry,
 }
 
-async fn deliver(context: &Context, job: Job) {
+/// Makes (or finds in the cache) the job's preview and puts it on its
+/// message; false when it failed in a way that may pass (tried again when
+/// its lease runs out).
+async fn deliver(context: &Context, job: &PreviewJob) -> bool {
     let preview = match context.store.cached_preview(&job.link, CACHE_MS).await {
         Ok(Some(cached)) => cached,
         _ => {
@@ -140,7 +207,7 @@ async fn deliver(context: &Context, job: Job) {
                 Made::Nothing => (None, "nothing"),
                 Made::Retry => {
                     context.metrics.preview_fetched("failed");
-                    return;
+                    return false;
                 }
             };
             if let Err(error) = context.store.cache_preview(&job.link, made.as_ref()).await {
@@ -151,7 +218,9 @@ async fn deliver(context: &Context, job: Job) {
             made
         }
     };
-    let Some(preview) = preview else { return };
+    let Some(preview) = preview else {
+        return true;
+    };
     match context
         .store
         .set_preview(&job.channel, job.seq, &preview)
@@ -160,12 +229,20 @@ async fn deliver(context: &Context, job: Job) {
         Ok(Some(message)) => {
             context
                 .fanout
-                .to_room(job.channel, ServerMsg::MessageUpdated { message }, None)
+                .to_room(
+                    job.channel.clone(),
+                    ServerMsg::MessageUpdated { message },
+                    None,
+                )
                 .await;
         }
         Ok(None) => {}
-        Err(error) => tracing::warn!(%error, "storing a link preview failed"),
+        Err(error) => {
+            tracing::warn!(%error, "storing a link preview failed");
+            return false;
+        }
     }
+    true
 }
 
 /// Fetches `link` and turns it into a preview.

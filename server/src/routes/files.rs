@@ -328,7 +328,11 @@ async fn send(
                 ),
             ]
             .into_iter()
-            .filter_map(|(name, value)| Some((name, value.ok()?)));
+            // Every header or no file: never one without its type and
+            // disposition.
+            .map(|(name, value)| value.map(|value| (name, value)))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(storage_failed)?;
             objects::respond(request, bucket, &key, headers)
                 .await
                 .map_err(storage_failed)?

@@ -11,7 +11,7 @@ use super::postgres::PgStore;
 use super::sqlite::SqliteStore;
 use super::{
     Accounts, ChangeOutcome, Channels, Files, Inserted, LinkCache, MessageChange, Messages,
-    NewAccount, NewFile, NewMessage, Page, SessionUser, StoreError, StoredFile,
+    NewAccount, NewFile, NewMessage, Page, PreviewJob, SessionUser, StoreError, StoredFile,
 };
 
 /// Handle to the database, whichever its dialect; cheap to clone.
@@ -249,6 +249,9 @@ delegate! {
         async fn forget_cached_previews(before: i64, limit: u32) -> Result<u64, StoreError>;
         async fn add_preview_image(sha256: &str, mime: &str) -> Result<(), StoreError>;
         async fn preview_image_mime(sha256: &str) -> Result<Option<String>, StoreError>;
+        async fn queue_preview(channel: &ChannelId, seq: Seq, link: &str, max_waiting: u32) -> Result<bool, StoreError>;
+        async fn claim_previews(limit: u32, lease_ms: i64) -> Result<Vec<PreviewJob>, StoreError>;
+        async fn finish_preview(channel: &ChannelId, seq: Seq) -> Result<(), StoreError>;
     }
 }
 

@@ -25,6 +25,6 @@ pub use accounts::Accounts;
 pub use channels::Channels;
 pub use dialects::Store;
 pub use files::Files;
-pub use link_cache::LinkCache;
+pub use link_cache::{LinkCache, PreviewJob};
 pub use messages::Messages;
 pub use model::*;

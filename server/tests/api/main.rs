@@ -4,6 +4,8 @@
 //! (`cargo xtask test` runs them both ways).
 
 mod helpers;
+#[path = "../support/pages.rs"]
+mod pages;
 #[path = "../support/postgres.rs"]
 mod postgres;
 #[path = "../support/s3.rs"]

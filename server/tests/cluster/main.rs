@@ -11,6 +11,9 @@
 mod helpers;
 #[path = "../support/nats.rs"]
 mod nats;
+#[allow(dead_code)]
+#[path = "../support/pages.rs"]
+mod pages;
 #[path = "../support/postgres.rs"]
 mod postgres;
 #[path = "../support/s3.rs"]
@@ -699,4 +702,82 @@ async fn next_update(client: &mut WsClient, channel: &ChannelId) -> shared::Chat
             _ => None,
         })
         .await
+}
+
+#[actix_web::test]
+async fn a_preview_job_left_in_the_database_is_done_by_a_node() {
+    let mut answers = std::collections::HashMap::new();
+    answers.insert(
+        "/article".to_owned(),
+        pages::Answer::ok(
+            "text/html",
+            r#"<html><head><meta property="og:title" content="Left behind"></head></html>"#,
+        ),
+    );
+    let site = pages::PageServer::start("127.0.0.2", answers).await;
+    let pages_ip: std::net::IpAddr = "127.0.0.2".parse().unwrap();
+    let pair = two_nodes_with(|s| {
+        s.link_previews = true;
+        s.preview_allowed_addresses = vec![pages_ip];
+        s.preview_resolve = vec![("pages.test".into(), pages_ip)];
+    })
+    .await;
+    let (mut alice, _, _) = pair.one.user("Alice").await;
+    let (mut bob, _, _) = pair.two.user("Bob").await;
+    let general = alice.general();
+    let seq = alice.post_to(&general, "no link here").await.unwrap();
+    next_message(&mut bob, &general).await;
+    // As a node that stopped before fetching would have left it: queued,
+    // its lease run out, and no node told about it.
+    let link = site.url("pages.test", "/article");
+    pair.one
+        .outside_sql(&format!(
+            "INSERT INTO preview_jobs (channel_id, seq, link, due_at, tries)
+             VALUES ('{}', {seq}, '{link}', 0, 1)",
+            general.0
+        ))
+        .await;
+    let updated = next_update(&mut bob, &general).await;
+    assert_eq!(updated.seq, seq);
+    let preview = updated.preview.expect("a preview");
+    assert_eq!(preview.title.as_deref(), Some("Left behind"));
+    assert_eq!(site.hits("/article"), 1, "made once, by one node");
+    // And the job is done (deleted just after the preview went out).
+    let mut waiting = 1;
+    for _ in 0..50 {
+        waiting = pair
+            .one
+            .outside_count("SELECT COUNT(*) FROM preview_jobs")
+            .await;
+        if waiting == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(waiting, 0, "the job is still waiting");
+}
+
+#[actix_web::test]
+async fn while_a_nodes_bus_is_down_it_keeps_acknowledging_and_the_others_catch_up() {
+    let pair = two_nodes().await;
+    let (mut alice, _, _) = pair.one.user("Alice").await;
+    let (mut bob, _, _) = pair.two.user("Bob").await;
+    let general = alice.general();
+    let Some(link) = pair.links.first() else {
+        // PostgreSQL's NOTIFY is in the writer's transaction: its bus is
+        // down only when its database is.
+        return;
+    };
+    link.down();
+    // More than the NATS connection queues while it is away (2,048).
+    const POSTED: i64 = 2_500;
+    for i in 1..=POSTED {
+        assert_eq!(alice.post_to(&general, &format!("m{i}")).await, Ok(i));
+    }
+    link.restore();
+    let mut seqs = Vec::new();
+    while seqs.len() < POSTED as usize {
+        seqs.push(next_message(&mut bob, &general).await.seq);
+    }
+    assert_eq!(seqs, (1..=POSTED).collect::<Vec<_>>());
 }

@@ -9,6 +9,7 @@ mod dialects;
 mod epoch;
 mod files;
 mod jobs;
+mod link_cache;
 mod messages;
 #[path = "../support/postgres.rs"]
 mod postgres;

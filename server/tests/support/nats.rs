@@ -2,6 +2,7 @@
 //! cluster suite's second run (`CHAT_TEST_NATS_URL`), and a link to it
 //! that a test can cut, as a network would.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::net::{TcpListener, TcpStream};
@@ -21,6 +22,8 @@ pub fn nats_url() -> Option<String> {
 pub struct Link {
     pub url: String,
     open: Arc<Mutex<Vec<AbortHandle>>>,
+    /// While set, connections are closed as they come (NATS is "down").
+    refusing: Arc<AtomicBool>,
     accepting: JoinHandle<()>,
 }
 
@@ -33,10 +36,15 @@ impl Link {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("nats://{}", listener.local_addr().unwrap());
         let open: Arc<Mutex<Vec<AbortHandle>>> = Arc::default();
+        let refusing = Arc::new(AtomicBool::new(false));
         let accepting = tokio::spawn({
             let open = open.clone();
+            let refusing = refusing.clone();
             async move {
                 while let Ok((mut inbound, _)) = listener.accept().await {
+                    if refusing.load(Ordering::Relaxed) {
+                        continue;
+                    }
                     let upstream = upstream.clone();
                     let relay = tokio::spawn(async move {
                         if let Ok(mut outbound) = TcpStream::connect(&upstream).await {
@@ -51,8 +59,19 @@ impl Link {
         Self {
             url,
             open,
+            refusing,
             accepting,
         }
+    }
+
+    /// Cuts the link and refuses new connections until [`Link::restore`].
+    pub fn down(&self) {
+        self.refusing.store(true, Ordering::Relaxed);
+        self.cut();
+    }
+
+    pub fn restore(&self) {
+        self.refusing.store(false, Ordering::Relaxed);
     }
 
     /// Drops every connection made through the link so far.

@@ -111,6 +111,15 @@ impl Bus {
         }
     }
 
+    /// Whether notices were dropped since the last call (NATS, while away
+    /// or full; PostgreSQL's `NOTIFY` waits instead).
+    pub fn take_dropped(&self) -> bool {
+        match self {
+            Bus::Postgres(_) => false,
+            Bus::Nats(bus) => bus.take_dropped(),
+        }
+    }
+
     /// Whether the bus routes notices by [`Interest`] (and so needs to be
     /// told it).
     pub fn routes(&self) -> bool {

@@ -23,7 +23,7 @@ use async_nats::{Client, ConnectOptions, Event, RequestErrorKind, Subscriber};
 use futures_util::StreamExt;
 use futures_util::stream::{AbortHandle, Abortable, SelectAll};
 use shared::cluster::{About, Notice, Scope};
-use shared::{ChannelId, UserId};
+use shared::{ChannelId, Seq, UserId};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -45,6 +45,8 @@ pub struct NatsBus {
     node: Arc<str>,
     prefix: Arc<str>,
     up: Arc<AtomicBool>,
+    /// Notices were dropped since this was last taken.
+    dropped: Arc<AtomicBool>,
     interest: mpsc::UnboundedSender<Interest>,
     /// What the listener takes when it starts.
     waiting: Arc<Mutex<Option<Inputs>>>,
@@ -82,7 +84,9 @@ impl NatsBus {
             client,
             node: Arc::from(node),
             prefix: Arc::from(prefix),
-            up: Arc::new(AtomicBool::new(true)),
+            // Up once the listener has its subscriptions.
+            up: Arc::new(AtomicBool::new(false)),
+            dropped: Arc::new(AtomicBool::new(false)),
             interest,
             waiting: Arc::new(Mutex::new(Some(Inputs {
                 interest: interest_rx,
@@ -103,6 +107,7 @@ impl NatsBus {
     pub async fn publish(&self, about: About) {
         let subject = match about.scope() {
             Scope::Nodes => self.nodes_subject(),
+            Scope::Control => self.control_subject(),
             Scope::Room(channel) => self.room_subject(channel),
             Scope::User(user) => self.user_subject(user),
         };
@@ -119,13 +124,27 @@ impl NatsBus {
         self.send(self.nodes_subject(), json.to_owned()).await;
     }
 
+    /// Hands a notice to the connection without waiting: while NATS is
+    /// away (or the connection's queue is full) the notice is dropped,
+    /// counted, and made up for with [`About::Missed`] once it can be sent
+    /// ([`NatsBus::take_dropped`]). Nothing here may hold up the writer.
     async fn send(&self, subject: String, json: String) {
         if !super::fits(&json) {
             return;
         }
-        if let Err(error) = self.client.publish(subject, json.into()).await {
-            tracing::warn!(%error, "could not publish a notice to the other nodes");
+        let publishing = self.client.publish(subject, json.into());
+        let sent = matches!(
+            tokio::time::timeout(Duration::ZERO, publishing).await,
+            Ok(Ok(()))
+        );
+        if !sent && !self.dropped.swap(true, Ordering::Relaxed) {
+            tracing::warn!("notices to the other nodes are being dropped (NATS is away or slow)");
         }
+    }
+
+    /// Whether notices were dropped since the last call.
+    pub fn take_dropped(&self) -> bool {
+        self.dropped.swap(false, Ordering::Relaxed)
     }
 
     /// Waits until what was published reached the server (or a while).
@@ -147,6 +166,10 @@ impl NatsBus {
     /// Where nobody listens: requests to it confirm subscriptions.
     fn confirm_subject(&self) -> String {
         format!("{}.confirm.{}", self.prefix, token(&self.node))
+    }
+
+    fn control_subject(&self) -> String {
+        format!("{}.control", self.prefix)
     }
 
     fn nodes_subject(&self) -> String {
@@ -215,13 +238,53 @@ struct Listener {
 /// Whether the listener goes on (`false`: nobody hears any more).
 type GoOn = bool;
 
+/// Changes of interest applied at once, at most: the listener hears
+/// notices between rounds.
+const INTEREST_ROUND: usize = 1024;
+
+/// Where the rooms and people of one round of interest changes end up.
+#[derive(Default)]
+struct Wanted {
+    /// Per room: open (with the number it opened at) or closed, the last
+    /// report winning.
+    rooms: HashMap<ChannelId, Option<Option<Seq>>>,
+    /// Everyone here, when a full list came in this round.
+    everyone: Option<HashSet<UserId>>,
+    /// People who came (`true`) or went, after that list.
+    users: HashMap<UserId, bool>,
+}
+
+impl Wanted {
+    fn add(&mut self, interest: Interest) {
+        match interest {
+            Interest::Room {
+                channel,
+                open,
+                after,
+            } => {
+                self.rooms.insert(channel, open.then_some(after));
+            }
+            Interest::User { user, here } => {
+                self.users.insert(user, here);
+            }
+            Interest::Users(users) => {
+                self.everyone = Some(users.into_iter().collect());
+                self.users.clear();
+            }
+        }
+    }
+}
+
 impl Listener {
     async fn run(mut self, mut inputs: Inputs) {
-        let nodes = self.bus.nodes_subject();
-        if self.subscribe(nodes).await.is_none() {
-            tracing::error!("could not subscribe to the other nodes' notices on NATS");
-            return;
+        for subject in [self.bus.nodes_subject(), self.bus.control_subject()] {
+            if self.subscribe(subject).await.is_none() {
+                tracing::error!("could not subscribe to the other nodes' notices on NATS");
+                return;
+            }
         }
+        self.confirm().await;
+        self.bus.up.store(true, Ordering::Relaxed);
         loop {
             let go_on = tokio::select! {
                 // Notices first: what is already here came before any
@@ -229,7 +292,17 @@ impl Listener {
                 biased;
                 Some(message) = self.subscriptions.next() => self.hear(&message.payload).await,
                 Some(event) = inputs.events.recv() => self.connection(event).await,
-                Some(interest) = inputs.interest.recv() => self.interest(interest).await,
+                Some(interest) = inputs.interest.recv() => {
+                    let mut wanted = Wanted::default();
+                    wanted.add(interest);
+                    while wanted.rooms.len() + wanted.users.len() < INTEREST_ROUND {
+                        match inputs.interest.try_recv() {
+                            Ok(interest) => wanted.add(interest),
+                            Err(_) => break,
+                        }
+                    }
+                    self.follow(wanted).await
+                }
                 else => false,
             };
             if !go_on {
@@ -277,53 +350,68 @@ impl Listener {
         true
     }
 
-    async fn interest(&mut self, interest: Interest) -> GoOn {
-        match interest {
-            Interest::Room {
-                channel,
-                open: true,
-                after,
-            } => {
-                if !self.rooms.contains_key(&channel) {
+    /// Subscribes to the rooms and people wanted and not followed yet (one
+    /// confirmation for all), then tells the sequencer; unsubscribes from
+    /// the rest. A room closed and opened again in one round keeps its
+    /// subscription and its place in the sequencer.
+    async fn follow(&mut self, wanted: Wanted) -> GoOn {
+        let mut followed = Vec::new();
+        let mut unfollowed = Vec::new();
+        for (channel, open) in wanted.rooms {
+            match (open, self.rooms.contains_key(&channel)) {
+                (Some(after), false) => {
                     let subject = self.bus.room_subject(&channel);
                     if let Some(handle) = self.subscribe(subject).await {
                         self.rooms.insert(channel.clone(), handle);
+                        followed.push((channel, after));
                     }
                 }
-                return self
-                    .heard
-                    .send(Heard::Followed { channel, after })
-                    .await
-                    .is_ok();
-            }
-            Interest::Room {
-                channel,
-                open: false,
-                ..
-            } => {
-                if let Some(handle) = self.rooms.remove(&channel) {
-                    handle.abort();
-                    return self.heard.send(Heard::Unfollowed(channel)).await.is_ok();
-                }
-            }
-            Interest::User { user, here: true } => self.follow_user(user).await,
-            Interest::User { user, here: false } => {
-                if let Some(handle) = self.users.remove(&user) {
-                    handle.abort();
-                }
-            }
-            Interest::Users(users) => {
-                let here: HashSet<UserId> = users.into_iter().collect();
-                self.users.retain(|user, handle| {
-                    let keep = here.contains(user);
-                    if !keep {
+                (None, true) => {
+                    if let Some(handle) = self.rooms.remove(&channel) {
                         handle.abort();
                     }
-                    keep
-                });
-                for user in here {
+                    unfollowed.push(channel);
+                }
+                _ => {}
+            }
+        }
+        if let Some(everyone) = wanted.everyone {
+            self.users.retain(|user, handle| {
+                let keep = everyone.contains(user) || wanted.users.get(user) == Some(&true);
+                if !keep {
+                    handle.abort();
+                }
+                keep
+            });
+            for user in everyone {
+                if wanted.users.get(&user) != Some(&false) {
                     self.follow_user(user).await;
                 }
+            }
+        }
+        for (user, here) in wanted.users {
+            if here {
+                self.follow_user(user).await;
+            } else if let Some(handle) = self.users.remove(&user) {
+                handle.abort();
+            }
+        }
+        if !followed.is_empty() {
+            self.confirm().await;
+        }
+        for (channel, after) in followed {
+            if self
+                .heard
+                .send(Heard::Followed { channel, after })
+                .await
+                .is_err()
+            {
+                return false;
+            }
+        }
+        for channel in unfollowed {
+            if self.heard.send(Heard::Unfollowed(channel)).await.is_err() {
+                return false;
             }
         }
         true
@@ -338,20 +426,33 @@ impl Listener {
         }
     }
 
-    /// Subscribes, and waits (briefly) until the server has the
-    /// subscription. The subscription ends when its handle is aborted.
+    /// Subscribes (not waiting for the server: see [`Listener::confirm`]).
+    /// The subscription ends when its handle is aborted.
     async fn subscribe(&mut self, subject: String) -> Option<AbortHandle> {
-        let subscriber = match self.bus.client.subscribe(subject.clone()).await {
-            Ok(subscriber) => subscriber,
-            Err(error) => {
+        let subscribing = self.bus.client.subscribe(subject.clone());
+        let subscriber = match tokio::time::timeout(CONFIRM_WITHIN, subscribing).await {
+            Ok(Ok(subscriber)) => subscriber,
+            Ok(Err(error)) => {
                 tracing::error!(%error, subject, "could not subscribe on NATS");
                 return None;
             }
+            Err(_) => {
+                tracing::error!(subject, "subscribing on NATS took too long");
+                return None;
+            }
         };
-        // The server handles a connection's commands in order: once it
-        // answers a request sent after the subscription (nobody answers, so
-        // it says "no responders"), the subscription is in place. (A flush
-        // only empties this side's buffer.)
+        let (handle, registration) = AbortHandle::new_pair();
+        self.subscriptions
+            .push(Abortable::new(subscriber, registration));
+        Some(handle)
+    }
+
+    /// Waits until the server has every subscription made so far: it
+    /// handles a connection's commands in order, so once it answers a
+    /// request sent after them (nobody answers, so it says "no
+    /// responders"), they are in place. (A flush only empties this side's
+    /// buffer.)
+    async fn confirm(&self) {
         let confirm = self
             .bus
             .client
@@ -359,13 +460,9 @@ impl Listener {
         match tokio::time::timeout(CONFIRM_WITHIN, confirm).await {
             Ok(Ok(_)) => {}
             Ok(Err(error)) if error.kind() == RequestErrorKind::NoResponders => {}
-            Ok(Err(error)) => tracing::warn!(%error, subject, "a subscription was not confirmed"),
-            Err(_) => tracing::warn!(subject, "a subscription was not confirmed in time"),
+            Ok(Err(error)) => tracing::warn!(%error, "subscriptions were not confirmed"),
+            Err(_) => tracing::warn!("subscriptions were not confirmed in time"),
         }
-        let (handle, registration) = AbortHandle::new_pair();
-        self.subscriptions
-            .push(Abortable::new(subscriber, registration));
-        Some(handle)
     }
 }
 

@@ -1,12 +1,12 @@
 //! The cache of fetched links and the images copied for previews, in
 //! PostgreSQL.
 
-use shared::LinkPreview;
+use shared::{ChannelId, LinkPreview, Seq};
 
 use super::PgStore;
 use crate::random::now_millis;
 use crate::store::link_cache::{from_json, to_json};
-use crate::store::{LinkCache, StoreError};
+use crate::store::{LinkCache, PreviewJob, StoreError};
 
 impl LinkCache for PgStore {
     async fn cached_preview(
@@ -74,5 +74,63 @@ impl LinkCache for PgStore {
                 .fetch_optional(&self.pool)
                 .await?,
         )
+    }
+    async fn queue_preview(
+        &self,
+        channel: &ChannelId,
+        seq: Seq,
+        link: &str,
+        max_waiting: u32,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO preview_jobs (channel_id, seq, link, due_at, tries)
+             SELECT $1, $2, $3, $4, 0
+             WHERE (SELECT COUNT(*) FROM preview_jobs) < $5
+             ON CONFLICT (channel_id, seq) DO UPDATE
+                 SET link = EXCLUDED.link, due_at = EXCLUDED.due_at, tries = 0",
+        )
+        .bind(&channel.0)
+        .bind(seq)
+        .bind(link)
+        .bind(now_millis())
+        .bind(i64::from(max_waiting))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn claim_previews(
+        &self,
+        limit: u32,
+        lease_ms: i64,
+    ) -> Result<Vec<PreviewJob>, StoreError> {
+        let now = now_millis();
+        // Rows another node is claiming right now are skipped, not waited for.
+        let rows: Vec<(String, Seq, String, i32)> = sqlx::query_as(
+            "UPDATE preview_jobs SET due_at = $1, tries = tries + 1
+             WHERE (channel_id, seq) IN
+               (SELECT channel_id, seq FROM preview_jobs WHERE due_at <= $2
+                ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+             RETURNING channel_id, seq, link, tries",
+        )
+        .bind(now + lease_ms)
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(crate::store::link_cache::jobs(
+            rows.into_iter()
+                .map(|(channel, seq, link, tries)| (channel, seq, link, i64::from(tries)))
+                .collect(),
+        ))
+    }
+
+    async fn finish_preview(&self, channel: &ChannelId, seq: Seq) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM preview_jobs WHERE channel_id = $1 AND seq = $2")
+            .bind(&channel.0)
+            .bind(seq)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 }

@@ -1,12 +1,12 @@
 //! Link previews in SQLite: the cache of fetched links and the images
 //! copied for previews. (A message's preview is a message change.)
 
-use shared::LinkPreview;
+use shared::{ChannelId, LinkPreview, Seq};
 
 use super::SqliteStore;
 use crate::random::now_millis;
 use crate::store::link_cache::{from_json, to_json};
-use crate::store::{LinkCache, StoreError};
+use crate::store::{LinkCache, PreviewJob, StoreError};
 
 impl LinkCache for SqliteStore {
     async fn cached_preview(
@@ -74,5 +74,57 @@ impl LinkCache for SqliteStore {
                 .fetch_optional(&self.pool)
                 .await?,
         )
+    }
+    async fn queue_preview(
+        &self,
+        channel: &ChannelId,
+        seq: Seq,
+        link: &str,
+        max_waiting: u32,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO preview_jobs (channel_id, seq, link, due_at, tries)
+             SELECT ?, ?, ?, ?, 0
+             WHERE (SELECT COUNT(*) FROM preview_jobs) < ?
+             ON CONFLICT (channel_id, seq) DO UPDATE
+                 SET link = excluded.link, due_at = excluded.due_at, tries = 0",
+        )
+        .bind(&channel.0)
+        .bind(seq)
+        .bind(link)
+        .bind(now_millis())
+        .bind(max_waiting)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn claim_previews(
+        &self,
+        limit: u32,
+        lease_ms: i64,
+    ) -> Result<Vec<PreviewJob>, StoreError> {
+        let now = now_millis();
+        let rows: Vec<(String, Seq, String, i64)> = sqlx::query_as(
+            "UPDATE preview_jobs SET due_at = ?, tries = tries + 1
+             WHERE rowid IN
+               (SELECT rowid FROM preview_jobs WHERE due_at <= ? ORDER BY due_at LIMIT ?)
+             RETURNING channel_id, seq, link, tries",
+        )
+        .bind(now + lease_ms)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(crate::store::link_cache::jobs(rows))
+    }
+
+    async fn finish_preview(&self, channel: &ChannelId, seq: Seq) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM preview_jobs WHERE channel_id = ? AND seq = ?")
+            .bind(&channel.0)
+            .bind(seq)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 }
