@@ -20,8 +20,18 @@ use crate::store::{Store, StoreError};
 
 /// The stored content held still, in this process and on every node.
 pub struct ContentGuard<'a> {
-    _local: tokio::sync::MutexGuard<'a, ()>,
+    _local: LocalHold<'a>,
     _shared: ContentLock,
+}
+
+/// This process's part of a [`ContentGuard`] (held for its drop).
+enum LocalHold<'a> {
+    Shared {
+        _guard: tokio::sync::RwLockReadGuard<'a, ()>,
+    },
+    Exclusive {
+        _guard: tokio::sync::RwLockWriteGuard<'a, ()>,
+    },
 }
 
 /// The content-addressed files folder (or bucket).
@@ -31,9 +41,11 @@ pub struct FileStore {
     /// The bucket the files are in, when not in the folder (whose `tmp/`
     /// still takes uploads as they arrive).
     objects: Option<Arc<dyn ObjectStore>>,
-    /// Held while content is stored and recorded, and while unreferenced
-    /// content is removed, so a removal never races a new reference.
-    content: Arc<tokio::sync::Mutex<()>>,
+    /// Held shared while content is stored and recorded (uploads do not
+    /// wait for each other: the same bytes stored twice are the same
+    /// file), and exclusive while unreferenced content is removed, so a
+    /// removal never races a new reference.
+    content: Arc<tokio::sync::RwLock<()>>,
     /// Content stored for an upload whose database row could not be written:
     /// the janitor removes it unless something refers to it by then.
     suspects: Arc<std::sync::Mutex<Vec<String>>>,
@@ -89,23 +101,24 @@ impl FileStore {
             .unwrap_or_default()
     }
 
-    /// Exclusive use of the stored content within this process: hold it
-    /// from storing bytes until their database row exists, and while
-    /// removing unreferenced bytes. [`FileStore::hold`] adds the lock for
-    /// every node sharing the database.
-    pub async fn lock(&self) -> tokio::sync::MutexGuard<'_, ()> {
-        self.content.lock().await
-    }
-
-    /// [`FileStore::lock`], and the database's content lock for every node
-    /// (several nodes share one files folder): `exclusive` to remove bytes,
-    /// shared to store and record new ones.
+    /// Holds the stored content still, in this process and, through the
+    /// database's content lock, on every node sharing the files: shared
+    /// from storing bytes until their database row exists, `exclusive`
+    /// while removing unreferenced bytes.
     pub async fn hold(
         &self,
         store: &Store,
         exclusive: bool,
     ) -> Result<ContentGuard<'_>, StoreError> {
-        let local = self.lock().await;
+        let local = if exclusive {
+            LocalHold::Exclusive {
+                _guard: self.content.write().await,
+            }
+        } else {
+            LocalHold::Shared {
+                _guard: self.content.read().await,
+            }
+        };
         let shared = store.lock_content(exclusive).await?;
         Ok(ContentGuard {
             _local: local,
