@@ -22,6 +22,7 @@ mod nats;
 mod postgres;
 mod robustness;
 mod s3;
+mod service;
 mod web_build;
 
 use web_build::{build_client, prepare_web_tools};

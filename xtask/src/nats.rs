@@ -4,18 +4,19 @@
 //! it through `CHAT_TEST_NATS_URL`.
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use anyhow::{Context, Result};
 
 use crate::capture;
+use crate::service::Service;
 
 /// Where the tests look for the NATS server.
 pub const URL_VARIABLE: &str = "CHAT_TEST_NATS_URL";
 
 /// A running NATS server; killed on drop.
 pub struct TestNats {
-    child: Child,
+    _server: Service,
     pub url: String,
 }
 
@@ -32,25 +33,15 @@ impl TestNats {
             }
         };
         let port = crate::bench::free_port()?;
-        let child = Command::new(binary)
-            .args(["--addr", "127.0.0.1", "--port", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .context("starting nats-server")?;
-        let nats = Self {
-            child,
+        let server = Service::start(
+            Command::new(binary).args(["--addr", "127.0.0.1", "--port", &port.to_string()]),
+            port,
+            "nats-server",
+        )?;
+        Ok(Self {
+            _server: server,
             url: format!("nats://127.0.0.1:{port}"),
-        };
-        crate::bench::wait_for_port(port)?;
-        Ok(nats)
-    }
-}
-
-impl Drop for TestNats {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        })
     }
 }
 

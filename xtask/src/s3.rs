@@ -3,10 +3,11 @@
 //! everything in memory, stopped when the guard goes. The tests find it
 //! through `CHAT_TEST_S3_URL` and make a bucket of their own in it.
 
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
+use crate::service::Service;
 use crate::{capture, exec, step};
 
 /// Where the tests look for the S3-compatible server.
@@ -16,7 +17,7 @@ pub const FILES_IN_BUCKET: &str = "CHAT_TEST_API_FILES_IN_BUCKET";
 
 /// A running server; killed on drop.
 pub struct TestS3 {
-    child: Child,
+    _server: Service,
     pub url: String,
 }
 
@@ -34,31 +35,21 @@ impl TestS3 {
             ]))?;
         }
         let port = crate::bench::free_port()?;
-        let child = Command::new("python3")
-            .args([
+        let server = Service::start(
+            Command::new("python3").args([
                 "-m",
                 "moto.server",
                 "-H",
                 "127.0.0.1",
                 "-p",
                 &port.to_string(),
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .context("starting moto's server")?;
-        let server = Self {
-            child,
+            ]),
+            port,
+            "moto's server",
+        )?;
+        Ok(Self {
+            _server: server,
             url: format!("http://127.0.0.1:{port}"),
-        };
-        crate::bench::wait_for_port(port)?;
-        Ok(server)
-    }
-}
-
-impl Drop for TestS3 {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        })
     }
 }

@@ -443,6 +443,27 @@ async fn sign_ups_from_one_address_are_counted_once_for_all_nodes() {
     assert_eq!(answers, [201, 201, 201, 429]);
 }
 
+/// Uploads `body` as `name` into `channel` through `node`.
+async fn upload(
+    node: &TestApp,
+    token: &str,
+    channel: &ChannelId,
+    name: &str,
+    body: &[u8],
+) -> shared::Attachment {
+    let mut response = node
+        .http()
+        .post(node.url(&format!("/api/channels/{}/files", channel.0)))
+        .query(&[("name", name)])
+        .unwrap()
+        .insert_header(session_cookie(token))
+        .send_body(body.to_vec())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    response.json().await.unwrap()
+}
+
 #[actix_web::test]
 async fn a_file_uploaded_through_one_node_is_posted_and_downloaded_through_the_other() {
     let pair = two_nodes().await;
@@ -450,18 +471,7 @@ async fn a_file_uploaded_through_one_node_is_posted_and_downloaded_through_the_o
     let (mut bob, _, bob_token) = pair.two.user("Bob").await;
     let general = alice.general();
     let body = b"notes from node one\n".to_vec();
-    let mut response = pair
-        .one
-        .http()
-        .post(pair.one.url(&format!("/api/channels/{}/files", general.0)))
-        .query(&[("name", "notes.txt")])
-        .unwrap()
-        .insert_header(session_cookie(&alice_token))
-        .send_body(body.clone())
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let attachment: shared::Attachment = response.json().await.unwrap();
+    let attachment = upload(&pair.one, &alice_token, &general, "notes.txt", &body).await;
     alice
         .send(&ClientMsg::Send {
             channel: general.clone(),
@@ -620,18 +630,7 @@ async fn files_in_a_bucket_are_shared_by_nodes_served_in_ranges_and_swept() {
     let (mut bob, _, bob_token) = pair.two.user("Bob").await;
     let general = alice.general();
     let body: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
-    let mut response = pair
-        .one
-        .http()
-        .post(pair.one.url(&format!("/api/channels/{}/files", general.0)))
-        .query(&[("name", "data.bin")])
-        .unwrap()
-        .insert_header(session_cookie(&alice_token))
-        .send_body(body.clone())
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let attachment: shared::Attachment = response.json().await.unwrap();
+    let attachment = upload(&pair.one, &alice_token, &general, "data.bin", &body).await;
     assert_eq!(s3::objects_in(&bucket).await, 1);
     for node in [&pair.one.settings, &pair.two.settings] {
         let stored = files_under(&node.files_dir.join("sha256"));

@@ -75,6 +75,7 @@ impl LinkCache for SqliteStore {
                 .await?,
         )
     }
+
     async fn queue_preview(
         &self,
         channel: &ChannelId,
