@@ -191,18 +191,6 @@ impl FileStore {
         head
     }
 
-    /// Whether content with this hash is stored.
-    pub async fn contains(&self, sha256: &str) -> io::Result<bool> {
-        match (&self.objects, key_of(sha256)) {
-            (_, None) => Ok(false),
-            (Some(objects), Some(key)) => objects::exists(objects.as_ref(), &key).await,
-            (None, Some(_)) => match self.path_of(sha256) {
-                Some(path) => tokio::fs::try_exists(path).await,
-                None => Ok(false),
-            },
-        }
-    }
-
     /// Starts streaming an upload into a temporary file.
     pub async fn begin(&self) -> io::Result<TempUpload> {
         let path = self.root.join("tmp").join(new_id());
