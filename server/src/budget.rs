@@ -97,6 +97,8 @@ pub enum RequestKind {
     Read,
     /// `members`, `browse_channels`, `list_users`: whole lists, dearer to make.
     Directory,
+    /// `search`: a full-text query over everything the user can read.
+    Search,
 }
 
 /// Budgets per user for each kind of request (defaults in [`RequestLimits`]).
@@ -110,6 +112,7 @@ pub struct RequestBudgets {
     create_channel: Budget,
     read: Budget,
     directory: Budget,
+    search: Budget,
 }
 
 /// A burst and a sustained rate: `burst` at once, then one every `every`.
@@ -149,6 +152,8 @@ pub struct RequestLimits {
     pub create_channel: Rate,
     pub read: Rate,
     pub directory: Rate,
+    /// Searches (a search box asks as the person types, a few a second).
+    pub search: Rate,
     /// Links previewed per author (over budget: no preview, the message stays).
     pub previews: Rate,
 }
@@ -166,6 +171,7 @@ impl Default for RequestLimits {
             // A reconnect syncs every conversation at once.
             read: Rate::per_second(300, 50),
             directory: Rate::per_second(10, 1),
+            search: Rate::per_second(20, 4),
             previews: Rate::every(10, Duration::from_secs(6)),
         }
     }
@@ -185,6 +191,7 @@ impl RequestLimits {
             create_channel: lots,
             read: lots,
             directory: lots,
+            search: lots,
             previews: lots,
         }
     }
@@ -202,6 +209,7 @@ impl RequestBudgets {
             create_channel: limits.create_channel.budget(),
             read: limits.read.budget(),
             directory: limits.directory.budget(),
+            search: limits.search.budget(),
         }
     }
 
@@ -216,6 +224,7 @@ impl RequestBudgets {
             RequestKind::CreateChannel => &self.create_channel,
             RequestKind::Read => &self.read,
             RequestKind::Directory => &self.directory,
+            RequestKind::Search => &self.search,
         }
     }
 

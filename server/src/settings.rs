@@ -83,6 +83,12 @@ pub struct Settings {
     #[arg(long, env = "CHAT_LINK_PREVIEWS", default_value_t = true, action = clap::ArgAction::Set)]
     pub link_previews: bool,
 
+    /// Keep the full-text search index of a SQLite database (`false` turns
+    /// search off and saves its writes; turning it on again indexes what
+    /// was stored meanwhile). PostgreSQL always keeps its own.
+    #[arg(long, env = "CHAT_SEARCH_INDEX", default_value_t = true, action = clap::ArgAction::Set)]
+    pub search_index: bool,
+
     /// Addresses the preview fetcher may connect to although they are not
     /// public (comma-separated), e.g. `127.0.0.2` for a local test page server.
     #[arg(

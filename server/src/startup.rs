@@ -91,6 +91,16 @@ impl Application {
             prefix: settings.nats_prefix.clone(),
         });
         store.notify_in_transactions(nats.is_none());
+        let indexed = store
+            .set_search_index(settings.search_index)
+            .await
+            .context("indexing messages for search")?;
+        if indexed > 0 {
+            tracing::info!(
+                indexed,
+                "indexed the messages stored without the search index"
+            );
+        }
         let mut files = FileStore::open(&settings.files_dir).with_context(|| {
             format!("opening the files folder {}", settings.files_dir.display())
         })?;

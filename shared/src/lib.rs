@@ -6,6 +6,7 @@
 //! - [`ids`]: opaque identifiers and the per-channel sequence number.
 //! - [`validate`]: domain types that validate on construction (`Username`, `MessageText`).
 //! - [`limits`]: the numbers both sides agree on.
+//! - [`search`]: what a search query means, and what of a result to highlight.
 //! - [`cluster`]: notices between server nodes (never sent to browsers).
 
 pub mod api;
@@ -13,6 +14,7 @@ pub mod cluster;
 pub mod ids;
 pub mod limits;
 pub mod protocol;
+pub mod search;
 pub mod validate;
 
 pub use ids::{ChangeNo, ChannelId, ClientMsgId, FileId, Seq, UserId};

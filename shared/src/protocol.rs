@@ -52,6 +52,18 @@ pub enum ClientMsg {
         #[serde(default)]
         limit: Option<u32>,
     },
+    /// The messages around `seq` (a jump to a search result or a link):
+    /// a few before it, the message, a page after it.
+    Around { channel: ChannelId, seq: Seq },
+    /// Scrolling down from a jump: the page after `after_seq`.
+    Newer { channel: ChannelId, after_seq: Seq },
+    /// Search the messages you can read (see [`crate::search`] for what
+    /// `query` may say), newest first; `before` is the previous page's `next`.
+    Search {
+        query: String,
+        #[serde(default)]
+        before: Option<i64>,
+    },
     /// Create a channel; the creator is its first member.
     CreateChannel {
         name: String,
@@ -128,6 +140,9 @@ pub const CLIENT_MSG_TYPES: &[&str] = &[
     "send",
     "sync",
     "history",
+    "around",
+    "newer",
+    "search",
     "create_channel",
     "browse_channels",
     "join_channel",
@@ -261,6 +276,33 @@ pub enum ServerMsg {
         messages: Vec<ChatMessage>,
         has_older: bool,
     },
+    /// Answer to `around`, oldest first (`seq` is among them unless it was
+    /// deleted for good).
+    Around {
+        channel: ChannelId,
+        seq: Seq,
+        messages: Vec<ChatMessage>,
+        has_older: bool,
+        has_newer: bool,
+    },
+    /// Answer to `newer`, oldest first.
+    Newer {
+        channel: ChannelId,
+        messages: Vec<ChatMessage>,
+        has_newer: bool,
+    },
+    /// Answer to `search`: a page of results, newest first, with the words
+    /// to mark in them.
+    SearchResults {
+        query: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        before: Option<i64>,
+        results: Vec<ChatMessage>,
+        highlight: crate::search::Highlighter,
+        /// Ask with `before: next` for older results; none when this is the last page.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        next: Option<i64>,
+    },
     /// A user came online (their first connection opened).
     UserJoined { user: UserInfo },
     /// A user went offline (their last connection closed).
@@ -384,6 +426,8 @@ pub enum ErrorCode {
     StoreUnavailable,
     /// The server is overloaded; the client should retry later.
     Busy,
+    /// A search the server cannot run as typed (the message says why).
+    InvalidQuery,
 }
 
 impl ErrorCode {
@@ -410,6 +454,7 @@ impl ErrorCode {
             Self::Blocked => "blocked",
             Self::StoreUnavailable => "store_unavailable",
             Self::Busy => "busy",
+            Self::InvalidQuery => "invalid_query",
         }
     }
 

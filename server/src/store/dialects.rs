@@ -4,6 +4,7 @@
 //! so the rest of the server is written once for both.
 
 use shared::protocol::{ChannelInfo, ChannelKind, ChannelSummary, LinkPreview};
+use shared::search::SearchQuery;
 use shared::validate::{ChannelName, Topic, Username};
 use shared::{Attachment, ChangeNo, ChannelId, ChatMessage, FileId, Seq, UserId, UserInfo};
 
@@ -11,7 +12,8 @@ use super::postgres::PgStore;
 use super::sqlite::SqliteStore;
 use super::{
     Accounts, ChangeOutcome, Channels, Files, Inserted, LinkCache, MessageChange, Messages,
-    NewAccount, NewFile, NewMessage, Page, PreviewJob, SessionUser, StoreError, StoredFile,
+    NewAccount, NewFile, NewMessage, Page, PreviewJob, Search, SearchPage, SessionUser, StoreError,
+    StoredFile,
 };
 
 /// Handle to the database, whichever its dialect; cheap to clone.
@@ -53,6 +55,24 @@ impl Store {
     pub fn notify_in_transactions(&mut self, notify: bool) {
         if let Self::Postgres(store) = self {
             store.notify_in_transactions(notify);
+        }
+    }
+
+    /// Whether new messages go into SQLite's search index (on by default;
+    /// turning it on indexes what was stored while it was off, and says how
+    /// many). PostgreSQL computes its index itself and always keeps it.
+    pub async fn set_search_index(&mut self, on: bool) -> Result<u64, StoreError> {
+        match self {
+            Self::Sqlite(store) => store.set_search_index(on).await,
+            Self::Postgres(_) => Ok(0),
+        }
+    }
+
+    /// Whether searching finds every message (the index is kept).
+    pub fn keeps_search_index(&self) -> bool {
+        match self {
+            Self::Sqlite(store) => store.keeps_search_index(),
+            Self::Postgres(_) => true,
         }
     }
 
@@ -266,5 +286,11 @@ delegate! {
         async fn change_message(channel: &ChannelId, seq: Seq, change: MessageChange<'_>) -> Result<ChangeOutcome, StoreError>;
         async fn set_preview(channel: &ChannelId, seq: Seq, preview: &LinkPreview) -> Result<Option<ChatMessage>, StoreError>;
         async fn insert_messages(batch: &[NewMessage]) -> Result<Inserted, StoreError>;
+    }
+}
+
+delegate! {
+    impl Search {
+        async fn search(reader: &UserId, query: &SearchQuery, before: Option<i64>, limit: u32) -> Result<SearchPage, StoreError>;
     }
 }

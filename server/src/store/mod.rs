@@ -1,7 +1,7 @@
 //! Storage: the named operations the rest of the server uses, and the
 //! shapes they take and return ([`model`]). Each aggregate's operations are
 //! a trait ([`Accounts`], [`Channels`], [`Messages`], [`Files`],
-//! [`LinkCache`]) with the decisions every dialect shares beside it; the
+//! [`LinkCache`], [`Search`]) with the decisions every dialect shares beside it; the
 //! SQL lives in one folder per dialect, [`sqlite`] and [`postgres`], one
 //! file per aggregate. [`Store`] ([`dialects`]) is whichever dialect the
 //! database URL names.
@@ -19,6 +19,7 @@ pub mod mentions;
 pub mod messages;
 pub mod model;
 pub mod postgres;
+pub mod search;
 pub mod sqlite;
 
 pub use accounts::Accounts;
@@ -28,3 +29,4 @@ pub use files::Files;
 pub use link_cache::{LinkCache, PreviewJob};
 pub use messages::Messages;
 pub use model::*;
+pub use search::{Search, SearchPage};

@@ -46,6 +46,14 @@ async fn assert_locked_out(client: &mut WsClient, channel: &ChannelId, someone: 
             before_seq: 1000,
             limit: None,
         },
+        ClientMsg::Around {
+            channel: channel.clone(),
+            seq: 1,
+        },
+        ClientMsg::Newer {
+            channel: channel.clone(),
+            after_seq: 0,
+        },
         ClientMsg::Members {
             channel: channel.clone(),
         },

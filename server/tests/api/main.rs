@@ -30,6 +30,7 @@ mod limits;
 mod presence;
 mod previews;
 mod raw_socket;
+mod search;
 mod security;
 mod slow_client;
 mod uploads;

@@ -41,7 +41,7 @@ fn jpeg_with_exif(secret: &str) -> Vec<u8> {
     file
 }
 
-async fn upload(
+pub(crate) async fn upload(
     app: &TestApp,
     token: &str,
     channel: &ChannelId,

@@ -130,6 +130,51 @@ pub async fn history(
     })
 }
 
+/// How many messages a jump shows before the one it jumps to.
+const AROUND_BEFORE: u32 = 15;
+
+/// A jump into history: a few messages before `seq`, then `seq` and a
+/// page after it.
+pub async fn around(caller: &Caller<'_>, channel: ChannelId, seq: Seq) -> Reply {
+    let store = caller.store();
+    let reader = &caller.user.id;
+    let earlier = store
+        .messages_before(&channel, seq.saturating_add(1), AROUND_BEFORE + 1, reader)
+        .await?
+        .ok_or_else(refusal::not_a_member)?;
+    let later = store
+        .messages_after(&channel, seq, HISTORY_PAGE + 1, reader)
+        .await?
+        .ok_or_else(refusal::not_a_member)?;
+    let has_newer = later.len() > HISTORY_PAGE as usize;
+    let mut messages = earlier.messages;
+    messages.extend(later.into_iter().take(HISTORY_PAGE as usize));
+    let (messages, cut) = fit_newest(messages);
+    answer(ServerMsg::Around {
+        channel,
+        seq,
+        messages,
+        has_older: earlier.has_older || cut,
+        has_newer,
+    })
+}
+
+/// Scrolling down after a jump: the page after `after_seq`.
+pub async fn newer(caller: &Caller<'_>, channel: ChannelId, after_seq: Seq) -> Reply {
+    let later = caller
+        .store()
+        .messages_after(&channel, after_seq, HISTORY_PAGE + 1, &caller.user.id)
+        .await?
+        .ok_or_else(refusal::not_a_member)?;
+    let has_newer = later.len() > HISTORY_PAGE as usize;
+    let (messages, cut) = fit_oldest(later.into_iter().take(HISTORY_PAGE as usize).collect());
+    answer(ServerMsg::Newer {
+        channel,
+        messages,
+        has_newer: has_newer || cut,
+    })
+}
+
 pub async fn edit(caller: &Caller<'_>, channel: &ChannelId, seq: Seq, text: &str) -> Reply {
     membership(caller, channel).await?;
     let text = MessageText::parse(text).map_err(|error| refusal::bad_text(&error))?;

@@ -5,16 +5,19 @@
 //! then publishes who must hear about it through [`FanOut`]; what it returns
 //! goes to the caller's own connection.
 //!
-//! - [`messages`]: posting, catch-up, history pages, edits, deletes, reactions.
+//! - [`messages`]: posting, catch-up, history pages, jumps into history,
+//!   edits, deletes, reactions.
 //! - [`channels`]: creating, browsing, joining, leaving, inviting, removing,
 //!   topics, member lists, read marks.
 //! - [`people`]: direct conversations, blocks, the people list, presence, typing.
+//! - [`search`]: finding messages by their words.
 //! - [`refusal`]: every refusal's wording.
 
 mod channels;
 mod messages;
 mod people;
 pub mod refusal;
+mod search;
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -104,6 +107,11 @@ pub async fn dispatch(
             before_seq,
             limit,
         } => messages::history(caller, channel, before_seq, limit).await,
+        ClientMsg::Around { channel, seq } => messages::around(caller, channel, seq).await,
+        ClientMsg::Newer { channel, after_seq } => {
+            messages::newer(caller, channel, after_seq).await
+        }
+        ClientMsg::Search { query, before } => search::search(caller, query, before).await,
         ClientMsg::Edit { channel, seq, text } => {
             messages::edit(caller, &channel, seq, &text).await
         }
@@ -162,7 +170,11 @@ fn request_kind(request: &ClientMsg) -> RequestKind {
         | ClientMsg::SetTopic { .. }
         | ClientMsg::OpenDirect { .. }
         | ClientMsg::Block { .. } => RequestKind::Membership,
-        ClientMsg::Sync { .. } | ClientMsg::History { .. } => RequestKind::Read,
+        ClientMsg::Sync { .. }
+        | ClientMsg::History { .. }
+        | ClientMsg::Around { .. }
+        | ClientMsg::Newer { .. } => RequestKind::Read,
+        ClientMsg::Search { .. } => RequestKind::Search,
         ClientMsg::Members { .. }
         | ClientMsg::BrowseChannels { .. }
         | ClientMsg::ListUsers { .. }

@@ -132,6 +132,19 @@ pub fn shutting_down() -> Refusal {
     )
 }
 
+/// A search that cannot run as typed.
+pub fn bad_query(error: &shared::search::QueryError) -> Refusal {
+    refuse(ErrorCode::InvalidQuery, error.to_string())
+}
+
+/// Search on a server that does not keep the index (`--search-index false`).
+pub fn search_off() -> Refusal {
+    refuse(
+        ErrorCode::NotAllowed,
+        "Search is turned off on this server.",
+    )
+}
+
 pub fn bad_text(error: &MessageTextError) -> Refusal {
     let code = match error {
         MessageTextError::Empty => ErrorCode::EmptyText,

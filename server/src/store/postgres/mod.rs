@@ -19,6 +19,7 @@ mod files;
 mod link_cache;
 mod mentions;
 mod messages;
+mod search;
 
 /// The `LISTEN`/`NOTIFY` channel the nodes' notices travel on
 /// ([`shared::cluster::Notice`]).

@@ -8,7 +8,7 @@ use shared::limits::REACTION_NAMES_SHOWN;
 use shared::{ChangeNo, ChannelId, ChatMessage, LinkPreview, Seq, UserId};
 use sqlx::{Row, Sqlite, Transaction};
 
-use super::{SqliteStore, files, mentions, placeholders, select_messages, stamp_change};
+use super::{SqliteStore, files, mentions, placeholders, search, select_messages, stamp_change};
 use crate::random::now_millis;
 use crate::store::link_cache::to_json;
 use crate::store::messages::{
@@ -174,8 +174,10 @@ impl Messages for SqliteStore {
                         .execute(&mut *tx)
                         .await?;
                     mentions::forget(&mut tx, channel, seq).await?;
+                    search::unindex(&mut tx, channel, seq).await?;
                 } else {
                     mentions::record(&mut tx, channel, seq, by, text).await?;
+                    search::reindex(&mut tx, channel, seq, text).await?;
                 }
             }
             MessageChange::React { by, emoji, add } => {
@@ -295,7 +297,16 @@ impl Messages for SqliteStore {
             .map(|(channel, _)| *channel)
             .collect();
         inserted.unhidden = unhide(&mut tx, &direct).await?;
-        insert_rows(&mut tx, &stored).await?;
+        let new_count = stored
+            .iter()
+            .filter(|outcome| matches!(outcome, Stored::New(_)))
+            .count();
+        let first_no = match self.search_index && new_count > 0 {
+            true => Some(search::take_numbers(&mut tx, new_count).await?),
+            false => None,
+        };
+        insert_rows(&mut tx, &stored, first_no).await?;
+        let mut indexed = Vec::with_capacity(new_count);
         for (message, outcome) in batch.iter().zip(stored.iter_mut()) {
             let Stored::New(new) = outcome else { continue };
             if message.text.contains('@') {
@@ -304,6 +315,16 @@ impl Messages for SqliteStore {
             if !message.attachments.is_empty() {
                 new.attachments = files::attach_to_message(&mut tx, message, new.seq).await?;
             }
+        }
+        if let Some(first) = first_no {
+            let new = stored.iter().filter_map(|outcome| match outcome {
+                Stored::New(message) => Some(message),
+                _ => None,
+            });
+            for (no, message) in (first..).zip(new) {
+                indexed.push((no, message, !message.attachments.is_empty()));
+            }
+            search::index(&mut tx, &indexed).await?;
         }
         tx.commit().await?;
         inserted.stored = stored;
@@ -442,9 +463,11 @@ async fn posting_rights(
 }
 
 /// Inserts the new messages among `stored`, many rows per statement.
+/// With `first_no`, they are numbered for the search index from it on.
 async fn insert_rows(
     tx: &mut Transaction<'static, Sqlite>,
     stored: &[Stored],
+    first_no: Option<i64>,
 ) -> Result<(), StoreError> {
     let new: Vec<&ChatMessage> = stored
         .iter()
@@ -453,14 +476,18 @@ async fn insert_rows(
             _ => None,
         })
         .collect();
+    let mut numbered = 0;
     for chunk in new.chunks(ROWS_PER_STATEMENT) {
-        let rows = placeholders("(?, ?, ?, ?, ?, ?, ?)", chunk.len());
+        let rows = placeholders("(?, ?, ?, ?, ?, ?, ?, ?)", chunk.len());
         let sql = format!(
-            "INSERT INTO messages (channel_id, seq, author_id, client_id, body, sent_at, change_no)
+            "INSERT INTO messages
+                 (channel_id, seq, author_id, client_id, body, sent_at, change_no, search_no)
              VALUES {rows}"
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for message in chunk {
+            let search_no = first_no.map(|first| first + numbered);
+            numbered += 1;
             query = query
                 .bind(&message.channel.0)
                 .bind(message.seq)
@@ -468,14 +495,15 @@ async fn insert_rows(
                 .bind(message.client_id.as_str())
                 .bind(&message.text)
                 .bind(message.sent_at)
-                .bind(message.change.0);
+                .bind(message.change.0)
+                .bind(search_no);
         }
         query.execute(&mut **tx).await?;
     }
     Ok(())
 }
 
-/// Rows per multi-row statement: 7 parameters each stays far below SQLite's limit.
+/// Rows per multi-row statement: 8 parameters each stays far below SQLite's limit.
 const ROWS_PER_STATEMENT: usize = 256;
 
 /// Shows a direct conversation with a new message again to whoever hid it.

@@ -25,6 +25,7 @@ mod files;
 mod link_cache;
 mod mentions;
 mod messages;
+mod search;
 
 /// Handle to the database; cheap to clone.
 #[derive(Clone)]
@@ -36,6 +37,8 @@ pub struct SqliteStore {
     default_channel: Option<ChannelId>,
     /// The database's epoch (see the `epoch` table), read once.
     epoch: String,
+    /// Whether new messages go into the search index.
+    search_index: bool,
 }
 
 /// The message writer's page cache (negative: KiB): a batch touches index
@@ -93,10 +96,28 @@ impl SqliteStore {
             writer_pool,
             default_channel: None,
             epoch,
+            search_index: true,
         };
         store.update_name_keys().await?;
         store.default_channel = store.ensure_default_channel().await?;
         Ok(store)
+    }
+
+    /// Whether new messages go into the search index (on by default).
+    /// Turning it on indexes what was stored while it was off; how many
+    /// messages that added.
+    pub async fn set_search_index(&mut self, on: bool) -> Result<u64, StoreError> {
+        self.search_index = on;
+        if !on {
+            return Ok(0);
+        }
+        let mut connection = self.writer_pool.acquire().await?;
+        search::index_missing(&mut connection).await
+    }
+
+    /// Whether new messages go into the search index.
+    pub fn keeps_search_index(&self) -> bool {
+        self.search_index
     }
 
     /// A write transaction that holds the write lock from its first statement.
