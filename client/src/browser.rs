@@ -110,6 +110,36 @@ pub fn short_time(millis: i64) -> String {
     format!("{:02}:{:02}", date.get_hours(), date.get_minutes())
 }
 
+/// `HH:MM` today, the date and time before (search results, far back).
+pub fn day_and_time(millis: i64) -> String {
+    let date = js_sys::Date::new(&JsValue::from_f64(millis as f64));
+    let today = js_sys::Date::new_0();
+    if date.to_date_string() == today.to_date_string() {
+        return short_time(millis);
+    }
+    format!(
+        "{}-{:02}-{:02} {}",
+        date.get_full_year(),
+        date.get_month() + 1,
+        date.get_date(),
+        short_time(millis)
+    )
+}
+
+/// Puts `text` on the clipboard (where the browser allows it).
+pub fn copy_to_clipboard(text: &str) {
+    if let Some(window) = web_sys::window() {
+        let _ = window.navigator().clipboard().write_text(text);
+    }
+}
+
+/// This page's origin: `https://chat.example.com`.
+pub fn origin() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().origin().ok())
+        .unwrap_or_default()
+}
+
 /// The full local date and time, for a tooltip.
 pub fn full_time(millis: i64) -> String {
     let date = js_sys::Date::new(&JsValue::from_f64(millis as f64));

@@ -1,5 +1,8 @@
 //! One conversation's timeline: messages ordered by sequence number, local
-//! notices where they happened, a bounded window, and what is unread.
+//! notices where they happened, a bounded window, and what is unread. After
+//! a jump (a search result, a link to a message) the window may sit far
+//! back in history, with newer messages still on the server (`has_newer`):
+//! live messages then wait there until scrolling down reaches them.
 
 use std::rc::Rc;
 
@@ -74,6 +77,13 @@ pub struct Conversation {
     pub synced: bool,
     /// The highest change number among held messages: where change catch-up starts.
     pub last_change: ChangeNo,
+    /// Newer messages exist on the server after the last one shown (after a jump).
+    pub has_newer: bool,
+    pub loading_newer: bool,
+    /// The message to jump to, not asked for yet.
+    pub jump_to: Option<Seq>,
+    /// The message jumped to: shown highlighted and scrolled to.
+    pub focus: Option<Seq>,
     next_notice_id: u64,
 }
 
@@ -87,8 +97,73 @@ impl Conversation {
             requested: false,
             synced: false,
             last_change: ChangeNo(0),
+            has_newer: false,
+            loading_newer: false,
+            jump_to: None,
+            focus: None,
             next_notice_id: 0,
         }
+    }
+
+    /// Shows `seq`: highlighted where it is when it is held and the window
+    /// reaches the newest messages, otherwise asked for with its neighbours.
+    pub fn jump(&mut self, seq: Seq) {
+        self.focus = Some(seq);
+        let held = self
+            .timeline
+            .iter()
+            .any(|entry| matches!(entry, Entry::Message(m) if m.seq == seq));
+        self.jump_to = (!held).then_some(seq);
+    }
+
+    /// The answer to a jump: the window around `seq` replaces what was held.
+    pub fn show_around(
+        &mut self,
+        seq: Seq,
+        messages: Vec<ChatMessage>,
+        has_older: bool,
+        has_newer: bool,
+    ) {
+        self.timeline.clear();
+        self.has_newer = false;
+        self.merge(messages);
+        self.has_older = has_older;
+        self.has_newer = has_newer || self.behind_latest();
+        self.loading_older = false;
+        self.loading_newer = false;
+        self.requested = true;
+        self.synced = true;
+        self.focus = Some(seq);
+    }
+
+    /// A page after the last message shown (scrolling down after a jump).
+    pub fn append_newer(&mut self, messages: Vec<ChatMessage>, has_newer: bool) {
+        self.has_newer = false;
+        self.loading_newer = false;
+        self.merge(messages);
+        // Messages that arrived live while the page was on its way were not
+        // kept: ask again until the newest is held.
+        self.has_newer = has_newer || self.behind_latest();
+    }
+
+    /// Drops a window far back in history: the conversation loads its
+    /// latest page again (after sending, or reconnecting).
+    pub fn back_to_latest(&mut self) {
+        if self.has_newer {
+            self.timeline.clear();
+            self.has_newer = false;
+            self.loading_newer = false;
+            self.has_older = false;
+            self.requested = false;
+            self.synced = false;
+            self.focus = None;
+        }
+    }
+
+    /// Whether the channel has messages after the last one held.
+    fn behind_latest(&self) -> bool {
+        self.last_seq()
+            .is_some_and(|last| self.info.last_seq > last)
     }
 
     pub fn is_direct(&self) -> bool {
@@ -165,6 +240,11 @@ impl Conversation {
         let mut prepended = false;
         for message in messages {
             if message.channel != self.info.id {
+                continue;
+            }
+            if self.has_newer && self.last_seq().is_some_and(|last| message.seq > last) {
+                // Past the window of a jump: loaded when scrolled to.
+                self.info.last_seq = self.info.last_seq.max(message.seq);
                 continue;
             }
             let Some(index) = self.insertion_point(message.seq) else {

@@ -12,5 +12,6 @@ pub mod hooks;
 pub mod markdown;
 pub mod outbox;
 pub mod pages;
+pub mod search;
 pub mod state;
 pub mod uploads;

@@ -25,6 +25,8 @@ pub enum Kind {
     Mention,
     LineBreak,
     Rule,
+    /// Words a search matched.
+    Highlight,
 }
 
 /// A formatted message: text, or an allowed element with children.
@@ -380,6 +382,43 @@ pub fn linkify(text: &str) -> Vec<Node> {
     nodes
 }
 
+/// The tree with the words `marks` finds in its text wrapped in
+/// highlights (text only: links keep their targets, code its words).
+pub fn mark(nodes: Vec<Node>, marks: &shared::search::Highlighter) -> Vec<Node> {
+    let mut marked = Vec::with_capacity(nodes.len());
+    for node in nodes {
+        match node {
+            Node::Text(text) => {
+                let mut at = 0;
+                for range in marks.ranges(&text) {
+                    if range.start > at {
+                        marked.push(Node::Text(text[at..range.start].to_owned()));
+                    }
+                    marked.push(Node::Element {
+                        kind: Kind::Highlight,
+                        href: None,
+                        children: vec![Node::Text(text[range.clone()].to_owned())],
+                    });
+                    at = range.end;
+                }
+                if at < text.len() {
+                    marked.push(Node::Text(text[at..].to_owned()));
+                }
+            }
+            Node::Element {
+                kind,
+                href,
+                children,
+            } => marked.push(Node::Element {
+                kind,
+                href,
+                children: mark(children, marks),
+            }),
+        }
+    }
+    marked
+}
+
 /// Renders the tree; `me` is the reader's name (their mentions stand out more).
 pub fn render(nodes: &[Node], me: &str) -> Html {
     nodes
@@ -426,6 +465,7 @@ fn render_node(node: &Node, me: &str) -> Html {
             let mine = text[1..].eq_ignore_ascii_case(me);
             html! { <span class={classes!("mention", mine.then_some("me"))}>{ inner }</span> }
         }
+        Kind::Highlight => html! { <mark>{ inner }</mark> },
         Kind::LineBreak => html! { <br /> },
         Kind::Rule => html! { <hr /> },
     }
@@ -434,6 +474,34 @@ fn render_node(node: &Node, me: &str) -> Html {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn marks_wrap_matched_words_and_leave_markup_inert() {
+        let marks = shared::search::Highlighter {
+            words: vec!["fox".into()],
+            prefix: Some("jum".into()),
+        };
+        let marked = mark(parse("The **fox** <b>fox</b> jumps"), &marks);
+        let highlight = |word: &str| Node::Element {
+            kind: Kind::Highlight,
+            href: None,
+            children: vec![text(word)],
+        };
+        let children = &marked;
+        assert!(children.contains(&Node::Element {
+            kind: Kind::Strong,
+            href: None,
+            children: vec![highlight("fox")],
+        }));
+        assert!(children.contains(&highlight("jumps")));
+        // The raw tag stays text around the marked word.
+        assert!(
+            children
+                .iter()
+                .any(|node| matches!(node, Node::Text(t) if t.contains("<b>"))),
+            "{children:?}"
+        );
+    }
 
     fn text(t: &str) -> Node {
         Node::Text(t.into())

@@ -11,6 +11,7 @@ use shared::{Attachment, ChannelId, ChatMessage, ClientMsgId, ErrorCode, Seq, Us
 use yew::Reducible;
 
 pub use crate::conversation::{Conversation, Entry, MAX_TIMELINE, NoticePart};
+pub use crate::search::SearchState;
 
 /// How long "… is typing" lasts without a new notice, in milliseconds.
 pub const TYPING_MS: i64 = 6_000;
@@ -62,16 +63,32 @@ pub enum Route {
 }
 
 impl Route {
-    /// `/c/rust` or `/dm/Bob` (percent-decoded by the caller).
+    /// `/c/rust` or `/dm/Bob` (percent-decoded by the caller), also with a
+    /// message's number after it (`/c/rust/42`, see [`Route::message`]).
     pub fn parse(path: &str) -> Option<Self> {
         let path = path.trim_end_matches('/');
-        if let Some(name) = path.strip_prefix("/c/") {
-            return (!name.is_empty()).then(|| Self::Channel(name.to_owned()));
+        let first = |rest: &str| rest.split('/').next().unwrap_or_default().to_owned();
+        if let Some(rest) = path.strip_prefix("/c/") {
+            let name = first(rest);
+            return (!name.is_empty()).then_some(Self::Channel(name));
         }
-        if let Some(name) = path.strip_prefix("/dm/") {
-            return (!name.is_empty()).then(|| Self::Direct(name.to_owned()));
+        if let Some(rest) = path.strip_prefix("/dm/") {
+            let name = first(rest);
+            return (!name.is_empty()).then_some(Self::Direct(name));
         }
         None
+    }
+
+    /// The message a link points to: `42` in `/c/rust/42`.
+    pub fn message(path: &str) -> Option<Seq> {
+        Self::parse(path)?;
+        let mut parts = path.trim_end_matches('/').splitn(4, '/').skip(3);
+        parts.next()?.parse().ok().filter(|seq: &Seq| *seq > 0)
+    }
+
+    /// The link to message `seq` of a conversation at `path` (`/c/rust`).
+    pub fn message_path(path: &str, seq: Seq) -> String {
+        format!("{path}/{seq}")
     }
 }
 
@@ -151,6 +168,12 @@ pub struct ChatState {
     /// The database's history as of the last `welcome` (see
     /// `ServerMsg::Welcome`); empty before the first.
     pub epoch: String,
+    /// The message the URL points to, until its conversation opens.
+    pub wanted_message: Option<Seq>,
+    /// The query the channel directory last answered (a link to a channel
+    /// not in the list is "not found" once its name was looked up).
+    pub directory_query: Option<String>,
+    pub search: SearchState,
 }
 
 #[derive(Debug, Clone)]
@@ -243,7 +266,10 @@ pub enum Action {
         channel: ChannelId,
         reason: String,
     },
-    Directory(Vec<ChannelSummary>),
+    Directory {
+        query: String,
+        channels: Vec<ChannelSummary>,
+    },
     Members {
         channel: ChannelId,
         members: Vec<UserInfo>,
@@ -291,6 +317,42 @@ pub enum Action {
     },
     /// Show a conversation.
     Switch(ChannelId),
+    /// The URL points to a message of the conversation it names.
+    WantMessage(Option<Seq>),
+    /// Show message `seq` of a conversation (a search result, a link).
+    Jump {
+        channel: ChannelId,
+        seq: Seq,
+    },
+    /// The messages around a jump's target were asked for.
+    JumpAsked(ChannelId),
+    /// The answer to a jump.
+    Around {
+        channel: ChannelId,
+        seq: Seq,
+        messages: Vec<ChatMessage>,
+        has_older: bool,
+        has_newer: bool,
+    },
+    LoadingNewer(ChannelId),
+    Newer {
+        channel: ChannelId,
+        messages: Vec<ChatMessage>,
+        has_newer: bool,
+    },
+    /// A search was sent: `more` for the next page of the same query.
+    SearchAsked {
+        query: String,
+        more: bool,
+    },
+    SearchResults {
+        query: String,
+        before: Option<i64>,
+        results: Vec<ChatMessage>,
+        highlight: shared::search::Highlighter,
+        next: Option<i64>,
+    },
+    CloseSearch,
     /// The URL changed (back/forward or first load).
     Navigate(Option<Route>),
     /// A create/join/open request was sent: switch when it is answered.
@@ -334,6 +396,9 @@ impl ChatState {
             expect_open: false,
             max_upload_bytes: shared::limits::DEFAULT_MAX_UPLOAD_BYTES,
             blocked: HashSet::new(),
+            wanted_message: None,
+            directory_query: None,
+            search: SearchState::default(),
             epoch: String::new(),
         }
     }
@@ -414,8 +479,14 @@ impl ChatState {
                 self.connection = Connection::Reconnecting { attempt };
                 // Catch up again once reconnected.
                 self.change_each(
-                    |c| c.requested || c.loading_older,
+                    |c| c.requested || c.loading_older || c.has_newer,
                     |c| {
+                        // A window far back is asked for again around what was focused.
+                        let focus = c.focus.filter(|_| c.has_newer);
+                        c.back_to_latest();
+                        if let Some(seq) = focus {
+                            c.jump(seq);
+                        }
                         c.requested = false;
                         c.loading_older = false;
                     },
@@ -582,8 +653,16 @@ impl ChatState {
                 }
                 Some(_) => {}
                 None => {
-                    self.change_each(|c| c.loading_older, |c| c.loading_older = false);
+                    self.change_each(
+                        |c| c.loading_older || c.loading_newer,
+                        |c| {
+                            c.loading_older = false;
+                            c.loading_newer = false;
+                        },
+                    );
                     match code {
+                        ErrorCode::InvalidQuery => self.search.refuse(message),
+                        _ if self.search.loading => self.search.refuse(message),
                         ErrorCode::InvalidChannelName
                         | ErrorCode::ChannelNameTaken
                         | ErrorCode::InvalidTopic => {
@@ -597,7 +676,13 @@ impl ChatState {
                     }
                 }
             },
-            Action::Queue(pending) => self.pending.push(pending),
+            Action::Queue(pending) => {
+                // Sending from far back in history: back to the newest.
+                if let Some(conversation) = self.conversation_mut(&pending.channel) {
+                    conversation.back_to_latest();
+                }
+                self.pending.push(pending);
+            }
             Action::Restore(restored) => {
                 for pending in restored {
                     if !self
@@ -649,7 +734,10 @@ impl ChatState {
                     self.settle_current();
                 }
             }
-            Action::Directory(channels) => self.directory = channels,
+            Action::Directory { query, channels } => {
+                self.directory = channels;
+                self.directory_query = Some(query);
+            }
             Action::Members { channel, members } => self.members = Some((channel, members)),
             Action::MemberJoined { channel, user, at } => {
                 let general = self.general().map(|c| c.info.id.clone());
@@ -824,9 +912,71 @@ impl ChatState {
             }
             Action::Navigate(route) => {
                 self.wanted = route;
+                self.wanted_message = None;
                 self.current = None;
                 self.settle_current();
             }
+            Action::WantMessage(seq) => match (seq, &self.wanted, self.current.clone()) {
+                // The conversation named is already open: jump there now.
+                (Some(seq), None, Some(current)) => {
+                    if let Some(conversation) = self.conversation_mut(&current) {
+                        conversation.jump(seq);
+                    }
+                }
+                (seq, _, _) => self.wanted_message = seq,
+            },
+            Action::Jump { channel, seq } => {
+                if let Some(conversation) = self.conversation_mut(&channel) {
+                    conversation.jump(seq);
+                    self.current = Some(channel);
+                    self.wanted = None;
+                }
+            }
+            Action::JumpAsked(channel) => {
+                if let Some(conversation) = self.conversation_mut(&channel) {
+                    conversation.jump_to = None;
+                }
+            }
+            Action::Around {
+                channel,
+                seq,
+                messages,
+                has_older,
+                has_newer,
+            } => {
+                if let Some(conversation) = self.conversation_mut(&channel) {
+                    conversation.show_around(seq, messages, has_older, has_newer);
+                }
+            }
+            Action::LoadingNewer(channel) => {
+                if let Some(conversation) = self.conversation_mut(&channel) {
+                    conversation.loading_newer = true;
+                }
+            }
+            Action::Newer {
+                channel,
+                messages,
+                has_newer,
+            } => {
+                if let Some(conversation) = self.conversation_mut(&channel) {
+                    conversation.append_newer(messages, has_newer);
+                }
+            }
+            Action::SearchAsked { query, more } => {
+                if more && query == self.search.query {
+                    self.search.ask_more();
+                } else {
+                    self.search.ask(query);
+                }
+            }
+            Action::SearchResults {
+                query,
+                before,
+                results,
+                highlight,
+                next,
+            } => self.search.answer(&query, before, results, highlight, next),
+            Action::CloseSearch => self.search.close(),
             Action::ExpectOpen => self.expect_open = true,
             Action::Blocked(users) => self.blocked = users.into_iter().collect(),
             Action::ChannelError(error) => self.channel_error = error,
@@ -864,8 +1014,14 @@ impl ChatState {
             })
         });
         if let Some(found) = wanted {
-            self.current = Some(found.info.id.clone());
+            let id = found.info.id.clone();
+            self.current = Some(id.clone());
             self.wanted = None;
+            if let Some(seq) = self.wanted_message.take()
+                && let Some(conversation) = self.conversation_mut(&id)
+            {
+                conversation.jump(seq);
+            }
             return;
         }
         self.current = self
@@ -1645,5 +1801,116 @@ mod tests {
                 NoticePart::text(" joined")
             ]
         );
+    }
+
+    #[test]
+    fn a_jump_far_back_shows_a_window_that_grows_to_the_newest() {
+        let mut general = general();
+        general.last_seq = 500;
+        let mut state = welcomed(vec![general.clone()]);
+        let window: Vec<ChatMessage> = (85..=150)
+            .map(|n| message(&general, n, "Bob", "x"))
+            .collect();
+        state.apply(Action::Jump {
+            channel: general.id.clone(),
+            seq: 100,
+        });
+        let conversation = state.conversation(&general.id).unwrap();
+        assert_eq!(conversation.jump_to, Some(100), "not held: asked for");
+        state.apply(Action::JumpAsked(general.id.clone()));
+        state.apply(Action::Around {
+            channel: general.id.clone(),
+            seq: 100,
+            messages: window,
+            has_older: true,
+            has_newer: true,
+        });
+        let conversation = state.conversation(&general.id).unwrap();
+        assert_eq!(conversation.focus, Some(100));
+        assert!(conversation.has_newer && conversation.jump_to.is_none());
+        // A live message waits on the server until scrolling reaches it.
+        state.apply(Action::Message(message(&general, 501, "Bob", "live")));
+        assert_eq!(*seqs(&state, &general).last().unwrap(), 150);
+        // The last page says "no more", but 501 came meanwhile: still more.
+        let page: Vec<ChatMessage> = (151..=500)
+            .map(|n| message(&general, n, "Bob", "x"))
+            .collect();
+        state.apply(Action::Newer {
+            channel: general.id.clone(),
+            messages: page,
+            has_newer: false,
+        });
+        assert!(state.conversation(&general.id).unwrap().has_newer);
+        state.apply(Action::Newer {
+            channel: general.id.clone(),
+            messages: vec![message(&general, 501, "Bob", "live")],
+            has_newer: false,
+        });
+        assert!(!state.conversation(&general.id).unwrap().has_newer);
+        state.apply(Action::Message(message(&general, 502, "Bob", "next")));
+        assert_eq!(*seqs(&state, &general).last().unwrap(), 502);
+    }
+
+    #[test]
+    fn sending_or_reconnecting_far_back_returns_to_the_newest() {
+        let mut general = general();
+        general.last_seq = 500;
+        let mut state = welcomed(vec![general.clone()]);
+        let around = |state: &mut ChatState| {
+            state.apply(Action::Around {
+                channel: general.id.clone(),
+                seq: 10,
+                messages: (5..=20).map(|n| message(&general, n, "Bob", "x")).collect(),
+                has_older: true,
+                has_newer: true,
+            })
+        };
+        around(&mut state);
+        state.apply(Action::Disconnected { attempt: 1 });
+        let conversation = state.conversation(&general.id).unwrap();
+        assert_eq!(
+            conversation.jump_to,
+            Some(10),
+            "the window is asked for again"
+        );
+        assert!(conversation.timeline.is_empty() && !conversation.synced);
+        around(&mut state);
+        state.apply(Action::Queue(pending(&general, "mine", "hello")));
+        let conversation = state.conversation(&general.id).unwrap();
+        assert!(!conversation.has_newer && conversation.timeline.is_empty());
+        assert!(!conversation.requested, "the latest page is asked for");
+    }
+
+    #[test]
+    fn links_name_a_conversation_and_a_message() {
+        assert_eq!(
+            Route::parse("/c/rust/42"),
+            Some(Route::Channel("rust".into()))
+        );
+        assert_eq!(Route::message("/c/rust/42"), Some(42));
+        assert_eq!(Route::message("/dm/Bob/7/"), Some(7));
+        assert_eq!(Route::message("/c/rust"), None);
+        assert_eq!(Route::message("/c/rust/x"), None);
+        assert_eq!(Route::message("/elsewhere/1/2"), None);
+        let general = general();
+        let mut state = welcomed(vec![general.clone()]);
+        state.apply(Action::Navigate(Route::parse("/c/general/3")));
+        state.apply(Action::WantMessage(Route::message("/c/general/3")));
+        assert_eq!(state.conversation(&general.id).unwrap().jump_to, Some(3));
+        // Before the conversation is known, the message waits with the route.
+        let mut early = ChatState::new(user("Alice"));
+        early.apply(Action::Navigate(Route::parse("/c/general/4")));
+        early.apply(Action::WantMessage(Route::message("/c/general/4")));
+        early.apply(Action::Welcome {
+            me: user("Alice"),
+            channels: vec![general.clone()],
+            online: vec![],
+            online_count: 0,
+            away: vec![],
+            max_upload_bytes: 1,
+            blocked: vec![],
+            epoch: "e".into(),
+        });
+        assert_eq!(early.conversation(&general.id).unwrap().jump_to, Some(4));
     }
 }

@@ -3,6 +3,7 @@
 
 mod channels;
 mod cluster;
+mod find;
 mod harness;
 mod hostile;
 mod render;

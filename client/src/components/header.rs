@@ -1,9 +1,11 @@
-//! The top bar: room name, online count, connection, who you are, sign out.
+//! The top bar: room name, message search, online count, connection, who
+//! you are, sign out.
 
 use shared::UserInfo;
 use yew::prelude::*;
 
 use super::connection_status::ConnectionStatus;
+use super::search_panel::SearchBox;
 use crate::state::Connection;
 
 #[derive(Properties, PartialEq)]
@@ -17,6 +19,8 @@ pub struct HeaderProps {
     /// Opens the conversation list on narrow screens.
     pub on_toggle_nav: Callback<()>,
     pub on_sign_out: Callback<()>,
+    /// A search typed in the box (empty: closed).
+    pub on_search: Callback<String>,
 }
 
 #[component]
@@ -32,6 +36,7 @@ pub fn Header(props: &HeaderProps) -> Html {
                     <span class="room-topic"><bdi>{ &props.topic }</bdi></span>
                 }
             </div>
+            <SearchBox on_search={props.on_search.clone()} />
             <button class="online-count" onclick={on_toggle_users} title="Who is online"
                     aria-label={format!("{} online", props.online_count)}>
                 <span class="dot online" aria-hidden="true"></span>

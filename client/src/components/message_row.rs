@@ -25,6 +25,8 @@ pub enum MessageAction {
     PickReaction(Seq),
     /// Toggle one's own reaction: `(seq, emoji, add)`.
     React(Seq, String, bool),
+    /// Put the message's link on the clipboard.
+    CopyLink(Seq),
 }
 
 /// What a row shows: a stored message (shared with the state, so an
@@ -45,6 +47,12 @@ pub struct MessageRowProps {
     /// This row is being edited.
     #[prop_or_default]
     pub editing: bool,
+    /// The message jumped to (a search result, a link): highlighted.
+    #[prop_or_default]
+    pub highlighted: bool,
+    /// Its link was just copied.
+    #[prop_or_default]
+    pub copied: bool,
     #[prop_or_default]
     pub on_action: Option<Callback<MessageAction>>,
     #[prop_or_default]
@@ -136,6 +144,7 @@ pub fn MessageRow(props: &MessageRowProps) -> Html {
         row.pending.then_some("pending"),
         row.deleted.then_some("deleted"),
         row.failed.is_some().then_some("failed"),
+        props.highlighted.then_some("highlighted"),
     );
     let discard = match (&props.on_discard, row.client_id) {
         (Some(on_discard), Some(id)) if row.failed.is_some() => {
@@ -191,6 +200,18 @@ pub fn MessageRow(props: &MessageRowProps) -> Html {
             <div class="message-menu" data-testid="message-menu">
                 <button data-testid="add-reaction" title="Add reaction" aria-label="Add reaction"
                         onclick={act(MessageAction::PickReaction(seq))}>{ "☺+" }</button>
+                <button data-testid="copy-link" title={if props.copied { "Link copied" } else { "Copy link" }}
+                        aria-label="Copy link to message" onclick={act(MessageAction::CopyLink(seq))}>
+                    if props.copied {
+                        { "✓" }
+                    } else {
+                        <svg viewBox="0 0 24 24" width="14" height="14" fill="none" stroke="currentColor"
+                             stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true">
+                            <path d="M10 13a5 5 0 0 0 7.5.5l3-3a5 5 0 0 0-7-7l-1.7 1.7" />
+                            <path d="M14 11a5 5 0 0 0-7.5-.5l-3 3a5 5 0 0 0 7 7l1.7-1.7" />
+                        </svg>
+                    }
+                </button>
                 if row.mine {
                     <button data-testid="edit-message" title="Edit" aria-label="Edit"
                             onclick={act(MessageAction::StartEdit(seq))}>{ "✎" }</button>
@@ -229,6 +250,8 @@ pub fn MessageRow(props: &MessageRowProps) -> Html {
     };
     html! {
         <div class={class} data-testid="message" data-author={row.author.to_owned()}
+             data-seq={row.seq.map(|seq| seq.to_string())}
+             data-highlighted={props.highlighted.then_some("true")}
              data-pending={if row.pending { "true" } else { "false" }}
              data-deleted={row.deleted.to_string()}>
             <div class="message-body">

@@ -1,5 +1,6 @@
-//! The address bar names the conversation: it is read on load, and the back
-//! and forward buttons switch conversations. (Writing it as conversations
+//! The address bar names the conversation (and, in a link to a message,
+//! the message): it is read on load, and the back and forward buttons
+//! switch conversations. (Writing it as conversations
 //! change is `use_open_conversation`'s.)
 
 use wasm_bindgen::JsCast;
@@ -14,14 +15,18 @@ pub fn use_address_bar(state: &UseReducerHandle<ChatState>) {
     {
         let dispatcher = state.dispatcher();
         use_effect_with((), move |_| {
-            dispatcher.dispatch(Action::Navigate(Route::parse(&current_path())));
+            let path = current_path();
+            dispatcher.dispatch(Action::Navigate(Route::parse(&path)));
+            dispatcher.dispatch(Action::WantMessage(Route::message(&path)));
         });
     }
     // Back and forward buttons switch conversations.
     let dispatcher = state.dispatcher();
     use_effect_with((), move |_| {
         let listener = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
-            dispatcher.dispatch(Action::Navigate(Route::parse(&current_path())));
+            let path = current_path();
+            dispatcher.dispatch(Action::Navigate(Route::parse(&path)));
+            dispatcher.dispatch(Action::WantMessage(Route::message(&path)));
         });
         let window = web_sys::window();
         if let Some(window) = &window {

@@ -397,9 +397,44 @@ impl ChatSocket {
             ServerMsg::ChannelLeft { channel, reason } => {
                 dispatch.dispatch(Action::ChannelLeft { channel, reason })
             }
-            ServerMsg::ChannelDirectory { channels, .. } => {
-                dispatch.dispatch(Action::Directory(channels))
+            ServerMsg::ChannelDirectory { query, channels } => {
+                dispatch.dispatch(Action::Directory { query, channels })
             }
+            ServerMsg::Around {
+                channel,
+                seq,
+                messages,
+                has_older,
+                has_newer,
+            } => dispatch.dispatch(Action::Around {
+                channel,
+                seq,
+                messages,
+                has_older,
+                has_newer,
+            }),
+            ServerMsg::Newer {
+                channel,
+                messages,
+                has_newer,
+            } => dispatch.dispatch(Action::Newer {
+                channel,
+                messages,
+                has_newer,
+            }),
+            ServerMsg::SearchResults {
+                query,
+                before,
+                results,
+                highlight,
+                next,
+            } => dispatch.dispatch(Action::SearchResults {
+                query,
+                before,
+                results,
+                highlight,
+                next,
+            }),
             ServerMsg::MemberJoined { channel, user } => dispatch.dispatch(Action::MemberJoined {
                 channel,
                 user,

@@ -1,14 +1,15 @@
 //! What the reader does to stored messages: which one is being edited or
-//! reacted to, and the requests each action sends. A different conversation
-//! clears both.
+//! reacted to (or had its link copied), and the requests each action sends.
+//! A different conversation clears them.
 
 use shared::{ClientMsg, Seq};
 use yew::prelude::*;
 
 use super::use_chat_socket::ChatSocket;
 use super::use_event::use_event;
+use crate::browser::{copy_to_clipboard, origin};
 use crate::components::message_row::MessageAction;
-use crate::state::{ChatState, Entry};
+use crate::state::{ChatState, Entry, Route};
 
 /// The message actions' state and handlers (all stable across renders).
 pub struct MessageActions {
@@ -16,6 +17,8 @@ pub struct MessageActions {
     pub editing: Option<Seq>,
     /// The message whose reaction picker is open, if any.
     pub reacting: Option<Seq>,
+    /// The message whose link was just copied.
+    pub copied: Option<Seq>,
     pub on_action: Callback<MessageAction>,
     /// An emoji picked for `reacting`.
     pub on_pick_reaction: Callback<String>,
@@ -31,17 +34,19 @@ pub fn use_message_actions(
 ) -> MessageActions {
     let editing = use_state(|| None::<Seq>);
     let reacting = use_state(|| None::<Seq>);
+    let copied = use_state(|| None::<Seq>);
     {
         // A different conversation: nothing is being edited or reacted to there.
-        let (editing, reacting) = (editing.clone(), reacting.clone());
+        let (editing, reacting, copied) = (editing.clone(), reacting.clone(), copied.clone());
         use_effect_with(state.current.clone(), move |_| {
             editing.set(None);
             reacting.set(None);
+            copied.set(None);
         });
     }
     let on_action = {
         let (state, socket) = (state.clone(), socket.clone());
-        let (editing, reacting) = (editing.clone(), reacting.clone());
+        let (editing, reacting, copied) = (editing.clone(), reacting.clone(), copied.clone());
         use_event(move |action: MessageAction| {
             let Some(channel) = state.current.clone() else {
                 return;
@@ -60,6 +65,13 @@ pub fn use_message_actions(
                     socket.send(&ClientMsg::Delete { channel, seq });
                 }
                 MessageAction::PickReaction(seq) => reacting.set(Some(seq)),
+                MessageAction::CopyLink(seq) => {
+                    if let Some(conversation) = state.current_conversation() {
+                        let path = Route::message_path(&conversation.path(), seq);
+                        copy_to_clipboard(&format!("{}{path}", origin()));
+                        copied.set(Some(seq));
+                    }
+                }
                 MessageAction::React(seq, emoji, add) => {
                     socket.send(&ClientMsg::React {
                         channel,
@@ -111,6 +123,7 @@ pub fn use_message_actions(
     MessageActions {
         editing: *editing,
         reacting: *reacting,
+        copied: *copied,
         on_action,
         on_pick_reaction,
         close_reacting,

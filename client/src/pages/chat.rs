@@ -19,6 +19,7 @@ use crate::components::header::Header;
 use crate::components::message_list::{MessageList, ScrollMemory};
 use crate::components::online_users::OnlineUsers;
 use crate::components::people::People;
+use crate::components::search_panel::SearchPanel;
 use crate::components::sidebar::Sidebar;
 use crate::components::upload_tray::UploadTray;
 use crate::hooks::use_activity::use_activity;
@@ -204,6 +205,66 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
             {
                 state.dispatch(Action::LoadingOlder(conversation.info.id.clone()));
             }
+        })
+    };
+    let on_load_newer = {
+        let state = state.clone();
+        let socket = socket.clone();
+        use_event(move |()| {
+            let Some(conversation) = state.current_conversation() else {
+                return;
+            };
+            if conversation.loading_newer || !conversation.has_newer {
+                return;
+            }
+            let channel = conversation.info.id.clone();
+            if let Some(after_seq) = conversation.last_seq()
+                && socket.send(&ClientMsg::Newer {
+                    channel: channel.clone(),
+                    after_seq,
+                })
+            {
+                state.dispatch(Action::LoadingNewer(channel));
+            }
+        })
+    };
+    let on_message_search = {
+        let (state, socket) = (state.clone(), socket.clone());
+        use_event(move |query: String| {
+            if query.trim().is_empty() {
+                state.dispatch(Action::CloseSearch);
+                return;
+            }
+            socket.send(&ClientMsg::Search {
+                query: query.clone(),
+                before: None,
+            });
+            state.dispatch(Action::SearchAsked { query, more: false });
+        })
+    };
+    let on_more_results = {
+        let (state, socket) = (state.clone(), socket.clone());
+        use_event(move |()| {
+            let query = state.search.query.clone();
+            if let Some(before) = state.search.next
+                && socket.send(&ClientMsg::Search {
+                    query: query.clone(),
+                    before: Some(before),
+                })
+            {
+                state.dispatch(Action::SearchAsked { query, more: true });
+            }
+        })
+    };
+    let close_search = {
+        let state = state.clone();
+        use_event(move |()| state.dispatch(Action::CloseSearch))
+    };
+    let on_open_result = {
+        let (state, show_nav) = (state.clone(), show_nav.clone());
+        use_event(move |(channel, seq): (ChannelId, shared::Seq)| {
+            show_nav.set(false);
+            state.dispatch(Action::Jump { channel, seq });
         })
     };
     let on_discard = {
@@ -470,6 +531,20 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
             .find(|c| c.name == name && !c.joined)
             .cloned()
     });
+    // A link to a conversation that is not there (or not to be seen): the
+    // same answer whether it does not exist or is someone else's.
+    let connected = state.connection.as_str() == "connected";
+    let not_found = match &state.wanted {
+        Some(Route::Channel(name))
+            if connected
+                && offer.is_none()
+                && state.directory_query.as_deref() == Some(name.as_str()) =>
+        {
+            Some(format!("#{name}"))
+        }
+        Some(Route::Direct(name)) if connected => Some(name.clone()),
+        _ => None,
+    };
     let join_offered = {
         let (state, socket) = (state.clone(), socket.clone());
         let offer = offer.clone();
@@ -509,7 +584,7 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
             <Header room={title.clone()} topic={topic} online_count={state.online_count as usize}
                     me={state.me.clone()} connection={state.connection}
                     on_toggle_users={toggle_users.clone()} on_toggle_nav={toggle_nav}
-                    on_sign_out={on_sign_out} />
+                    on_sign_out={on_sign_out} on_search={on_message_search} />
             <div class="layout">
                 <Sidebar state={state.clone()} on_switch={on_switch} open={*show_nav}
                          on_create={open_create} on_browse={open_browse} />
@@ -523,10 +598,11 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
                                             on_block={on_block_other} />
                         <MessageList key={conversation.info.id.0.clone()} conversation={conversation.clone()}
                                      pending={state.pending_in(&conversation.info.id).cloned().collect::<Vec<_>>()}
-                                     reader={reader} connected={state.connection.as_str() == "connected"}
+                                     reader={reader.clone()} connected={state.connection.as_str() == "connected"}
                                      scroll_memory={(*scroll_memory).clone()}
-                                     on_load_older={on_load_older} on_discard={on_discard}
-                                     editing={actions.editing} on_action={actions.on_action.clone()} />
+                                     on_load_older={on_load_older} on_load_newer={on_load_newer}
+                                     on_discard={on_discard} editing={actions.editing} copied={actions.copied}
+                                     on_action={actions.on_action.clone()} />
                         <TypingIndicator names={typing_names} />
                     } else {
                         <div class="message-list" data-testid="message-list"></div>
@@ -537,8 +613,14 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
                             <span>
                                 <button class="primary small" data-testid="join-channel" data-channel={channel.name.clone()}
                                         onclick={join_offered}>{ format!("Join #{}", channel.name) }</button>
-                                <button onclick={dismiss_offer} aria-label="Dismiss">{ "×" }</button>
+                                <button onclick={dismiss_offer.clone()} aria-label="Dismiss">{ "×" }</button>
                             </span>
+                        </div>
+                    }
+                    if let Some(missing) = &not_found {
+                        <div class="banner info" role="status" data-testid="not-found">
+                            <span>{ format!("{missing} was not found: it does not exist, or you cannot see it.") }</span>
+                            <button onclick={dismiss_offer.clone()} aria-label="Dismiss">{ "×" }</button>
                         </div>
                     }
                     if let Some(error) = &state.notice_error {
@@ -556,6 +638,11 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
                               initial_draft={state.current.as_ref().and_then(|c| drafts.borrow().get(c).cloned()).unwrap_or_default()}
                               placeholder={format!("Message {title}")} />
                 </main>
+                if state.search.open {
+                    <SearchPanel search={state.search.clone()} conversations={state.conversations.clone()}
+                                 reader={reader.clone()} on_open={on_open_result}
+                                 on_more={on_more_results} on_close={close_search} />
+                }
                 <OnlineUsers users={state.online.clone()} count={state.online_count}
                              has_more={state.online_next.is_some()}
                              found={state.online_found.clone()}
