@@ -433,6 +433,30 @@ fn write_runs(
         println!("{result}");
         raw.push(result);
     }
+    let send = |addr: &str, server_pid: u32| {
+        json_line(
+            with_fd_limit(pinning, "0", &writegen)
+                .args(["--target", "chat", "--addr", addr, "--pairs", WRITE_PAIRS])
+                .args(["--messages", WRITE_MESSAGES])
+                .args(["--server-pid", &server_pid.to_string()]),
+        )
+    };
+    // The same server without its search index: what indexing costs.
+    let unindexed = repeat(
+        "chat server without the search index (--search-index false)",
+        |run, addr| {
+            let mut command = pinned(pinning, "1", &release.join("server"));
+            chat_args(
+                &mut command,
+                scratch,
+                addr,
+                &format!("unindexed-{run}"),
+                256,
+            );
+            spawn(command.args(["--search-index", "false"]))
+        },
+        send,
+    )?;
     let chat = repeat(
         "chat server: 1,000 direct conversations, both people sending",
         |run, addr| {
@@ -445,17 +469,11 @@ fn write_runs(
                 256,
             )
         },
-        |addr, server_pid| {
-            json_line(
-                with_fd_limit(pinning, "0", &writegen)
-                    .args(["--target", "chat", "--addr", addr, "--pairs", WRITE_PAIRS])
-                    .args(["--messages", WRITE_MESSAGES])
-                    .args(["--server-pid", &server_pid.to_string()]),
-            )
-        },
+        send,
     )?;
     Ok(vec![
         ("raw SQLite inserts, batches of 100", raw),
+        ("chat server, no search index", unindexed),
         ("chat server, stored and acked", chat),
     ])
 }
@@ -476,6 +494,10 @@ fn report_writes(results: &[(&str, Vec<Value>)]) {
         if p50.is_finite() {
             println!("  {:<40} {p50:>10.1} ms ack p50", "");
         }
+    }
+    if let [_, (_, unindexed), (_, indexed)] = results {
+        let ratio = median(indexed, "stored_per_sec") / median(unindexed, "stored_per_sec");
+        println!("  with the search index / without: {ratio:.2}   (target 0.8)");
     }
 }
 

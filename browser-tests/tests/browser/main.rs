@@ -682,7 +682,7 @@ async fn reactions_edits_and_deletes_show_live_for_everyone() {
 /// What a first visit downloads before the name prompt shows: every byte on
 /// the wire (headers included), as the browser's Resource Timing counts it.
 #[actix_web::test]
-async fn the_first_visit_downloads_under_300_kb() {
+async fn the_first_visit_downloads_under_320_kb() {
     let server = TestServer::start().await;
     let mut driver = Driver::start().await;
     let browser = driver.browser(1280, 800).await;
@@ -721,7 +721,8 @@ async fn the_first_visit_downloads_under_300_kb() {
         "the emoji table is not part of the first load: {figures}"
     );
     assert!(
-        bytes > 50_000.0 && bytes <= 300_000.0,
+        // 300 KB until search, jumps and message links came (+11 KB brotli).
+        bytes > 50_000.0 && bytes <= 320_000.0,
         "the first visit transferred {bytes} bytes: {figures}"
     );
     browser.close().await;

@@ -222,12 +222,6 @@ pub fn MessageList(props: &MessageListProps) -> Html {
                         on_action={props.on_action.clone()} />
                 }
             }) }
-            if has_newer {
-                <button class="load-older" data-testid="load-newer" onclick={props.on_load_newer.reform(|_: MouseEvent| ())}
-                        disabled={conversation.loading_newer}>
-                    { if conversation.loading_newer { "Loading…" } else { "Load newer messages" } }
-                </button>
-            }
             { for props.pending.iter().map(|pending| html! {
                 <MessageRow key={format!("p{}", pending.client_id)}
                     line={Line::Pending(pending.clone())}
@@ -235,6 +229,14 @@ pub fn MessageList(props: &MessageListProps) -> Html {
                     on_discard={Some(props.on_discard.clone())} />
             }) }
             </>
+            // Outside the keyed rows (an unkeyed line among them would make
+            // Yew match rows by position and build them again).
+            if has_newer {
+                <button class="load-older" data-testid="load-newer" onclick={props.on_load_newer.reform(|_: MouseEvent| ())}
+                        disabled={conversation.loading_newer}>
+                    { if conversation.loading_newer { "Loading…" } else { "Load newer messages" } }
+                </button>
+            }
         </div>
     }
 }

@@ -5,11 +5,10 @@
 //! its index in the messages' own transactions and checks membership in
 //! the search's own query.
 
-use shared::ChatMessage;
-use shared::UserId;
 use shared::search::SearchQuery;
+use shared::{ChannelId, ChatMessage, Seq, UserId};
 
-use super::StoreError;
+use super::{Messages, StoreError};
 
 /// A page of results, newest first.
 #[derive(Debug, Default)]
@@ -31,6 +30,36 @@ pub trait Search {
         before: Option<i64>,
         limit: u32,
     ) -> Result<SearchPage, StoreError>;
+}
+
+/// A row a dialect's search found: where the message is, and its
+/// position in newest-first order.
+pub(crate) struct Hit {
+    pub channel: ChannelId,
+    pub seq: Seq,
+    pub no: i64,
+}
+
+/// The page for up to `limit + 1` hits (the extra one only says that more
+/// follow): each message as `reader` sees it.
+pub(crate) async fn page_of(
+    store: &impl Messages,
+    reader: &UserId,
+    hits: Vec<Hit>,
+    limit: u32,
+) -> Result<SearchPage, StoreError> {
+    let more = hits.len() > limit as usize;
+    let mut page = SearchPage::default();
+    for hit in hits.into_iter().take(limit as usize) {
+        if let Some(message) = store.message(&hit.channel, hit.seq, Some(reader)).await? {
+            page.results.push(message);
+        }
+        page.next = Some(hit.no);
+    }
+    if !more {
+        page.next = None;
+    }
+    Ok(page)
 }
 
 /// The query's words as an FTS5 match expression: each word or phrase

@@ -44,6 +44,30 @@ async fn found(client: &mut WsClient, query: &str) -> Vec<String> {
     results.into_iter().map(|m| m.text).collect()
 }
 
+/// The page after `after_seq`, and whether more follow.
+async fn newer(
+    client: &mut WsClient,
+    channel: &ChannelId,
+    after_seq: i64,
+) -> (Vec<ChatMessage>, bool) {
+    client
+        .send(&ClientMsg::Newer {
+            channel: channel.clone(),
+            after_seq,
+        })
+        .await;
+    client
+        .recv_until(|m| match m {
+            ServerMsg::Newer {
+                messages,
+                has_newer,
+                ..
+            } => Some((messages, has_newer)),
+            _ => None,
+        })
+        .await
+}
+
 async fn left(client: &mut WsClient, channel: &ChannelId) {
     client
         .recv_until(|m| match m {
@@ -337,39 +361,11 @@ async fn a_jump_loads_the_messages_around_one_far_back() {
     assert_eq!(seqs, (hit.seq - 15..=hit.seq + 50).collect::<Vec<_>>());
     assert!(has_older && has_newer);
 
-    bob.send(&ClientMsg::Newer {
-        channel: general.clone(),
-        after_seq: hit.seq + 50,
-    })
-    .await;
-    let (page, has_newer) = bob
-        .recv_until(|m| match m {
-            ServerMsg::Newer {
-                messages,
-                has_newer,
-                ..
-            } => Some((messages, has_newer)),
-            _ => None,
-        })
-        .await;
+    let (page, has_newer) = newer(&mut bob, &general, hit.seq + 50).await;
     assert_eq!(page.first().unwrap().seq, hit.seq + 51);
     assert_eq!(page.len(), 50);
     assert!(has_newer);
-    bob.send(&ClientMsg::Newer {
-        channel: general.clone(),
-        after_seq: 280,
-    })
-    .await;
-    let (page, has_newer) = bob
-        .recv_until(|m| match m {
-            ServerMsg::Newer {
-                messages,
-                has_newer,
-                ..
-            } => Some((messages, has_newer)),
-            _ => None,
-        })
-        .await;
+    let (page, has_newer) = newer(&mut bob, &general, 280).await;
     assert_eq!(page.len(), 20);
     assert!(!has_newer);
 

@@ -6,7 +6,8 @@ use shared::{ChannelId, UserId};
 use sqlx::Row;
 
 use super::PgStore;
-use crate::store::{Messages, Search, SearchPage, StoreError};
+use crate::store::search::{Hit, page_of};
+use crate::store::{Search, SearchPage, StoreError};
 
 impl Search for PgStore {
     async fn search(
@@ -86,18 +87,15 @@ impl Search for PgStore {
             };
         }
         let rows = statement.fetch_all(&self.pool).await?;
-        let mut page = SearchPage::default();
-        for row in rows.iter().take(limit as usize) {
-            let channel = ChannelId(row.get("channel_id"));
-            if let Some(message) = self.message(&channel, row.get("seq"), Some(reader)).await? {
-                page.results.push(message);
-            }
-            page.next = Some(row.get("no"));
-        }
-        if rows.len() <= limit as usize {
-            page.next = None;
-        }
-        Ok(page)
+        let hits = rows
+            .iter()
+            .map(|row| Hit {
+                channel: ChannelId(row.get("channel_id")),
+                seq: row.get("seq"),
+                no: row.get("no"),
+            })
+            .collect();
+        page_of(self, reader, hits, limit).await
     }
 }
 

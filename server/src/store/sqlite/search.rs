@@ -7,8 +7,8 @@ use shared::{ChannelId, ChatMessage, Seq, UserId};
 use sqlx::{Row, SqliteConnection};
 
 use super::SqliteStore;
-use crate::store::search::fts5_match;
-use crate::store::{Messages, Search, SearchPage, StoreError};
+use crate::store::search::{Hit, fts5_match, page_of};
+use crate::store::{Search, SearchPage, StoreError};
 
 impl Search for SqliteStore {
     async fn search(
@@ -70,18 +70,15 @@ impl Search for SqliteStore {
             .bind(i64::from(limit) + 1)
             .fetch_all(&self.pool)
             .await?;
-        let mut page = SearchPage::default();
-        for row in rows.iter().take(limit as usize) {
-            let channel = ChannelId(row.get("channel_id"));
-            if let Some(message) = self.message(&channel, row.get("seq"), Some(reader)).await? {
-                page.results.push(message);
-            }
-            page.next = Some(row.get("no"));
-        }
-        if rows.len() <= limit as usize {
-            page.next = None;
-        }
-        Ok(page)
+        let hits = rows
+            .iter()
+            .map(|row| Hit {
+                channel: ChannelId(row.get("channel_id")),
+                seq: row.get("seq"),
+                no: row.get("no"),
+            })
+            .collect();
+        page_of(self, reader, hits, limit).await
     }
 }
 
