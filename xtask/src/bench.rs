@@ -84,7 +84,7 @@ pub fn run(only: Option<&str>) -> Result<()> {
             &release,
             &scratch,
             pinning,
-            HISTORY_MESSAGES,
+            (HISTORY_MESSAGES, SEARCHES),
             ("1000", "100", Duration::from_secs(8)),
         )?;
         report_history(&idle, &loaded);
@@ -313,12 +313,14 @@ pub fn smoke() -> Result<()> {
             &debug,
             &scratch,
             false,
-            300,
+            (300, 40),
             ("10", "50", Duration::from_secs(1)),
         )?;
         println!("history: {idle} {loaded}");
         anyhow::ensure!(
-            idle["channel_messages"].as_i64() >= Some(300) && loaded["requests"] == 2000,
+            idle["channel_messages"].as_i64() >= Some(300)
+                && idle["searches"] == 40
+                && loaded["requests"] == 2000,
             "the history smoke went wrong: {idle} {loaded}"
         );
         let (fresh, reconnect, baseline) = storm_run(&debug, &debug, &scratch, false, 40)?;
@@ -335,6 +337,8 @@ pub fn smoke() -> Result<()> {
 
 /// Messages in #general for the history benchmark.
 const HISTORY_MESSAGES: usize = 1_000_000;
+/// Searches over them, after the pages.
+const SEARCHES: usize = 800;
 
 /// History pages of 50 from a channel of `messages`, over the socket: idle,
 /// then while `writegen` writes (`messages_per_writer` each) into 1,000 DMs.
@@ -342,7 +346,7 @@ fn history_run(
     binaries: &Path,
     scratch: &Path,
     pinning: bool,
-    messages: usize,
+    (messages, searches): (usize, usize),
     (pairs, messages_per_writer, warmup): (&str, &str, Duration),
 ) -> Result<(Value, Value)> {
     let port = free_port()?;
@@ -355,19 +359,22 @@ fn history_run(
         "history",
         256,
     )?;
-    let historygen = |seed: usize| {
+    let historygen = |seed: usize, searches: usize| {
         json_line(pinned(pinning, "0", &binaries.join("historygen")).args([
             "--addr",
             &addr,
             "--seed",
             &seed.to_string(),
+            "--searches",
+            &searches.to_string(),
         ]))
     };
     let outcome = wait_for_port(port).and_then(|()| {
         step(&format!(
-            "history: {messages} messages into #general, then pages of 50 from anywhere, idle"
+            "history: {messages} messages into #general, then pages of 50 from anywhere \
+             and {searches} searches, idle"
         ));
-        let idle = historygen(messages)?;
+        let idle = historygen(messages, searches)?;
         println!("{idle}");
         step(&format!(
             "history: the same while {pairs} conversations are being written to"
@@ -380,7 +387,7 @@ fn history_run(
             .context("starting writegen")?;
         // Let the writers get going first.
         std::thread::sleep(warmup);
-        let loaded = historygen(0);
+        let loaded = historygen(0, 0);
         let _ = writer.kill();
         let _ = writer.wait();
         let loaded = loaded?;
@@ -407,6 +414,13 @@ fn report_history(idle: &Value, loaded: &Value) {
         "  during durable writes p50 {:>7.2} ms   p99 {:>7.2} ms   (target p99 5 ms)",
         number(loaded, "history_p50_ms"),
         number(loaded, "history_p99_ms")
+    );
+    println!(
+        "search, {} queries (common, rare, phrase, prefix, filters), idle\n  \
+         p50 {:>7.2} ms   p99 {:>7.2} ms   (target p99 50 ms)",
+        idle["searches"],
+        number(idle, "search_p50_ms"),
+        number(idle, "search_p99_ms")
     );
 }
 

@@ -32,6 +32,10 @@ struct Args {
     /// People asking, in turn.
     #[arg(long, default_value_t = 10)]
     readers: usize,
+    /// Searches to ask after the pages (0: none), a mix of common, rare,
+    /// phrase, prefix and filtered queries over the seeded words.
+    #[arg(long, default_value_t = 0)]
+    searches: usize,
 }
 
 #[actix_web::main]
@@ -99,17 +103,113 @@ async fn run(args: &Args) -> anyhow::Result<serde_json::Value> {
         times.push(asked.elapsed());
         anyhow::ensure!(got == args.page as usize, "a page of {got}");
     }
-    times.sort();
-    let at = |p: f64| {
-        times[((times.len() as f64 * p) as usize).min(times.len() - 1)].as_secs_f64() * 1000.0
-    };
+    // Searchers of their own, each asking fewer than its budget's burst
+    // (20): this measures the search, not the flood protection.
+    let mut searchers = Vec::new();
+    for n in 0..args.searches.div_ceil(16) {
+        searchers.push(join(format!("searcher{n}x{pid}")).await?.0);
+    }
+    let seeded = (last_seq as usize / 2).max(1);
+    let searched = search(
+        &mut searchers,
+        args.searches,
+        seeded,
+        &format!("seeder{pid}"),
+    )
+    .await?;
     Ok(serde_json::json!({
         "channel_messages": last_seq,
         "seed_sec": seed_secs,
-        "history_p50_ms": at(0.50),
-        "history_p99_ms": at(0.99),
+        "history_p50_ms": percentile(&mut times, 0.50),
+        "history_p99_ms": percentile(&mut times, 0.99),
         "requests": times.len(),
+        "searches": searched.len(),
+        "search_p50_ms": percentile(&mut searched.clone(), 0.50),
+        "search_p99_ms": percentile(&mut searched.clone(), 0.99),
     }))
+}
+
+/// Milliseconds at percentile `p` of `times` (sorted here); NaN when empty.
+fn percentile(times: &mut [Duration], p: f64) -> f64 {
+    times.sort();
+    match times.len() {
+        0 => f64::NAN,
+        len => times[((len as f64 * p) as usize).min(len - 1)].as_secs_f64() * 1000.0,
+    }
+}
+
+/// Words the seeded messages carry, by how often they occur: one in ten
+/// messages, one in a thousand, and one in a hundred thousand.
+fn seeded_words(n: usize) -> String {
+    format!(
+        "{} {} {}",
+        COMMON[n % COMMON.len()],
+        word("topic", n % 1_000),
+        word("rare", n % 100_000)
+    )
+}
+
+const COMMON: [&str; 10] = [
+    "deploy", "review", "lunch", "meeting", "release", "bug", "design", "test", "coffee", "ticket",
+];
+
+/// A made-up word per number (`topicqb`), so the index sees distinct words.
+fn word(stem: &str, mut n: usize) -> String {
+    let mut out = stem.to_string();
+    loop {
+        out.push((b'a' + (n % 26) as u8) as char);
+        n /= 26;
+        if n == 0 {
+            return out;
+        }
+    }
+}
+
+/// Asks `count` searches, rotating over the readers and over a mix of
+/// queries; every answer must be a page of results. Returns round trips.
+/// Only words of the first `seeded` messages are asked for.
+async fn search(
+    readers: &mut [Framed],
+    count: usize,
+    seeded: usize,
+    seeder: &str,
+) -> anyhow::Result<Vec<Duration>> {
+    let mut random = fastrand(count as u64 + 7);
+    let mut times = Vec::with_capacity(count);
+    for request in 0..count {
+        let r = random() as usize % seeded;
+        let query = match request % 8 {
+            0 => COMMON[r % COMMON.len()].to_string(),
+            1 => word("topic", r % 1_000),
+            2 => word("rare", r % 100_000),
+            3 => format!("\"history message\" {}", word("topic", r % 1_000)),
+            4 => format!("{} {}", COMMON[r % COMMON.len()], word("topic", r % 1_000)),
+            5 => format!("in:#general {}", COMMON[r % COMMON.len()]),
+            6 => format!("from:@{seeder} {}", word("topic", r % 1_000)),
+            // Typing: the last word as a prefix.
+            _ => word("topic", r % 1_000).chars().take(7).collect(),
+        };
+        let framed = &mut readers[request % readers.len()];
+        let asked = Instant::now();
+        send(
+            framed,
+            &ClientMsg::Search {
+                query: query.clone(),
+                before: None,
+            },
+        )
+        .await?;
+        let answer = next_matching(framed, |m| match m {
+            ServerMsg::SearchResults { results, .. } => Some(Ok(results.len())),
+            ServerMsg::Error { message, .. } => Some(Err(message)),
+            _ => None,
+        })
+        .await?;
+        times.push(asked.elapsed());
+        let found = answer.map_err(|refused| anyhow::anyhow!("{query:?} refused: {refused}"))?;
+        anyhow::ensure!(found > 0, "nothing found for {query:?}");
+    }
+    Ok(times)
 }
 
 /// Posts `count` messages keeping many in flight; returns the last seq.
@@ -122,7 +222,10 @@ async fn seed(framed: &mut Framed, general: &ChannelId, count: usize) -> anyhow:
         let request = ClientMsg::Send {
             channel: general.clone(),
             client_id: client_id.clone(),
-            text: format!("history message {n}, of the length of an ordinary sentence"),
+            text: format!(
+                "history message {n}: {}, an ordinary sentence",
+                seeded_words(n)
+            ),
             attachments: vec![],
         };
         send(framed, &request).await?;
