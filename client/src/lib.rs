@@ -12,6 +12,7 @@ pub mod hooks;
 pub mod markdown;
 pub mod outbox;
 pub mod pages;
+pub mod pins;
 pub mod search;
 pub mod state;
 pub mod uploads;

@@ -96,6 +96,7 @@ mod tests {
             reactions: vec![],
             attachments: vec![],
             preview: None,
+            pinned: None,
             change: shared::ChangeNo(0),
         }
     }

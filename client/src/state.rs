@@ -11,6 +11,7 @@ use shared::{Attachment, ChannelId, ChatMessage, ClientMsgId, ErrorCode, Seq, Us
 use yew::Reducible;
 
 pub use crate::conversation::{Conversation, Entry, MAX_TIMELINE, NoticePart};
+pub use crate::pins::PinsState;
 pub use crate::search::SearchState;
 
 /// How long "… is typing" lasts without a new notice, in milliseconds.
@@ -174,6 +175,9 @@ pub struct ChatState {
     /// not in the list is "not found" once its name was looked up).
     pub directory_query: Option<String>,
     pub search: SearchState,
+    /// The pinned-messages panel (opening it closes the search panel, and
+    /// the other way round).
+    pub pins: PinsState,
 }
 
 #[derive(Debug, Clone)]
@@ -353,6 +357,13 @@ pub enum Action {
         next: Option<i64>,
     },
     CloseSearch,
+    /// The pinned list of a conversation was asked for (the panel opens).
+    PinsAsked(ChannelId),
+    Pins {
+        channel: ChannelId,
+        messages: Vec<ChatMessage>,
+    },
+    ClosePins,
     /// The URL changed (back/forward or first load).
     Navigate(Option<Route>),
     /// A create/join/open request was sent: switch when it is answered.
@@ -399,6 +410,7 @@ impl ChatState {
             wanted_message: None,
             directory_query: None,
             search: SearchState::default(),
+            pins: PinsState::default(),
             epoch: String::new(),
         }
     }
@@ -587,6 +599,7 @@ impl ChatState {
                 }
             }
             Action::Updated(message) => {
+                self.pins.update(&message);
                 if let Some(conversation) = self.conversation_mut(&message.channel) {
                     conversation.update(message);
                 }
@@ -613,6 +626,7 @@ impl ChatState {
                             reactions: Vec::new(),
                             attachments: pending.attachments,
                             preview: None,
+                            pinned: None,
                             change: shared::ChangeNo(0),
                         }]);
                         // Your own message is read by definition.
@@ -967,6 +981,7 @@ impl ChatState {
                     self.search.ask_more();
                 } else {
                     self.search.ask(query);
+                    self.pins.close();
                 }
             }
             Action::SearchResults {
@@ -977,6 +992,12 @@ impl ChatState {
                 next,
             } => self.search.answer(&query, before, results, highlight, next),
             Action::CloseSearch => self.search.close(),
+            Action::PinsAsked(channel) => {
+                self.pins.ask(channel);
+                self.search.close();
+            }
+            Action::Pins { channel, messages } => self.pins.answer(&channel, messages),
+            Action::ClosePins => self.pins.close(),
             Action::ExpectOpen => self.expect_open = true,
             Action::Blocked(users) => self.blocked = users.into_iter().collect(),
             Action::ChannelError(error) => self.channel_error = error,
@@ -1119,6 +1140,7 @@ mod tests {
             reactions: Vec::new(),
             attachments: Vec::new(),
             preview: None,
+            pinned: None,
             change: shared::ChangeNo(seq),
         }
     }

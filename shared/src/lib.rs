@@ -19,6 +19,6 @@ pub mod validate;
 
 pub use ids::{ChangeNo, ChannelId, ClientMsgId, FileId, Seq, UserId};
 pub use protocol::{
-    Attachment, AttachmentKind, ChatMessage, ClientMsg, ErrorCode, LinkPreview, PreviewKind,
-    Reaction, ServerMsg, UserInfo,
+    Attachment, AttachmentKind, ChatMessage, ClientMsg, ErrorCode, LinkPreview, Pinned,
+    PreviewKind, Reaction, ServerMsg, UserInfo,
 };

@@ -109,6 +109,16 @@ pub enum ClientMsg {
         emoji: String,
         add: bool,
     },
+    /// Pin (or with `pinned: false` unpin) a message of a conversation you
+    /// are in; everyone in it sees the message's new state.
+    Pin {
+        channel: ChannelId,
+        seq: Seq,
+        pinned: bool,
+    },
+    /// The pinned messages of a conversation you are in, most recently
+    /// pinned first.
+    Pins { channel: ChannelId },
     /// Everything up to `seq` has been read.
     MarkRead { channel: ChannelId, seq: Seq },
     /// Block (or with `blocked: false` unblock) a user: they can no longer
@@ -291,6 +301,12 @@ pub enum ServerMsg {
         messages: Vec<ChatMessage>,
         has_newer: bool,
     },
+    /// Answer to `pins`: the pinned messages, most recently pinned first
+    /// (as many as fit in one reply).
+    Pins {
+        channel: ChannelId,
+        messages: Vec<ChatMessage>,
+    },
     /// Answer to `search`: a page of results, newest first, with the words
     /// to mark in them.
     SearchResults {
@@ -428,6 +444,8 @@ pub enum ErrorCode {
     Busy,
     /// A search the server cannot run as typed (the message says why).
     InvalidQuery,
+    /// The conversation already has as many pinned messages as it may.
+    TooManyPins,
 }
 
 impl ErrorCode {
@@ -455,6 +473,7 @@ impl ErrorCode {
             Self::StoreUnavailable => "store_unavailable",
             Self::Busy => "busy",
             Self::InvalidQuery => "invalid_query",
+            Self::TooManyPins => "too_many_pins",
         }
     }
 
@@ -585,10 +604,20 @@ pub struct ChatMessage {
     /// What the first link in the text points to, once the server has fetched it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preview: Option<Box<LinkPreview>>,
+    /// Who pinned the message to its conversation, and when.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pinned: Option<Pinned>,
     /// The channel's change number of this message's latest change; a later
     /// state of the same message has a higher one.
     #[serde(default)]
     pub change: ChangeNo,
+}
+
+/// A message's pin: who pinned it, and when (milliseconds since the epoch).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pinned {
+    pub by: UserInfo,
+    pub at: i64,
 }
 
 /// One emoji on a message: how many put it there, the first few of them,

@@ -46,6 +46,7 @@ fn sample_message() -> ChatMessage {
             width: None,
             height: None,
         })),
+        pinned: None,
         change: shared::ChangeNo(7),
     }
 }
@@ -329,6 +330,7 @@ fn error_codes_name_themselves_as_on_the_wire() {
         ErrorCode::Blocked,
         ErrorCode::StoreUnavailable,
         ErrorCode::Busy,
+        ErrorCode::TooManyPins,
     ] {
         assert_eq!(
             serde_json::to_value(code).unwrap(),

@@ -6,6 +6,7 @@ mod cluster;
 mod find;
 mod harness;
 mod hostile;
+mod pins;
 mod render;
 mod rich;
 

@@ -26,6 +26,8 @@ pub struct ConversationHeaderProps {
     pub on_block: Callback<bool>,
     pub on_invite: Callback<()>,
     pub on_members: Callback<()>,
+    /// Show the conversation's pinned messages.
+    pub on_pins: Callback<()>,
 }
 
 #[component]
@@ -103,6 +105,10 @@ pub fn ConversationHeader(props: &ConversationHeaderProps) -> Html {
             }
             <button class="member-count" data-testid="channel-members" onclick={props.on_members.reform(|_: MouseEvent| ())}>
                 { format!("{} member{}", conversation.info.member_count, if conversation.info.member_count == 1 { "" } else { "s" }) }
+            </button>
+            <button class="small" data-testid="show-pins" title="Pinned messages"
+                    onclick={props.on_pins.reform(|_: MouseEvent| ())}>
+                { super::message_row::pin_icon(false) }{ " Pinned" }
             </button>
             if !direct {
                 <button class="small" data-testid="invite-member" onclick={props.on_invite.reform(|_: MouseEvent| ())}>

@@ -5,7 +5,7 @@
 
 use std::rc::Rc;
 
-use shared::{Attachment, ChatMessage, ClientMsgId, LinkPreview, Reaction, Seq, UserInfo};
+use shared::{Attachment, ChatMessage, ClientMsgId, LinkPreview, Pinned, Reaction, Seq, UserInfo};
 use web_sys::HtmlTextAreaElement;
 use yew::prelude::*;
 
@@ -27,6 +27,8 @@ pub enum MessageAction {
     React(Seq, String, bool),
     /// Put the message's link on the clipboard.
     CopyLink(Seq),
+    /// Pin (`true`) or unpin the message in its conversation.
+    Pin(Seq, bool),
 }
 
 /// What a row shows: a stored message (shared with the state, so an
@@ -72,6 +74,7 @@ struct Shown<'a> {
     reactions: &'a [Reaction],
     attachments: &'a [Attachment],
     preview: Option<&'a LinkPreview>,
+    pinned: Option<&'a Pinned>,
     failed: Option<&'a str>,
     client_id: Option<&'a ClientMsgId>,
 }
@@ -91,6 +94,7 @@ impl<'a> Shown<'a> {
                 reactions: &message.reactions,
                 attachments: &message.attachments,
                 preview: message.preview.as_deref(),
+                pinned: message.pinned.as_ref(),
                 failed: None,
                 client_id: None,
             },
@@ -106,6 +110,7 @@ impl<'a> Shown<'a> {
                 reactions: &[],
                 attachments: &pending.attachments,
                 preview: None,
+                pinned: None,
                 failed: pending.failed.as_deref(),
                 client_id: Some(&pending.client_id),
             },
@@ -145,6 +150,7 @@ pub fn MessageRow(props: &MessageRowProps) -> Html {
         row.deleted.then_some("deleted"),
         row.failed.is_some().then_some("failed"),
         props.highlighted.then_some("highlighted"),
+        row.pinned.is_some().then_some("pinned"),
     );
     let discard = match (&props.on_discard, row.client_id) {
         (Some(on_discard), Some(id)) if row.failed.is_some() => {
@@ -212,6 +218,13 @@ pub fn MessageRow(props: &MessageRowProps) -> Html {
                         </svg>
                     }
                 </button>
+                if row.pinned.is_some() {
+                    <button data-testid="unpin-message" title="Unpin" aria-label="Unpin message"
+                            onclick={act(MessageAction::Pin(seq, false))}>{ pin_icon(true) }</button>
+                } else {
+                    <button data-testid="pin-message" title="Pin to this conversation" aria-label="Pin message"
+                            onclick={act(MessageAction::Pin(seq, true))}>{ pin_icon(false) }</button>
+                }
                 if row.mine {
                     <button data-testid="edit-message" title="Edit" aria-label="Edit"
                             onclick={act(MessageAction::StartEdit(seq))}>{ "✎" }</button>
@@ -251,9 +264,15 @@ pub fn MessageRow(props: &MessageRowProps) -> Html {
     html! {
         <div class={class} data-testid="message" data-author={row.author.to_owned()}
              data-seq={row.seq.map(|seq| seq.to_string())}
+             data-pinned={row.pinned.is_some().then_some("true")}
              data-highlighted={props.highlighted.then_some("true")}
              data-pending={if row.pending { "true" } else { "false" }}
              data-deleted={row.deleted.to_string()}>
+            if let Some(pinned) = row.pinned {
+                <div class="pinned-marker" data-testid="pinned-marker" title={full_time(pinned.at)}>
+                    { pin_icon(true) }<span>{ "Pinned by " }<bdi>{ &pinned.by.name }</bdi></span>
+                </div>
+            }
             <div class="message-body">
                 <span class="author" data-testid="message-author"><bdi>{ row.author }</bdi></span>
                 <span class="separator">{ ": " }</span>
@@ -282,6 +301,18 @@ pub fn MessageRow(props: &MessageRowProps) -> Html {
                 <div class="failure" role="alert">{ format!("Not sent: {reason}") }{ discard }</div>
             }
         </div>
+    }
+}
+
+/// A pushpin, filled when the message is pinned.
+pub fn pin_icon(filled: bool) -> Html {
+    html! {
+        <svg viewBox="0 0 24 24" width="14" height="14" fill={if filled { "currentColor" } else { "none" }}
+             stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"
+             aria-hidden="true">
+            <path d="M9 3h6l-1 6 4 4H6l4-4z" />
+            <line x1="12" y1="13" x2="12" y2="21" />
+        </svg>
     }
 }
 

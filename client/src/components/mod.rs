@@ -14,6 +14,7 @@ pub mod message_list;
 pub mod message_row;
 pub mod online_users;
 pub mod people;
+pub mod pins_panel;
 pub mod search_panel;
 pub mod sidebar;
 pub mod upload_tray;

@@ -144,20 +144,7 @@ struct SearchResultProps {
 #[component]
 fn SearchResult(props: &SearchResultProps) -> Html {
     let message = &props.message;
-    let target = (message.channel.clone(), message.seq);
-    let onclick = {
-        let target = target.clone();
-        props.on_open.reform(move |_: MouseEvent| target.clone())
-    };
-    let onkeydown = {
-        let on_open = props.on_open.clone();
-        Callback::from(move |event: KeyboardEvent| {
-            if event.key() == "Enter" || event.key() == " " {
-                event.prevent_default();
-                on_open.emit(target.clone());
-            }
-        })
-    };
+    let (onclick, onkeydown) = opener(&props.on_open, message);
     let text = markdown::mark(markdown::parse(&message.text), &props.marks);
     html! {
         // Not a <button>: the text may hold links.
@@ -177,4 +164,26 @@ fn SearchResult(props: &SearchResultProps) -> Html {
             </span>
         </div>
     }
+}
+
+/// A click, Enter or Space on a listed message opens it in its conversation.
+pub fn opener(
+    on_open: &Callback<(ChannelId, Seq)>,
+    message: &ChatMessage,
+) -> (Callback<MouseEvent>, Callback<KeyboardEvent>) {
+    let target = (message.channel.clone(), message.seq);
+    let onclick = {
+        let target = target.clone();
+        on_open.reform(move |_: MouseEvent| target.clone())
+    };
+    let onkeydown = {
+        let on_open = on_open.clone();
+        Callback::from(move |event: KeyboardEvent| {
+            if event.key() == "Enter" || event.key() == " " {
+                event.prevent_default();
+                on_open.emit(target.clone());
+            }
+        })
+    };
+    (onclick, onkeydown)
 }

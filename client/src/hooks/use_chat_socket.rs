@@ -422,6 +422,9 @@ impl ChatSocket {
                 messages,
                 has_newer,
             }),
+            ServerMsg::Pins { channel, messages } => {
+                dispatch.dispatch(Action::Pins { channel, messages })
+            }
             ServerMsg::SearchResults {
                 query,
                 before,

@@ -72,6 +72,13 @@ pub fn use_message_actions(
                         copied.set(Some(seq));
                     }
                 }
+                MessageAction::Pin(seq, pinned) => {
+                    socket.send(&ClientMsg::Pin {
+                        channel,
+                        seq,
+                        pinned,
+                    });
+                }
                 MessageAction::React(seq, emoji, add) => {
                     socket.send(&ClientMsg::React {
                         channel,

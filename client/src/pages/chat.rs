@@ -17,8 +17,10 @@ use crate::components::dialogs::{
 use crate::components::emoji_picker::EmojiPicker;
 use crate::components::header::Header;
 use crate::components::message_list::{MessageList, ScrollMemory};
+use crate::components::message_row::MessageAction;
 use crate::components::online_users::OnlineUsers;
 use crate::components::people::People;
+use crate::components::pins_panel::PinsPanel;
 use crate::components::search_panel::SearchPanel;
 use crate::components::sidebar::Sidebar;
 use crate::components::upload_tray::UploadTray;
@@ -259,6 +261,25 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
     let close_search = {
         let state = state.clone();
         use_event(move |()| state.dispatch(Action::CloseSearch))
+    };
+    let on_show_pins = {
+        let (state, socket) = (state.clone(), socket.clone());
+        use_event(move |()| {
+            let Some(channel) = state.current.clone() else {
+                return;
+            };
+            if state.pins.channel.as_ref() == Some(&channel) {
+                state.dispatch(Action::ClosePins);
+            } else if socket.send(&ClientMsg::Pins {
+                channel: channel.clone(),
+            }) {
+                state.dispatch(Action::PinsAsked(channel));
+            }
+        })
+    };
+    let close_pins = {
+        let state = state.clone();
+        use_event(move |()| state.dispatch(Action::ClosePins))
     };
     let on_open_result = {
         let (state, show_nav) = (state.clone(), show_nav.clone());
@@ -561,6 +582,10 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
         let state = state.clone();
         use_event(move |_: MouseEvent| state.dispatch(Action::Navigate(None)))
     };
+    let on_unpin = {
+        let on_action = actions.on_action.clone();
+        use_event(move |seq| on_action.emit(MessageAction::Pin(seq, false)))
+    };
     let title = current
         .as_ref()
         .map(|c| c.title())
@@ -593,7 +618,7 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
                     if let Some(conversation) = current.clone() {
                         <ConversationHeader conversation={conversation.clone()} on_set_topic={on_set_topic}
                                             on_leave={on_leave} on_invite={open_invite}
-                                            on_members={open_members}
+                                            on_members={open_members} on_pins={on_show_pins}
                                             blocked={other_person.as_ref().is_some_and(|u| state.has_blocked(u))}
                                             on_block={on_block_other} />
                         <MessageList key={conversation.info.id.0.clone()} conversation={conversation.clone()}
@@ -640,8 +665,13 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
                 </main>
                 if state.search.open {
                     <SearchPanel search={state.search.clone()} conversations={state.conversations.clone()}
-                                 reader={reader.clone()} on_open={on_open_result}
+                                 reader={reader.clone()} on_open={on_open_result.clone()}
                                  on_more={on_more_results} on_close={close_search} />
+                } else if let Some(conversation) = current.as_ref()
+                    .filter(|c| state.pins.channel.as_ref() == Some(&c.info.id)) {
+                    <PinsPanel pins={state.pins.clone()} title={conversation.title()} reader={reader.clone()}
+                               on_open={on_open_result.clone()} on_close={close_pins}
+                               on_unpin={on_unpin} />
                 }
                 <OnlineUsers users={state.online.clone()} count={state.online_count}
                              has_more={state.online_next.is_some()}

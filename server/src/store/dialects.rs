@@ -284,6 +284,7 @@ delegate! {
         async fn messages_in_ranges(ranges: &[(ChannelId, Seq, Seq)]) -> Result<Vec<ChatMessage>, StoreError>;
         async fn message(channel: &ChannelId, seq: Seq, reader: Option<&UserId>) -> Result<Option<ChatMessage>, StoreError>;
         async fn change_message(channel: &ChannelId, seq: Seq, change: MessageChange<'_>) -> Result<ChangeOutcome, StoreError>;
+        async fn pinned_messages(channel: &ChannelId, reader: &UserId) -> Result<Option<Vec<ChatMessage>>, StoreError>;
         async fn set_preview(channel: &ChannelId, seq: Seq, preview: &LinkPreview) -> Result<Option<ChatMessage>, StoreError>;
         async fn insert_messages(batch: &[NewMessage]) -> Result<Inserted, StoreError>;
     }

@@ -7,9 +7,10 @@
 
 use std::collections::{HashMap, HashSet};
 
-use shared::limits::{MAX_REACTION_EMOJI, MAX_REACTIONS_PER_USER};
+use shared::limits::{MAX_PINS, MAX_REACTION_EMOJI, MAX_REACTIONS_PER_USER};
 use shared::{
-    ChangeNo, ChannelId, ChatMessage, ClientMsgId, LinkPreview, Reaction, Seq, UserId, UserInfo,
+    ChangeNo, ChannelId, ChatMessage, ClientMsgId, LinkPreview, Pinned, Reaction, Seq, UserId,
+    UserInfo,
 };
 
 use super::{
@@ -100,9 +101,10 @@ pub trait Messages {
         reader: Option<&UserId>,
     ) -> Result<Option<ChatMessage>, StoreError>;
 
-    /// Changes a message (edit, delete, or a reaction) in one transaction that
+    /// Changes a message (edit, delete, reaction, pin) in one transaction that
     /// also takes the channel's next change number. A refused change
-    /// (`NotAllowed`, `NoSuchMessage`, `Unchanged`, `TooManyReactions`)
+    /// (`NotAllowed`, `NoSuchMessage`, `Unchanged`, `TooManyReactions`,
+    /// `TooManyPins`)
     /// writes nothing.
     async fn change_message(
         &self,
@@ -110,6 +112,14 @@ pub trait Messages {
         seq: Seq,
         change: MessageChange<'_>,
     ) -> Result<ChangeOutcome, StoreError>;
+
+    /// The pinned messages of `channel`, most recently pinned first, with
+    /// the reactions of `reader` marked; `None` if `reader` is not a member.
+    async fn pinned_messages(
+        &self,
+        channel: &ChannelId,
+        reader: &UserId,
+    ) -> Result<Option<Vec<ChatMessage>>, StoreError>;
 
     /// Sets a message's link preview as a change (new change number) and
     /// returns the message's new state; `None` if it is gone or deleted.
@@ -194,11 +204,13 @@ macro_rules! select_messages {
         concat!(
             "SELECT m.channel_id, m.seq, m.client_id, m.body, m.sent_at, m.edited_at, m.deleted,
                     m.change_no, m.preview, u.id AS author_id, u.name AS author_name,
+                    m.pinned_at, pu.id AS pinned_by_id, pu.name AS pinned_by_name,
                     EXISTS (SELECT 1 FROM reactions r
                             WHERE r.channel_id = m.channel_id AND r.seq = m.seq) AS has_reactions,
                     EXISTS (SELECT 1 FROM files f
                             WHERE f.channel_id = m.channel_id AND f.seq = m.seq) AS has_files
-             FROM messages m JOIN users u ON u.id = m.author_id ",
+             FROM messages m JOIN users u ON u.id = m.author_id
+                  LEFT JOIN users pu ON pu.id = m.pinned_by ",
             $rest
         )
     };
@@ -219,6 +231,9 @@ pub(crate) struct MessageRow {
     preview: Option<String>,
     author_id: String,
     author_name: String,
+    pinned_at: Option<i64>,
+    pinned_by_id: Option<String>,
+    pinned_by_name: Option<String>,
     pub has_reactions: bool,
     pub has_files: bool,
 }
@@ -248,8 +263,22 @@ impl MessageRow {
             reactions: Vec::new(),
             attachments: Vec::new(),
             preview: super::link_cache::from_json(self.preview.clone()).map(Box::new),
+            pinned: self.pinned(),
             change: ChangeNo(self.change_no),
         }
+    }
+}
+
+impl MessageRow {
+    /// Who pinned the message and when, if it is pinned.
+    fn pinned(&self) -> Option<Pinned> {
+        Some(Pinned {
+            by: UserInfo {
+                id: UserId(self.pinned_by_id.clone()?),
+                name: self.pinned_by_name.clone()?,
+            },
+            at: self.pinned_at?,
+        })
     }
 }
 
@@ -274,6 +303,12 @@ pub(crate) fn oldest_first(mut messages: Vec<ChatMessage>, has_older: bool) -> P
         messages,
         has_older,
     }
+}
+
+/// Whether a conversation may hold `pinned` pinned messages (counted with
+/// the one just pinned).
+pub(crate) fn pins_allowed(pinned: i64) -> bool {
+    pinned <= MAX_PINS as i64
 }
 
 /// Whether one more reaction may go on a message that has `distinct`
@@ -410,6 +445,7 @@ pub(crate) fn decide_batch(
             reactions: Vec::new(),
             attachments: Vec::new(),
             preview: None,
+            pinned: None,
             change: ChangeNo(counter.last_change),
         };
         earlier.insert(key, new.clone());
@@ -537,6 +573,7 @@ mod tests {
             reactions: Vec::new(),
             attachments: Vec::new(),
             preview: None,
+            pinned: None,
             change: ChangeNo(50),
         };
         let mut earlier =

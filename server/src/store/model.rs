@@ -117,6 +117,11 @@ pub enum MessageChange<'a> {
         emoji: &'a str,
         add: bool,
     },
+    /// Pin (`pinned`) or unpin; any member may.
+    Pin {
+        by: &'a UserId,
+        pinned: bool,
+    },
 }
 
 /// What a message change amounted to.
@@ -136,6 +141,8 @@ pub enum ChangeOutcome {
     /// The message has as many different emoji as it may, or the user has
     /// put as many reactions on it as they may.
     TooManyReactions,
+    /// The conversation already has as many pins as it may.
+    TooManyPins,
 }
 
 /// A page of messages, oldest first.

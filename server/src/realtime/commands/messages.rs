@@ -261,6 +261,34 @@ pub async fn react(
     reply
 }
 
+/// Pins or unpins a message; everyone in the conversation sees its new state.
+pub async fn pin(caller: &Caller<'_>, channel: &ChannelId, seq: Seq, pinned: bool) -> Reply {
+    membership(caller, channel).await?;
+    let outcome = caller
+        .store()
+        .change_message(
+            channel,
+            seq,
+            MessageChange::Pin {
+                by: &caller.user.id,
+                pinned,
+            },
+        )
+        .await?;
+    announce_change(caller, outcome, None).await
+}
+
+/// The pinned list of a conversation the caller is in.
+pub async fn pins(caller: &Caller<'_>, channel: ChannelId) -> Reply {
+    let pinned = caller
+        .store()
+        .pinned_messages(&channel, &caller.user.id)
+        .await?
+        .ok_or_else(refusal::not_a_member)?;
+    let (messages, _) = fit_oldest(pinned);
+    answer(ServerMsg::Pins { channel, messages })
+}
+
 /// Tells everyone in the channel (but `except`, who gets their own copy) a
 /// message's new state, or refuses.
 async fn announce_change(
@@ -281,6 +309,7 @@ async fn announce_change(
         ChangeOutcome::NoSuchMessage => Err(refusal::unknown_message()),
         ChangeOutcome::NotAllowed => Err(refusal::only_the_author()),
         ChangeOutcome::TooManyReactions => Err(refusal::too_many_reactions()),
+        ChangeOutcome::TooManyPins => Err(refusal::too_many_pins()),
     }
 }
 

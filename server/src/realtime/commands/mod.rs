@@ -122,6 +122,12 @@ pub async fn dispatch(
             emoji,
             add,
         } => messages::react(caller, &channel, seq, &emoji, add).await,
+        ClientMsg::Pin {
+            channel,
+            seq,
+            pinned,
+        } => messages::pin(caller, &channel, seq, pinned).await,
+        ClientMsg::Pins { channel } => messages::pins(caller, channel).await,
         ClientMsg::CreateChannel {
             name,
             topic,
@@ -156,9 +162,10 @@ pub async fn dispatch(
 fn request_kind(request: &ClientMsg) -> RequestKind {
     match request {
         ClientMsg::Send { .. } => RequestKind::Post,
-        ClientMsg::Edit { .. } | ClientMsg::Delete { .. } | ClientMsg::React { .. } => {
-            RequestKind::Change
-        }
+        ClientMsg::Edit { .. }
+        | ClientMsg::Delete { .. }
+        | ClientMsg::React { .. }
+        | ClientMsg::Pin { .. } => RequestKind::Change,
         ClientMsg::MarkRead { .. } => RequestKind::ReadMark,
         ClientMsg::SetAway { .. } => RequestKind::Presence,
         ClientMsg::Typing { .. } => RequestKind::Typing,
@@ -173,7 +180,8 @@ fn request_kind(request: &ClientMsg) -> RequestKind {
         ClientMsg::Sync { .. }
         | ClientMsg::History { .. }
         | ClientMsg::Around { .. }
-        | ClientMsg::Newer { .. } => RequestKind::Read,
+        | ClientMsg::Newer { .. }
+        | ClientMsg::Pins { .. } => RequestKind::Read,
         ClientMsg::Search { .. } => RequestKind::Search,
         ClientMsg::Members { .. }
         | ClientMsg::BrowseChannels { .. }

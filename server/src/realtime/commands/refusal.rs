@@ -2,7 +2,7 @@
 //! frames answering requests, and the answers to posted messages the writer
 //! could not store. A refusal never carries data about the channel.
 
-use shared::limits::{MAX_ATTACHMENTS, MAX_REACTION_EMOJI, MAX_REACTIONS_PER_USER};
+use shared::limits::{MAX_ATTACHMENTS, MAX_PINS, MAX_REACTION_EMOJI, MAX_REACTIONS_PER_USER};
 use shared::validate::MessageTextError;
 use shared::{ClientMsgId, ErrorCode, ServerMsg};
 
@@ -90,6 +90,13 @@ pub fn too_many_reactions() -> Refusal {
             "A message can have at most {MAX_REACTION_EMOJI} different emoji, \
              and {MAX_REACTIONS_PER_USER} reactions from each person."
         ),
+    )
+}
+
+pub fn too_many_pins() -> Refusal {
+    refuse(
+        ErrorCode::TooManyPins,
+        format!("A conversation can have at most {MAX_PINS} pinned messages; unpin one first."),
     )
 }
 

@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 
 use shared::cluster::Notice;
-use shared::limits::REACTION_NAMES_SHOWN;
+use shared::limits::{MAX_PINS, REACTION_NAMES_SHOWN};
 use shared::{ChangeNo, ChannelId, ChatMessage, LinkPreview, Seq, UserId};
 use sqlx::{PgConnection, Postgres, Transaction};
 
@@ -21,10 +21,12 @@ use super::{PgStore, files, mentions};
 use crate::store::link_cache::to_json;
 use crate::store::messages::{
     Counter, Details, Earlier, MessageRow, ReactionRow, Right, add_reactions, decide_batch,
-    newest_rows, oldest_first, reaction_allowed, resend_key, select_messages, seq_range,
+    newest_rows, oldest_first, pins_allowed, reaction_allowed, resend_key, select_messages,
+    seq_range,
 };
 use crate::store::{
-    ChangeOutcome, Inserted, MessageChange, Messages, NewMessage, Page, StoreError, Stored,
+    ChangeOutcome, Channels, Inserted, MessageChange, Messages, NewMessage, Page, StoreError,
+    Stored,
 };
 
 /// Tries of a batch that met a resend racing it on another node (the
@@ -195,7 +197,9 @@ impl Messages for PgStore {
                 sqlx::query(
                     "UPDATE messages SET body = $1,
                             edited_at = CASE WHEN $2 THEN edited_at ELSE $3 END,
-                            deleted = $2, preview = NULL
+                            deleted = $2, preview = NULL,
+                            pinned_at = CASE WHEN $2 THEN NULL ELSE pinned_at END,
+                            pinned_by = CASE WHEN $2 THEN NULL ELSE pinned_by END
                      WHERE channel_id = $4 AND seq = $5",
                 )
                 .bind(if delete { "" } else { text })
@@ -261,6 +265,35 @@ impl Messages for PgStore {
                     return Ok(ChangeOutcome::Unchanged);
                 }
             }
+            MessageChange::Pin { by, pinned } => {
+                let done = sqlx::query(
+                    "UPDATE messages
+                     SET pinned_at = CASE WHEN $1 THEN $2::BIGINT END,
+                         pinned_by = CASE WHEN $1 THEN $3 END
+                     WHERE channel_id = $4 AND seq = $5 AND (pinned_at IS NULL) = $1",
+                )
+                .bind(*pinned)
+                .bind(now)
+                .bind(&by.0)
+                .bind(&channel.0)
+                .bind(seq)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Ok(ChangeOutcome::Unchanged);
+                }
+                // Under the channel's row lock (`next_change`), so two pins
+                // at once cannot both squeeze under the limit.
+                let count: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM messages WHERE channel_id = $1 AND pinned_at IS NOT NULL",
+                )
+                .bind(&channel.0)
+                .fetch_one(&mut *tx)
+                .await?;
+                if *pinned && !pins_allowed(count) {
+                    return Ok(ChangeOutcome::TooManyPins);
+                }
+            }
         }
         stamp(&mut tx, channel, seq, change_no).await?;
         tx.commit().await?;
@@ -268,6 +301,25 @@ impl Messages for PgStore {
             Some(message) => Ok(ChangeOutcome::Changed(message)),
             None => Ok(ChangeOutcome::NoSuchMessage),
         }
+    }
+
+    async fn pinned_messages(
+        &self,
+        channel: &ChannelId,
+        reader: &UserId,
+    ) -> Result<Option<Vec<ChatMessage>>, StoreError> {
+        if !self.is_member(reader, channel).await? {
+            return Ok(None);
+        }
+        let rows: Vec<MessageRow> = sqlx::query_as(select_messages!(
+            "WHERE m.channel_id = $1 AND m.pinned_at IS NOT NULL
+             ORDER BY m.pinned_at DESC LIMIT $2"
+        ))
+        .bind(&channel.0)
+        .bind(MAX_PINS as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(Some(self.with_details(channel, &rows, Some(reader)).await?))
     }
 
     async fn set_preview(

@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use shared::limits::REACTION_NAMES_SHOWN;
+use shared::limits::{MAX_PINS, REACTION_NAMES_SHOWN};
 use shared::{ChangeNo, ChannelId, ChatMessage, LinkPreview, Seq, UserId};
 use sqlx::{Row, Sqlite, Transaction};
 
@@ -13,10 +13,11 @@ use crate::random::now_millis;
 use crate::store::link_cache::to_json;
 use crate::store::messages::{
     Counter, Details, Earlier, MessageRow, ReactionRow, Right, add_reactions, decide_batch,
-    newest_rows, oldest_first, reaction_allowed, resend_key, seq_range,
+    newest_rows, oldest_first, pins_allowed, reaction_allowed, resend_key, seq_range,
 };
 use crate::store::{
-    ChangeOutcome, Inserted, MessageChange, Messages, NewMessage, Page, StoreError, Stored,
+    ChangeOutcome, Channels, Inserted, MessageChange, Messages, NewMessage, Page, StoreError,
+    Stored,
 };
 
 impl Messages for SqliteStore {
@@ -155,13 +156,19 @@ impl Messages for SqliteStore {
                     return Ok(ChangeOutcome::NotAllowed);
                 }
                 let delete = matches!(change, MessageChange::Delete { .. });
+                // A deleted message's pin goes with it.
                 sqlx::query(
                     "UPDATE messages SET body = ?, edited_at = CASE WHEN ? THEN edited_at ELSE ? END,
-                            deleted = ?, preview = NULL WHERE channel_id = ? AND seq = ?",
+                            deleted = ?, preview = NULL,
+                            pinned_at = CASE WHEN ? THEN NULL ELSE pinned_at END,
+                            pinned_by = CASE WHEN ? THEN NULL ELSE pinned_by END
+                     WHERE channel_id = ? AND seq = ?",
                 )
                 .bind(if delete { "" } else { text })
                 .bind(delete)
                 .bind(now)
+                .bind(delete)
+                .bind(delete)
                 .bind(delete)
                 .bind(&channel.0)
                 .bind(seq)
@@ -228,6 +235,34 @@ impl Messages for SqliteStore {
                     return Ok(ChangeOutcome::Unchanged);
                 }
             }
+            MessageChange::Pin { by, pinned } => {
+                let done = sqlx::query(
+                    "UPDATE messages
+                     SET pinned_at = CASE WHEN ? THEN ? END, pinned_by = CASE WHEN ? THEN ? END
+                     WHERE channel_id = ? AND seq = ? AND (pinned_at IS NULL) = ?",
+                )
+                .bind(*pinned)
+                .bind(now)
+                .bind(*pinned)
+                .bind(&by.0)
+                .bind(&channel.0)
+                .bind(seq)
+                .bind(*pinned)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Ok(ChangeOutcome::Unchanged);
+                }
+                let count: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM messages WHERE channel_id = ? AND pinned_at IS NOT NULL",
+                )
+                .bind(&channel.0)
+                .fetch_one(&mut *tx)
+                .await?;
+                if *pinned && !pins_allowed(count) {
+                    return Ok(ChangeOutcome::TooManyPins);
+                }
+            }
         }
         stamp_change(&mut tx, channel, seq).await?;
         tx.commit().await?;
@@ -235,6 +270,24 @@ impl Messages for SqliteStore {
             Some(message) => Ok(ChangeOutcome::Changed(message)),
             None => Ok(ChangeOutcome::NoSuchMessage),
         }
+    }
+
+    async fn pinned_messages(
+        &self,
+        channel: &ChannelId,
+        reader: &UserId,
+    ) -> Result<Option<Vec<ChatMessage>>, StoreError> {
+        if !self.is_member(reader, channel).await? {
+            return Ok(None);
+        }
+        let rows: Vec<MessageRow> = sqlx::query_as(select_messages!(
+            "WHERE m.channel_id = ? AND m.pinned_at IS NOT NULL ORDER BY m.pinned_at DESC LIMIT ?"
+        ))
+        .bind(&channel.0)
+        .bind(MAX_PINS as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(Some(self.with_details(channel, &rows, Some(reader)).await?))
     }
 
     async fn set_preview(
