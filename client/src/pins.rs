@@ -77,7 +77,7 @@ mod tests {
             reactions: Vec::new(),
             attachments: Vec::new(),
             preview: None,
-            pinned: pinned.then(|| Pinned { by: ann, at: seq }),
+            pinned: pinned.then(|| Box::new(Pinned { by: ann, at: seq })),
             change: ChangeNo(seq),
         }
     }

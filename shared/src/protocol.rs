@@ -606,7 +606,7 @@ pub struct ChatMessage {
     pub preview: Option<Box<LinkPreview>>,
     /// Who pinned the message to its conversation, and when.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pinned: Option<Pinned>,
+    pub pinned: Option<Box<Pinned>>,
     /// The channel's change number of this message's latest change; a later
     /// state of the same message has a higher one.
     #[serde(default)]

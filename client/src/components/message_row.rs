@@ -94,7 +94,7 @@ impl<'a> Shown<'a> {
                 reactions: &message.reactions,
                 attachments: &message.attachments,
                 preview: message.preview.as_deref(),
-                pinned: message.pinned.as_ref(),
+                pinned: message.pinned.as_deref(),
                 failed: None,
                 client_id: None,
             },

@@ -271,14 +271,14 @@ impl MessageRow {
 
 impl MessageRow {
     /// Who pinned the message and when, if it is pinned.
-    fn pinned(&self) -> Option<Pinned> {
-        Some(Pinned {
+    fn pinned(&self) -> Option<Box<Pinned>> {
+        Some(Box::new(Pinned {
             by: UserInfo {
                 id: UserId(self.pinned_by_id.clone()?),
                 name: self.pinned_by_name.clone()?,
             },
             at: self.pinned_at?,
-        })
+        }))
     }
 }
 
