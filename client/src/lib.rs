@@ -10,6 +10,7 @@ pub mod conversation;
 pub mod emoji;
 pub mod hooks;
 pub mod markdown;
+pub mod mentions;
 pub mod outbox;
 pub mod pages;
 pub mod pins;

@@ -11,6 +11,8 @@ use shared::{Attachment, ChannelId, ChatMessage, ClientMsgId, ErrorCode, Seq, Us
 use yew::Reducible;
 
 pub use crate::conversation::{Conversation, Entry, MAX_TIMELINE, NoticePart};
+pub use crate::mentions::MentionsState;
+use crate::mentions::calls_on;
 pub use crate::pins::PinsState;
 pub use crate::search::SearchState;
 
@@ -164,6 +166,8 @@ pub struct ChatState {
     pub expect_open: bool,
     /// Largest upload the server accepts (from `welcome`).
     pub max_upload_bytes: u64,
+    /// Largest conversation where `@channel` and `@here` notify (from `welcome`).
+    pub mention_everyone_max_members: u32,
     /// The people this user has blocked.
     pub blocked: HashSet<UserId>,
     /// The database's history as of the last `welcome` (see
@@ -178,6 +182,8 @@ pub struct ChatState {
     /// The pinned-messages panel (opening it closes the search panel, and
     /// the other way round).
     pub pins: PinsState,
+    /// The mentions view (one side panel at a time: search, pins or this).
+    pub mentions: MentionsState,
 }
 
 #[derive(Debug, Clone)]
@@ -193,6 +199,7 @@ pub enum Action {
         online_count: u32,
         away: Vec<UserId>,
         max_upload_bytes: u64,
+        mention_everyone_max_members: u32,
         blocked: Vec<UserId>,
         epoch: String,
     },
@@ -364,6 +371,15 @@ pub enum Action {
         messages: Vec<ChatMessage>,
     },
     ClosePins,
+    /// The mentions view was asked for (it opens).
+    MentionsAsked,
+    Mentions(Vec<ChatMessage>),
+    CloseMentions,
+    /// How a conversation notifies this user changed (in any of their tabs).
+    NotifyChanged {
+        channel: ChannelId,
+        level: shared::protocol::NotifyLevel,
+    },
     /// The URL changed (back/forward or first load).
     Navigate(Option<Route>),
     /// A create/join/open request was sent: switch when it is answered.
@@ -406,11 +422,13 @@ impl ChatState {
             wanted: None,
             expect_open: false,
             max_upload_bytes: shared::limits::DEFAULT_MAX_UPLOAD_BYTES,
+            mention_everyone_max_members: 0,
             blocked: HashSet::new(),
             wanted_message: None,
             directory_query: None,
             search: SearchState::default(),
             pins: PinsState::default(),
+            mentions: MentionsState::default(),
             epoch: String::new(),
         }
     }
@@ -446,6 +464,21 @@ impl ChatState {
     }
 
     /// The conversation on screen.
+    /// Whether `@channel` and `@here` notify in `channel` (it is small enough).
+    pub fn everyone_notifies(&self, channel: &ChannelId) -> bool {
+        self.conversations
+            .iter()
+            .find(|c| &c.info.id == channel)
+            .is_some_and(|c| c.info.member_count <= self.mention_everyone_max_members)
+    }
+
+    /// One side panel at a time: search, pins or mentions.
+    fn close_panels(&mut self) {
+        self.search.close();
+        self.pins.close();
+        self.mentions.close();
+    }
+
     pub fn current_conversation(&self) -> Option<&Rc<Conversation>> {
         self.current.as_ref().and_then(|id| self.conversation(id))
     }
@@ -512,6 +545,7 @@ impl ChatState {
                 online_count,
                 away,
                 max_upload_bytes,
+                mention_everyone_max_members,
                 blocked,
                 epoch,
             } => {
@@ -527,6 +561,7 @@ impl ChatState {
                 self.me = me;
                 self.blocked = blocked.into_iter().collect();
                 self.max_upload_bytes = max_upload_bytes;
+                self.mention_everyone_max_members = mention_everyone_max_members;
                 self.connection = Connection::Connected;
                 self.online_count = online_count.max(online.len() as u32);
                 // `welcome` showed some of them, not a page: pages start over.
@@ -585,9 +620,13 @@ impl ChatState {
             }
             Action::Message(message) => {
                 self.pending.retain(|p| p.client_id != message.client_id);
-                let mention = format!("@{}", self.me.name.to_lowercase());
                 let mine = message.author.id == self.me.id;
-                let mentions_me = !mine && message.text.to_lowercase().contains(&mention);
+                let mentions_me = !mine
+                    && calls_on(
+                        &message.text,
+                        &self.me.name,
+                        self.everyone_notifies(&message.channel),
+                    );
                 let (channel, author) = (message.channel.clone(), message.author.id.clone());
                 self.typing
                     .retain(|t| !(t.channel == channel && t.user.id == author));
@@ -600,6 +639,7 @@ impl ChatState {
             }
             Action::Updated(message) => {
                 self.pins.update(&message);
+                self.mentions.update(&message);
                 if let Some(conversation) = self.conversation_mut(&message.channel) {
                     conversation.update(message);
                 }
@@ -980,8 +1020,8 @@ impl ChatState {
                 if more && query == self.search.query {
                     self.search.ask_more();
                 } else {
+                    self.close_panels();
                     self.search.ask(query);
-                    self.pins.close();
                 }
             }
             Action::SearchResults {
@@ -993,11 +1033,22 @@ impl ChatState {
             } => self.search.answer(&query, before, results, highlight, next),
             Action::CloseSearch => self.search.close(),
             Action::PinsAsked(channel) => {
+                self.close_panels();
                 self.pins.ask(channel);
-                self.search.close();
             }
             Action::Pins { channel, messages } => self.pins.answer(&channel, messages),
             Action::ClosePins => self.pins.close(),
+            Action::MentionsAsked => {
+                self.close_panels();
+                self.mentions.ask();
+            }
+            Action::Mentions(messages) => self.mentions.answer(messages),
+            Action::CloseMentions => self.mentions.close(),
+            Action::NotifyChanged { channel, level } => {
+                if let Some(conversation) = self.conversation_mut(&channel) {
+                    conversation.info.notify = Some(level);
+                }
+            }
             Action::ExpectOpen => self.expect_open = true,
             Action::Blocked(users) => self.blocked = users.into_iter().collect(),
             Action::ChannelError(error) => self.channel_error = error,
@@ -1154,6 +1205,7 @@ mod tests {
             online_count: 0,
             away: vec![],
             max_upload_bytes: 1024,
+            mention_everyone_max_members: 1000,
             blocked: vec![],
             epoch: "first".into(),
         });
@@ -1213,6 +1265,7 @@ mod tests {
             online_count: 0,
             away: vec![],
             max_upload_bytes: 1024,
+            mention_everyone_max_members: 1000,
             blocked: vec![],
             epoch: "first".into(),
         });
@@ -1237,6 +1290,7 @@ mod tests {
                 online_count: 0,
                 away: vec![],
                 max_upload_bytes: 1024,
+                mention_everyone_max_members: 1000,
                 blocked: vec![],
                 epoch: epoch.into(),
             })
@@ -1647,6 +1701,7 @@ mod tests {
             online_count: 0,
             away: vec![],
             max_upload_bytes: 1024,
+            mention_everyone_max_members: 1000,
             blocked: vec![user("Mallory").id],
             epoch: "first".into(),
         });
@@ -1664,6 +1719,7 @@ mod tests {
             online_count: 0,
             away: vec![],
             max_upload_bytes: 1024,
+            mention_everyone_max_members: 1000,
             blocked: vec![],
             epoch: "first".into(),
         });
@@ -1930,6 +1986,7 @@ mod tests {
             online_count: 0,
             away: vec![],
             max_upload_bytes: 1,
+            mention_everyone_max_members: 1000,
             blocked: vec![],
             epoch: "e".into(),
         });

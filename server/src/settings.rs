@@ -89,6 +89,16 @@ pub struct Settings {
     #[arg(long, env = "CHAT_SEARCH_INDEX", default_value_t = true, action = clap::ArgAction::Set)]
     pub search_index: bool,
 
+    /// Largest conversation in which `@channel` and `@here` notify everyone
+    /// (everyone online); in a larger one they notify nobody, so one person
+    /// cannot ping a whole community.
+    #[arg(
+        long,
+        env = "CHAT_MENTION_EVERYONE_MAX_MEMBERS",
+        default_value_t = 1_000
+    )]
+    pub mention_everyone_max_members: u32,
+
     /// Addresses the preview fetcher may connect to although they are not
     /// public (comma-separated), e.g. `127.0.0.2` for a local test page server.
     #[arg(

@@ -193,6 +193,7 @@ impl Application {
                 fanout,
                 writer: writer.clone(),
                 max_upload_bytes: settings.max_upload_bytes,
+                mention_everyone_max_members: settings.mention_everyone_max_members,
                 previews,
                 outbox: OutboxLimits {
                     frames: settings.outbound_queue.max(MAX_BATCH),

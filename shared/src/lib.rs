@@ -13,6 +13,7 @@ pub mod api;
 pub mod cluster;
 pub mod ids;
 pub mod limits;
+pub mod mention;
 pub mod protocol;
 pub mod search;
 pub mod validate;

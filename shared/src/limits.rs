@@ -36,6 +36,8 @@ pub const MAX_REACTIONS_PER_USER: usize = 10;
 /// Deepest nesting of quotes and lists a message is shown with; deeper
 /// levels are shown flattened into the level above.
 pub const MAX_MARKDOWN_DEPTH: usize = 12;
+/// Messages the mentions view lists (the newest).
+pub const MENTIONS_SHOWN: u32 = 50;
 /// Pinned messages per conversation (the pinned list is one reply).
 pub const MAX_PINS: usize = 50;
 /// People named per reaction in a message's state (the rest are counted).

@@ -121,6 +121,15 @@ pub enum ClientMsg {
     Pins { channel: ChannelId },
     /// Everything up to `seq` has been read.
     MarkRead { channel: ChannelId, seq: Seq },
+    /// How a conversation notifies you (every tab of yours hears
+    /// `notify_changed`).
+    SetNotify {
+        channel: ChannelId,
+        level: NotifyLevel,
+    },
+    /// The newest messages that mention you (by name, `@channel` or
+    /// `@here`) in conversations you are in, newest first.
+    Mentions,
     /// Block (or with `blocked: false` unblock) a user: they can no longer
     /// start a conversation with you, invite you, or write to you directly.
     Block { user: UserId, blocked: bool },
@@ -171,6 +180,10 @@ pub const CLIENT_MSG_TYPES: &[&str] = &[
     "set_away",
     "list_users",
     "online_members",
+    "pin",
+    "pins",
+    "set_notify",
+    "mentions",
 ];
 
 /// At most this many people in `welcome`'s online list and in an
@@ -250,6 +263,9 @@ pub enum ServerMsg {
         /// Largest file this server accepts, in bytes.
         #[serde(default)]
         max_upload_bytes: u64,
+        /// Largest conversation where `@channel` and `@here` notify.
+        #[serde(default)]
+        mention_everyone_max_members: u32,
         /// The people you have blocked.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         blocked: Vec<UserId>,
@@ -301,6 +317,14 @@ pub enum ServerMsg {
         messages: Vec<ChatMessage>,
         has_newer: bool,
     },
+    /// A conversation's notification setting changed (by one of your tabs).
+    NotifyChanged {
+        channel: ChannelId,
+        level: NotifyLevel,
+    },
+    /// Answer to `mentions`: at most
+    /// [`MENTIONS_SHOWN`](crate::limits::MENTIONS_SHOWN), newest first.
+    Mentions { messages: Vec<ChatMessage> },
     /// Answer to `pins`: the pinned messages, most recently pinned first
     /// (as many as fit in one reply).
     Pins {
@@ -518,6 +542,53 @@ pub struct ChannelInfo {
     /// The channel's latest change number (messages, edits, deletes, reactions).
     #[serde(default)]
     pub last_change: ChangeNo,
+    /// How it notifies this user; absent: the default for its kind
+    /// ([`NotifyLevel::default_for`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify: Option<NotifyLevel>,
+}
+
+impl ChannelInfo {
+    /// How the conversation notifies this user.
+    pub fn notify_level(&self) -> NotifyLevel {
+        self.notify
+            .unwrap_or_else(|| NotifyLevel::default_for(self.kind))
+    }
+}
+
+/// How a conversation notifies its member: every message, only messages
+/// that mention them, or nothing (muted: no unread badge, a quiet count).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotifyLevel {
+    All,
+    Mentions,
+    None,
+}
+
+impl NotifyLevel {
+    /// Direct conversations notify of everything; channels of mentions.
+    pub fn default_for(kind: ChannelKind) -> Self {
+        match kind {
+            ChannelKind::Direct => Self::All,
+            ChannelKind::Public | ChannelKind::Private => Self::Mentions,
+        }
+    }
+
+    /// The setting as stored and as the select's values say it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::Mentions => "mentions",
+            Self::None => "none",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::All, Self::Mentions, Self::None]
+            .into_iter()
+            .find(|level| level.as_str() == text)
+    }
 }
 
 /// Public, private (members only), or a direct conversation. The default

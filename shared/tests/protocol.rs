@@ -122,6 +122,7 @@ fn server_messages_round_trip() {
             online_count: 1_234,
             away: vec![],
             max_upload_bytes: 25 * 1024 * 1024,
+            mention_everyone_max_members: 1000,
             blocked: vec![UserId("u9".into())],
             epoch: "5f0c".into(),
         },
@@ -348,4 +349,24 @@ fn list_users_without_fields_asks_for_the_first_page_of_everyone() {
             after: None,
         }
     );
+}
+
+#[test]
+fn every_request_type_is_known_so_bad_fields_are_told_apart_from_unknown_types() {
+    use shared::protocol::{CLIENT_MSG_TYPES, ClientMsgError};
+    assert_eq!(
+        ClientMsg::parse(r#"{"type":"mentions"}"#).unwrap(),
+        ClientMsg::Mentions
+    );
+    for kind in CLIENT_MSG_TYPES {
+        let parsed = ClientMsg::parse(&format!(r#"{{"type":"{kind}","channel":7}}"#));
+        assert!(
+            !matches!(parsed, Err(ClientMsgError::UnknownType(_))),
+            "{kind}: {parsed:?}"
+        );
+    }
+    assert!(matches!(
+        ClientMsg::parse(r#"{"type":"set_notify","channel":"c","level":"loud"}"#),
+        Err(ClientMsgError::InvalidFields(_))
+    ));
 }

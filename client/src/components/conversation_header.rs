@@ -6,6 +6,7 @@
 use std::rc::Rc;
 use web_sys::HtmlInputElement;
 
+use shared::protocol::NotifyLevel;
 use yew::prelude::*;
 
 use super::block_button::BlockButton;
@@ -28,6 +29,8 @@ pub struct ConversationHeaderProps {
     pub on_members: Callback<()>,
     /// Show the conversation's pinned messages.
     pub on_pins: Callback<()>,
+    /// How the conversation should notify the reader.
+    pub on_notify: Callback<NotifyLevel>,
 }
 
 #[component]
@@ -72,6 +75,11 @@ pub fn ConversationHeader(props: &ConversationHeaderProps) -> Html {
             editing.set(false);
         })
     };
+    let notify = conversation.info.notify_level();
+    let on_notify = props.on_notify.reform(|event: Event| {
+        let select: web_sys::HtmlSelectElement = event.target_unchecked_into();
+        NotifyLevel::parse(&select.value()).unwrap_or(NotifyLevel::Mentions)
+    });
     let cancel = {
         let editing = editing.clone();
         Callback::from(move |event: KeyboardEvent| {
@@ -106,6 +114,18 @@ pub fn ConversationHeader(props: &ConversationHeaderProps) -> Html {
             <button class="member-count" data-testid="channel-members" onclick={props.on_members.reform(|_: MouseEvent| ())}>
                 { format!("{} member{}", conversation.info.member_count, if conversation.info.member_count == 1 { "" } else { "s" }) }
             </button>
+            <label class="notify-setting" title="Notifications for this conversation">
+                <select data-testid="notification-setting" aria-label="Notifications"
+                        onchange={on_notify}>
+                    { for [
+                        (NotifyLevel::All, "🔔 All messages"),
+                        (NotifyLevel::Mentions, "@ Mentions only"),
+                        (NotifyLevel::None, "🔕 Nothing (muted)"),
+                    ].into_iter().map(|(level, label)| html! {
+                        <option value={level.as_str()} selected={level == notify}>{ label }</option>
+                    }) }
+                </select>
+            </label>
             <button class="small" data-testid="show-pins" title="Pinned messages"
                     onclick={props.on_pins.reform(|_: MouseEvent| ())}>
                 { super::message_row::pin_icon(false) }{ " Pinned" }

@@ -117,13 +117,10 @@ impl<'a> Shown<'a> {
         }
     }
 
-    /// Someone else's message naming the reader by `@name`.
+    /// Someone else's message calling on the reader (`@name`, `@channel`,
+    /// `@here`).
     fn mentions(&self, reader: &UserInfo) -> bool {
-        !self.mine
-            && self
-                .text
-                .to_lowercase()
-                .contains(&format!("@{}", reader.name.to_lowercase()))
+        !self.mine && crate::mentions::calls_on(self.text, &reader.name, true)
     }
 }
 

@@ -1,8 +1,10 @@
-//! The left sidebar: channels with unread counts and mention markers, direct
-//! conversations with presence, and the buttons to create and browse channels.
+//! The left sidebar: the mentions view's entry, channels with unread counts
+//! and mention markers (muted ones with a quiet count only), direct
+//! conversations with presence, and the buttons to create and browse
+//! channels.
 
 use shared::ChannelId;
-use shared::protocol::PresenceStatus;
+use shared::protocol::{NotifyLevel, PresenceStatus};
 use yew::prelude::*;
 
 use crate::state::ChatState;
@@ -13,6 +15,8 @@ pub struct SidebarProps {
     pub on_switch: Callback<ChannelId>,
     pub on_create: Callback<()>,
     pub on_browse: Callback<()>,
+    /// Open (or close) the mentions view.
+    pub on_mentions: Callback<()>,
     pub open: bool,
 }
 
@@ -37,7 +41,8 @@ pub fn Sidebar(props: &SidebarProps) -> Html {
         let active = current.as_ref() == Some(&conversation.info.id);
         let is_current = active;
         let unread = if is_current { 0 } else { conversation.unread() };
-        let mentions = if is_current {
+        let muted = conversation.info.notify_level() == NotifyLevel::None;
+        let mentions = if is_current || muted {
             0
         } else {
             conversation.info.unread_mentions
@@ -45,9 +50,12 @@ pub fn Sidebar(props: &SidebarProps) -> Html {
         let class = classes!(
             "conversation-item",
             active.then_some("active"),
-            (unread > 0).then_some("unread"),
+            (unread > 0 && !muted).then_some("unread"),
+            muted.then_some("muted"),
         );
-        let badge = if mentions > 0 {
+        let badge = if muted && unread > 0 {
+            html! { <span class="quiet-count" data-testid="quiet-count" title="Muted">{ unread }</span> }
+        } else if mentions > 0 {
             html! { <span class="badge mention" data-testid="mention-marker" title="You were mentioned">{ format!("@{mentions}") }</span> }
         } else if unread > 0 {
             html! { <span class="badge">{ unread }</span> }
@@ -56,8 +64,23 @@ pub fn Sidebar(props: &SidebarProps) -> Html {
         };
         (class, on_click, unread, mentions, badge)
     };
+    let unread_mentions: u32 = state
+        .conversations
+        .iter()
+        .filter(|c| c.info.notify_level() != NotifyLevel::None)
+        .map(|c| c.info.unread_mentions)
+        .sum();
     html! {
         <nav class={classes!("channels", props.open.then_some("open"))} aria-label="Conversations">
+            <button class={classes!("views-item", state.mentions.open.then_some("active"))}
+                    data-testid="mentions-view" aria-pressed={state.mentions.open.to_string()}
+                    onclick={props.on_mentions.reform(|_: MouseEvent| ())}>
+                <span class="at" aria-hidden="true">{ "@" }</span>
+                <span class="name">{ "Mentions" }</span>
+                if unread_mentions > 0 {
+                    <span class="badge mention">{ unread_mentions }</span>
+                }
+            </button>
             <div class="nav-head">
                 <h2>{ "Channels" }</h2>
                 <div class="nav-actions">

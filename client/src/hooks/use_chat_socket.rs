@@ -289,6 +289,7 @@ impl ChatSocket {
                 online_count,
                 away,
                 max_upload_bytes,
+                mention_everyone_max_members,
                 blocked,
                 epoch,
             } => {
@@ -309,6 +310,7 @@ impl ChatSocket {
                     online_count,
                     away,
                     max_upload_bytes,
+                    mention_everyone_max_members,
                     blocked,
                     epoch,
                 });
@@ -422,6 +424,10 @@ impl ChatSocket {
                 messages,
                 has_newer,
             }),
+            ServerMsg::Mentions { messages } => dispatch.dispatch(Action::Mentions(messages)),
+            ServerMsg::NotifyChanged { channel, level } => {
+                dispatch.dispatch(Action::NotifyChanged { channel, level })
+            }
             ServerMsg::Pins { channel, messages } => {
                 dispatch.dispatch(Action::Pins { channel, messages })
             }

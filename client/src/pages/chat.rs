@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use shared::protocol::NotifyLevel;
 use shared::{ChannelId, ChatMessage, ClientMsg, ClientMsgId, UserId, UserInfo};
 use yew::prelude::*;
 
@@ -16,6 +17,7 @@ use crate::components::dialogs::{
 };
 use crate::components::emoji_picker::EmojiPicker;
 use crate::components::header::Header;
+use crate::components::mentions_panel::MentionsPanel;
 use crate::components::message_list::{MessageList, ScrollMemory};
 use crate::components::message_row::MessageAction;
 use crate::components::online_users::OnlineUsers;
@@ -33,6 +35,7 @@ use crate::hooks::use_message_actions::use_message_actions;
 use crate::hooks::use_open_conversation::use_open_conversation;
 use crate::hooks::use_outbox::use_outbox;
 use crate::hooks::use_uploads::use_uploads;
+use crate::mentions::calls_on;
 use crate::outbox;
 use crate::state::{Action, ChatState, NextPage, Pending, Route};
 use crate::uploads::Outgoing;
@@ -72,32 +75,37 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
     let last_typing = use_mut_ref(|| 0i64);
     use_address_bar(&state);
 
-    let direct_ids = use_mut_ref(std::collections::HashSet::<ChannelId>::new);
-    *direct_ids.borrow_mut() = state
+    // How each conversation notifies, for desktop notifications.
+    let notifying = use_mut_ref(HashMap::<ChannelId, (NotifyLevel, bool)>::new);
+    *notifying.borrow_mut() = state
         .conversations
         .iter()
-        .filter(|c| c.is_direct())
-        .map(|c| c.info.id.clone())
+        .map(|c| {
+            let everyone = state.everyone_notifies(&c.info.id);
+            (c.info.id.clone(), (c.info.notify_level(), everyone))
+        })
         .collect();
     let on_message = {
         let me = props.me.clone();
-        let direct_ids = direct_ids.clone();
+        let notifying = notifying.clone();
         use_event(move |message: ChatMessage| {
             if message.author.id == me.id || !page_hidden() {
                 return;
             }
-            let mention = format!("@{}", me.name.to_lowercase());
-            if direct_ids.borrow().contains(&message.channel) {
-                let body = match (message.text.is_empty(), message.attachments.first()) {
-                    (true, Some(file)) => format!("sent {}", file.name),
-                    _ => message.text.clone(),
-                };
-                notify(&message.author.name, &body);
-            } else if message.text.to_lowercase().contains(&mention) {
-                notify(
-                    &format!("{} mentioned you", message.author.name),
-                    &message.text,
-                );
+            let Some((level, everyone)) = notifying.borrow().get(&message.channel).copied() else {
+                return;
+            };
+            let body = match (message.text.is_empty(), message.attachments.first()) {
+                (true, Some(file)) => format!("sent {}", file.name),
+                _ => message.text.clone(),
+            };
+            match level {
+                NotifyLevel::None => {}
+                _ if calls_on(&message.text, &me.name, everyone) => {
+                    notify(&format!("{} mentioned you", message.author.name), &body);
+                }
+                NotifyLevel::All => notify(&message.author.name, &body),
+                NotifyLevel::Mentions => {}
             }
         })
     };
@@ -274,6 +282,28 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
                 channel: channel.clone(),
             }) {
                 state.dispatch(Action::PinsAsked(channel));
+            }
+        })
+    };
+    let on_show_mentions = {
+        let (state, socket) = (state.clone(), socket.clone());
+        use_event(move |()| {
+            if state.mentions.open {
+                state.dispatch(Action::CloseMentions);
+            } else if socket.send(&ClientMsg::Mentions) {
+                state.dispatch(Action::MentionsAsked);
+            }
+        })
+    };
+    let close_mentions = {
+        let state = state.clone();
+        use_event(move |()| state.dispatch(Action::CloseMentions))
+    };
+    let on_notify = {
+        let (state, socket) = (state.clone(), socket.clone());
+        use_event(move |level: NotifyLevel| {
+            if let Some(channel) = state.current.clone() {
+                socket.send(&ClientMsg::SetNotify { channel, level });
             }
         })
     };
@@ -612,13 +642,13 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
                     on_sign_out={on_sign_out} on_search={on_message_search} />
             <div class="layout">
                 <Sidebar state={state.clone()} on_switch={on_switch} open={*show_nav}
-                         on_create={open_create} on_browse={open_browse} />
+                         on_create={open_create} on_browse={open_browse} on_mentions={on_show_mentions} />
                 <main class={classes!("conversation", drop.dragging.then_some("drop-target"))}
                       ondragover={drop.on_drag_over} ondragleave={drop.on_drag_leave} ondrop={drop.on_drop}>
                     if let Some(conversation) = current.clone() {
                         <ConversationHeader conversation={conversation.clone()} on_set_topic={on_set_topic}
                                             on_leave={on_leave} on_invite={open_invite}
-                                            on_members={open_members} on_pins={on_show_pins}
+                                            on_members={open_members} on_pins={on_show_pins} on_notify={on_notify}
                                             blocked={other_person.as_ref().is_some_and(|u| state.has_blocked(u))}
                                             on_block={on_block_other} />
                         <MessageList key={conversation.info.id.0.clone()} conversation={conversation.clone()}
@@ -667,6 +697,10 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
                     <SearchPanel search={state.search.clone()} conversations={state.conversations.clone()}
                                  reader={reader.clone()} on_open={on_open_result.clone()}
                                  on_more={on_more_results} on_close={close_search} />
+                } else if state.mentions.open {
+                    <MentionsPanel mentions={state.mentions.clone()} conversations={state.conversations.clone()}
+                                   reader={reader.clone()} on_open={on_open_result.clone()}
+                                   on_close={close_mentions} />
                 } else if let Some(conversation) = current.as_ref()
                     .filter(|c| state.pins.channel.as_ref() == Some(&c.info.id)) {
                     <PinsPanel pins={state.pins.clone()} title={conversation.title()} reader={reader.clone()}

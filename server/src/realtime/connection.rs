@@ -110,6 +110,7 @@ async fn serve(
         kick: kick.clone(),
         stop_reading: stop_reading.clone(),
         max_upload_bytes: context.max_upload_bytes,
+        mention_everyone_max_members: context.mention_everyone_max_members,
         epoch: context.store.epoch().to_owned(),
     }))
     .await;

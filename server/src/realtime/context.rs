@@ -32,6 +32,8 @@ pub struct Realtime {
     pub previews: Option<Previews>,
     /// Largest upload accepted, in bytes (told to clients).
     pub max_upload_bytes: u64,
+    /// Largest conversation where `@channel` and `@here` notify.
+    pub mention_everyone_max_members: u32,
     /// Every user's request budgets.
     pub budgets: Arc<RequestBudgets>,
     pub metrics: Metrics,

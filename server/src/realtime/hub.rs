@@ -53,6 +53,8 @@ pub struct Registration {
     pub stop_reading: CancellationToken,
     /// Told to the client in `welcome`.
     pub max_upload_bytes: u64,
+    /// Told to the client in `welcome`.
+    pub mention_everyone_max_members: u32,
     /// The database's epoch, told in `welcome`.
     pub epoch: String,
 }
@@ -468,6 +470,7 @@ impl Hub {
             kick,
             stop_reading,
             max_upload_bytes,
+            mention_everyone_max_members,
             epoch,
         } = registration;
         if self.shutting_down {
@@ -490,6 +493,7 @@ impl Hub {
             online_count: connected.online_count,
             away: connected.away,
             max_upload_bytes,
+            mention_everyone_max_members,
             blocked,
             epoch,
         };
@@ -975,6 +979,7 @@ mod tests {
                     kick: kick.clone(),
                     stop_reading: stop_reading.clone(),
                     max_upload_bytes: 1,
+                    mention_everyone_max_members: 1,
                     epoch: "test".into(),
                 })
                 .await;

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use shared::protocol::{ChannelInfo, ChannelKind, ChannelSummary};
+use shared::protocol::{ChannelInfo, ChannelKind, ChannelSummary, NotifyLevel};
 use shared::validate::{ChannelName, Topic};
 use shared::{ChangeNo, ChannelId, Seq, UserId, UserInfo};
 
@@ -102,6 +102,14 @@ pub trait Channels {
         channel: &ChannelId,
         seq: Seq,
     ) -> Result<(), StoreError>;
+
+    /// How `channel` notifies `user`; false if they are not a member.
+    async fn set_notify(
+        &self,
+        user: &UserId,
+        channel: &ChannelId,
+        level: NotifyLevel,
+    ) -> Result<bool, StoreError>;
 }
 
 /// Public channels listed by one browse at most.
@@ -162,7 +170,7 @@ pub(crate) fn browse_pattern(query: &str) -> String {
 
 /// A channel of a user's list as both dialects read it: id, name, topic,
 /// kind, creator, last seq, last change, last read seq, member count,
-/// unread mentions.
+/// unread mentions, notification setting.
 pub(crate) type ChannelRow = (
     String,
     String,
@@ -174,6 +182,7 @@ pub(crate) type ChannelRow = (
     i64,
     i64,
     i64,
+    Option<String>,
 );
 
 /// Whether a user's list has a direct conversation (whose partners must
@@ -204,6 +213,7 @@ pub(crate) fn channel_infos(
                 last_read,
                 members,
                 mentions,
+                notify,
             ) = row;
             let id = ChannelId(id);
             let kind = stored_kind(&kind);
@@ -218,6 +228,7 @@ pub(crate) fn channel_infos(
                 last_read_seq: last_read,
                 unread_mentions: mentions as u32,
                 last_change: ChangeNo(last_change),
+                notify: notify.as_deref().and_then(NotifyLevel::parse),
                 id,
             };
             if kind == ChannelKind::Direct {

@@ -3,7 +3,7 @@
 //! implements every aggregate's trait by handing each call to its dialect,
 //! so the rest of the server is written once for both.
 
-use shared::protocol::{ChannelInfo, ChannelKind, ChannelSummary, LinkPreview};
+use shared::protocol::{ChannelInfo, ChannelKind, ChannelSummary, LinkPreview, NotifyLevel};
 use shared::search::SearchQuery;
 use shared::validate::{ChannelName, Topic, Username};
 use shared::{Attachment, ChangeNo, ChannelId, ChatMessage, FileId, Seq, UserId, UserInfo};
@@ -11,9 +11,9 @@ use shared::{Attachment, ChangeNo, ChannelId, ChatMessage, FileId, Seq, UserId, 
 use super::postgres::PgStore;
 use super::sqlite::SqliteStore;
 use super::{
-    Accounts, ChangeOutcome, Channels, Files, Inserted, LinkCache, MessageChange, Messages,
-    NewAccount, NewFile, NewMessage, Page, PreviewJob, Search, SearchPage, SessionUser, StoreError,
-    StoredFile,
+    Accounts, ChangeOutcome, Channels, Files, Inserted, LinkCache, Mentions, MessageChange,
+    Messages, NewAccount, NewFile, NewMessage, Page, PreviewJob, Search, SearchPage, SessionUser,
+    StoreError, StoredFile,
 };
 
 /// Handle to the database, whichever its dialect; cheap to clone.
@@ -250,6 +250,7 @@ delegate! {
         async fn open_direct(users: &[UserId]) -> Result<(ChannelId, bool), StoreError>;
         async fn hide_direct(user: &UserId, channel: &ChannelId) -> Result<(), StoreError>;
         async fn mark_read(user: &UserId, channel: &ChannelId, seq: Seq) -> Result<(), StoreError>;
+        async fn set_notify(user: &UserId, channel: &ChannelId, level: NotifyLevel) -> Result<bool, StoreError>;
     }
 }
 
@@ -293,5 +294,11 @@ delegate! {
 delegate! {
     impl Search {
         async fn search(reader: &UserId, query: &SearchQuery, before: Option<i64>, limit: u32) -> Result<SearchPage, StoreError>;
+    }
+}
+
+delegate! {
+    impl Mentions {
+        async fn mentions_of(reader: &UserId, limit: u32) -> Result<Vec<ChatMessage>, StoreError>;
     }
 }

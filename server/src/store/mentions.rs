@@ -2,9 +2,45 @@
 //! user when its lowercase text contains `@` followed by their lowercase
 //! name (`users.mention_key`). Each dialect records the matches in the
 //! message's own transaction (rewritten on edit, removed on delete), so a
-//! member's unread mention count is an index range count.
+//! member's unread mention count is an index range count. `@channel` and
+//! `@here` are recorded the same way, for each person they notify.
 
 use shared::limits::MAX_USERNAME_CHARS;
+use shared::{ChannelId, ChatMessage, Seq, UserId};
+
+use super::{Messages, StoreError};
+
+/// The mentions view.
+#[allow(async_fn_in_trait)]
+pub trait Mentions {
+    /// The newest `limit` messages that mention `reader` (by name or to
+    /// everyone) in conversations they are in now, newest first; never a
+    /// deleted one.
+    async fn mentions_of(
+        &self,
+        reader: &UserId,
+        limit: u32,
+    ) -> Result<Vec<ChatMessage>, StoreError>;
+}
+
+/// The messages of `(channel, seq)` keys, in order, as `reader` sees them
+/// (their reactions marked).
+pub(crate) async fn read_each(
+    store: &impl Messages,
+    reader: &UserId,
+    keys: Vec<(String, Seq)>,
+) -> Result<Vec<ChatMessage>, StoreError> {
+    let mut messages = Vec::with_capacity(keys.len());
+    for (channel, seq) in keys {
+        if let Some(message) = store
+            .message(&ChannelId(channel), seq, Some(reader))
+            .await?
+        {
+            messages.push(message);
+        }
+    }
+    Ok(messages)
+}
 
 /// `@` signs looked at per message; more are ignored (a message of `@`s
 /// must not turn into thousands of lookups).

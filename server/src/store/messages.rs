@@ -474,6 +474,7 @@ mod tests {
             client_id: ClientMsgId::parse(id).unwrap(),
             text: format!("{id} from {author}"),
             attachments: files.iter().map(|f| FileId((*f).into())).collect(),
+            everyone: None,
         }
     }
 

@@ -27,6 +27,7 @@ pub use channels::Channels;
 pub use dialects::Store;
 pub use files::Files;
 pub use link_cache::{LinkCache, PreviewJob};
+pub use mentions::Mentions;
 pub use messages::Messages;
 pub use model::*;
 pub use search::{Search, SearchPage};

@@ -69,6 +69,17 @@ pub struct NewMessage {
     pub text: String,
     /// Unposted uploads of the author in this channel, in order.
     pub attachments: Vec<FileId>,
+    /// Whom its `@channel` or `@here` notifies besides the people it names.
+    pub everyone: Option<EveryoneTo>,
+}
+
+/// Whom a message's `@channel` or `@here` notifies, decided when it is
+/// posted: every member, or the members among these people (who were
+/// online).
+#[derive(Debug, Clone, PartialEq)]
+pub enum EveryoneTo {
+    Members,
+    Among(Vec<UserId>),
 }
 
 /// What storing one message amounted to.

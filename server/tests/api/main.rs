@@ -27,6 +27,7 @@ mod hostile_http;
 mod hostile_sockets;
 mod http;
 mod limits;
+mod mentions;
 mod pins;
 mod presence;
 mod previews;

@@ -27,6 +27,7 @@ fn post(channel: &ChannelId, author: &UserInfo, id: &str, text: &str) -> NewMess
         client_id: ClientMsgId::parse(id).unwrap(),
         text: text.into(),
         attachments: Vec::new(),
+        everyone: None,
     }
 }
 

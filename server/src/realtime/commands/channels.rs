@@ -1,7 +1,7 @@
 //! Channel requests: creating, browsing, joining, leaving, inviting,
 //! removing, topics, member lists and read marks.
 
-use shared::protocol::ChannelKind;
+use shared::protocol::{ChannelKind, NotifyLevel};
 use shared::validate::{ChannelName, Topic};
 use shared::{ChannelId, ErrorCode, Seq, ServerMsg, UserId, UserInfo};
 
@@ -238,6 +238,29 @@ pub async fn members(caller: &Caller<'_>, channel: &ChannelId) -> Reply {
         channel: channel.clone(),
         members,
     })
+}
+
+/// How a conversation notifies the caller; all their tabs hear it.
+pub async fn set_notify(caller: &Caller<'_>, channel: &ChannelId, level: NotifyLevel) -> Reply {
+    if !caller
+        .store()
+        .set_notify(&caller.user.id, channel, level)
+        .await?
+    {
+        return Err(refusal::not_a_member());
+    }
+    caller
+        .fanout()
+        .to_user(
+            caller.user.id.clone(),
+            ServerMsg::NotifyChanged {
+                channel: channel.clone(),
+                level,
+            },
+            None,
+        )
+        .await;
+    done()
 }
 
 pub async fn mark_read(caller: &Caller<'_>, channel: &ChannelId, seq: Seq) -> Reply {

@@ -3,14 +3,20 @@
 //! replies are at most [`MAX_REPLY_BYTES`], so longer catch-ups and pages
 //! come in parts.
 
-use shared::limits::{HISTORY_PAGE, MAX_ATTACHMENTS, MAX_HISTORY_PAGE, MAX_SYNC_BATCH};
+use shared::limits::{
+    HISTORY_PAGE, MAX_ATTACHMENTS, MAX_HISTORY_PAGE, MAX_SYNC_BATCH, MENTIONS_SHOWN,
+};
+use shared::mention::{Everyone, everyone_in};
+use shared::protocol::PresenceStatus;
 use shared::validate::{MessageText, MessageTextError};
 use shared::{ChangeNo, ChannelId, ChatMessage, ClientMsgId, FileId, Seq, ServerMsg, UserId};
 
-use super::refusal;
+use super::refusal::{self, Refusal};
 use super::{Caller, Reply, answer, done, membership};
 use crate::realtime::writer::WriteRequest;
-use crate::store::{ChangeOutcome, MessageChange, Messages, NewMessage};
+use crate::store::{
+    ChangeOutcome, Channels, EveryoneTo, Mentions, MessageChange, Messages, NewMessage, StoreError,
+};
 
 /// Largest reply frame; longer catch-ups and pages come in parts.
 pub const MAX_REPLY_BYTES: usize = 1024 * 1024;
@@ -34,6 +40,12 @@ pub async fn post(
         Err(MessageTextError::Empty) if !attachments.is_empty() => String::new(),
         Err(error) => return Err(refusal::bad_text(&error).for_message(client_id)),
     };
+    let everyone = match everyone_in(&text) {
+        None => None,
+        Some(called) => everyone_to(caller, &channel, called)
+            .await
+            .map_err(|error| Refusal::from(error).for_message(client_id.clone()))?,
+    };
     let request = WriteRequest {
         origin: caller.conn,
         message: NewMessage {
@@ -42,12 +54,55 @@ pub async fn post(
             client_id: client_id.clone(),
             text,
             attachments,
+            everyone,
         },
     };
     match caller.realtime.writer.submit(request).await {
         Ok(()) => done(),
         Err(_) => Err(refusal::shutting_down().for_message(client_id)),
     }
+}
+
+/// Whom `@channel` or `@here` in a new message notifies: nobody in a
+/// conversation larger than the limit (or one the author is not in: the
+/// writer refuses that post anyway); for `@here`, the members online now
+/// and not away.
+async fn everyone_to(
+    caller: &Caller<'_>,
+    channel: &ChannelId,
+    called: Everyone,
+) -> Result<Option<EveryoneTo>, StoreError> {
+    let store = caller.store();
+    let Some(info) = store.channel_for(caller.user, channel).await? else {
+        return Ok(None);
+    };
+    if info.member_count > caller.realtime.mention_everyone_max_members {
+        return Ok(None);
+    }
+    Ok(Some(match called {
+        Everyone::Channel => EveryoneTo::Members,
+        Everyone::Here => {
+            let present = caller.fanout().presence().await;
+            let members = store.members(channel).await?;
+            EveryoneTo::Among(
+                members
+                    .into_iter()
+                    .filter(|member| present.get(&member.id) == Some(&PresenceStatus::Online))
+                    .map(|member| member.id)
+                    .collect(),
+            )
+        }
+    }))
+}
+
+/// The newest messages that mention the caller, where they are now.
+pub async fn mentions(caller: &Caller<'_>) -> Reply {
+    let messages = caller
+        .store()
+        .mentions_of(&caller.user.id, MENTIONS_SHOWN)
+        .await?;
+    let (messages, _) = fit_oldest(messages);
+    answer(ServerMsg::Mentions { messages })
 }
 
 /// Catch-up: the messages after `after_seq` (or the latest page) and the

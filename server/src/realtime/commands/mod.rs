@@ -145,6 +145,10 @@ pub async fn dispatch(
         }
         ClientMsg::Members { channel } => channels::members(caller, &channel).await,
         ClientMsg::MarkRead { channel, seq } => channels::mark_read(caller, &channel, seq).await,
+        ClientMsg::SetNotify { channel, level } => {
+            channels::set_notify(caller, &channel, level).await
+        }
+        ClientMsg::Mentions => messages::mentions(caller).await,
         ClientMsg::OpenDirect { users } => people::open_direct(caller, &users).await,
         ClientMsg::Block { user, blocked } => people::block(caller, &user, blocked).await,
         ClientMsg::ListUsers { query, after } => people::list_users(caller, query, after).await,
@@ -175,13 +179,15 @@ fn request_kind(request: &ClientMsg) -> RequestKind {
         | ClientMsg::Invite { .. }
         | ClientMsg::RemoveMember { .. }
         | ClientMsg::SetTopic { .. }
+        | ClientMsg::SetNotify { .. }
         | ClientMsg::OpenDirect { .. }
         | ClientMsg::Block { .. } => RequestKind::Membership,
         ClientMsg::Sync { .. }
         | ClientMsg::History { .. }
         | ClientMsg::Around { .. }
         | ClientMsg::Newer { .. }
-        | ClientMsg::Pins { .. } => RequestKind::Read,
+        | ClientMsg::Pins { .. }
+        | ClientMsg::Mentions => RequestKind::Read,
         ClientMsg::Search { .. } => RequestKind::Search,
         ClientMsg::Members { .. }
         | ClientMsg::BrowseChannels { .. }

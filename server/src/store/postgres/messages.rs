@@ -460,6 +460,16 @@ impl PgStore {
             let Stored::New(new) = outcome else { continue };
             if message.text.contains('@') {
                 mentions::record(&mut tx, &new.channel, new.seq, &new.author.id, &new.text).await?;
+                if let Some(everyone) = &message.everyone {
+                    mentions::record_everyone(
+                        &mut tx,
+                        &new.channel,
+                        new.seq,
+                        &new.author.id,
+                        everyone,
+                    )
+                    .await?;
+                }
             }
             if !message.attachments.is_empty() {
                 new.attachments = files::attach_to_message(&mut tx, message, new.seq).await?;

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use shared::protocol::{ChannelInfo, ChannelKind, ChannelSummary};
+use shared::protocol::{ChannelInfo, ChannelKind, ChannelSummary, NotifyLevel};
 use shared::validate::{ChannelName, Topic};
 use shared::{ChannelId, Seq, UserId, UserInfo};
 
@@ -28,7 +28,8 @@ impl SqliteStore {
                     c.last_seq, c.last_change, m.last_read_seq, c.member_count,
                     (SELECT COUNT(*) FROM mentions x
                       WHERE x.user_id = m.user_id AND x.channel_id = c.id
-                        AND x.seq > m.last_read_seq)
+                        AND x.seq > m.last_read_seq),
+                    m.notify
              FROM channels c JOIN memberships m ON m.channel_id = c.id
              WHERE m.user_id = ?1 AND (?2 IS NULL AND m.hidden = 0 OR c.id = ?2)
              ORDER BY c.kind, name",
@@ -326,5 +327,22 @@ impl Channels for SqliteStore {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    async fn set_notify(
+        &self,
+        user: &UserId,
+        channel: &ChannelId,
+        level: NotifyLevel,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE memberships SET notify = ?1 WHERE channel_id = ?2 AND user_id = ?3",
+        )
+        .bind(level.as_str())
+        .bind(&channel.0)
+        .bind(&user.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
     }
 }
