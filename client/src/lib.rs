@@ -7,6 +7,7 @@ pub mod app;
 pub mod browser;
 pub mod components;
 pub mod conversation;
+pub mod custom_emoji;
 pub mod emoji;
 pub mod hooks;
 pub mod markdown;

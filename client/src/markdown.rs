@@ -27,6 +27,8 @@ pub enum Kind {
     Rule,
     /// Words a search matched.
     Highlight,
+    /// A `:name:` that may be a custom emoji (its one child is the text).
+    CustomEmoji,
 }
 
 /// A formatted message: text, or an allowed element with children.
@@ -321,7 +323,16 @@ pub fn is_safe_url(url: &str) -> bool {
         && !lower.chars().any(|c| c.is_control() || c.is_whitespace())
 }
 
-/// Splits plain text into text, links (bare http/https URLs) and @mentions.
+/// The custom emoji shortcode `:name:` that `text` starts with, if any.
+fn shortcode_at(text: &str) -> Option<&str> {
+    let inner = text.strip_prefix(':')?;
+    let end = inner.find(|c: char| !shared::validate::is_emoji_name_char(c))?;
+    ((2..=shared::limits::MAX_EMOJI_NAME_CHARS).contains(&end) && inner[end..].starts_with(':'))
+        .then(|| &text[..end + 2])
+}
+
+/// Splits plain text into text, links (bare http/https URLs), @mentions
+/// and `:name:`s that may be custom emoji.
 pub fn linkify(text: &str) -> Vec<Node> {
     let mut nodes = Vec::new();
     let mut plain = String::new();
@@ -371,6 +382,18 @@ pub fn linkify(text: &str) -> Vec<Node> {
                 rest = &rest[1 + name.len()..];
                 continue;
             }
+        }
+        if let Some(code) = shortcode_at(rest) {
+            if !plain.is_empty() {
+                nodes.push(Node::Text(std::mem::take(&mut plain)));
+            }
+            nodes.push(Node::Element {
+                kind: Kind::CustomEmoji,
+                href: None,
+                children: vec![Node::Text(code.to_owned())],
+            });
+            rest = &rest[code.len()..];
+            continue;
         }
         let next = rest.chars().next().expect("rest is not empty");
         plain.push(next);
@@ -466,6 +489,10 @@ fn render_node(node: &Node, me: &str) -> Html {
             html! { <span class={classes!("mention", mine.then_some("me"))}>{ inner }</span> }
         }
         Kind::Highlight => html! { <mark>{ inner }</mark> },
+        Kind::CustomEmoji => match children.as_slice() {
+            [Node::Text(code)] => crate::custom_emoji::glyph(code),
+            _ => inner,
+        },
         Kind::LineBreak => html! { <br /> },
         Kind::Rule => html! { <hr /> },
     }
@@ -474,6 +501,36 @@ fn render_node(node: &Node, me: &str) -> Html {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn custom(code: &str) -> Node {
+        Node::Element {
+            kind: Kind::CustomEmoji,
+            href: None,
+            children: vec![text(code)],
+        }
+    }
+
+    #[test]
+    fn shortcodes_become_custom_emoji_outside_code_only() {
+        assert_eq!(
+            parse("Ship it :ship_it: :party+1:!"),
+            vec![
+                text("Ship it "),
+                custom(":ship_it:"),
+                text(" "),
+                custom(":party+1:"),
+                text("!"),
+            ]
+        );
+        // Not names: too short, spaces, capitals; code keeps its text.
+        for plain in ["a :x: b", "a : b : c", ":Nope:", "`:ship_it:`", "12:3"] {
+            let nodes = parse(plain);
+            assert!(
+                !format!("{nodes:?}").contains("CustomEmoji"),
+                "{plain}: {nodes:?}"
+            );
+        }
+    }
 
     #[test]
     fn marks_wrap_matched_words_and_leave_markup_inert() {

@@ -35,6 +35,22 @@ pub struct SessionInfo {
     pub has_password: bool,
 }
 
+/// A custom emoji: written `:name:` in messages and reactions, its image at
+/// [`CustomEmoji::url`]. `GET /api/emoji` answers every one, oldest first;
+/// `POST /api/emoji?name=…` (the image as the body) adds one and answers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomEmoji {
+    pub name: String,
+    /// The image's content hash (its address: an image never changes).
+    pub image: String,
+}
+
+impl CustomEmoji {
+    pub fn url(&self) -> String {
+        format!("/api/emoji/{}", self.image)
+    }
+}
+
 /// Every HTTP error body: a stable machine-readable code and a sentence for people.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiError {
@@ -66,6 +82,12 @@ pub enum ApiErrorCode {
     TooLarge,
     /// An upload that is empty or damaged.
     InvalidFile,
+    /// A custom emoji name that breaks the naming rules.
+    InvalidEmojiName,
+    /// A custom emoji name in use (by a custom or a standard emoji).
+    EmojiNameTaken,
+    /// The server holds as many custom emoji as it may.
+    TooManyEmoji,
     Unavailable,
     Internal,
 }

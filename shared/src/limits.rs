@@ -42,3 +42,9 @@ pub const MENTIONS_SHOWN: u32 = 50;
 pub const MAX_PINS: usize = 50;
 /// People named per reaction in a message's state (the rest are counted).
 pub const REACTION_NAMES_SHOWN: usize = 10;
+/// Largest image accepted as a custom emoji, in bytes.
+pub const MAX_CUSTOM_EMOJI_BYTES: u64 = 256 * 1024;
+/// Custom emoji a server holds at most (the list is one answer).
+pub const MAX_CUSTOM_EMOJI: usize = 2_000;
+/// Longest custom emoji name.
+pub const MAX_EMOJI_NAME_CHARS: usize = 32;

@@ -4,8 +4,8 @@
 use std::fmt;
 
 use crate::limits::{
-    MAX_CHANNEL_NAME_CHARS, MAX_PASSWORD_CHARS, MAX_TEXT_CHARS, MAX_TOPIC_CHARS,
-    MAX_USERNAME_CHARS, MIN_PASSWORD_CHARS,
+    MAX_CHANNEL_NAME_CHARS, MAX_EMOJI_NAME_CHARS, MAX_PASSWORD_CHARS, MAX_TEXT_CHARS,
+    MAX_TOPIC_CHARS, MAX_USERNAME_CHARS, MIN_PASSWORD_CHARS,
 };
 
 /// A display name: trimmed, 1–32 characters of letters, digits, spaces, `_`, `-`, `.`.
@@ -186,6 +186,72 @@ impl ChannelName {
     }
 }
 
+/// A custom emoji's name, as typed between colons: 2–32 of lowercase
+/// letters, digits, `-`, `_` and `+` (input is trimmed, surrounding colons
+/// dropped, letters lowercased).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmojiName(String);
+
+/// Why a custom emoji name was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EmojiNameError {
+    TooShort,
+    TooLong,
+    InvalidCharacter(char),
+}
+
+impl fmt::Display for EmojiNameError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TooShort => f.write_str("An emoji name has at least 2 characters."),
+            Self::TooLong => write!(
+                f,
+                "An emoji name can be at most {MAX_EMOJI_NAME_CHARS} characters long."
+            ),
+            Self::InvalidCharacter(c) => write!(
+                f,
+                "An emoji name may only contain letters, digits, '-', '_' and '+' (not {c:?})."
+            ),
+        }
+    }
+}
+
+impl std::error::Error for EmojiNameError {}
+
+impl EmojiName {
+    pub fn parse(raw: &str) -> Result<Self, EmojiNameError> {
+        let name = raw.trim().trim_matches(':').to_ascii_lowercase();
+        if let Some(bad) = name.chars().find(|&c| !is_emoji_name_char(c)) {
+            return Err(EmojiNameError::InvalidCharacter(bad));
+        }
+        match name.len() {
+            0..2 => Err(EmojiNameError::TooShort),
+            n if n > MAX_EMOJI_NAME_CHARS => Err(EmojiNameError::TooLong),
+            _ => Ok(Self(name)),
+        }
+    }
+
+    /// The name of a reaction or shortcode `:name:`, if it is shaped like one.
+    pub fn from_shortcode(code: &str) -> Option<Self> {
+        let inner = code.strip_prefix(':')?.strip_suffix(':')?;
+        Self::parse(inner).ok().filter(|name| name.0 == inner)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `:name:`, as it is written in text and stored as a reaction.
+    pub fn shortcode(&self) -> String {
+        format!(":{}:", self.0)
+    }
+}
+
+/// Whether `c` may be part of a custom emoji name.
+pub fn is_emoji_name_char(c: char) -> bool {
+    c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '+')
+}
+
 /// A channel topic: trimmed, one line, at most 250 characters (may be empty).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Topic(String);
@@ -263,5 +329,40 @@ impl MessageText {
 
     pub fn into_string(self) -> String {
         self.0
+    }
+}
+
+#[cfg(test)]
+mod emoji_name_tests {
+    use super::*;
+
+    #[test]
+    fn emoji_names_are_lowercased_bounded_and_plain() {
+        assert_eq!(
+            EmojiName::parse(" :PartyParrot: ").unwrap().as_str(),
+            "partyparrot"
+        );
+        assert_eq!(EmojiName::parse("a"), Err(EmojiNameError::TooShort));
+        assert_eq!(
+            EmojiName::parse(&"a".repeat(33)),
+            Err(EmojiNameError::TooLong)
+        );
+        assert_eq!(
+            EmojiName::parse("bad name"),
+            Err(EmojiNameError::InvalidCharacter(' '))
+        );
+        assert_eq!(
+            EmojiName::parse("é-mojï"),
+            Err(EmojiNameError::InvalidCharacter('é'))
+        );
+        assert_eq!(
+            EmojiName::from_shortcode(":ship_it:").unwrap().shortcode(),
+            ":ship_it:"
+        );
+        assert!(EmojiName::from_shortcode("ship_it").is_none());
+        assert!(
+            EmojiName::from_shortcode(":Ship_it:").is_none(),
+            "stored forms only"
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! Above the messages: the conversation's name and topic (editable by
 //! members), who is typing, and what you can do with it: invite to and
-//! leave a channel or a group conversation; block the other person of a
+//! leave a channel or a group conversation; add people to a direct one (a
+//! new conversation); block the other person of a
 //! direct conversation, or hide it until their next message.
 
 use std::rc::Rc;
@@ -26,6 +27,8 @@ pub struct ConversationHeaderProps {
     #[prop_or_default]
     pub on_block: Callback<bool>,
     pub on_invite: Callback<()>,
+    /// Add people to a direct conversation (which starts a new one).
+    pub on_add_people: Callback<()>,
     pub on_members: Callback<()>,
     /// Show the conversation's pinned messages.
     pub on_pins: Callback<()>,
@@ -133,6 +136,11 @@ pub fn ConversationHeader(props: &ConversationHeaderProps) -> Html {
             if !direct {
                 <button class="small" data-testid="invite-member" onclick={props.on_invite.reform(|_: MouseEvent| ())}>
                     { "Invite" }
+                </button>
+            } else if conversation.info.direct_with.len() < shared::limits::MAX_DIRECT_OTHERS {
+                <button class="small" data-testid="add-people" onclick={props.on_add_people.reform(|_: MouseEvent| ())}
+                        title="Start a new conversation with these people and more">
+                    { "Add people" }
                 </button>
             }
             if let Some(other) = conversation.other_person() {

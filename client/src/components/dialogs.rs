@@ -25,7 +25,7 @@ pub struct CreateChannelProps {
 
 /// Puts the keyboard in `input` once the dialog has opened.
 #[hook]
-fn use_focus_on_open(input: NodeRef) {
+pub(crate) fn use_focus_on_open(input: NodeRef) {
     use_effect_with((), move |_| {
         if let Some(element) = input.cast::<HtmlInputElement>() {
             let _ = element.focus();
@@ -49,7 +49,7 @@ fn exact_or_only<'a, T>(
         })
 }
 
-fn input_value(event: InputEvent) -> String {
+pub(crate) fn input_value(event: InputEvent) -> String {
     let input: HtmlInputElement = event.target_unchecked_into();
     input.value()
 }

@@ -1,11 +1,14 @@
-//! The emoji picker: categories, search by name, skin tones, recently used
-//! first. Picking reports the emoji; the composer inserts it at the cursor.
-//! The table arrives with the first picker (or shortly after start-up); until
-//! then the recently used ones show.
+//! The emoji picker: the server's custom emoji and the recently used first,
+//! then categories, search by name, skin tones, and a form to add a custom
+//! emoji. Picking reports the emoji (a custom one as `:name:`); the
+//! composer inserts it at the cursor. The table arrives with the first
+//! picker (or shortly after start-up); until then the recently used and
+//! custom ones show.
 
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
+use crate::custom_emoji::{self, EmojiVersion};
 use crate::emoji;
 
 #[derive(Properties, PartialEq)]
@@ -24,6 +27,8 @@ pub fn EmojiPicker(props: &EmojiPickerProps) -> Html {
     let tone = use_state(|| 0usize);
     let recent = use_memo((), |_| emoji::recent());
     let table = use_state(emoji::table);
+    let _ = use_context::<EmojiVersion>();
+    let custom = custom_emoji::all();
     {
         let table = table.clone();
         use_effect_with((), move |_| {
@@ -66,21 +71,45 @@ pub fn EmojiPicker(props: &EmojiPickerProps) -> Html {
         });
         html! {
             <button type="button" class="emoji-option" data-testid="emoji-option" data-emoji={text.clone()}
-                    title={title} {onclick}>{ text }</button>
+                    title={title} {onclick}>{ custom_emoji::glyph(&text) }</button>
         }
     };
-    let shown: Html = if let (false, Some(table)) = (query.trim().is_empty(), &*table) {
-        let found = table.search(&query);
-        if found.is_empty() {
+    let custom_option = |e: &shared::api::CustomEmoji| {
+        let code = format!(":{}:", e.name);
+        option(code.clone(), code)
+    };
+    let shown: Html = if !query.trim().is_empty() {
+        let words: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
+        let found_custom: Vec<&shared::api::CustomEmoji> = custom
+            .iter()
+            .filter(|e| words.iter().all(|w| e.name.contains(w.as_str())))
+            .collect();
+        let found = table.as_ref().map(|t| t.search(&query)).unwrap_or_default();
+        if found.is_empty() && found_custom.is_empty() {
             html! { <p class="empty">{ "No emoji found." }</p> }
         } else {
-            found
+            found_custom
                 .into_iter()
-                .map(|e| option(e.with_tone(*tone).to_owned(), e.name().to_owned()))
+                .map(custom_option)
+                .chain(
+                    found
+                        .into_iter()
+                        .map(|e| option(e.with_tone(*tone).to_owned(), e.name().to_owned())),
+                )
                 .collect()
         }
     } else {
         let current = group.unwrap_or(0);
+        let custom_part: Html = if group.is_none() && !custom.is_empty() {
+            html! {
+                <>
+                    <h3>{ "Custom" }</h3>
+                    { for custom.iter().map(custom_option) }
+                </>
+            }
+        } else {
+            html! {}
+        };
         let recent_part: Html = if group.is_none() && !recent.is_empty() {
             html! {
                 <>
@@ -94,6 +123,7 @@ pub fn EmojiPicker(props: &EmojiPickerProps) -> Html {
         };
         html! {
             <>
+                { custom_part }
                 { recent_part }
                 { match &*table {
                     Some(table) => table
@@ -141,6 +171,70 @@ pub fn EmojiPicker(props: &EmojiPickerProps) -> Html {
                 }) }
             </div>
             <div class="emoji-grid">{ shown }</div>
+            <AddCustomEmoji />
         </div>
+    }
+}
+
+/// The form that adds a custom emoji: a name and an image.
+#[component]
+fn AddCustomEmoji() -> Html {
+    let name = use_state(String::new);
+    let file_ref = use_node_ref();
+    let status = use_state(|| None::<Result<String, String>>);
+    let busy = use_state(|| false);
+    let on_name = {
+        let name = name.clone();
+        Callback::from(move |event: InputEvent| {
+            let input: HtmlInputElement = event.target_unchecked_into();
+            name.set(input.value());
+        })
+    };
+    let on_submit = {
+        let (name, file_ref, status, busy) =
+            (name.clone(), file_ref.clone(), status.clone(), busy.clone());
+        Callback::from(move |event: SubmitEvent| {
+            event.prevent_default();
+            let input = file_ref.cast::<HtmlInputElement>();
+            let Some(file) = input
+                .as_ref()
+                .and_then(|i| i.files())
+                .and_then(|f| f.get(0))
+            else {
+                status.set(Some(Err("Choose an image (PNG, GIF or WebP).".into())));
+                return;
+            };
+            let (name, status, busy, input) = (name.clone(), status.clone(), busy.clone(), input);
+            busy.set(true);
+            wasm_bindgen_futures::spawn_local(async move {
+                let result = custom_emoji::add(&name, file).await;
+                busy.set(false);
+                status.set(Some(result.map(|added| {
+                    name.set(String::new());
+                    if let Some(input) = input {
+                        input.set_value("");
+                    }
+                    format!("Added :{}:", added.name)
+                })));
+            });
+        })
+    };
+    html! {
+        <form class="custom-emoji-form" onsubmit={on_submit} aria-label="Add a custom emoji">
+            <div class="custom-emoji-fields">
+                <input data-testid="custom-emoji-name" placeholder="name, e.g. partyparrot" maxlength="34"
+                       aria-label="Emoji name" value={(*name).clone()} oninput={on_name} />
+                <input type="file" data-testid="custom-emoji-file" ref={file_ref}
+                       accept="image/png,image/gif,image/webp" aria-label="Emoji image" />
+                <button type="submit" class="small primary" data-testid="custom-emoji-submit" disabled={*busy}>
+                    { "Add emoji" }
+                </button>
+            </div>
+            { match &*status {
+                Some(Ok(done)) => html! { <p class="hint" role="status" data-testid="custom-emoji-added">{ done }</p> },
+                Some(Err(problem)) => html! { <p class="form-error" role="alert" data-testid="custom-emoji-error">{ problem }</p> },
+                None => html! {},
+            } }
+        </form>
     }
 }

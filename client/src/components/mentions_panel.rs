@@ -79,6 +79,8 @@ struct MentionItemProps {
 
 #[component]
 fn MentionItem(props: &MentionItemProps) -> Html {
+    // Custom emoji are drawn from the list: render again when it changes.
+    let _ = use_context::<crate::custom_emoji::EmojiVersion>();
     let message = &props.message;
     let (onclick, onkeydown) = opener(&props.on_open, message);
     html! {

@@ -126,6 +126,8 @@ impl<'a> Shown<'a> {
 
 #[component]
 pub fn MessageRow(props: &MessageRowProps) -> Html {
+    // Custom emoji are drawn from the list: render again when it changes.
+    let _ = use_context::<crate::custom_emoji::EmojiVersion>();
     let edit_ref = use_node_ref();
     {
         let edit_ref = edit_ref.clone();
@@ -249,7 +251,7 @@ pub fn MessageRow(props: &MessageRowProps) -> Html {
                                 data-emoji={reaction.emoji.clone()} data-count={total.to_string()}
                                 title={reactors(reaction)} aria-pressed={mine.to_string()}
                                 onclick={act(MessageAction::React(seq, reaction.emoji.clone(), !mine))}>
-                            <span class="emoji">{ &reaction.emoji }</span>
+                            <span class="emoji">{ crate::custom_emoji::glyph(&reaction.emoji) }</span>
                             <span class="count">{ total }</span>
                         </button>
                     }

@@ -13,6 +13,7 @@ pub mod header;
 pub mod mentions_panel;
 pub mod message_list;
 pub mod message_row;
+pub mod new_conversation;
 pub mod online_users;
 pub mod people;
 pub mod pins_panel;

@@ -64,6 +64,8 @@ struct PinnedItemProps {
 
 #[component]
 fn PinnedItem(props: &PinnedItemProps) -> Html {
+    // Custom emoji are drawn from the list: render again when it changes.
+    let _ = use_context::<crate::custom_emoji::EmojiVersion>();
     let message = &props.message;
     let (onclick, onkeydown) = opener(&props.on_open, message);
     let unpin = {

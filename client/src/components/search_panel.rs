@@ -143,6 +143,8 @@ struct SearchResultProps {
 
 #[component]
 fn SearchResult(props: &SearchResultProps) -> Html {
+    // Custom emoji are drawn from the list: render again when it changes.
+    let _ = use_context::<crate::custom_emoji::EmojiVersion>();
     let message = &props.message;
     let (onclick, onkeydown) = opener(&props.on_open, message);
     let text = markdown::mark(markdown::parse(&message.text), &props.marks);

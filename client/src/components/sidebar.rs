@@ -1,7 +1,7 @@
 //! The left sidebar: the mentions view's entry, channels with unread counts
 //! and mention markers (muted ones with a quiet count only), direct
 //! conversations with presence, and the buttons to create and browse
-//! channels.
+//! channels and to start a direct conversation.
 
 use shared::ChannelId;
 use shared::protocol::{NotifyLevel, PresenceStatus};
@@ -15,6 +15,8 @@ pub struct SidebarProps {
     pub on_switch: Callback<ChannelId>,
     pub on_create: Callback<()>,
     pub on_browse: Callback<()>,
+    /// Start a direct conversation with one or more people.
+    pub on_new_conversation: Callback<()>,
     /// Open (or close) the mentions view.
     pub on_mentions: Callback<()>,
     pub open: bool,
@@ -113,7 +115,14 @@ pub fn Sidebar(props: &SidebarProps) -> Html {
                     }
                 }) }
             </ul>
-            <h2>{ "Direct messages" }</h2>
+            <div class="nav-head">
+                <h2>{ "Direct messages" }</h2>
+                <div class="nav-actions">
+                    <button data-testid="new-conversation" title="New conversation with one or more people"
+                            class="icon" aria-label="New conversation"
+                            onclick={props.on_new_conversation.reform(|_: MouseEvent| ())}>{ "+" }</button>
+                </div>
+            </div>
             <ul data-testid="dm-list">
                 { for state.conversations.iter().filter(|c| c.is_direct()).map(|conversation| {
                     let (class, on_click, unread, _, badge) = item(conversation);

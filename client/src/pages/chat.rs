@@ -20,12 +20,14 @@ use crate::components::header::Header;
 use crate::components::mentions_panel::MentionsPanel;
 use crate::components::message_list::{MessageList, ScrollMemory};
 use crate::components::message_row::MessageAction;
+use crate::components::new_conversation::NewConversationDialog;
 use crate::components::online_users::OnlineUsers;
 use crate::components::people::People;
 use crate::components::pins_panel::PinsPanel;
 use crate::components::search_panel::SearchPanel;
 use crate::components::sidebar::Sidebar;
 use crate::components::upload_tray::UploadTray;
+use crate::custom_emoji::{self, EmojiVersion};
 use crate::hooks::use_activity::use_activity;
 use crate::hooks::use_address_bar::use_address_bar;
 use crate::hooks::use_chat_socket::use_chat_socket;
@@ -37,7 +39,7 @@ use crate::hooks::use_outbox::use_outbox;
 use crate::hooks::use_uploads::use_uploads;
 use crate::mentions::calls_on;
 use crate::outbox;
-use crate::state::{Action, ChatState, NextPage, Pending, Route};
+use crate::state::{Action, ChatState, Connection, NextPage, Pending, Route};
 use crate::uploads::Outgoing;
 
 /// Typing notices are sent at most this often (ms).
@@ -59,6 +61,10 @@ enum Dialog {
     Browse,
     Invite,
     Members,
+    /// Start a direct conversation.
+    NewConversation,
+    /// Start one with the people of the current direct conversation and more.
+    AddPeople,
 }
 
 #[component]
@@ -342,7 +348,7 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
                         query: String::new(),
                     });
                 }
-                Dialog::Invite => {
+                Dialog::Invite | Dialog::NewConversation | Dialog::AddPeople => {
                     socket.send(&ClientMsg::ListUsers {
                         query: String::new(),
                         after: None,
@@ -366,6 +372,8 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
     let open_browse = use_event(dialog_opener(Dialog::Browse));
     let open_invite = use_event(dialog_opener(Dialog::Invite));
     let open_members = use_event(dialog_opener(Dialog::Members));
+    let open_new_conversation = use_event(dialog_opener(Dialog::NewConversation));
+    let open_add_people = use_event(dialog_opener(Dialog::AddPeople));
     let close_dialog = {
         let dialog = dialog.clone();
         use_event(move |()| dialog.set(Dialog::None))
@@ -427,12 +435,17 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
             }
         })
     };
-    let on_start_dm = {
+    let on_open_direct = {
         let (state, socket) = (state.clone(), socket.clone());
-        use_event(move |user: UserId| {
+        use_event(move |users: Vec<UserId>| {
+            state.dispatch(Action::ChannelError(None));
             state.dispatch(Action::ExpectOpen);
-            socket.send(&ClientMsg::OpenDirect { users: vec![user] });
+            socket.send(&ClientMsg::OpenDirect { users });
         })
+    };
+    let on_start_dm = {
+        let on_open_direct = on_open_direct.clone();
+        use_event(move |user: UserId| on_open_direct.emit(vec![user]))
     };
     let on_user_search = {
         let socket = socket.clone();
@@ -634,7 +647,22 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
         })
         .unwrap_or_default();
     let reader = use_memo(state.me.clone(), |me| me.clone());
+    let emoji_version = use_state(EmojiVersion::default);
+    {
+        // The custom emoji list, fetched on every (re)connection.
+        let setter = emoji_version.setter();
+        use_effect_with(
+            state.connection == Connection::Connected,
+            move |connected| {
+                custom_emoji::listen(Callback::from(move |version| setter.set(version)));
+                if *connected {
+                    custom_emoji::refresh();
+                }
+            },
+        );
+    }
     html! {
+        <ContextProvider<EmojiVersion> context={*emoji_version}>
         <div class="app">
             <Header room={title.clone()} topic={topic} online_count={state.online_count as usize}
                     me={state.me.clone()} connection={state.connection}
@@ -642,12 +670,13 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
                     on_sign_out={on_sign_out} on_search={on_message_search} />
             <div class="layout">
                 <Sidebar state={state.clone()} on_switch={on_switch} open={*show_nav}
-                         on_create={open_create} on_browse={open_browse} on_mentions={on_show_mentions} />
+                         on_create={open_create} on_browse={open_browse} on_mentions={on_show_mentions}
+                         on_new_conversation={open_new_conversation} />
                 <main class={classes!("conversation", drop.dragging.then_some("drop-target"))}
                       ondragover={drop.on_drag_over} ondragleave={drop.on_drag_leave} ondrop={drop.on_drop}>
                     if let Some(conversation) = current.clone() {
                         <ConversationHeader conversation={conversation.clone()} on_set_topic={on_set_topic}
-                                            on_leave={on_leave} on_invite={open_invite}
+                                            on_leave={on_leave} on_invite={open_invite} on_add_people={open_add_people}
                                             on_members={open_members} on_pins={on_show_pins} on_notify={on_notify}
                                             blocked={other_person.as_ref().is_some_and(|u| state.has_blocked(u))}
                                             on_block={on_block_other} />
@@ -718,7 +747,7 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
                             online={state.online.clone()} away={state.away.clone()}
                             blocked={state.blocked.clone()} me={state.me.id.clone()}
                             on_start_dm={on_start_dm} on_block={on_block}
-                            on_search={on_user_search} on_more={on_more_users} />
+                            on_search={on_user_search.clone()} on_more={on_more_users} />
                     <AccountPanel has_password={props.has_password}
                                   on_signed_out={props.on_signed_out.clone()} />
                 </OnlineUsers>
@@ -750,8 +779,19 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
                     },
                     None => html! {},
                 },
+                Dialog::NewConversation | Dialog::AddPeople => {
+                    let preset = match (*dialog, current.as_ref()) {
+                        (Dialog::AddPeople, Some(conversation)) => conversation.info.direct_with.clone(),
+                        _ => Vec::new(),
+                    };
+                    html! {
+                        <NewConversationDialog state={state.clone()} {preset} on_search={on_user_search}
+                                               on_submit={on_open_direct} on_close={close_dialog.clone()} />
+                    }
+                }
                 Dialog::None => html! {},
             } }
         </div>
+        </ContextProvider<EmojiVersion>>
     }
 }

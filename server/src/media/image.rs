@@ -171,6 +171,39 @@ pub fn prepare(file_type: FileType, bytes: &[u8]) -> Result<PreparedImage, Image
     })
 }
 
+/// Longest side a custom emoji's image is kept at (it is shown smaller).
+pub const EMOJI_SIDE: u32 = 128;
+
+/// A custom emoji's image (PNG, GIF or WebP only): checked like any image
+/// by [`prepare`], then, when it is larger than [`EMOJI_SIDE`] and still,
+/// scaled down into a PNG (animations are kept as they are: the browser
+/// scales them). Answers the bytes and their type.
+pub fn emoji(file_type: FileType, bytes: &[u8]) -> Result<(Vec<u8>, &'static str), ImageError> {
+    if !matches!(file_type, FileType::Png | FileType::Gif | FileType::Webp) {
+        return Err(ImageError::Damaged);
+    }
+    let prepared = prepare(file_type, bytes)?;
+    let small = prepared.width.max(prepared.height) <= EMOJI_SIDE;
+    let animated = file_type == FileType::Gif
+        || (file_type == FileType::Webp
+            && WebPDecoder::new(Cursor::new(&prepared.bytes))
+                .map(|decoder| decoder.has_animation())
+                .unwrap_or(true));
+    if small || animated {
+        return Ok((prepared.bytes, file_type.mime()));
+    }
+    let format = if file_type == FileType::Png {
+        ImageFormat::Png
+    } else {
+        ImageFormat::WebP
+    };
+    let mut reader = ImageReader::with_format(Cursor::new(&prepared.bytes), format);
+    reader.limits(limits());
+    let decoded = reader.decode().map_err(classify)?;
+    let scaled = decoded.thumbnail(EMOJI_SIDE, EMOJI_SIDE);
+    Ok((encode(&scaled, ImageFormat::Png)?, "image/png"))
+}
+
 /// The MIME type of a thumbnail made by [`prepare`].
 pub fn thumbnail_mime(thumbnail: &[u8]) -> &'static str {
     if thumbnail.starts_with(b"\x89PNG") {
@@ -271,6 +304,23 @@ mod tests {
             .write_to(&mut out, format)
             .unwrap();
         out.into_inner()
+    }
+
+    #[test]
+    fn an_emoji_image_is_scaled_down_to_a_png_and_only_images_are_taken() {
+        let png = picture(ImageFormat::Png);
+        let (bytes, mime) = emoji(FileType::Png, &png).unwrap();
+        assert_eq!(mime, "image/png");
+        let scaled = image::load_from_memory(&bytes).unwrap();
+        assert_eq!((scaled.width(), scaled.height()), (EMOJI_SIDE, 77));
+        assert_eq!(
+            emoji(FileType::Jpeg, &picture(ImageFormat::Jpeg)).unwrap_err(),
+            ImageError::Damaged
+        );
+        assert_eq!(
+            emoji(FileType::Png, &png[..png.len() / 2]).unwrap_err(),
+            ImageError::Damaged
+        );
     }
 
     #[test]

@@ -54,23 +54,7 @@ pub async fn upload(
     query: web::Query<UploadQuery>,
     mut payload: web::Payload,
 ) -> Result<HttpResponse, HttpError> {
-    let user = state.signed_in(&request).await?;
-    if request.headers().contains_key(header::ORIGIN) && !state.origins.allows(&request) {
-        return Err(HttpError::forbidden_origin());
-    }
-    if let Err(retry_after) = state.uploads.check(&user.user.id.0) {
-        state.realtime.metrics.refused("rate_limited");
-        let mut error = HttpError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            ApiErrorCode::RateLimited,
-            format!(
-                "Too many uploads. Please wait {} seconds.",
-                retry_after.as_secs().max(1)
-            ),
-        );
-        error.retry_after = Some(retry_after);
-        return Err(error);
-    }
+    let user = uploader(&request, &state).await?;
     let store = &state.realtime.store;
     let channel = ChannelId(channel.into_inner());
     if !store.is_member(&user.user.id, &channel).await? {
@@ -81,14 +65,7 @@ pub async fn upload(
         ));
     }
     let limit = state.realtime.max_upload_bytes;
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > limit) {
-        return Err(too_large(limit));
-    }
+    let declared = declared_length(&request, limit)?;
     // The user's hourly volume is charged before reading when the size is
     // declared, and after reading otherwise.
     if let Some(length) = declared {
@@ -97,21 +74,7 @@ pub async fn upload(
 
     let mut upload = state.files.begin().await.map_err(storage_failed)?;
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|error| {
-            if slow_body::is_timeout(&error) {
-                HttpError::new(
-                    StatusCode::REQUEST_TIMEOUT,
-                    ApiErrorCode::Timeout,
-                    "The upload arrived too slowly and was stopped.",
-                )
-            } else {
-                HttpError::new(
-                    StatusCode::BAD_REQUEST,
-                    ApiErrorCode::InvalidRequest,
-                    "The upload was interrupted.",
-                )
-            }
-        })?;
+        let chunk = chunk.map_err(body_failed)?;
         if upload.size() + chunk.len() as u64 > limit {
             return Err(too_large(limit));
         }
@@ -185,6 +148,62 @@ pub async fn upload(
     new_file.thumb_sha256 = thumb_sha256;
     let attachment = record(&state, &new_file).await?;
     Ok(HttpResponse::Created().json(attachment))
+}
+
+/// The signed-in user of an upload request from an allowed origin, within
+/// their budget of uploads (files and custom emoji together).
+pub(super) async fn uploader(
+    request: &HttpRequest,
+    state: &AppState,
+) -> Result<crate::store::SessionUser, HttpError> {
+    let user = state.signed_in(request).await?;
+    if request.headers().contains_key(header::ORIGIN) && !state.origins.allows(request) {
+        return Err(HttpError::forbidden_origin());
+    }
+    if let Err(retry_after) = state.uploads.check(&user.user.id.0) {
+        state.realtime.metrics.refused("rate_limited");
+        let mut error = HttpError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ApiErrorCode::RateLimited,
+            format!(
+                "Too many uploads. Please wait {} seconds.",
+                retry_after.as_secs().max(1)
+            ),
+        );
+        error.retry_after = Some(retry_after);
+        return Err(error);
+    }
+    Ok(user)
+}
+
+/// The body's declared length; 413 before reading when it passes `limit`.
+pub(super) fn declared_length(request: &HttpRequest, limit: u64) -> Result<Option<u64>, HttpError> {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        return Err(too_large(limit));
+    }
+    Ok(declared)
+}
+
+/// Why an upload's body stopped arriving.
+pub(super) fn body_failed(error: actix_web::error::PayloadError) -> HttpError {
+    if slow_body::is_timeout(&error) {
+        HttpError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            ApiErrorCode::Timeout,
+            "The upload arrived too slowly and was stopped.",
+        )
+    } else {
+        HttpError::new(
+            StatusCode::BAD_REQUEST,
+            ApiErrorCode::InvalidRequest,
+            "The upload was interrupted.",
+        )
+    }
 }
 
 /// Takes `bytes` (in whole mebibytes) from the user's hourly upload volume.
@@ -288,7 +307,7 @@ pub async fn preview_image(
 /// Streams a stored file (with ranges, for video seeking) with headers that
 /// keep it inert: the sniffed type, `nosniff`, a sandboxing CSP, and
 /// `attachment` for anything that is not an image or video.
-async fn send(
+pub(super) async fn send(
     request: &HttpRequest,
     state: &AppState,
     sha256: &str,
@@ -396,7 +415,7 @@ fn is_bidi_control(c: char) -> bool {
     )
 }
 
-fn image_refused(error: ImageError) -> HttpError {
+pub(super) fn image_refused(error: ImageError) -> HttpError {
     match error {
         ImageError::Damaged | ImageError::TooLarge | ImageError::TooManyPixels => {
             invalid_file(&error.to_string())
@@ -405,7 +424,7 @@ fn image_refused(error: ImageError) -> HttpError {
     }
 }
 
-fn too_large(limit: u64) -> HttpError {
+pub(super) fn too_large(limit: u64) -> HttpError {
     HttpError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         ApiErrorCode::TooLarge,
@@ -413,7 +432,7 @@ fn too_large(limit: u64) -> HttpError {
     )
 }
 
-fn invalid_file(message: &str) -> HttpError {
+pub(super) fn invalid_file(message: &str) -> HttpError {
     HttpError::new(
         StatusCode::UNPROCESSABLE_ENTITY,
         ApiErrorCode::InvalidFile,
@@ -421,7 +440,7 @@ fn invalid_file(message: &str) -> HttpError {
     )
 }
 
-fn storage_failed(error: impl std::fmt::Display) -> HttpError {
+pub(super) fn storage_failed(error: impl std::fmt::Display) -> HttpError {
     tracing::error!(%error, "storing an upload failed");
     HttpError::new(
         StatusCode::SERVICE_UNAVAILABLE,

@@ -3,6 +3,7 @@
 
 mod account;
 pub mod assets;
+mod emoji;
 mod files;
 mod health;
 mod session;
@@ -120,6 +121,12 @@ pub fn configure(
         .route("/api/files/{id}", web::get().to(files::download))
         .route("/api/files/{id}/thumbnail", web::get().to(files::thumbnail))
         .route("/api/previews/{hash}", web::get().to(files::preview_image))
+        .service(
+            web::resource("/api/emoji")
+                .route(web::get().to(emoji::list))
+                .route(web::post().to(emoji::add)),
+        )
+        .route("/api/emoji/{hash}", web::get().to(emoji::image))
         .service(web::scope("/api").default_service(web::to(assets::api_not_found)))
         .service(assets::files(static_dir));
 }

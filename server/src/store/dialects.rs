@@ -3,6 +3,7 @@
 //! implements every aggregate's trait by handing each call to its dialect,
 //! so the rest of the server is written once for both.
 
+use shared::api::CustomEmoji;
 use shared::protocol::{ChannelInfo, ChannelKind, ChannelSummary, LinkPreview, NotifyLevel};
 use shared::search::SearchQuery;
 use shared::validate::{ChannelName, Topic, Username};
@@ -11,9 +12,9 @@ use shared::{Attachment, ChangeNo, ChannelId, ChatMessage, FileId, Seq, UserId, 
 use super::postgres::PgStore;
 use super::sqlite::SqliteStore;
 use super::{
-    Accounts, ChangeOutcome, Channels, Files, Inserted, LinkCache, Mentions, MessageChange,
-    Messages, NewAccount, NewFile, NewMessage, Page, PreviewJob, Search, SearchPage, SessionUser,
-    StoreError, StoredFile,
+    Accounts, ChangeOutcome, Channels, CustomEmojis, EmojiAdded, Files, Inserted, LinkCache,
+    Mentions, MessageChange, Messages, NewAccount, NewEmoji, NewFile, NewMessage, Page, PreviewJob,
+    Search, SearchPage, SessionUser, StoreError, StoredFile,
 };
 
 /// Handle to the database, whichever its dialect; cheap to clone.
@@ -260,6 +261,15 @@ delegate! {
         async fn file_for(user: &UserId, file: &FileId) -> Result<Option<StoredFile>, StoreError>;
         async fn sweep_files(unposted_before: i64, limit: u32) -> Result<(usize, Vec<String>), StoreError>;
         async fn unreferenced(hashes: &[String]) -> Result<Vec<String>, StoreError>;
+    }
+}
+
+delegate! {
+    impl CustomEmojis {
+        async fn add_custom_emoji(emoji: &NewEmoji<'_>) -> Result<EmojiAdded, StoreError>;
+        async fn custom_emoji() -> Result<Vec<CustomEmoji>, StoreError>;
+        async fn custom_emoji_mime(sha256: &str) -> Result<Option<String>, StoreError>;
+        async fn custom_emoji_exists(name: &str) -> Result<bool, StoreError>;
     }
 }
 

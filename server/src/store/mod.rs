@@ -12,6 +12,7 @@
 
 pub mod accounts;
 pub mod channels;
+pub mod custom_emoji;
 pub mod dialects;
 pub mod files;
 pub mod link_cache;
@@ -24,6 +25,7 @@ pub mod sqlite;
 
 pub use accounts::Accounts;
 pub use channels::Channels;
+pub use custom_emoji::{CustomEmojis, EmojiAdded, NewEmoji};
 pub use dialects::Store;
 pub use files::Files;
 pub use link_cache::{LinkCache, PreviewJob};

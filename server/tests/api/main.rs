@@ -19,6 +19,7 @@ mod changes;
 mod channels;
 mod chat;
 mod crowd;
+mod custom_emoji;
 mod database;
 mod history;
 mod hostile_accounts;

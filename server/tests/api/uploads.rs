@@ -16,7 +16,7 @@ use shared::{
 use crate::helpers::{TestApp, WsClient, new_client_id, session_cookie};
 
 /// A `width` x `height` image with a gradient, encoded as `format`.
-fn picture(width: u32, height: u32, format: ImageFormat) -> Vec<u8> {
+pub(crate) fn picture(width: u32, height: u32, format: ImageFormat) -> Vec<u8> {
     let pixels = ImageBuffer::from_fn(width, height, |x, y| {
         Rgb([(x % 256) as u8, (y % 256) as u8, ((x + y) % 256) as u8])
     });
@@ -68,14 +68,14 @@ pub(crate) async fn upload(
     }
 }
 
-struct Fetched {
-    status: StatusCode,
-    headers: header::HeaderMap,
-    body: Bytes,
+pub(crate) struct Fetched {
+    pub status: StatusCode,
+    pub headers: header::HeaderMap,
+    pub body: Bytes,
 }
 
 impl Fetched {
-    fn header(&self, name: header::HeaderName) -> String {
+    pub fn header(&self, name: header::HeaderName) -> String {
         self.headers
             .get(name)
             .map(|v| v.to_str().unwrap().to_owned())
@@ -83,7 +83,7 @@ impl Fetched {
     }
 }
 
-async fn fetch(app: &TestApp, token: Option<&str>, path: &str) -> Fetched {
+pub(crate) async fn fetch(app: &TestApp, token: Option<&str>, path: &str) -> Fetched {
     let mut request = app.http().get(app.url(path));
     if let Some(token) = token {
         request = request.insert_header(session_cookie(token));

@@ -15,7 +15,8 @@ use super::refusal::{self, Refusal};
 use super::{Caller, Reply, answer, done, membership};
 use crate::realtime::writer::WriteRequest;
 use crate::store::{
-    ChangeOutcome, Channels, EveryoneTo, Mentions, MessageChange, Messages, NewMessage, StoreError,
+    ChangeOutcome, Channels, CustomEmojis, EveryoneTo, Mentions, MessageChange, Messages,
+    NewMessage, StoreError,
 };
 
 /// Largest reply frame; longer catch-ups and pages come in parts.
@@ -280,8 +281,13 @@ pub async fn react(
     add: bool,
 ) -> Reply {
     membership(caller, channel).await?;
-    // Only real emoji (any skin tone): nothing else can be stored as a reaction.
-    if emoji.len() > 64 || emojis::get(emoji).is_none() {
+    // Only real emoji (any skin tone) and the server's custom ones (as
+    // `:name:`): nothing else can be stored as a reaction.
+    let custom = match shared::validate::EmojiName::from_shortcode(emoji) {
+        Some(name) => caller.store().custom_emoji_exists(name.as_str()).await?,
+        None => false,
+    };
+    if emoji.len() > 64 || !(custom || emojis::get(emoji).is_some()) {
         return Err(refusal::refuse(
             shared::ErrorCode::InvalidEmoji,
             "That is not an emoji.",

@@ -120,7 +120,8 @@ impl Files for PgStore {
     }
 }
 
-/// Of these content hashes, the ones no file row or preview image refers to
+/// Of these content hashes, the ones no file row, preview image or custom
+/// emoji refers to
 /// (one query for all of them).
 async fn unreferenced_among(
     connection: &mut sqlx::PgConnection,
@@ -131,6 +132,7 @@ async fn unreferenced_among(
          WHERE NOT EXISTS (SELECT 1 FROM files WHERE sha256 = h)
            AND NOT EXISTS (SELECT 1 FROM files WHERE thumb_sha256 = h)
            AND NOT EXISTS (SELECT 1 FROM preview_images WHERE sha256 = h)
+           AND NOT EXISTS (SELECT 1 FROM custom_emoji WHERE sha256 = h)
          ORDER BY h",
     )
     .bind(hashes)

@@ -138,7 +138,7 @@ impl Files for SqliteStore {
     }
 }
 
-/// Whether any file row or preview image refers to this content.
+/// Whether any file row, preview image or custom emoji refers to this content.
 async fn content_referenced(
     connection: &mut sqlx::SqliteConnection,
     sha256: &str,
@@ -146,7 +146,8 @@ async fn content_referenced(
     let used = sqlx::query_scalar::<_, i64>(
         "SELECT 1 FROM files WHERE sha256 = ?1
          UNION ALL SELECT 1 FROM files WHERE thumb_sha256 = ?1
-         UNION ALL SELECT 1 FROM preview_images WHERE sha256 = ?1 LIMIT 1",
+         UNION ALL SELECT 1 FROM preview_images WHERE sha256 = ?1
+         UNION ALL SELECT 1 FROM custom_emoji WHERE sha256 = ?1 LIMIT 1",
     )
     .bind(sha256)
     .fetch_optional(connection)
