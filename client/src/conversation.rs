@@ -202,9 +202,33 @@ impl Conversation {
         }
     }
 
-    /// Messages not yet read here.
+    /// Messages not yet read here (replies kept in threads are not).
     pub fn unread(&self) -> u32 {
-        (self.info.last_seq - self.info.last_read_seq).max(0) as u32
+        (self.info.last_seq - self.info.last_read_seq - i64::from(self.info.unread_hidden)).max(0)
+            as u32
+    }
+
+    /// A reply kept in its thread was numbered `seq`: the conversation's
+    /// numbers move on without an unread message. Returns 1 if it was new.
+    pub fn count_thread_reply(&mut self, seq: Seq) -> usize {
+        if seq <= self.info.last_seq {
+            return 0;
+        }
+        self.info.last_seq = seq;
+        if seq > self.info.last_read_seq {
+            self.info.unread_hidden += 1;
+        }
+        1
+    }
+
+    /// Everything up to `seq` has been read (here or in another tab).
+    pub fn read_up_to(&mut self, seq: Seq) {
+        self.info.last_read_seq = self.info.last_read_seq.max(seq);
+        let left = (self.info.last_seq - self.info.last_read_seq).max(0);
+        self.info.unread_hidden = self.info.unread_hidden.min(left as u32);
+        if self.info.last_read_seq >= self.info.last_seq {
+            self.info.unread_mentions = 0;
+        }
     }
 
     /// The highest sequence number held: where catch-up starts.

@@ -17,4 +17,5 @@ pub mod pages;
 pub mod pins;
 pub mod search;
 pub mod state;
+pub mod threads;
 pub mod uploads;

@@ -78,6 +78,8 @@ mod tests {
             attachments: Vec::new(),
             preview: None,
             pinned: pinned.then(|| Box::new(Pinned { by: ann, at: seq })),
+            thread: None,
+            replies: None,
             change: ChangeNo(seq),
         }
     }

@@ -97,6 +97,8 @@ mod tests {
             attachments: vec![],
             preview: None,
             pinned: None,
+            thread: None,
+            replies: None,
             change: shared::ChangeNo(0),
         }
     }

@@ -15,6 +15,7 @@ pub use crate::mentions::MentionsState;
 use crate::mentions::calls_on;
 pub use crate::pins::PinsState;
 pub use crate::search::SearchState;
+pub use crate::threads::ThreadsState;
 
 /// How long "… is typing" lasts without a new notice, in milliseconds.
 pub const TYPING_MS: i64 = 6_000;
@@ -56,6 +57,19 @@ pub struct Pending {
     /// Why the server refused it for good, if it did.
     #[serde(default)]
     pub failed: Option<String>,
+    /// A reply in the thread of this message.
+    #[serde(default)]
+    pub thread: Option<Seq>,
+    /// A reply that shows in the conversation too.
+    #[serde(default)]
+    pub also_to_channel: bool,
+}
+
+impl Pending {
+    /// Whether it shows in its conversation (not only in a thread).
+    pub fn in_channel(&self) -> bool {
+        self.thread.is_none() || self.also_to_channel
+    }
 }
 
 /// Which conversation a URL names.
@@ -182,8 +196,11 @@ pub struct ChatState {
     /// The pinned-messages panel (opening it closes the search panel, and
     /// the other way round).
     pub pins: PinsState,
-    /// The mentions view (one side panel at a time: search, pins or this).
+    /// The mentions view (one side panel at a time: search, pins, this,
+    /// the threads view or a thread).
     pub mentions: MentionsState,
+    /// The open thread, the threads followed, the threads view.
+    pub threads: ThreadsState,
 }
 
 #[derive(Debug, Clone)]
@@ -341,6 +358,8 @@ pub enum Action {
     Around {
         channel: ChannelId,
         seq: Seq,
+        /// `seq` is a reply kept in this thread.
+        thread: Option<Seq>,
         messages: Vec<ChatMessage>,
         has_older: bool,
         has_newer: bool,
@@ -374,6 +393,31 @@ pub enum Action {
     /// The mentions view was asked for (it opens).
     MentionsAsked,
     Mentions(Vec<ChatMessage>),
+    /// A thread opens beside the conversation (its page was asked for).
+    OpenThread {
+        channel: ChannelId,
+        root: Seq,
+        focus: Option<Seq>,
+    },
+    ThreadPage {
+        channel: ChannelId,
+        root: ChatMessage,
+        replies: Vec<ChatMessage>,
+        has_older: bool,
+        following: bool,
+    },
+    LoadingOlderReplies,
+    CloseThread,
+    /// The threads view was asked for (it opens).
+    ThreadsAsked,
+    Threads(Vec<shared::ThreadItem>),
+    CloseThreads,
+    ThreadState {
+        channel: ChannelId,
+        root: Seq,
+        following: bool,
+        read_seq: Seq,
+    },
     CloseMentions,
     /// How a conversation notifies this user changed (in any of their tabs).
     NotifyChanged {
@@ -429,6 +473,7 @@ impl ChatState {
             search: SearchState::default(),
             pins: PinsState::default(),
             mentions: MentionsState::default(),
+            threads: ThreadsState::default(),
             epoch: String::new(),
         }
     }
@@ -477,6 +522,8 @@ impl ChatState {
         self.search.close();
         self.pins.close();
         self.mentions.close();
+        self.threads.close();
+        self.threads.view_open = false;
     }
 
     pub fn current_conversation(&self) -> Option<&Rc<Conversation>> {
@@ -503,9 +550,22 @@ impl ChatState {
         self.pending.iter().filter(|p| p.failed.is_none())
     }
 
-    /// Pending messages of one conversation.
+    /// Pending messages of one conversation (not those only in a thread).
     pub fn pending_in<'a>(&'a self, channel: &'a ChannelId) -> impl Iterator<Item = &'a Pending> {
-        self.pending.iter().filter(move |p| &p.channel == channel)
+        self.pending
+            .iter()
+            .filter(move |p| &p.channel == channel && p.in_channel())
+    }
+
+    /// Pending replies of one thread.
+    pub fn pending_in_thread<'a>(
+        &'a self,
+        channel: &'a ChannelId,
+        root: Seq,
+    ) -> impl Iterator<Item = &'a Pending> {
+        self.pending
+            .iter()
+            .filter(move |p| &p.channel == channel && p.thread == Some(root))
     }
 
     /// Presence of a user as far as this page knows.
@@ -630,8 +690,13 @@ impl ChatState {
                 let (channel, author) = (message.channel.clone(), message.author.id.clone());
                 self.typing
                     .retain(|t| !(t.channel == channel && t.user.id == author));
+                self.threads.reply(&message, &self.me.id, mentions_me);
                 if let Some(conversation) = self.conversation_mut(&message.channel) {
-                    let added = conversation.merge(vec![message]);
+                    let added = if message.only_in_thread() {
+                        conversation.count_thread_reply(message.seq)
+                    } else {
+                        conversation.merge(vec![message])
+                    };
                     if mentions_me && added > 0 {
                         conversation.info.unread_mentions += 1;
                     }
@@ -640,6 +705,7 @@ impl ChatState {
             Action::Updated(message) => {
                 self.pins.update(&message);
                 self.mentions.update(&message);
+                self.threads.update(&message);
                 if let Some(conversation) = self.conversation_mut(&message.channel) {
                     conversation.update(message);
                 }
@@ -652,25 +718,42 @@ impl ChatState {
             } => {
                 if let Some(index) = self.pending.iter().position(|p| p.client_id == client_id) {
                     let pending = self.pending.remove(index);
-                    let me = self.me.clone();
+                    let thread = pending.thread.map(|root| {
+                        Box::new(shared::InThread {
+                            root,
+                            // Only whether the reader follows depends on
+                            // it, and their own reply makes them follow.
+                            root_author: self.me.id.clone(),
+                            also_in_channel: pending.also_to_channel,
+                        })
+                    });
+                    let message = ChatMessage {
+                        channel: channel.clone(),
+                        seq,
+                        client_id,
+                        author: self.me.clone(),
+                        text: pending.text,
+                        sent_at,
+                        edited_at: None,
+                        deleted: false,
+                        reactions: Vec::new(),
+                        attachments: pending.attachments,
+                        preview: None,
+                        pinned: None,
+                        thread,
+                        replies: None,
+                        change: shared::ChangeNo(0),
+                    };
+                    self.threads.reply(&message, &self.me.id, false);
                     if let Some(conversation) = self.conversation_mut(&channel) {
-                        conversation.merge(vec![ChatMessage {
-                            channel,
-                            seq,
-                            client_id,
-                            author: me,
-                            text: pending.text,
-                            sent_at,
-                            edited_at: None,
-                            deleted: false,
-                            reactions: Vec::new(),
-                            attachments: pending.attachments,
-                            preview: None,
-                            pinned: None,
-                            change: shared::ChangeNo(0),
-                        }]);
-                        // Your own message is read by definition.
-                        conversation.info.last_read_seq = conversation.info.last_read_seq.max(seq);
+                        if message.only_in_thread() {
+                            conversation.count_thread_reply(seq);
+                        } else {
+                            conversation.merge(vec![message]);
+                            // Your own message is read by definition.
+                            conversation.info.last_read_seq =
+                                conversation.info.last_read_seq.max(seq);
+                        }
                     }
                 }
             }
@@ -781,6 +864,7 @@ impl ChatState {
                     ));
                 }
                 self.conversations.retain(|c| c.info.id != channel);
+                self.threads.forget(&channel);
                 self.pending.retain(|p| p.channel != channel);
                 self.typing.retain(|t| t.channel != channel);
                 if self.current.as_ref() == Some(&channel) {
@@ -952,14 +1036,14 @@ impl ChatState {
             }
             Action::Read { channel, seq } => {
                 if let Some(conversation) = self.conversation_mut(&channel) {
-                    conversation.info.last_read_seq = conversation.info.last_read_seq.max(seq);
-                    if conversation.info.last_read_seq >= conversation.info.last_seq {
-                        conversation.info.unread_mentions = 0;
-                    }
+                    conversation.read_up_to(seq);
                 }
             }
             Action::Switch(channel) => {
                 if self.conversation(&channel).is_some() {
+                    if self.current.as_ref() != Some(&channel) {
+                        self.threads.close();
+                    }
                     self.current = Some(channel);
                     self.wanted = None;
                 }
@@ -994,14 +1078,52 @@ impl ChatState {
             Action::Around {
                 channel,
                 seq,
+                thread,
                 messages,
                 has_older,
                 has_newer,
             } => {
                 if let Some(conversation) = self.conversation_mut(&channel) {
-                    conversation.show_around(seq, messages, has_older, has_newer);
+                    // A reply kept in its thread: the conversation shows its
+                    // parent, and the thread opens at the reply.
+                    conversation.show_around(thread.unwrap_or(seq), messages, has_older, has_newer);
+                    if let Some(root) = thread {
+                        self.close_panels();
+                        self.threads.open(channel, root, Some(seq));
+                    }
                 }
             }
+            Action::OpenThread {
+                channel,
+                root,
+                focus,
+            } => {
+                self.close_panels();
+                self.threads.open(channel, root, focus);
+            }
+            Action::ThreadPage {
+                channel,
+                root,
+                replies,
+                has_older,
+                following,
+            } => self
+                .threads
+                .page(&channel, root, replies, has_older, following),
+            Action::LoadingOlderReplies => self.threads.loading_older(),
+            Action::CloseThread => self.threads.close(),
+            Action::ThreadsAsked => {
+                self.close_panels();
+                self.threads.view_open = true;
+            }
+            Action::Threads(items) => self.threads.list(items),
+            Action::CloseThreads => self.threads.view_open = false,
+            Action::ThreadState {
+                channel,
+                root,
+                following,
+                read_seq,
+            } => self.threads.state(&channel, root, following, read_seq),
             Action::LoadingNewer(channel) => {
                 if let Some(conversation) = self.conversation_mut(&channel) {
                     conversation.loading_newer = true;
@@ -1192,6 +1314,8 @@ mod tests {
             attachments: Vec::new(),
             preview: None,
             pinned: None,
+            thread: None,
+            replies: None,
             change: shared::ChangeNo(seq),
         }
     }
@@ -1233,6 +1357,8 @@ mod tests {
             attachments: Vec::new(),
             created_at: 5,
             failed: None,
+            thread: None,
+            also_to_channel: false,
         }
     }
 
@@ -1533,6 +1659,41 @@ mod tests {
             (conversation.unread(), conversation.info.unread_mentions),
             (0, 0)
         );
+    }
+
+    #[test]
+    fn replies_kept_in_threads_are_not_unread_in_the_conversation() {
+        let rust = channel("rust", ChannelKind::Public);
+        let mut state = welcomed(vec![general(), rust.clone()]);
+        state.apply(Action::Message(message(&rust, 1, "Bob", "release?")));
+        let mut reply = message(&rust, 2, "Carol", "friday");
+        reply.thread = Some(Box::new(shared::InThread {
+            root: 1,
+            root_author: UserId("Bob".into()),
+            also_in_channel: false,
+        }));
+        state.apply(Action::Message(reply.clone()));
+        let mut also = message(&rust, 3, "Carol", "friday, everyone");
+        also.thread = Some(Box::new(shared::InThread {
+            also_in_channel: true,
+            ..*reply.thread.clone().unwrap()
+        }));
+        state.apply(Action::Message(also));
+        assert_eq!(seqs(&state, &rust), [1, 3], "the reply stays in its thread");
+        let conversation = state.conversation(&rust.id).unwrap();
+        assert_eq!((conversation.unread(), conversation.info.last_seq), (2, 3));
+        // Reading up to the newest clears what is kept in threads too.
+        state.apply(Action::Read {
+            channel: rust.id.clone(),
+            seq: 3,
+        });
+        let conversation = state.conversation(&rust.id).unwrap();
+        assert_eq!(
+            (conversation.unread(), conversation.info.unread_hidden),
+            (0, 0)
+        );
+        // Alice neither wrote the parent nor was called on: not followed.
+        assert!(state.threads.followed.is_empty());
     }
 
     #[test]
@@ -1897,6 +2058,7 @@ mod tests {
         assert_eq!(conversation.jump_to, Some(100), "not held: asked for");
         state.apply(Action::JumpAsked(general.id.clone()));
         state.apply(Action::Around {
+            thread: None,
             channel: general.id.clone(),
             seq: 100,
             messages: window,
@@ -1936,6 +2098,7 @@ mod tests {
         let mut state = welcomed(vec![general.clone()]);
         let around = |state: &mut ChatState| {
             state.apply(Action::Around {
+                thread: None,
                 channel: general.id.clone(),
                 seq: 10,
                 messages: (5..=20).map(|n| message(&general, n, "Bob", "x")).collect(),

@@ -20,6 +20,6 @@ pub mod validate;
 
 pub use ids::{ChangeNo, ChannelId, ClientMsgId, FileId, Seq, UserId};
 pub use protocol::{
-    Attachment, AttachmentKind, ChatMessage, ClientMsg, ErrorCode, LinkPreview, Pinned,
-    PreviewKind, Reaction, ServerMsg, UserInfo,
+    Attachment, AttachmentKind, ChatMessage, ClientMsg, ErrorCode, InThread, LinkPreview, Pinned,
+    PreviewKind, Reaction, Replies, ServerMsg, ThreadItem, UserInfo,
 };

@@ -48,3 +48,9 @@ pub const MAX_CUSTOM_EMOJI_BYTES: u64 = 256 * 1024;
 pub const MAX_CUSTOM_EMOJI: usize = 2_000;
 /// Longest custom emoji name.
 pub const MAX_EMOJI_NAME_CHARS: usize = 32;
+/// Followed threads the threads view lists (the most recently active).
+pub const THREADS_SHOWN: u32 = 50;
+/// Replies in one page of a thread.
+pub const THREAD_PAGE: u32 = 100;
+/// People named as having replied, on a thread's parent.
+pub const REPLIERS_SHOWN: usize = 3;

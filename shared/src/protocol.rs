@@ -36,6 +36,44 @@ pub enum ClientMsg {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         attachments: Vec<FileId>,
     },
+    /// Reply in the thread of message `root` (a message of `channel` that
+    /// is not itself a reply). Like `send` in every other way: acked after
+    /// the commit, resent safely under the same `client_id`. With
+    /// `also_to_channel`, the reply shows in the conversation too.
+    Reply {
+        channel: ChannelId,
+        root: Seq,
+        client_id: ClientMsgId,
+        text: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        attachments: Vec<FileId>,
+        #[serde(default)]
+        also_to_channel: bool,
+    },
+    /// A thread: its parent and a page of its replies (the newest, or those
+    /// before `before_seq`).
+    Thread {
+        channel: ChannelId,
+        root: Seq,
+        #[serde(default)]
+        before_seq: Option<Seq>,
+    },
+    /// The threads you follow in conversations you are in, the most
+    /// recently active first.
+    Threads,
+    /// You have read thread `root` up to reply `seq` (every tab of yours
+    /// hears `thread_read`).
+    ReadThread {
+        channel: ChannelId,
+        root: Seq,
+        seq: Seq,
+    },
+    /// Follow (or with `follow: false` stop following) a thread.
+    FollowThread {
+        channel: ChannelId,
+        root: Seq,
+        follow: bool,
+    },
     /// Catch up: everything after `after_seq`, or the latest page when `None`.
     /// With `after_change`, also the held messages (seq <= `after_seq`) that
     /// were edited, deleted or reacted to since that change number.
@@ -184,6 +222,11 @@ pub const CLIENT_MSG_TYPES: &[&str] = &[
     "pins",
     "set_notify",
     "mentions",
+    "reply",
+    "thread",
+    "threads",
+    "read_thread",
+    "follow_thread",
 ];
 
 /// At most this many people in `welcome`'s online list and in an
@@ -303,10 +346,13 @@ pub enum ServerMsg {
         has_older: bool,
     },
     /// Answer to `around`, oldest first (`seq` is among them unless it was
-    /// deleted for good).
+    /// deleted for good). When `seq` is a reply shown only in its thread,
+    /// the window is around its parent and `thread` names the parent.
     Around {
         channel: ChannelId,
         seq: Seq,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        thread: Option<Seq>,
         messages: Vec<ChatMessage>,
         has_older: bool,
         has_newer: bool,
@@ -321,6 +367,26 @@ pub enum ServerMsg {
     NotifyChanged {
         channel: ChannelId,
         level: NotifyLevel,
+    },
+    /// Answer to `thread`: the parent, and replies oldest first.
+    Thread {
+        channel: ChannelId,
+        root: ChatMessage,
+        replies: Vec<ChatMessage>,
+        has_older: bool,
+        /// Whether you follow it (see [`ThreadItem`]).
+        following: bool,
+    },
+    /// Answer to `threads`: at most
+    /// [`THREADS_SHOWN`](crate::limits::THREADS_SHOWN).
+    Threads { threads: Vec<ThreadItem> },
+    /// You (in some tab) followed or stopped following a thread, or read it
+    /// up to `read_seq`.
+    ThreadState {
+        channel: ChannelId,
+        root: Seq,
+        following: bool,
+        read_seq: Seq,
     },
     /// Answer to `mentions`: at most
     /// [`MENTIONS_SHOWN`](crate::limits::MENTIONS_SHOWN), newest first.
@@ -536,6 +602,10 @@ pub struct ChannelInfo {
     /// The newest message this user has read.
     #[serde(default)]
     pub last_read_seq: Seq,
+    /// Replies after `last_read_seq` that show only in their threads: not
+    /// unread here (`last_seq` counts them).
+    #[serde(default)]
+    pub unread_hidden: u32,
     /// Unread messages that mention this user by `@name`.
     #[serde(default)]
     pub unread_mentions: u32,
@@ -678,10 +748,55 @@ pub struct ChatMessage {
     /// Who pinned the message to its conversation, and when.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pinned: Option<Box<Pinned>>,
+    /// For a reply: the thread it is in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread: Option<Box<InThread>>,
+    /// For a thread's parent: how many replies, when the last came, who replied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replies: Option<Box<Replies>>,
     /// The channel's change number of this message's latest change; a later
     /// state of the same message has a higher one.
     #[serde(default)]
     pub change: ChangeNo,
+}
+
+/// The thread a reply is in: its parent's number and author (who follows
+/// it), and whether the reply shows in the conversation too.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InThread {
+    pub root: Seq,
+    pub root_author: UserId,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub also_in_channel: bool,
+}
+
+/// A thread as its parent shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Replies {
+    pub count: u32,
+    /// The newest reply's number and time.
+    pub last_seq: Seq,
+    pub last_at: i64,
+    /// The first few people who replied (at most
+    /// [`REPLIERS_SHOWN`](crate::limits::REPLIERS_SHOWN)).
+    pub repliers: Vec<UserInfo>,
+}
+
+/// A followed thread in the threads view: its parent (with its
+/// [`Replies`]) and whether replies came after you last read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadItem {
+    pub root: ChatMessage,
+    pub unread: bool,
+    /// The last reply you read.
+    pub read_seq: Seq,
+}
+
+impl ChatMessage {
+    /// Whether this is a reply shown only in its thread.
+    pub fn only_in_thread(&self) -> bool {
+        self.thread.as_ref().is_some_and(|t| !t.also_in_channel)
+    }
 }
 
 /// A message's pin: who pinned it, and when (milliseconds since the epoch).

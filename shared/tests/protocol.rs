@@ -47,6 +47,8 @@ fn sample_message() -> ChatMessage {
             height: None,
         })),
         pinned: None,
+        thread: None,
+        replies: None,
         change: shared::ChangeNo(7),
     }
 }

@@ -12,6 +12,7 @@ mod mentions;
 mod pins;
 mod render;
 mod rich;
+mod threads;
 
 use harness::{Browser, Driver, TestServer};
 

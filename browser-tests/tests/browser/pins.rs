@@ -8,7 +8,7 @@ use crate::harness::{Driver, TestServer};
 use crate::signed_in;
 
 /// Clicks `button` (a test id) in the menu of the message whose text is `text`.
-async fn click_in_message(browser: &Browser, text: &str, button: &str) {
+pub(crate) async fn click_in_message(browser: &Browser, text: &str, button: &str) {
     let clicked = browser
         .client
         .execute(

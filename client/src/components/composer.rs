@@ -38,6 +38,17 @@ pub struct ComposerProps {
     /// Files wait to be posted, so an empty text still sends.
     #[prop_or_default]
     pub has_files: bool,
+    /// Whether files can be attached here.
+    #[prop_or(true)]
+    pub files: bool,
+    /// The field's and the send button's `data-testid`.
+    #[prop_or(AttrValue::Static("message-input"))]
+    pub input_testid: AttrValue,
+    #[prop_or(AttrValue::Static("send-button"))]
+    pub send_testid: AttrValue,
+    /// The field's accessible name.
+    #[prop_or(AttrValue::Static("Message"))]
+    pub label: AttrValue,
 }
 
 #[component]
@@ -209,9 +220,10 @@ pub fn Composer(props: &ComposerProps) -> Html {
 
     html! {
         <form class="composer" onsubmit={on_submit}>
-            <textarea ref={input_ref} data-testid="message-input" rows="1" autofocus=true
-                placeholder={props.placeholder.clone()} aria-label="Message"
+            <textarea ref={input_ref} data-testid={props.input_testid.clone()} rows="1" autofocus=true
+                placeholder={props.placeholder.clone()} aria-label={props.label.clone()}
                 value={(*draft).clone()} oninput={on_input} onkeydown={on_keydown} onpaste={on_paste} />
+            if props.files {
             <button type="button" class="attach-button" data-testid="attach-button" onclick={open_files}
                     aria-label="Attach files" title="Attach files (or drop them here, or paste)">
                 <svg viewBox="0 0 24 24" width="20" height="20" fill="none" stroke="currentColor"
@@ -221,6 +233,7 @@ pub fn Composer(props: &ComposerProps) -> Html {
             </button>
             <input ref={file_input_ref} type="file" multiple=true class="file-input" data-testid="file-input"
                    tabindex="-1" aria-hidden="true" onchange={on_file_input} />
+            }
             <button type="button" class="emoji-button" data-testid="emoji-button" onclick={toggle_picker}
                     aria-label="Emoji" aria-expanded={(*picker_open).to_string()} title="Emoji">
                 { "☺" }
@@ -228,7 +241,7 @@ pub fn Composer(props: &ComposerProps) -> Html {
             if *picker_open {
                 <EmojiPicker on_pick={on_pick} on_close={close_picker} />
             }
-            <button type="submit" data-testid="send-button" class="send"
+            <button type="submit" data-testid={props.send_testid.clone()} class="send"
                     disabled={too_long} aria-label="Send">
                 { "Send" }
             </button>

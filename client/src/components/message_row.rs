@@ -5,7 +5,10 @@
 
 use std::rc::Rc;
 
-use shared::{Attachment, ChatMessage, ClientMsgId, LinkPreview, Pinned, Reaction, Seq, UserInfo};
+use shared::{
+    Attachment, ChatMessage, ClientMsgId, InThread, LinkPreview, Pinned, Reaction, Replies, Seq,
+    UserInfo,
+};
 use web_sys::HtmlTextAreaElement;
 use yew::prelude::*;
 
@@ -29,6 +32,8 @@ pub enum MessageAction {
     CopyLink(Seq),
     /// Pin (`true`) or unpin the message in its conversation.
     Pin(Seq, bool),
+    /// Open the thread of this message (its parent's number).
+    OpenThread(Seq),
 }
 
 /// What a row shows: a stored message (shared with the state, so an
@@ -59,6 +64,13 @@ pub struct MessageRowProps {
     pub on_action: Option<Callback<MessageAction>>,
     #[prop_or_default]
     pub on_discard: Option<Callback<ClientMsgId>>,
+    /// The row's `data-testid`: `message` in the conversation,
+    /// `thread-message` for a reply in the thread panel.
+    #[prop_or(AttrValue::Static("message"))]
+    pub testid: AttrValue,
+    /// Shown in the thread panel: no way into a thread from here.
+    #[prop_or_default]
+    pub in_thread: bool,
 }
 
 /// A row's facts, whichever kind of line it is.
@@ -75,6 +87,8 @@ struct Shown<'a> {
     attachments: &'a [Attachment],
     preview: Option<&'a LinkPreview>,
     pinned: Option<&'a Pinned>,
+    replies: Option<&'a Replies>,
+    thread: Option<&'a InThread>,
     failed: Option<&'a str>,
     client_id: Option<&'a ClientMsgId>,
 }
@@ -95,6 +109,8 @@ impl<'a> Shown<'a> {
                 attachments: &message.attachments,
                 preview: message.preview.as_deref(),
                 pinned: message.pinned.as_deref(),
+                replies: message.replies.as_deref(),
+                thread: message.thread.as_deref(),
                 failed: None,
                 client_id: None,
             },
@@ -111,6 +127,8 @@ impl<'a> Shown<'a> {
                 attachments: &pending.attachments,
                 preview: None,
                 pinned: None,
+                replies: None,
+                thread: None,
                 failed: pending.failed.as_deref(),
                 client_id: Some(&pending.client_id),
             },
@@ -205,6 +223,10 @@ pub fn MessageRow(props: &MessageRowProps) -> Html {
             <div class="message-menu" data-testid="message-menu">
                 <button data-testid="add-reaction" title="Add reaction" aria-label="Add reaction"
                         onclick={act(MessageAction::PickReaction(seq))}>{ "☺+" }</button>
+                if !props.in_thread && row.thread.is_none() {
+                    <button data-testid="reply-in-thread" title="Reply in thread" aria-label="Reply in thread"
+                            onclick={act(MessageAction::OpenThread(seq))}>{ thread_icon() }</button>
+                }
                 <button data-testid="copy-link" title={if props.copied { "Link copied" } else { "Copy link" }}
                         aria-label="Copy link to message" onclick={act(MessageAction::CopyLink(seq))}>
                     if props.copied {
@@ -260,8 +282,28 @@ pub fn MessageRow(props: &MessageRowProps) -> Html {
         },
         _ => html! {},
     };
+    let thread_line = match (row.seq, row.replies, row.thread) {
+        _ if props.in_thread => html! {},
+        (Some(seq), Some(replies), _) => html! {
+            <button class="thread-summary" data-testid="thread-count" data-count={replies.count.to_string()}
+                    onclick={act(MessageAction::OpenThread(seq))}
+                    title={format!("Last reply {}", full_time(replies.last_at))}>
+                { thread_icon() }
+                <span class="count">{ if replies.count == 1 { "1 reply".to_string() } else { format!("{} replies", replies.count) } }</span>
+                <span class="repliers">{ replies.repliers.iter().map(|u| u.name.as_str()).collect::<Vec<_>>().join(", ") }</span>
+                <span class="last">{ format!("last reply {}", short_time(replies.last_at)) }</span>
+            </button>
+        },
+        (_, _, Some(thread)) => html! {
+            <button class="thread-context" data-testid="thread-context"
+                    onclick={act(MessageAction::OpenThread(thread.root))}>
+                { "replied in a thread" }
+            </button>
+        },
+        _ => html! {},
+    };
     html! {
-        <div class={class} data-testid="message" data-author={row.author.to_owned()}
+        <div class={class} data-testid={props.testid.clone()} data-author={row.author.to_owned()}
              data-seq={row.seq.map(|seq| seq.to_string())}
              data-pinned={row.pinned.is_some().then_some("true")}
              data-highlighted={props.highlighted.then_some("true")}
@@ -296,10 +338,21 @@ pub fn MessageRow(props: &MessageRowProps) -> Html {
                 </div>
             }
             { reactions }
+            { thread_line }
             if let Some(reason) = row.failed {
                 <div class="failure" role="alert">{ format!("Not sent: {reason}") }{ discard }</div>
             }
         </div>
+    }
+}
+
+/// A speech bubble: a thread.
+pub fn thread_icon() -> Html {
+    html! {
+        <svg viewBox="0 0 24 24" width="14" height="14" fill="none" stroke="currentColor"
+             stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true">
+            <path d="M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.4A8 8 0 1 1 21 12z" />
+        </svg>
     }
 }
 

@@ -19,4 +19,6 @@ pub mod people;
 pub mod pins_panel;
 pub mod search_panel;
 pub mod sidebar;
+pub mod thread_panel;
+pub mod threads_view;
 pub mod upload_tray;

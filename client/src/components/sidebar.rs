@@ -1,4 +1,4 @@
-//! The left sidebar: the mentions view's entry, channels with unread counts
+//! The left sidebar: the mentions and threads views' entries, channels with unread counts
 //! and mention markers (muted ones with a quiet count only), direct
 //! conversations with presence, and the buttons to create and browse
 //! channels and to start a direct conversation.
@@ -19,6 +19,8 @@ pub struct SidebarProps {
     pub on_new_conversation: Callback<()>,
     /// Open (or close) the mentions view.
     pub on_mentions: Callback<()>,
+    /// Open (or close) the threads view.
+    pub on_threads: Callback<()>,
     pub open: bool,
 }
 
@@ -72,6 +74,7 @@ pub fn Sidebar(props: &SidebarProps) -> Html {
         .filter(|c| c.info.notify_level() != NotifyLevel::None)
         .map(|c| c.info.unread_mentions)
         .sum();
+    let unread_threads = state.threads.unread();
     html! {
         <nav class={classes!("channels", props.open.then_some("open"))} aria-label="Conversations">
             <button class={classes!("views-item", state.mentions.open.then_some("active"))}
@@ -81,6 +84,16 @@ pub fn Sidebar(props: &SidebarProps) -> Html {
                 <span class="name">{ "Mentions" }</span>
                 if unread_mentions > 0 {
                     <span class="badge mention">{ unread_mentions }</span>
+                }
+            </button>
+            <button class={classes!("views-item", state.threads.view_open.then_some("active"))}
+                    data-testid="threads-view" aria-pressed={state.threads.view_open.to_string()}
+                    data-unread={unread_threads.to_string()}
+                    onclick={props.on_threads.reform(|_: MouseEvent| ())}>
+                <span class="at" aria-hidden="true">{ crate::components::message_row::thread_icon() }</span>
+                <span class="name">{ "Threads" }</span>
+                if unread_threads > 0 {
+                    <span class="badge" data-testid="threads-unread" title="Threads with new replies">{ unread_threads }</span>
                 }
             </button>
             <div class="nav-head">

@@ -29,6 +29,8 @@ const CHECK_SESSION_AFTER: u32 = 3;
 #[derive(Default, Clone)]
 struct Snapshot {
     pending: Vec<Pending>,
+    /// The open thread, asked for again after reconnecting.
+    thread: Option<(ChannelId, shared::Seq)>,
 }
 
 struct Inner {
@@ -81,6 +83,11 @@ pub fn use_chat_socket(
     .clone();
     socket.inner.borrow_mut().snapshot = Snapshot {
         pending: state.sendable().cloned().collect(),
+        thread: state
+            .threads
+            .panel
+            .as_ref()
+            .map(|panel| (panel.channel.clone(), panel.root)),
     };
     {
         let socket = socket.clone();
@@ -121,11 +128,22 @@ impl ChatSocket {
         if pending.channel.0.is_empty() {
             return;
         }
-        self.send(&ClientMsg::Send {
-            channel: pending.channel.clone(),
-            client_id: pending.client_id.clone(),
-            text: pending.text.clone(),
-            attachments: pending.attachments.iter().map(|a| a.id.clone()).collect(),
+        let attachments = pending.attachments.iter().map(|a| a.id.clone()).collect();
+        self.send(&match pending.thread {
+            None => ClientMsg::Send {
+                channel: pending.channel.clone(),
+                client_id: pending.client_id.clone(),
+                text: pending.text.clone(),
+                attachments,
+            },
+            Some(root) => ClientMsg::Reply {
+                channel: pending.channel.clone(),
+                root,
+                client_id: pending.client_id.clone(),
+                text: pending.text.clone(),
+                attachments,
+                also_to_channel: pending.also_to_channel,
+            },
         });
     }
 
@@ -325,6 +343,15 @@ impl ChatSocket {
                     }
                     self.send_pending(&pending);
                 }
+                // The threads followed, and the open thread, as they are now.
+                self.send(&ClientMsg::Threads);
+                if let Some((channel, root)) = snapshot.thread {
+                    self.send(&ClientMsg::Thread {
+                        channel,
+                        root,
+                        before_seq: None,
+                    });
+                }
             }
             ServerMsg::Synced {
                 channel,
@@ -405,15 +432,51 @@ impl ChatSocket {
             ServerMsg::Around {
                 channel,
                 seq,
+                thread,
                 messages,
                 has_older,
                 has_newer,
-            } => dispatch.dispatch(Action::Around {
+            } => {
+                if let Some(root) = thread {
+                    self.send(&ClientMsg::Thread {
+                        channel: channel.clone(),
+                        root,
+                        before_seq: None,
+                    });
+                }
+                dispatch.dispatch(Action::Around {
+                    channel,
+                    seq,
+                    thread,
+                    messages,
+                    has_older,
+                    has_newer,
+                })
+            }
+            ServerMsg::Thread {
                 channel,
-                seq,
-                messages,
+                root,
+                replies,
                 has_older,
-                has_newer,
+                following,
+            } => dispatch.dispatch(Action::ThreadPage {
+                channel,
+                root,
+                replies,
+                has_older,
+                following,
+            }),
+            ServerMsg::Threads { threads } => dispatch.dispatch(Action::Threads(threads)),
+            ServerMsg::ThreadState {
+                channel,
+                root,
+                following,
+                read_seq,
+            } => dispatch.dispatch(Action::ThreadState {
+                channel,
+                root,
+                following,
+                read_seq,
             }),
             ServerMsg::Newer {
                 channel,

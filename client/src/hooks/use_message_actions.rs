@@ -9,7 +9,7 @@ use super::use_chat_socket::ChatSocket;
 use super::use_event::use_event;
 use crate::browser::{copy_to_clipboard, origin};
 use crate::components::message_row::MessageAction;
-use crate::state::{ChatState, Entry, Route};
+use crate::state::{Action, ChatState, Entry, Route};
 
 /// The message actions' state and handlers (all stable across renders).
 pub struct MessageActions {
@@ -78,6 +78,26 @@ pub fn use_message_actions(
                         seq,
                         pinned,
                     });
+                }
+                MessageAction::OpenThread(root) => {
+                    let open = state
+                        .threads
+                        .panel
+                        .as_ref()
+                        .is_some_and(|p| p.channel == channel && p.root == root);
+                    if !open
+                        && socket.send(&ClientMsg::Thread {
+                            channel: channel.clone(),
+                            root,
+                            before_seq: None,
+                        })
+                    {
+                        state.dispatch(Action::OpenThread {
+                            channel,
+                            root,
+                            focus: None,
+                        });
+                    }
                 }
                 MessageAction::React(seq, emoji, add) => {
                     socket.send(&ClientMsg::React {

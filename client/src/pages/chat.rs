@@ -26,6 +26,8 @@ use crate::components::people::People;
 use crate::components::pins_panel::PinsPanel;
 use crate::components::search_panel::SearchPanel;
 use crate::components::sidebar::Sidebar;
+use crate::components::thread_panel::ThreadPanelView;
+use crate::components::threads_view::ThreadsView;
 use crate::components::upload_tray::UploadTray;
 use crate::custom_emoji::{self, EmojiVersion};
 use crate::hooks::use_activity::use_activity;
@@ -133,11 +135,115 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
                 attachments: message.attachments,
                 created_at: now_millis(),
                 failed: None,
+                thread: None,
+                also_to_channel: false,
             };
             state.dispatch(Action::Queue(pending.clone()));
             socket.send_pending(&pending);
         })
     };
+    let on_thread_send = {
+        let (state, socket) = (state.clone(), socket.clone());
+        use_event(move |(text, also_to_channel): (String, bool)| {
+            let Some(panel) = state.threads.panel.as_ref() else {
+                return;
+            };
+            if text.trim().is_empty() {
+                return;
+            }
+            let pending = Pending {
+                channel: panel.channel.clone(),
+                client_id: new_client_id(),
+                text,
+                attachments: Vec::new(),
+                created_at: now_millis(),
+                failed: None,
+                thread: Some(panel.root),
+                also_to_channel,
+            };
+            state.dispatch(Action::Queue(pending.clone()));
+            socket.send_pending(&pending);
+        })
+    };
+    let on_thread_older = {
+        let (state, socket) = (state.clone(), socket.clone());
+        use_event(move |()| {
+            let Some(panel) = state.threads.panel.as_ref() else {
+                return;
+            };
+            let Some(first) = panel.replies.first().map(|m| m.seq) else {
+                return;
+            };
+            if !panel.loading_older
+                && socket.send(&ClientMsg::Thread {
+                    channel: panel.channel.clone(),
+                    root: panel.root,
+                    before_seq: Some(first),
+                })
+            {
+                state.dispatch(Action::LoadingOlderReplies);
+            }
+        })
+    };
+    let on_thread_follow = {
+        let (state, socket) = (state.clone(), socket.clone());
+        use_event(move |follow: bool| {
+            if let Some(panel) = state.threads.panel.as_ref() {
+                socket.send(&ClientMsg::FollowThread {
+                    channel: panel.channel.clone(),
+                    root: panel.root,
+                    follow,
+                });
+            }
+        })
+    };
+    let close_thread = {
+        let state = state.clone();
+        use_event(move |()| state.dispatch(Action::CloseThread))
+    };
+    let on_show_threads = {
+        let (state, socket) = (state.clone(), socket.clone());
+        use_event(move |()| {
+            if state.threads.view_open {
+                state.dispatch(Action::CloseThreads);
+            } else if socket.send(&ClientMsg::Threads) {
+                state.dispatch(Action::ThreadsAsked);
+            }
+        })
+    };
+    let close_threads = {
+        let state = state.clone();
+        use_event(move |()| state.dispatch(Action::CloseThreads))
+    };
+    let on_open_thread = {
+        let (state, socket, show_nav) = (state.clone(), socket.clone(), show_nav.clone());
+        use_event(move |(channel, root): (ChannelId, shared::Seq)| {
+            show_nav.set(false);
+            if socket.send(&ClientMsg::Thread {
+                channel: channel.clone(),
+                root,
+                before_seq: None,
+            }) {
+                state.dispatch(Action::Switch(channel.clone()));
+                state.dispatch(Action::OpenThread {
+                    channel,
+                    root,
+                    focus: None,
+                });
+            }
+        })
+    };
+    {
+        // The open thread is read as its replies show (for its followers).
+        let socket = socket.clone();
+        use_effect_with(state.threads.to_mark_read(), move |unread| {
+            if let Some((channel, root, seq)) = unread.clone()
+                && !page_hidden()
+            {
+                socket.send(&ClientMsg::ReadThread { channel, root, seq });
+            }
+        });
+    }
     let uploads = use_uploads(state.max_upload_bytes, post.clone());
     let on_send = {
         let state = state.clone();
@@ -671,6 +777,7 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
             <div class="layout">
                 <Sidebar state={state.clone()} on_switch={on_switch} open={*show_nav}
                          on_create={open_create} on_browse={open_browse} on_mentions={on_show_mentions}
+                         on_threads={on_show_threads}
                          on_new_conversation={open_new_conversation} />
                 <main class={classes!("conversation", drop.dragging.then_some("drop-target"))}
                       ondragover={drop.on_drag_over} ondragleave={drop.on_drag_leave} ondrop={drop.on_drop}>
@@ -685,7 +792,7 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
                                      reader={reader.clone()} connected={state.connection.as_str() == "connected"}
                                      scroll_memory={(*scroll_memory).clone()}
                                      on_load_older={on_load_older} on_load_newer={on_load_newer}
-                                     on_discard={on_discard} editing={actions.editing} copied={actions.copied}
+                                     on_discard={on_discard.clone()} editing={actions.editing} copied={actions.copied}
                                      on_action={actions.on_action.clone()} />
                         <TypingIndicator names={typing_names} />
                     } else {
@@ -722,7 +829,17 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
                               initial_draft={state.current.as_ref().and_then(|c| drafts.borrow().get(c).cloned()).unwrap_or_default()}
                               placeholder={format!("Message {title}")} />
                 </main>
-                if state.search.open {
+                if let Some(panel) = state.threads.panel.clone() {
+                    <ThreadPanelView panel={panel.clone()} title={title.clone()} reader={reader.clone()}
+                                     pending={state.pending_in_thread(&panel.channel, panel.root).cloned().collect::<Vec<_>>()}
+                                     editing={actions.editing} copied={actions.copied}
+                                     on_action={actions.on_action.clone()} on_discard={on_discard.clone()}
+                                     on_send={on_thread_send} on_load_older={on_thread_older}
+                                     on_follow={on_thread_follow} on_close={close_thread} />
+                } else if state.threads.view_open {
+                    <ThreadsView followed={state.threads.followed.clone()} conversations={state.conversations.clone()}
+                                 reader={reader.clone()} on_open={on_open_thread} on_close={close_threads} />
+                } else if state.search.open {
                     <SearchPanel search={state.search.clone()} conversations={state.conversations.clone()}
                                  reader={reader.clone()} on_open={on_open_result.clone()}
                                  on_more={on_more_results} on_close={close_search} />

@@ -128,6 +128,18 @@ async fn run(
         for (channel, user) in unhidden {
             show_again(&store, &*fanout, channel, user).await;
         }
+        // Threads that grew: their parents' new summaries, once per parent.
+        let mut parents: Vec<(shared::ChannelId, shared::Seq)> = results
+            .iter()
+            .filter_map(|(_, result)| match result {
+                Ok(Stored::New(message)) => {
+                    Some((message.channel.clone(), message.thread.as_ref()?.root))
+                }
+                _ => None,
+            })
+            .collect();
+        parents.sort();
+        parents.dedup();
         let linked: Vec<_> = match &previews {
             Some(_) => results
                 .iter()
@@ -157,6 +169,9 @@ async fn run(
             })
             .collect();
         fanout.publish(Event::Deliver(deliveries)).await;
+        for (channel, root) in parents {
+            announce_parent(&store, &*fanout, channel, root).await;
+        }
         if let Some(previews) = &previews {
             for message in &linked {
                 previews.consider(message);
@@ -164,6 +179,25 @@ async fn run(
         }
     }
     tracing::debug!("message writer stopped");
+}
+
+/// Tells everyone in a conversation a thread parent's new state (its
+/// reply count, last reply, repliers) after replies to it were stored.
+async fn announce_parent(
+    store: &Store,
+    fanout: &dyn FanOut,
+    channel: shared::ChannelId,
+    root: shared::Seq,
+) {
+    match store.message(&channel, root, None).await {
+        Ok(Some(message)) => {
+            fanout
+                .to_room(channel, ServerMsg::MessageUpdated { message }, None)
+                .await;
+        }
+        Ok(None) => {}
+        Err(error) => tracing::warn!(%error, "reading a thread's parent failed"),
+    }
 }
 
 /// Puts a hidden conversation back in `user`'s list, in every tab.

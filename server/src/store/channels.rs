@@ -170,13 +170,15 @@ pub(crate) fn browse_pattern(query: &str) -> String {
 
 /// A channel of a user's list as both dialects read it: id, name, topic,
 /// kind, creator, last seq, last change, last read seq, member count,
-/// unread mentions, notification setting.
+/// unread mentions, unread replies shown only in threads, notification
+/// setting.
 pub(crate) type ChannelRow = (
     String,
     String,
     String,
     String,
     Option<String>,
+    i64,
     i64,
     i64,
     i64,
@@ -213,6 +215,7 @@ pub(crate) fn channel_infos(
                 last_read,
                 members,
                 mentions,
+                hidden,
                 notify,
             ) = row;
             let id = ChannelId(id);
@@ -227,6 +230,7 @@ pub(crate) fn channel_infos(
                 last_seq,
                 last_read_seq: last_read,
                 unread_mentions: mentions as u32,
+                unread_hidden: u32::try_from(hidden).unwrap_or(u32::MAX),
                 last_change: ChangeNo(last_change),
                 notify: notify.as_deref().and_then(NotifyLevel::parse),
                 id,

@@ -12,9 +12,9 @@ use shared::{Attachment, ChangeNo, ChannelId, ChatMessage, FileId, Seq, UserId, 
 use super::postgres::PgStore;
 use super::sqlite::SqliteStore;
 use super::{
-    Accounts, ChangeOutcome, Channels, CustomEmojis, EmojiAdded, Files, Inserted, LinkCache,
-    Mentions, MessageChange, Messages, NewAccount, NewEmoji, NewFile, NewMessage, Page, PreviewJob,
-    Search, SearchPage, SessionUser, StoreError, StoredFile,
+    Accounts, ChangeOutcome, Channels, CustomEmojis, EmojiAdded, Files, Following, Inserted,
+    LinkCache, Mentions, MessageChange, Messages, NewAccount, NewEmoji, NewFile, NewMessage, Page,
+    PreviewJob, Search, SearchPage, SessionUser, StoreError, StoredFile, Threads,
 };
 
 /// Handle to the database, whichever its dialect; cheap to clone.
@@ -261,6 +261,15 @@ delegate! {
         async fn file_for(user: &UserId, file: &FileId) -> Result<Option<StoredFile>, StoreError>;
         async fn sweep_files(unposted_before: i64, limit: u32) -> Result<(usize, Vec<String>), StoreError>;
         async fn unreferenced(hashes: &[String]) -> Result<Vec<String>, StoreError>;
+    }
+}
+
+delegate! {
+    impl Threads {
+        async fn replies_before(channel: &ChannelId, root: Seq, before_seq: Seq, limit: u32, reader: &UserId) -> Result<(Vec<ChatMessage>, bool), StoreError>;
+        async fn follow_row(channel: &ChannelId, root: Seq, reader: &UserId) -> Result<Option<Following>, StoreError>;
+        async fn write_follow_row(channel: &ChannelId, root: Seq, reader: &UserId, follow: Option<bool>, read: Option<Seq>) -> Result<Following, StoreError>;
+        async fn followed_rows(reader: &UserId, limit: u32) -> Result<Vec<(ChannelId, Seq, Seq)>, StoreError>;
     }
 }
 

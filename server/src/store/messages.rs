@@ -9,8 +9,8 @@ use std::collections::{HashMap, HashSet};
 
 use shared::limits::{MAX_PINS, MAX_REACTION_EMOJI, MAX_REACTIONS_PER_USER};
 use shared::{
-    ChangeNo, ChannelId, ChatMessage, ClientMsgId, LinkPreview, Pinned, Reaction, Seq, UserId,
-    UserInfo,
+    ChangeNo, ChannelId, ChatMessage, ClientMsgId, InThread, LinkPreview, Pinned, Reaction,
+    Replies, Seq, UserId, UserInfo,
 };
 
 use super::{
@@ -175,8 +175,15 @@ pub(crate) trait Details: Channels {
         Ok(Some(rows))
     }
 
+    /// Fills in the first repliers of these thread parents (all from `channel`).
+    async fn attach_repliers(
+        &self,
+        channel: &ChannelId,
+        messages: &mut [ChatMessage],
+    ) -> Result<(), StoreError>;
+
     /// Messages from rows of `select_messages!`, with their reactions (the
-    /// reactions of `reader` marked, when given) and files.
+    /// reactions of `reader` marked, when given), files and repliers.
     async fn with_details(
         &self,
         channel: &ChannelId,
@@ -190,6 +197,9 @@ pub(crate) trait Details: Channels {
         }
         if rows.iter().any(|row| row.has_files) {
             self.attach_files(channel, &mut messages).await?;
+        }
+        if rows.iter().any(|row| row.reply_count > 0) {
+            self.attach_repliers(channel, &mut messages).await?;
         }
         Ok(messages)
     }
@@ -205,12 +215,15 @@ macro_rules! select_messages {
             "SELECT m.channel_id, m.seq, m.client_id, m.body, m.sent_at, m.edited_at, m.deleted,
                     m.change_no, m.preview, u.id AS author_id, u.name AS author_name,
                     m.pinned_at, pu.id AS pinned_by_id, pu.name AS pinned_by_name,
+                    m.thread_seq, m.in_channel, t.author_id AS thread_author,
+                    m.reply_count, m.last_reply_seq, m.last_reply_at,
                     EXISTS (SELECT 1 FROM reactions r
                             WHERE r.channel_id = m.channel_id AND r.seq = m.seq) AS has_reactions,
                     EXISTS (SELECT 1 FROM files f
                             WHERE f.channel_id = m.channel_id AND f.seq = m.seq) AS has_files
              FROM messages m JOIN users u ON u.id = m.author_id
-                  LEFT JOIN users pu ON pu.id = m.pinned_by ",
+                  LEFT JOIN users pu ON pu.id = m.pinned_by
+                  LEFT JOIN messages t ON t.channel_id = m.channel_id AND t.seq = m.thread_seq ",
             $rest
         )
     };
@@ -234,6 +247,12 @@ pub(crate) struct MessageRow {
     pinned_at: Option<i64>,
     pinned_by_id: Option<String>,
     pinned_by_name: Option<String>,
+    thread_seq: Option<Seq>,
+    in_channel: bool,
+    thread_author: Option<String>,
+    pub reply_count: i64,
+    last_reply_seq: Option<Seq>,
+    last_reply_at: Option<i64>,
     pub has_reactions: bool,
     pub has_files: bool,
 }
@@ -264,12 +283,35 @@ impl MessageRow {
             attachments: Vec::new(),
             preview: super::link_cache::from_json(self.preview.clone()).map(Box::new),
             pinned: self.pinned(),
+            thread: self.thread(),
+            replies: self.replies(),
             change: ChangeNo(self.change_no),
         }
     }
 }
 
 impl MessageRow {
+    /// The thread a reply is in.
+    fn thread(&self) -> Option<Box<InThread>> {
+        Some(Box::new(InThread {
+            root: self.thread_seq?,
+            root_author: UserId(self.thread_author.clone()?),
+            also_in_channel: self.in_channel,
+        }))
+    }
+
+    /// A parent's thread summary (repliers filled in later).
+    fn replies(&self) -> Option<Box<Replies>> {
+        (self.reply_count > 0).then(|| {
+            Box::new(Replies {
+                count: u32::try_from(self.reply_count).unwrap_or(u32::MAX),
+                last_seq: self.last_reply_seq.unwrap_or_default(),
+                last_at: self.last_reply_at.unwrap_or_default(),
+                repliers: Vec::new(),
+            })
+        })
+    }
+
     /// Who pinned the message and when, if it is pinned.
     fn pinned(&self) -> Option<Box<Pinned>> {
         Some(Box::new(Pinned {
@@ -302,6 +344,26 @@ pub(crate) fn oldest_first(mut messages: Vec<ChatMessage>, has_older: bool) -> P
     Page {
         messages,
         has_older,
+    }
+}
+
+/// One replier row: the parent's number and one person who replied (the
+/// first few, in the order they first replied).
+pub(crate) type ReplierRow = (Seq, String, String);
+
+/// Adds replier rows to their thread parents.
+pub(crate) fn add_repliers(messages: &mut [ChatMessage], rows: Vec<ReplierRow>) {
+    for (seq, id, name) in rows {
+        if let Some(replies) = messages
+            .iter_mut()
+            .find(|m| m.seq == seq)
+            .and_then(|m| m.replies.as_mut())
+        {
+            replies.repliers.push(UserInfo {
+                id: UserId(id),
+                name,
+            });
+        }
     }
 }
 
@@ -357,6 +419,27 @@ pub(crate) struct Right {
     pub blocked: bool,
 }
 
+/// A thread parent as a batch's replies find it.
+pub(crate) struct Root {
+    pub author: UserId,
+    /// Deleted, or a reply itself: no thread grows from it.
+    pub closed: bool,
+}
+
+/// The parents the batch's replies name, by channel and number.
+pub(crate) type Roots = HashMap<(ChannelId, Seq), Root>;
+
+/// The distinct parents a batch's replies name.
+pub(crate) fn roots_named(batch: &[NewMessage]) -> Vec<(&ChannelId, Seq)> {
+    let mut named: Vec<(&ChannelId, Seq)> = batch
+        .iter()
+        .filter_map(|m| Some((&m.channel, m.thread?.root)))
+        .collect();
+    named.sort();
+    named.dedup();
+    named
+}
+
 /// A channel's counters while a batch is numbered.
 pub(crate) struct Counter {
     pub last_seq: Seq,
@@ -368,6 +451,12 @@ pub(crate) struct Counter {
 /// What a batch's messages were stored under before: `(author, client id)`.
 pub(crate) type Earlier = HashMap<(UserId, String), ChatMessage>;
 
+/// The change number a new reply gives its thread's parent (the one after
+/// the reply's own).
+pub(crate) fn root_change(reply: &ChatMessage) -> ChangeNo {
+    ChangeNo(reply.change.0 + 1)
+}
+
 /// The key a message is found again by when it is sent again.
 pub(crate) fn resend_key(message: &NewMessage) -> (UserId, String) {
     (
@@ -378,16 +467,19 @@ pub(crate) fn resend_key(message: &NewMessage) -> (UserId, String) {
 
 /// Decides each message of a batch, in order, from what the dialect read
 /// in the batch's transaction: `earlier` (messages stored under the same
-/// keys), `rights`, the channels' `counters` (bumped here), and whether each
+/// keys), `rights`, the channels' `counters` (bumped here), whether each
 /// message's attachments are distinct unposted uploads of its author in its
 /// channel (`postable`, by position; only asked for new messages with
-/// attachments). New messages are numbered in order and sent at `now`.
+/// attachments), and the parents replies name (`roots`). New messages are
+/// numbered in order and sent at `now`; a reply takes two change numbers,
+/// its own and the next for its parent's new summary ([`root_change`]).
 pub(crate) fn decide_batch(
     batch: &[NewMessage],
     earlier: &mut Earlier,
     rights: &HashMap<(ChannelId, UserId), Right>,
     counters: &mut HashMap<ChannelId, Counter>,
     postable: &[bool],
+    roots: &Roots,
     now: i64,
 ) -> Vec<Stored> {
     let mut claimed: HashSet<&str> = HashSet::new();
@@ -425,12 +517,30 @@ pub(crate) fn decide_batch(
                 continue;
             }
         }
+        let thread = match message.thread {
+            None => None,
+            Some(reply) => match roots.get(&(message.channel.clone(), reply.root)) {
+                Some(root) if !root.closed => Some(Box::new(InThread {
+                    root: reply.root,
+                    root_author: root.author.clone(),
+                    also_in_channel: reply.also_in_channel,
+                })),
+                _ => {
+                    stored.push(Stored::NoSuchThread(message.clone()));
+                    continue;
+                }
+            },
+        };
         let Some(counter) = counters.get_mut(&message.channel) else {
             stored.push(Stored::NotAMember(message.clone()));
             continue;
         };
         counter.last_seq += 1;
         counter.last_change += 1;
+        let change = counter.last_change;
+        if thread.is_some() {
+            counter.last_change += 1;
+        }
         counter.touched = true;
         claimed.extend(message.attachments.iter().map(|file| file.0.as_str()));
         let new = ChatMessage {
@@ -446,7 +556,9 @@ pub(crate) fn decide_batch(
             attachments: Vec::new(),
             preview: None,
             pinned: None,
-            change: ChangeNo(counter.last_change),
+            thread,
+            replies: None,
+            change: ChangeNo(change),
         };
         earlier.insert(key, new.clone());
         stored.push(Stored::New(new));
@@ -475,6 +587,17 @@ mod tests {
             text: format!("{id} from {author}"),
             attachments: files.iter().map(|f| FileId((*f).into())).collect(),
             everyone: None,
+            thread: None,
+        }
+    }
+
+    fn reply(channel: &str, author: &str, id: &str, root: Seq) -> NewMessage {
+        NewMessage {
+            thread: Some(crate::store::ReplyTo {
+                root,
+                also_in_channel: false,
+            }),
+            ..message(channel, author, id, &[])
         }
     }
 
@@ -495,6 +618,7 @@ mod tests {
             Stored::InvalidAttachments(_) => "invalid attachments".into(),
             Stored::ClientIdReused(_) => "id reused".into(),
             Stored::Blocked(_) => "blocked".into(),
+            Stored::NoSuchThread(_) => "no such thread".into(),
         }
     }
 
@@ -575,13 +699,23 @@ mod tests {
             attachments: Vec::new(),
             preview: None,
             pinned: None,
+            thread: None,
+            replies: None,
             change: ChangeNo(50),
         };
         let mut earlier =
             Earlier::from([((UserId("ben".into()), "m0".to_string()), stored_before)]);
         let postable = [true, true, true, true, true, true, true, true, false, true];
 
-        let stored = decide_batch(&batch, &mut earlier, &rights, &mut counters, &postable, 42);
+        let stored = decide_batch(
+            &batch,
+            &mut earlier,
+            &rights,
+            &mut counters,
+            &postable,
+            &Roots::new(),
+            42,
+        );
         let outcomes: Vec<String> = stored.iter().map(outcome).collect();
         assert_eq!(
             outcomes,
@@ -613,5 +747,64 @@ mod tests {
             touched
         };
         assert_eq!(touched, [("a", 9, 72), ("b", 1, 1)]);
+    }
+
+    #[test]
+    fn a_reply_needs_an_open_parent_and_takes_a_change_number_for_it() {
+        let batch = [
+            reply("a", "ann", "r1", 3),
+            reply("a", "ann", "r2", 4), // deleted, or a reply itself
+            reply("a", "ann", "r3", 9), // no such message
+            message("a", "ann", "m1", &[]),
+        ];
+        let rights = HashMap::from([(
+            (ChannelId("a".into()), UserId("ann".into())),
+            Right {
+                member: true,
+                blocked: false,
+            },
+        )]);
+        let mut counters = HashMap::from([(ChannelId("a".into()), counter(7))]);
+        let roots = Roots::from([
+            (
+                (ChannelId("a".into()), 3),
+                Root {
+                    author: UserId("ben".into()),
+                    closed: false,
+                },
+            ),
+            (
+                (ChannelId("a".into()), 4),
+                Root {
+                    author: UserId("ben".into()),
+                    closed: true,
+                },
+            ),
+        ]);
+        let stored = decide_batch(
+            &batch,
+            &mut Earlier::new(),
+            &rights,
+            &mut counters,
+            &[true; 4],
+            &roots,
+            42,
+        );
+        let outcomes: Vec<String> = stored.iter().map(outcome).collect();
+        assert_eq!(
+            outcomes,
+            [
+                "new a#8 change 71",
+                "no such thread",
+                "no such thread",
+                "new a#9 change 73",
+            ]
+        );
+        let Stored::New(first) = &stored[0] else {
+            unreachable!()
+        };
+        let thread = first.thread.as_deref().expect("a reply names its thread");
+        assert_eq!((thread.root, thread.root_author.0.as_str()), (3, "ben"));
+        assert_eq!(root_change(first), ChangeNo(72));
     }
 }

@@ -1,7 +1,7 @@
 //! Storage: the named operations the rest of the server uses, and the
 //! shapes they take and return ([`model`]). Each aggregate's operations are
 //! a trait ([`Accounts`], [`Channels`], [`Messages`], [`Files`],
-//! [`LinkCache`], [`Search`]) with the decisions every dialect shares beside it; the
+//! [`LinkCache`], [`Search`], [`Threads`]) with the decisions every dialect shares beside it; the
 //! SQL lives in one folder per dialect, [`sqlite`] and [`postgres`], one
 //! file per aggregate. [`Store`] ([`dialects`]) is whichever dialect the
 //! database URL names.
@@ -22,6 +22,7 @@ pub mod model;
 pub mod postgres;
 pub mod search;
 pub mod sqlite;
+pub mod threads;
 
 pub use accounts::Accounts;
 pub use channels::Channels;
@@ -33,3 +34,4 @@ pub use mentions::Mentions;
 pub use messages::Messages;
 pub use model::*;
 pub use search::{Search, SearchPage};
+pub use threads::{Following, ThreadLookup, ThreadPage, Threads};

@@ -71,6 +71,16 @@ pub struct NewMessage {
     pub attachments: Vec<FileId>,
     /// Whom its `@channel` or `@here` notifies besides the people it names.
     pub everyone: Option<EveryoneTo>,
+    /// For a reply: its thread's parent, and whether it shows in the
+    /// conversation too.
+    pub thread: Option<ReplyTo>,
+}
+
+/// Where a reply goes: the thread of message `root`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplyTo {
+    pub root: shared::Seq,
+    pub also_in_channel: bool,
 }
 
 /// Whom a message's `@channel` or `@here` notifies, decided when it is
@@ -97,6 +107,8 @@ pub enum Stored {
     ClientIdReused(NewMessage),
     /// Someone in this direct conversation has blocked the author.
     Blocked(NewMessage),
+    /// A reply whose parent does not exist, is deleted, or is a reply itself.
+    NoSuchThread(NewMessage),
 }
 
 impl Stored {
@@ -107,7 +119,8 @@ impl Stored {
             Self::NotAMember(message)
             | Self::InvalidAttachments(message)
             | Self::ClientIdReused(message)
-            | Self::Blocked(message) => &message.channel,
+            | Self::Blocked(message)
+            | Self::NoSuchThread(message) => &message.channel,
         }
     }
 }

@@ -36,4 +36,5 @@ mod raw_socket;
 mod search;
 mod security;
 mod slow_client;
+mod threads;
 mod uploads;

@@ -28,6 +28,7 @@ fn post(channel: &ChannelId, author: &UserInfo, id: &str, text: &str) -> NewMess
         text: text.into(),
         attachments: Vec::new(),
         everyone: None,
+        thread: None,
     }
 }
 
@@ -39,6 +40,7 @@ fn outcome(stored: &Stored) -> String {
         Stored::InvalidAttachments(_) => "invalid attachments".into(),
         Stored::ClientIdReused(_) => "id reused".into(),
         Stored::Blocked(_) => "blocked".into(),
+        Stored::NoSuchThread(_) => "no such thread".into(),
     }
 }
 

@@ -16,7 +16,7 @@ use super::{Caller, Reply, answer, done, membership};
 use crate::realtime::writer::WriteRequest;
 use crate::store::{
     ChangeOutcome, Channels, CustomEmojis, EveryoneTo, Mentions, MessageChange, Messages,
-    NewMessage, StoreError,
+    NewMessage, ReplyTo, StoreError,
 };
 
 /// Largest reply frame; longer catch-ups and pages come in parts.
@@ -31,6 +31,7 @@ pub async fn post(
     client_id: ClientMsgId,
     text: &str,
     attachments: Vec<FileId>,
+    thread: Option<ReplyTo>,
 ) -> Reply {
     if attachments.len() > MAX_ATTACHMENTS {
         return Err(refusal::too_many_attachments().for_message(client_id));
@@ -56,6 +57,7 @@ pub async fn post(
             text,
             attachments,
             everyone,
+            thread,
         },
     };
     match caller.realtime.writer.submit(request).await {
@@ -190,16 +192,23 @@ pub async fn history(
 const AROUND_BEFORE: u32 = 15;
 
 /// A jump into history: a few messages before `seq`, then `seq` and a
-/// page after it.
+/// page after it. A reply shown only in its thread is reached through its
+/// parent: the window is around the parent, and the answer names it.
 pub async fn around(caller: &Caller<'_>, channel: ChannelId, seq: Seq) -> Reply {
     let store = caller.store();
     let reader = &caller.user.id;
+    membership(caller, &channel).await?;
+    let thread = match store.message(&channel, seq, None).await? {
+        Some(message) if message.only_in_thread() => message.thread.map(|t| t.root),
+        _ => None,
+    };
+    let at = thread.unwrap_or(seq);
     let earlier = store
-        .messages_before(&channel, seq.saturating_add(1), AROUND_BEFORE + 1, reader)
+        .messages_before(&channel, at.saturating_add(1), AROUND_BEFORE + 1, reader)
         .await?
         .ok_or_else(refusal::not_a_member)?;
     let later = store
-        .messages_after(&channel, seq, HISTORY_PAGE + 1, reader)
+        .messages_after(&channel, at, HISTORY_PAGE + 1, reader)
         .await?
         .ok_or_else(refusal::not_a_member)?;
     let has_newer = later.len() > HISTORY_PAGE as usize;
@@ -209,6 +218,7 @@ pub async fn around(caller: &Caller<'_>, channel: ChannelId, seq: Seq) -> Reply 
     answer(ServerMsg::Around {
         channel,
         seq,
+        thread,
         messages,
         has_older: earlier.has_older || cut,
         has_newer,
@@ -380,14 +390,14 @@ fn json_len(message: &ChatMessage) -> usize {
 }
 
 /// The oldest messages that fit in a reply, and whether some were left out.
-fn fit_oldest(messages: Vec<ChatMessage>) -> (Vec<ChatMessage>, bool) {
+pub(super) fn fit_oldest(messages: Vec<ChatMessage>) -> (Vec<ChatMessage>, bool) {
     let (fitting, rest) = split_to_fit(messages);
     (fitting, !rest.is_empty())
 }
 
 /// The newest messages (held oldest first) that fit in a reply, and whether
 /// older ones were left out.
-fn fit_newest(mut messages: Vec<ChatMessage>) -> (Vec<ChatMessage>, bool) {
+pub(super) fn fit_newest(mut messages: Vec<ChatMessage>) -> (Vec<ChatMessage>, bool) {
     messages.reverse();
     let (mut fitting, rest) = split_to_fit(messages);
     fitting.reverse();

@@ -18,6 +18,7 @@ mod messages;
 mod people;
 pub mod refusal;
 mod search;
+mod threads;
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -27,7 +28,7 @@ use shared::{ChannelId, ClientMsg, ServerMsg, UserInfo};
 use super::context::Realtime;
 use super::fanout::{ConnId, FanOut};
 use crate::budget::RequestKind;
-use crate::store::{Channels, NewMessage, Store, Stored};
+use crate::store::{Channels, NewMessage, ReplyTo, Store, Stored};
 pub use messages::MAX_REPLY_BYTES;
 pub use refusal::Refusal;
 
@@ -95,8 +96,37 @@ pub async fn dispatch(
         } => {
             // A message ends "is typing" for the others: the next keystroke may announce again.
             state.last_typing.remove(&channel);
-            messages::post(caller, channel, client_id, &text, attachments).await
+            messages::post(caller, channel, client_id, &text, attachments, None).await
         }
+        ClientMsg::Reply {
+            channel,
+            root,
+            client_id,
+            text,
+            attachments,
+            also_to_channel,
+        } => {
+            state.last_typing.remove(&channel);
+            let thread = ReplyTo {
+                root,
+                also_in_channel: also_to_channel,
+            };
+            messages::post(caller, channel, client_id, &text, attachments, Some(thread)).await
+        }
+        ClientMsg::Thread {
+            channel,
+            root,
+            before_seq,
+        } => threads::thread(caller, channel, root, before_seq).await,
+        ClientMsg::Threads => threads::followed(caller).await,
+        ClientMsg::ReadThread { channel, root, seq } => {
+            threads::set_following(caller, channel, root, None, Some(seq)).await
+        }
+        ClientMsg::FollowThread {
+            channel,
+            root,
+            follow,
+        } => threads::set_following(caller, channel, root, Some(follow), None).await,
         ClientMsg::Sync {
             channel,
             after_seq,
@@ -165,12 +195,12 @@ pub async fn dispatch(
 /// Which budget a request is counted in.
 fn request_kind(request: &ClientMsg) -> RequestKind {
     match request {
-        ClientMsg::Send { .. } => RequestKind::Post,
+        ClientMsg::Send { .. } | ClientMsg::Reply { .. } => RequestKind::Post,
         ClientMsg::Edit { .. }
         | ClientMsg::Delete { .. }
         | ClientMsg::React { .. }
         | ClientMsg::Pin { .. } => RequestKind::Change,
-        ClientMsg::MarkRead { .. } => RequestKind::ReadMark,
+        ClientMsg::MarkRead { .. } | ClientMsg::ReadThread { .. } => RequestKind::ReadMark,
         ClientMsg::SetAway { .. } => RequestKind::Presence,
         ClientMsg::Typing { .. } => RequestKind::Typing,
         ClientMsg::CreateChannel { .. } => RequestKind::CreateChannel,
@@ -181,12 +211,15 @@ fn request_kind(request: &ClientMsg) -> RequestKind {
         | ClientMsg::SetTopic { .. }
         | ClientMsg::SetNotify { .. }
         | ClientMsg::OpenDirect { .. }
+        | ClientMsg::FollowThread { .. }
         | ClientMsg::Block { .. } => RequestKind::Membership,
         ClientMsg::Sync { .. }
         | ClientMsg::History { .. }
         | ClientMsg::Around { .. }
         | ClientMsg::Newer { .. }
         | ClientMsg::Pins { .. }
+        | ClientMsg::Thread { .. }
+        | ClientMsg::Threads
         | ClientMsg::Mentions => RequestKind::Read,
         ClientMsg::Search { .. } => RequestKind::Search,
         ClientMsg::Members { .. }
@@ -218,6 +251,7 @@ pub fn delivery_frames(result: &Result<Stored, NewMessage>) -> (ServerMsg, Optio
         Ok(Stored::InvalidAttachments(message)) => refused(refusal::invalid_attachments(), message),
         Ok(Stored::ClientIdReused(message)) => refused(refusal::client_id_reused(), message),
         Ok(Stored::Blocked(message)) => refused(refusal::blocked_post(), message),
+        Ok(Stored::NoSuchThread(message)) => refused(refusal::no_such_thread(), message),
         Err(message) => refused(refusal::not_stored(), message),
     }
 }

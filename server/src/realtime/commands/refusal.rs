@@ -76,6 +76,14 @@ pub fn unknown_message() -> Refusal {
     )
 }
 
+/// A reply to a message that is gone, deleted, or a reply itself.
+pub fn no_such_thread() -> Refusal {
+    refuse(
+        ErrorCode::UnknownMessage,
+        "There is no such message to reply to (replies go in the thread of a message that is not a reply).",
+    )
+}
+
 pub fn only_the_author() -> Refusal {
     refuse(
         ErrorCode::NotAllowed,

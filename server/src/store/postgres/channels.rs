@@ -31,6 +31,8 @@ impl PgStore {
                     (SELECT COUNT(*) FROM mentions x
                       WHERE x.user_id = m.user_id AND x.channel_id = c.id
                         AND x.seq > m.last_read_seq),
+                    (SELECT COUNT(*) FROM messages x
+                      WHERE x.channel_id = c.id AND x.seq > m.last_read_seq AND NOT x.in_channel),
                     m.notify
              FROM channels c JOIN memberships m ON m.channel_id = c.id
              WHERE m.user_id = $1 AND ($2::text IS NULL AND NOT m.hidden OR c.id = $2)

@@ -17,7 +17,7 @@ use shared::limits::{MAX_PINS, REACTION_NAMES_SHOWN};
 use shared::{ChangeNo, ChannelId, ChatMessage, LinkPreview, Seq, UserId};
 use sqlx::{PgConnection, Postgres, Transaction};
 
-use super::{PgStore, files, mentions};
+use super::{PgStore, files, mentions, threads};
 use crate::store::link_cache::to_json;
 use crate::store::messages::{
     Counter, Details, Earlier, MessageRow, ReactionRow, Right, add_reactions, decide_batch,
@@ -42,7 +42,7 @@ impl Messages for PgStore {
         reader: &UserId,
     ) -> Result<Option<Page>, StoreError> {
         let rows: Vec<MessageRow> = sqlx::query_as(select_messages!(
-            "WHERE m.channel_id = $1 AND m.seq < $2
+            "WHERE m.channel_id = $1 AND m.seq < $2 AND m.in_channel
                AND EXISTS (SELECT 1 FROM memberships WHERE channel_id = $1 AND user_id = $3)
              ORDER BY m.seq DESC LIMIT $4"
         ))
@@ -68,7 +68,7 @@ impl Messages for PgStore {
         reader: &UserId,
     ) -> Result<Option<Vec<ChatMessage>>, StoreError> {
         let rows: Vec<MessageRow> = sqlx::query_as(select_messages!(
-            "WHERE m.channel_id = $1 AND m.seq > $2
+            "WHERE m.channel_id = $1 AND m.seq > $2 AND m.in_channel
                AND EXISTS (SELECT 1 FROM memberships WHERE channel_id = $1 AND user_id = $3)
              ORDER BY m.seq ASC LIMIT $4"
         ))
@@ -94,12 +94,16 @@ impl Messages for PgStore {
     ) -> Result<Vec<ChatMessage>, StoreError> {
         let rows: Vec<MessageRow> = sqlx::query_as(select_messages!(
             "WHERE m.channel_id = $1 AND m.seq <= $2 AND m.change_no > $3
+               AND (m.in_channel OR NOT $5)
              ORDER BY m.seq ASC LIMIT $4"
         ))
         .bind(&channel.0)
         .bind(up_to_seq)
         .bind(after_change.0)
         .bind(i64::from(limit))
+        // A reader catches up on the conversation (threads are asked for
+        // again); a node hands every change on.
+        .bind(reader.is_some())
         .fetch_all(&self.pool)
         .await?;
         self.with_details(channel, &rows, reader).await
@@ -405,6 +409,14 @@ impl Details for PgStore {
     ) -> Result<(), StoreError> {
         self.fill_attachments(channel, messages).await
     }
+
+    async fn attach_repliers(
+        &self,
+        channel: &ChannelId,
+        messages: &mut [ChatMessage],
+    ) -> Result<(), StoreError> {
+        self.fill_repliers(channel, messages).await
+    }
 }
 
 impl PgStore {
@@ -420,6 +432,7 @@ impl PgStore {
         let mut counters = lock_channels(&mut tx, batch).await?;
         let mut earlier = stored_by_client_id(&mut tx, batch).await?;
         let rights = posting_rights(&mut tx, batch).await?;
+        let roots = threads::roots(&mut tx, batch).await?;
         let mut postable = Vec::with_capacity(batch.len());
         for message in batch {
             postable.push(
@@ -434,7 +447,15 @@ impl PgStore {
             sqlx::query_scalar("SELECT (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT")
                 .fetch_one(&mut *tx)
                 .await?;
-        let mut stored = decide_batch(batch, &mut earlier, &rights, &mut counters, &postable, now);
+        let mut stored = decide_batch(
+            batch,
+            &mut earlier,
+            &rights,
+            &mut counters,
+            &postable,
+            &roots,
+            now,
+        );
         let touched: Vec<(&ChannelId, &Counter)> =
             counters.iter().filter(|(_, c)| c.touched).collect();
         bump_counters(&mut tx, &touched).await?;
@@ -474,6 +495,7 @@ impl PgStore {
             if !message.attachments.is_empty() {
                 new.attachments = files::attach_to_message(&mut tx, message, new.seq).await?;
             }
+            threads::record_reply(&mut tx, new).await?;
         }
         tx.commit().await?;
         Ok(Some(Inserted { stored, unhidden }))
@@ -684,10 +706,16 @@ async fn insert_rows(
     let bodies: Vec<&str> = new.iter().map(|m| m.text.as_str()).collect();
     let sent: Vec<i64> = new.iter().map(|m| m.sent_at).collect();
     let changes: Vec<i64> = new.iter().map(|m| m.change.0).collect();
+    let threads: Vec<Option<Seq>> = new
+        .iter()
+        .map(|m| m.thread.as_ref().map(|t| t.root))
+        .collect();
+    let in_channel: Vec<bool> = new.iter().map(|m| !m.only_in_thread()).collect();
     let done = sqlx::query(
-        "INSERT INTO messages (channel_id, seq, author_id, client_id, body, sent_at, change_no)
+        "INSERT INTO messages (channel_id, seq, author_id, client_id, body, sent_at, change_no,
+                              thread_seq, in_channel)
          SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[],
-                              $6::bigint[], $7::bigint[])
+                              $6::bigint[], $7::bigint[], $8::bigint[], $9::boolean[])
          ON CONFLICT (author_id, client_id) DO NOTHING",
     )
     .bind(&channels)
@@ -697,6 +725,8 @@ async fn insert_rows(
     .bind(&bodies)
     .bind(&sent)
     .bind(&changes)
+    .bind(&threads)
+    .bind(&in_channel)
     .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected() == new.len() as u64)

@@ -21,6 +21,7 @@ mod link_cache;
 mod mentions;
 mod messages;
 mod search;
+mod threads;
 
 /// The `LISTEN`/`NOTIFY` channel the nodes' notices travel on
 /// ([`shared::cluster::Notice`]).

@@ -29,6 +29,8 @@ impl SqliteStore {
                     (SELECT COUNT(*) FROM mentions x
                       WHERE x.user_id = m.user_id AND x.channel_id = c.id
                         AND x.seq > m.last_read_seq),
+                    (SELECT COUNT(*) FROM messages x
+                      WHERE x.channel_id = c.id AND x.seq > m.last_read_seq AND x.in_channel = 0),
                     m.notify
              FROM channels c JOIN memberships m ON m.channel_id = c.id
              WHERE m.user_id = ?1 AND (?2 IS NULL AND m.hidden = 0 OR c.id = ?2)

@@ -8,7 +8,9 @@ use shared::limits::{MAX_PINS, REACTION_NAMES_SHOWN};
 use shared::{ChangeNo, ChannelId, ChatMessage, LinkPreview, Seq, UserId};
 use sqlx::{Row, Sqlite, Transaction};
 
-use super::{SqliteStore, files, mentions, placeholders, search, select_messages, stamp_change};
+use super::{
+    SqliteStore, files, mentions, placeholders, search, select_messages, stamp_change, threads,
+};
 use crate::random::now_millis;
 use crate::store::link_cache::to_json;
 use crate::store::messages::{
@@ -29,7 +31,7 @@ impl Messages for SqliteStore {
         reader: &UserId,
     ) -> Result<Option<Page>, StoreError> {
         let rows: Vec<MessageRow> = sqlx::query_as(select_messages!(
-            "WHERE m.channel_id = ? AND m.seq < ?
+            "WHERE m.channel_id = ? AND m.seq < ? AND m.in_channel = 1
                AND EXISTS (SELECT 1 FROM memberships WHERE channel_id = ? AND user_id = ?)
              ORDER BY m.seq DESC LIMIT ?"
         ))
@@ -56,7 +58,7 @@ impl Messages for SqliteStore {
         reader: &UserId,
     ) -> Result<Option<Vec<ChatMessage>>, StoreError> {
         let rows: Vec<MessageRow> = sqlx::query_as(select_messages!(
-            "WHERE m.channel_id = ? AND m.seq > ?
+            "WHERE m.channel_id = ? AND m.seq > ? AND m.in_channel = 1
                AND EXISTS (SELECT 1 FROM memberships WHERE channel_id = ? AND user_id = ?)
              ORDER BY m.seq ASC LIMIT ?"
         ))
@@ -82,11 +84,16 @@ impl Messages for SqliteStore {
         reader: Option<&UserId>,
     ) -> Result<Vec<ChatMessage>, StoreError> {
         let rows: Vec<MessageRow> = sqlx::query_as(select_messages!(
-            "WHERE m.channel_id = ? AND m.seq <= ? AND m.change_no > ? ORDER BY m.seq ASC LIMIT ?"
+            "WHERE m.channel_id = ? AND m.seq <= ? AND m.change_no > ?
+               AND (m.in_channel = 1 OR NOT ?)
+             ORDER BY m.seq ASC LIMIT ?"
         ))
         .bind(&channel.0)
         .bind(up_to_seq)
         .bind(after_change.0)
+        // A reader catches up on the conversation (threads are asked for
+        // again); a node hands every change on.
+        .bind(reader.is_some())
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
@@ -323,6 +330,7 @@ impl Messages for SqliteStore {
         let mut tx = self.writer_pool.begin_with("BEGIN IMMEDIATE").await?;
         let mut earlier = stored_by_client_id(&mut tx, batch).await?;
         let (rights, mut counters) = posting_rights(&mut tx, batch).await?;
+        let roots = threads::roots(&mut tx, batch).await?;
         let mut postable = Vec::with_capacity(batch.len());
         for message in batch {
             postable.push(
@@ -337,6 +345,7 @@ impl Messages for SqliteStore {
             &rights,
             &mut counters,
             &postable,
+            &roots,
             now_millis(),
         );
         let mut inserted = Inserted::default();
@@ -378,6 +387,7 @@ impl Messages for SqliteStore {
             if !message.attachments.is_empty() {
                 new.attachments = files::attach_to_message(&mut tx, message, new.seq).await?;
             }
+            threads::record_reply(&mut tx, new).await?;
         }
         if let Some(first) = first_no {
             let new = stored.iter().filter_map(|outcome| match outcome {
@@ -436,6 +446,14 @@ impl Details for SqliteStore {
         messages: &mut [ChatMessage],
     ) -> Result<(), StoreError> {
         self.fill_attachments(channel, messages).await
+    }
+
+    async fn attach_repliers(
+        &self,
+        channel: &ChannelId,
+        messages: &mut [ChatMessage],
+    ) -> Result<(), StoreError> {
+        self.fill_repliers(channel, messages).await
     }
 }
 
@@ -541,10 +559,11 @@ async fn insert_rows(
         .collect();
     let mut numbered = 0;
     for chunk in new.chunks(ROWS_PER_STATEMENT) {
-        let rows = placeholders("(?, ?, ?, ?, ?, ?, ?, ?)", chunk.len());
+        let rows = placeholders("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", chunk.len());
         let sql = format!(
             "INSERT INTO messages
-                 (channel_id, seq, author_id, client_id, body, sent_at, change_no, search_no)
+                 (channel_id, seq, author_id, client_id, body, sent_at, change_no, search_no,
+                  thread_seq, in_channel)
              VALUES {rows}"
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -559,14 +578,16 @@ async fn insert_rows(
                 .bind(&message.text)
                 .bind(message.sent_at)
                 .bind(message.change.0)
-                .bind(search_no);
+                .bind(search_no)
+                .bind(message.thread.as_ref().map(|t| t.root))
+                .bind(!message.only_in_thread());
         }
         query.execute(&mut **tx).await?;
     }
     Ok(())
 }
 
-/// Rows per multi-row statement: 8 parameters each stays far below SQLite's limit.
+/// Rows per multi-row statement: 10 parameters each stays far below SQLite's limit.
 const ROWS_PER_STATEMENT: usize = 256;
 
 /// Shows a direct conversation with a new message again to whoever hid it.

@@ -27,6 +27,7 @@ mod link_cache;
 mod mentions;
 mod messages;
 mod search;
+mod threads;
 
 /// Handle to the database; cheap to clone.
 #[derive(Clone)]
