@@ -1,8 +1,9 @@
 //! Files on their way into a message. Each chosen, dropped or pasted file is
 //! uploaded at once (XHR rather than fetch, for upload progress) into the
-//! conversation it was added in, and waits in the tray above the composer.
+//! conversation it was added in, and waits in the tray above the composer
+//! it was added from (the conversation's, or a thread's: a [`Place`]).
 //! Send (with the composer's text as an optional caption) takes every file
-//! of that conversation not taken yet into one message, which goes out as
+//! of that place not taken yet into one message, which goes out as
 //! soon as its uploads finish; Sends pressed meanwhile queue behind it, so
 //! messages keep their order. The tray is a small reducer, unit-tested
 //! natively; [`XhrUpload`] is the browser part.
@@ -11,8 +12,32 @@ use std::rc::Rc;
 
 use shared::api::ApiError;
 use shared::limits::MAX_ATTACHMENTS;
-use shared::{Attachment, ChannelId};
+use shared::{Attachment, ChannelId, Seq};
 use yew::Reducible;
+
+/// Where files are added and messages sent: a conversation, or the thread
+/// of one of its messages.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Place {
+    pub channel: ChannelId,
+    pub thread: Option<Seq>,
+}
+
+impl Place {
+    pub fn conversation(channel: ChannelId) -> Self {
+        Self {
+            channel,
+            thread: None,
+        }
+    }
+
+    pub fn thread(channel: ChannelId, root: Seq) -> Self {
+        Self {
+            channel,
+            thread: Some(root),
+        }
+    }
+}
 
 /// Where one file is.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,7 +69,7 @@ impl Failure {
 #[derive(Debug, Clone, PartialEq)]
 pub struct UploadItem {
     pub id: u32,
-    pub channel: ChannelId,
+    pub place: Place,
     pub name: String,
     pub size: u64,
     pub status: UploadStatus,
@@ -56,8 +81,10 @@ pub struct UploadItem {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Waiting {
     pub id: u32,
-    pub channel: ChannelId,
+    pub place: Place,
     pub caption: String,
+    /// A thread's reply that shows in the conversation too.
+    pub also_to_channel: bool,
     pub files: Vec<u32>,
 }
 
@@ -78,8 +105,9 @@ pub enum TrayAction {
     Retry(u32),
     /// Cancelled or dismissed.
     Remove(u32),
-    /// Send was pressed in a conversation, with this caption.
-    Send(ChannelId, String),
+    /// Send was pressed in a place, with this caption (and, in a thread,
+    /// whether the reply also goes to the conversation).
+    Send(Place, String, bool),
     /// This waiting message was posted.
     Posted(u32),
 }
@@ -87,24 +115,20 @@ pub enum TrayAction {
 /// A message to post now: a caption and files.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outgoing {
-    pub channel: ChannelId,
+    pub place: Place,
+    pub also_to_channel: bool,
     pub caption: String,
     pub attachments: Vec<Attachment>,
 }
 
 impl Tray {
-    pub fn in_channel<'a>(
-        &'a self,
-        channel: &'a ChannelId,
-    ) -> impl Iterator<Item = &'a UploadItem> {
-        self.items
-            .iter()
-            .filter(move |item| &item.channel == channel)
+    pub fn in_place<'a>(&'a self, place: &'a Place) -> impl Iterator<Item = &'a UploadItem> {
+        self.items.iter().filter(move |item| &item.place == place)
     }
 
     /// Files of this conversation no Send has taken yet (failed ones aside).
-    fn unclaimed<'a>(&'a self, channel: &'a ChannelId) -> impl Iterator<Item = &'a UploadItem> {
-        self.in_channel(channel).filter(|item| {
+    fn unclaimed<'a>(&'a self, place: &'a Place) -> impl Iterator<Item = &'a UploadItem> {
+        self.in_place(place).filter(|item| {
             !matches!(item.status, UploadStatus::Failed(_))
                 && !self.waiting.iter().any(|w| w.files.contains(&item.id))
         })
@@ -112,21 +136,21 @@ impl Tray {
 
     /// Whether Send in this conversation goes through the tray: there are
     /// files to take, or earlier messages wait (a text must not overtake them).
-    pub fn takes_send(&self, channel: &ChannelId) -> bool {
-        self.unclaimed(channel).next().is_some() || self.is_waiting(channel)
+    pub fn takes_send(&self, place: &Place) -> bool {
+        self.unclaimed(place).next().is_some() || self.is_waiting(place)
     }
 
     /// Texts sent in this conversation behind a message still uploading.
-    pub fn queued_texts(&self, channel: &ChannelId) -> Vec<String> {
+    pub fn queued_texts(&self, place: &Place) -> Vec<String> {
         self.waiting
             .iter()
-            .filter(|w| &w.channel == channel && w.files.is_empty())
+            .filter(|w| &w.place == place && w.files.is_empty())
             .map(|w| w.caption.clone())
             .collect()
     }
 
-    pub fn is_waiting(&self, channel: &ChannelId) -> bool {
-        self.waiting.iter().any(|w| &w.channel == channel)
+    pub fn is_waiting(&self, place: &Place) -> bool {
+        self.waiting.iter().any(|w| &w.place == place)
     }
 
     fn uploading(&self, files: &[u32]) -> bool {
@@ -139,20 +163,21 @@ impl Tray {
     /// order: per conversation, each one whose files are all done, up to the
     /// first that still uploads.
     pub fn due(&self) -> Vec<(u32, Outgoing)> {
-        let mut blocked: Vec<&ChannelId> = Vec::new();
+        let mut blocked: Vec<&Place> = Vec::new();
         let mut due = Vec::new();
         for waiting in &self.waiting {
-            if blocked.contains(&&waiting.channel) {
+            if blocked.contains(&&waiting.place) {
                 continue;
             }
             if self.uploading(&waiting.files) {
-                blocked.push(&waiting.channel);
+                blocked.push(&waiting.place);
                 continue;
             }
             due.push((
                 waiting.id,
                 Outgoing {
-                    channel: waiting.channel.clone(),
+                    place: waiting.place.clone(),
+                    also_to_channel: waiting.also_to_channel,
                     caption: waiting.caption.clone(),
                     attachments: self
                         .items
@@ -170,8 +195,8 @@ impl Tray {
     }
 
     /// How many more files this conversation's next message can take.
-    pub fn room_in(&self, channel: &ChannelId) -> usize {
-        MAX_ATTACHMENTS.saturating_sub(self.unclaimed(channel).count())
+    pub fn room_in(&self, place: &Place) -> usize {
+        MAX_ATTACHMENTS.saturating_sub(self.unclaimed(place).count())
     }
 
     pub fn apply(&mut self, action: TrayAction) {
@@ -200,16 +225,17 @@ impl Tray {
                 }
             }
             TrayAction::Remove(id) => self.items.retain(|i| i.id != id),
-            TrayAction::Send(channel, caption) => {
-                let files: Vec<u32> = self.unclaimed(&channel).map(|item| item.id).collect();
+            TrayAction::Send(place, caption, also_to_channel) => {
+                let files: Vec<u32> = self.unclaimed(&place).map(|item| item.id).collect();
                 if files.is_empty() && caption.trim().is_empty() {
                     return;
                 }
                 self.next_waiting += 1;
                 self.waiting.push(Waiting {
                     id: self.next_waiting,
-                    channel,
+                    place,
                     caption,
+                    also_to_channel,
                     files,
                 });
             }
@@ -351,7 +377,7 @@ mod tests {
     fn item(id: u32, channel: &str) -> UploadItem {
         UploadItem {
             id,
-            channel: ChannelId(channel.into()),
+            place: Place::conversation(ChannelId(channel.into())),
             name: format!("f{id}.png"),
             size: 10,
             status: UploadStatus::Uploading(0.0),
@@ -373,13 +399,13 @@ mod tests {
 
     #[test]
     fn send_waits_for_its_uploads_then_posts_the_ready_ones() {
-        let general = ChannelId("general".into());
+        let general = Place::conversation(ChannelId("general".into()));
         let mut tray = Tray::default();
         tray.apply(TrayAction::Add(item(1, "general")));
         tray.apply(TrayAction::Add(item(2, "general")));
         tray.apply(TrayAction::Add(item(3, "other")));
         assert!(tray.takes_send(&general));
-        tray.apply(TrayAction::Send(general.clone(), "look".into()));
+        tray.apply(TrayAction::Send(general.clone(), "look".into(), false));
         tray.apply(TrayAction::Progress(1, 0.5));
         assert!(tray.due().is_empty(), "still uploading");
         tray.apply(TrayAction::Finished(1, Ok(attachment(1))));
@@ -403,20 +429,24 @@ mod tests {
 
     #[test]
     fn each_send_is_its_own_message_and_none_overtakes_another() {
-        let general = ChannelId("general".into());
+        let general = Place::conversation(ChannelId("general".into()));
         let mut tray = Tray::default();
         tray.apply(TrayAction::Add(item(1, "general")));
-        tray.apply(TrayAction::Send(general.clone(), "the photo".into()));
+        tray.apply(TrayAction::Send(general.clone(), "the photo".into(), false));
         // Typed and sent while the photo uploads: waits behind it.
         assert!(tray.takes_send(&general));
-        tray.apply(TrayAction::Send(general.clone(), "and a remark".into()));
+        tray.apply(TrayAction::Send(
+            general.clone(),
+            "and a remark".into(),
+            false,
+        ));
         assert_eq!(
             tray.queued_texts(&general),
             vec!["and a remark".to_string()]
         );
         // Another file, added after: belongs to the next Send, not the first.
         tray.apply(TrayAction::Add(item(2, "general")));
-        tray.apply(TrayAction::Send(general.clone(), String::new()));
+        tray.apply(TrayAction::Send(general.clone(), String::new(), false));
         tray.apply(TrayAction::Finished(2, Ok(attachment(2))));
         assert!(tray.due().is_empty(), "the first message still uploads");
         tray.apply(TrayAction::Finished(1, Ok(attachment(1))));
@@ -431,8 +461,46 @@ mod tests {
         for (id, _) in &due {
             tray.apply(TrayAction::Posted(*id));
         }
-        tray.apply(TrayAction::Send(general.clone(), "  ".into()));
+        tray.apply(TrayAction::Send(general.clone(), "  ".into(), false));
         assert!(tray.waiting.is_empty() && tray.items.is_empty());
+    }
+
+    #[test]
+    fn a_threads_files_go_with_its_reply_not_with_the_conversations_messages() {
+        let general = Place::conversation(ChannelId("general".into()));
+        let thread = Place::thread(ChannelId("general".into()), 7);
+        let mut tray = Tray::default();
+        tray.apply(TrayAction::Add(UploadItem {
+            place: thread.clone(),
+            ..item(1, "general")
+        }));
+        assert!(tray.takes_send(&thread) && !tray.takes_send(&general));
+        tray.apply(TrayAction::Send(
+            general.clone(),
+            "in the channel".into(),
+            false,
+        ));
+        tray.apply(TrayAction::Send(thread.clone(), "the log".into(), true));
+        tray.apply(TrayAction::Finished(1, Ok(attachment(1))));
+        let due = tray.due();
+        let shape: Vec<(&Place, &str, usize, bool)> = due
+            .iter()
+            .map(|(_, o)| {
+                (
+                    &o.place,
+                    o.caption.as_str(),
+                    o.attachments.len(),
+                    o.also_to_channel,
+                )
+            })
+            .collect();
+        assert_eq!(
+            shape,
+            vec![
+                (&general, "in the channel", 0, false),
+                (&thread, "the log", 1, true)
+            ]
+        );
     }
 
     #[test]
@@ -451,7 +519,7 @@ mod tests {
 
     #[test]
     fn a_failed_file_can_be_sent_again() {
-        let general = ChannelId("general".into());
+        let general = Place::conversation(ChannelId("general".into()));
         let mut tray = Tray::default();
         tray.apply(TrayAction::Add(item(1, "general")));
         let lost = Failure {

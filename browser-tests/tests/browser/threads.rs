@@ -5,6 +5,8 @@
 //! opening the thread reads it; and the reply kept in the thread never
 //! shows in the channel.
 
+use fantoccini::Locator;
+
 use crate::harness::Browser;
 use crate::harness::{Driver, TestServer};
 use crate::pins::click_in_message;
@@ -103,6 +105,42 @@ async fn a_thread_grows_beside_the_channel_and_only_its_followers_see_it_unread(
     .await;
     alice.find_with("thread-count", "count", "2").await;
 
+    // Bob attaches a file to his next reply, from the thread's composer.
+    let folder = tempfile::tempdir().unwrap();
+    let notes = folder.path().join("notes.txt");
+    std::fs::write(&notes, "freeze starts thursday").unwrap();
+    bob.client
+        .find(Locator::Css(
+            "[data-testid=\"thread-panel\"] [data-testid=\"file-input\"]",
+        ))
+        .await
+        .unwrap()
+        .send_keys(&notes.display().to_string())
+        .await
+        .unwrap();
+    bob.eventually("the file is uploaded into the thread's tray", || async {
+        bob.client
+            .find_all(Locator::Css(
+                "[data-testid=\"thread-panel\"] .upload-item[data-state=\"ready\"]",
+            ))
+            .await
+            .is_ok_and(|items| items.len() == 1)
+    })
+    .await;
+    reply(&bob, "the notes").await;
+    carol
+        .eventually("Carol's thread shows the reply with its file", || async {
+            carol
+                .client
+                .find_all(Locator::Css(
+                    "[data-testid=\"thread-message\"] [data-testid=\"message-file\"]",
+                ))
+                .await
+                .is_ok_and(|files| files.len() == 1)
+        })
+        .await;
+    alice.find_with("thread-count", "count", "3").await;
+
     // Opening the thread from the view reads it.
     alice
         .find_with("thread-item", "unread", "true")
@@ -111,8 +149,8 @@ async fn a_thread_grows_beside_the_channel_and_only_its_followers_see_it_unread(
         .await
         .unwrap();
     alice
-        .eventually("Alice's thread shows both replies", || async {
-            thread_replies(&alice).await.len() == 2
+        .eventually("Alice's thread shows the three replies", || async {
+            thread_replies(&alice).await.len() == 3
         })
         .await;
     alice.screenshot("thread-panel").await.unwrap();

@@ -30,6 +30,12 @@ pub struct ThreadPanelViewProps {
     pub on_load_older: Callback<()>,
     pub on_follow: Callback<bool>,
     pub on_close: Callback<()>,
+    /// Files picked or pasted for the next reply.
+    pub on_files: Callback<Vec<web_sys::File>>,
+    /// Files wait to go with the next reply.
+    pub has_files: bool,
+    /// The tray of this thread's files.
+    pub tray: Html,
 }
 
 #[component]
@@ -130,8 +136,10 @@ pub fn ThreadPanelView(props: &ThreadPanelViewProps) -> Html {
                 }) }
             </div>
             <div class="thread-composer">
+                { props.tray.clone() }
                 <Composer key={format!("{}:{}", panel.channel.0, panel.root)} on_send={on_send}
-                          placeholder="Reply…" label="Reply" files={false}
+                          placeholder="Reply…" label="Reply" on_files={props.on_files.clone()}
+                          has_files={props.has_files}
                           input_testid="thread-reply-input" send_testid="thread-send" />
                 <label class="also-send">
                     <input type="checkbox" data-testid="thread-also-send" checked={*also_send}

@@ -11,20 +11,23 @@ use web_sys::File;
 use yew::prelude::*;
 
 use crate::components::attachments::human_size;
-use crate::uploads::{Failure, Outgoing, Tray, TrayAction, UploadItem, UploadStatus, XhrUpload};
+use crate::uploads::{
+    Failure, Outgoing, Place, Tray, TrayAction, UploadItem, UploadStatus, XhrUpload,
+};
 
 /// The tray and what can be done with it.
 #[derive(Clone)]
 pub struct Uploads {
     pub tray: UseReducerHandle<Tray>,
-    /// Upload these files into this conversation.
-    pub add: Callback<(ChannelId, Vec<File>)>,
+    /// Upload these files into this place (a conversation or a thread).
+    pub add: Callback<(Place, Vec<File>)>,
     /// Cancel an upload, or drop a ready or failed file from the tray.
     pub remove: Callback<u32>,
     /// Send a failed file again.
     pub retry: Callback<u32>,
-    /// Send was pressed in a conversation with files: post them with this caption.
-    pub send: Callback<(ChannelId, String)>,
+    /// Send was pressed in a place with files: post them with this
+    /// caption (and, in a thread, maybe to the conversation too).
+    pub send: Callback<(Place, String, bool)>,
 }
 
 #[hook]
@@ -65,8 +68,8 @@ pub fn use_uploads(max_upload_bytes: u64, on_post: Callback<Outgoing>) -> Upload
         let tray = tray.clone();
         let running = running.clone();
         let sources = sources.clone();
-        Callback::from(move |(channel, files): (ChannelId, Vec<File>)| {
-            let mut room = tray.room_in(&channel);
+        Callback::from(move |(place, files): (Place, Vec<File>)| {
+            let mut room = tray.room_in(&place);
             for file in files {
                 let id = {
                     let mut next = next_id.borrow_mut();
@@ -76,7 +79,7 @@ pub fn use_uploads(max_upload_bytes: u64, on_post: Callback<Outgoing>) -> Upload
                 let size = file.size().max(0.0) as u64;
                 let mut item = UploadItem {
                     id,
-                    channel: channel.clone(),
+                    place: place.clone(),
                     name: file.name(),
                     size,
                     status: UploadStatus::Uploading(0.0),
@@ -99,7 +102,7 @@ pub fn use_uploads(max_upload_bytes: u64, on_post: Callback<Outgoing>) -> Upload
                 }
                 room -= 1;
                 tray.dispatch(TrayAction::Add(item));
-                start(&tray, &running, id, &channel, &file);
+                start(&tray, &running, id, &place.channel, &file);
                 sources.borrow_mut().insert(id, file);
             }
         })
@@ -114,7 +117,7 @@ pub fn use_uploads(max_upload_bytes: u64, on_post: Callback<Outgoing>) -> Upload
                 .items
                 .iter()
                 .find(|i| i.id == id)
-                .map(|i| i.channel.clone())
+                .map(|i| i.place.channel.clone())
             else {
                 return;
             };
@@ -141,8 +144,8 @@ pub fn use_uploads(max_upload_bytes: u64, on_post: Callback<Outgoing>) -> Upload
 
     let send = {
         let tray = tray.clone();
-        Callback::from(move |(channel, caption): (ChannelId, String)| {
-            tray.dispatch(TrayAction::Send(channel, caption));
+        Callback::from(move |(place, caption, also): (Place, String, bool)| {
+            tray.dispatch(TrayAction::Send(place, caption, also));
         })
     };
 

@@ -42,7 +42,18 @@ use crate::hooks::use_uploads::use_uploads;
 use crate::mentions::calls_on;
 use crate::outbox;
 use crate::state::{Action, ChatState, Connection, NextPage, Pending, Route};
-use crate::uploads::Outgoing;
+use crate::uploads::{Outgoing, Place, UploadItem};
+
+/// What a composer's tray shows.
+#[derive(Default)]
+struct TrayView {
+    items: Vec<UploadItem>,
+    /// Texts sent behind a message still uploading.
+    queued: Vec<String>,
+    /// Files wait to be posted (an empty text still sends).
+    has_files: bool,
+    waiting: bool,
+}
 
 /// Typing notices are sent at most this often (ms).
 const TYPING_EVERY_MS: i64 = 3_000;
@@ -109,6 +120,8 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
             };
             match level {
                 NotifyLevel::None => {}
+                // A reply kept in its thread notifies only whom it calls on.
+                _ if message.only_in_thread() && !calls_on(&message.text, &me.name, everyone) => {}
                 _ if calls_on(&message.text, &me.name, everyone) => {
                     notify(&format!("{} mentioned you", message.author.name), &body);
                 }
@@ -129,37 +142,14 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
         let socket = socket.clone();
         use_event(move |message: Outgoing| {
             let pending = Pending {
-                channel: message.channel,
+                channel: message.place.channel,
                 client_id: new_client_id(),
                 text: message.caption,
                 attachments: message.attachments,
                 created_at: now_millis(),
                 failed: None,
-                thread: None,
-                also_to_channel: false,
-            };
-            state.dispatch(Action::Queue(pending.clone()));
-            socket.send_pending(&pending);
-        })
-    };
-    let on_thread_send = {
-        let (state, socket) = (state.clone(), socket.clone());
-        use_event(move |(text, also_to_channel): (String, bool)| {
-            let Some(panel) = state.threads.panel.as_ref() else {
-                return;
-            };
-            if text.trim().is_empty() {
-                return;
-            }
-            let pending = Pending {
-                channel: panel.channel.clone(),
-                client_id: new_client_id(),
-                text,
-                attachments: Vec::new(),
-                created_at: now_millis(),
-                failed: None,
-                thread: Some(panel.root),
-                also_to_channel,
+                thread: message.place.thread,
+                also_to_channel: message.also_to_channel,
             };
             state.dispatch(Action::Queue(pending.clone()));
             socket.send_pending(&pending);
@@ -245,26 +235,47 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
         });
     }
     let uploads = use_uploads(state.max_upload_bytes, post.clone());
+    // Sends a message typed in a place: with the files waiting there (after
+    // any message still waiting for its uploads), or at once.
+    let send_in = {
+        let uploads = uploads.clone();
+        use_event(
+            move |(place, text, also_to_channel): (Place, String, bool)| {
+                if uploads.tray.takes_send(&place) {
+                    uploads.send.emit((place, text, also_to_channel));
+                } else if !text.trim().is_empty() {
+                    post.emit(Outgoing {
+                        place,
+                        also_to_channel,
+                        caption: text,
+                        attachments: Vec::new(),
+                    });
+                }
+            },
+        )
+    };
     let on_send = {
         let state = state.clone();
         let last_typing = last_typing.clone();
-        let uploads = uploads.clone();
+        let send_in = send_in.clone();
         use_event(move |text: String| {
             // Receivers drop "is typing" when the message arrives; typing again re-announces.
             *last_typing.borrow_mut() = 0;
-            let Some(channel) = state.current.clone() else {
-                return;
-            };
-            if uploads.tray.takes_send(&channel) {
-                // The text is the files' caption; they go out together, after
-                // any message still waiting for its uploads.
-                uploads.send.emit((channel, text));
-            } else if !text.trim().is_empty() {
-                post.emit(Outgoing {
-                    channel,
-                    caption: text,
-                    attachments: Vec::new(),
-                });
+            if let Some(channel) = state.current.clone() {
+                send_in.emit((Place::conversation(channel), text, false));
+            }
+        })
+    };
+    let thread_place = state
+        .threads
+        .panel
+        .as_ref()
+        .map(|panel| Place::thread(panel.channel.clone(), panel.root));
+    let on_thread_send = {
+        let thread_place = thread_place.clone();
+        use_event(move |(text, also_to_channel): (String, bool)| {
+            if let Some(place) = thread_place.clone() {
+                send_in.emit((place, text, also_to_channel));
             }
         })
     };
@@ -273,29 +284,32 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
         let add = uploads.add.clone();
         use_event(move |files: Vec<web_sys::File>| {
             if let Some(channel) = state.current.clone() {
-                add.emit((channel, files));
+                add.emit((Place::conversation(channel), files));
+            }
+        })
+    };
+    let on_thread_files = {
+        let add = uploads.add.clone();
+        let thread_place = thread_place.clone();
+        use_event(move |files: Vec<web_sys::File>| {
+            if let Some(place) = thread_place.clone() {
+                add.emit((place, files));
             }
         })
     };
     let drop = use_file_drop(on_files.clone());
-    let tray_items: Vec<_> = state
-        .current
-        .as_ref()
-        .map(|channel| uploads.tray.in_channel(channel).cloned().collect())
-        .unwrap_or_default();
-    let tray_queued = state
-        .current
-        .as_ref()
-        .map(|channel| uploads.tray.queued_texts(channel))
-        .unwrap_or_default();
-    let tray_has_files = state
-        .current
-        .as_ref()
-        .is_some_and(|channel| uploads.tray.takes_send(channel));
-    let tray_waiting = state
-        .current
-        .as_ref()
-        .is_some_and(|channel| uploads.tray.is_waiting(channel));
+    let place = state.current.clone().map(Place::conversation);
+    let tray_of = |place: Option<&Place>| match place {
+        Some(place) => TrayView {
+            items: uploads.tray.in_place(place).cloned().collect(),
+            queued: uploads.tray.queued_texts(place),
+            has_files: uploads.tray.takes_send(place),
+            waiting: uploads.tray.is_waiting(place),
+        },
+        None => TrayView::default(),
+    };
+    let tray = tray_of(place.as_ref());
+    let thread_tray = tray_of(thread_place.as_ref());
     let on_typing = {
         let state = state.clone();
         let socket = socket.clone();
@@ -820,11 +834,11 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
                             <button onclick={dismiss_error} aria-label="Dismiss">{ "×" }</button>
                         </div>
                     }
-                    <UploadTray items={tray_items.clone()} waiting={tray_waiting} queued={tray_queued}
+                    <UploadTray items={tray.items.clone()} waiting={tray.waiting} queued={tray.queued.clone()}
                                 on_remove={uploads.remove.clone()} on_retry={uploads.retry.clone()} />
                     <Composer key={state.current.as_ref().map(|c| c.0.clone()).unwrap_or_default()}
                               on_send={on_send} on_typing={on_typing} on_draft={on_draft}
-                              on_files={on_files} has_files={tray_has_files}
+                              on_files={on_files} has_files={tray.has_files}
                               on_edit_last={actions.on_edit_last.clone()}
                               initial_draft={state.current.as_ref().and_then(|c| drafts.borrow().get(c).cloned()).unwrap_or_default()}
                               placeholder={format!("Message {title}")} />
@@ -835,6 +849,12 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
                                      editing={actions.editing} copied={actions.copied}
                                      on_action={actions.on_action.clone()} on_discard={on_discard.clone()}
                                      on_send={on_thread_send} on_load_older={on_thread_older}
+                                     on_files={on_thread_files} has_files={thread_tray.has_files}
+                                     tray={html! {
+                                         <UploadTray items={thread_tray.items.clone()} waiting={thread_tray.waiting}
+                                                     queued={thread_tray.queued.clone()}
+                                                     on_remove={uploads.remove.clone()} on_retry={uploads.retry.clone()} />
+                                     }}
                                      on_follow={on_thread_follow} on_close={close_thread} />
                 } else if state.threads.view_open {
                     <ThreadsView followed={state.threads.followed.clone()} conversations={state.conversations.clone()}
