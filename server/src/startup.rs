@@ -24,6 +24,7 @@ use crate::cluster;
 use crate::connection_limits::ConnectionLimits;
 use crate::core_runtime::CoreRuntime;
 use crate::error::HttpError;
+use crate::media::image::ImageSlots;
 use crate::media::janitor;
 use crate::media::storage::FileStore;
 use crate::metrics::Metrics;
@@ -122,6 +123,7 @@ impl Application {
         if let Some(cluster) = cluster {
             background.extend(cluster.tasks);
         }
+        let images = ImageSlots::default();
         let preview_budget = Arc::new(settings.request_limits.previews.budget());
         let previews = if settings.link_previews {
             let fetcher = Fetcher::new(
@@ -134,6 +136,7 @@ impl Application {
                     store.clone(),
                     fanout.clone(),
                     files.clone(),
+                    images.clone(),
                     fetcher,
                     metrics.clone(),
                     preview_budget.clone(),
@@ -216,6 +219,7 @@ impl Application {
                 metrics.clone(),
             ),
             files,
+            images,
             uploads,
             upload_bytes,
             connection_limits: ConnectionLimits::new(

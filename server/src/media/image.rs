@@ -4,6 +4,7 @@
 //! EXIF orientation is turned for real; large images get a thumbnail.
 
 use std::io::Cursor;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -28,11 +29,8 @@ const MAX_FRAMES: usize = 2_000;
 /// Images prepared at once, whoever asks (uploads, previews): each may take
 /// up to `MAX_DECODE_BYTES` and a core for a while.
 const CONCURRENT_PREPARES: usize = 2;
-static PREPARE_SLOTS: tokio::sync::Semaphore =
-    tokio::sync::Semaphore::const_new(CONCURRENT_PREPARES);
 /// Requests that may wait for a slot; more are told to retry at once.
 const MAX_WAITING: usize = 8;
-static WAITING: AtomicUsize = AtomicUsize::new(0);
 /// How long a request waits for a slot before it is told to retry.
 const MAX_WAIT: Duration = Duration::from_secs(10);
 /// Pixels decoded at most for one image, all frames of an animation together.
@@ -56,24 +54,43 @@ pub enum ImageError {
     Busy,
 }
 
+/// This server's image preparations (uploads and previews share them): a few
+/// at once, a few more waiting; cheap to clone.
+#[derive(Clone)]
+pub struct ImageSlots {
+    slots: Arc<tokio::sync::Semaphore>,
+    waiting: Arc<AtomicUsize>,
+}
+
+impl Default for ImageSlots {
+    fn default() -> Self {
+        Self {
+            slots: Arc::new(tokio::sync::Semaphore::new(CONCURRENT_PREPARES)),
+            waiting: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+}
+
+impl ImageSlots {
+    /// Waits (briefly, and only when few others wait) for a preparation slot.
+    pub async fn reserve(&self) -> Result<PrepareSlot, ImageError> {
+        if self.waiting.fetch_add(1, Ordering::SeqCst) >= MAX_WAITING {
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            return Err(ImageError::Busy);
+        }
+        let permit = tokio::time::timeout(MAX_WAIT, self.slots.clone().acquire_owned()).await;
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        match permit {
+            Ok(Ok(permit)) => Ok(PrepareSlot { _permit: permit }),
+            _ => Err(ImageError::Busy),
+        }
+    }
+}
+
 /// The right to prepare one image (or video) now. Taken *before* the file is
 /// read into memory, so uploads waiting for their turn hold no memory.
 pub struct PrepareSlot {
-    _permit: tokio::sync::SemaphorePermit<'static>,
-}
-
-/// Waits (briefly, and only when few others wait) for a preparation slot.
-pub async fn reserve() -> Result<PrepareSlot, ImageError> {
-    if WAITING.fetch_add(1, Ordering::SeqCst) >= MAX_WAITING {
-        WAITING.fetch_sub(1, Ordering::SeqCst);
-        return Err(ImageError::Busy);
-    }
-    let permit = tokio::time::timeout(MAX_WAIT, PREPARE_SLOTS.acquire()).await;
-    WAITING.fetch_sub(1, Ordering::SeqCst);
-    match permit {
-        Ok(Ok(permit)) => Ok(PrepareSlot { _permit: permit }),
-        _ => Err(ImageError::Busy),
-    }
+    _permit: tokio::sync::OwnedSemaphorePermit,
 }
 
 impl PrepareSlot {

@@ -20,7 +20,7 @@ use super::fetch::{FetchError, Fetched, Fetcher};
 use super::links::first_link;
 use super::page;
 use crate::budget::Budget;
-use crate::media::image::{reserve, thumbnail_mime};
+use crate::media::image::{ImageSlots, thumbnail_mime};
 use crate::media::sniff::{FileType, sniff};
 use crate::media::storage::FileStore;
 use crate::metrics::Metrics;
@@ -60,6 +60,7 @@ struct Context {
     store: Store,
     fanout: Arc<dyn FanOut>,
     files: FileStore,
+    images: ImageSlots,
     fetcher: Fetcher,
     metrics: Metrics,
 }
@@ -78,6 +79,7 @@ impl Previews {
         store: Store,
         fanout: Arc<dyn FanOut>,
         files: FileStore,
+        images: ImageSlots,
         fetcher: Fetcher,
         metrics: Metrics,
         per_author: Arc<Budget>,
@@ -87,6 +89,7 @@ impl Previews {
             store,
             fanout,
             files,
+            images,
             fetcher,
             metrics,
         });
@@ -369,7 +372,14 @@ async fn copy_image(
     file_type: FileType,
     bytes: Vec<u8>,
 ) -> Option<(String, u32, u32)> {
-    let prepared = reserve().await.ok()?.prepare(file_type, bytes).await.ok()?;
+    let prepared = context
+        .images
+        .reserve()
+        .await
+        .ok()?
+        .prepare(file_type, bytes)
+        .await
+        .ok()?;
     let (bytes, mime) = match prepared.thumbnail {
         Some(thumbnail) => {
             let mime = thumbnail_mime(&thumbnail);

@@ -63,7 +63,7 @@ pub async fn add(
         bytes.extend_from_slice(&chunk);
     }
     let file_type = sniff(&bytes);
-    let slot = media_image::reserve().await.map_err(image_refused)?;
+    let slot = state.images.reserve().await.map_err(image_refused)?;
     let (image, mime) = slot
         .run(move || media_image::emoji(file_type, &bytes))
         .await

@@ -107,7 +107,7 @@ pub async fn upload(
     // stored, so only a few uploads are ever in memory at once.
     let (bytes, thumbnail, slot) = match file_type.kind() {
         AttachmentKind::Image => {
-            let slot = media_image::reserve().await.map_err(image_refused)?;
+            let slot = state.images.reserve().await.map_err(image_refused)?;
             let bytes = upload.into_bytes().await.map_err(storage_failed)?;
             let prepared = slot
                 .prepare(file_type, bytes)
@@ -119,7 +119,7 @@ pub async fn upload(
             (prepared.bytes, prepared.thumbnail, slot)
         }
         _ if file_type == FileType::Mp4 => {
-            let slot = media_image::reserve().await.map_err(image_refused)?;
+            let slot = state.images.reserve().await.map_err(image_refused)?;
             let mut bytes = upload.into_bytes().await.map_err(storage_failed)?;
             let bytes = slot
                 .run(move || strip::mp4(&mut bytes).map(|_| bytes))

@@ -20,6 +20,7 @@ use crate::budget::Budget;
 use crate::client_address::ClientAddresses;
 use crate::connection_limits::ConnectionLimits;
 use crate::error::HttpError;
+use crate::media::image::ImageSlots;
 use crate::media::storage::FileStore;
 use crate::password::Hashing;
 use crate::realtime::Realtime;
@@ -45,6 +46,8 @@ pub struct AppState {
     pub hashing: Hashing,
     /// Where uploaded files live.
     pub files: FileStore,
+    /// Image preparations, a few at a time (shared with link previews).
+    pub images: ImageSlots,
     /// Uploads per user.
     pub uploads: Arc<Budget>,
     /// Uploaded mebibytes per user.
