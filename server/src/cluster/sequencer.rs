@@ -3,8 +3,9 @@
 //! and wake-ups from other nodes (sequence numbers; the messages are read
 //! from the database). It remembers, per channel, the last number handed
 //! on; a number above the next one means a gap, filled from the database
-//! first; a number already handed on is not handed on again (the sender's
-//! ack still goes out). It also remembers the highest change number handed
+//! first (a wake-up showing a gap waits a moment once, as the gap may be
+//! this node's own commit on its way from the writer); a number already
+//! handed on is not handed on again (the sender's ack still goes out). It also remembers the highest change number handed
 //! on, so that after lost wake-ups it reads the changes made meanwhile
 //! (edits, deletes, reactions, previews) as well as the new messages. One
 //! task, so the order is one order.
@@ -47,6 +48,9 @@ pub enum Input {
     Local(Vec<Delivery>),
     /// Another node committed messages: per channel, first and last number.
     Stored(Vec<(ChannelId, Seq, Seq)>),
+    /// Wake-ups that showed a gap, [`GAP_GRACE`] later: the gap is filled
+    /// from the database now.
+    StoredAfterGap(Vec<(ChannelId, Seq, Seq)>),
     /// A message changed on another node.
     Changed(ChannelId, Seq),
     /// Wake-ups may have been lost: read every followed channel again.
@@ -66,6 +70,12 @@ pub enum Input {
 /// through [`Input::Local`] (with their acks), so what the read finds is
 /// other nodes' messages committed before the bus brought their wake-ups.
 const RECHECK_AFTER: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// How long a wake-up showing a gap waits before the gap is read from the
+/// database. A gap is most often this node's own message, committed and on
+/// its way through [`Input::Local`] with its ack: read from the database
+/// first, it would reach its author twice (as a message, then acked).
+const GAP_GRACE: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// Starts the sequencer; it ends when every sender of `inputs` is gone
 /// (`own`, for its own later inputs, is not counted).
@@ -137,8 +147,9 @@ impl Sequencer {
                             Err(_) => break,
                         }
                     }
-                    self.stored_many(channels).await
+                    self.stored_many(channels, true).await
                 }
+                Input::StoredAfterGap(channels) => self.stored_many(channels, false).await,
                 Input::Changed(channel, seq) => self.changed(channel, seq).await,
                 Input::CatchUp => {
                     // One reading covers every loss reported so far.
@@ -256,11 +267,16 @@ impl Sequencer {
 
     /// Hands on what another node's batch stored: the ranges not handed on
     /// yet, read in one query; a channel far behind (more than a page) or
-    /// one first seen here just now is read on its own.
-    async fn stored_many(&mut self, channels: Vec<(ChannelId, Seq, Seq)>) {
+    /// one first seen here just now is read on its own. With `may_wait`, a
+    /// channel whose wake-up shows a gap waits [`GAP_GRACE`] first.
+    async fn stored_many(&mut self, channels: Vec<(ChannelId, Seq, Seq)>, may_wait: bool) {
         let mut ranges = Vec::new();
+        let mut waiting = Vec::new();
         for (channel, first, last) in channels {
             match self.delivered.get(&channel).copied() {
+                Some(delivered) if may_wait && first > delivered + 1 => {
+                    waiting.push((channel, first, last));
+                }
                 Some(delivered) if last > delivered && last - delivered <= Seq::from(PAGE) => {
                     ranges.push((channel, delivered, last));
                 }
@@ -269,6 +285,15 @@ impl Sequencer {
                 }
                 _ => self.stored(channel, first, last).await,
             }
+        }
+        if !waiting.is_empty() {
+            let own = self.own.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(GAP_GRACE).await;
+                if let Some(own) = own.upgrade() {
+                    let _ = own.send(Input::StoredAfterGap(waiting)).await;
+                }
+            });
         }
         if ranges.is_empty() {
             return;
