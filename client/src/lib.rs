@@ -2,6 +2,7 @@
 //! chat page; `state` is the pure reducer the chat page renders from;
 //! `hooks::use_chat_socket` is the only code that touches the WebSocket.
 
+pub mod admin;
 pub mod api;
 pub mod app;
 pub mod browser;

@@ -74,6 +74,7 @@ mod tests {
             sent_at: seq,
             edited_at: None,
             deleted: false,
+            removed: false,
             reactions: Vec::new(),
             attachments: Vec::new(),
             preview: None,

@@ -93,6 +93,7 @@ mod tests {
             sent_at: 0,
             edited_at: None,
             deleted: false,
+            removed: false,
             reactions: vec![],
             attachments: vec![],
             preview: None,

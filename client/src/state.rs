@@ -7,9 +7,11 @@ use std::collections::HashSet;
 use std::rc::Rc;
 
 use shared::protocol::{ChannelInfo, ChannelKind, ChannelSummary, PresenceStatus, UserPresence};
+use shared::roles::{AdminUser, AuditEntry, Role};
 use shared::{Attachment, ChannelId, ChatMessage, ClientMsgId, ErrorCode, Seq, UserId, UserInfo};
 use yew::Reducible;
 
+use crate::admin::AdminState;
 pub use crate::conversation::{Conversation, Entry, MAX_TIMELINE, NoticePart};
 pub use crate::mentions::MentionsState;
 use crate::mentions::calls_on;
@@ -94,6 +96,14 @@ impl Route {
             return (!name.is_empty()).then_some(Self::Direct(name));
         }
         None
+    }
+
+    /// The admin panel's address.
+    pub const ADMIN: &str = "/admin";
+
+    /// Whether `path` is the admin panel's.
+    pub fn is_admin(path: &str) -> bool {
+        path.trim_end_matches('/') == Self::ADMIN
     }
 
     /// The message a link points to: `42` in `/c/rust/42`.
@@ -201,6 +211,8 @@ pub struct ChatState {
     pub mentions: MentionsState,
     /// The open thread, the threads followed, the threads view.
     pub threads: ThreadsState,
+    /// This person's role and mute; the admin panel.
+    pub admin: AdminState,
 }
 
 #[derive(Debug, Clone)]
@@ -245,6 +257,28 @@ pub enum Action {
     },
     /// The people this user has blocked, after a change (from any tab).
     Blocked(Vec<UserId>),
+    /// This person's role and mute (from `welcome`, or changed).
+    Standing {
+        role: Role,
+        muted_until: Option<i64>,
+    },
+    /// Show (or hide) the admin panel in place of the conversation.
+    OpenAdmin(bool),
+    /// A page of the admin panel's people.
+    AdminUsers {
+        users: Vec<AdminUser>,
+        query: String,
+        after: Option<String>,
+        next: Option<String>,
+    },
+    /// Someone's role or standing after a change made here.
+    AdminUser(AdminUser),
+    /// A page of the audit log.
+    AuditLog {
+        entries: Vec<AuditEntry>,
+        before: Option<i64>,
+        more: bool,
+    },
     /// Catch-up or first page, with the held messages that changed since
     /// (applied together: one render for the whole catch-up). `fresh` is
     /// true when it answered `after_seq: None`.
@@ -474,6 +508,7 @@ impl ChatState {
             pins: PinsState::default(),
             mentions: MentionsState::default(),
             threads: ThreadsState::default(),
+            admin: AdminState::default(),
             epoch: String::new(),
         }
     }
@@ -736,6 +771,7 @@ impl ChatState {
                         sent_at,
                         edited_at: None,
                         deleted: false,
+                        removed: false,
                         reactions: Vec::new(),
                         attachments: pending.attachments,
                         preview: None,
@@ -1040,6 +1076,7 @@ impl ChatState {
                 }
             }
             Action::Switch(channel) => {
+                self.admin.open = false;
                 if self.conversation(&channel).is_some() {
                     if self.current.as_ref() != Some(&channel) {
                         self.threads.close();
@@ -1173,6 +1210,26 @@ impl ChatState {
             }
             Action::ExpectOpen => self.expect_open = true,
             Action::Blocked(users) => self.blocked = users.into_iter().collect(),
+            Action::Standing { role, muted_until } => {
+                self.admin.role = role;
+                self.admin.muted_until = muted_until;
+                if !role.moderates() {
+                    self.admin.open = false;
+                }
+            }
+            Action::OpenAdmin(open) => self.admin.open = open,
+            Action::AdminUsers {
+                users,
+                query,
+                after,
+                next,
+            } => self.admin.users_page(users, query, after, next),
+            Action::AdminUser(user) => self.admin.replace(user),
+            Action::AuditLog {
+                entries,
+                before,
+                more,
+            } => self.admin.audit_page(entries, before, more),
             Action::ChannelError(error) => self.channel_error = error,
         }
     }
@@ -1310,6 +1367,7 @@ mod tests {
             sent_at: 1_000 + seq,
             edited_at: None,
             deleted: false,
+            removed: false,
             reactions: Vec::new(),
             attachments: Vec::new(),
             preview: None,
@@ -1400,6 +1458,40 @@ mod tests {
         assert_eq!(state.current, Some(general().id));
         assert_eq!(Route::parse("/c/"), None);
         assert_eq!(Route::parse("/elsewhere"), None);
+    }
+
+    #[test]
+    fn the_admin_address_opens_the_panel_for_moderators_only() {
+        assert!(Route::is_admin("/admin") && Route::is_admin("/admin/"));
+        assert!(!Route::is_admin("/c/admin"));
+        let mut state = ChatState::new(user("Alice"));
+        state.apply(Action::Navigate(Route::parse("/admin")));
+        state.apply(Action::OpenAdmin(Route::is_admin("/admin")));
+        state.apply(Action::Welcome {
+            me: user("Alice"),
+            channels: vec![general()],
+            online: vec![],
+            online_count: 0,
+            away: vec![],
+            max_upload_bytes: 1024,
+            mention_everyone_max_members: 1000,
+            blocked: vec![],
+            epoch: "first".into(),
+        });
+        state.apply(Action::Standing {
+            role: Role::Owner,
+            muted_until: None,
+        });
+        assert!(state.admin.open && state.admin.available());
+        // Opening a conversation leaves the panel; a demotion closes it.
+        state.apply(Action::Switch(general().id));
+        assert!(!state.admin.open);
+        state.apply(Action::OpenAdmin(true));
+        state.apply(Action::Standing {
+            role: Role::Member,
+            muted_until: None,
+        });
+        assert!(!state.admin.open);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! - [`validate`]: domain types that validate on construction (`Username`, `MessageText`).
 //! - [`limits`]: the numbers both sides agree on.
 //! - [`search`]: what a search query means, and what of a result to highlight.
+//! - [`roles`]: who may moderate and administer whom; the admin panel's shapes.
 //! - [`cluster`]: notices between server nodes (never sent to browsers).
 
 pub mod api;
@@ -15,6 +16,7 @@ pub mod ids;
 pub mod limits;
 pub mod mention;
 pub mod protocol;
+pub mod roles;
 pub mod search;
 pub mod validate;
 

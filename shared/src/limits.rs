@@ -54,3 +54,9 @@ pub const THREADS_SHOWN: u32 = 50;
 pub const THREAD_PAGE: u32 = 100;
 /// People named as having replied, on a thread's parent.
 pub const REPLIERS_SHOWN: usize = 3;
+/// Longest mute, in minutes (a year).
+pub const MAX_MUTE_MINUTES: u32 = 365 * 24 * 60;
+/// Entries in one page of the audit log.
+pub const AUDIT_PAGE: u32 = 100;
+/// People in one page of the admin panel's list.
+pub const ADMIN_USERS_PAGE: usize = 100;

@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{ChangeNo, ChannelId, ClientMsgId, FileId, Seq, UserId};
+use crate::roles::{AdminUser, AuditEntry, Role};
 
 /// WebSocket close code for the sockets of a session that was signed out
 /// (sign out, sign out everywhere, a password change): the client goes back
@@ -138,7 +139,8 @@ pub enum ClientMsg {
         seq: Seq,
         text: String,
     },
-    /// Delete your own message.
+    /// Delete your own message; moderators and above may remove anyone's
+    /// (it shows as removed by a moderator, and goes in the audit log).
     Delete { channel: ChannelId, seq: Seq },
     /// Add (or with `add: false` take back) your reaction to a message.
     React {
@@ -190,6 +192,30 @@ pub enum ClientMsg {
         #[serde(default)]
         after: Option<String>,
     },
+    /// Moderators and above: people with their roles and standing, by
+    /// name, a page at a time (as `list_users`).
+    AdminUsers {
+        #[serde(default)]
+        query: String,
+        #[serde(default)]
+        after: Option<String>,
+    },
+    /// Change someone's role (see [`Role::may_assign`]).
+    SetRole { user: UserId, role: Role },
+    /// Mute someone for `minutes` (at most
+    /// [`MAX_MUTE_MINUTES`](crate::limits::MAX_MUTE_MINUTES)): they can
+    /// read but not post, reply, edit or react. `0` unmutes.
+    Mute { user: UserId, minutes: u32 },
+    /// Deactivate (`active: false`) someone: every session and socket of
+    /// theirs ends at once and they cannot sign in; their messages stay.
+    /// `active: true` lets them sign in again.
+    SetActive { user: UserId, active: bool },
+    /// Admins and above: the audit log, newest first, entries before the
+    /// id `before`.
+    AuditLog {
+        #[serde(default)]
+        before: Option<i64>,
+    },
 }
 
 /// The `type` tags `ClientMsg` understands, to tell an unknown type from a malformed frame.
@@ -227,6 +253,11 @@ pub const CLIENT_MSG_TYPES: &[&str] = &[
     "threads",
     "read_thread",
     "follow_thread",
+    "admin_users",
+    "set_role",
+    "mute",
+    "set_active",
+    "audit_log",
 ];
 
 /// At most this many people in `welcome`'s online list and in an
@@ -312,6 +343,12 @@ pub enum ServerMsg {
         /// The people you have blocked.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         blocked: Vec<UserId>,
+        /// Your role on this server.
+        #[serde(default)]
+        role: Role,
+        /// You are muted until then (ms since the epoch).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        muted_until: Option<i64>,
         /// A name for the database's history: when it differs from the one
         /// a client saw before, the database was restored (sequence numbers
         /// may have gone back) and the client drops what it cached.
@@ -491,6 +528,33 @@ pub enum ServerMsg {
     ReadUpTo { channel: ChannelId, seq: Seq },
     /// The people you have blocked, after you blocked or unblocked someone.
     Blocked { users: Vec<UserId> },
+    /// Your role or mute changed (every tab of yours hears it).
+    Standing {
+        role: Role,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        muted_until: Option<i64>,
+    },
+    /// Answer to `admin_users`: a page of people with their roles.
+    AdminUsers {
+        users: Vec<AdminUser>,
+        /// The `query` and `after` this answers.
+        #[serde(default)]
+        query: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        after: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        next: Option<String>,
+    },
+    /// Someone's role or standing after you changed it.
+    AdminUser { user: AdminUser },
+    /// Answer to `audit_log`: entries newest first; `more` when older ones are left.
+    AuditLog {
+        entries: Vec<AuditEntry>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        before: Option<i64>,
+        #[serde(default)]
+        more: bool,
+    },
     /// Something the client sent was refused; `client_id` names the message if it was a `send`.
     Error {
         code: ErrorCode,
@@ -536,6 +600,8 @@ pub enum ErrorCode {
     InvalidQuery,
     /// The conversation already has as many pinned messages as it may.
     TooManyPins,
+    /// You are muted: you can read but not post or react for now.
+    Muted,
 }
 
 impl ErrorCode {
@@ -564,6 +630,7 @@ impl ErrorCode {
             Self::Busy => "busy",
             Self::InvalidQuery => "invalid_query",
             Self::TooManyPins => "too_many_pins",
+            Self::Muted => "muted",
         }
     }
 
@@ -737,6 +804,9 @@ pub struct ChatMessage {
     /// Deleted by its author: the text is gone.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub deleted: bool,
+    /// Deleted by a moderator (then `deleted` too).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub removed: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reactions: Vec<Reaction>,
     /// Uploaded files, in the order they were attached (none once deleted).

@@ -2,6 +2,7 @@
 
 use shared::api::{ApiError, ApiErrorCode, CreateSessionRequest};
 use shared::protocol::{ChannelInfo, ClientMsgError, PresenceStatus, UserPresence};
+use shared::roles::{AdminUser, AuditAction, AuditEntry, Role};
 use shared::validate::{MessageText, MessageTextError, Username, UsernameError};
 use shared::{
     Attachment, AttachmentKind, ChannelId, ChatMessage, ClientMsg, ClientMsgId, ErrorCode, FileId,
@@ -25,6 +26,7 @@ fn sample_message() -> ChatMessage {
         sent_at: 1_700_000_000_000,
         edited_at: None,
         deleted: false,
+        removed: false,
         reactions: vec![],
         attachments: vec![Attachment {
             id: FileId("f1".into()),
@@ -56,6 +58,23 @@ fn sample_message() -> ChatMessage {
 #[test]
 fn client_messages_round_trip_with_a_type_tag() {
     let cases = vec![
+        ClientMsg::SetRole {
+            user: UserId("u2".into()),
+            role: Role::Moderator,
+        },
+        ClientMsg::Mute {
+            user: UserId("u2".into()),
+            minutes: 60,
+        },
+        ClientMsg::SetActive {
+            user: UserId("u2".into()),
+            active: false,
+        },
+        ClientMsg::AuditLog { before: Some(5) },
+        ClientMsg::AdminUsers {
+            query: String::new(),
+            after: None,
+        },
         ClientMsg::Send {
             channel: ChannelId("c1".into()),
             client_id: ClientMsgId::parse("abc-123").unwrap(),
@@ -126,7 +145,38 @@ fn server_messages_round_trip() {
             max_upload_bytes: 25 * 1024 * 1024,
             mention_everyone_max_members: 1000,
             blocked: vec![UserId("u9".into())],
+            role: Role::Moderator,
+            muted_until: Some(1_700_000_000_000),
             epoch: "5f0c".into(),
+        },
+        ServerMsg::Standing {
+            role: Role::Admin,
+            muted_until: None,
+        },
+        ServerMsg::AdminUsers {
+            users: vec![AdminUser {
+                user: alice(),
+                role: Role::Owner,
+                muted_until: None,
+                deactivated: true,
+            }],
+            query: "al".into(),
+            after: None,
+            next: Some("alice".into()),
+        },
+        ServerMsg::AuditLog {
+            entries: vec![AuditEntry {
+                id: 3,
+                at: 1_700_000_000_000,
+                actor: alice(),
+                action: AuditAction::RemoveMessage,
+                target: Some(alice()),
+                channel: Some(ChannelId("c1".into())),
+                seq: Some(7),
+                detail: String::new(),
+            }],
+            before: Some(9),
+            more: true,
         },
         ServerMsg::PresenceSummary {
             online_count: 5_000,

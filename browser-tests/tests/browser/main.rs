@@ -9,6 +9,7 @@ mod groups;
 mod harness;
 mod hostile;
 mod mentions;
+mod moderation;
 mod pins;
 mod render;
 mod rich;

@@ -13,6 +13,7 @@ use web_sys::HtmlTextAreaElement;
 use yew::prelude::*;
 
 use super::attachments::{Attachments, LinkPreviewCard};
+use crate::admin::Moderating;
 use crate::browser::{full_time, iso_time, short_time};
 use crate::markdown;
 use crate::state::Pending;
@@ -83,6 +84,8 @@ struct Shown<'a> {
     seq: Option<Seq>,
     edited: bool,
     deleted: bool,
+    /// Deleted by a moderator.
+    removed: bool,
     reactions: &'a [Reaction],
     attachments: &'a [Attachment],
     preview: Option<&'a LinkPreview>,
@@ -105,6 +108,7 @@ impl<'a> Shown<'a> {
                 seq: Some(message.seq),
                 edited: message.edited_at.is_some(),
                 deleted: message.deleted,
+                removed: message.removed,
                 reactions: &message.reactions,
                 attachments: &message.attachments,
                 preview: message.preview.as_deref(),
@@ -123,6 +127,7 @@ impl<'a> Shown<'a> {
                 seq: None,
                 edited: false,
                 deleted: false,
+                removed: false,
                 reactions: &[],
                 attachments: &pending.attachments,
                 preview: None,
@@ -146,6 +151,7 @@ impl<'a> Shown<'a> {
 pub fn MessageRow(props: &MessageRowProps) -> Html {
     // Custom emoji are drawn from the list: render again when it changes.
     let _ = use_context::<crate::custom_emoji::EmojiVersion>();
+    let moderating = use_context::<Moderating>().is_some_and(|m| m.0);
     let edit_ref = use_node_ref();
     {
         let edit_ref = edit_ref.clone();
@@ -186,8 +192,18 @@ pub fn MessageRow(props: &MessageRowProps) -> Html {
             }
         })
     };
+    let delete_label = if row.mine {
+        "Delete"
+    } else {
+        "Remove (as a moderator)"
+    };
     let body = if row.deleted {
-        html! { <span class="text deleted-text" data-testid="message-text">{ "message deleted" }</span> }
+        let said = if row.removed {
+            "message removed by a moderator"
+        } else {
+            "message deleted"
+        };
+        html! { <span class="text deleted-text" data-testid="message-text">{ said }</span> }
     } else if let (true, Some(seq)) = (props.editing, row.seq) {
         let on_action = props.on_action.clone();
         let onkeydown = Callback::from(move |event: KeyboardEvent| {
@@ -249,7 +265,9 @@ pub fn MessageRow(props: &MessageRowProps) -> Html {
                 if row.mine {
                     <button data-testid="edit-message" title="Edit" aria-label="Edit"
                             onclick={act(MessageAction::StartEdit(seq))}>{ "✎" }</button>
-                    <button data-testid="delete-message" title="Delete" aria-label="Delete"
+                }
+                if row.mine || moderating {
+                    <button data-testid="delete-message" title={delete_label} aria-label={delete_label}
                             onclick={act(MessageAction::Delete(seq))}>
                         <svg viewBox="0 0 24 24" width="14" height="14" fill="none" stroke="currentColor"
                              stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true">

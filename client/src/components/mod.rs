@@ -2,6 +2,7 @@
 //! through `on…` callbacks; none touches the socket.
 
 pub mod account_panel;
+pub mod admin_panel;
 pub mod attachments;
 pub mod block_button;
 pub mod composer;

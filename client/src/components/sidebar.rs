@@ -21,6 +21,8 @@ pub struct SidebarProps {
     pub on_mentions: Callback<()>,
     /// Open (or close) the threads view.
     pub on_threads: Callback<()>,
+    /// Opens the admin panel (shown to moderators and above).
+    pub on_admin: Callback<()>,
     pub open: bool,
 }
 
@@ -96,6 +98,14 @@ pub fn Sidebar(props: &SidebarProps) -> Html {
                     <span class="badge" data-testid="threads-unread" title="Threads with new replies">{ unread_threads }</span>
                 }
             </button>
+            if state.admin.available() {
+                <button class={classes!("views-item", state.admin.open.then_some("active"))}
+                        data-testid="open-admin" aria-pressed={state.admin.open.to_string()}
+                        onclick={props.on_admin.reform(|_: MouseEvent| ())}>
+                    <span class="at" aria-hidden="true">{ "⚙" }</span>
+                    <span class="name">{ "Admin" }</span>
+                </button>
+            }
             <div class="nav-head">
                 <h2>{ "Channels" }</h2>
                 <div class="nav-actions">

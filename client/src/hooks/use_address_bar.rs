@@ -18,6 +18,7 @@ pub fn use_address_bar(state: &UseReducerHandle<ChatState>) {
             let path = current_path();
             dispatcher.dispatch(Action::Navigate(Route::parse(&path)));
             dispatcher.dispatch(Action::WantMessage(Route::message(&path)));
+            dispatcher.dispatch(Action::OpenAdmin(Route::is_admin(&path)));
         });
     }
     // Back and forward buttons switch conversations.
@@ -27,6 +28,7 @@ pub fn use_address_bar(state: &UseReducerHandle<ChatState>) {
             let path = current_path();
             dispatcher.dispatch(Action::Navigate(Route::parse(&path)));
             dispatcher.dispatch(Action::WantMessage(Route::message(&path)));
+            dispatcher.dispatch(Action::OpenAdmin(Route::is_admin(&path)));
         });
         let window = web_sys::window();
         if let Some(window) = &window {

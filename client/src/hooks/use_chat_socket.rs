@@ -309,6 +309,8 @@ impl ChatSocket {
                 max_upload_bytes,
                 mention_everyone_max_members,
                 blocked,
+                role,
+                muted_until,
                 epoch,
             } => {
                 let snapshot = {
@@ -332,6 +334,7 @@ impl ChatSocket {
                     blocked,
                     epoch,
                 });
+                dispatch.dispatch(Action::Standing { role, muted_until });
                 // Conversations catch up when shown (the chat page asks);
                 // unacknowledged messages go out again now.
                 for pending in &snapshot.pending {
@@ -488,6 +491,30 @@ impl ChatSocket {
                 has_newer,
             }),
             ServerMsg::Mentions { messages } => dispatch.dispatch(Action::Mentions(messages)),
+            ServerMsg::Standing { role, muted_until } => {
+                dispatch.dispatch(Action::Standing { role, muted_until })
+            }
+            ServerMsg::AdminUsers {
+                users,
+                query,
+                after,
+                next,
+            } => dispatch.dispatch(Action::AdminUsers {
+                users,
+                query,
+                after,
+                next,
+            }),
+            ServerMsg::AdminUser { user } => dispatch.dispatch(Action::AdminUser(user)),
+            ServerMsg::AuditLog {
+                entries,
+                before,
+                more,
+            } => dispatch.dispatch(Action::AuditLog {
+                entries,
+                before,
+                more,
+            }),
             ServerMsg::NotifyChanged { channel, level } => {
                 dispatch.dispatch(Action::NotifyChanged { channel, level })
             }

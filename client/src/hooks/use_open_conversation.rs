@@ -9,7 +9,7 @@ use super::use_chat_socket::ChatSocket;
 use gloo_timers::callback::Timeout;
 
 use crate::browser::{now_millis, page_hidden, push_path};
-use crate::state::{Action, ChatState};
+use crate::state::{Action, ChatState, Route};
 
 /// Read marks go out at most this often (ms): in a busy channel one per
 /// message would use up the connection's budget, and the reader's own posts
@@ -34,6 +34,7 @@ pub fn use_open_conversation(state: &UseReducerHandle<ChatState>, socket: &ChatS
                 )
             }),
             state.connection,
+            state.admin.open,
         );
         let last_mark = last_mark.clone();
         use_effect_with(key, move |_| {
@@ -57,6 +58,10 @@ pub fn use_open_conversation(state: &UseReducerHandle<ChatState>, socket: &ChatS
                     )
                 {
                     state.dispatch(Action::Requested(conversation.info.id.clone()));
+                }
+                if state.admin.open {
+                    push_path(Route::ADMIN);
+                    return;
                 }
                 push_path(&conversation.path());
                 let unread = conversation.info.last_seq > conversation.info.last_read_seq

@@ -8,8 +8,10 @@ use shared::protocol::NotifyLevel;
 use shared::{ChannelId, ChatMessage, ClientMsg, ClientMsgId, UserId, UserInfo};
 use yew::prelude::*;
 
-use crate::browser::{new_client_id, notify, now_millis, page_hidden};
+use crate::admin::Moderating;
+use crate::browser::{new_client_id, notify, now_millis, page_hidden, short_time};
 use crate::components::account_panel::AccountPanel;
+use crate::components::admin_panel::AdminPanel;
 use crate::components::composer::Composer;
 use crate::components::conversation_header::{ConversationHeader, TypingIndicator};
 use crate::components::dialogs::{
@@ -190,6 +192,16 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
     let close_thread = {
         let state = state.clone();
         use_event(move |()| state.dispatch(Action::CloseThread))
+    };
+    let on_admin_request = {
+        let socket = socket.clone();
+        use_event(move |request: ClientMsg| {
+            socket.send(&request);
+        })
+    };
+    let open_admin = {
+        let state = state.clone();
+        use_event(move |open: bool| state.dispatch(Action::OpenAdmin(open)))
     };
     let on_show_threads = {
         let (state, socket) = (state.clone(), socket.clone());
@@ -783,6 +795,7 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
     }
     html! {
         <ContextProvider<EmojiVersion> context={*emoji_version}>
+        <ContextProvider<Moderating> context={Moderating(state.admin.role.moderates())}>
         <div class="app">
             <Header room={title.clone()} topic={topic} online_count={state.online_count as usize}
                     me={state.me.clone()} connection={state.connection}
@@ -791,10 +804,14 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
             <div class="layout">
                 <Sidebar state={state.clone()} on_switch={on_switch} open={*show_nav}
                          on_create={open_create} on_browse={open_browse} on_mentions={on_show_mentions}
-                         on_threads={on_show_threads}
+                         on_threads={on_show_threads} on_admin={open_admin.reform(|()| true)}
                          on_new_conversation={open_new_conversation} />
                 <main class={classes!("conversation", drop.dragging.then_some("drop-target"))}
                       ondragover={drop.on_drag_over} ondragleave={drop.on_drag_leave} ondrop={drop.on_drop}>
+                    if state.admin.open && state.admin.available() {
+                        <AdminPanel admin={state.admin.clone()} me={state.me.id.clone()}
+                                    on_request={on_admin_request} on_close={open_admin.reform(|()| false)} />
+                    } else {
                     if let Some(conversation) = current.clone() {
                         <ConversationHeader conversation={conversation.clone()} on_set_topic={on_set_topic}
                                             on_leave={on_leave} on_invite={open_invite} on_add_people={open_add_people}
@@ -828,6 +845,11 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
                             <button onclick={dismiss_offer.clone()} aria-label="Dismiss">{ "×" }</button>
                         </div>
                     }
+                    if let Some(until) = state.admin.muted_at(now_millis()) {
+                        <div class="banner info" role="status" data-testid="muted-notice">
+                            { format!("A moderator has muted you until {}: you can read, but not post or react.", short_time(until)) }
+                        </div>
+                    }
                     if let Some(error) = &state.notice_error {
                         <div class="banner error" role="alert">
                             { error }
@@ -842,6 +864,7 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
                               on_edit_last={actions.on_edit_last.clone()}
                               initial_draft={state.current.as_ref().and_then(|c| drafts.borrow().get(c).cloned()).unwrap_or_default()}
                               placeholder={format!("Message {title}")} />
+                    }
                 </main>
                 if let Some(panel) = state.threads.panel.clone() {
                     <ThreadPanelView panel={panel.clone()} title={title.clone()} reader={reader.clone()}
@@ -929,6 +952,7 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
                 Dialog::None => html! {},
             } }
         </div>
+        </ContextProvider<Moderating>>
         </ContextProvider<EmojiVersion>>
     }
 }

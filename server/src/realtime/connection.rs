@@ -28,7 +28,7 @@ use super::hub::Registration;
 use super::outbox::{Outbox, Outgoing, PushFailure, outbox};
 use super::socket_writer::SocketWriter;
 use crate::connection_limits::ConnectionSlot;
-use crate::store::{Accounts, Channels, SessionUser};
+use crate::store::{Accounts, Channels, Moderation, SessionUser};
 
 /// A client silent (not even a pong) for this long is disconnected.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(45);
@@ -82,12 +82,13 @@ async fn serve(
     let loaded = async {
         let channels = context.store.channels_of(user).await?;
         let blocked = context.store.blocked_by(&user.id).await?;
-        Ok::<_, crate::store::StoreError>((channels, blocked))
+        let standing = context.store.standing(&user.id).await?;
+        Ok::<_, crate::store::StoreError>((channels, blocked, standing))
     };
     // Every await apart from the read loop's is boxed: a task's memory is its
     // largest state, and an idle connection should not carry the biggest
     // command's.
-    let (channels, blocked) = match Box::pin(loaded).await {
+    let (channels, blocked, standing) = match Box::pin(loaded).await {
         Ok(loaded) => loaded,
         Err(error) => {
             tracing::error!(%error, "could not load channels for a new connection");
@@ -112,6 +113,8 @@ async fn serve(
         max_upload_bytes: context.max_upload_bytes,
         mention_everyone_max_members: context.mention_everyone_max_members,
         epoch: context.store.epoch().to_owned(),
+        role: standing.map(|s| s.role).unwrap_or_default(),
+        muted_until: standing.and_then(|s| s.muted_at(crate::random::now_millis())),
     }))
     .await;
     // A sign-out that ran between the upgrade's session check and this

@@ -57,6 +57,10 @@ pub struct Registration {
     pub mention_everyone_max_members: u32,
     /// The database's epoch, told in `welcome`.
     pub epoch: String,
+    /// The user's role, told in `welcome`.
+    pub role: shared::roles::Role,
+    /// Until when the user is muted, told in `welcome`.
+    pub muted_until: Option<i64>,
 }
 
 enum Command {
@@ -472,6 +476,8 @@ impl Hub {
             max_upload_bytes,
             mention_everyone_max_members,
             epoch,
+            role,
+            muted_until,
         } = registration;
         if self.shutting_down {
             let _ = outbox.push(Outgoing::Close(going_away()));
@@ -495,6 +501,8 @@ impl Hub {
             max_upload_bytes,
             mention_everyone_max_members,
             blocked,
+            role,
+            muted_until,
             epoch,
         };
         // The queue is new and empty: the welcome fits (it is refused only
@@ -981,6 +989,8 @@ mod tests {
                     max_upload_bytes: 1,
                     mention_everyone_max_members: 1,
                     epoch: "test".into(),
+                    role: shared::roles::Role::Member,
+                    muted_until: None,
                 })
                 .await;
             self.settle().await;

@@ -12,9 +12,10 @@ use shared::{Attachment, ChangeNo, ChannelId, ChatMessage, FileId, Seq, UserId, 
 use super::postgres::PgStore;
 use super::sqlite::SqliteStore;
 use super::{
-    Accounts, ChangeOutcome, Channels, CustomEmojis, EmojiAdded, Files, Following, Inserted,
-    LinkCache, Mentions, MessageChange, Messages, NewAccount, NewEmoji, NewFile, NewMessage, Page,
-    PreviewJob, Search, SearchPage, SessionUser, StoreError, StoredFile, Threads,
+    Accounts, AuditRecord, ChangeOutcome, Channels, CustomEmojis, EmojiAdded, Files, Following,
+    Inserted, LinkCache, Mentions, MessageChange, Messages, Moderation, NewAccount, NewEmoji,
+    NewFile, NewMessage, Page, PreviewJob, Search, SearchPage, SessionUser, Standing,
+    StandingChange, StoreError, StoredFile, Threads,
 };
 
 /// Handle to the database, whichever its dialect; cheap to clone.
@@ -261,6 +262,16 @@ delegate! {
         async fn file_for(user: &UserId, file: &FileId) -> Result<Option<StoredFile>, StoreError>;
         async fn sweep_files(unposted_before: i64, limit: u32) -> Result<(usize, Vec<String>), StoreError>;
         async fn unreferenced(hashes: &[String]) -> Result<Vec<String>, StoreError>;
+    }
+}
+
+delegate! {
+    impl Moderation {
+        async fn standing(user: &UserId) -> Result<Option<Standing>, StoreError>;
+        async fn standings(users: &[UserId]) -> Result<std::collections::HashMap<UserId, Standing>, StoreError>;
+        async fn change_standing(record: &AuditRecord<'_>, change: StandingChange) -> Result<(), StoreError>;
+        async fn record_audit(record: &AuditRecord<'_>) -> Result<(), StoreError>;
+        async fn audit_log(before: Option<i64>, limit: u32) -> Result<(Vec<shared::roles::AuditEntry>, bool), StoreError>;
     }
 }
 

@@ -213,6 +213,7 @@ macro_rules! select_messages {
     ($rest:literal) => {
         concat!(
             "SELECT m.channel_id, m.seq, m.client_id, m.body, m.sent_at, m.edited_at, m.deleted,
+                    m.removed_by IS NOT NULL AS removed,
                     m.change_no, m.preview, u.id AS author_id, u.name AS author_name,
                     m.pinned_at, pu.id AS pinned_by_id, pu.name AS pinned_by_name,
                     m.thread_seq, m.in_channel, t.author_id AS thread_author,
@@ -240,6 +241,7 @@ pub(crate) struct MessageRow {
     sent_at: i64,
     edited_at: Option<i64>,
     deleted: bool,
+    removed: bool,
     change_no: i64,
     preview: Option<String>,
     author_id: String,
@@ -279,6 +281,7 @@ impl MessageRow {
             sent_at: self.sent_at,
             edited_at: self.edited_at,
             deleted: self.deleted,
+            removed: self.removed,
             reactions: Vec::new(),
             attachments: Vec::new(),
             preview: super::link_cache::from_json(self.preview.clone()).map(Box::new),
@@ -417,6 +420,8 @@ pub(crate) struct Right {
     pub member: bool,
     /// Someone in this direct conversation has blocked the author.
     pub blocked: bool,
+    /// The author is muted until then (may be past).
+    pub muted_until: Option<i64>,
 }
 
 /// A thread parent as a batch's replies find it.
@@ -511,6 +516,13 @@ pub(crate) fn decide_batch(
                 stored.push(Stored::Blocked(message.clone()));
                 continue;
             }
+            Some(Right {
+                muted_until: Some(until),
+                ..
+            }) if *until > now => {
+                stored.push(Stored::Muted(message.clone()));
+                continue;
+            }
             Some(Right { member: true, .. }) => {}
             _ => {
                 stored.push(Stored::NotAMember(message.clone()));
@@ -552,6 +564,7 @@ pub(crate) fn decide_batch(
             sent_at: now,
             edited_at: None,
             deleted: false,
+            removed: false,
             reactions: Vec::new(),
             attachments: Vec::new(),
             preview: None,
@@ -619,6 +632,7 @@ mod tests {
             Stored::ClientIdReused(_) => "id reused".into(),
             Stored::Blocked(_) => "blocked".into(),
             Stored::NoSuchThread(_) => "no such thread".into(),
+            Stored::Muted(_) => "muted".into(),
         }
     }
 
@@ -635,13 +649,16 @@ mod tests {
             message("d", "ann", "m5", &[]), // blocked in a direct conversation
             message("a", "ann", "m6", &["f2"]), // not an unposted upload of hers
             message("a", "ben", "m0", &[]), // stored before this batch
+            message("e", "cat", "m7", &[]), // muted until after now
+            message("e", "dan", "m8", &[]), // muted until before now
         ];
-        let rights = HashMap::from([
+        let mut rights = HashMap::from([
             (
                 (ChannelId("a".into()), UserId("ann".into())),
                 Right {
                     member: true,
                     blocked: false,
+                    muted_until: None,
                 },
             ),
             (
@@ -649,6 +666,7 @@ mod tests {
                 Right {
                     member: true,
                     blocked: false,
+                    muted_until: None,
                 },
             ),
             (
@@ -656,6 +674,7 @@ mod tests {
                 Right {
                     member: true,
                     blocked: false,
+                    muted_until: None,
                 },
             ),
             (
@@ -663,6 +682,7 @@ mod tests {
                 Right {
                     member: true,
                     blocked: false,
+                    muted_until: None,
                 },
             ),
             (
@@ -670,6 +690,7 @@ mod tests {
                 Right {
                     member: false,
                     blocked: false,
+                    muted_until: None,
                 },
             ),
             (
@@ -677,10 +698,28 @@ mod tests {
                 Right {
                     member: true,
                     blocked: true,
+                    muted_until: None,
                 },
             ),
         ]);
+        rights.insert(
+            (ChannelId("e".into()), UserId("cat".into())),
+            Right {
+                member: true,
+                blocked: false,
+                muted_until: Some(43),
+            },
+        );
+        rights.insert(
+            (ChannelId("e".into()), UserId("dan".into())),
+            Right {
+                member: true,
+                blocked: false,
+                muted_until: Some(42),
+            },
+        );
         let mut counters = HashMap::from([
+            (ChannelId("e".into()), counter(0)),
             (ChannelId("a".into()), counter(7)),
             (ChannelId("b".into()), counter(0)),
             (ChannelId("c".into()), counter(3)),
@@ -695,6 +734,7 @@ mod tests {
             sent_at: 1,
             edited_at: None,
             deleted: false,
+            removed: false,
             reactions: Vec::new(),
             attachments: Vec::new(),
             preview: None,
@@ -705,7 +745,9 @@ mod tests {
         };
         let mut earlier =
             Earlier::from([((UserId("ben".into()), "m0".to_string()), stored_before)]);
-        let postable = [true, true, true, true, true, true, true, true, false, true];
+        let postable = [
+            true, true, true, true, true, true, true, true, false, true, true, true,
+        ];
 
         let stored = decide_batch(
             &batch,
@@ -730,6 +772,8 @@ mod tests {
                 "blocked",
                 "invalid attachments",
                 "duplicate of a#5",
+                "muted",
+                "new e#1 change 1",
             ]
         );
         assert!(
@@ -746,7 +790,7 @@ mod tests {
             touched.sort();
             touched
         };
-        assert_eq!(touched, [("a", 9, 72), ("b", 1, 1)]);
+        assert_eq!(touched, [("a", 9, 72), ("b", 1, 1), ("e", 1, 1)]);
     }
 
     #[test]
@@ -762,6 +806,7 @@ mod tests {
             Right {
                 member: true,
                 blocked: false,
+                muted_until: None,
             },
         )]);
         let mut counters = HashMap::from([(ChannelId("a".into()), counter(7))]);

@@ -1,7 +1,7 @@
 //! Storage: the named operations the rest of the server uses, and the
 //! shapes they take and return ([`model`]). Each aggregate's operations are
 //! a trait ([`Accounts`], [`Channels`], [`Messages`], [`Files`],
-//! [`LinkCache`], [`Search`], [`Threads`]) with the decisions every dialect shares beside it; the
+//! [`LinkCache`], [`Search`], [`Threads`], [`Moderation`]) with the decisions every dialect shares beside it; the
 //! SQL lives in one folder per dialect, [`sqlite`] and [`postgres`], one
 //! file per aggregate. [`Store`] ([`dialects`]) is whichever dialect the
 //! database URL names.
@@ -19,6 +19,7 @@ pub mod link_cache;
 pub mod mentions;
 pub mod messages;
 pub mod model;
+pub mod moderation;
 pub mod postgres;
 pub mod search;
 pub mod sqlite;
@@ -33,5 +34,6 @@ pub use link_cache::{LinkCache, PreviewJob};
 pub use mentions::Mentions;
 pub use messages::Messages;
 pub use model::*;
+pub use moderation::{AuditRecord, Moderation, Standing, StandingChange};
 pub use search::{Search, SearchPage};
 pub use threads::{Following, ThreadLookup, ThreadPage, Threads};

@@ -109,6 +109,8 @@ pub enum Stored {
     Blocked(NewMessage),
     /// A reply whose parent does not exist, is deleted, or is a reply itself.
     NoSuchThread(NewMessage),
+    /// A moderator has muted the author for now.
+    Muted(NewMessage),
 }
 
 impl Stored {
@@ -120,7 +122,8 @@ impl Stored {
             | Self::InvalidAttachments(message)
             | Self::ClientIdReused(message)
             | Self::Blocked(message)
-            | Self::NoSuchThread(message) => &message.channel,
+            | Self::NoSuchThread(message)
+            | Self::Muted(message) => &message.channel,
         }
     }
 }
@@ -135,6 +138,11 @@ pub enum MessageChange<'a> {
     Delete {
         by: &'a UserId,
         text: &'a str,
+    },
+    /// A moderator deletes someone's message (the caller checked the
+    /// role); it shows as removed by a moderator and goes in the audit log.
+    Remove {
+        by: &'a UserId,
     },
     React {
         by: &'a UserId,

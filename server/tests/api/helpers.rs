@@ -139,20 +139,28 @@ impl TestApp {
     /// Runs SQL statements on the app's database from outside the server
     /// (to break or age things), whichever its dialect.
     pub async fn outside_sql(&self, statements: &str) {
+        self.try_outside_sql(statements).await.unwrap();
+    }
+
+    /// [`Self::outside_sql`], answering the database's refusal.
+    pub async fn try_outside_sql(&self, statements: &str) -> Result<(), String> {
         let sql = sqlx::AssertSqlSafe(statements.to_owned());
-        if self.on_postgres() {
+        let done = if self.on_postgres() {
             let pool = sqlx::PgPool::connect(&self.settings.database_url)
                 .await
                 .unwrap();
-            sqlx::raw_sql(sql).execute(&pool).await.unwrap();
+            let done = sqlx::raw_sql(sql).execute(&pool).await.map(drop);
             pool.close().await;
+            done
         } else {
             let pool = sqlx::SqlitePool::connect(&self.settings.database_url)
                 .await
                 .unwrap();
-            sqlx::raw_sql(sql).execute(&pool).await.unwrap();
+            let done = sqlx::raw_sql(sql).execute(&pool).await.map(drop);
             pool.close().await;
-        }
+            done
+        };
+        done.map_err(|error| error.to_string())
     }
 
     /// A count read from the app's database from outside the server.

@@ -29,6 +29,7 @@ mod hostile_sockets;
 mod http;
 mod limits;
 mod mentions;
+mod moderation;
 mod pins;
 mod presence;
 mod previews;

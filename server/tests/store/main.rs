@@ -11,5 +11,6 @@ mod files;
 mod jobs;
 mod link_cache;
 mod messages;
+mod moderation;
 #[path = "../support/postgres.rs"]
 mod postgres;

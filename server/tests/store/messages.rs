@@ -41,6 +41,7 @@ fn outcome(stored: &Stored) -> String {
         Stored::ClientIdReused(_) => "id reused".into(),
         Stored::Blocked(_) => "blocked".into(),
         Stored::NoSuchThread(_) => "no such thread".into(),
+        Stored::Muted(_) => "muted".into(),
     }
 }
 

@@ -2,13 +2,14 @@
 //! removing, topics, member lists and read marks.
 
 use shared::protocol::{ChannelKind, NotifyLevel};
+use shared::roles::AuditAction;
 use shared::validate::{ChannelName, Topic};
 use shared::{ChannelId, ErrorCode, Seq, ServerMsg, UserId, UserInfo};
 
 use super::refusal::{self, Refusal, refuse};
-use super::{Caller, Reply, announce_joined, answer, done, membership};
+use super::{Caller, Reply, announce_joined, answer, done, membership, moderation};
 
-use crate::store::{Accounts, Channels};
+use crate::store::{Accounts, AuditRecord, Channels, Moderation};
 
 pub async fn create(caller: &Caller<'_>, name: &str, topic: &str, private: bool) -> Reply {
     let name = ChannelName::parse(name)
@@ -189,18 +190,40 @@ pub async fn invite(caller: &Caller<'_>, channel: &ChannelId, user: &UserId) -> 
 pub async fn remove_member(caller: &Caller<'_>, channel: &ChannelId, user: &UserId) -> Reply {
     let (kind, creator) = membership(caller, channel).await?;
     let store = caller.store();
-    if kind == ChannelKind::Direct || creator.as_ref() != Some(&caller.user.id) {
-        return Err(refuse(
-            ErrorCode::NotAllowed,
-            "Only the channel's creator can remove members.",
-        ));
-    }
     if user == &caller.user.id {
         return Err(refuse(ErrorCode::NotAllowed, "Leave the channel instead."));
+    }
+    // The creator removes anyone from their channel; moderators and above
+    // remove from public channels anyone whose role is below theirs.
+    let by_creator = kind != ChannelKind::Direct && creator.as_ref() == Some(&caller.user.id);
+    let by_moderator = !by_creator
+        && kind == ChannelKind::Public
+        && match store.standing(user).await? {
+            Some(target) => moderation::role_of(caller).await?.may_moderate(target.role),
+            None => false,
+        };
+    if !by_creator && !by_moderator {
+        return Err(refuse(
+            ErrorCode::NotAllowed,
+            "Only the channel's creator (or, in a public channel, a moderator) can remove members.",
+        ));
     }
     let removed = store.user(user).await?.ok_or_else(refusal::unknown_user)?;
     if store.remove_member(channel, &removed.id).await? {
         tracing::info!(by = %caller.user.name, user = %removed.name, "member removed");
+        if by_moderator {
+            let name = store.channel_name(channel).await?.unwrap_or_default();
+            store
+                .record_audit(&AuditRecord {
+                    actor: &caller.user.id,
+                    action: AuditAction::RemoveMember,
+                    target: Some(user),
+                    channel: Some(channel),
+                    seq: None,
+                    detail: &name,
+                })
+                .await?;
+        }
         let reason = format!("removed by {}", caller.user.name);
         part(caller, &removed, channel, &reason).await;
     }

@@ -12,7 +12,7 @@ use shared::validate::{MessageText, MessageTextError};
 use shared::{ChangeNo, ChannelId, ChatMessage, ClientMsgId, FileId, Seq, ServerMsg, UserId};
 
 use super::refusal::{self, Refusal};
-use super::{Caller, Reply, answer, done, membership};
+use super::{Caller, Reply, answer, done, membership, moderation};
 use crate::realtime::writer::WriteRequest;
 use crate::store::{
     ChangeOutcome, Channels, CustomEmojis, EveryoneTo, Mentions, MessageChange, Messages,
@@ -243,6 +243,7 @@ pub async fn newer(caller: &Caller<'_>, channel: ChannelId, after_seq: Seq) -> R
 
 pub async fn edit(caller: &Caller<'_>, channel: &ChannelId, seq: Seq, text: &str) -> Reply {
     membership(caller, channel).await?;
+    moderation::not_muted(caller).await?;
     let text = MessageText::parse(text).map_err(|error| refusal::bad_text(&error))?;
     let outcome = caller
         .store()
@@ -267,19 +268,22 @@ pub async fn edit(caller: &Caller<'_>, channel: &ChannelId, seq: Seq, text: &str
     reply
 }
 
+/// Deletes the caller's own message; someone else's when the caller is a
+/// moderator or above (a removal, in the audit log).
 pub async fn delete(caller: &Caller<'_>, channel: &ChannelId, seq: Seq) -> Reply {
     membership(caller, channel).await?;
-    let outcome = caller
-        .store()
-        .change_message(
-            channel,
-            seq,
-            MessageChange::Delete {
-                by: &caller.user.id,
-                text: "",
-            },
-        )
+    let by = &caller.user.id;
+    let store = caller.store();
+    let mut outcome = store
+        .change_message(channel, seq, MessageChange::Delete { by, text: "" })
         .await?;
+    if matches!(outcome, ChangeOutcome::NotAllowed)
+        && moderation::role_of(caller).await?.moderates()
+    {
+        outcome = store
+            .change_message(channel, seq, MessageChange::Remove { by })
+            .await?;
+    }
     announce_change(caller, outcome, None).await
 }
 
@@ -291,6 +295,7 @@ pub async fn react(
     add: bool,
 ) -> Reply {
     membership(caller, channel).await?;
+    moderation::not_muted(caller).await?;
     // Only real emoji (any skin tone) and the server's custom ones (as
     // `:name:`): nothing else can be stored as a reaction.
     let custom = match shared::validate::EmojiName::from_shortcode(emoji) {

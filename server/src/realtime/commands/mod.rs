@@ -11,10 +11,12 @@
 //!   topics, member lists, read marks.
 //! - [`people`]: direct conversations, blocks, the people list, presence, typing.
 //! - [`search`]: finding messages by their words.
+//! - [`moderation`]: roles, mutes, deactivation, the audit log.
 //! - [`refusal`]: every refusal's wording.
 
 mod channels;
 mod messages;
+mod moderation;
 mod people;
 pub mod refusal;
 mod search;
@@ -189,6 +191,15 @@ pub async fn dispatch(
             people::typing(caller, &mut state.last_typing, channel).await
         }
         ClientMsg::SetAway { away } => people::set_away(caller, away).await,
+        ClientMsg::AdminUsers { query, after } => {
+            moderation::admin_users(caller, query, after).await
+        }
+        ClientMsg::SetRole { user, role } => moderation::set_role(caller, &user, role).await,
+        ClientMsg::Mute { user, minutes } => moderation::mute(caller, &user, minutes).await,
+        ClientMsg::SetActive { user, active } => {
+            moderation::set_active(caller, &user, active).await
+        }
+        ClientMsg::AuditLog { before } => moderation::audit_log(caller, before).await,
     }
 }
 
@@ -212,6 +223,9 @@ fn request_kind(request: &ClientMsg) -> RequestKind {
         | ClientMsg::SetNotify { .. }
         | ClientMsg::OpenDirect { .. }
         | ClientMsg::FollowThread { .. }
+        | ClientMsg::SetRole { .. }
+        | ClientMsg::Mute { .. }
+        | ClientMsg::SetActive { .. }
         | ClientMsg::Block { .. } => RequestKind::Membership,
         ClientMsg::Sync { .. }
         | ClientMsg::History { .. }
@@ -220,11 +234,13 @@ fn request_kind(request: &ClientMsg) -> RequestKind {
         | ClientMsg::Pins { .. }
         | ClientMsg::Thread { .. }
         | ClientMsg::Threads
+        | ClientMsg::AuditLog { .. }
         | ClientMsg::Mentions => RequestKind::Read,
         ClientMsg::Search { .. } => RequestKind::Search,
         ClientMsg::Members { .. }
         | ClientMsg::BrowseChannels { .. }
         | ClientMsg::ListUsers { .. }
+        | ClientMsg::AdminUsers { .. }
         | ClientMsg::OnlineMembers { .. } => RequestKind::Directory,
     }
 }
@@ -252,6 +268,7 @@ pub fn delivery_frames(result: &Result<Stored, NewMessage>) -> (ServerMsg, Optio
         Ok(Stored::ClientIdReused(message)) => refused(refusal::client_id_reused(), message),
         Ok(Stored::Blocked(message)) => refused(refusal::blocked_post(), message),
         Ok(Stored::NoSuchThread(message)) => refused(refusal::no_such_thread(), message),
+        Ok(Stored::Muted(message)) => refused(refusal::muted(), message),
         Err(message) => refused(refusal::not_stored(), message),
     }
 }

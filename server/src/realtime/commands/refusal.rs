@@ -65,6 +65,30 @@ pub fn blocked_post() -> Refusal {
     )
 }
 
+/// A muted person tried to post, reply, edit or react.
+pub fn muted() -> Refusal {
+    refuse(
+        ErrorCode::Muted,
+        "A moderator has muted you for now: you can read, but not post or react.",
+    )
+}
+
+/// Someone whose role does not allow the action (or not on that person).
+pub fn not_your_role() -> Refusal {
+    refuse(
+        ErrorCode::NotAllowed,
+        "Your role does not allow that (or not on that person).",
+    )
+}
+
+/// A change of one's own role or standing.
+pub fn not_on_yourself() -> Refusal {
+    refuse(
+        ErrorCode::NotAllowed,
+        "You cannot change your own role, mute or deactivate yourself.",
+    )
+}
+
 pub fn unknown_user() -> Refusal {
     refuse(ErrorCode::UnknownUser, "There is no such user.")
 }

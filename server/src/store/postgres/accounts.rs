@@ -10,6 +10,7 @@ use shared::{UserId, UserInfo};
 use sqlx::Row;
 
 use super::PgStore;
+use super::moderation::first_account_owns;
 use crate::random::{new_id, now_millis};
 use crate::store::accounts::{
     NAME_KEY_RULE, SessionRow, batch_answers, directory_page, directory_search, live_session,
@@ -80,6 +81,9 @@ impl Accounts for PgStore {
             .execute(&mut *tx)
             .await?;
         }
+        if !created.is_empty() {
+            first_account_owns(&mut tx).await?;
+        }
         tx.commit().await?;
         Ok(batch_answers(users, sessions, &created))
     }
@@ -88,10 +92,13 @@ impl Accounts for PgStore {
         &self,
         name: &Username,
     ) -> Result<Option<(UserInfo, Option<String>)>, StoreError> {
-        let row = sqlx::query("SELECT id, name, password_hash FROM users WHERE name_key = $1")
-            .bind(name.uniqueness_key())
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT id, name, password_hash FROM users
+             WHERE name_key = $1 AND deactivated_at IS NULL",
+        )
+        .bind(name.uniqueness_key())
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(row.map(|row| {
             (
                 UserInfo {
@@ -173,7 +180,7 @@ impl Accounts for PgStore {
         let row: Option<SessionRow> = sqlx::query_as(
             "SELECT s.id, s.last_seen_at, u.id, u.name, u.password_hash IS NOT NULL
              FROM sessions s JOIN users u ON u.id = s.user_id
-             WHERE s.token_hash = $1",
+             WHERE s.token_hash = $1 AND u.deactivated_at IS NULL",
         )
         .bind(token_hash)
         .fetch_optional(&self.pool)

@@ -17,13 +17,14 @@ use shared::limits::{MAX_PINS, REACTION_NAMES_SHOWN};
 use shared::{ChangeNo, ChannelId, ChatMessage, LinkPreview, Seq, UserId};
 use sqlx::{PgConnection, Postgres, Transaction};
 
-use super::{PgStore, files, mentions, threads};
+use super::{PgStore, files, mentions, moderation, threads};
 use crate::store::link_cache::to_json;
 use crate::store::messages::{
     Counter, Details, Earlier, MessageRow, ReactionRow, Right, add_reactions, decide_batch,
     newest_rows, oldest_first, pins_allowed, reaction_allowed, resend_key, select_messages,
     seq_range,
 };
+use crate::store::moderation::removal_record;
 use crate::store::{
     ChangeOutcome, Channels, Inserted, MessageChange, Messages, NewMessage, Page, StoreError,
     Stored,
@@ -193,35 +194,49 @@ impl Messages for PgStore {
         };
         let now = crate::random::now_millis();
         match &change {
-            MessageChange::Edit { by, text } | MessageChange::Delete { by, text } => {
-                if author != by.0 {
+            MessageChange::Edit { by, .. }
+            | MessageChange::Delete { by, .. }
+            | MessageChange::Remove { by } => {
+                let removal = matches!(change, MessageChange::Remove { .. });
+                if author != by.0 && !removal {
                     return Ok(ChangeOutcome::NotAllowed);
                 }
-                let delete = matches!(change, MessageChange::Delete { .. });
+                let text = match change {
+                    MessageChange::Edit { text, .. } => Some(text),
+                    _ => None,
+                };
+                let delete = text.is_none();
                 sqlx::query(
                     "UPDATE messages SET body = $1,
                             edited_at = CASE WHEN $2 THEN edited_at ELSE $3 END,
                             deleted = $2, preview = NULL,
                             pinned_at = CASE WHEN $2 THEN NULL ELSE pinned_at END,
-                            pinned_by = CASE WHEN $2 THEN NULL ELSE pinned_by END
+                            pinned_by = CASE WHEN $2 THEN NULL ELSE pinned_by END,
+                            removed_by = $6
                      WHERE channel_id = $4 AND seq = $5",
                 )
-                .bind(if delete { "" } else { text })
+                .bind(text.unwrap_or_default())
                 .bind(delete)
                 .bind(now)
                 .bind(&channel.0)
                 .bind(seq)
+                .bind(removal.then_some(&by.0))
                 .execute(&mut *tx)
                 .await?;
-                if delete {
-                    sqlx::query("DELETE FROM reactions WHERE channel_id = $1 AND seq = $2")
-                        .bind(&channel.0)
-                        .bind(seq)
-                        .execute(&mut *tx)
-                        .await?;
-                    mentions::forget(&mut tx, channel, seq).await?;
-                } else {
-                    mentions::record(&mut tx, channel, seq, by, text).await?;
+                match text {
+                    None => {
+                        sqlx::query("DELETE FROM reactions WHERE channel_id = $1 AND seq = $2")
+                            .bind(&channel.0)
+                            .bind(seq)
+                            .execute(&mut *tx)
+                            .await?;
+                        mentions::forget(&mut tx, channel, seq).await?;
+                    }
+                    Some(text) => mentions::record(&mut tx, channel, seq, by, text).await?,
+                }
+                if removal {
+                    let author = UserId(author.clone());
+                    moderation::audit(&mut tx, &removal_record(by, &author, channel, seq)).await?;
                 }
             }
             MessageChange::React { by, emoji, add } => {
@@ -613,13 +628,14 @@ async fn posting_rights(
 ) -> Result<HashMap<(ChannelId, UserId), Right>, StoreError> {
     let channels: Vec<&str> = batch.iter().map(|m| m.channel.0.as_str()).collect();
     let authors: Vec<&str> = batch.iter().map(|m| m.author.id.0.as_str()).collect();
-    let rows: Vec<(String, String, bool, bool)> = sqlx::query_as(
+    let rows: Vec<(String, String, bool, bool, Option<i64>)> = sqlx::query_as(
         "SELECT p.channel_id, p.user_id,
                 EXISTS (SELECT 1 FROM memberships
                         WHERE channel_id = p.channel_id AND user_id = p.user_id),
                 c.kind = 'direct' AND EXISTS (
                     SELECT 1 FROM blocks b JOIN memberships o ON o.user_id = b.user_id
-                    WHERE o.channel_id = p.channel_id AND b.blocked_id = p.user_id)
+                    WHERE o.channel_id = p.channel_id AND b.blocked_id = p.user_id),
+                (SELECT muted_until FROM users WHERE id = p.user_id)
          FROM (SELECT DISTINCT * FROM UNNEST($1::text[], $2::text[])) AS p (channel_id, user_id)
          JOIN channels c ON c.id = p.channel_id",
     )
@@ -629,9 +645,14 @@ async fn posting_rights(
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(channel, user, member, blocked)| {
+        .map(|(channel, user, member, blocked, muted_until)| {
             let key = (ChannelId(channel), UserId(user));
-            (key, Right { member, blocked })
+            let right = Right {
+                member,
+                blocked,
+                muted_until,
+            };
+            (key, right)
         })
         .collect())
 }

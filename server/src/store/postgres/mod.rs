@@ -20,6 +20,7 @@ mod files;
 mod link_cache;
 mod mentions;
 mod messages;
+mod moderation;
 mod search;
 mod threads;
 

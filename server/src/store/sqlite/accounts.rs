@@ -8,6 +8,7 @@ use shared::validate::Username;
 use shared::{UserId, UserInfo};
 use sqlx::Row;
 
+use super::moderation::first_account_owns;
 use super::{SqliteStore, placeholders};
 use crate::random::{new_id, now_millis};
 use crate::store::accounts::{
@@ -80,6 +81,9 @@ impl Accounts for SqliteStore {
                 insert.execute(&mut *tx).await?;
             }
         }
+        if !created.is_empty() {
+            first_account_owns(&mut tx).await?;
+        }
         tx.commit().await?;
         Ok(batch_answers(users, sessions, &created))
     }
@@ -88,10 +92,13 @@ impl Accounts for SqliteStore {
         &self,
         name: &Username,
     ) -> Result<Option<(UserInfo, Option<String>)>, StoreError> {
-        let row = sqlx::query("SELECT id, name, password_hash FROM users WHERE name_key = ?")
-            .bind(name.uniqueness_key())
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT id, name, password_hash FROM users
+             WHERE name_key = ? AND deactivated_at IS NULL",
+        )
+        .bind(name.uniqueness_key())
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(row.map(|row| {
             (
                 UserInfo {
@@ -174,7 +181,7 @@ impl Accounts for SqliteStore {
         let row: Option<SessionRow> = sqlx::query_as(
             "SELECT s.id, s.last_seen_at, u.id, u.name, u.password_hash IS NOT NULL
              FROM sessions s JOIN users u ON u.id = s.user_id
-             WHERE s.token_hash = ?",
+             WHERE s.token_hash = ? AND u.deactivated_at IS NULL",
         )
         .bind(token_hash)
         .fetch_optional(&self.pool)

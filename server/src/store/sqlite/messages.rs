@@ -9,7 +9,8 @@ use shared::{ChangeNo, ChannelId, ChatMessage, LinkPreview, Seq, UserId};
 use sqlx::{Row, Sqlite, Transaction};
 
 use super::{
-    SqliteStore, files, mentions, placeholders, search, select_messages, stamp_change, threads,
+    SqliteStore, files, mentions, moderation, placeholders, search, select_messages, stamp_change,
+    threads,
 };
 use crate::random::now_millis;
 use crate::store::link_cache::to_json;
@@ -17,6 +18,7 @@ use crate::store::messages::{
     Counter, Details, Earlier, MessageRow, ReactionRow, Right, add_reactions, decide_batch,
     newest_rows, oldest_first, pins_allowed, reaction_allowed, resend_key, seq_range,
 };
+use crate::store::moderation::removal_record;
 use crate::store::{
     ChangeOutcome, Channels, Inserted, MessageChange, Messages, NewMessage, Page, StoreError,
     Stored,
@@ -158,40 +160,56 @@ impl Messages for SqliteStore {
         }
         let now = now_millis();
         match &change {
-            MessageChange::Edit { by, text } | MessageChange::Delete { by, text } => {
-                if author != by.0 {
+            MessageChange::Edit { by, .. }
+            | MessageChange::Delete { by, .. }
+            | MessageChange::Remove { by } => {
+                let removal = matches!(change, MessageChange::Remove { .. });
+                if author != by.0 && !removal {
                     return Ok(ChangeOutcome::NotAllowed);
                 }
-                let delete = matches!(change, MessageChange::Delete { .. });
+                let text = match change {
+                    MessageChange::Edit { text, .. } => Some(text),
+                    _ => None,
+                };
+                let delete = text.is_none();
                 // A deleted message's pin goes with it.
                 sqlx::query(
                     "UPDATE messages SET body = ?, edited_at = CASE WHEN ? THEN edited_at ELSE ? END,
                             deleted = ?, preview = NULL,
                             pinned_at = CASE WHEN ? THEN NULL ELSE pinned_at END,
-                            pinned_by = CASE WHEN ? THEN NULL ELSE pinned_by END
+                            pinned_by = CASE WHEN ? THEN NULL ELSE pinned_by END,
+                            removed_by = ?
                      WHERE channel_id = ? AND seq = ?",
                 )
-                .bind(if delete { "" } else { text })
+                .bind(text.unwrap_or_default())
                 .bind(delete)
                 .bind(now)
                 .bind(delete)
                 .bind(delete)
                 .bind(delete)
+                .bind(removal.then_some(&by.0))
                 .bind(&channel.0)
                 .bind(seq)
                 .execute(&mut *tx)
                 .await?;
-                if delete {
-                    sqlx::query("DELETE FROM reactions WHERE channel_id = ? AND seq = ?")
-                        .bind(&channel.0)
-                        .bind(seq)
-                        .execute(&mut *tx)
-                        .await?;
-                    mentions::forget(&mut tx, channel, seq).await?;
-                    search::unindex(&mut tx, channel, seq).await?;
-                } else {
-                    mentions::record(&mut tx, channel, seq, by, text).await?;
-                    search::reindex(&mut tx, channel, seq, text).await?;
+                match text {
+                    None => {
+                        sqlx::query("DELETE FROM reactions WHERE channel_id = ? AND seq = ?")
+                            .bind(&channel.0)
+                            .bind(seq)
+                            .execute(&mut *tx)
+                            .await?;
+                        mentions::forget(&mut tx, channel, seq).await?;
+                        search::unindex(&mut tx, channel, seq).await?;
+                    }
+                    Some(text) => {
+                        mentions::record(&mut tx, channel, seq, by, text).await?;
+                        search::reindex(&mut tx, channel, seq, text).await?;
+                    }
+                }
+                if removal {
+                    let author = UserId(author.clone());
+                    moderation::audit(&mut tx, &removal_record(by, &author, channel, seq)).await?;
                 }
             }
             MessageChange::React { by, emoji, add } => {
@@ -515,7 +533,8 @@ async fn posting_rights(
                             WHERE channel_id = p.channel_id AND user_id = p.user_id) AS member,
                     c.kind = 'direct' AND EXISTS (
                         SELECT 1 FROM blocks b JOIN memberships o ON o.user_id = b.user_id
-                        WHERE o.channel_id = p.channel_id AND b.blocked_id = p.user_id) AS blocked
+                        WHERE o.channel_id = p.channel_id AND b.blocked_id = p.user_id) AS blocked,
+                    (SELECT muted_until FROM users WHERE id = p.user_id) AS muted_until
              FROM pairs p JOIN channels c ON c.id = p.channel_id"
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -536,6 +555,7 @@ async fn posting_rights(
                 Right {
                     member: row.get("member"),
                     blocked: row.get("blocked"),
+                    muted_until: row.get("muted_until"),
                 },
             );
         }

@@ -26,6 +26,7 @@ mod files;
 mod link_cache;
 mod mentions;
 mod messages;
+mod moderation;
 mod search;
 mod threads;
 

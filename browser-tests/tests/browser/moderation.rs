@@ -1,0 +1,154 @@
+//! Running the community from the browser: the first account owns the
+//! server and makes a moderator in the admin panel; the moderator removes
+//! a message (everyone sees it removed by a moderator) and mutes someone,
+//! who is told and whose next message is refused; an admin deactivates
+//! someone whose open tab goes back to the name prompt at once; the audit
+//! log lists it all.
+
+use crate::harness::{Browser, Driver, TestServer};
+use crate::pins::click_in_message;
+use crate::signed_in;
+
+/// Picks `value` in the select with this test id and `data-user`.
+async fn choose(browser: &Browser, id: &str, user: &str, value: &str) {
+    let select = browser.find_with(id, "user", user).await;
+    let chosen = browser
+        .client
+        .execute(
+            "const [select, value] = arguments;
+             select.value = value;
+             select.dispatchEvent(new Event('change', { bubbles: true }));
+             return select.value;",
+            vec![serde_json::to_value(&select).unwrap(), value.into()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(chosen, serde_json::json!(value));
+}
+
+/// Opens the admin panel from the sidebar.
+async fn open_admin(browser: &Browser) {
+    browser.find("open-admin").await.click().await.unwrap();
+    browser.find("admin-panel").await;
+}
+
+/// The text of every message row, in order (removed ones included).
+async fn row_texts(browser: &Browser) -> Vec<String> {
+    let mut texts = Vec::new();
+    for row in browser.all("message-text").await {
+        texts.push(row.text().await.unwrap_or_default());
+    }
+    texts
+}
+
+#[actix_web::test]
+async fn a_moderator_removes_a_message_and_mutes_someone_who_then_cannot_post() {
+    let server = TestServer::start().await;
+    let mut driver = Driver::start().await;
+    let olive = signed_in(&mut driver, &server, "Olive").await;
+    let mo = signed_in(&mut driver, &server, "Mo").await;
+    let mel = signed_in(&mut driver, &server, "Mel").await;
+    assert!(
+        !mo.exists("open-admin").await,
+        "members have no admin panel"
+    );
+
+    // The owner makes Mo a moderator; Mo's sidebar offers the panel at once.
+    open_admin(&olive).await;
+    choose(&olive, "user-role-select", "Mo", "moderator").await;
+    mo.find("open-admin").await;
+
+    mel.send_with_enter("cheap watches at example dot com")
+        .await;
+    mel.send_with_enter("sorry, wrong chat").await;
+    mo.wait_for_message("Mel: sorry, wrong chat").await;
+    click_in_message(&mo, "cheap watches at example dot com", "delete-message").await;
+    for browser in [&mo, &mel] {
+        browser
+            .eventually("the message shows as removed", || async {
+                row_texts(browser)
+                    .await
+                    .iter()
+                    .any(|t| t == "message removed by a moderator")
+            })
+            .await;
+    }
+    assert!(
+        row_texts(&mel)
+            .await
+            .iter()
+            .all(|t| !t.contains("cheap watches"))
+    );
+
+    // Mo mutes Mel from the panel; she is told, and her message is refused.
+    open_admin(&mo).await;
+    mo.find_with("mute-user", "user", "Mel")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let notice = mel.find("muted-notice").await.text().await.unwrap();
+    assert!(notice.contains("muted you"), "{notice}");
+    mel.send_with_enter("am I muted?").await;
+    mel.eventually("the refusal is shown", || async {
+        let body = mel
+            .find("message-list")
+            .await
+            .text()
+            .await
+            .unwrap_or_default();
+        body.contains("you can read, but not post")
+    })
+    .await;
+    mel.screenshot("moderation-muted").await.unwrap();
+
+    // The owner's audit log lists the role change, the removal and the mute.
+    olive.open(&format!("{}admin", server.url())).await;
+    olive.find("admin-panel").await;
+    olive
+        .eventually("three lines in the audit log", || async {
+            olive.all("audit-item").await.len() == 3
+        })
+        .await;
+    let lines = olive.find("admin-panel").await.text().await.unwrap();
+    assert!(lines.contains("Mo muted Mel"), "{lines}");
+    assert!(lines.contains("Mo removed a message by Mel"), "{lines}");
+    olive.screenshot("admin-panel").await.unwrap();
+    assert!(
+        !olive
+            .messages()
+            .await
+            .iter()
+            .any(|m| m.contains("am I muted?"))
+    );
+}
+
+#[actix_web::test]
+async fn an_admin_deactivates_someone_whose_open_tab_is_signed_out_at_once() {
+    let server = TestServer::start().await;
+    let mut driver = Driver::start().await;
+    let olive = signed_in(&mut driver, &server, "Olive").await;
+    let mel = signed_in(&mut driver, &server, "Mel").await;
+
+    olive.open(&format!("{}admin", server.url())).await;
+    olive.find("admin-panel").await;
+    olive
+        .find_with("deactivate-user", "user", "Mel")
+        .await
+        .click()
+        .await
+        .unwrap();
+    mel.find("username-input").await;
+    assert!(!mel.exists("message-input").await);
+    olive
+        .eventually("Mel is marked deactivated", || async {
+            olive
+                .find_with("deactivate-user", "user", "Mel")
+                .await
+                .text()
+                .await
+                .unwrap_or_default()
+                == "Reactivate"
+        })
+        .await;
+}

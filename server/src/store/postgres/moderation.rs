@@ -1,0 +1,137 @@
+//! Roles, mutes, deactivation and the audit log in PostgreSQL.
+
+use std::collections::HashMap;
+
+use shared::UserId;
+use shared::roles::AuditEntry;
+use sqlx::{Postgres, Transaction};
+
+use super::PgStore;
+use crate::random::now_millis;
+use crate::store::StoreError;
+use crate::store::moderation::{
+    AuditRecord, AuditRow, FIRST_ACCOUNT_OWNS, Moderation, Standing, StandingChange, audit_entry,
+    standing_from,
+};
+
+/// Makes the oldest account the owner if no one is (inside a sign-up's
+/// transaction).
+pub(super) async fn first_account_owns(
+    tx: &mut Transaction<'static, Postgres>,
+) -> Result<(), StoreError> {
+    sqlx::query(FIRST_ACCOUNT_OWNS).execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// Writes one line of the audit log inside `tx`.
+pub(super) async fn audit(
+    tx: &mut Transaction<'static, Postgres>,
+    record: &AuditRecord<'_>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO audit_log (at, actor_id, action, target_user_id, channel_id, seq, detail)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(now_millis())
+    .bind(&record.actor.0)
+    .bind(record.action.as_str())
+    .bind(record.target.map(|user| user.0.as_str()))
+    .bind(record.channel.map(|channel| channel.0.as_str()))
+    .bind(record.seq)
+    .bind(record.detail)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+impl Moderation for PgStore {
+    async fn standing(&self, user: &UserId) -> Result<Option<Standing>, StoreError> {
+        let row: Option<(String, Option<i64>, Option<i64>)> =
+            sqlx::query_as("SELECT role, muted_until, deactivated_at FROM users WHERE id = $1")
+                .bind(&user.0)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(role, muted, deactivated)| standing_from(&role, muted, deactivated)))
+    }
+
+    async fn standings(&self, users: &[UserId]) -> Result<HashMap<UserId, Standing>, StoreError> {
+        let ids: Vec<&str> = users.iter().map(|user| user.0.as_str()).collect();
+        let query = sqlx::query_as::<_, (String, String, Option<i64>, Option<i64>)>(
+            "SELECT id, role, muted_until, deactivated_at FROM users WHERE id = ANY($1)",
+        )
+        .bind(&ids);
+        Ok(query
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(|(id, role, muted, deactivated)| {
+                (UserId(id), standing_from(&role, muted, deactivated))
+            })
+            .collect())
+    }
+
+    async fn change_standing(
+        &self,
+        record: &AuditRecord<'_>,
+        change: StandingChange,
+    ) -> Result<(), StoreError> {
+        let Some(target) = record.target else {
+            return Ok(());
+        };
+        let mut tx = self.pool.begin().await?;
+        let update = match change {
+            StandingChange::Role(role) => {
+                sqlx::query("UPDATE users SET role = $1 WHERE id = $2").bind(role.as_str())
+            }
+            StandingChange::Muted(until) => {
+                sqlx::query("UPDATE users SET muted_until = $1 WHERE id = $2").bind(until)
+            }
+            StandingChange::Active(active) => {
+                sqlx::query("UPDATE users SET deactivated_at = $1 WHERE id = $2")
+                    .bind((!active).then(now_millis))
+            }
+        };
+        update.bind(&target.0).execute(&mut *tx).await?;
+        if change == StandingChange::Active(false) {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(&target.0)
+                .execute(&mut *tx)
+                .await?;
+        }
+        audit(&mut tx, record).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn record_audit(&self, record: &AuditRecord<'_>) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        audit(&mut tx, record).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn audit_log(
+        &self,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<(Vec<AuditEntry>, bool), StoreError> {
+        let rows: Vec<AuditRow> = sqlx::query_as(
+            "SELECT a.id, a.at, a.actor_id, actor.name, a.action, a.target_user_id, target.name,
+                    a.channel_id, a.seq, a.detail
+             FROM audit_log a JOIN users actor ON actor.id = a.actor_id
+                  LEFT JOIN users target ON target.id = a.target_user_id
+             WHERE a.id < $1 ORDER BY a.id DESC LIMIT $2",
+        )
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(i64::from(limit) + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        let more = rows.len() > limit as usize;
+        let entries = rows
+            .into_iter()
+            .take(limit as usize)
+            .filter_map(audit_entry)
+            .collect();
+        Ok((entries, more))
+    }
+}
