@@ -3,6 +3,7 @@
 //! their roles, and the audit log. What a role may do is
 //! `shared::roles`' rule; the server checks it again on every request.
 
+use shared::community::{Invite, ServerSettings};
 use shared::roles::{AdminUser, AuditEntry, Role};
 
 /// Given to the message rows: the reader may remove others' messages.
@@ -25,12 +26,30 @@ pub struct AdminState {
     /// The audit log as read so far, newest first.
     pub audit: Vec<AuditEntry>,
     pub audit_more: bool,
+    /// The server's settings, as last told.
+    pub settings: Option<ServerSettings>,
+    /// Invite links still valid (all for admins, one's own otherwise).
+    pub invites: Vec<Invite>,
+    /// The code of the link just created (shown once).
+    pub created: Option<String>,
 }
 
 impl AdminState {
     /// Whether the panel is there for this person at all.
     pub fn available(&self) -> bool {
         self.role.moderates()
+    }
+
+    /// Whether this person may create invite links.
+    pub fn may_invite(&self) -> bool {
+        self.role.administers() || self.settings.is_some_and(|s| s.members_invite)
+    }
+
+    /// A link just created: shown, and first in the list.
+    pub fn invite_created(&mut self, invite: Invite, code: String) {
+        self.invites.retain(|listed| listed.id != invite.id);
+        self.invites.insert(0, invite);
+        self.created = Some(code);
     }
 
     /// Whether the person is muted at `now`.

@@ -22,10 +22,12 @@ pub async fn current_session() -> Result<Option<SessionInfo>, String> {
     }
 }
 
-/// Picks a username; the server sets the session cookie.
-pub async fn choose_username(username: &str) -> Result<UserInfo, String> {
+/// Picks a username (with the code of the invite link followed, if any);
+/// the server sets the session cookie.
+pub async fn choose_username(username: &str, invite: Option<&str>) -> Result<UserInfo, String> {
     let body = CreateSessionRequest {
         username: username.to_owned(),
+        invite: invite.map(str::to_owned),
     };
     let response = send_json(Request::post("/api/session"), &body, 201).await?;
     read_session(response).await

@@ -273,6 +273,12 @@ pub enum Action {
     },
     /// Someone's role or standing after a change made here.
     AdminUser(AdminUser),
+    ServerSettings(shared::community::ServerSettings),
+    InviteCreated {
+        invite: shared::community::Invite,
+        code: String,
+    },
+    Invites(Vec<shared::community::Invite>),
     /// A page of the audit log.
     AuditLog {
         entries: Vec<AuditEntry>,
@@ -1225,6 +1231,9 @@ impl ChatState {
                 next,
             } => self.admin.users_page(users, query, after, next),
             Action::AdminUser(user) => self.admin.replace(user),
+            Action::ServerSettings(settings) => self.admin.settings = Some(settings),
+            Action::InviteCreated { invite, code } => self.admin.invite_created(invite, code),
+            Action::Invites(invites) => self.admin.invites = invites,
             Action::AuditLog {
                 entries,
                 before,

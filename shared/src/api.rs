@@ -8,6 +8,10 @@ use crate::protocol::UserInfo;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreateSessionRequest {
     pub username: String,
+    /// The code of the invite link followed (needed when sign-ups are by
+    /// invite only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invite: Option<String>,
 }
 
 /// `POST /api/sign-in`: sign in with a name that has a password.
@@ -88,6 +92,10 @@ pub enum ApiErrorCode {
     EmojiNameTaken,
     /// The server holds as many custom emoji as it may.
     TooManyEmoji,
+    /// The server takes no new accounts.
+    SignupsClosed,
+    /// Sign-ups need a valid invite link (missing, expired or used up).
+    InviteRequired,
     Unavailable,
     Internal,
 }

@@ -7,11 +7,13 @@
 //! - [`validate`]: domain types that validate on construction (`Username`, `MessageText`).
 //! - [`limits`]: the numbers both sides agree on.
 //! - [`search`]: what a search query means, and what of a result to highlight.
+//! - [`community`]: sign-up modes, server settings, invite links.
 //! - [`roles`]: who may moderate and administer whom; the admin panel's shapes.
 //! - [`cluster`]: notices between server nodes (never sent to browsers).
 
 pub mod api;
 pub mod cluster;
+pub mod community;
 pub mod ids;
 pub mod limits;
 pub mod mention;

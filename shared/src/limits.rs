@@ -60,3 +60,9 @@ pub const MAX_MUTE_MINUTES: u32 = 365 * 24 * 60;
 pub const AUDIT_PAGE: u32 = 100;
 /// People in one page of the admin panel's list.
 pub const ADMIN_USERS_PAGE: usize = 100;
+/// Longest an invite link stays valid, in hours (30 days).
+pub const MAX_INVITE_HOURS: u32 = 30 * 24;
+/// Most sign-ups one invite link allows.
+pub const MAX_INVITE_USES: u32 = 1_000;
+/// Invite links listed at most (the newest).
+pub const INVITES_SHOWN: u32 = 100;

@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::community::{Invite, ServerSettings};
 use crate::ids::{ChangeNo, ChannelId, ClientMsgId, FileId, Seq, UserId};
 use crate::roles::{AdminUser, AuditEntry, Role};
 
@@ -216,6 +217,17 @@ pub enum ClientMsg {
         #[serde(default)]
         before: Option<i64>,
     },
+    /// The server's settings (anyone signed in may read them).
+    ServerSettings,
+    /// Admins and above: change the server's settings.
+    SetServerSettings { settings: ServerSettings },
+    /// Create an invite link valid for `hours` (at most
+    /// [`MAX_INVITE_HOURS`](crate::limits::MAX_INVITE_HOURS)) and `uses`
+    /// sign-ups (at most [`MAX_INVITE_USES`](crate::limits::MAX_INVITE_USES)):
+    /// admins, and members when the settings allow.
+    CreateInvite { hours: u32, uses: u32 },
+    /// The invite links still valid: all of them for admins, your own otherwise.
+    Invites,
 }
 
 /// The `type` tags `ClientMsg` understands, to tell an unknown type from a malformed frame.
@@ -258,6 +270,10 @@ pub const CLIENT_MSG_TYPES: &[&str] = &[
     "mute",
     "set_active",
     "audit_log",
+    "server_settings",
+    "set_server_settings",
+    "create_invite",
+    "invites",
 ];
 
 /// At most this many people in `welcome`'s online list and in an
@@ -547,6 +563,12 @@ pub enum ServerMsg {
     },
     /// Someone's role or standing after you changed it.
     AdminUser { user: AdminUser },
+    /// The server's settings, when asked or changed.
+    ServerSettings { settings: ServerSettings },
+    /// The invite link you created: its code is shown this once.
+    InviteCreated { invite: Invite, code: String },
+    /// Answer to `invites`.
+    Invites { invites: Vec<Invite> },
     /// Answer to `audit_log`: entries newest first; `more` when older ones are left.
     AuditLog {
         entries: Vec<AuditEntry>,

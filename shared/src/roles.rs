@@ -118,6 +118,8 @@ pub enum AuditAction {
     Reactivate,
     RemoveMessage,
     RemoveMember,
+    ChangeSettings,
+    CreateInvite,
 }
 
 impl AuditAction {
@@ -131,6 +133,8 @@ impl AuditAction {
             Self::Reactivate => "reactivate",
             Self::RemoveMessage => "remove_message",
             Self::RemoveMember => "remove_member",
+            Self::ChangeSettings => "change_settings",
+            Self::CreateInvite => "create_invite",
         }
     }
 
@@ -144,6 +148,8 @@ impl AuditAction {
             Self::Reactivate,
             Self::RemoveMessage,
             Self::RemoveMember,
+            Self::ChangeSettings,
+            Self::CreateInvite,
         ]
         .into_iter()
         .find(|action| action.as_str() == name)
@@ -159,6 +165,8 @@ impl AuditAction {
             Self::Reactivate => "reactivated",
             Self::RemoveMessage => "removed a message by",
             Self::RemoveMember => "removed from a channel",
+            Self::ChangeSettings => "changed the server's settings",
+            Self::CreateInvite => "created an invite link",
         }
     }
 }

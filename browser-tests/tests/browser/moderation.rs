@@ -3,7 +3,8 @@
 //! a message (everyone sees it removed by a moderator) and mutes someone,
 //! who is told and whose next message is refused; an admin deactivates
 //! someone whose open tab goes back to the name prompt at once; the audit
-//! log lists it all.
+//! log lists it all. An owner makes sign-ups invite only: a stranger is
+//! refused, a newcomer with the link joins.
 
 use crate::harness::{Browser, Driver, TestServer};
 use crate::pins::click_in_message;
@@ -150,5 +151,76 @@ async fn an_admin_deactivates_someone_whose_open_tab_is_signed_out_at_once() {
                 .unwrap_or_default()
                 == "Reactivate"
         })
+        .await;
+}
+
+#[actix_web::test]
+async fn an_owner_makes_the_server_invite_only_and_only_invited_people_join() {
+    let server = TestServer::start().await;
+    let mut driver = Driver::start().await;
+    let olive = signed_in(&mut driver, &server, "Olive").await;
+    olive.open(&format!("{}admin", server.url())).await;
+    olive.find("admin-panel").await;
+    let select = olive.find("signup-mode-select").await;
+    olive
+        .client
+        .execute(
+            "arguments[0].value = 'invite';
+             arguments[0].dispatchEvent(new Event('change', { bubbles: true }));",
+            vec![serde_json::to_value(&select).unwrap()],
+        )
+        .await
+        .unwrap();
+    olive
+        .eventually("the audit log has the change", || async {
+            !olive.all("audit-item").await.is_empty()
+        })
+        .await;
+    olive
+        .find("invite-link-create")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let link = olive
+        .find("invite-link")
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        link.starts_with(&format!("{}invite/", server.url())),
+        "{link}"
+    );
+    olive.screenshot("admin-invites").await.unwrap();
+
+    // Without a link, picking a name is refused with a clear reason.
+    let stranger = driver.browser(1280, 800).await;
+    stranger.open(&server.url()).await;
+    stranger
+        .find("username-input")
+        .await
+        .send_keys("Stranger")
+        .await
+        .unwrap();
+    stranger
+        .find("username-submit")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let refused = stranger.find("username-error").await.text().await.unwrap();
+    assert!(refused.contains("invite only"), "{refused}");
+
+    // With it, a newcomer joins and is seen by the owner.
+    let newcomer = driver.browser(1280, 800).await;
+    newcomer.open(&link).await;
+    newcomer.find("invited-hint").await;
+    newcomer.sign_up("Newcomer").await;
+    newcomer.send_with_enter("thanks for the invite").await;
+    olive.find("close-admin").await.click().await.unwrap();
+    olive
+        .wait_for_message("Newcomer: thanks for the invite")
         .await;
 }

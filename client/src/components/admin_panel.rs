@@ -5,10 +5,12 @@
 //! decides again on every request.
 
 use shared::ClientMsg;
+use shared::community::{ServerSettings, SignupMode};
 use shared::roles::{AdminUser, AuditEntry, Role};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
+use super::invite_links::InviteLinks;
 use crate::admin::AdminState;
 use crate::browser::{full_time, now_millis, short_time};
 
@@ -31,9 +33,27 @@ pub struct AdminPanelProps {
 #[component]
 pub fn AdminPanel(props: &AdminPanelProps) -> Html {
     let admin = &props.admin;
+    // Every change made here is in the audit log: read it again after one.
+    let on_request = {
+        let (on_request, administers) = (props.on_request.clone(), admin.role.administers());
+        Callback::from(move |request: ClientMsg| {
+            let changes = matches!(
+                request,
+                ClientMsg::SetRole { .. }
+                    | ClientMsg::Mute { .. }
+                    | ClientMsg::SetActive { .. }
+                    | ClientMsg::SetServerSettings { .. }
+                    | ClientMsg::CreateInvite { .. }
+            );
+            on_request.emit(request);
+            if changes && administers {
+                on_request.emit(ClientMsg::AuditLog { before: None });
+            }
+        })
+    };
     {
         // The people and the audit log as they are now, on every opening.
-        let on_request = props.on_request.clone();
+        let on_request = on_request.clone();
         let administers = admin.role.administers();
         use_effect_with(administers, move |administers| {
             on_request.emit(ClientMsg::AdminUsers {
@@ -46,7 +66,7 @@ pub fn AdminPanel(props: &AdminPanelProps) -> Html {
         });
     }
     let on_search = {
-        let on_request = props.on_request.clone();
+        let on_request = on_request.clone();
         Callback::from(move |event: InputEvent| {
             let input: HtmlInputElement = event.target_unchecked_into();
             on_request.emit(ClientMsg::AdminUsers {
@@ -56,7 +76,7 @@ pub fn AdminPanel(props: &AdminPanelProps) -> Html {
         })
     };
     let more_people = admin.next.clone().map(|after| {
-        let (on_request, query) = (props.on_request.clone(), admin.query.clone());
+        let (on_request, query) = (on_request.clone(), admin.query.clone());
         Callback::from(move |_: MouseEvent| {
             on_request.emit(ClientMsg::AdminUsers {
                 query: query.clone(),
@@ -65,8 +85,33 @@ pub fn AdminPanel(props: &AdminPanelProps) -> Html {
         })
     });
     let older_audit = {
-        let (on_request, before) = (props.on_request.clone(), admin.audit_before());
+        let (on_request, before) = (on_request.clone(), admin.audit_before());
         Callback::from(move |_: MouseEvent| on_request.emit(ClientMsg::AuditLog { before }))
+    };
+    let settings = admin.settings.unwrap_or_default();
+    let on_mode = {
+        let on_request = on_request.clone();
+        Callback::from(move |event: Event| {
+            let select: HtmlSelectElement = event.target_unchecked_into();
+            on_request.emit(ClientMsg::SetServerSettings {
+                settings: ServerSettings {
+                    signup_mode: SignupMode::parse(&select.value()),
+                    ..settings
+                },
+            });
+        })
+    };
+    let on_members_invite = {
+        let on_request = on_request.clone();
+        Callback::from(move |event: Event| {
+            let input: HtmlInputElement = event.target_unchecked_into();
+            on_request.emit(ClientMsg::SetServerSettings {
+                settings: ServerSettings {
+                    members_invite: input.checked(),
+                    ..settings
+                },
+            });
+        })
     };
     let now = now_millis();
     html! {
@@ -86,7 +131,7 @@ pub fn AdminPanel(props: &AdminPanelProps) -> Html {
                     { for admin.users.iter().map(|user| html! {
                         <PersonRow key={user.user.id.0.clone()} user={user.clone()} reader={admin.role}
                                    me={user.user.id == props.me} now={now}
-                                   on_request={props.on_request.clone()} />
+                                   on_request={on_request.clone()} />
                     }) }
                 </ul>
                 if let Some(more) = more_people {
@@ -94,6 +139,23 @@ pub fn AdminPanel(props: &AdminPanelProps) -> Html {
                 }
             </section>
             if admin.role.administers() {
+                <section class="admin-section" aria-labelledby="admin-signups">
+                    <h3 id="admin-signups">{ "Who may join" }</h3>
+                    <label class="admin-setting">{ "Sign-ups " }
+                        <select data-testid="signup-mode-select" onchange={on_mode}>
+                            { for SignupMode::ALL.into_iter().map(|mode| html! {
+                                <option value={mode.as_str()} selected={mode == settings.signup_mode}>{ mode.label() }</option>
+                            }) }
+                        </select>
+                    </label>
+                    <label class="admin-setting">
+                        <input type="checkbox" data-testid="members-invite-toggle"
+                               checked={settings.members_invite} onchange={on_members_invite} />
+                        { " Members may create invite links" }
+                    </label>
+                    <InviteLinks invites={admin.invites.clone()} created={admin.created.clone()}
+                                 on_request={on_request.clone()} />
+                </section>
                 <section class="admin-section" aria-labelledby="admin-audit">
                     <h3 id="admin-audit">{ "Audit log" }</h3>
                     if admin.audit.is_empty() {
@@ -121,6 +183,8 @@ fn audit_item(entry: &AuditEntry) -> Html {
         (true, _) => String::new(),
         (false, shared::roles::AuditAction::SetRole) => format!(" to {}", entry.detail),
         (false, shared::roles::AuditAction::RemoveMember) => format!(" (#{})", entry.detail),
+        (false, shared::roles::AuditAction::ChangeSettings) => format!(": {}", entry.detail),
+        (false, shared::roles::AuditAction::CreateInvite) => format!(" ({})", entry.detail),
         (false, _) => format!(" for {}", entry.detail),
     };
     html! {
@@ -129,8 +193,10 @@ fn audit_item(entry: &AuditEntry) -> Html {
             <time datetime={full_time(entry.at)} title={full_time(entry.at)}>{ short_time(entry.at) }</time>
             <span>
                 <bdi class="author">{ &entry.actor.name }</bdi>
-                { format!(" {} ", entry.action.describe()) }
-                <bdi class="author">{ target }</bdi>
+                { format!(" {}", entry.action.describe()) }
+                if !target.is_empty() {
+                    { " " }<bdi class="author">{ target }</bdi>
+                }
                 { detail }
             </span>
         </li>

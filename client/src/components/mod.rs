@@ -11,6 +11,7 @@ pub mod conversation_header;
 pub mod dialogs;
 pub mod emoji_picker;
 pub mod header;
+pub mod invite_links;
 pub mod mentions_panel;
 pub mod message_list;
 pub mod message_row;

@@ -346,8 +346,10 @@ impl ChatSocket {
                     }
                     self.send_pending(&pending);
                 }
-                // The threads followed, and the open thread, as they are now.
+                // The threads followed, and the open thread, as they are now;
+                // the server's settings (who may invite).
                 self.send(&ClientMsg::Threads);
+                self.send(&ClientMsg::ServerSettings);
                 if let Some((channel, root)) = snapshot.thread {
                     self.send(&ClientMsg::Thread {
                         channel,
@@ -506,6 +508,13 @@ impl ChatSocket {
                 next,
             }),
             ServerMsg::AdminUser { user } => dispatch.dispatch(Action::AdminUser(user)),
+            ServerMsg::ServerSettings { settings } => {
+                dispatch.dispatch(Action::ServerSettings(settings))
+            }
+            ServerMsg::InviteCreated { invite, code } => {
+                dispatch.dispatch(Action::InviteCreated { invite, code })
+            }
+            ServerMsg::Invites { invites } => dispatch.dispatch(Action::Invites(invites)),
             ServerMsg::AuditLog {
                 entries,
                 before,

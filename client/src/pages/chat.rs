@@ -19,6 +19,7 @@ use crate::components::dialogs::{
 };
 use crate::components::emoji_picker::EmojiPicker;
 use crate::components::header::Header;
+use crate::components::invite_links::InviteLinks;
 use crate::components::mentions_panel::MentionsPanel;
 use crate::components::message_list::{MessageList, ScrollMemory};
 use crate::components::message_row::MessageAction;
@@ -810,7 +811,7 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
                       ondragover={drop.on_drag_over} ondragleave={drop.on_drag_leave} ondrop={drop.on_drop}>
                     if state.admin.open && state.admin.available() {
                         <AdminPanel admin={state.admin.clone()} me={state.me.id.clone()}
-                                    on_request={on_admin_request} on_close={open_admin.reform(|()| false)} />
+                                    on_request={on_admin_request.clone()} on_close={open_admin.reform(|()| false)} />
                     } else {
                     if let Some(conversation) = current.clone() {
                         <ConversationHeader conversation={conversation.clone()} on_set_topic={on_set_topic}
@@ -910,6 +911,13 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
                             on_search={on_user_search.clone()} on_more={on_more_users} />
                     <AccountPanel has_password={props.has_password}
                                   on_signed_out={props.on_signed_out.clone()} />
+                    if state.admin.may_invite() && !state.admin.role.administers() {
+                        <section class="invite-panel" aria-labelledby="invite-title">
+                            <h2 id="invite-title">{ "Invite people" }</h2>
+                            <InviteLinks invites={state.admin.invites.clone()} created={state.admin.created.clone()}
+                                         on_request={on_admin_request.clone()} />
+                        </section>
+                    }
                 </OnlineUsers>
             </div>
             if actions.reacting.is_some() {

@@ -28,6 +28,10 @@ pub fn ChooseName(props: &ChooseNameProps) -> Html {
     let name_error = use_state(|| None::<String>);
     let sign_in_error = use_state(|| None::<String>);
     let busy = use_state(|| Busy::Idle);
+    // The code of the invite link this page was opened from, if any.
+    let invite = use_memo((), |_| {
+        shared::community::invite_code(&crate::browser::current_path()).map(str::to_owned)
+    });
     // When the prompt first shows, for measuring the first load (User Timing).
     use_effect_with((), |_| {
         if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
@@ -55,6 +59,7 @@ pub fn ChooseName(props: &ChooseNameProps) -> Html {
     };
 
     let join = {
+        let invite = invite.clone();
         let name = name.clone();
         let name_error = name_error.clone();
         let sign_in_error = sign_in_error.clone();
@@ -76,8 +81,9 @@ pub fn ChooseName(props: &ChooseNameProps) -> Html {
             let name_error = name_error.clone();
             let busy = busy.clone();
             let on_signed_in = on_signed_in.clone();
+            let invite = (*invite).clone();
             wasm_bindgen_futures::spawn_local(async move {
-                match api::choose_username(username.as_str()).await {
+                match api::choose_username(username.as_str(), invite.as_deref()).await {
                     Ok(user) => on_signed_in.emit(SessionInfo {
                         user,
                         has_password: false,
@@ -156,6 +162,9 @@ pub fn ChooseName(props: &ChooseNameProps) -> Html {
                     <circle cx="32" cy="22" r="2.5" fill="#fff" />
                 </svg>
                 <h1>{ "Welcome to the chat" }</h1>
+                if invite.is_some() {
+                    <p class="hint invited" data-testid="invited-hint">{ "You were invited: pick a name to join." }</p>
+                }
                 <p class="hint">{ "Pick a name others will see. You can use letters, digits, spaces, _ - and ." }</p>
                 <label for="username">{ "Username" }</label>
                 <input id="username" data-testid="username-input" type="text" autofocus=true

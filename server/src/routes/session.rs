@@ -4,6 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use shared::api::{ApiErrorCode, CreateSessionRequest, SessionInfo};
+use shared::community::SignupMode;
 use shared::validate::Username;
 
 use super::AppState;
@@ -11,8 +12,9 @@ use crate::auth::{
     expired_session_cookie, hash_token, is_https, new_session_token, session_cookie,
 };
 use crate::error::HttpError;
+use crate::random::now_millis;
 use crate::realtime::fanout::Sessions;
-use crate::store::{Accounts, Channels};
+use crate::store::{Accounts, Channels, Community};
 
 /// The window sign-ups per address are counted in across nodes.
 const SIGNUP_WINDOW_MS: i64 = 60_000;
@@ -59,11 +61,33 @@ pub async fn create(
             error.to_string(),
         )
     })?;
+    // Who may join: anyone, someone with a valid invite link, or nobody.
+    let store = &state.realtime.store;
+    let invite = match store.settings().await?.signup_mode {
+        SignupMode::Open => None,
+        SignupMode::Closed => return Err(signups_closed()),
+        SignupMode::Invite => {
+            let code_hash = hash_token(body.invite.as_deref().ok_or_else(invite_required)?);
+            if !store.use_invite(&code_hash, now_millis()).await? {
+                return Err(invite_required());
+            }
+            Some(code_hash)
+        }
+    };
     let token = new_session_token();
-    let session = state
+    let created = state
         .signup_writer
         .create(username, hash_token(&token))
-        .await?;
+        .await;
+    let session = match (created, invite) {
+        (Ok(session), _) => session,
+        (Err(error), None) => return Err(error.into()),
+        (Err(error), Some(code_hash)) => {
+            // The account was not made: the invite's use is not spent.
+            store.return_invite(&code_hash).await?;
+            return Err(error.into());
+        }
+    };
     tracing::info!(user = %session.user.name, "new user");
     // Everyone in the default channel learns it has one more member.
     if let Some(general) = state.realtime.store.default_channel() {
@@ -79,6 +103,23 @@ pub async fn create(
             user: session.user,
             has_password: false,
         }))
+}
+
+fn signups_closed() -> HttpError {
+    HttpError::new(
+        StatusCode::FORBIDDEN,
+        ApiErrorCode::SignupsClosed,
+        "This server takes no new accounts. If you have one, sign in with your password.",
+    )
+}
+
+fn invite_required() -> HttpError {
+    HttpError::new(
+        StatusCode::FORBIDDEN,
+        ApiErrorCode::InviteRequired,
+        "This server is invite only: open a valid invite link (ask a member for one; \
+         links expire and can be used up).",
+    )
 }
 
 /// `DELETE /api/session`: ends this session and closes its sockets.

@@ -12,10 +12,10 @@ use shared::{Attachment, ChangeNo, ChannelId, ChatMessage, FileId, Seq, UserId, 
 use super::postgres::PgStore;
 use super::sqlite::SqliteStore;
 use super::{
-    Accounts, AuditRecord, ChangeOutcome, Channels, CustomEmojis, EmojiAdded, Files, Following,
-    Inserted, LinkCache, Mentions, MessageChange, Messages, Moderation, NewAccount, NewEmoji,
-    NewFile, NewMessage, Page, PreviewJob, Search, SearchPage, SessionUser, Standing,
-    StandingChange, StoreError, StoredFile, Threads,
+    Accounts, AuditRecord, ChangeOutcome, Channels, Community, CustomEmojis, EmojiAdded, Files,
+    Following, Inserted, LinkCache, Mentions, MessageChange, Messages, Moderation, NewAccount,
+    NewEmoji, NewFile, NewInvite, NewMessage, Page, PreviewJob, Search, SearchPage, SessionUser,
+    Standing, StandingChange, StoreError, StoredFile, Threads,
 };
 
 /// Handle to the database, whichever its dialect; cheap to clone.
@@ -262,6 +262,17 @@ delegate! {
         async fn file_for(user: &UserId, file: &FileId) -> Result<Option<StoredFile>, StoreError>;
         async fn sweep_files(unposted_before: i64, limit: u32) -> Result<(usize, Vec<String>), StoreError>;
         async fn unreferenced(hashes: &[String]) -> Result<Vec<String>, StoreError>;
+    }
+}
+
+delegate! {
+    impl Community {
+        async fn settings_rows() -> Result<Vec<(String, String)>, StoreError>;
+        async fn set_settings(record: &AuditRecord<'_>, settings: &shared::community::ServerSettings) -> Result<(), StoreError>;
+        async fn create_invite(record: &AuditRecord<'_>, invite: &NewInvite<'_>) -> Result<(), StoreError>;
+        async fn invites(by: Option<&UserId>, now: i64, limit: u32) -> Result<Vec<shared::community::Invite>, StoreError>;
+        async fn use_invite(code_hash: &str, now: i64) -> Result<bool, StoreError>;
+        async fn return_invite(code_hash: &str) -> Result<(), StoreError>;
     }
 }
 

@@ -1,7 +1,7 @@
 //! Storage: the named operations the rest of the server uses, and the
 //! shapes they take and return ([`model`]). Each aggregate's operations are
 //! a trait ([`Accounts`], [`Channels`], [`Messages`], [`Files`],
-//! [`LinkCache`], [`Search`], [`Threads`], [`Moderation`]) with the decisions every dialect shares beside it; the
+//! [`LinkCache`], [`Search`], [`Threads`], [`Moderation`], [`Community`]) with the decisions every dialect shares beside it; the
 //! SQL lives in one folder per dialect, [`sqlite`] and [`postgres`], one
 //! file per aggregate. [`Store`] ([`dialects`]) is whichever dialect the
 //! database URL names.
@@ -12,6 +12,7 @@
 
 pub mod accounts;
 pub mod channels;
+pub mod community;
 pub mod custom_emoji;
 pub mod dialects;
 pub mod files;
@@ -27,6 +28,7 @@ pub mod threads;
 
 pub use accounts::Accounts;
 pub use channels::Channels;
+pub use community::{Community, NewInvite};
 pub use custom_emoji::{CustomEmojis, EmojiAdded, NewEmoji};
 pub use dialects::Store;
 pub use files::Files;

@@ -18,6 +18,7 @@ mod bad_input;
 mod changes;
 mod channels;
 mod chat;
+mod community;
 mod crowd;
 mod custom_emoji;
 mod database;

@@ -12,9 +12,11 @@
 //! - [`people`]: direct conversations, blocks, the people list, presence, typing.
 //! - [`search`]: finding messages by their words.
 //! - [`moderation`]: roles, mutes, deactivation, the audit log.
+//! - [`community`]: the server's settings and invite links.
 //! - [`refusal`]: every refusal's wording.
 
 mod channels;
+mod community;
 mod messages;
 mod moderation;
 mod people;
@@ -200,6 +202,14 @@ pub async fn dispatch(
             moderation::set_active(caller, &user, active).await
         }
         ClientMsg::AuditLog { before } => moderation::audit_log(caller, before).await,
+        ClientMsg::ServerSettings => community::settings(caller).await,
+        ClientMsg::SetServerSettings { settings } => {
+            community::set_settings(caller, settings).await
+        }
+        ClientMsg::CreateInvite { hours, uses } => {
+            community::create_invite(caller, hours, uses).await
+        }
+        ClientMsg::Invites => community::invites(caller).await,
     }
 }
 
@@ -226,6 +236,8 @@ fn request_kind(request: &ClientMsg) -> RequestKind {
         | ClientMsg::SetRole { .. }
         | ClientMsg::Mute { .. }
         | ClientMsg::SetActive { .. }
+        | ClientMsg::SetServerSettings { .. }
+        | ClientMsg::CreateInvite { .. }
         | ClientMsg::Block { .. } => RequestKind::Membership,
         ClientMsg::Sync { .. }
         | ClientMsg::History { .. }
@@ -235,6 +247,8 @@ fn request_kind(request: &ClientMsg) -> RequestKind {
         | ClientMsg::Thread { .. }
         | ClientMsg::Threads
         | ClientMsg::AuditLog { .. }
+        | ClientMsg::ServerSettings
+        | ClientMsg::Invites
         | ClientMsg::Mentions => RequestKind::Read,
         ClientMsg::Search { .. } => RequestKind::Search,
         ClientMsg::Members { .. }

@@ -15,6 +15,7 @@ use crate::store::{DEFAULT_CHANNEL, StoreError};
 
 mod accounts;
 mod channels;
+mod community;
 mod custom_emoji;
 mod files;
 mod link_cache;

@@ -21,6 +21,7 @@ use crate::store::messages::select_messages;
 
 mod accounts;
 mod channels;
+mod community;
 mod custom_emoji;
 mod files;
 mod link_cache;
