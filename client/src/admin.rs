@@ -32,6 +32,10 @@ pub struct AdminState {
     pub invites: Vec<Invite>,
     /// The code of the link just created (shown once).
     pub created: Option<String>,
+    /// The open reports (moderators).
+    pub reports: Vec<shared::roles::Report>,
+    /// The message whose report the server last confirmed.
+    pub reported: Option<(shared::ChannelId, shared::Seq)>,
 }
 
 impl AdminState {

@@ -279,6 +279,11 @@ pub enum Action {
         code: String,
     },
     Invites(Vec<shared::community::Invite>),
+    Reports(Vec<shared::roles::Report>),
+    Reported {
+        channel: ChannelId,
+        seq: Seq,
+    },
     /// A page of the audit log.
     AuditLog {
         entries: Vec<AuditEntry>,
@@ -1234,6 +1239,8 @@ impl ChatState {
             Action::ServerSettings(settings) => self.admin.settings = Some(settings),
             Action::InviteCreated { invite, code } => self.admin.invite_created(invite, code),
             Action::Invites(invites) => self.admin.invites = invites,
+            Action::Reports(reports) => self.admin.reports = reports,
+            Action::Reported { channel, seq } => self.admin.reported = Some((channel, seq)),
             Action::AuditLog {
                 entries,
                 before,

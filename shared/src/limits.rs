@@ -66,3 +66,7 @@ pub const MAX_INVITE_HOURS: u32 = 30 * 24;
 pub const MAX_INVITE_USES: u32 = 1_000;
 /// Invite links listed at most (the newest).
 pub const INVITES_SHOWN: u32 = 100;
+/// Longest reason given with a report, in characters.
+pub const MAX_REPORT_REASON_CHARS: usize = 500;
+/// Open reports listed at most (the newest).
+pub const REPORTS_SHOWN: u32 = 100;

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::community::{Invite, ServerSettings};
 use crate::ids::{ChangeNo, ChannelId, ClientMsgId, FileId, Seq, UserId};
-use crate::roles::{AdminUser, AuditEntry, Role};
+use crate::roles::{AdminUser, AuditEntry, Report, Role};
 
 /// WebSocket close code for the sockets of a session that was signed out
 /// (sign out, sign out everywhere, a password change): the client goes back
@@ -228,6 +228,18 @@ pub enum ClientMsg {
     CreateInvite { hours: u32, uses: u32 },
     /// The invite links still valid: all of them for admins, your own otherwise.
     Invites,
+    /// Report a message you can read to the moderators, saying why (at
+    /// most [`MAX_REPORT_REASON_CHARS`](crate::limits::MAX_REPORT_REASON_CHARS)).
+    Report {
+        channel: ChannelId,
+        seq: Seq,
+        reason: String,
+    },
+    /// Moderators and above: the open reports, newest first.
+    Reports,
+    /// Moderators and above: close a report (and every other one on the
+    /// same message), removing the message or dismissing the report.
+    ResolveReport { id: String, remove: bool },
 }
 
 /// The `type` tags `ClientMsg` understands, to tell an unknown type from a malformed frame.
@@ -274,6 +286,9 @@ pub const CLIENT_MSG_TYPES: &[&str] = &[
     "set_server_settings",
     "create_invite",
     "invites",
+    "report",
+    "reports",
+    "resolve_report",
 ];
 
 /// At most this many people in `welcome`'s online list and in an
@@ -569,6 +584,10 @@ pub enum ServerMsg {
     InviteCreated { invite: Invite, code: String },
     /// Answer to `invites`.
     Invites { invites: Vec<Invite> },
+    /// Your report was received.
+    Reported { channel: ChannelId, seq: Seq },
+    /// The open reports (answer to `reports` and `resolve_report`).
+    Reports { reports: Vec<Report> },
     /// Answer to `audit_log`: entries newest first; `more` when older ones are left.
     AuditLog {
         entries: Vec<AuditEntry>,

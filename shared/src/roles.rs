@@ -120,6 +120,7 @@ pub enum AuditAction {
     RemoveMember,
     ChangeSettings,
     CreateInvite,
+    DismissReport,
 }
 
 impl AuditAction {
@@ -135,6 +136,7 @@ impl AuditAction {
             Self::RemoveMember => "remove_member",
             Self::ChangeSettings => "change_settings",
             Self::CreateInvite => "create_invite",
+            Self::DismissReport => "dismiss_report",
         }
     }
 
@@ -150,6 +152,7 @@ impl AuditAction {
             Self::RemoveMember,
             Self::ChangeSettings,
             Self::CreateInvite,
+            Self::DismissReport,
         ]
         .into_iter()
         .find(|action| action.as_str() == name)
@@ -167,6 +170,7 @@ impl AuditAction {
             Self::RemoveMember => "removed from a channel",
             Self::ChangeSettings => "changed the server's settings",
             Self::CreateInvite => "created an invite link",
+            Self::DismissReport => "dismissed a report on a message by",
         }
     }
 }
@@ -188,6 +192,23 @@ pub struct AuditEntry {
     /// The new role, the mute's length, the channel's name…
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub detail: String,
+}
+
+/// A message someone reported to the moderators, with the message as it
+/// was when reported (moderators may not be in its conversation).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    pub id: String,
+    pub channel: ChannelId,
+    /// `#name`, or "a direct conversation".
+    pub channel_name: String,
+    pub seq: Seq,
+    pub author: UserInfo,
+    pub text: String,
+    pub reporter: UserInfo,
+    pub reason: String,
+    /// Milliseconds since the epoch.
+    pub at: i64,
 }
 
 #[cfg(test)]

@@ -4,7 +4,8 @@
 //! who is told and whose next message is refused; an admin deactivates
 //! someone whose open tab goes back to the name prompt at once; the audit
 //! log lists it all. An owner makes sign-ups invite only: a stranger is
-//! refused, a newcomer with the link joins.
+//! refused, a newcomer with the link joins. A reported message reaches the
+//! moderators, who remove it.
 
 use crate::harness::{Browser, Driver, TestServer};
 use crate::pins::click_in_message;
@@ -223,4 +224,46 @@ async fn an_owner_makes_the_server_invite_only_and_only_invited_people_join() {
     olive
         .wait_for_message("Newcomer: thanks for the invite")
         .await;
+}
+
+#[actix_web::test]
+async fn a_reported_message_reaches_the_moderators_who_remove_it() {
+    let server = TestServer::start().await;
+    let mut driver = Driver::start().await;
+    let olive = signed_in(&mut driver, &server, "Olive").await;
+    let mel = signed_in(&mut driver, &server, "Mel").await;
+    let mia = signed_in(&mut driver, &server, "Mia").await;
+
+    mel.send_with_enter("you are all idiots").await;
+    mia.wait_for_message("Mel: you are all idiots").await;
+    click_in_message(&mia, "you are all idiots", "report-message").await;
+    mia.find("report-reason")
+        .await
+        .send_keys("insulting everyone")
+        .await
+        .unwrap();
+    mia.find("report-submit").await.click().await.unwrap();
+    mia.find("report-sent").await;
+
+    // The owner (a moderator and more) sees it in the panel and removes it.
+    open_admin(&olive).await;
+    let item = olive.find("report-item").await.text().await.unwrap();
+    assert!(
+        item.contains("you are all idiots") && item.contains("insulting everyone"),
+        "{item}"
+    );
+    assert!(item.contains("Reported by Mia"), "{item}");
+    olive.find("report-remove").await.click().await.unwrap();
+    olive
+        .eventually("the report is closed", || async {
+            !olive.exists("report-item").await
+        })
+        .await;
+    mel.eventually("the message shows as removed", || async {
+        row_texts(&mel)
+            .await
+            .iter()
+            .any(|t| t == "message removed by a moderator")
+    })
+    .await;
 }

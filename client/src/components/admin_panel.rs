@@ -6,7 +6,7 @@
 
 use shared::ClientMsg;
 use shared::community::{ServerSettings, SignupMode};
-use shared::roles::{AdminUser, AuditEntry, Role};
+use shared::roles::{AdminUser, AuditEntry, Report, Role};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
@@ -44,6 +44,7 @@ pub fn AdminPanel(props: &AdminPanelProps) -> Html {
                     | ClientMsg::SetActive { .. }
                     | ClientMsg::SetServerSettings { .. }
                     | ClientMsg::CreateInvite { .. }
+                    | ClientMsg::ResolveReport { .. }
             );
             on_request.emit(request);
             if changes && administers {
@@ -60,6 +61,7 @@ pub fn AdminPanel(props: &AdminPanelProps) -> Html {
                 query: String::new(),
                 after: None,
             });
+            on_request.emit(ClientMsg::Reports);
             if *administers {
                 on_request.emit(ClientMsg::AuditLog { before: None });
             }
@@ -138,6 +140,15 @@ pub fn AdminPanel(props: &AdminPanelProps) -> Html {
                     <button class="more" onclick={more}>{ "More people" }</button>
                 }
             </section>
+            <section class="admin-section" aria-labelledby="admin-reports">
+                <h3 id="admin-reports">{ "Reports" }</h3>
+                if admin.reports.is_empty() {
+                    <p class="search-empty">{ "No open reports." }</p>
+                }
+                <ul class="reports">
+                    { for admin.reports.iter().map(|report| report_item(report, &on_request)) }
+                </ul>
+            </section>
             if admin.role.administers() {
                 <section class="admin-section" aria-labelledby="admin-signups">
                     <h3 id="admin-signups">{ "Who may join" }</h3>
@@ -170,6 +181,35 @@ pub fn AdminPanel(props: &AdminPanelProps) -> Html {
                 </section>
             }
         </section>
+    }
+}
+
+fn report_item(report: &Report, on_request: &Callback<ClientMsg>) -> Html {
+    let resolve = |remove: bool| {
+        let (on_request, id) = (on_request.clone(), report.id.clone());
+        Callback::from(move |_: MouseEvent| {
+            on_request.emit(ClientMsg::ResolveReport {
+                id: id.clone(),
+                remove,
+            })
+        })
+    };
+    html! {
+        <li key={report.id.clone()} class="report-item" data-testid="report-item">
+            <span class="reported-text">
+                <bdi class="author">{ &report.author.name }</bdi>{ format!(" in {}: ", report.channel_name) }
+                <bdi>{ &report.text }</bdi>
+            </span>
+            <span class="reason">
+                { "Reported by " }<bdi>{ &report.reporter.name }</bdi>
+                <time title={full_time(report.at)}>{ format!(" at {}", short_time(report.at)) }</time>
+                { ": " }<bdi>{ &report.reason }</bdi>
+            </span>
+            <span class="admin-actions">
+                <button class="danger" data-testid="report-remove" onclick={resolve(true)}>{ "Remove the message" }</button>
+                <button data-testid="report-dismiss" onclick={resolve(false)}>{ "Dismiss" }</button>
+            </span>
+        </li>
     }
 }
 

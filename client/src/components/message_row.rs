@@ -35,6 +35,8 @@ pub enum MessageAction {
     Pin(Seq, bool),
     /// Open the thread of this message (its parent's number).
     OpenThread(Seq),
+    /// Report the message to the moderators (asks why first).
+    Report(Seq),
 }
 
 /// What a row shows: a stored message (shared with the state, so an
@@ -265,6 +267,11 @@ pub fn MessageRow(props: &MessageRowProps) -> Html {
                 if row.mine {
                     <button data-testid="edit-message" title="Edit" aria-label="Edit"
                             onclick={act(MessageAction::StartEdit(seq))}>{ "✎" }</button>
+                }
+                if !row.mine {
+                    <button data-testid="report-message" title="Report to the moderators"
+                            aria-label="Report to the moderators"
+                            onclick={act(MessageAction::Report(seq))}>{ "⚑" }</button>
                 }
                 if row.mine || moderating {
                     <button data-testid="delete-message" title={delete_label} aria-label={delete_label}

@@ -19,6 +19,7 @@ pub mod new_conversation;
 pub mod online_users;
 pub mod people;
 pub mod pins_panel;
+pub mod report_dialog;
 pub mod search_panel;
 pub mod sidebar;
 pub mod thread_panel;

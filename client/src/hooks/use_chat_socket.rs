@@ -515,6 +515,10 @@ impl ChatSocket {
                 dispatch.dispatch(Action::InviteCreated { invite, code })
             }
             ServerMsg::Invites { invites } => dispatch.dispatch(Action::Invites(invites)),
+            ServerMsg::Reports { reports } => dispatch.dispatch(Action::Reports(reports)),
+            ServerMsg::Reported { channel, seq } => {
+                dispatch.dispatch(Action::Reported { channel, seq })
+            }
             ServerMsg::AuditLog {
                 entries,
                 before,

@@ -2,7 +2,7 @@
 //! reacted to (or had its link copied), and the requests each action sends.
 //! A different conversation clears them.
 
-use shared::{ClientMsg, Seq};
+use shared::{ChannelId, ClientMsg, Seq};
 use yew::prelude::*;
 
 use super::use_chat_socket::ChatSocket;
@@ -19,6 +19,11 @@ pub struct MessageActions {
     pub reacting: Option<Seq>,
     /// The message whose link was just copied.
     pub copied: Option<Seq>,
+    /// The message being reported (the dialog asking why is open).
+    pub reporting: Option<(ChannelId, Seq)>,
+    /// Sends the report with its reason.
+    pub on_report: Callback<String>,
+    pub close_reporting: Callback<()>,
     pub on_action: Callback<MessageAction>,
     /// An emoji picked for `reacting`.
     pub on_pick_reaction: Callback<String>,
@@ -35,6 +40,7 @@ pub fn use_message_actions(
     let editing = use_state(|| None::<Seq>);
     let reacting = use_state(|| None::<Seq>);
     let copied = use_state(|| None::<Seq>);
+    let reporting = use_state(|| None::<(ChannelId, Seq)>);
     {
         // A different conversation: nothing is being edited or reacted to there.
         let (editing, reacting, copied) = (editing.clone(), reacting.clone(), copied.clone());
@@ -47,6 +53,7 @@ pub fn use_message_actions(
     let on_action = {
         let (state, socket) = (state.clone(), socket.clone());
         let (editing, reacting, copied) = (editing.clone(), reacting.clone(), copied.clone());
+        let reporting = reporting.clone();
         use_event(move |action: MessageAction| {
             let Some(channel) = state.current.clone() else {
                 return;
@@ -99,6 +106,7 @@ pub fn use_message_actions(
                         });
                     }
                 }
+                MessageAction::Report(seq) => reporting.set(Some((channel, seq))),
                 MessageAction::React(seq, emoji, add) => {
                     socket.send(&ClientMsg::React {
                         channel,
@@ -123,6 +131,22 @@ pub fn use_message_actions(
             }
             reacting.set(None);
         })
+    };
+    let on_report = {
+        let (socket, reporting) = (socket.clone(), reporting.clone());
+        use_event(move |reason: String| {
+            if let Some((channel, seq)) = (*reporting).clone() {
+                socket.send(&ClientMsg::Report {
+                    channel,
+                    seq,
+                    reason,
+                });
+            }
+        })
+    };
+    let close_reporting = {
+        let reporting = reporting.clone();
+        use_event(move |()| reporting.set(None))
     };
     let close_reacting = {
         let reacting = reacting.clone();
@@ -151,6 +175,9 @@ pub fn use_message_actions(
         editing: *editing,
         reacting: *reacting,
         copied: *copied,
+        reporting: (*reporting).clone(),
+        on_report,
+        close_reporting,
         on_action,
         on_pick_reaction,
         close_reacting,

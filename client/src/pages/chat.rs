@@ -27,6 +27,7 @@ use crate::components::new_conversation::NewConversationDialog;
 use crate::components::online_users::OnlineUsers;
 use crate::components::people::People;
 use crate::components::pins_panel::PinsPanel;
+use crate::components::report_dialog::ReportDialog;
 use crate::components::search_panel::SearchPanel;
 use crate::components::sidebar::Sidebar;
 use crate::components::thread_panel::ThreadPanelView;
@@ -920,6 +921,10 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
                     }
                 </OnlineUsers>
             </div>
+            if let Some(target) = &actions.reporting {
+                <ReportDialog sent={state.admin.reported.as_ref() == Some(target)}
+                              on_send={actions.on_report.clone()} on_close={actions.close_reporting.clone()} />
+            }
             if actions.reacting.is_some() {
                 <div class="modal-backdrop" onclick={actions.close_reacting.reform(|_: MouseEvent| ())}>
                     <div class="reaction-picker" onclick={|e: MouseEvent| e.stop_propagation()}>

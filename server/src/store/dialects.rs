@@ -14,8 +14,8 @@ use super::sqlite::SqliteStore;
 use super::{
     Accounts, AuditRecord, ChangeOutcome, Channels, Community, CustomEmojis, EmojiAdded, Files,
     Following, Inserted, LinkCache, Mentions, MessageChange, Messages, Moderation, NewAccount,
-    NewEmoji, NewFile, NewInvite, NewMessage, Page, PreviewJob, Search, SearchPage, SessionUser,
-    Standing, StandingChange, StoreError, StoredFile, Threads,
+    NewEmoji, NewFile, NewInvite, NewMessage, NewReport, Page, PreviewJob, Reports, Search,
+    SearchPage, SessionUser, Standing, StandingChange, StoreError, StoredFile, Threads,
 };
 
 /// Handle to the database, whichever its dialect; cheap to clone.
@@ -262,6 +262,14 @@ delegate! {
         async fn file_for(user: &UserId, file: &FileId) -> Result<Option<StoredFile>, StoreError>;
         async fn sweep_files(unposted_before: i64, limit: u32) -> Result<(usize, Vec<String>), StoreError>;
         async fn unreferenced(hashes: &[String]) -> Result<Vec<String>, StoreError>;
+    }
+}
+
+delegate! {
+    impl Reports {
+        async fn file_report(report: &NewReport<'_>) -> Result<bool, StoreError>;
+        async fn open_reports(limit: u32) -> Result<Vec<shared::roles::Report>, StoreError>;
+        async fn resolve_reports(id: &str, by: &UserId, remove: bool, at: i64) -> Result<Option<(ChannelId, Seq)>, StoreError>;
     }
 }
 

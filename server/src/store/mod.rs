@@ -1,7 +1,7 @@
 //! Storage: the named operations the rest of the server uses, and the
 //! shapes they take and return ([`model`]). Each aggregate's operations are
 //! a trait ([`Accounts`], [`Channels`], [`Messages`], [`Files`],
-//! [`LinkCache`], [`Search`], [`Threads`], [`Moderation`], [`Community`]) with the decisions every dialect shares beside it; the
+//! [`LinkCache`], [`Search`], [`Threads`], [`Moderation`], [`Community`], [`Reports`]) with the decisions every dialect shares beside it; the
 //! SQL lives in one folder per dialect, [`sqlite`] and [`postgres`], one
 //! file per aggregate. [`Store`] ([`dialects`]) is whichever dialect the
 //! database URL names.
@@ -22,6 +22,7 @@ pub mod messages;
 pub mod model;
 pub mod moderation;
 pub mod postgres;
+pub mod reports;
 pub mod search;
 pub mod sqlite;
 pub mod threads;
@@ -37,5 +38,6 @@ pub use mentions::Mentions;
 pub use messages::Messages;
 pub use model::*;
 pub use moderation::{AuditRecord, Moderation, Standing, StandingChange};
+pub use reports::{NewReport, Reports};
 pub use search::{Search, SearchPage};
 pub use threads::{Following, ThreadLookup, ThreadPage, Threads};

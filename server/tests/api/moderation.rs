@@ -540,3 +540,192 @@ async fn a_deactivated_account_loses_every_socket_at_once_and_cannot_sign_in() {
     assert_eq!(log[1].action, AuditAction::Deactivate);
     assert_eq!(log[1].actor.name, "Mo");
 }
+
+async fn reports(client: &mut WsClient) -> Result<Vec<shared::roles::Report>, ErrorCode> {
+    client.send(&ClientMsg::Reports).await;
+    client
+        .recv_until(|m| match m {
+            ServerMsg::Reports { reports } => Some(Ok(reports)),
+            ServerMsg::Error { code, .. } => Some(Err(code)),
+            _ => None,
+        })
+        .await
+}
+
+async fn report(
+    client: &mut WsClient,
+    channel: &ChannelId,
+    seq: Seq,
+    reason: &str,
+) -> Result<(), ErrorCode> {
+    client
+        .send(&ClientMsg::Report {
+            channel: channel.clone(),
+            seq,
+            reason: reason.into(),
+        })
+        .await;
+    client
+        .recv_until(|m| match m {
+            ServerMsg::Reported { .. } => Some(Ok(())),
+            ServerMsg::Error { code, .. } => Some(Err(code)),
+            _ => None,
+        })
+        .await
+}
+
+#[actix_web::test]
+async fn reports_reach_moderators_who_remove_the_message_or_dismiss_them() {
+    let app = TestApp::spawn().await;
+    let Community {
+        mut owner,
+        admin: _admin,
+        mut moderator,
+        mut mel,
+        mut mia,
+    } = community(&app).await;
+    // A private conversation the moderator is not in.
+    let side = mia.0.create_channel("side", true).await.id;
+    mia.0
+        .send(&ClientMsg::Invite {
+            channel: side.clone(),
+            user: mel.1.id.clone(),
+        })
+        .await;
+    mel.0
+        .recv_until(|m| match m {
+            ServerMsg::ChannelJoined { channel } if channel.id == side => Some(()),
+            _ => None,
+        })
+        .await;
+    let rude = mel.0.post_to(&side, "rude words").await.unwrap();
+
+    // Only those who can read a message report it, with a reason.
+    assert_eq!(
+        report(&mut moderator.0, &side, rude, "spam").await,
+        Err(ErrorCode::NotAMember)
+    );
+    assert_eq!(
+        report(&mut mia.0, &side, rude, "   ").await,
+        Err(ErrorCode::InvalidFields)
+    );
+    let long = "x".repeat(shared::limits::MAX_REPORT_REASON_CHARS + 1);
+    assert_eq!(
+        report(&mut mia.0, &side, rude, &long).await,
+        Err(ErrorCode::InvalidFields)
+    );
+    assert_eq!(
+        report(&mut mia.0, &side, 999, "gone").await,
+        Err(ErrorCode::UnknownMessage)
+    );
+    assert_eq!(report(&mut mia.0, &side, rude, "insulting").await, Ok(()));
+    assert_eq!(
+        report(&mut mia.0, &side, rude, "still insulting").await,
+        Ok(()),
+        "once is kept"
+    );
+
+    // Members do not see reports; moderators do, with the message as it was.
+    assert_eq!(reports(&mut mia.0).await, Err(ErrorCode::NotAllowed));
+    let open = reports(&mut moderator.0).await.unwrap();
+    assert_eq!(open.len(), 1);
+    let filed = &open[0];
+    assert_eq!(
+        (
+            filed.text.as_str(),
+            filed.channel_name.as_str(),
+            filed.reason.as_str()
+        ),
+        ("rude words", "#side", "insulting")
+    );
+    assert_eq!(
+        (filed.author.name.as_str(), filed.reporter.name.as_str()),
+        ("Mel", "Mia")
+    );
+    // Members cannot close reports by crafted frames either.
+    mia.0
+        .send(&ClientMsg::ResolveReport {
+            id: filed.id.clone(),
+            remove: true,
+        })
+        .await;
+    assert_eq!(mia.0.next_error().await, ErrorCode::NotAllowed);
+
+    // Removing closes it; those in the conversation see the message removed.
+    moderator
+        .0
+        .send(&ClientMsg::ResolveReport {
+            id: filed.id.clone(),
+            remove: true,
+        })
+        .await;
+    let left = moderator
+        .0
+        .recv_until(|m| match m {
+            ServerMsg::Reports { reports } => Some(reports),
+            _ => None,
+        })
+        .await;
+    assert!(left.is_empty());
+    let seen = mia
+        .0
+        .recv_until(|m| match m {
+            ServerMsg::MessageUpdated { message }
+                if message.seq == rude && message.channel == side =>
+            {
+                Some(message)
+            }
+            _ => None,
+        })
+        .await;
+    assert!(seen.removed && seen.text.is_empty());
+    // Closed is closed.
+    moderator
+        .0
+        .send(&ClientMsg::ResolveReport {
+            id: filed.id.clone(),
+            remove: false,
+        })
+        .await;
+    assert_eq!(moderator.0.next_error().await, ErrorCode::UnknownMessage);
+
+    // A dismissed report leaves the message as it is.
+    let general = mel.0.general();
+    let borderline = mel.0.post_to(&general, "borderline joke").await.unwrap();
+    report(&mut mia.0, &general, borderline, "not funny")
+        .await
+        .unwrap();
+    let id = reports(&mut moderator.0).await.unwrap()[0].id.clone();
+    moderator
+        .0
+        .send(&ClientMsg::ResolveReport { id, remove: false })
+        .await;
+    moderator
+        .0
+        .recv_until(|m| match m {
+            ServerMsg::Reports { reports } if reports.is_empty() => Some(()),
+            _ => None,
+        })
+        .await;
+    mia.0
+        .send(&ClientMsg::History {
+            channel: general.clone(),
+            before_seq: Seq::MAX,
+            limit: None,
+        })
+        .await;
+    let history = mia
+        .0
+        .recv_until(|m| match m {
+            ServerMsg::History { messages, .. } => Some(messages),
+            _ => None,
+        })
+        .await;
+    assert!(history.iter().any(|m| m.seq == borderline && !m.deleted));
+
+    let log = audit_log(&mut owner.0).await.unwrap();
+    assert_eq!(log[0].action, AuditAction::DismissReport);
+    assert_eq!(log[0].target.as_ref().unwrap().name, "Mel");
+    assert_eq!(log[1].action, AuditAction::RemoveMessage);
+    assert_eq!(log[1].channel.as_ref(), Some(&side));
+}

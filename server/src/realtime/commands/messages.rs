@@ -367,7 +367,7 @@ pub async fn pins(caller: &Caller<'_>, channel: ChannelId) -> Reply {
 
 /// Tells everyone in the channel (but `except`, who gets their own copy) a
 /// message's new state, or refuses.
-async fn announce_change(
+pub(super) async fn announce_change(
     caller: &Caller<'_>,
     outcome: ChangeOutcome,
     except: Option<UserId>,

@@ -13,6 +13,7 @@
 //! - [`search`]: finding messages by their words.
 //! - [`moderation`]: roles, mutes, deactivation, the audit log.
 //! - [`community`]: the server's settings and invite links.
+//! - [`reports`]: reporting messages to the moderators, and closing reports.
 //! - [`refusal`]: every refusal's wording.
 
 mod channels;
@@ -21,6 +22,7 @@ mod messages;
 mod moderation;
 mod people;
 pub mod refusal;
+mod reports;
 mod search;
 mod threads;
 
@@ -210,6 +212,13 @@ pub async fn dispatch(
             community::create_invite(caller, hours, uses).await
         }
         ClientMsg::Invites => community::invites(caller).await,
+        ClientMsg::Report {
+            channel,
+            seq,
+            reason,
+        } => reports::report(caller, channel, seq, &reason).await,
+        ClientMsg::Reports => reports::reports(caller).await,
+        ClientMsg::ResolveReport { id, remove } => reports::resolve(caller, &id, remove).await,
     }
 }
 
@@ -238,6 +247,8 @@ fn request_kind(request: &ClientMsg) -> RequestKind {
         | ClientMsg::SetActive { .. }
         | ClientMsg::SetServerSettings { .. }
         | ClientMsg::CreateInvite { .. }
+        | ClientMsg::Report { .. }
+        | ClientMsg::ResolveReport { .. }
         | ClientMsg::Block { .. } => RequestKind::Membership,
         ClientMsg::Sync { .. }
         | ClientMsg::History { .. }
@@ -249,6 +260,7 @@ fn request_kind(request: &ClientMsg) -> RequestKind {
         | ClientMsg::AuditLog { .. }
         | ClientMsg::ServerSettings
         | ClientMsg::Invites
+        | ClientMsg::Reports
         | ClientMsg::Mentions => RequestKind::Read,
         ClientMsg::Search { .. } => RequestKind::Search,
         ClientMsg::Members { .. }

@@ -89,6 +89,14 @@ pub fn not_on_yourself() -> Refusal {
     )
 }
 
+/// A report closed by another moderator meanwhile (or never open).
+pub fn report_closed() -> Refusal {
+    refuse(
+        ErrorCode::UnknownMessage,
+        "That report is closed already (another moderator may have acted on it).",
+    )
+}
+
 pub fn unknown_user() -> Refusal {
     refuse(ErrorCode::UnknownUser, "There is no such user.")
 }

@@ -22,6 +22,7 @@ mod link_cache;
 mod mentions;
 mod messages;
 mod moderation;
+mod reports;
 mod search;
 mod threads;
 

@@ -28,6 +28,7 @@ mod link_cache;
 mod mentions;
 mod messages;
 mod moderation;
+mod reports;
 mod search;
 mod threads;
 
