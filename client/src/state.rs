@@ -280,6 +280,12 @@ pub enum Action {
     },
     Invites(Vec<shared::community::Invite>),
     Reports(Vec<shared::roles::Report>),
+    /// A channel's slow mode or archiving changed.
+    ChannelRules {
+        channel: ChannelId,
+        slow_mode_seconds: u32,
+        archived: bool,
+    },
     Reported {
         channel: ChannelId,
         seq: Seq,
@@ -1240,6 +1246,16 @@ impl ChatState {
             Action::InviteCreated { invite, code } => self.admin.invite_created(invite, code),
             Action::Invites(invites) => self.admin.invites = invites,
             Action::Reports(reports) => self.admin.reports = reports,
+            Action::ChannelRules {
+                channel,
+                slow_mode_seconds,
+                archived,
+            } => {
+                if let Some(conversation) = self.conversation_mut(&channel) {
+                    conversation.info.slow_mode_seconds = slow_mode_seconds;
+                    conversation.info.archived = archived;
+                }
+            }
             Action::Reported { channel, seq } => self.admin.reported = Some((channel, seq)),
             Action::AuditLog {
                 entries,

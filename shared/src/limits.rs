@@ -70,3 +70,5 @@ pub const INVITES_SHOWN: u32 = 100;
 pub const MAX_REPORT_REASON_CHARS: usize = 500;
 /// Open reports listed at most (the newest).
 pub const REPORTS_SHOWN: u32 = 100;
+/// The slow modes a channel may have, in seconds (0 is off).
+pub const SLOW_MODE_CHOICES: [u32; 7] = [0, 5, 10, 30, 60, 300, 900];

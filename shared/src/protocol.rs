@@ -240,6 +240,12 @@ pub enum ClientMsg {
     /// Moderators and above: close a report (and every other one on the
     /// same message), removing the message or dismissing the report.
     ResolveReport { id: String, remove: bool },
+    /// Moderators and above: slow mode in a channel (one of
+    /// [`SLOW_MODE_CHOICES`](crate::limits::SLOW_MODE_CHOICES); 0 is off).
+    SetSlowMode { channel: ChannelId, seconds: u32 },
+    /// Admins and above: archive (read-only, hidden from browsing) or
+    /// restore a channel.
+    ArchiveChannel { channel: ChannelId, archived: bool },
 }
 
 /// The `type` tags `ClientMsg` understands, to tell an unknown type from a malformed frame.
@@ -289,6 +295,8 @@ pub const CLIENT_MSG_TYPES: &[&str] = &[
     "report",
     "reports",
     "resolve_report",
+    "set_slow_mode",
+    "archive_channel",
 ];
 
 /// At most this many people in `welcome`'s online list and in an
@@ -584,6 +592,12 @@ pub enum ServerMsg {
     InviteCreated { invite: Invite, code: String },
     /// Answer to `invites`.
     Invites { invites: Vec<Invite> },
+    /// A channel's slow mode or archiving changed (to everyone in it).
+    ChannelRules {
+        channel: ChannelId,
+        slow_mode_seconds: u32,
+        archived: bool,
+    },
     /// Your report was received.
     Reported { channel: ChannelId, seq: Seq },
     /// The open reports (answer to `reports` and `resolve_report`).
@@ -643,6 +657,10 @@ pub enum ErrorCode {
     TooManyPins,
     /// You are muted: you can read but not post or react for now.
     Muted,
+    /// Slow mode: you posted in this channel too recently.
+    SlowMode,
+    /// The channel is archived: read-only.
+    Archived,
 }
 
 impl ErrorCode {
@@ -672,6 +690,8 @@ impl ErrorCode {
             Self::InvalidQuery => "invalid_query",
             Self::TooManyPins => "too_many_pins",
             Self::Muted => "muted",
+            Self::SlowMode => "slow_mode",
+            Self::Archived => "archived",
         }
     }
 
@@ -724,6 +744,17 @@ pub struct ChannelInfo {
     /// ([`NotifyLevel::default_for`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notify: Option<NotifyLevel>,
+    /// Slow mode: a member posts at most once per this many seconds
+    /// (moderators are exempt); 0 is off.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub slow_mode_seconds: u32,
+    /// Archived: read-only, hidden from browsing, restorable by admins.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub archived: bool,
+}
+
+fn is_zero(value: &u32) -> bool {
+    *value == 0
 }
 
 impl ChannelInfo {

@@ -121,6 +121,9 @@ pub enum AuditAction {
     ChangeSettings,
     CreateInvite,
     DismissReport,
+    SetSlowMode,
+    ArchiveChannel,
+    RestoreChannel,
 }
 
 impl AuditAction {
@@ -137,6 +140,9 @@ impl AuditAction {
             Self::ChangeSettings => "change_settings",
             Self::CreateInvite => "create_invite",
             Self::DismissReport => "dismiss_report",
+            Self::SetSlowMode => "set_slow_mode",
+            Self::ArchiveChannel => "archive_channel",
+            Self::RestoreChannel => "restore_channel",
         }
     }
 
@@ -153,6 +159,9 @@ impl AuditAction {
             Self::ChangeSettings,
             Self::CreateInvite,
             Self::DismissReport,
+            Self::SetSlowMode,
+            Self::ArchiveChannel,
+            Self::RestoreChannel,
         ]
         .into_iter()
         .find(|action| action.as_str() == name)
@@ -171,6 +180,9 @@ impl AuditAction {
             Self::ChangeSettings => "changed the server's settings",
             Self::CreateInvite => "created an invite link",
             Self::DismissReport => "dismissed a report on a message by",
+            Self::SetSlowMode => "set slow mode",
+            Self::ArchiveChannel => "archived a channel",
+            Self::RestoreChannel => "restored a channel",
         }
     }
 }

@@ -267,3 +267,55 @@ async fn a_reported_message_reaches_the_moderators_who_remove_it() {
     })
     .await;
 }
+
+#[actix_web::test]
+async fn slow_mode_and_archiving_are_set_from_the_channel_header() {
+    let server = TestServer::start().await;
+    let mut driver = Driver::start().await;
+    let olive = signed_in(&mut driver, &server, "Olive").await;
+    let mel = signed_in(&mut driver, &server, "Mel").await;
+    assert!(
+        !mel.exists("slow-mode-select").await,
+        "members do not set slow mode"
+    );
+
+    let select = olive.find("slow-mode-select").await;
+    olive
+        .client
+        .execute(
+            "arguments[0].value = '300';
+             arguments[0].dispatchEvent(new Event('change', { bubbles: true }));",
+            vec![serde_json::to_value(&select).unwrap()],
+        )
+        .await
+        .unwrap();
+    let notice = mel.find("slow-mode-notice").await.text().await.unwrap();
+    assert!(notice.contains("300 seconds"), "{notice}");
+    mel.send_with_enter("first thought").await;
+    olive.wait_for_message("Mel: first thought").await;
+    mel.send_with_enter("second thought").await;
+    mel.eventually("the second is refused", || async {
+        let body = mel
+            .find("message-list")
+            .await
+            .text()
+            .await
+            .unwrap_or_default();
+        body.contains("Slow mode is on in this channel")
+    })
+    .await;
+    // The owner is exempt.
+    olive.send_with_enter("one").await;
+    olive.send_with_enter("two").await;
+    mel.wait_for_message("Olive: two").await;
+
+    olive.create_channel("old-news", "last year", false).await;
+    olive.find("archive-channel").await.click().await.unwrap();
+    let archived = olive.find("archived-notice").await.text().await.unwrap();
+    assert!(archived.contains("read-only"), "{archived}");
+    olive.screenshot("archived-channel").await.unwrap();
+    assert_eq!(
+        olive.find("archive-channel").await.text().await.unwrap(),
+        "Restore"
+    );
+}

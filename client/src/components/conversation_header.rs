@@ -7,7 +7,10 @@
 use std::rc::Rc;
 use web_sys::HtmlInputElement;
 
+use shared::ClientMsg;
+use shared::limits::SLOW_MODE_CHOICES;
 use shared::protocol::NotifyLevel;
+use shared::roles::Role;
 use yew::prelude::*;
 
 use super::block_button::BlockButton;
@@ -34,6 +37,21 @@ pub struct ConversationHeaderProps {
     pub on_pins: Callback<()>,
     /// How the conversation should notify the reader.
     pub on_notify: Callback<NotifyLevel>,
+    /// The reader's role: moderators set slow mode, admins archive.
+    #[prop_or_default]
+    pub role: Role,
+    /// Slow mode (seconds) or archiving, for moderators and admins.
+    #[prop_or_default]
+    pub on_rule: Callback<ClientMsg>,
+}
+
+/// Slow mode as the select shows it.
+fn slow_label(seconds: u32) -> String {
+    match seconds {
+        0 => "Slow: off".into(),
+        s if s < 60 => format!("Slow: {s} s"),
+        s => format!("Slow: {} min", s / 60),
+    }
 }
 
 #[component]
@@ -52,6 +70,28 @@ pub fn ConversationHeader(props: &ConversationHeaderProps) -> Html {
     }
     let conversation = &props.conversation;
     let direct = conversation.is_direct();
+    let on_slow = {
+        let (on_rule, channel) = (props.on_rule.clone(), conversation.info.id.clone());
+        Callback::from(move |event: Event| {
+            let select: web_sys::HtmlSelectElement = event.target_unchecked_into();
+            if let Ok(seconds) = select.value().parse() {
+                on_rule.emit(ClientMsg::SetSlowMode {
+                    channel: channel.clone(),
+                    seconds,
+                });
+            }
+        })
+    };
+    let on_archive = {
+        let (on_rule, channel) = (props.on_rule.clone(), conversation.info.id.clone());
+        let archived = !conversation.info.archived;
+        Callback::from(move |_: MouseEvent| {
+            on_rule.emit(ClientMsg::ArchiveChannel {
+                channel: channel.clone(),
+                archived,
+            })
+        })
+    };
     // A direct conversation with one other person is hidden, not left.
     let one_to_one = direct && conversation.info.direct_with.len() <= 1;
     let start_edit = {
@@ -133,6 +173,22 @@ pub fn ConversationHeader(props: &ConversationHeaderProps) -> Html {
                     onclick={props.on_pins.reform(|_: MouseEvent| ())}>
                 { super::message_row::pin_icon(false) }{ " Pinned" }
             </button>
+            if !direct && props.role.moderates() {
+                <label class="notify-setting" title="Slow mode: how often a member may post">
+                    <select data-testid="slow-mode-select" aria-label="Slow mode" onchange={on_slow}>
+                        { for SLOW_MODE_CHOICES.into_iter().map(|seconds| html! {
+                            <option value={seconds.to_string()}
+                                    selected={seconds == conversation.info.slow_mode_seconds}>{ slow_label(seconds) }</option>
+                        }) }
+                    </select>
+                </label>
+            }
+            if !direct && props.role.administers() && conversation.info.name != shared::protocol::DEFAULT_CHANNEL {
+                <button class="small" data-testid="archive-channel" onclick={on_archive}
+                        title={if conversation.info.archived { "Make it writable and browsable again" } else { "Read-only and hidden from browsing; restorable" }}>
+                    { if conversation.info.archived { "Restore" } else { "Archive" } }
+                </button>
+            }
             if !direct {
                 <button class="small" data-testid="invite-member" onclick={props.on_invite.reform(|_: MouseEvent| ())}>
                     { "Invite" }

@@ -516,6 +516,15 @@ impl ChatSocket {
             }
             ServerMsg::Invites { invites } => dispatch.dispatch(Action::Invites(invites)),
             ServerMsg::Reports { reports } => dispatch.dispatch(Action::Reports(reports)),
+            ServerMsg::ChannelRules {
+                channel,
+                slow_mode_seconds,
+                archived,
+            } => dispatch.dispatch(Action::ChannelRules {
+                channel,
+                slow_mode_seconds,
+                archived,
+            }),
             ServerMsg::Reported { channel, seq } => {
                 dispatch.dispatch(Action::Reported { channel, seq })
             }

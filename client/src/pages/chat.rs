@@ -819,7 +819,8 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
                                             on_leave={on_leave} on_invite={open_invite} on_add_people={open_add_people}
                                             on_members={open_members} on_pins={on_show_pins} on_notify={on_notify}
                                             blocked={other_person.as_ref().is_some_and(|u| state.has_blocked(u))}
-                                            on_block={on_block_other} />
+                                            on_block={on_block_other} role={state.admin.role}
+                                            on_rule={on_admin_request.clone()} />
                         <MessageList key={conversation.info.id.0.clone()} conversation={conversation.clone()}
                                      pending={state.pending_in(&conversation.info.id).cloned().collect::<Vec<_>>()}
                                      reader={reader.clone()} connected={state.connection.as_str() == "connected"}
@@ -845,6 +846,17 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
                         <div class="banner info" role="status" data-testid="not-found">
                             <span>{ format!("{missing} was not found: it does not exist, or you cannot see it.") }</span>
                             <button onclick={dismiss_offer.clone()} aria-label="Dismiss">{ "×" }</button>
+                        </div>
+                    }
+                    if let Some(conversation) = current.as_ref().filter(|c| c.info.archived) {
+                        <div class="banner info" role="status" data-testid="archived-notice">
+                            { format!("#{} is archived: it is read-only.", conversation.info.name) }
+                        </div>
+                    } else if let Some(seconds) = current.as_ref()
+                        .map(|c| c.info.slow_mode_seconds)
+                        .filter(|s| *s > 0 && !state.admin.role.moderates()) {
+                        <div class="banner info" role="status" data-testid="slow-mode-notice">
+                            { format!("Slow mode: one message every {seconds} seconds.") }
                         </div>
                     }
                     if let Some(until) = state.admin.muted_at(now_millis()) {

@@ -171,7 +171,7 @@ pub(crate) fn browse_pattern(query: &str) -> String {
 /// A channel of a user's list as both dialects read it: id, name, topic,
 /// kind, creator, last seq, last change, last read seq, member count,
 /// unread mentions, unread replies shown only in threads, notification
-/// setting.
+/// setting, slow mode, archived.
 pub(crate) type ChannelRow = (
     String,
     String,
@@ -185,6 +185,8 @@ pub(crate) type ChannelRow = (
     i64,
     i64,
     Option<String>,
+    i64,
+    bool,
 );
 
 /// Whether a user's list has a direct conversation (whose partners must
@@ -217,6 +219,8 @@ pub(crate) fn channel_infos(
                 mentions,
                 hidden,
                 notify,
+                slow_mode,
+                archived,
             ) = row;
             let id = ChannelId(id);
             let kind = stored_kind(&kind);
@@ -233,6 +237,8 @@ pub(crate) fn channel_infos(
                 unread_hidden: u32::try_from(hidden).unwrap_or(u32::MAX),
                 last_change: ChangeNo(last_change),
                 notify: notify.as_deref().and_then(NotifyLevel::parse),
+                slow_mode_seconds: u32::try_from(slow_mode).unwrap_or(0),
+                archived,
                 id,
             };
             if kind == ChannelKind::Direct {

@@ -290,6 +290,8 @@ delegate! {
         async fn standings(users: &[UserId]) -> Result<std::collections::HashMap<UserId, Standing>, StoreError>;
         async fn change_standing(record: &AuditRecord<'_>, change: StandingChange) -> Result<(), StoreError>;
         async fn record_audit(record: &AuditRecord<'_>) -> Result<(), StoreError>;
+        async fn channel_rules(channel: &ChannelId) -> Result<Option<super::moderation::ChannelRules>, StoreError>;
+        async fn set_channel_rule(record: &AuditRecord<'_>, channel: &ChannelId, rule: super::moderation::ChannelRule) -> Result<(), StoreError>;
         async fn audit_log(before: Option<i64>, limit: u32) -> Result<(Vec<shared::roles::AuditEntry>, bool), StoreError>;
     }
 }

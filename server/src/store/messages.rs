@@ -416,12 +416,27 @@ pub(crate) fn add_reactions(
 }
 
 /// Whether an author may post in a channel now.
+#[derive(Default)]
 pub(crate) struct Right {
     pub member: bool,
     /// Someone in this direct conversation has blocked the author.
     pub blocked: bool,
     /// The author is muted until then (may be past).
     pub muted_until: Option<i64>,
+    /// The channel is archived (read-only).
+    pub archived: bool,
+    /// The channel's slow mode (0: off), when the author last posted in
+    /// it, and whether their role exempts them.
+    pub slow_mode_seconds: i64,
+    pub last_posted_at: Option<i64>,
+    pub exempt: bool,
+}
+
+impl Right {
+    /// Whether the author's posts here are paced by slow mode.
+    pub fn paced(&self) -> bool {
+        self.slow_mode_seconds > 0 && !self.exempt
+    }
 }
 
 /// A thread parent as a batch's replies find it.
@@ -488,6 +503,8 @@ pub(crate) fn decide_batch(
     now: i64,
 ) -> Vec<Stored> {
     let mut claimed: HashSet<&str> = HashSet::new();
+    // Authors who posted in a slow channel earlier in this batch.
+    let mut paced: HashSet<(ChannelId, UserId)> = HashSet::new();
     let mut stored = Vec::with_capacity(batch.len());
     for (message, postable) in batch.iter().zip(postable) {
         let key = resend_key(message);
@@ -522,6 +539,21 @@ pub(crate) fn decide_batch(
             }) if *until > now => {
                 stored.push(Stored::Muted(message.clone()));
                 continue;
+            }
+            Some(Right { archived: true, .. }) => {
+                stored.push(Stored::Archived(message.clone()));
+                continue;
+            }
+            Some(right) if right.paced() => {
+                let pair = (message.channel.clone(), message.author.id.clone());
+                let recent = right
+                    .last_posted_at
+                    .is_some_and(|at| at + right.slow_mode_seconds * 1000 > now);
+                if recent || paced.contains(&pair) {
+                    stored.push(Stored::SlowMode(message.clone()));
+                    continue;
+                }
+                paced.insert(pair);
             }
             Some(Right { member: true, .. }) => {}
             _ => {
@@ -579,6 +611,25 @@ pub(crate) fn decide_batch(
     stored
 }
 
+/// The authors whose new messages were paced by slow mode: their last post
+/// time in those channels is written down with the batch.
+pub(crate) fn paced_posters(
+    stored: &[Stored],
+    rights: &HashMap<(ChannelId, UserId), Right>,
+) -> Vec<(ChannelId, UserId)> {
+    let mut posters: Vec<(ChannelId, UserId)> = stored
+        .iter()
+        .filter_map(|outcome| match outcome {
+            Stored::New(message) => Some((message.channel.clone(), message.author.id.clone())),
+            _ => None,
+        })
+        .filter(|pair| rights.get(pair).is_some_and(Right::paced))
+        .collect();
+    posters.sort();
+    posters.dedup();
+    posters
+}
+
 #[cfg(test)]
 mod tests {
     use shared::FileId;
@@ -633,6 +684,8 @@ mod tests {
             Stored::Blocked(_) => "blocked".into(),
             Stored::NoSuchThread(_) => "no such thread".into(),
             Stored::Muted(_) => "muted".into(),
+            Stored::SlowMode(_) => "slow mode".into(),
+            Stored::Archived(_) => "archived".into(),
         }
     }
 
@@ -659,6 +712,7 @@ mod tests {
                     member: true,
                     blocked: false,
                     muted_until: None,
+                    ..Default::default()
                 },
             ),
             (
@@ -667,6 +721,7 @@ mod tests {
                     member: true,
                     blocked: false,
                     muted_until: None,
+                    ..Default::default()
                 },
             ),
             (
@@ -675,6 +730,7 @@ mod tests {
                     member: true,
                     blocked: false,
                     muted_until: None,
+                    ..Default::default()
                 },
             ),
             (
@@ -683,6 +739,7 @@ mod tests {
                     member: true,
                     blocked: false,
                     muted_until: None,
+                    ..Default::default()
                 },
             ),
             (
@@ -691,6 +748,7 @@ mod tests {
                     member: false,
                     blocked: false,
                     muted_until: None,
+                    ..Default::default()
                 },
             ),
             (
@@ -699,6 +757,7 @@ mod tests {
                     member: true,
                     blocked: true,
                     muted_until: None,
+                    ..Default::default()
                 },
             ),
         ]);
@@ -708,6 +767,7 @@ mod tests {
                 member: true,
                 blocked: false,
                 muted_until: Some(43),
+                ..Default::default()
             },
         );
         rights.insert(
@@ -716,6 +776,7 @@ mod tests {
                 member: true,
                 blocked: false,
                 muted_until: Some(42),
+                ..Default::default()
             },
         );
         let mut counters = HashMap::from([
@@ -807,6 +868,7 @@ mod tests {
                 member: true,
                 blocked: false,
                 muted_until: None,
+                ..Default::default()
             },
         )]);
         let mut counters = HashMap::from([(ChannelId("a".into()), counter(7))]);

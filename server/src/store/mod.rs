@@ -37,7 +37,9 @@ pub use link_cache::{LinkCache, PreviewJob};
 pub use mentions::Mentions;
 pub use messages::Messages;
 pub use model::*;
-pub use moderation::{AuditRecord, Moderation, Standing, StandingChange};
+pub use moderation::{
+    AuditRecord, ChannelRule, ChannelRules, Moderation, Standing, StandingChange,
+};
 pub use reports::{NewReport, Reports};
 pub use search::{Search, SearchPage};
 pub use threads::{Following, ThreadLookup, ThreadPage, Threads};

@@ -111,6 +111,10 @@ pub enum Stored {
     NoSuchThread(NewMessage),
     /// A moderator has muted the author for now.
     Muted(NewMessage),
+    /// Slow mode: the author posted in this channel too recently.
+    SlowMode(NewMessage),
+    /// The channel is archived.
+    Archived(NewMessage),
 }
 
 impl Stored {
@@ -123,7 +127,9 @@ impl Stored {
             | Self::ClientIdReused(message)
             | Self::Blocked(message)
             | Self::NoSuchThread(message)
-            | Self::Muted(message) => &message.channel,
+            | Self::Muted(message)
+            | Self::SlowMode(message)
+            | Self::Archived(message) => &message.channel,
         }
     }
 }

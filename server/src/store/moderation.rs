@@ -44,6 +44,21 @@ pub enum StandingChange {
     Active(bool),
 }
 
+/// A rule of a channel that moderators (slow mode) and admins (archiving) set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChannelRule {
+    /// Seconds between a member's posts; 0 is off.
+    SlowMode(u32),
+    Archived(bool),
+}
+
+/// A channel's rules as they are: slow mode seconds and whether archived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChannelRules {
+    pub slow_mode_seconds: u32,
+    pub archived: bool,
+}
+
 /// One line for the audit log.
 #[derive(Debug, Clone, Copy)]
 pub struct AuditRecord<'a> {
@@ -111,6 +126,17 @@ pub trait Moderation: Accounts {
         &self,
         record: &AuditRecord<'_>,
         change: StandingChange,
+    ) -> Result<(), StoreError>;
+
+    /// A channel's rules, if it exists and is not a direct conversation.
+    async fn channel_rules(&self, channel: &ChannelId) -> Result<Option<ChannelRules>, StoreError>;
+
+    /// Changes a channel's rule and records `record`, in one transaction.
+    async fn set_channel_rule(
+        &self,
+        record: &AuditRecord<'_>,
+        channel: &ChannelId,
+        rule: ChannelRule,
     ) -> Result<(), StoreError>;
 
     /// Records an action whose change was stored elsewhere.
@@ -184,5 +210,13 @@ pub(crate) fn removal_record<'a>(
         channel: Some(channel),
         seq: Some(seq),
         detail: "",
+    }
+}
+
+/// A channel's rules as both dialects read them: slow mode, archived.
+pub(crate) fn rules_from((slow_mode, archived): (i64, bool)) -> ChannelRules {
+    ChannelRules {
+        slow_mode_seconds: u32::try_from(slow_mode).unwrap_or(0),
+        archived,
     }
 }

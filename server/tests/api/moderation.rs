@@ -729,3 +729,162 @@ async fn reports_reach_moderators_who_remove_the_message_or_dismiss_them() {
     assert_eq!(log[1].action, AuditAction::RemoveMessage);
     assert_eq!(log[1].channel.as_ref(), Some(&side));
 }
+
+async fn rule(client: &mut WsClient, request: ClientMsg) -> Result<(u32, bool), ErrorCode> {
+    client.send(&request).await;
+    client
+        .recv_until(|m| match m {
+            ServerMsg::ChannelRules {
+                slow_mode_seconds,
+                archived,
+                ..
+            } => Some(Ok((slow_mode_seconds, archived))),
+            ServerMsg::Error { code, .. } => Some(Err(code)),
+            _ => None,
+        })
+        .await
+}
+
+#[actix_web::test]
+async fn slow_mode_paces_members_but_not_moderators_and_archived_channels_are_read_only() {
+    let app = TestApp::spawn().await;
+    let Community {
+        mut owner,
+        mut admin,
+        mut moderator,
+        mut mel,
+        mut mia,
+    } = community(&app).await;
+    let town = mel.0.create_channel("town", false).await.id;
+    for client in [&mut mia.0, &mut moderator.0] {
+        client
+            .send(&ClientMsg::JoinChannel {
+                channel: town.clone(),
+            })
+            .await;
+        client
+            .recv_until(|m| match m {
+                ServerMsg::ChannelJoined { channel } if channel.id == town => Some(()),
+                _ => None,
+            })
+            .await;
+    }
+    let slow = |seconds| ClientMsg::SetSlowMode {
+        channel: town.clone(),
+        seconds,
+    };
+    // Members (the channel's creator included) do not set slow mode.
+    assert_eq!(rule(&mut mel.0, slow(30)).await, Err(ErrorCode::NotAllowed));
+    assert_eq!(
+        rule(&mut moderator.0, slow(7)).await,
+        Err(ErrorCode::InvalidFields)
+    );
+    assert_eq!(rule(&mut moderator.0, slow(30)).await, Ok((30, false)));
+    // Everyone in it is told.
+    let told = mia
+        .0
+        .recv_until(|m| match m {
+            ServerMsg::ChannelRules {
+                slow_mode_seconds, ..
+            } => Some(slow_mode_seconds),
+            _ => None,
+        })
+        .await;
+    assert_eq!(told, 30);
+
+    assert!(mel.0.post_to(&town, "first").await.is_ok());
+    assert_eq!(
+        mel.0.post_to(&town, "second").await,
+        Err(ErrorCode::SlowMode)
+    );
+    assert!(
+        mia.0.post_to(&town, "mia's own pace").await.is_ok(),
+        "each member has their own pace"
+    );
+    assert!(moderator.0.post_to(&town, "one").await.is_ok());
+    assert!(
+        moderator.0.post_to(&town, "two").await.is_ok(),
+        "moderators are exempt"
+    );
+    // Once the time has passed, she posts again.
+    app.outside_sql("UPDATE memberships SET last_posted_at = last_posted_at - 31000")
+        .await;
+    assert!(mel.0.post_to(&town, "after a while").await.is_ok());
+    assert_eq!(rule(&mut moderator.0, slow(0)).await, Ok((0, false)));
+    assert!(mel.0.post_to(&town, "free again").await.is_ok());
+
+    // Only admins archive; then nobody posts, reacts or joins, and browsing hides it.
+    let archive = |archived| ClientMsg::ArchiveChannel {
+        channel: town.clone(),
+        archived,
+    };
+    assert_eq!(
+        rule(&mut moderator.0, archive(true)).await,
+        Err(ErrorCode::NotAllowed)
+    );
+    assert_eq!(rule(&mut admin.0, archive(true)).await, Ok((0, true)));
+    assert_eq!(
+        mel.0.post_to(&town, "hello?").await,
+        Err(ErrorCode::Archived)
+    );
+    assert_eq!(
+        moderator.0.post_to(&town, "hello?").await,
+        Err(ErrorCode::Archived)
+    );
+    let react = ClientMsg::React {
+        channel: town.clone(),
+        seq: 1,
+        emoji: "👍".into(),
+        add: true,
+    };
+    assert_eq!(change(&mut mia.0, react).await, Err(ErrorCode::Archived));
+    owner
+        .0
+        .send(&ClientMsg::BrowseChannels {
+            query: "town".into(),
+        })
+        .await;
+    let found = owner
+        .0
+        .recv_until(|m| match m {
+            ServerMsg::ChannelDirectory { channels, .. } => Some(channels),
+            _ => None,
+        })
+        .await;
+    assert!(found.is_empty(), "archived channels are not browsed");
+    owner
+        .0
+        .send(&ClientMsg::JoinChannel {
+            channel: town.clone(),
+        })
+        .await;
+    assert_eq!(owner.0.next_error().await, ErrorCode::Archived);
+    let general = mel.0.general();
+    assert_eq!(
+        rule(
+            &mut owner.0,
+            ClientMsg::ArchiveChannel {
+                channel: general,
+                archived: true
+            }
+        )
+        .await,
+        Err(ErrorCode::NotAllowed)
+    );
+
+    // Restored, it is as before; the history stayed.
+    assert_eq!(rule(&mut admin.0, archive(false)).await, Ok((0, false)));
+    assert!(mel.0.post_to(&town, "we are back").await.is_ok());
+    let log = audit_log(&mut owner.0).await.unwrap();
+    let actions: Vec<AuditAction> = log.iter().take(4).map(|e| e.action).collect();
+    assert_eq!(
+        actions,
+        [
+            AuditAction::RestoreChannel,
+            AuditAction::ArchiveChannel,
+            AuditAction::SetSlowMode,
+            AuditAction::SetSlowMode
+        ]
+    );
+    assert_eq!(log[1].detail, "#town");
+}

@@ -42,6 +42,8 @@ fn outcome(stored: &Stored) -> String {
         Stored::Blocked(_) => "blocked".into(),
         Stored::NoSuchThread(_) => "no such thread".into(),
         Stored::Muted(_) => "muted".into(),
+        Stored::SlowMode(_) => "slow mode".into(),
+        Stored::Archived(_) => "archived".into(),
     }
 }
 

@@ -67,6 +67,13 @@ pub async fn join(caller: &Caller<'_>, channel: &ChannelId) -> Reply {
         // are indistinguishable from ones that do not exist.
         _ => return Err(refusal::not_a_member()),
     }
+    if store
+        .channel_rules(channel)
+        .await?
+        .is_some_and(|r| r.archived)
+    {
+        return Err(refusal::archived());
+    }
     check_name_free(
         caller,
         &caller.user.id,

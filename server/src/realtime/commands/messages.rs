@@ -243,7 +243,7 @@ pub async fn newer(caller: &Caller<'_>, channel: ChannelId, after_seq: Seq) -> R
 
 pub async fn edit(caller: &Caller<'_>, channel: &ChannelId, seq: Seq, text: &str) -> Reply {
     membership(caller, channel).await?;
-    moderation::not_muted(caller).await?;
+    moderation::may_change(caller, channel).await?;
     let text = MessageText::parse(text).map_err(|error| refusal::bad_text(&error))?;
     let outcome = caller
         .store()
@@ -295,7 +295,7 @@ pub async fn react(
     add: bool,
 ) -> Reply {
     membership(caller, channel).await?;
-    moderation::not_muted(caller).await?;
+    moderation::may_change(caller, channel).await?;
     // Only real emoji (any skin tone) and the server's custom ones (as
     // `:name:`): nothing else can be stored as a reaction.
     let custom = match shared::validate::EmojiName::from_shortcode(emoji) {

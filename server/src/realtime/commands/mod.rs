@@ -219,6 +219,12 @@ pub async fn dispatch(
         } => reports::report(caller, channel, seq, &reason).await,
         ClientMsg::Reports => reports::reports(caller).await,
         ClientMsg::ResolveReport { id, remove } => reports::resolve(caller, &id, remove).await,
+        ClientMsg::SetSlowMode { channel, seconds } => {
+            moderation::set_slow_mode(caller, &channel, seconds).await
+        }
+        ClientMsg::ArchiveChannel { channel, archived } => {
+            moderation::archive_channel(caller, &channel, archived).await
+        }
     }
 }
 
@@ -249,6 +255,8 @@ fn request_kind(request: &ClientMsg) -> RequestKind {
         | ClientMsg::CreateInvite { .. }
         | ClientMsg::Report { .. }
         | ClientMsg::ResolveReport { .. }
+        | ClientMsg::SetSlowMode { .. }
+        | ClientMsg::ArchiveChannel { .. }
         | ClientMsg::Block { .. } => RequestKind::Membership,
         ClientMsg::Sync { .. }
         | ClientMsg::History { .. }
@@ -295,6 +303,8 @@ pub fn delivery_frames(result: &Result<Stored, NewMessage>) -> (ServerMsg, Optio
         Ok(Stored::Blocked(message)) => refused(refusal::blocked_post(), message),
         Ok(Stored::NoSuchThread(message)) => refused(refusal::no_such_thread(), message),
         Ok(Stored::Muted(message)) => refused(refusal::muted(), message),
+        Ok(Stored::SlowMode(message)) => refused(refusal::slow_mode(), message),
+        Ok(Stored::Archived(message)) => refused(refusal::archived(), message),
         Err(message) => refused(refusal::not_stored(), message),
     }
 }

@@ -6,16 +6,18 @@
 //! what they allow (removing others' messages, removing people from
 //! public channels).
 
-use shared::limits::{ADMIN_USERS_PAGE, AUDIT_PAGE, MAX_MUTE_MINUTES};
+use shared::limits::{ADMIN_USERS_PAGE, AUDIT_PAGE, MAX_MUTE_MINUTES, SLOW_MODE_CHOICES};
 use shared::roles::{AuditAction, Role};
-use shared::{ErrorCode, ServerMsg, UserId, UserInfo};
+use shared::{ChannelId, ErrorCode, ServerMsg, UserId, UserInfo};
 
 use super::refusal::{self, Refusal, refuse};
 use super::{Caller, Reply, answer};
 use crate::random::now_millis;
 use crate::realtime::fanout::Sessions;
 use crate::store::moderation::admin_user;
-use crate::store::{Accounts, AuditRecord, Moderation, Standing, StandingChange};
+use crate::store::{
+    Accounts, AuditRecord, ChannelRule, Channels, Moderation, Standing, StandingChange,
+};
 
 /// The caller's role, read now (a member if the account is gone).
 pub async fn role_of(caller: &Caller<'_>) -> Result<Role, Refusal> {
@@ -27,14 +29,109 @@ pub async fn role_of(caller: &Caller<'_>) -> Result<Role, Refusal> {
         .unwrap_or_default())
 }
 
-/// Refuses a caller who is muted now (posts are checked by the writer,
-/// in its batch's transaction).
-pub async fn not_muted(caller: &Caller<'_>) -> Result<(), Refusal> {
-    let standing = caller.store().standing(&caller.user.id).await?;
-    match standing.and_then(|standing| standing.muted_at(now_millis())) {
-        Some(_) => Err(refusal::muted()),
-        None => Ok(()),
+/// Refuses an edit or a reaction by a caller who is muted now, or in an
+/// archived channel (posts are checked by the writer, in its batch's
+/// transaction).
+pub async fn may_change(caller: &Caller<'_>, channel: &ChannelId) -> Result<(), Refusal> {
+    let store = caller.store();
+    let standing = store.standing(&caller.user.id).await?;
+    if standing
+        .and_then(|standing| standing.muted_at(now_millis()))
+        .is_some()
+    {
+        return Err(refusal::muted());
     }
+    if store
+        .channel_rules(channel)
+        .await?
+        .is_some_and(|r| r.archived)
+    {
+        return Err(refusal::archived());
+    }
+    Ok(())
+}
+
+pub async fn set_slow_mode(caller: &Caller<'_>, channel: &ChannelId, seconds: u32) -> Reply {
+    if !SLOW_MODE_CHOICES.contains(&seconds) {
+        return Err(refuse(
+            ErrorCode::InvalidFields,
+            format!("Slow mode is one of {SLOW_MODE_CHOICES:?} seconds."),
+        ));
+    }
+    role_allowing(caller, Role::moderates).await?;
+    let detail = format!("{seconds} seconds");
+    set_rule(
+        caller,
+        channel,
+        ChannelRule::SlowMode(seconds),
+        AuditAction::SetSlowMode,
+        &detail,
+    )
+    .await
+}
+
+pub async fn archive_channel(caller: &Caller<'_>, channel: &ChannelId, archived: bool) -> Reply {
+    role_allowing(caller, Role::administers).await?;
+    if caller.store().default_channel() == Some(channel) {
+        return Err(refuse(
+            ErrorCode::NotAllowed,
+            "The default channel cannot be archived.",
+        ));
+    }
+    let action = if archived {
+        AuditAction::ArchiveChannel
+    } else {
+        AuditAction::RestoreChannel
+    };
+    set_rule(caller, channel, ChannelRule::Archived(archived), action, "").await
+}
+
+/// Changes a channel's rule (channels, not direct conversations; the
+/// caller need not be a member) and tells everyone in it.
+async fn set_rule(
+    caller: &Caller<'_>,
+    channel: &ChannelId,
+    rule: ChannelRule,
+    action: AuditAction,
+    detail: &str,
+) -> Reply {
+    let store = caller.store();
+    let name = store
+        .channel_name(channel)
+        .await?
+        .ok_or_else(refusal::not_a_member)?;
+    let detail = format!(
+        "#{name}{}{detail}",
+        if detail.is_empty() { "" } else { ", " }
+    );
+    let record = AuditRecord {
+        actor: &caller.user.id,
+        action,
+        target: None,
+        channel: Some(channel),
+        seq: None,
+        detail: &detail,
+    };
+    store.set_channel_rule(&record, channel, rule).await?;
+    let rules = store
+        .channel_rules(channel)
+        .await?
+        .ok_or_else(refusal::not_a_member)?;
+    tracing::info!(by = %caller.user.name, %detail, "channel rule changed");
+    let told = ServerMsg::ChannelRules {
+        channel: channel.clone(),
+        slow_mode_seconds: rules.slow_mode_seconds,
+        archived: rules.archived,
+    };
+    // Once to each: the room but the caller, the caller's other tabs, and
+    // this connection (a moderator need not be in the channel).
+    let fanout = caller.fanout();
+    let me = caller.user.id.clone();
+    fanout
+        .to_room(channel.clone(), told.clone(), Some(me.clone()))
+        .await;
+    fanout.to_user(me, told.clone(), Some(caller.conn)).await;
+    answer(told)
 }
 
 /// The caller's role when it allows `allowed`; a refusal otherwise.

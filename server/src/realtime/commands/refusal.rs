@@ -73,6 +73,22 @@ pub fn muted() -> Refusal {
     )
 }
 
+/// A post in a slow channel too soon after the author's last one.
+pub fn slow_mode() -> Refusal {
+    refuse(
+        ErrorCode::SlowMode,
+        "Slow mode is on in this channel: wait a little before posting again.",
+    )
+}
+
+/// A post, edit or reaction in an archived channel.
+pub fn archived() -> Refusal {
+    refuse(
+        ErrorCode::Archived,
+        "This channel is archived: it is read-only.",
+    )
+}
+
 /// Someone whose role does not allow the action (or not on that person).
 pub fn not_your_role() -> Refusal {
     refuse(

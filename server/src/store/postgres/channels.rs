@@ -33,7 +33,7 @@ impl PgStore {
                         AND x.seq > m.last_read_seq),
                     (SELECT COUNT(*) FROM messages x
                       WHERE x.channel_id = c.id AND x.seq > m.last_read_seq AND NOT x.in_channel),
-                    m.notify
+                    m.notify, c.slow_mode_seconds, c.archived_at IS NOT NULL
              FROM channels c JOIN memberships m ON m.channel_id = c.id
              WHERE m.user_id = $1 AND ($2::text IS NULL AND NOT m.hidden OR c.id = $2)
              ORDER BY c.kind, name",
@@ -209,7 +209,8 @@ impl Channels for PgStore {
             "SELECT c.id, c.name, c.topic, c.member_count,
                     EXISTS (SELECT 1 FROM memberships m WHERE m.channel_id = c.id AND m.user_id = $1)
              FROM channels c
-             WHERE c.kind = 'public' AND (lower(c.name) LIKE $2 OR lower(c.topic) LIKE $2)
+             WHERE c.kind = 'public' AND c.archived_at IS NULL
+               AND (lower(c.name) LIKE $2 OR lower(c.topic) LIKE $2)
              ORDER BY c.member_count DESC, c.name LIMIT $3",
         )
         .bind(&user.0)

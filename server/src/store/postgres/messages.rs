@@ -21,14 +21,15 @@ use super::{PgStore, files, mentions, moderation, threads};
 use crate::store::link_cache::to_json;
 use crate::store::messages::{
     Counter, Details, Earlier, MessageRow, ReactionRow, Right, add_reactions, decide_batch,
-    newest_rows, oldest_first, pins_allowed, reaction_allowed, resend_key, select_messages,
-    seq_range,
+    newest_rows, oldest_first, paced_posters, pins_allowed, reaction_allowed, resend_key,
+    select_messages, seq_range,
 };
 use crate::store::moderation::removal_record;
 use crate::store::{
     ChangeOutcome, Channels, Inserted, MessageChange, Messages, NewMessage, Page, StoreError,
     Stored,
 };
+use shared::roles::Role;
 
 /// Tries of a batch that met a resend racing it on another node (the
 /// retry finds the other node's row and answers with it).
@@ -471,6 +472,23 @@ impl PgStore {
             &roots,
             now,
         );
+        let posters = paced_posters(&stored, &rights);
+        if !posters.is_empty() {
+            let (channels, users): (Vec<&str>, Vec<&str>) = posters
+                .iter()
+                .map(|(channel, user)| (channel.0.as_str(), user.0.as_str()))
+                .unzip();
+            sqlx::query(
+                "UPDATE memberships m SET last_posted_at = $1
+                 FROM UNNEST($2::text[], $3::text[]) AS p (channel_id, user_id)
+                 WHERE m.channel_id = p.channel_id AND m.user_id = p.user_id",
+            )
+            .bind(now)
+            .bind(&channels)
+            .bind(&users)
+            .execute(&mut *tx)
+            .await?;
+        }
         let touched: Vec<(&ChannelId, &Counter)> =
             counters.iter().filter(|(_, c)| c.touched).collect();
         bump_counters(&mut tx, &touched).await?;
@@ -628,16 +646,30 @@ async fn posting_rights(
 ) -> Result<HashMap<(ChannelId, UserId), Right>, StoreError> {
     let channels: Vec<&str> = batch.iter().map(|m| m.channel.0.as_str()).collect();
     let authors: Vec<&str> = batch.iter().map(|m| m.author.id.0.as_str()).collect();
-    let rows: Vec<(String, String, bool, bool, Option<i64>)> = sqlx::query_as(
+    type RightRow = (
+        String,
+        String,
+        bool,
+        bool,
+        Option<i64>,
+        Option<String>,
+        bool,
+        i64,
+        Option<i64>,
+    );
+    let rows: Vec<RightRow> = sqlx::query_as(
         "SELECT p.channel_id, p.user_id,
                 EXISTS (SELECT 1 FROM memberships
                         WHERE channel_id = p.channel_id AND user_id = p.user_id),
                 c.kind = 'direct' AND EXISTS (
                     SELECT 1 FROM blocks b JOIN memberships o ON o.user_id = b.user_id
                     WHERE o.channel_id = p.channel_id AND b.blocked_id = p.user_id),
-                (SELECT muted_until FROM users WHERE id = p.user_id)
+                u.muted_until, u.role, c.archived_at IS NOT NULL, c.slow_mode_seconds,
+                (SELECT last_posted_at FROM memberships
+                  WHERE channel_id = p.channel_id AND user_id = p.user_id)
          FROM (SELECT DISTINCT * FROM UNNEST($1::text[], $2::text[])) AS p (channel_id, user_id)
-         JOIN channels c ON c.id = p.channel_id",
+         JOIN channels c ON c.id = p.channel_id
+         LEFT JOIN users u ON u.id = p.user_id",
     )
     .bind(&channels)
     .bind(&authors)
@@ -645,15 +677,31 @@ async fn posting_rights(
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(channel, user, member, blocked, muted_until)| {
-            let key = (ChannelId(channel), UserId(user));
-            let right = Right {
+        .map(
+            |(
+                channel,
+                user,
                 member,
                 blocked,
                 muted_until,
-            };
-            (key, right)
-        })
+                role,
+                archived,
+                slow,
+                last_posted_at,
+            )| {
+                let key = (ChannelId(channel), UserId(user));
+                let right = Right {
+                    member,
+                    blocked,
+                    muted_until,
+                    archived,
+                    slow_mode_seconds: slow,
+                    last_posted_at,
+                    exempt: Role::parse(role.as_deref().unwrap_or_default()).moderates(),
+                };
+                (key, right)
+            },
+        )
         .collect())
 }
 

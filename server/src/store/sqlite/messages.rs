@@ -16,13 +16,15 @@ use crate::random::now_millis;
 use crate::store::link_cache::to_json;
 use crate::store::messages::{
     Counter, Details, Earlier, MessageRow, ReactionRow, Right, add_reactions, decide_batch,
-    newest_rows, oldest_first, pins_allowed, reaction_allowed, resend_key, seq_range,
+    newest_rows, oldest_first, paced_posters, pins_allowed, reaction_allowed, resend_key,
+    seq_range,
 };
 use crate::store::moderation::removal_record;
 use crate::store::{
     ChangeOutcome, Channels, Inserted, MessageChange, Messages, NewMessage, Page, StoreError,
     Stored,
 };
+use shared::roles::Role;
 
 impl Messages for SqliteStore {
     async fn messages_before(
@@ -357,6 +359,7 @@ impl Messages for SqliteStore {
                     || files::attachments_postable(&mut tx, message).await?,
             );
         }
+        let now = now_millis();
         let mut stored = decide_batch(
             batch,
             &mut earlier,
@@ -364,9 +367,19 @@ impl Messages for SqliteStore {
             &mut counters,
             &postable,
             &roots,
-            now_millis(),
+            now,
         );
         let mut inserted = Inserted::default();
+        for (channel, user) in paced_posters(&stored, &rights) {
+            sqlx::query(
+                "UPDATE memberships SET last_posted_at = ? WHERE channel_id = ? AND user_id = ?",
+            )
+            .bind(now)
+            .bind(&channel.0)
+            .bind(&user.0)
+            .execute(&mut *tx)
+            .await?;
+        }
         let touched: Vec<(&ChannelId, &Counter)> =
             counters.iter().filter(|(_, c)| c.touched).collect();
         bump_counters(&mut tx, &touched).await?;
@@ -534,8 +547,12 @@ async fn posting_rights(
                     c.kind = 'direct' AND EXISTS (
                         SELECT 1 FROM blocks b JOIN memberships o ON o.user_id = b.user_id
                         WHERE o.channel_id = p.channel_id AND b.blocked_id = p.user_id) AS blocked,
-                    (SELECT muted_until FROM users WHERE id = p.user_id) AS muted_until
-             FROM pairs p JOIN channels c ON c.id = p.channel_id"
+                    u.muted_until, u.role, c.archived_at IS NOT NULL AS archived,
+                    c.slow_mode_seconds,
+                    (SELECT last_posted_at FROM memberships
+                      WHERE channel_id = p.channel_id AND user_id = p.user_id) AS last_posted_at
+             FROM pairs p JOIN channels c ON c.id = p.channel_id
+                  LEFT JOIN users u ON u.id = p.user_id"
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (channel, user) in chunk {
@@ -556,6 +573,11 @@ async fn posting_rights(
                     member: row.get("member"),
                     blocked: row.get("blocked"),
                     muted_until: row.get("muted_until"),
+                    archived: row.get("archived"),
+                    slow_mode_seconds: row.get("slow_mode_seconds"),
+                    last_posted_at: row.get("last_posted_at"),
+                    exempt: Role::parse(row.get::<Option<&str>, _>("role").unwrap_or_default())
+                        .moderates(),
                 },
             );
         }

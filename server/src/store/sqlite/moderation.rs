@@ -2,16 +2,16 @@
 
 use std::collections::HashMap;
 
-use shared::UserId;
 use shared::roles::AuditEntry;
+use shared::{ChannelId, UserId};
 use sqlx::{Sqlite, Transaction};
 
 use super::{SqliteStore, placeholders};
 use crate::random::now_millis;
 use crate::store::StoreError;
 use crate::store::moderation::{
-    AuditRecord, AuditRow, FIRST_ACCOUNT_OWNS, Moderation, Standing, StandingChange, audit_entry,
-    standing_from,
+    AuditRecord, AuditRow, ChannelRule, ChannelRules, FIRST_ACCOUNT_OWNS, Moderation, Standing,
+    StandingChange, audit_entry, rules_from, standing_from,
 };
 
 /// Makes the oldest account the owner if no one is (inside a sign-up's
@@ -106,6 +106,40 @@ impl Moderation for SqliteStore {
                 .execute(&mut *tx)
                 .await?;
         }
+        audit(&mut tx, record).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn channel_rules(&self, channel: &ChannelId) -> Result<Option<ChannelRules>, StoreError> {
+        let row: Option<(i64, bool)> = sqlx::query_as(
+            "SELECT slow_mode_seconds, archived_at IS NOT NULL FROM channels
+             WHERE id = ? AND kind != 'direct'",
+        )
+        .bind(&channel.0)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(rules_from))
+    }
+
+    async fn set_channel_rule(
+        &self,
+        record: &AuditRecord<'_>,
+        channel: &ChannelId,
+        rule: ChannelRule,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let update = match rule {
+            ChannelRule::SlowMode(seconds) => {
+                sqlx::query("UPDATE channels SET slow_mode_seconds = ? WHERE id = ?")
+                    .bind(i64::from(seconds))
+            }
+            ChannelRule::Archived(archived) => {
+                sqlx::query("UPDATE channels SET archived_at = ? WHERE id = ?")
+                    .bind(archived.then(now_millis))
+            }
+        };
+        update.bind(&channel.0).execute(&mut *tx).await?;
         audit(&mut tx, record).await?;
         tx.commit().await?;
         Ok(())
