@@ -44,6 +44,12 @@ impl AdminState {
         self.role.moderates()
     }
 
+    /// Whether this person may create channels (the server may keep that
+    /// to admins).
+    pub fn may_create_channels(&self) -> bool {
+        self.role.administers() || !self.settings.is_some_and(|s| s.admins_create_channels)
+    }
+
     /// Whether this person may create invite links.
     pub fn may_invite(&self) -> bool {
         self.role.administers() || self.settings.is_some_and(|s| s.members_invite)

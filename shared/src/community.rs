@@ -57,6 +57,9 @@ pub struct ServerSettings {
     /// Members (not only admins) may create invite links.
     #[serde(default)]
     pub members_invite: bool,
+    /// Only admins (and owners) create channels.
+    #[serde(default)]
+    pub admins_create_channels: bool,
 }
 
 /// An invite link as listed (its code is shown only once, when created).

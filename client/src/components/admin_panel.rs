@@ -115,6 +115,18 @@ pub fn AdminPanel(props: &AdminPanelProps) -> Html {
             });
         })
     };
+    let on_channel_creation = {
+        let on_request = on_request.clone();
+        Callback::from(move |event: Event| {
+            let select: HtmlSelectElement = event.target_unchecked_into();
+            on_request.emit(ClientMsg::SetServerSettings {
+                settings: ServerSettings {
+                    admins_create_channels: select.value() == "admins",
+                    ..settings
+                },
+            });
+        })
+    };
     let now = now_millis();
     html! {
         <section class="admin-panel" data-testid="admin-panel" aria-labelledby="admin-title">
@@ -163,6 +175,12 @@ pub fn AdminPanel(props: &AdminPanelProps) -> Html {
                         <input type="checkbox" data-testid="members-invite-toggle"
                                checked={settings.members_invite} onchange={on_members_invite} />
                         { " Members may create invite links" }
+                    </label>
+                    <label class="admin-setting">{ "Channels are created by " }
+                        <select data-testid="channel-creation-select" onchange={on_channel_creation}>
+                            <option value="everyone" selected={!settings.admins_create_channels}>{ "everyone" }</option>
+                            <option value="admins" selected={settings.admins_create_channels}>{ "admins only" }</option>
+                        </select>
                     </label>
                     <InviteLinks invites={admin.invites.clone()} created={admin.created.clone()}
                                  on_request={on_request.clone()} />

@@ -111,8 +111,10 @@ pub fn Sidebar(props: &SidebarProps) -> Html {
                 <div class="nav-actions">
                     <button data-testid="browse-channels" title="Browse channels"
                             onclick={props.on_browse.reform(|_: MouseEvent| ())}>{ "Browse" }</button>
-                    <button data-testid="create-channel" title="Create a channel" class="icon"
-                            onclick={props.on_create.reform(|_: MouseEvent| ())}>{ "+" }</button>
+                    if state.admin.may_create_channels() {
+                        <button data-testid="create-channel" title="Create a channel" class="icon"
+                                onclick={props.on_create.reform(|_: MouseEvent| ())}>{ "+" }</button>
+                    }
                 </div>
             </div>
             <ul data-testid="channel-list">

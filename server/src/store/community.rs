@@ -11,12 +11,17 @@ use super::{AuditRecord, Moderation, StoreError};
 
 const SIGNUP_MODE: &str = "signup_mode";
 const MEMBERS_INVITE: &str = "members_invite";
+const ADMINS_CREATE_CHANNELS: &str = "admins_create_channels";
 
 /// The settings as rows `(key, value)`.
-pub(crate) fn setting_rows(settings: &ServerSettings) -> [(&'static str, String); 2] {
+pub(crate) fn setting_rows(settings: &ServerSettings) -> [(&'static str, String); 3] {
     [
         (SIGNUP_MODE, settings.signup_mode.as_str().to_owned()),
         (MEMBERS_INVITE, settings.members_invite.to_string()),
+        (
+            ADMINS_CREATE_CHANNELS,
+            settings.admins_create_channels.to_string(),
+        ),
     ]
 }
 
@@ -27,6 +32,7 @@ pub(crate) fn settings_from(rows: Vec<(String, String)>) -> ServerSettings {
         match key.as_str() {
             SIGNUP_MODE => settings.signup_mode = SignupMode::parse(&value),
             MEMBERS_INVITE => settings.members_invite = value == "true",
+            ADMINS_CREATE_CHANNELS => settings.admins_create_channels = value == "true",
             _ => {}
         }
     }

@@ -82,6 +82,7 @@ fn mode(signup_mode: SignupMode, members_invite: bool) -> ServerSettings {
     ServerSettings {
         signup_mode,
         members_invite,
+        admins_create_channels: false,
     }
 }
 
@@ -206,6 +207,42 @@ async fn an_invite_only_server_lets_in_only_people_with_a_valid_link() {
             .filter(|a| **a == AuditAction::ChangeSettings)
             .count(),
         2
+    );
+}
+
+#[actix_web::test]
+async fn admins_can_keep_channel_creation_to_themselves() {
+    let app = TestApp::spawn().await;
+    let (mut olive, _, _) = app.user("Olive").await;
+    let (mut mel, _, _) = app.user("Mel").await;
+    let create = |name: &str| ClientMsg::CreateChannel {
+        name: name.into(),
+        topic: String::new(),
+        private: false,
+    };
+    let only_admins = ServerSettings {
+        admins_create_channels: true,
+        ..ServerSettings::default()
+    };
+    assert_eq!(
+        set_settings(&mut mel, only_admins).await,
+        Err(ErrorCode::NotAllowed)
+    );
+    assert_eq!(set_settings(&mut olive, only_admins).await, Ok(only_admins));
+    mel.send(&create("mels-corner")).await;
+    assert_eq!(mel.next_error().await, ErrorCode::NotAllowed);
+    assert_eq!(
+        olive.create_channel("announcements", false).await.name,
+        "announcements"
+    );
+    assert!(
+        set_settings(&mut olive, ServerSettings::default())
+            .await
+            .is_ok()
+    );
+    assert_eq!(
+        mel.create_channel("mels-corner", false).await.name,
+        "mels-corner"
     );
 }
 

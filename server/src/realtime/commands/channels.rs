@@ -9,7 +9,7 @@ use shared::{ChannelId, ErrorCode, Seq, ServerMsg, UserId, UserInfo};
 use super::refusal::{self, Refusal, refuse};
 use super::{Caller, Reply, announce_joined, answer, done, membership, moderation};
 
-use crate::store::{Accounts, AuditRecord, Channels, Moderation};
+use crate::store::{Accounts, AuditRecord, Channels, Community, Moderation};
 
 pub async fn create(caller: &Caller<'_>, name: &str, topic: &str, private: bool) -> Reply {
     let name = ChannelName::parse(name)
@@ -20,6 +20,14 @@ pub async fn create(caller: &Caller<'_>, name: &str, topic: &str, private: bool)
     } else {
         ChannelKind::Public
     };
+    if caller.store().settings().await?.admins_create_channels
+        && !moderation::role_of(caller).await?.administers()
+    {
+        return Err(refuse(
+            ErrorCode::NotAllowed,
+            "Only admins create channels on this server.",
+        ));
+    }
     let channel = caller
         .store()
         .create_channel(&caller.user.id, &name, &topic, kind)

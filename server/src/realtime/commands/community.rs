@@ -24,13 +24,18 @@ pub async fn set_settings(caller: &Caller<'_>, settings: ServerSettings) -> Repl
         return Err(refusal::not_your_role());
     }
     let detail = format!(
-        "sign-ups {}, members {} invite",
+        "sign-ups {}, members {} invite, {} create channels",
         settings.signup_mode.as_str(),
         if settings.members_invite {
             "may"
         } else {
             "may not"
-        }
+        },
+        if settings.admins_create_channels {
+            "only admins"
+        } else {
+            "everyone may"
+        },
     );
     let record = AuditRecord {
         actor: &caller.user.id,
