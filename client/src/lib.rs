@@ -18,5 +18,6 @@ pub mod pages;
 pub mod pins;
 pub mod search;
 pub mod state;
+pub mod theme;
 pub mod threads;
 pub mod uploads;

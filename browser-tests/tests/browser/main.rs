@@ -8,6 +8,7 @@ mod find;
 mod groups;
 mod harness;
 mod hostile;
+mod keyboard;
 mod mentions;
 mod moderation;
 mod pins;

@@ -1,12 +1,14 @@
 //! "Your account": set or change the password (so you can sign in from
 //! another browser) and sign out everywhere. Changing a password takes the
-//! current one too; the server then signs out every other session.
+//! current one too; the server then signs out every other session. The
+//! theme (light, dark, the system's) is chosen here, for this browser.
 
 use shared::validate::Password;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use crate::api;
+use crate::theme::{self, Theme};
 
 #[derive(Properties, PartialEq)]
 pub struct AccountPanelProps {
@@ -28,6 +30,16 @@ pub fn AccountPanel(props: &AccountPanelProps) -> Html {
     let current = use_state(String::new);
     let feedback = use_state(|| Feedback::None);
     let has_password = use_state(|| props.has_password);
+    let theme = use_state(theme::saved);
+    let on_theme = {
+        let theme = theme.clone();
+        Callback::from(move |event: Event| {
+            let select: web_sys::HtmlSelectElement = event.target_unchecked_into();
+            let chosen = Theme::parse(&select.value());
+            theme::choose(chosen);
+            theme.set(chosen);
+        })
+    };
 
     let on_input = {
         let password = password.clone();
@@ -130,6 +142,13 @@ pub fn AccountPanel(props: &AccountPanelProps) -> Html {
                 Feedback::Error(message) => html! { <p class="form-error" role="alert" data-testid="password-error">{ message }</p> },
                 _ => html! {},
             } }
+            <label class="theme-setting">{ "Theme " }
+                <select data-testid="theme-select" aria-label="Theme" onchange={on_theme}>
+                    { for Theme::ALL.into_iter().map(|choice| html! {
+                        <option value={choice.as_str()} selected={choice == *theme}>{ choice.label() }</option>
+                    }) }
+                </select>
+            </label>
             <button class="link neutral" data-testid="enable-notifications"
                     onclick={Callback::from(|_: MouseEvent| crate::browser::request_notifications())}>
                 { "Enable desktop notifications" }

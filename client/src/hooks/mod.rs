@@ -8,4 +8,5 @@ pub mod use_file_drop;
 pub mod use_message_actions;
 pub mod use_open_conversation;
 pub mod use_outbox;
+pub mod use_shortcuts;
 pub mod use_uploads;

@@ -27,8 +27,10 @@ use crate::components::new_conversation::NewConversationDialog;
 use crate::components::online_users::OnlineUsers;
 use crate::components::people::People;
 use crate::components::pins_panel::PinsPanel;
+use crate::components::quick_switcher::{Pick, QuickSwitcher};
 use crate::components::report_dialog::ReportDialog;
 use crate::components::search_panel::SearchPanel;
+use crate::components::shortcut_sheet::ShortcutSheet;
 use crate::components::sidebar::Sidebar;
 use crate::components::thread_panel::ThreadPanelView;
 use crate::components::threads_view::ThreadsView;
@@ -42,6 +44,7 @@ use crate::hooks::use_file_drop::use_file_drop;
 use crate::hooks::use_message_actions::use_message_actions;
 use crate::hooks::use_open_conversation::use_open_conversation;
 use crate::hooks::use_outbox::use_outbox;
+use crate::hooks::use_shortcuts::{Shortcut, use_shortcuts};
 use crate::hooks::use_uploads::use_uploads;
 use crate::mentions::calls_on;
 use crate::outbox;
@@ -587,6 +590,56 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
             socket.send(&ClientMsg::ListUsers { query, after: None });
         })
     };
+    // Keyboard: the quick switcher, moving between conversations, the sheet.
+    let switcher = use_state(|| false);
+    let sheet = use_state(|| false);
+    let on_shortcut = {
+        let (state, switcher, sheet, on_switch) = (
+            state.clone(),
+            switcher.clone(),
+            sheet.clone(),
+            on_switch.clone(),
+        );
+        use_event(move |shortcut: Shortcut| match shortcut {
+            Shortcut::QuickSwitcher => switcher.set(true),
+            Shortcut::Sheet => sheet.set(true),
+            Shortcut::Previous | Shortcut::Next => {
+                let list = &state.conversations;
+                let here = state
+                    .current
+                    .as_ref()
+                    .and_then(|current| list.iter().position(|c| &c.info.id == current));
+                let next = match (here, shortcut) {
+                    (Some(0), Shortcut::Previous) | (None, _) => list.len().checked_sub(1),
+                    (Some(at), Shortcut::Previous) => Some(at - 1),
+                    (Some(at), _) => Some((at + 1) % list.len().max(1)),
+                };
+                if let Some(conversation) = next.and_then(|at| list.get(at)) {
+                    on_switch.emit(conversation.info.id.clone());
+                }
+            }
+        })
+    };
+    use_shortcuts(on_shortcut);
+    let on_switcher_pick = {
+        let (switcher, on_switch, on_start_dm) =
+            (switcher.clone(), on_switch.clone(), on_start_dm.clone());
+        use_event(move |pick: Pick| {
+            switcher.set(false);
+            match pick {
+                Pick::Conversation(channel) => on_switch.emit(channel),
+                Pick::Person(user) => on_start_dm.emit(user),
+            }
+        })
+    };
+    let close_switcher = {
+        let switcher = switcher.clone();
+        use_event(move |()| switcher.set(false))
+    };
+    let close_sheet = {
+        let sheet = sheet.clone();
+        use_event(move |()| sheet.set(false))
+    };
     let on_more_users = {
         let (state, socket) = (state.clone(), socket.clone());
         use_event(move |()| {
@@ -933,6 +986,14 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
                     }
                 </OnlineUsers>
             </div>
+            if *switcher {
+                <QuickSwitcher conversations={state.conversations.clone()} people={state.users.clone()}
+                               me={state.me.id.clone()} on_pick={on_switcher_pick}
+                               on_search={on_user_search.clone()} on_close={close_switcher} />
+            }
+            if *sheet {
+                <ShortcutSheet on_close={close_sheet} />
+            }
             if let Some(target) = &actions.reporting {
                 <ReportDialog sent={state.admin.reported.as_ref() == Some(target)}
                               on_send={actions.on_report.clone()} on_close={actions.close_reporting.clone()} />
