@@ -6,6 +6,7 @@ pub mod admin;
 pub mod api;
 pub mod app;
 pub mod browser;
+pub mod commands;
 pub mod components;
 pub mod conversation;
 pub mod custom_emoji;

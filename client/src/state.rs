@@ -340,6 +340,8 @@ pub enum Action {
     Requested(ChannelId),
     LoadingOlder(ChannelId),
     DismissError,
+    /// A problem found here (a command that cannot run), shown like the server's.
+    LocalError(String),
     ChannelJoined(ChannelInfo),
     ChannelLeft {
         channel: ChannelId,
@@ -896,6 +898,7 @@ impl ChatState {
                 }
             }
             Action::DismissError => self.notice_error = None,
+            Action::LocalError(message) => self.notice_error = Some(message),
             Action::ChannelJoined(info) => {
                 let id = info.id.clone();
                 self.upsert(info);

@@ -10,8 +10,8 @@ use web_sys::{File, HtmlInputElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
 use super::emoji_picker::EmojiPicker;
-use crate::emoji;
 use crate::uploads::files_of;
+use crate::{commands, emoji};
 
 /// Longest the field grows before it scrolls, in pixels.
 const MAX_INPUT_HEIGHT: i32 = 160;
@@ -49,6 +49,9 @@ pub struct ComposerProps {
     /// The field's accessible name.
     #[prop_or(AttrValue::Static("Message"))]
     pub label: AttrValue,
+    /// Slash commands are suggested as `/` is typed.
+    #[prop_or(true)]
+    pub commands: bool,
 }
 
 #[component]
@@ -125,11 +128,39 @@ pub fn Composer(props: &ComposerProps) -> Html {
             draft.set(value);
         })
     };
+    let suggested = if props.commands {
+        commands::suggestions(&draft)
+    } else {
+        Vec::new()
+    };
+    // Completes a command's name in the field, ready for its argument.
+    let complete = {
+        let (draft, input_ref, on_draft) =
+            (draft.clone(), input_ref.clone(), props.on_draft.clone());
+        Callback::from(move |name: &'static str| {
+            let value = format!("/{name} ");
+            if let Some(input) = input_ref.cast::<HtmlTextAreaElement>() {
+                input.set_value(&value);
+                let _ = input.focus();
+            }
+            on_draft.emit(value.clone());
+            draft.set(value);
+        })
+    };
     let on_keydown = {
         let submit = submit.clone();
         let draft = draft.clone();
         let on_edit_last = props.on_edit_last.clone();
+        let (complete, first) = (complete.clone(), suggested.first().map(|c| c.0));
         Callback::from(move |event: KeyboardEvent| {
+            if event.key() == "Tab"
+                && !event.shift_key()
+                && let Some(name) = first
+            {
+                event.prevent_default();
+                complete.emit(name);
+                return;
+            }
             if event.key() == "ArrowUp" && draft.is_empty() {
                 event.prevent_default();
                 on_edit_last.emit(());
@@ -220,6 +251,25 @@ pub fn Composer(props: &ComposerProps) -> Html {
 
     html! {
         <form class="composer" onsubmit={on_submit}>
+            if !suggested.is_empty() {
+                <ul class="command-suggestions" data-testid="command-suggestions" role="listbox"
+                    aria-label="Commands">
+                    { for suggested.iter().map(|(name, argument, what)| {
+                        let name: &'static str = name;
+                        let pick = complete.reform(move |_: MouseEvent| name);
+                        html! {
+                            <li role="option" aria-selected="false" data-testid="command-option"
+                                data-command={name} onclick={pick}>
+                                <span class="command-name">{ format!("/{name}") }</span>
+                                if !argument.is_empty() {
+                                    <span class="command-argument">{ *argument }</span>
+                                }
+                                <span class="command-what">{ *what }</span>
+                            </li>
+                        }
+                    }) }
+                </ul>
+            }
             <textarea ref={input_ref} data-testid={props.input_testid.clone()} rows="1" autofocus=true
                 placeholder={props.placeholder.clone()} aria-label={props.label.clone()}
                 value={(*draft).clone()} oninput={on_input} onkeydown={on_keydown} onpaste={on_paste} />

@@ -140,7 +140,7 @@ pub fn ThreadPanelView(props: &ThreadPanelViewProps) -> Html {
                 <Composer key={format!("{}:{}", panel.channel.0, panel.root)} on_send={on_send}
                           placeholder="Reply…" label="Reply" on_files={props.on_files.clone()}
                           has_files={props.has_files}
-                          input_testid="thread-reply-input" send_testid="thread-send" />
+                          input_testid="thread-reply-input" send_testid="thread-send" commands=false />
                 <label class="also-send">
                     <input type="checkbox" data-testid="thread-also-send" checked={*also_send}
                            onchange={toggle_also} />

@@ -27,7 +27,11 @@ const ACTIVITY_EVENTS: [&str; 5] = [
 ];
 
 #[hook]
-pub fn use_activity(state: &UseReducerHandle<ChatState>, socket: &ChatSocket) {
+pub fn use_activity(
+    state: &UseReducerHandle<ChatState>,
+    socket: &ChatSocket,
+    manual_away: Rc<Cell<bool>>,
+) {
     // Once a second: drop expired typing notices, and report idleness.
     // The ticker outlives this render: it reads whether anyone types now.
     let anyone_typing = use_mut_ref(|| false);
@@ -40,9 +44,11 @@ pub fn use_activity(state: &UseReducerHandle<ChatState>, socket: &ChatSocket) {
         let mark_active = {
             let (last_activity, away, socket) =
                 (last_activity.clone(), away.clone(), socket.clone());
+            let manual_away = manual_away.clone();
             Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
                 last_activity.set(now_millis());
-                if away.replace(false) {
+                // Away by `/away` stays until `/away` again.
+                if !manual_away.get() && away.replace(false) {
                     socket.send(&ClientMsg::SetAway { away: false });
                 }
             })
@@ -60,6 +66,7 @@ pub fn use_activity(state: &UseReducerHandle<ChatState>, socket: &ChatSocket) {
                 dispatcher.dispatch(Action::Tick { now });
             }
             if !away.get()
+                && !manual_away.get()
                 && now - last_activity.get() > AWAY_AFTER_MS
                 && socket.send(&ClientMsg::SetAway { away: true })
             {

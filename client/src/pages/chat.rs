@@ -10,6 +10,7 @@ use yew::prelude::*;
 
 use crate::admin::Moderating;
 use crate::browser::{new_client_id, notify, now_millis, page_hidden, short_time};
+use crate::commands::Command;
 use crate::components::account_panel::AccountPanel;
 use crate::components::admin_panel::AdminPanel;
 use crate::components::composer::Composer;
@@ -39,6 +40,7 @@ use crate::custom_emoji::{self, EmojiVersion};
 use crate::hooks::use_activity::use_activity;
 use crate::hooks::use_address_bar::use_address_bar;
 use crate::hooks::use_chat_socket::use_chat_socket;
+use crate::hooks::use_commands::use_commands;
 use crate::hooks::use_event::use_event;
 use crate::hooks::use_file_drop::use_file_drop;
 use crate::hooks::use_message_actions::use_message_actions;
@@ -142,7 +144,9 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
 
     use_open_conversation(&state, &socket);
     let current = state.current_conversation().cloned();
-    use_activity(&state, &socket);
+    let manual_away = use_memo((), |_| std::rc::Rc::new(std::cell::Cell::new(false)));
+    use_activity(&state, &socket, (*manual_away).clone());
+    let commands = use_commands(&state, &socket, (*manual_away).clone());
 
     let post = {
         let state = state.clone();
@@ -275,7 +279,14 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
         let state = state.clone();
         let last_typing = last_typing.clone();
         let send_in = send_in.clone();
+        let run_command = commands.run.clone();
         use_event(move |text: String| {
+            let text = match crate::commands::parse(&text) {
+                None => text,
+                Some(Ok(Command::Post(text))) => text,
+                Some(Ok(command)) => return run_command.emit(command),
+                Some(Err(problem)) => return state.dispatch(Action::LocalError(problem)),
+            };
             // Receivers drop "is typing" when the message arrives; typing again re-announces.
             *last_typing.borrow_mut() = 0;
             if let Some(channel) = state.current.clone() {
@@ -915,6 +926,16 @@ pub fn ChatPage(props: &ChatPageProps) -> Html {
                     if let Some(until) = state.admin.muted_at(now_millis()) {
                         <div class="banner info" role="status" data-testid="muted-notice">
                             { format!("A moderator has muted you until {}: you can read, but not post or react.", short_time(until)) }
+                        </div>
+                    }
+                    if commands.help {
+                        <div class="banner info command-help" role="status" data-testid="command-help">
+                            <ul>
+                                { for crate::commands::COMMANDS.iter().map(|(name, argument, what)| html! {
+                                    <li><strong>{ format!("/{name}") }</strong>{ format!(" {argument}") }{ format!(" — {what}") }</li>
+                                }) }
+                            </ul>
+                            <button onclick={commands.close_help.reform(|_: MouseEvent| ())} aria-label="Close the list of commands">{ "×" }</button>
                         </div>
                     }
                     if let Some(error) = &state.notice_error {
