@@ -401,6 +401,23 @@ impl Browser {
         .await;
     }
 
+    /// Picks `value` in a `<select>` as a person would (its change event
+    /// fires).
+    pub async fn choose(&self, select: &Element, value: &str) {
+        let chosen = self
+            .client
+            .execute(
+                "const [select, value] = arguments;
+                 select.value = value;
+                 select.dispatchEvent(new Event('change', { bubbles: true }));
+                 return select.value;",
+                vec![serde_json::to_value(select).unwrap(), value.into()],
+            )
+            .await
+            .unwrap();
+        assert_eq!(chosen, serde_json::json!(value), "{value} is an option");
+    }
+
     pub async fn exists(&self, id: &str) -> bool {
         !self.all(id).await.is_empty()
     }

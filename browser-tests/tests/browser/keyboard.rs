@@ -136,15 +136,7 @@ async fn the_theme_chosen_applies_at_once_and_stays_after_a_reload() {
     let light = theme().await;
     assert_eq!(light[0], "system");
     let select = alice.find("theme-select").await;
-    alice
-        .client
-        .execute(
-            "arguments[0].value = 'dark';
-             arguments[0].dispatchEvent(new Event('change', { bubbles: true }));",
-            vec![serde_json::to_value(&select).unwrap()],
-        )
-        .await
-        .unwrap();
+    alice.choose(&select, "dark").await;
     let dark = theme().await;
     assert_eq!(dark[0], "dark");
     assert_ne!(dark[1], light[1], "the colours change");

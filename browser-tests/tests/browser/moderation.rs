@@ -14,18 +14,7 @@ use crate::signed_in;
 /// Picks `value` in the select with this test id and `data-user`.
 async fn choose(browser: &Browser, id: &str, user: &str, value: &str) {
     let select = browser.find_with(id, "user", user).await;
-    let chosen = browser
-        .client
-        .execute(
-            "const [select, value] = arguments;
-             select.value = value;
-             select.dispatchEvent(new Event('change', { bubbles: true }));
-             return select.value;",
-            vec![serde_json::to_value(&select).unwrap(), value.into()],
-        )
-        .await
-        .unwrap();
-    assert_eq!(chosen, serde_json::json!(value));
+    browser.choose(&select, value).await;
 }
 
 /// Opens the admin panel from the sidebar.
@@ -163,15 +152,7 @@ async fn an_owner_makes_the_server_invite_only_and_only_invited_people_join() {
     olive.open(&format!("{}admin", server.url())).await;
     olive.find("admin-panel").await;
     let select = olive.find("signup-mode-select").await;
-    olive
-        .client
-        .execute(
-            "arguments[0].value = 'invite';
-             arguments[0].dispatchEvent(new Event('change', { bubbles: true }));",
-            vec![serde_json::to_value(&select).unwrap()],
-        )
-        .await
-        .unwrap();
+    olive.choose(&select, "invite").await;
     olive
         .eventually("the audit log has the change", || async {
             !olive.all("audit-item").await.is_empty()
@@ -280,15 +261,7 @@ async fn slow_mode_and_archiving_are_set_from_the_channel_header() {
     );
 
     let select = olive.find("slow-mode-select").await;
-    olive
-        .client
-        .execute(
-            "arguments[0].value = '300';
-             arguments[0].dispatchEvent(new Event('change', { bubbles: true }));",
-            vec![serde_json::to_value(&select).unwrap()],
-        )
-        .await
-        .unwrap();
+    olive.choose(&select, "300").await;
     let notice = mel.find("slow-mode-notice").await.text().await.unwrap();
     assert!(notice.contains("300 seconds"), "{notice}");
     mel.send_with_enter("first thought").await;
