@@ -280,6 +280,11 @@ pub enum Action {
     },
     Invites(Vec<shared::community::Invite>),
     Reports(Vec<shared::roles::Report>),
+    /// A channel was renamed.
+    ChannelRenamed {
+        channel: ChannelId,
+        name: String,
+    },
     /// A channel's slow mode or archiving changed.
     ChannelRules {
         channel: ChannelId,
@@ -1249,6 +1254,15 @@ impl ChatState {
             Action::InviteCreated { invite, code } => self.admin.invite_created(invite, code),
             Action::Invites(invites) => self.admin.invites = invites,
             Action::Reports(reports) => self.admin.reports = reports,
+            Action::ChannelRenamed { channel, name } => {
+                if let Some(conversation) = self.conversation(&channel) {
+                    let info = shared::protocol::ChannelInfo {
+                        name,
+                        ..conversation.info.clone()
+                    };
+                    self.upsert(info);
+                }
+            }
             Action::ChannelRules {
                 channel,
                 slow_mode_seconds,

@@ -246,6 +246,9 @@ pub enum ClientMsg {
     /// Admins and above: archive (read-only, hidden from browsing) or
     /// restore a channel.
     ArchiveChannel { channel: ChannelId, archived: bool },
+    /// Admins and above: give a channel another name (not the default
+    /// channel; not a name another channel has).
+    RenameChannel { channel: ChannelId, name: String },
 }
 
 /// The `type` tags `ClientMsg` understands, to tell an unknown type from a malformed frame.
@@ -297,6 +300,7 @@ pub const CLIENT_MSG_TYPES: &[&str] = &[
     "resolve_report",
     "set_slow_mode",
     "archive_channel",
+    "rename_channel",
 ];
 
 /// At most this many people in `welcome`'s online list and in an
@@ -598,6 +602,8 @@ pub enum ServerMsg {
         slow_mode_seconds: u32,
         archived: bool,
     },
+    /// A channel has a new name (to everyone in it).
+    ChannelRenamed { channel: ChannelId, name: String },
     /// Your report was received.
     Reported { channel: ChannelId, seq: Seq },
     /// The open reports (answer to `reports` and `resolve_report`).

@@ -124,6 +124,7 @@ pub enum AuditAction {
     SetSlowMode,
     ArchiveChannel,
     RestoreChannel,
+    RenameChannel,
 }
 
 impl AuditAction {
@@ -143,6 +144,7 @@ impl AuditAction {
             Self::SetSlowMode => "set_slow_mode",
             Self::ArchiveChannel => "archive_channel",
             Self::RestoreChannel => "restore_channel",
+            Self::RenameChannel => "rename_channel",
         }
     }
 
@@ -162,6 +164,7 @@ impl AuditAction {
             Self::SetSlowMode,
             Self::ArchiveChannel,
             Self::RestoreChannel,
+            Self::RenameChannel,
         ]
         .into_iter()
         .find(|action| action.as_str() == name)
@@ -183,6 +186,7 @@ impl AuditAction {
             Self::SetSlowMode => "set slow mode",
             Self::ArchiveChannel => "archived a channel",
             Self::RestoreChannel => "restored a channel",
+            Self::RenameChannel => "renamed a channel",
         }
     }
 }

@@ -250,7 +250,7 @@ async fn a_reported_message_reaches_the_moderators_who_remove_it() {
 }
 
 #[actix_web::test]
-async fn slow_mode_and_archiving_are_set_from_the_channel_header() {
+async fn slow_mode_renaming_and_archiving_are_set_from_the_channel_header() {
     let server = TestServer::start().await;
     let mut driver = Driver::start().await;
     let olive = signed_in(&mut driver, &server, "Olive").await;
@@ -282,7 +282,19 @@ async fn slow_mode_and_archiving_are_set_from_the_channel_header() {
     olive.send_with_enter("two").await;
     mel.wait_for_message("Olive: two").await;
 
-    olive.create_channel("old-news", "last year", false).await;
+    olive.create_channel("news", "last year", false).await;
+    olive.find("rename-channel").await.click().await.unwrap();
+    let name = olive.find("rename-channel-input").await;
+    name.clear().await.unwrap();
+    name.send_keys("old-news").await.unwrap();
+    olive
+        .find("rename-channel-submit")
+        .await
+        .click()
+        .await
+        .unwrap();
+    olive.wait_for_header("old-news").await;
+    olive.find_with("channel-item", "channel", "old-news").await;
     olive.find("archive-channel").await.click().await.unwrap();
     let archived = olive.find("archived-notice").await.text().await.unwrap();
     assert!(archived.contains("read-only"), "{archived}");

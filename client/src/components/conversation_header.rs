@@ -82,6 +82,29 @@ pub fn ConversationHeader(props: &ConversationHeaderProps) -> Html {
             }
         })
     };
+    let renaming = use_state(|| false);
+    let open_rename = {
+        let renaming = renaming.clone();
+        Callback::from(move |_: MouseEvent| renaming.set(true))
+    };
+    let close_rename = {
+        let renaming = renaming.clone();
+        Callback::from(move |()| renaming.set(false))
+    };
+    let on_rename = {
+        let (on_rule, channel, renaming) = (
+            props.on_rule.clone(),
+            conversation.info.id.clone(),
+            renaming.clone(),
+        );
+        Callback::from(move |name: String| {
+            renaming.set(false);
+            on_rule.emit(ClientMsg::RenameChannel {
+                channel: channel.clone(),
+                name,
+            })
+        })
+    };
     let on_archive = {
         let (on_rule, channel) = (props.on_rule.clone(), conversation.info.id.clone());
         let archived = !conversation.info.archived;
@@ -184,6 +207,11 @@ pub fn ConversationHeader(props: &ConversationHeaderProps) -> Html {
                 </label>
             }
             if !direct && props.role.administers() && conversation.info.name != shared::protocol::DEFAULT_CHANNEL {
+                <button class="small" data-testid="rename-channel" onclick={open_rename}>{ "Rename" }</button>
+                if *renaming {
+                    <RenameDialog name={conversation.info.name.clone()} on_rename={on_rename}
+                                  on_close={close_rename} />
+                }
                 <button class="small" data-testid="archive-channel" onclick={on_archive}
                         title={if conversation.info.archived { "Make it writable and browsable again" } else { "Read-only and hidden from browsing; restorable" }}>
                     { if conversation.info.archived { "Restore" } else { "Archive" } }
@@ -212,6 +240,75 @@ pub fn ConversationHeader(props: &ConversationHeaderProps) -> Html {
                     { "Leave" }
                 </button>
             }
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct RenameDialogProps {
+    name: String,
+    on_rename: Callback<String>,
+    on_close: Callback<()>,
+}
+
+/// Asks an admin for a channel's new name (checked as a channel name is).
+#[component]
+fn RenameDialog(props: &RenameDialogProps) -> Html {
+    let name = use_state(|| props.name.clone());
+    let problem = use_state(|| None::<String>);
+    let input = use_node_ref();
+    {
+        let input = input.clone();
+        use_effect_with((), move |_| {
+            if let Some(input) = input.cast::<HtmlInputElement>() {
+                let _ = input.focus();
+                input.select();
+            }
+        });
+    }
+    let on_input = {
+        let (name, problem) = (name.clone(), problem.clone());
+        Callback::from(move |event: InputEvent| {
+            let input: HtmlInputElement = event.target_unchecked_into();
+            name.set(input.value());
+            problem.set(None);
+        })
+    };
+    let on_submit = {
+        let (name, problem, on_rename) = (name.clone(), problem.clone(), props.on_rename.clone());
+        Callback::from(move |event: SubmitEvent| {
+            event.prevent_default();
+            match shared::validate::ChannelName::parse(&name) {
+                Ok(valid) => on_rename.emit(valid.as_str().to_owned()),
+                Err(error) => problem.set(Some(error.to_string())),
+            }
+        })
+    };
+    let on_keydown = {
+        let on_close = props.on_close.clone();
+        Callback::from(move |event: KeyboardEvent| {
+            if event.key() == "Escape" {
+                on_close.emit(());
+            }
+        })
+    };
+    let close = props.on_close.reform(|_: MouseEvent| ());
+    html! {
+        <div class="modal-backdrop" onclick={close.clone()}>
+            <form class="modal" role="dialog" aria-modal="true" aria-labelledby="rename-title"
+                  onclick={|e: MouseEvent| e.stop_propagation()} onsubmit={on_submit} onkeydown={on_keydown}>
+                <h2 id="rename-title">{ format!("Rename #{}", props.name) }</h2>
+                <label for="rename-channel-input">{ "New name" }</label>
+                <input id="rename-channel-input" ref={input} data-testid="rename-channel-input"
+                       maxlength="60" value={(*name).clone()} oninput={on_input} />
+                if let Some(problem) = &*problem {
+                    <p class="form-error" role="alert">{ problem }</p>
+                }
+                <div class="modal-actions">
+                    <button type="button" onclick={close}>{ "Cancel" }</button>
+                    <button type="submit" class="primary" data-testid="rename-channel-submit">{ "Rename" }</button>
+                </div>
+            </form>
         </div>
     }
 }

@@ -516,6 +516,9 @@ impl ChatSocket {
             }
             ServerMsg::Invites { invites } => dispatch.dispatch(Action::Invites(invites)),
             ServerMsg::Reports { reports } => dispatch.dispatch(Action::Reports(reports)),
+            ServerMsg::ChannelRenamed { channel, name } => {
+                dispatch.dispatch(Action::ChannelRenamed { channel, name })
+            }
             ServerMsg::ChannelRules {
                 channel,
                 slow_mode_seconds,

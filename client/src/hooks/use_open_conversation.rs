@@ -24,7 +24,9 @@ pub fn use_open_conversation(state: &UseReducerHandle<ChatState>, socket: &ChatS
         let state = state.clone();
         let socket = socket.clone();
         let key = (
-            current.as_ref().map(|c| c.info.id.clone()),
+            current
+                .as_ref()
+                .map(|c| (c.info.id.clone(), c.info.name.clone())),
             current.as_ref().map(|c| {
                 (
                     c.requested,

@@ -268,6 +268,7 @@ delegate! {
 delegate! {
     impl Reports {
         async fn file_report(report: &NewReport<'_>) -> Result<bool, StoreError>;
+        async fn open_reports_of(reporter: &UserId) -> Result<i64, StoreError>;
         async fn open_reports(limit: u32) -> Result<Vec<shared::roles::Report>, StoreError>;
         async fn resolve_reports(id: &str, by: &UserId, remove: bool, at: i64) -> Result<Option<(ChannelId, Seq)>, StoreError>;
     }
@@ -290,6 +291,7 @@ delegate! {
         async fn standings(users: &[UserId]) -> Result<std::collections::HashMap<UserId, Standing>, StoreError>;
         async fn change_standing(record: &AuditRecord<'_>, change: StandingChange) -> Result<(), StoreError>;
         async fn record_audit(record: &AuditRecord<'_>) -> Result<(), StoreError>;
+        async fn rename_channel(record: &AuditRecord<'_>, channel: &ChannelId, name: &ChannelName) -> Result<(), StoreError>;
         async fn channel_rules(channel: &ChannelId) -> Result<Option<super::moderation::ChannelRules>, StoreError>;
         async fn set_channel_rule(record: &AuditRecord<'_>, channel: &ChannelId, rule: super::moderation::ChannelRule) -> Result<(), StoreError>;
         async fn audit_log(before: Option<i64>, limit: u32) -> Result<(Vec<shared::roles::AuditEntry>, bool), StoreError>;

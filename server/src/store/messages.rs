@@ -528,38 +528,36 @@ pub(crate) fn decide_batch(
             stored.push(Stored::InvalidAttachments(message.clone()));
             continue;
         }
-        match rights.get(&(message.channel.clone(), message.author.id.clone())) {
-            Some(Right { blocked: true, .. }) => {
-                stored.push(Stored::Blocked(message.clone()));
-                continue;
-            }
-            Some(Right {
-                muted_until: Some(until),
-                ..
-            }) if *until > now => {
-                stored.push(Stored::Muted(message.clone()));
-                continue;
-            }
-            Some(Right { archived: true, .. }) => {
-                stored.push(Stored::Archived(message.clone()));
-                continue;
-            }
-            Some(right) if right.paced() => {
-                let pair = (message.channel.clone(), message.author.id.clone());
-                let recent = right
-                    .last_posted_at
-                    .is_some_and(|at| at + right.slow_mode_seconds * 1000 > now);
-                if recent || paced.contains(&pair) {
-                    stored.push(Stored::SlowMode(message.clone()));
-                    continue;
-                }
-                paced.insert(pair);
-            }
-            Some(Right { member: true, .. }) => {}
+        // Members only, before anything else is told about the channel.
+        let right = match rights.get(&(message.channel.clone(), message.author.id.clone())) {
+            Some(right) if right.member => right,
             _ => {
                 stored.push(Stored::NotAMember(message.clone()));
                 continue;
             }
+        };
+        if right.blocked {
+            stored.push(Stored::Blocked(message.clone()));
+            continue;
+        }
+        if right.muted_until.is_some_and(|until| until > now) {
+            stored.push(Stored::Muted(message.clone()));
+            continue;
+        }
+        if right.archived {
+            stored.push(Stored::Archived(message.clone()));
+            continue;
+        }
+        if right.paced() {
+            let pair = (message.channel.clone(), message.author.id.clone());
+            let recent = right
+                .last_posted_at
+                .is_some_and(|at| at + right.slow_mode_seconds * 1000 > now);
+            if recent || paced.contains(&pair) {
+                stored.push(Stored::SlowMode(message.clone()));
+                continue;
+            }
+            paced.insert(pair);
         }
         let thread = match message.thread {
             None => None,
@@ -704,6 +702,7 @@ mod tests {
             message("a", "ben", "m0", &[]), // stored before this batch
             message("e", "cat", "m7", &[]), // muted until after now
             message("e", "dan", "m8", &[]), // muted until before now
+            message("f", "ann", "m9", &[]), // not a member of a slow channel
         ];
         let mut rights = HashMap::from([
             (
@@ -779,7 +778,15 @@ mod tests {
                 ..Default::default()
             },
         );
+        rights.insert(
+            (ChannelId("f".into()), UserId("ann".into())),
+            Right {
+                slow_mode_seconds: 30,
+                ..Default::default()
+            },
+        );
         let mut counters = HashMap::from([
+            (ChannelId("f".into()), counter(0)),
             (ChannelId("e".into()), counter(0)),
             (ChannelId("a".into()), counter(7)),
             (ChannelId("b".into()), counter(0)),
@@ -807,7 +814,7 @@ mod tests {
         let mut earlier =
             Earlier::from([((UserId("ben".into()), "m0".to_string()), stored_before)]);
         let postable = [
-            true, true, true, true, true, true, true, true, false, true, true, true,
+            true, true, true, true, true, true, true, true, false, true, true, true, true,
         ];
 
         let stored = decide_batch(
@@ -835,6 +842,7 @@ mod tests {
                 "duplicate of a#5",
                 "muted",
                 "new e#1 change 1",
+                "not a member",
             ]
         );
         assert!(

@@ -8,15 +8,28 @@
 use std::collections::HashMap;
 
 use shared::roles::{AdminUser, AuditAction, AuditEntry, Role};
+use shared::validate::ChannelName;
 use shared::{ChannelId, Seq, UserId};
 
 use super::{Accounts, StoreError};
 
-/// Makes the oldest account the owner when there is none yet (a fresh
+/// Makes the oldest active account the owner when there is none (a fresh
 /// install's first sign-up); the same SQL in every dialect.
 pub(crate) const FIRST_ACCOUNT_OWNS: &str = "UPDATE users SET role = 'owner'
      WHERE NOT EXISTS (SELECT 1 FROM users WHERE role = 'owner')
-       AND id = (SELECT id FROM users ORDER BY created_at, id LIMIT 1)";
+       AND id = (SELECT id FROM users WHERE deactivated_at IS NULL
+                 ORDER BY created_at, id LIMIT 1)";
+
+/// Changes a role unless it would leave the server without an active
+/// owner (SQLite's and PostgreSQL's placeholders).
+pub(crate) const LAST_OWNER_STAYS: (&str, &str) = (
+    "UPDATE users SET role = ?1 WHERE id = ?2
+       AND (role != 'owner' OR ?1 = 'owner'
+            OR (SELECT COUNT(*) FROM users WHERE role = 'owner' AND deactivated_at IS NULL) > 1)",
+    "UPDATE users SET role = $1 WHERE id = $2
+       AND (role != 'owner' OR $1 = 'owner'
+            OR (SELECT COUNT(*) FROM users WHERE role = 'owner' AND deactivated_at IS NULL) > 1)",
+);
 
 /// A person's standing as stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,6 +150,15 @@ pub trait Moderation: Accounts {
         record: &AuditRecord<'_>,
         channel: &ChannelId,
         rule: ChannelRule,
+    ) -> Result<(), StoreError>;
+
+    /// Renames a channel (public or private) and records `record`, in one
+    /// transaction; `ChannelNameTaken` when another channel has the name.
+    async fn rename_channel(
+        &self,
+        record: &AuditRecord<'_>,
+        channel: &ChannelId,
+        name: &ChannelName,
     ) -> Result<(), StoreError>;
 
     /// Records an action whose change was stored elsewhere.

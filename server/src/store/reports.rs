@@ -9,6 +9,11 @@ use shared::{ChannelId, Seq, UserId, UserInfo};
 use super::{AuditRecord, Moderation, StoreError};
 use shared::roles::AuditAction;
 
+/// Open reports one person may have at once (so nobody buries the queue).
+pub const OPEN_REPORTS_EACH: i64 = 10;
+/// The reported text kept in the list, at most (characters).
+const LISTED_TEXT_CHARS: usize = 1_000;
+
 /// A report to file.
 #[derive(Debug, Clone)]
 pub struct NewReport<'a> {
@@ -59,7 +64,7 @@ pub(crate) fn report_from(row: ReportRow) -> Report {
             id: UserId(author_id),
             name: author_name,
         },
-        text,
+        text: text.chars().take(LISTED_TEXT_CHARS).collect(),
         reporter: UserInfo {
             id: UserId(reporter_id),
             name: reporter_name,
@@ -72,10 +77,13 @@ pub(crate) fn report_from(row: ReportRow) -> Report {
 /// The reports aggregate. Implemented by each dialect's store.
 #[allow(async_fn_in_trait)]
 pub trait Reports: Moderation {
-    /// Files a report on a message that exists and is not deleted; whether
-    /// it was filed now (not when the reporter reported it before or the
-    /// message is gone).
+    /// Files a report on a message that exists and is not deleted, unless
+    /// the reporter has [`OPEN_REPORTS_EACH`] open already; whether it was
+    /// filed now (not when reported before, gone, or too many).
     async fn file_report(&self, report: &NewReport<'_>) -> Result<bool, StoreError>;
+
+    /// How many open reports `reporter` has filed.
+    async fn open_reports_of(&self, reporter: &UserId) -> Result<i64, StoreError>;
 
     /// Up to `limit` open reports, newest first.
     async fn open_reports(&self, limit: u32) -> Result<Vec<Report>, StoreError>;

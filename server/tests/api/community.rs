@@ -90,7 +90,7 @@ fn mode(signup_mode: SignupMode, members_invite: bool) -> ServerSettings {
 async fn an_invite_only_server_lets_in_only_people_with_a_valid_link() {
     let app = TestApp::spawn().await;
     let (mut olive, _, _) = app.user("Olive").await;
-    let (mut mel, _, _) = app.user("Mel").await;
+    let (mut mel, mel_user, _) = app.user("Mel").await;
 
     // Open by default; members change nothing, whatever they send.
     olive.send(&ClientMsg::ServerSettings).await;
@@ -182,6 +182,23 @@ async fn an_invite_only_server_lets_in_only_people_with_a_valid_link() {
     assert_eq!(
         sign_up(&app, "Friend", Some(&mel_code)).await.0,
         StatusCode::CREATED
+    );
+    // A deactivated member's links stop working.
+    olive
+        .send(&ClientMsg::SetActive {
+            user: mel_user.id.clone(),
+            active: false,
+        })
+        .await;
+    olive
+        .recv_until(|m| match m {
+            ServerMsg::AdminUser { user } if user.deactivated => Some(()),
+            _ => None,
+        })
+        .await;
+    assert_eq!(
+        sign_up(&app, "Friend2", Some(&mel_code)).await,
+        (StatusCode::FORBIDDEN, Some(ApiErrorCode::InviteRequired))
     );
 
     let log = {

@@ -347,6 +347,21 @@ async fn moderators_remove_messages_and_mute_people_who_then_cannot_post_or_reac
         change(&mut mel.0, react.clone()).await,
         Err(ErrorCode::Muted)
     );
+    mel.0
+        .send(&ClientMsg::SetTopic {
+            channel: general.clone(),
+            topic: "muted people set no topics".into(),
+        })
+        .await;
+    assert_eq!(mel.0.next_error().await, ErrorCode::Muted);
+    mel.0
+        .send(&ClientMsg::Pin {
+            channel: general.clone(),
+            seq: kept,
+            pinned: true,
+        })
+        .await;
+    assert_eq!(mel.0.next_error().await, ErrorCode::Muted);
     let reply = new_client_id();
     mel.0
         .send(&ClientMsg::Reply {
@@ -723,6 +738,20 @@ async fn reports_reach_moderators_who_remove_the_message_or_dismiss_them() {
         .await;
     assert!(history.iter().any(|m| m.seq == borderline && !m.deleted));
 
+    // One person cannot bury the queue: ten open reports at most.
+    let mut spam = Vec::new();
+    for n in 0..11 {
+        spam.push(mel.0.post_to(&general, &format!("spam {n}")).await.unwrap());
+    }
+    for &seq in &spam[..10] {
+        assert_eq!(report(&mut mia.0, &general, seq, "spam").await, Ok(()));
+    }
+    assert_eq!(
+        report(&mut mia.0, &general, spam[10], "spam").await,
+        Err(ErrorCode::NotAllowed)
+    );
+    assert_eq!(reports(&mut moderator.0).await.unwrap().len(), 10);
+
     let log = audit_log(&mut owner.0).await.unwrap();
     assert_eq!(log[0].action, AuditAction::DismissReport);
     assert_eq!(log[0].target.as_ref().unwrap().name, "Mel");
@@ -797,6 +826,16 @@ async fn slow_mode_paces_members_but_not_moderators_and_archived_channels_are_re
         mel.0.post_to(&town, "second").await,
         Err(ErrorCode::SlowMode)
     );
+    // Slow mode lets no outsider in: they are refused as before.
+    let (mut nia, _, _) = app.user("Nia").await;
+    assert_eq!(
+        nia.post_to(&town, "from outside").await,
+        Err(ErrorCode::NotAMember)
+    );
+    assert_eq!(
+        nia.post_to(&town, "again").await,
+        Err(ErrorCode::NotAMember)
+    );
     assert!(
         mia.0.post_to(&town, "mia's own pace").await.is_ok(),
         "each member has their own pace"
@@ -838,6 +877,13 @@ async fn slow_mode_paces_members_but_not_moderators_and_archived_channels_are_re
         add: true,
     };
     assert_eq!(change(&mut mia.0, react).await, Err(ErrorCode::Archived));
+    mia.0
+        .send(&ClientMsg::SetTopic {
+            channel: town.clone(),
+            topic: "still here".into(),
+        })
+        .await;
+    assert_eq!(mia.0.next_error().await, ErrorCode::Archived);
     owner
         .0
         .send(&ClientMsg::BrowseChannels {
@@ -875,8 +921,33 @@ async fn slow_mode_paces_members_but_not_moderators_and_archived_channels_are_re
     // Restored, it is as before; the history stayed.
     assert_eq!(rule(&mut admin.0, archive(false)).await, Ok((0, false)));
     assert!(mel.0.post_to(&town, "we are back").await.is_ok());
+    // Admins rename channels (not the default one, not to a name in use).
+    let rename = |channel: &ChannelId, name: &str| ClientMsg::RenameChannel {
+        channel: channel.clone(),
+        name: name.into(),
+    };
+    moderator.0.send(&rename(&town, "plaza")).await;
+    assert_eq!(moderator.0.next_error().await, ErrorCode::NotAllowed);
+    admin.0.send(&rename(&town, "general")).await;
+    assert_eq!(admin.0.next_error().await, ErrorCode::ChannelNameTaken);
+    admin.0.send(&rename(&mel.0.general(), "lobby")).await;
+    assert_eq!(admin.0.next_error().await, ErrorCode::NotAllowed);
+    admin.0.send(&rename(&town, "plaza")).await;
+    let renamed = mel
+        .0
+        .recv_until(|m| match m {
+            ServerMsg::ChannelRenamed { channel, name } if channel == town => Some(name),
+            _ => None,
+        })
+        .await;
+    assert_eq!(renamed, "plaza");
+    assert!(mel.0.post_to(&town, "same place, new name").await.is_ok());
+    let renamed_line = audit_log(&mut owner.0).await.unwrap().remove(0);
+    assert_eq!(renamed_line.action, AuditAction::RenameChannel);
+    assert_eq!(renamed_line.detail, "#town to #plaza");
+
     let log = audit_log(&mut owner.0).await.unwrap();
-    let actions: Vec<AuditAction> = log.iter().take(4).map(|e| e.action).collect();
+    let actions: Vec<AuditAction> = log.iter().skip(1).take(4).map(|e| e.action).collect();
     assert_eq!(
         actions,
         [
@@ -886,5 +957,5 @@ async fn slow_mode_paces_members_but_not_moderators_and_archived_channels_are_re
             AuditAction::SetSlowMode
         ]
     );
-    assert_eq!(log[1].detail, "#town");
+    assert_eq!(log[2].detail, "#town");
 }

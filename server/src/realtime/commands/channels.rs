@@ -20,6 +20,7 @@ pub async fn create(caller: &Caller<'_>, name: &str, topic: &str, private: bool)
     } else {
         ChannelKind::Public
     };
+    moderation::not_muted(caller).await?;
     if caller.store().settings().await?.admins_create_channels
         && !moderation::role_of(caller).await?.administers()
     {
@@ -180,6 +181,7 @@ pub async fn invite(caller: &Caller<'_>, channel: &ChannelId, user: &UserId) -> 
             "Start a new direct conversation to add people.",
         ));
     }
+    moderation::may_change(caller, channel).await?;
     let store = caller.store();
     let invited = store.user(user).await?.ok_or_else(refusal::unknown_user)?;
     if store
@@ -252,6 +254,7 @@ pub async fn set_topic(caller: &Caller<'_>, channel: &ChannelId, topic: &str) ->
             "Direct conversations have no topic.",
         ));
     }
+    moderation::may_change(caller, channel).await?;
     let topic = Topic::parse(topic).map_err(|e| refuse(ErrorCode::InvalidTopic, e.to_string()))?;
     caller.store().set_topic(channel, &topic).await?;
     caller

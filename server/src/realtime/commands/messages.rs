@@ -340,6 +340,7 @@ pub async fn react(
 /// Pins or unpins a message; everyone in the conversation sees its new state.
 pub async fn pin(caller: &Caller<'_>, channel: &ChannelId, seq: Seq, pinned: bool) -> Reply {
     membership(caller, channel).await?;
+    moderation::may_change(caller, channel).await?;
     let outcome = caller
         .store()
         .change_message(

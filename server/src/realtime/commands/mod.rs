@@ -225,6 +225,9 @@ pub async fn dispatch(
         ClientMsg::ArchiveChannel { channel, archived } => {
             moderation::archive_channel(caller, &channel, archived).await
         }
+        ClientMsg::RenameChannel { channel, name } => {
+            moderation::rename_channel(caller, &channel, &name).await
+        }
     }
 }
 
@@ -257,6 +260,7 @@ fn request_kind(request: &ClientMsg) -> RequestKind {
         | ClientMsg::ResolveReport { .. }
         | ClientMsg::SetSlowMode { .. }
         | ClientMsg::ArchiveChannel { .. }
+        | ClientMsg::RenameChannel { .. }
         | ClientMsg::Block { .. } => RequestKind::Membership,
         ClientMsg::Sync { .. }
         | ClientMsg::History { .. }

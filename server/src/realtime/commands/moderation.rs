@@ -8,6 +8,7 @@
 
 use shared::limits::{ADMIN_USERS_PAGE, AUDIT_PAGE, MAX_MUTE_MINUTES, SLOW_MODE_CHOICES};
 use shared::roles::{AuditAction, Role};
+use shared::validate::ChannelName;
 use shared::{ChannelId, ErrorCode, ServerMsg, UserId, UserInfo};
 
 use super::refusal::{self, Refusal, refuse};
@@ -33,22 +34,21 @@ pub async fn role_of(caller: &Caller<'_>) -> Result<Role, Refusal> {
 /// archived channel (posts are checked by the writer, in its batch's
 /// transaction).
 pub async fn may_change(caller: &Caller<'_>, channel: &ChannelId) -> Result<(), Refusal> {
-    let store = caller.store();
-    let standing = store.standing(&caller.user.id).await?;
-    if standing
-        .and_then(|standing| standing.muted_at(now_millis()))
-        .is_some()
-    {
-        return Err(refusal::muted());
-    }
-    if store
-        .channel_rules(channel)
-        .await?
-        .is_some_and(|r| r.archived)
-    {
+    not_muted(caller).await?;
+    let rules = caller.store().channel_rules(channel).await?;
+    if rules.is_some_and(|r| r.archived) {
         return Err(refusal::archived());
     }
     Ok(())
+}
+
+/// Refuses a caller who is muted now.
+pub async fn not_muted(caller: &Caller<'_>) -> Result<(), Refusal> {
+    let standing = caller.store().standing(&caller.user.id).await?;
+    match standing.and_then(|standing| standing.muted_at(now_millis())) {
+        Some(_) => Err(refusal::muted()),
+        None => Ok(()),
+    }
 }
 
 pub async fn set_slow_mode(caller: &Caller<'_>, channel: &ChannelId, seconds: u32) -> Reply {
@@ -84,6 +84,39 @@ pub async fn archive_channel(caller: &Caller<'_>, channel: &ChannelId, archived:
         AuditAction::RestoreChannel
     };
     set_rule(caller, channel, ChannelRule::Archived(archived), action, "").await
+}
+
+pub async fn rename_channel(caller: &Caller<'_>, channel: &ChannelId, name: &str) -> Reply {
+    role_allowing(caller, Role::administers).await?;
+    let name = ChannelName::parse(name)
+        .map_err(|e| refuse(ErrorCode::InvalidChannelName, e.to_string()))?;
+    let store = caller.store();
+    if store.default_channel() == Some(channel) {
+        return Err(refuse(
+            ErrorCode::NotAllowed,
+            "The default channel keeps its name.",
+        ));
+    }
+    let old = store
+        .channel_name(channel)
+        .await?
+        .ok_or_else(refusal::not_a_member)?;
+    let detail = format!("#{old} to #{}", name.as_str());
+    let record = AuditRecord {
+        actor: &caller.user.id,
+        action: AuditAction::RenameChannel,
+        target: None,
+        channel: Some(channel),
+        seq: None,
+        detail: &detail,
+    };
+    store.rename_channel(&record, channel, &name).await?;
+    tracing::info!(by = %caller.user.name, %detail, "channel renamed");
+    let told = ServerMsg::ChannelRenamed {
+        channel: channel.clone(),
+        name: name.as_str().to_owned(),
+    };
+    tell_channel(caller, channel, told).await
 }
 
 /// Changes a channel's rule (channels, not direct conversations; the
@@ -123,6 +156,11 @@ async fn set_rule(
         slow_mode_seconds: rules.slow_mode_seconds,
         archived: rules.archived,
     };
+    tell_channel(caller, channel, told).await
+}
+
+/// Tells everyone in `channel`, and the caller, what changed about it.
+async fn tell_channel(caller: &Caller<'_>, channel: &ChannelId, told: ServerMsg) -> Reply {
     // Once to each: the room but the caller, the caller's other tabs, and
     // this connection (a moderator need not be in the channel).
     let fanout = caller.fanout();

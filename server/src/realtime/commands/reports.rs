@@ -5,6 +5,7 @@
 //! in its conversation can judge it.
 
 use shared::limits::{MAX_REPORT_REASON_CHARS, REPORTS_SHOWN};
+use shared::roles::AuditAction;
 use shared::{ChannelId, ErrorCode, Seq, ServerMsg};
 
 use super::messages::announce_change;
@@ -12,7 +13,8 @@ use super::moderation::role_of;
 use super::refusal::{self, refuse};
 use super::{Caller, Reply, answer, membership};
 use crate::random::{new_id, now_millis};
-use crate::store::{MessageChange, Messages, NewReport, Reports};
+use crate::store::reports::OPEN_REPORTS_EACH;
+use crate::store::{AuditRecord, MessageChange, Messages, Moderation, NewReport, Reports};
 
 pub async fn report(caller: &Caller<'_>, channel: ChannelId, seq: Seq, reason: &str) -> Reply {
     let reason = reason.trim();
@@ -34,7 +36,17 @@ pub async fn report(caller: &Caller<'_>, channel: ChannelId, seq: Seq, reason: &
     };
     let store = caller.store();
     if !store.file_report(&report).await? {
-        // Reported before by the same person (still fine), or gone.
+        // Too many open already, reported before by the same person (still
+        // fine), or gone.
+        if store.open_reports_of(&caller.user.id).await? >= OPEN_REPORTS_EACH {
+            return Err(refuse(
+                ErrorCode::NotAllowed,
+                format!(
+                    "You have {OPEN_REPORTS_EACH} reports waiting for the moderators: \
+                     report more once they have looked at those."
+                ),
+            ));
+        }
         match store.message(&channel, seq, None).await? {
             Some(message) if !message.deleted => {}
             _ => return Err(refusal::unknown_message()),
@@ -66,8 +78,20 @@ pub async fn resolve(caller: &Caller<'_>, id: &str, remove: bool) -> Reply {
         let outcome = store
             .change_message(&channel, seq, MessageChange::Remove { by })
             .await?;
-        // Deleted meanwhile by its author: the reports are closed all the same.
-        if !matches!(outcome, crate::store::ChangeOutcome::NoSuchMessage) {
+        if matches!(outcome, crate::store::ChangeOutcome::NoSuchMessage) {
+            // Deleted meanwhile by its author: the reports are closed all
+            // the same, and the moderator's decision is on record.
+            store
+                .record_audit(&AuditRecord {
+                    actor: by,
+                    action: AuditAction::RemoveMessage,
+                    target: None,
+                    channel: Some(&channel),
+                    seq: Some(seq),
+                    detail: "already deleted by its author",
+                })
+                .await?;
+        } else {
             announce_change(caller, outcome, None).await?;
         }
     }

@@ -83,7 +83,9 @@ impl Community for PgStore {
     async fn use_invite(&self, code_hash: &str, now: i64) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "UPDATE invites SET uses = uses + 1
-             WHERE code_hash = $1 AND expires_at > $2 AND uses < max_uses",
+             WHERE code_hash = $1 AND expires_at > $2 AND uses < max_uses
+               AND EXISTS (SELECT 1 FROM users u
+                           WHERE u.id = invites.created_by AND u.deactivated_at IS NULL)",
         )
         .bind(code_hash)
         .bind(now)

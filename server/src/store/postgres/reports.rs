@@ -6,14 +6,19 @@ use shared::{ChannelId, Seq, UserId};
 use super::PgStore;
 use super::moderation::audit;
 use crate::store::StoreError;
-use crate::store::reports::{NewReport, ReportRow, Reports, dismissal, report_from, resolution};
+use crate::store::reports::{
+    NewReport, OPEN_REPORTS_EACH, ReportRow, Reports, dismissal, report_from, resolution,
+};
 
 impl Reports for PgStore {
     async fn file_report(&self, report: &NewReport<'_>) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "INSERT INTO reports (id, channel_id, seq, author_id, body, reporter_id, reason, created_at)
              SELECT $1, channel_id, seq, author_id, body, $2, $3, $4
-             FROM messages WHERE channel_id = $5 AND seq = $6 AND NOT deleted
+             FROM messages WHERE channel_id = $5 AND seq = $6
+               AND (SELECT COUNT(*) FROM reports
+                    WHERE reporter_id = $2 AND resolved_at IS NULL) < $7
+               AND NOT deleted
              ON CONFLICT (channel_id, seq, reporter_id) DO NOTHING",
         )
         .bind(report.id)
@@ -22,9 +27,19 @@ impl Reports for PgStore {
         .bind(report.at)
         .bind(&report.channel.0)
         .bind(report.seq)
+        .bind(OPEN_REPORTS_EACH)
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    async fn open_reports_of(&self, reporter: &UserId) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM reports WHERE reporter_id = $1 AND resolved_at IS NULL",
+        )
+        .bind(&reporter.0)
+        .fetch_one(&self.pool)
+        .await?)
     }
 
     async fn open_reports(&self, limit: u32) -> Result<Vec<Report>, StoreError> {

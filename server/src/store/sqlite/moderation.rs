@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use shared::roles::AuditEntry;
+use shared::validate::ChannelName;
 use shared::{ChannelId, UserId};
 use sqlx::{Sqlite, Transaction};
 
@@ -10,8 +11,8 @@ use super::{SqliteStore, placeholders};
 use crate::random::now_millis;
 use crate::store::StoreError;
 use crate::store::moderation::{
-    AuditRecord, AuditRow, ChannelRule, ChannelRules, FIRST_ACCOUNT_OWNS, Moderation, Standing,
-    StandingChange, audit_entry, rules_from, standing_from,
+    AuditRecord, AuditRow, ChannelRule, ChannelRules, FIRST_ACCOUNT_OWNS, LAST_OWNER_STAYS,
+    Moderation, Standing, StandingChange, audit_entry, rules_from, standing_from,
 };
 
 /// Makes the oldest account the owner if no one is (inside a sign-up's
@@ -88,9 +89,7 @@ impl Moderation for SqliteStore {
         };
         let mut tx = self.begin_write().await?;
         let update = match change {
-            StandingChange::Role(role) => {
-                sqlx::query("UPDATE users SET role = ? WHERE id = ?").bind(role.as_str())
-            }
+            StandingChange::Role(role) => sqlx::query(LAST_OWNER_STAYS.0).bind(role.as_str()),
             StandingChange::Muted(until) => {
                 sqlx::query("UPDATE users SET muted_until = ? WHERE id = ?").bind(until)
             }
@@ -140,6 +139,40 @@ impl Moderation for SqliteStore {
             }
         };
         update.bind(&channel.0).execute(&mut *tx).await?;
+        audit(&mut tx, record).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn rename_channel(
+        &self,
+        record: &AuditRecord<'_>,
+        channel: &ChannelId,
+        name: &ChannelName,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let clash = sqlx::query(
+            "SELECT 1 FROM channels
+             WHERE id != ?1 AND kind != 'direct' AND COALESCE(display_name, name) = ?2",
+        )
+        .bind(&channel.0)
+        .bind(name.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        if clash.is_some() {
+            return Err(StoreError::ChannelNameTaken);
+        }
+        // A public channel's name is its key; a private one's is apart.
+        sqlx::query(
+            "UPDATE channels
+             SET name = CASE WHEN kind = 'public' THEN ?2 ELSE name END,
+                 display_name = CASE WHEN kind = 'public' THEN NULL ELSE ?2 END
+             WHERE id = ?1 AND kind != 'direct'",
+        )
+        .bind(&channel.0)
+        .bind(name.as_str())
+        .execute(&mut *tx)
+        .await?;
         audit(&mut tx, record).await?;
         tx.commit().await?;
         Ok(())
