@@ -215,7 +215,10 @@ impl Speaker {
     }
 }
 
-/// One ChromeDriver process on a free loopback port; killed on drop.
+/// One ChromeDriver process on a free loopback port, in a process group
+/// of its own with the browsers it starts; the whole group is killed on
+/// drop (killing only ChromeDriver would leave its browsers running, and a
+/// long test run would fill the machine's memory with them).
 pub struct Driver {
     url: String,
     process: Child,
@@ -234,6 +237,7 @@ impl Driver {
             .arg("--allowed-ips=127.0.0.1")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
+            .process_group(0)
             .kill_on_drop(true)
             .spawn()
             .expect("chromedriver starts (install chromium-driver, or run `cargo xtask test`)");
@@ -306,6 +310,13 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        if let Some(group) = self.process.id() {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{group}")])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
         let _ = self.process.start_kill();
     }
 }
